@@ -1,0 +1,91 @@
+import { parseArgs } from "node:util";
+import { runMainJob } from "../src/local/main-job";
+
+const USAGE = `usage: npm start -- [--json] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n${USAGE}\n`);
+  process.exit(64);
+}
+
+let args: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      consumers: { type: "string", default: "3" },
+      "revoke-failure-rate": { type: "string", default: "0" },
+      "lagging-consumer": { type: "boolean", default: false },
+      seed: { type: "string", default: "1" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  }).values;
+}
+try {
+  args = parse();
+} catch (err) {
+  fail((err as Error).message);
+}
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const consumers = Number(args.consumers);
+const rate = Number(args["revoke-failure-rate"]);
+const seed = Number(args.seed);
+if (!Number.isInteger(consumers) || consumers < 1 || consumers > 50)
+  fail(`--consumers must be an integer 1..50, got "${args.consumers}"`);
+if (!(rate >= 0 && rate <= 1))
+  fail(`--revoke-failure-rate must be a number 0..1, got "${args["revoke-failure-rate"]}"`);
+if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${args.seed}"`);
+
+const json = args.json ?? false;
+// With --json the progress goes to stderr so stdout carries exactly one JSON line.
+const print = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+
+const summary = await runMainJob(
+  { consumers, revokeFailureRate: rate, laggingConsumer: args["lagging-consumer"] ?? false, seed, json },
+  print,
+);
+
+print("");
+print(
+  `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""})`,
+);
+print(`secret:          ${summary.secretId}`);
+print(
+  `previous key:    ${summary.previousRevoked ? "revoked" : "NOT revoked"}; exchange holds ${summary.exchangeActiveKeys} active key(s)`,
+);
+print(
+  `consumers:       ${summary.consumers.onCurrent}/${summary.consumers.total} on current${summary.consumers.lagging.length ? `; lagging: ${summary.consumers.lagging.join(", ")}` : ""}`,
+);
+print(
+  `ledger:          ${summary.ledger.revoked} revoked, ${summary.ledger.failed} failed, ${summary.ledger.pending} pending, ${summary.ledger.needsOperator} need an operator`,
+);
+print(
+  `sweeper:         ${summary.sweeper.outcome}${summary.sweeper.runs ? ` after ${summary.sweeper.runs} run(s)` : ""}`,
+);
+print(`removed-key use: ${summary.requestsWithRemovedKey} request(s) made with a removed key`);
+print(`alerts:          ${summary.alerts.length ? summary.alerts.map((a) => a.kind).join(", ") : "none"}`);
+print(
+  `secret scan:     ${summary.secretScan.hits === 0 ? "clean" : `${summary.secretScan.hits} LEAK(S)`} across ${summary.secretScan.scanned} logs/history/audit/alert records`,
+);
+print(`duration:        ${(summary.durationMs / 1000).toFixed(1)} s`);
+
+let code = 0;
+if (summary.rotation === "stalled") {
+  print(
+    `\nRotation STALLED: ${summary.consumers.lagging.join(", ")} never reported the current key. The previous key was NOT revoked and the lock is kept.\n` +
+      "Fix: make the lagging consumer refresh its secret, then `keyshift resume`; or `keyshift rollback` / `keyshift force-revoke` after review.",
+  );
+  code = 2;
+} else if (
+  summary.rotation !== "completed" ||
+  summary.secretScan.hits > 0 ||
+  summary.requestsWithRemovedKey > 0
+) {
+  code = summary.rotation === "revocation-deferred" && summary.sweeper.outcome === "ledger-clear" ? 0 : 1;
+}
+if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+process.exit(code);

@@ -1,0 +1,79 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { ConsumerInstance, ConsumerRegistration } from "../../core/model";
+import type { ConsumerRegistry } from "../../core/ports";
+import { queryAll, strip } from "./client";
+
+/** Idle instances are cleaned up by TTL after this long; liveness never depends on TTL. */
+const INSTANCE_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Consumers table: one partition per secret; registrations under `CONSUMER#<id>`, instances under
+ * `INSTANCE#<consumerId>#<instanceId>`. Only registrations carry `principalArn` (sparse index).
+ */
+export class DynamoConsumerRegistry implements ConsumerRegistry {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async register(consumer: ConsumerRegistration): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { ...consumer, sk: `CONSUMER#${consumer.consumerId}` } }),
+    );
+  }
+
+  async listConsumers(secretId: string): Promise<ConsumerRegistration[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":s": secretId, ":p": "CONSUMER#" },
+    });
+    return items.map((i) => strip<ConsumerRegistration>(i, "sk"));
+  }
+
+  async findByPrincipal(principalArn: string, secretId: string): Promise<ConsumerRegistration[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      IndexName: "by-principal",
+      KeyConditionExpression: "principalArn = :p AND secretId = :s",
+      ExpressionAttributeValues: { ":p": principalArn, ":s": secretId },
+    });
+    return items
+      .map((i) => strip<ConsumerRegistration>(i, "sk"))
+      .sort((a, b) => a.consumerId.localeCompare(b.consumerId));
+  }
+
+  async listInstances(secretId: string): Promise<ConsumerInstance[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":s": secretId, ":p": "INSTANCE#" },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<ConsumerInstance>(i, "sk", "expiresAt"));
+  }
+
+  async getInstance(
+    secretId: string,
+    consumerId: string,
+    instanceId: string,
+  ): Promise<ConsumerInstance | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { secretId, sk: `INSTANCE#${consumerId}#${instanceId}` },
+      }),
+    );
+    return out.Item ? strip<ConsumerInstance>(out.Item, "sk", "expiresAt") : undefined;
+  }
+
+  async putInstance(instance: ConsumerInstance): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(instance.lastSeenAt) / 1000) + INSTANCE_RETENTION_SECONDS;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...instance, sk: `INSTANCE#${instance.consumerId}#${instance.instanceId}`, expiresAt },
+      }),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { LedgerEntry } from "../../core/model";
+import type { RevocationLedger } from "../../core/ports";
+import { isConditionFailed, queryAll, strip } from "./client";
+
+/** `sweep` is present only while an entry still needs work: the by-sweep index is sparse. */
+const DUE = "due";
+
+/**
+ * The revocation ledger. Every transition is a conditional write that only moves forward:
+ * pending → revoked | failed, failed → failed | revoked; `revoked` is final.
+ */
+export class DynamoRevocationLedger implements RevocationLedger {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(entryId: string): Promise<LedgerEntry | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { entryId }, ConsistentRead: true }),
+    );
+    return out.Item ? strip<LedgerEntry>(out.Item, "sweep", "sweepAt") : undefined;
+  }
+
+  private async mustGet(entryId: string): Promise<LedgerEntry> {
+    const entry = await this.get(entryId);
+    if (!entry) throw new Error(`ledger entry ${entryId} vanished`);
+    return entry;
+  }
+
+  async openPending(entry: LedgerEntry): Promise<LedgerEntry> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...entry, status: "pending", sweep: DUE, sweepAt: entry.nextAttemptAt },
+          ConditionExpression: "attribute_not_exists(entryId)",
+        }),
+      );
+      return { ...entry, status: "pending" };
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      return this.mustGet(entry.entryId);
+    }
+  }
+
+  async markRevoked(entryId: string, at: Date): Promise<LedgerEntry> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { entryId },
+          UpdateExpression:
+            "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = attempts + :one, needsOperator = :false " +
+            "REMOVE sweep, sweepAt, nextAttemptAt",
+          ConditionExpression: "#s IN (:pending, :failed)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: {
+            ":revoked": "revoked",
+            ":pending": "pending",
+            ":failed": "failed",
+            ":at": at.toISOString(),
+            ":one": 1,
+            ":false": false,
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      return this.mustGet(entryId);
+    }
+  }
+
+  async markFailed(
+    entryId: string,
+    update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+  ): Promise<LedgerEntry> {
+    const next = update.nextAttemptAt?.toISOString();
+    const values: Record<string, unknown> = {
+      ":failed": "failed",
+      ":revoked": "revoked",
+      ":at": update.at.toISOString(),
+      ":err": update.error,
+      ":one": 1,
+      ":op": update.needsOperator,
+    };
+    let expression =
+      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = attempts + :one, needsOperator = :op";
+    if (next) {
+      expression += ", nextAttemptAt = :next, sweep = :due, sweepAt = :next";
+      values[":next"] = next;
+      values[":due"] = DUE;
+    } else {
+      expression += " REMOVE nextAttemptAt, sweep, sweepAt";
+    }
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { entryId },
+          UpdateExpression: expression,
+          ConditionExpression: "attribute_exists(entryId) AND #s <> :revoked",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      return this.mustGet(entryId);
+    }
+  }
+
+  async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { entryId },
+        UpdateExpression:
+          "SET needsOperator = :false, nextAttemptAt = :at, sweep = :due, sweepAt = :at, updatedAt = :at",
+        ConditionExpression: "attribute_exists(entryId) AND #s <> :revoked",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: {
+          ":false": false,
+          ":at": at.toISOString(),
+          ":due": DUE,
+          ":revoked": "revoked",
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
+  }
+
+  async listDue(now: Date, limit: number): Promise<LedgerEntry[]> {
+    const items = await queryAll<Record<string, unknown>>(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: "by-sweep",
+        KeyConditionExpression: "sweep = :due AND sweepAt <= :now",
+        ExpressionAttributeValues: { ":due": DUE, ":now": now.toISOString() },
+      },
+      limit,
+    );
+    return items.map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"));
+  }
+
+  async listAll(): Promise<LedgerEntry[]> {
+    const items: LedgerEntry[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []).map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt")));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+}

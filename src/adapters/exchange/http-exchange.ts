@@ -1,0 +1,255 @@
+import { z } from "zod";
+import {
+  ExchangeKeyNotFoundError,
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  sanitizeErrorMessage,
+} from "../../core/errors";
+import type {
+  CreatedExchangeKey,
+  Exchange,
+  ExchangeKey,
+  ExchangeKeyCredential,
+} from "../../core/ports/exchange";
+import { signatureHeaders } from "./signing";
+
+/** Where and as whom to manage an account's keys. Comes from the per-account admin secret. */
+export interface ExchangeAdminCredential {
+  endpoint: string;
+  keyId: string;
+  secret: string;
+}
+
+export type AdminCredentialSource = (account: string) => Promise<ExchangeAdminCredential>;
+
+export interface SignedFetchOptions {
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/**
+ * One signed call to the exchange with `credential` (admin or trading key). Returns the raw
+ * response; a network failure or timeout rejects as `fetch` does. Consumers (simulated trading
+ * services) use it for `GET /v1/account`.
+ */
+export async function signedFetch(
+  credential: ExchangeAdminCredential,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: SignedFetchOptions = {},
+): Promise<Response> {
+  const url = resolveUrl(credential.endpoint, path);
+  const payload = body === undefined ? "" : JSON.stringify(body);
+  const upper = method.toUpperCase();
+  const headers: Record<string, string> = signatureHeaders(
+    credential,
+    upper,
+    url.pathname + url.search,
+    payload,
+  );
+  if (payload) headers["content-type"] = "application/json";
+  const doFetch = opts.fetchImpl ?? fetch;
+  return doFetch(url, {
+    method: upper,
+    headers,
+    ...(payload ? { body: payload } : {}),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  });
+}
+
+/** Joins an endpoint that may carry a base path (`https://host/exchange/`) with an API path. */
+function resolveUrl(endpoint: string, path: string): URL {
+  const base = new URL(endpoint);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  return new URL(`${prefix}${path.startsWith("/") ? path : `/${path}`}`, base);
+}
+
+const keySchema = z.object({
+  keyId: z.string(),
+  label: z.string(),
+  permissions: z.array(z.string()),
+  status: z.enum(["active", "disabled"]),
+  createdAt: z.string(),
+});
+const createdKeySchema = keySchema.extend({ secret: z.string().min(1) });
+const listSchema = z.object({ keys: z.array(keySchema), maxActiveKeys: z.number().int().positive() });
+const accountSchema = z.object({ account: z.string(), keyId: z.string(), permissions: z.array(z.string()) });
+const errorSchema = z.object({
+  error: z.object({ code: z.string().optional(), message: z.string().optional() }),
+});
+
+/** Extra detail kept on the domain errors without changing their classes (name stays matchable). */
+export interface ExchangeErrorDetail {
+  /** The exchange's own error code (`KEY_LIMIT_EXCEEDED`, `KEY_DISABLED`, …) when it sent one. */
+  exchangeCode?: string;
+  /** Seconds from a 429's `retry-after`. */
+  retryAfterSeconds?: number;
+}
+
+interface CallContext {
+  operation: string;
+  account: string;
+  /** Every secret involved in the call, scrubbed from anything the exchange echoes back. */
+  secrets: string[];
+}
+
+type CallResult =
+  | { ok: true; status: number; json: unknown }
+  | { ok: false; notFound: true; message: string };
+
+/**
+ * The `Exchange` port over the exchange's signed HTTP API.
+ *
+ * Classification: network error, timeout, 5xx and 429 → `ExchangeRetryableError`; 404 →
+ * `"not-found"` on remove, `ExchangeKeyNotFoundError` elsewhere; any other 4xx (401 included) →
+ * `ExchangePermanentError`. A timeout on a mutating call is ambiguous (the exchange may have
+ * acted): callers re-read with `listKeys` before creating again, and treat a later 404 on remove
+ * as done.
+ */
+export class HttpExchange implements Exchange {
+  private readonly credentials: AdminCredentialSource;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch | undefined;
+
+  constructor(opts: { credentials: AdminCredentialSource; timeoutMs?: number; fetchImpl?: typeof fetch }) {
+    this.credentials = opts.credentials;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = opts.fetchImpl;
+  }
+
+  async createKey(
+    account: string,
+    input: { label: string; permissions: string[] },
+  ): Promise<CreatedExchangeKey> {
+    const admin = await this.credentials(account);
+    const ctx = { operation: "createKey", account, secrets: [admin.secret] };
+    const json = found(await this.call(ctx, admin, "POST", "/v1/keys", input));
+    return this.parse(ctx, createdKeySchema, json);
+  }
+
+  async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
+    const admin = await this.credentials(account);
+    const ctx = { operation: "listKeys", account, secrets: [admin.secret] };
+    const json = found(await this.call(ctx, admin, "GET", "/v1/keys"));
+    return this.parse(ctx, listSchema, json);
+  }
+
+  async verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
+    const admin = await this.credentials(account);
+    const ctx = { operation: `verifyKey ${key.keyId}`, account, secrets: [admin.secret, key.secret] };
+    const signer = { endpoint: admin.endpoint, keyId: key.keyId, secret: key.secret };
+    const json = found(await this.call(ctx, signer, "GET", "/v1/account"));
+    const who = this.parse(ctx, accountSchema, json);
+    if (who.keyId !== key.keyId || who.account !== account) {
+      throw new ExchangePermanentError(
+        `exchange verifyKey on account ${account}: key ${key.keyId} authenticated as key ${who.keyId} of account ${who.account}`,
+      );
+    }
+  }
+
+  async disableKey(account: string, keyId: string): Promise<void> {
+    const admin = await this.credentials(account);
+    const ctx = { operation: `disableKey ${keyId}`, account, secrets: [admin.secret] };
+    const path = `/v1/keys/${encodeURIComponent(keyId)}/disable`;
+    found(await this.call(ctx, admin, "POST", path));
+  }
+
+  async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
+    const admin = await this.credentials(account);
+    const ctx = { operation: `removeKey ${keyId}`, account, secrets: [admin.secret] };
+    const result = await this.call(ctx, admin, "DELETE", `/v1/keys/${encodeURIComponent(keyId)}`);
+    return result.ok ? "removed" : "not-found";
+  }
+
+  private async call(
+    ctx: CallContext,
+    credential: ExchangeAdminCredential,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<CallResult> {
+    const where = `exchange ${ctx.operation} on account ${ctx.account}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await signedFetch(credential, method, path, body, {
+        timeoutMs: this.timeoutMs,
+        ...(this.fetchImpl ? { fetchImpl: this.fetchImpl } : {}),
+      });
+      text = await response.text();
+    } catch (err) {
+      if (isTimeout(err)) {
+        throw new ExchangeRetryableError(`${where}: no answer within ${this.timeoutMs} ms`);
+      }
+      // The cause stays for debugging; fetch errors carry the URL and socket errno, never headers.
+      const reason = this.scrub(ctx, sanitizeErrorMessage(describeNetworkError(err), 200));
+      throw new ExchangeRetryableError(`${where}: network error: ${reason}`, undefined, { cause: err });
+    }
+    if (response.ok) return { ok: true, status: response.status, json: parseJson(text) };
+
+    const detail = errorSchema.safeParse(parseJson(text));
+    const code = detail.success ? detail.data.error.code : undefined;
+    const exchangeMessage = detail.success ? (detail.data.error.message ?? "") : "";
+    const safe = this.scrub(ctx, sanitizeErrorMessage(exchangeMessage, 300));
+    const message = `${where}: HTTP ${response.status}${code ? ` ${code}` : ""}${safe ? `: ${safe}` : ""}`;
+    const status = response.status;
+
+    if (status === 404) return { ok: false, notFound: true, message };
+    if (status === 429 || status >= 500) {
+      const retryAfter = Number(response.headers.get("retry-after"));
+      throw withDetail(new ExchangeRetryableError(message, status), {
+        ...(code ? { exchangeCode: code } : {}),
+        ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+      });
+    }
+    throw withDetail(new ExchangePermanentError(message, status), code ? { exchangeCode: code } : {});
+  }
+
+  private parse<T>(ctx: CallContext, schema: z.ZodType<T>, json: unknown): T {
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      // Only field paths, never values: the body of a createKey response holds a secret.
+      const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+      throw new ExchangePermanentError(
+        `exchange ${ctx.operation} on account ${ctx.account}: unexpected response shape (${fields})`,
+      );
+    }
+    return parsed.data;
+  }
+
+  private scrub(ctx: CallContext, text: string): string {
+    return ctx.secrets.reduce((acc, secret) => (secret ? acc.split(secret).join("***") : acc), text);
+  }
+}
+
+function found(result: CallResult): unknown {
+  if (result.ok) return result.json;
+  throw new ExchangeKeyNotFoundError(result.message);
+}
+
+function withDetail<E extends Error>(err: E, detail: ExchangeErrorDetail): E & ExchangeErrorDetail {
+  return Object.assign(err, detail);
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}
+
+function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause =
+    err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : "";
+  return `${err.message}${cause}`;
+}

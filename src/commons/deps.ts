@@ -1,0 +1,49 @@
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
+import { documentClient } from "../adapters/dynamodb/client";
+import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
+import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { HttpExchange } from "../adapters/exchange/http-exchange";
+import { adminCredentialsFromSecrets } from "../adapters/exchange-admin-credentials";
+import { SecretsManagerStore } from "../adapters/secrets-manager";
+import { SnsAlerts } from "../adapters/sns-alerts";
+import { systemClock } from "../core/ports";
+import type { Deps } from "../core/use-cases/deps";
+import type { Config } from "./config";
+
+export interface AppDeps extends Deps {
+  ledger: DynamoRevocationLedger;
+}
+
+/** The composition root: SDK clients and adapters wired to the ports, built once per container. */
+export function buildDeps(config: Config): AppDeps {
+  const region = config.AWS_REGION;
+  const db = documentClient({ region, endpoint: config.KEYSHIFT_ENDPOINT_DYNAMODB });
+  const sm = new SecretsManagerClient({ region, endpoint: config.KEYSHIFT_ENDPOINT_SECRETS_MANAGER });
+  const sns = new SNSClient({ region, endpoint: config.KEYSHIFT_ENDPOINT_SNS });
+  const clock = systemClock;
+  const rotations = new DynamoRotationStore(db, config.KEYSHIFT_TABLE_ROTATIONS);
+  const secrets = new SecretsManagerStore(sm);
+  return {
+    secrets,
+    store: rotations,
+    lock: rotations,
+    consumers: new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS),
+    ledger: new DynamoRevocationLedger(db, config.KEYSHIFT_TABLE_LEDGER),
+    audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
+    alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN),
+    exchange: new HttpExchange({
+      credentials: adminCredentialsFromSecrets(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX),
+      timeoutMs: config.KEYSHIFT_EXCHANGE_TIMEOUT_MS,
+    }),
+    clock,
+    revocation: {
+      baseSeconds: config.KEYSHIFT_REVOCATION_BASE_SECONDS,
+      capSeconds: config.KEYSHIFT_REVOCATION_CAP_SECONDS,
+      maxAttempts: config.KEYSHIFT_REVOCATION_MAX_ATTEMPTS,
+      random: Math.random,
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/** Domain vocabulary shared by the use cases. Nothing here ever holds a secret value. */
+
+export const STAGE = { current: "AWSCURRENT", previous: "AWSPREVIOUS", next: "AWSPENDING" } as const;
+
+/** Per-secret enrollment settings (rotations table, sk `SETTINGS`). */
+export interface SecretSettings {
+  secretId: string;
+  exchangeAccount: string;
+  /** Longest cache TTL of any consumer that cannot heartbeat: the overlap is never shorter. */
+  minOverlapSeconds: number;
+  /** After this long waiting for consumers the rotation stalls (alert, no revoke, lock kept). */
+  deadlineSeconds: number;
+  /** First wait between consumer checks; the interval grows towards `maxPollIntervalSeconds`. */
+  pollIntervalSeconds: number;
+  maxPollIntervalSeconds: number;
+  /** Seconds after its last heartbeat that an instance still counts as live, per heartbeat interval. */
+  livenessMultiplier: number;
+  enrolledAt: string;
+}
+
+/** One labelled version as the workflow last recorded it. */
+export interface VersionRef {
+  versionId: string;
+  fingerprint: string;
+  exchangeKeyId: string;
+}
+
+/** Fingerprints of the previous / current / next versions (rotations table, sk `VERSIONS`). */
+export interface VersionFingerprints {
+  secretId: string;
+  current?: VersionRef;
+  previous?: VersionRef;
+  next?: VersionRef;
+  /** When `current` last changed: the overlap window counts from here. */
+  promotedAt?: string;
+  updatedAt: string;
+}
+
+export type RotationPhase =
+  | "started"
+  | "next-created"
+  | "promoted"
+  | "stalled"
+  | "revoking"
+  | "completed"
+  | "aborted"
+  | "force-revoked"
+  | "rolled-back";
+
+export interface RotationRecord {
+  secretId: string;
+  rotationId: string;
+  trigger: "schedule" | "manual";
+  phase: RotationPhase;
+  startedAt: string;
+  updatedAt: string;
+  /** Wait-for-consumers deadline (ISO); set when the wait starts. */
+  deadlineAt?: string;
+  previous?: VersionRef;
+  current?: VersionRef;
+  next?: VersionRef;
+  outcome?: string;
+}
+
+export interface LockRecord {
+  secretId: string;
+  rotationId: string;
+  acquiredAt: string;
+  /** A lock past its lease may be taken over (the holding execution died). Stalled locks never expire. */
+  leaseExpiresAt: string;
+  stalled: boolean;
+}
+
+export interface ConsumerRegistration {
+  secretId: string;
+  consumerId: string;
+  /** IAM role ARN allowed to report for this consumer (`arn:aws:iam::ACCOUNT:role/NAME`). */
+  principalArn: string;
+  cacheTtlSeconds: number;
+  heartbeatIntervalSeconds: number;
+  required: boolean;
+  registeredAt: string;
+}
+
+export interface ConsumerInstance {
+  secretId: string;
+  consumerId: string;
+  instanceId: string;
+  fingerprint: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+export type LedgerStatus = "pending" | "revoked" | "failed";
+
+export interface LedgerEntry {
+  /** `${exchangeAccount}#${keyId}`: one entry per exchange key, whatever retries happen. */
+  entryId: string;
+  secretId: string;
+  exchangeAccount: string;
+  keyId: string;
+  versionId: string;
+  rotationId: string;
+  status: LedgerStatus;
+  attempts: number;
+  lastError?: string;
+  nextAttemptAt?: string;
+  needsOperator: boolean;
+  createdAt: string;
+  updatedAt: string;
+  revokedAt?: string;
+}
+
+export interface AuditEvent {
+  /** The secret the event concerns, or `_system` for events with no secret. */
+  secretId: string;
+  actor: string;
+  action: string;
+  details?: Record<string, string | number | boolean | null | string[]>;
+}
+
+export interface AuditEntry extends AuditEvent {
+  seq: number;
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export type AlertKind =
+  | "rotation-stalled"
+  | "revocation-failed"
+  | "revocation-needs-operator"
+  | "unknown-fingerprint"
+  | "rejected-principal"
+  | "rotation-aborted";
+
+export interface Alert {
+  kind: AlertKind;
+  secretId: string;
+  subject: string;
+  details: Record<string, string | number | boolean | string[]>;
+}
+
+/** The shape of an exchange key secret's value in Secrets Manager (JSON). */
+export interface ExchangeKeySecret {
+  account: string;
+  keyId: string;
+  secret: string;
+  permissions: string[];
+}

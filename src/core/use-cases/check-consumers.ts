@@ -1,0 +1,76 @@
+import { RotationStateError } from "../errors";
+import { evaluateReadiness, type LaggingConsumer, nextWaitSeconds } from "../readiness";
+import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { requireLockHeld } from "./promote-current";
+
+export interface CheckConsumersInput extends RotationRef {
+  /** How many checks this wait has made so far (drives the growing interval). */
+  iteration: number;
+}
+
+export interface CheckConsumersOutput {
+  ready: boolean;
+  lagging: LaggingConsumer[];
+  laggingCount: number;
+  overlapRemainingSeconds: number;
+  waitSeconds: number;
+  deadlinePassed: boolean;
+  deadlineAt: string;
+  iteration: number;
+  currentFingerprint: string;
+}
+
+/**
+ * CheckConsumers (wait-for-consumers): may the previous key be revoked yet?
+ *
+ * Input: secret id, rotation id, iteration. Output: `{ready, lagging[], waitSeconds, deadlinePassed}`.
+ * 1. Fix the deadline on the first check (now + `deadlineSeconds`), keep it after.
+ * 2. Evaluate readiness against the recorded current fingerprint (see `evaluateReadiness`).
+ * 3. Compute the next, growing wait; say whether the deadline has passed.
+ * Waiting itself happens in the state machine (Wait state), never here.
+ */
+export async function checkConsumers(
+  input: CheckConsumersInput,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "clock">,
+): Promise<CheckConsumersOutput> {
+  const { secretId, rotationId } = input;
+  const settings = await requireSettings(deps.store, secretId);
+  await requireLockHeld(deps, input);
+  const now = deps.clock.now();
+  const rotation = await deps.store.getRotation(secretId, rotationId);
+  const versions = await deps.store.getVersions(secretId);
+  if (!rotation || !versions?.current || !versions.promotedAt) {
+    throw new RotationStateError(`rotation ${rotationId} of ${secretId} has not promoted a current version`);
+  }
+  let deadlineAt = rotation.deadlineAt;
+  if (!deadlineAt) {
+    deadlineAt = new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
+    await deps.store.putRotation({ ...rotation, deadlineAt, updatedAt: now.toISOString() });
+  }
+  const [consumers, instances] = await Promise.all([
+    deps.consumers.listConsumers(secretId),
+    deps.consumers.listInstances(secretId),
+  ]);
+  const readiness = evaluateReadiness({
+    consumers,
+    instances,
+    currentFingerprint: versions.current.fingerprint,
+    promotedAt: new Date(versions.promotedAt),
+    settings,
+    now,
+  });
+  const secondsToDeadline = (Date.parse(deadlineAt) - now.getTime()) / 1000;
+  return {
+    ...readiness,
+    waitSeconds: nextWaitSeconds(
+      settings,
+      input.iteration,
+      secondsToDeadline,
+      readiness.overlapRemainingSeconds,
+    ),
+    deadlinePassed: !readiness.ready && secondsToDeadline <= 0,
+    deadlineAt,
+    iteration: input.iteration + 1,
+    currentFingerprint: versions.current.fingerprint,
+  };
+}

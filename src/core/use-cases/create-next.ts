@@ -1,0 +1,179 @@
+import {
+  ExchangeKeyLimitError,
+  KeyVerificationFailedError,
+  RotationStateError,
+  sanitizeErrorMessage,
+} from "../errors";
+import { fingerprint } from "../fingerprint";
+import { STAGE, type VersionRef } from "../model";
+import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
+import { type Deps, leaseSecondsFor, parseKeySecret, type RotationRef, requireSettings } from "./deps";
+
+export interface CreateNextOutput {
+  current: VersionRef;
+  next: VersionRef;
+  /** True when an AWSPENDING version from an unfinished attempt was reused instead of a new key. */
+  reused: boolean;
+}
+
+/**
+ * CreateNext: a new exchange key stored as AWSPENDING.
+ *
+ * Input: secret id, rotation id. Output: refs (version id, fingerprint, key id) of current and next.
+ * 1. Re-enter the lock (same rotation) — a different holder fails with `RotationInProgressError`.
+ * 2. Already past this step (phase recorded)? Return what was recorded.
+ * 3. An AWSPENDING version exists: verify its key still authenticates and reuse it — never a third key.
+ * 4. Remove keys this rotation created in a crashed attempt (found by label, never stored).
+ * 5. Refuse with `ExchangeKeyLimitError` when the account is at its active-key limit, naming the
+ *    unrevoked key and its ledger status.
+ * 6. Create the key with the current key's permissions, verify it authenticates (testSecret), and
+ *    store it with PutSecretValue + AWSPENDING and a token derived from the rotation.
+ */
+export async function createNext(
+  input: RotationRef,
+  deps: Pick<Deps, "secrets" | "store" | "lock" | "exchange" | "ledger" | "audit" | "clock">,
+): Promise<CreateNextOutput> {
+  const { secretId, rotationId } = input;
+  const settings = await requireSettings(deps.store, secretId);
+  const now = deps.clock.now();
+  await deps.lock.acquire(secretId, rotationId, now, leaseSecondsFor(settings));
+
+  const rotation = await deps.store.getRotation(secretId, rotationId);
+  if (!rotation) throw new RotationStateError(`rotation ${rotationId} of ${secretId} was never begun`);
+  if (
+    rotation.phase !== "started" &&
+    rotation.phase !== "next-created" &&
+    rotation.current &&
+    rotation.next
+  ) {
+    return { current: rotation.current, next: rotation.next, reused: true };
+  }
+
+  const versions = await deps.secrets.listVersions(secretId);
+  const currentInfo = versions.find((v) => v.stages.includes(STAGE.current));
+  if (!currentInfo) throw new RotationStateError(`secret ${secretId} has no ${STAGE.current} version`);
+  const currentRaw = await deps.secrets.getValue(secretId, { versionId: currentInfo.versionId });
+  const currentKey = parseKeySecret(secretId, currentInfo.versionId, currentRaw.value);
+  const current: VersionRef = {
+    versionId: currentInfo.versionId,
+    fingerprint: fingerprint(currentRaw.value),
+    exchangeKeyId: currentKey.keyId,
+  };
+
+  const pendingInfo = versions.find(
+    (v) => v.stages.includes(STAGE.next) && v.versionId !== currentInfo.versionId,
+  );
+  let next: VersionRef;
+  let reused = false;
+  if (pendingInfo) {
+    const pendingRaw = await deps.secrets.getValue(secretId, { versionId: pendingInfo.versionId });
+    const pendingKey = parseKeySecret(secretId, pendingInfo.versionId, pendingRaw.value);
+    await verifyOrThrow(deps, settings.exchangeAccount, pendingKey.keyId, pendingKey.secret, secretId);
+    next = {
+      versionId: pendingInfo.versionId,
+      fingerprint: fingerprint(pendingRaw.value),
+      exchangeKeyId: pendingKey.keyId,
+    };
+    reused = true;
+  } else {
+    next = await createAndStore(deps, {
+      secretId,
+      rotationId,
+      account: settings.exchangeAccount,
+      current,
+      currentKey,
+    });
+  }
+
+  const at = deps.clock.now().toISOString();
+  const recorded = await deps.store.getVersions(secretId);
+  await deps.store.putVersions({ ...recorded, secretId, current, next, updatedAt: at });
+  await deps.store.putRotation({ ...rotation, phase: "next-created", current, next, updatedAt: at });
+  await deps.audit.append({
+    secretId,
+    actor: `rotation:${rotationId}`,
+    action: "next-created",
+    details: {
+      rotationId,
+      reused,
+      nextVersionId: next.versionId,
+      nextFingerprint: next.fingerprint,
+      nextKeyId: next.exchangeKeyId,
+      currentFingerprint: current.fingerprint,
+    },
+  });
+  return { current, next, reused };
+}
+
+async function createAndStore(
+  deps: Pick<Deps, "secrets" | "exchange" | "ledger" | "audit">,
+  ctx: {
+    secretId: string;
+    rotationId: string;
+    account: string;
+    current: VersionRef;
+    currentKey: { keyId: string; permissions: string[] };
+  },
+): Promise<VersionRef> {
+  const { secretId, rotationId, account } = ctx;
+  const label = exchangeLabelFor(rotationId);
+  const listing = await deps.exchange.listKeys(account);
+
+  // A key carrying this rotation's label but not stored was made by a crashed attempt: its secret
+  // is gone for good, so it can only be removed. Otherwise it would hold a slot forever.
+  for (const orphan of listing.keys.filter((k) => k.label === label && k.status === "active")) {
+    await deps.exchange.removeKey(account, orphan.keyId);
+    await deps.audit.append({
+      secretId,
+      actor: `rotation:${rotationId}`,
+      action: "orphan-key-removed",
+      details: { rotationId, keyId: orphan.keyId },
+    });
+  }
+  const active = listing.keys.filter((k) => k.status === "active" && k.label !== label);
+  if (active.length >= listing.maxActiveKeys) {
+    const others = active.filter((k) => k.keyId !== ctx.current.exchangeKeyId);
+    const described = await Promise.all(
+      others.map(async (k) => {
+        const entry = await deps.ledger.get(ledgerEntryId(account, k.keyId));
+        const status = entry
+          ? `ledger ${entry.status}, ${entry.attempts} attempt(s)${entry.needsOperator ? ", needs operator" : ""}`
+          : "not in the ledger";
+        return `${k.keyId} (${status})`;
+      }),
+    );
+    throw new ExchangeKeyLimitError(
+      `exchange account ${account} already holds ${active.length} of ${listing.maxActiveKeys} active keys; ` +
+        `unrevoked: ${described.join(", ") || "none besides current"}. ` +
+        "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
+    );
+  }
+
+  const permissions =
+    listing.keys.find((k) => k.keyId === ctx.current.exchangeKeyId)?.permissions ??
+    ctx.currentKey.permissions;
+  const created = await deps.exchange.createKey(account, { label, permissions });
+  await verifyOrThrow(deps, account, created.keyId, created.secret, secretId);
+
+  const value = JSON.stringify({ account, keyId: created.keyId, secret: created.secret, permissions });
+  // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
+  const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
+  return { versionId: stored.versionId, fingerprint: fingerprint(value), exchangeKeyId: created.keyId };
+}
+
+async function verifyOrThrow(
+  deps: Pick<Deps, "exchange">,
+  account: string,
+  keyId: string,
+  secret: string,
+  secretId: string,
+): Promise<void> {
+  try {
+    await deps.exchange.verifyKey(account, { keyId, secret });
+  } catch (err) {
+    throw new KeyVerificationFailedError(
+      `new key ${keyId} for ${secretId} does not authenticate on ${account}: ${sanitizeErrorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}

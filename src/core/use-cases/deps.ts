@@ -1,0 +1,72 @@
+import { RotationStateError, SecretNotEnrolledError } from "../errors";
+import type { ExchangeKeySecret, SecretSettings } from "../model";
+import type {
+  Alerts,
+  AuditLog,
+  Clock,
+  ConsumerRegistry,
+  Exchange,
+  RevocationLedger,
+  RotationLock,
+  RotationStore,
+  SecretStore,
+} from "../ports";
+
+/** Every port a use case may need; each use case takes the `Pick` it uses. */
+export interface Deps {
+  secrets: SecretStore;
+  store: RotationStore;
+  lock: RotationLock;
+  consumers: ConsumerRegistry;
+  ledger: RevocationLedger;
+  exchange: Exchange;
+  audit: AuditLog;
+  alerts: Alerts;
+  clock: Clock;
+  /** Sweeper policy; also used when the workflow hands a failed revocation over. */
+  revocation: { baseSeconds: number; capSeconds: number; maxAttempts: number; random: () => number };
+}
+
+export interface RotationRef {
+  secretId: string;
+  rotationId: string;
+}
+
+export async function requireSettings(store: RotationStore, secretId: string): Promise<SecretSettings> {
+  const settings = await store.getSettings(secretId);
+  if (!settings) {
+    throw new SecretNotEnrolledError(
+      `secret ${secretId} is not enrolled: run \`keyshift enroll --secret ${secretId} ...\` first`,
+    );
+  }
+  return settings;
+}
+
+/** Lease for a running rotation: the whole consumer wait plus an hour for the other steps. */
+export function leaseSecondsFor(settings: SecretSettings): number {
+  return settings.deadlineSeconds + 3600;
+}
+
+/** Parses an exchange key secret; the error never echoes the value. */
+export function parseKeySecret(secretId: string, versionId: string, value: string): ExchangeKeySecret {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new RotationStateError(`secret ${secretId} version ${versionId} is not JSON (value not shown)`);
+  }
+  const p = parsed as Partial<ExchangeKeySecret>;
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.account !== "string" ||
+    typeof p.keyId !== "string" ||
+    typeof p.secret !== "string" ||
+    !Array.isArray(p.permissions)
+  ) {
+    throw new RotationStateError(
+      `secret ${secretId} version ${versionId} is not an exchange key ({account, keyId, secret, permissions})`,
+    );
+  }
+  return { account: p.account, keyId: p.keyId, secret: p.secret, permissions: p.permissions.map(String) };
+}

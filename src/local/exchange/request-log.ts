@@ -1,0 +1,68 @@
+import type { AccountStore } from "./accounts";
+import type { ExchangeEndpoint } from "./faults";
+
+export type LoggedKeyState = "active" | "disabled" | "removed" | "unknown" | "admin";
+
+export interface RequestLogEntry {
+  seq: number;
+  at: string;
+  endpoint: ExchangeEndpoint | "unknown";
+  method: string;
+  path: string;
+  account?: string;
+  /** The key id the request claimed to be signed with (`x-ks-key`), when it looks like a key id. */
+  keyId?: string;
+  /** That key's state when the request arrived, so a test can prove no call used a removed key. */
+  keyState?: LoggedKeyState;
+  /** HTTP status answered; 0 when no response was sent (timeout fault, client gone). */
+  status: number;
+  fault?: string;
+}
+
+const KEY_ID_FORMAT = /^k_[0-9a-f]{16}$/;
+
+/**
+ * Every exchange call (not the `/_sim` control plane), recorded on arrival and completed when
+ * answered. Unbounded on purpose: the simulator lives as long as one test run or local session,
+ * and a truncated log could not prove the absence of a call.
+ */
+export class RequestLog {
+  private readonly entries: RequestLogEntry[] = [];
+  private seq = 0;
+
+  constructor(private readonly store: AccountStore) {}
+
+  begin(input: {
+    endpoint: ExchangeEndpoint | "unknown";
+    method: string;
+    path: string;
+    keyId?: string;
+  }): RequestLogEntry {
+    const entry: RequestLogEntry = {
+      seq: ++this.seq,
+      at: new Date().toISOString(),
+      endpoint: input.endpoint,
+      method: input.method,
+      path: input.path,
+      status: 0,
+    };
+    if (input.keyId !== undefined) {
+      const key = this.store.findKey(input.keyId);
+      if (key) {
+        entry.account = key.account;
+        entry.keyId = key.keyId;
+        entry.keyState = key.admin ? "admin" : key.status;
+      } else {
+        // A caller who put a secret in the key header must not find it in the log.
+        if (KEY_ID_FORMAT.test(input.keyId)) entry.keyId = input.keyId;
+        entry.keyState = "unknown";
+      }
+    }
+    this.entries.push(entry);
+    return entry;
+  }
+
+  snapshot(): RequestLogEntry[] {
+    return this.entries.map((entry) => ({ ...entry }));
+  }
+}

@@ -1,0 +1,112 @@
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { loadConfig } from "../commons/config";
+import { type AppDeps, buildDeps } from "../commons/deps";
+import type { SecretSettings } from "../core/model";
+import { enrollSecret, registerConsumer } from "../core/use-cases/operator";
+import type { SimulatedConsumerSpec } from "./consumers";
+import { ADMIN_SECRET_PREFIX, type LocalStack } from "./stack";
+
+export const CONSUMER_ACCOUNT = "111122223333";
+
+export interface Enrolled {
+  secretId: string;
+  account: string;
+  deps: AppDeps;
+  settings: SecretSettings;
+}
+
+/**
+ * What an operator does once per exchange key: the account's admin credential and the first key
+ * (made by hand on the exchange) go into Secrets Manager, then the secret is enrolled.
+ */
+export async function enrollLocalSecret(
+  stack: LocalStack,
+  opts: { account?: string; secretId?: string; settings?: Partial<SecretSettings> } = {},
+): Promise<Enrolled> {
+  const account = opts.account ?? "acme-main";
+  const secretId = opts.secretId ?? `keyshift/exchange/${account}/trading`;
+  const admin = stack.exchange.createAccount(account);
+  const first = stack.exchange.seedKey(account, { label: "initial", permissions: ["read", "trade"] });
+  const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+  await sm.send(
+    new CreateSecretCommand({
+      Name: `${ADMIN_SECRET_PREFIX}${account}`,
+      SecretString: JSON.stringify({
+        endpoint: stack.endpoints.exchange,
+        keyId: admin.adminKeyId,
+        secret: admin.adminSecret,
+      }),
+    }),
+  );
+  await sm.send(
+    new CreateSecretCommand({
+      Name: secretId,
+      SecretString: JSON.stringify({
+        account,
+        keyId: first.keyId,
+        secret: first.secret,
+        permissions: ["read", "trade"],
+      }),
+    }),
+  );
+  sm.destroy();
+  const deps = buildDeps(loadConfig());
+  const settings = await enrollSecret(
+    {
+      secretId,
+      exchangeAccount: account,
+      minOverlapSeconds: 2,
+      deadlineSeconds: 15,
+      pollIntervalSeconds: 1,
+      maxPollIntervalSeconds: 2,
+      livenessMultiplier: 3,
+      ...opts.settings,
+    },
+    "operator:local",
+    deps,
+  );
+  return { secretId, account, deps, settings };
+}
+
+/** Default local fleet: consumers with different cache TTLs and heartbeat intervals. */
+export function defaultConsumers(
+  secretId: string,
+  count = 3,
+  laggingConsumer = false,
+): SimulatedConsumerSpec[] {
+  const shapes = [
+    { consumerId: "trading-engine", cacheTtlMs: 3000, heartbeatMs: 400, instances: 2 },
+    { consumerId: "market-data-gateway", cacheTtlMs: 1500, heartbeatMs: 250, instances: 2 },
+    { consumerId: "risk-service", cacheTtlMs: 5000, heartbeatMs: 600, instances: 1 },
+    { consumerId: "settlement", cacheTtlMs: 2000, heartbeatMs: 500, instances: 1 },
+  ];
+  return Array.from({ length: count }, (_, i) => {
+    const shape = shapes[i % shapes.length] ?? shapes[0];
+    const consumerId =
+      i < shapes.length ? (shape?.consumerId ?? "consumer") : `${shape?.consumerId}-${i + 1}`;
+    return {
+      ...(shape as (typeof shapes)[number]),
+      consumerId,
+      secretId,
+      roleArn: `arn:aws:iam::${CONSUMER_ACCOUNT}:role/trading/${consumerId}`,
+      stuck: laggingConsumer && i === count - 1,
+    };
+  });
+}
+
+export async function registerConsumers(enrolled: Enrolled, specs: SimulatedConsumerSpec[]): Promise<void> {
+  for (const spec of specs) {
+    await registerConsumer(
+      {
+        secretId: enrolled.secretId,
+        consumerId: spec.consumerId,
+        principalArn: spec.roleArn,
+        cacheTtlSeconds: Math.ceil(spec.cacheTtlMs / 1000),
+        heartbeatIntervalSeconds: Math.max(1, Math.ceil(spec.heartbeatMs / 1000)),
+        required: true,
+      },
+      "operator:local",
+      enrolled.deps,
+    );
+  }
+}

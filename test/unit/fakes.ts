@@ -1,0 +1,146 @@
+/**
+ * In-memory fakes of every port, wired like the composition root, plus arrange helpers so unit
+ * tests read arrange / act / assert. The fakes keep the adapters' conditional semantics (lock,
+ * ledger) and Secrets Manager's staging-label rules; see `support/`.
+ */
+import { fingerprint } from "../../src/core/fingerprint";
+import type { SecretSettings } from "../../src/core/model";
+import type { Deps } from "../../src/core/use-cases/deps";
+import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
+import { FakeExchange } from "./support/fake-exchange";
+import { FakeSecretStore } from "./support/fake-secret-store";
+import {
+  FakeAlerts,
+  FakeAuditLog,
+  FakeClock,
+  FakeConsumerRegistry,
+  FakeRevocationLedger,
+  FakeRotationStore,
+} from "./support/fake-tables";
+
+export { awsError, type ErrorClass, Faults } from "./support/faults";
+export { type ExchangeCall, FakeExchange } from "./support/fake-exchange";
+export { FakeSecretStore, type StageMoveCall } from "./support/fake-secret-store";
+export {
+  FakeAlerts,
+  FakeAuditLog,
+  FakeClock,
+  FakeConsumerRegistry,
+  FakeRevocationLedger,
+  FakeRotationStore,
+} from "./support/fake-tables";
+
+export interface FakeDeps extends Deps {
+  secrets: FakeSecretStore;
+  store: FakeRotationStore;
+  lock: FakeRotationStore;
+  consumers: FakeConsumerRegistry;
+  ledger: FakeRevocationLedger;
+  exchange: FakeExchange;
+  audit: FakeAuditLog;
+  alerts: FakeAlerts;
+  clock: FakeClock;
+}
+
+/** Sweeper policy for tests: deterministic jitter (random = 0.5 → 3/4 of the ceiling). */
+export const TEST_REVOCATION = { baseSeconds: 60, capSeconds: 3600, maxAttempts: 5, random: () => 0.5 };
+
+export function makeDeps(overrides: { revocation?: Partial<Deps["revocation"]>; start?: string } = {}): FakeDeps {
+  const clock = new FakeClock(overrides.start);
+  const store = new FakeRotationStore();
+  return {
+    secrets: new FakeSecretStore(),
+    store,
+    lock: store,
+    consumers: new FakeConsumerRegistry(),
+    ledger: new FakeRevocationLedger(),
+    exchange: new FakeExchange(),
+    audit: new FakeAuditLog(clock),
+    alerts: new FakeAlerts(),
+    clock,
+    revocation: { ...TEST_REVOCATION, ...overrides.revocation },
+  };
+}
+
+/** Enrollment settings the tests start from: 5 min overlap, 1 day deadline, 30 s → 15 min polls. */
+export const DEFAULT_SETTINGS: Omit<SecretSettings, "secretId" | "exchangeAccount" | "enrolledAt"> = {
+  minOverlapSeconds: 300,
+  deadlineSeconds: 86_400,
+  pollIntervalSeconds: 30,
+  maxPollIntervalSeconds: 900,
+  livenessMultiplier: 3,
+};
+
+export interface SeededSecret {
+  secretId: string;
+  account: string;
+  settings: SecretSettings;
+  versionId: string;
+  keyId: string;
+  /** The stored value (JSON with the key secret): tests only, never to be seen in outputs. */
+  value: string;
+  keySecret: string;
+  fingerprint: string;
+  permissions: string[];
+}
+
+/**
+ * Enrolls a secret with a first exchange key: the account (2 active keys unless told), the key,
+ * the secret's AWSCURRENT version, and `enrollSecret` itself (settings + recorded fingerprint).
+ */
+export async function seedSecret(
+  deps: FakeDeps,
+  opts: { secretId?: string; account?: string; maxActiveKeys?: number; settings?: Partial<SecretSettings> } = {},
+): Promise<SeededSecret> {
+  const secretId = opts.secretId ?? "keyshift/binance/main";
+  const account = opts.account ?? "acct-main";
+  const permissions = ["read", "trade"];
+  deps.exchange.addAccount(account, opts.maxActiveKeys ?? 2);
+  const key = deps.exchange.seedKey(account, { label: "initial", permissions });
+  const value = JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions });
+  const versionId = deps.secrets.create(secretId, value);
+  const settings = await enrollSecret(
+    { ...DEFAULT_SETTINGS, ...opts.settings, secretId, exchangeAccount: account },
+    "operator:test",
+    deps,
+  );
+  return {
+    secretId,
+    account,
+    settings,
+    versionId,
+    keyId: key.keyId,
+    value,
+    keySecret: key.secret,
+    fingerprint: fingerprint(value),
+    permissions,
+  };
+}
+
+export interface SeededConsumer {
+  consumerId: string;
+  /** What API Gateway reports for the consumer's Lambda/ECS task: an assumed-role session. */
+  callerArn: string;
+}
+
+/** Registers a consumer whose role is `arn:aws:iam::123456789012:role/<path><consumerId>`. */
+export async function addConsumer(
+  deps: FakeDeps,
+  secretId: string,
+  consumerId: string,
+  opts: { required?: boolean; heartbeatIntervalSeconds?: number; path?: string } = {},
+): Promise<SeededConsumer> {
+  await registerConsumer(
+    {
+      secretId,
+      consumerId,
+      principalArn: `arn:aws:iam::123456789012:role/${opts.path ?? ""}${consumerId}`,
+      cacheTtlSeconds: 300,
+      heartbeatIntervalSeconds: opts.heartbeatIntervalSeconds ?? 60,
+      required: opts.required ?? true,
+    },
+    "operator:test",
+    deps,
+  );
+  return { consumerId, callerArn: `arn:aws:sts::123456789012:assumed-role/${consumerId}/session-1` };
+}
