@@ -62,19 +62,24 @@ export async function allSecretValues(endpoint: string, region: string): Promise
 }
 
 /**
- * Captures the handlers' structured log lines (Powertools writes JSON lines to stdout) so they can
- * be scanned; other output passes through untouched.
+ * Captures the handlers' structured log lines (Powertools writes JSON lines to stdout, errors to
+ * stderr) so they can be scanned; other output passes through untouched.
  */
 export function captureLambdaLogs(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    if (text.startsWith("{") && text.includes('"service":"keyshift"')) {
-      lines.push(...text.split("\n").filter(Boolean));
-      return true;
-    }
-    return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  return { lines, restore: () => (process.stdout.write = original) };
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      if (text.startsWith("{") && text.includes('"service":"keyshift"')) {
+        lines.push(...text.split("\n").filter(Boolean));
+        return true;
+      }
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => {
+      stream.write = original;
+    };
+  });
+  return { lines, restore: () => restores.forEach((r) => r()) };
 }

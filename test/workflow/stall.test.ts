@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultConsumers, registerConsumers } from "../../src/local/scenario";
+import {
+  activeKeys,
+  enroll,
+  ledgerOf,
+  requestsWithRemovedKey,
+  rotate,
+  secretLeaks,
+  startWorld,
+  statesEntered,
+  stopWorld,
+  type World,
+  withConsumers,
+} from "./harness";
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  expect(requestsWithRemovedKey(world)).toEqual([]);
+  await stopWorld(world);
+});
+
+describe("wait-for-consumers gating", () => {
+  it("stalls on a consumer that never refreshes: no revoke, lock kept, alert sent", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 3, minOverlapSeconds: 1 });
+    await withConsumers(world, enrolled, defaultConsumers(enrolled.secretId, 3, true));
+    const previousKey = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.exchangeKeyId;
+
+    const result = await rotate(world, enrolled);
+
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("RotationStalled");
+    expect(statesEntered(result)).not.toContain("RevokePrevious");
+    expect(activeKeys(world, enrolled).map((k) => k.keyId)).toContain(previousKey);
+    expect(activeKeys(world, enrolled)).toHaveLength(2);
+    expect(await ledgerOf(enrolled)).toEqual([]);
+    const lock = await enrolled.deps.lock.get(enrolled.secretId);
+    expect(lock?.stalled).toBe(true);
+    expect(lock?.rotationId).toBe(result.executionName);
+    expect((await enrolled.deps.store.getRotation(enrolled.secretId, result.executionName))?.phase).toBe(
+      "stalled",
+    );
+    const alert = world.stack.sns.messages().find((m) => m.attributes.secretId === enrolled.secretId);
+    expect(JSON.parse(alert?.message ?? "{}")).toMatchObject({ kind: "rotation-stalled" });
+    expect(alert?.message).toContain("risk-service");
+
+    // A new rotation would need a third key: it is refused while the stalled one holds the lock.
+    const second = await rotate(world, enrolled);
+    expect(second.error).toBe("RotationInProgressError");
+    expect(activeKeys(world, enrolled)).toHaveLength(2);
+  });
+
+  it("counts a silent consumer (registered, no live instance) as lagging", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    const [live, silent] = defaultConsumers(enrolled.secretId, 2);
+    if (!live || !silent) throw new Error("fixture");
+    await withConsumers(world, enrolled, [live]);
+    await registerConsumers(enrolled, [silent]);
+
+    const result = await rotate(world, enrolled);
+
+    expect(result.error).toBe("RotationStalled");
+    const lastCheck = result.history
+      .filter((e) => e.type === "StateExited" && e.state === "CheckConsumers")
+      .at(-1);
+    const check = (lastCheck?.output as { check: { lagging: Array<{ consumerId: string; reason: string }> } })
+      .check;
+    expect(check.lagging).toEqual([
+      expect.objectContaining({ consumerId: silent.consumerId, reason: "no-live-instance" }),
+    ]);
+    expect(await ledgerOf(enrolled)).toEqual([]);
+  });
+
+  it("resumes a stalled rotation once the consumer catches up, then revokes", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    const [live, late] = defaultConsumers(enrolled.secretId, 2);
+    if (!live || !late) throw new Error("fixture");
+    await withConsumers(world, enrolled, [live]);
+    await registerConsumers(enrolled, [late]);
+    const stalled = await rotate(world, enrolled);
+    expect(stalled.error).toBe("RotationStalled");
+
+    const { SimulatedFleet } = await import("../../src/local/consumers");
+    const lateFleet = new SimulatedFleet(world.stack, [late]);
+    await lateFleet.start();
+    world.fleets.push(lateFleet);
+
+    const resumed = await rotate(world, enrolled, { mode: "resume" });
+
+    expect(resumed.status).toBe("SUCCEEDED");
+    expect(statesEntered(resumed)).not.toContain("CreateNext");
+    expect(activeKeys(world, enrolled)).toHaveLength(1);
+    expect((await ledgerOf(enrolled)).map((e) => e.status)).toEqual(["revoked"]);
+    expect(await enrolled.deps.lock.get(enrolled.secretId)).toBeUndefined();
+    const audit = await enrolled.deps.audit.list(enrolled.secretId);
+    expect(audit.map((a) => a.action)).toContain("rotation-resumed");
+  });
+
+  it("refuses resume when nothing is stalled", async () => {
+    const enrolled = await enroll(world);
+    const result = await rotate(world, enrolled, { mode: "resume" });
+    expect(result.error).toBe("InvalidInputError");
+    expect(result.cause).toContain("nothing to resume");
+  });
+
+  it("leaks no secret value anywhere", async () => {
+    expect(await secretLeaks(world, [])).toEqual([]);
+  });
+});
