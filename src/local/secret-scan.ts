@@ -81,5 +81,10 @@ export function captureLambdaLogs(): { lines: string[]; restore: () => void } {
       stream.write = original;
     };
   });
-  return { lines, restore: () => restores.forEach((r) => r()) };
+  return {
+    lines,
+    restore: () => {
+      for (const r of restores) r();
+    },
+  };
 }

@@ -66,8 +66,8 @@ describe("wait-for-consumers gating", () => {
     const lastCheck = result.history
       .filter((e) => e.type === "StateExited" && e.state === "CheckConsumers")
       .at(-1);
-    const check = (lastCheck?.output as { check: { lagging: Array<{ consumerId: string; reason: string }> } })
-      .check;
+    type Check = { check: { lagging: Array<{ consumerId: string; reason: string }> } };
+    const check = ((lastCheck?.output ?? { check: { lagging: [] } }) as Check).check;
     expect(check.lagging).toEqual([
       expect.objectContaining({ consumerId: silent.consumerId, reason: "no-live-instance" }),
     ]);
