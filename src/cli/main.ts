@@ -1,0 +1,172 @@
+import { parseArgs } from "node:util";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { loadConfig } from "../commons/config";
+import { buildDeps } from "../commons/deps";
+import { verifyAuditChain } from "../core/audit-chain";
+import { KeyshiftError } from "../core/errors";
+import { evaluateReadiness } from "../core/readiness";
+import { forceRevoke, rollback } from "../core/use-cases/operator";
+
+const USAGE = `keyshift — consumer-aware rotation of exchange API keys
+
+usage: keyshift <command> [args] [--json]
+  rotate <secretId>              start a rotation (Step Functions StartExecution, trigger "manual")
+  resume <secretId>              resume a stalled rotation (new execution, mode "resume")
+  status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
+  audit verify <secretId>        recompute the audit hash chain
+  revocations list               every ledger entry (pending / revoked / failed, needs operator)
+  revocations retry <entryId>    put a flagged entry back in the sweeper's queue
+  force-revoke <secretId> --reason "..."   revoke the previous key now (stalled rotation only)
+  rollback <secretId> --reason "..."       move AWSCURRENT back while the previous key is valid
+
+Environment: the same KEYSHIFT_* variables the Lambdas read (see src/commons/config.ts), plus
+KEYSHIFT_STATE_MACHINE_ARN for rotate/resume and KEYSHIFT_ACTOR (defaults to $USER) for the audit.`;
+
+type Out = (human: string, machine: unknown) => void;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      reason: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 64;
+  }
+  const out: Out = (human, machine) =>
+    process.stdout.write(`${values.json ? JSON.stringify(machine) : human}\n`);
+  const actor = `operator:${process.env.KEYSHIFT_ACTOR ?? process.env.USER ?? "unknown"}`;
+  const need = (what: string, value: string | undefined): string => {
+    if (!value) throw new UsageError(`${command} needs ${what}`);
+    return value;
+  };
+  const deps = buildDeps(loadConfig());
+
+  switch (command) {
+    case "rotate":
+    case "resume": {
+      const secretId = need("a secret id", rest[0]);
+      const stateMachineArn = need(
+        "KEYSHIFT_STATE_MACHINE_ARN in the environment",
+        process.env.KEYSHIFT_STATE_MACHINE_ARN,
+      );
+      const sfn = new SFNClient({ region: process.env.AWS_REGION });
+      const input = { secretId, trigger: "manual", mode: command === "resume" ? "resume" : "rotate" };
+      const started = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
+      );
+      out(`started ${started.executionArn}`, { executionArn: started.executionArn, input });
+      return 0;
+    }
+    case "status": {
+      const secretId = need("a secret id", rest[0]);
+      const [settings, versions, lock, consumers, instances, ledger] = await Promise.all([
+        deps.store.getSettings(secretId),
+        deps.store.getVersions(secretId),
+        deps.lock.get(secretId),
+        deps.consumers.listConsumers(secretId),
+        deps.consumers.listInstances(secretId),
+        deps.ledger.listAll(),
+      ]);
+      if (!settings) throw new UsageError(`secret ${secretId} is not enrolled`);
+      const readiness = versions?.current
+        ? evaluateReadiness({
+            consumers,
+            instances,
+            currentFingerprint: versions.current.fingerprint,
+            promotedAt: new Date(versions.promotedAt ?? 0),
+            settings,
+            now: new Date(),
+          })
+        : undefined;
+      const mine = ledger.filter((e) => e.secretId === secretId);
+      const status = { secretId, versions, lock, consumers: consumers.length, readiness, ledger: mine };
+      out(
+        [
+          `secret ${secretId} (exchange account ${settings.exchangeAccount})`,
+          `  current  ${versions?.current?.fingerprint ?? "-"} key ${versions?.current?.exchangeKeyId ?? "-"}`,
+          `  previous ${versions?.previous?.fingerprint ?? "-"} key ${versions?.previous?.exchangeKeyId ?? "-"}`,
+          `  lock     ${lock ? `${lock.rotationId}${lock.stalled ? " (STALLED)" : ` until ${lock.leaseExpiresAt}`}` : "free"}`,
+          `  consumers ${consumers.length}; lagging: ${readiness?.lagging.map((l) => `${l.consumerId} (${l.reason} ${l.fingerprints.join(",")})`).join("; ") || "none"}`,
+          ...mine.map(
+            (e) =>
+              `  ledger ${e.entryId}: ${e.status}, ${e.attempts} attempt(s)${e.needsOperator ? ", NEEDS OPERATOR" : ""}${e.lastError ? `, last error: ${e.lastError}` : ""}`,
+          ),
+        ].join("\n"),
+        status,
+      );
+      return 0;
+    }
+    case "audit": {
+      if (rest[0] !== "verify") throw new UsageError("usage: keyshift audit verify <secretId>");
+      const secretId = need("a secret id", rest[1]);
+      const result = verifyAuditChain(await deps.audit.list(secretId));
+      out(
+        result.ok
+          ? `audit trail of ${secretId}: ${result.entries} entries, chain verifies`
+          : `audit trail of ${secretId} BROKEN at seq ${result.brokenAt?.seq}: ${result.brokenAt?.reason}`,
+        { secretId, ...result },
+      );
+      return result.ok ? 0 : 3;
+    }
+    case "revocations": {
+      if (rest[0] === "list") {
+        const entries = await deps.ledger.listAll();
+        out(
+          entries
+            .map(
+              (e) =>
+                `${e.entryId}\t${e.status}\t${e.attempts}\t${e.needsOperator ? "needs-operator" : ""}\t${e.lastError ?? ""}`,
+            )
+            .join("\n") || "ledger is empty",
+          entries,
+        );
+        return 0;
+      }
+      if (rest[0] === "retry") {
+        const entry = await deps.ledger.requeue(need("a ledger entry id", rest[1]), new Date());
+        await deps.audit.append({
+          secretId: entry.secretId,
+          actor,
+          action: "revocation-requeued",
+          details: { entryId: entry.entryId },
+        });
+        out(`requeued ${entry.entryId}; the sweeper retries it on its next run`, entry);
+        return 0;
+      }
+      throw new UsageError("usage: keyshift revocations list | retry <entryId>");
+    }
+    case "force-revoke":
+    case "rollback": {
+      const secretId = need("a secret id", rest[0]);
+      const reason = need("--reason", values.reason);
+      const result =
+        command === "force-revoke"
+          ? await forceRevoke({ secretId, actor, reason }, deps)
+          : await rollback({ secretId, actor, reason }, deps);
+      out(`${command} done: ${JSON.stringify(result)}`, result);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    const usage = err instanceof UsageError;
+    process.stderr.write(
+      `keyshift: ${err instanceof KeyshiftError ? `${err.name}: ` : ""}${err.message}\n${usage ? "run `keyshift --help`\n" : ""}`,
+    );
+    process.exit(usage ? 64 : 1);
+  },
+);
