@@ -1,6 +1,8 @@
+import { RotationInProgressError } from "../errors";
 import { STAGE } from "../model";
 import { exchangeLabelFor, ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { promoteCurrent } from "./promote-current";
 import { attemptRevocation, newLedgerEntry } from "./revocation";
 
 export interface AbortRotationInput extends RotationRef {
@@ -19,8 +21,9 @@ export interface AbortRotationOutput {
  * Failure before promotion: undo cleanly.
  *
  * Input: secret id, rotation id, the error. Output: whether it aborted and what it revoked.
- * 1. If AWSCURRENT already sits on our next version, promotion happened: do NOT abort (that key is
- *    live); record `promoted` so the workflow carries on waiting for consumers.
+ * 1. Another rotation holds the lock (ours expired and was taken over): touch nothing, fail.
+ *    If AWSCURRENT already sits on our next version, promotion happened: do NOT abort (that key is
+ *    live); finish the promotion's bookkeeping so the workflow waits on the new current.
  * 2. Remove AWSPENDING from our version.
  * 3. Revoke every key this rotation created (stored one and crashed-attempt orphans) through the
  *    ledger; a revocation that fails stays `failed` for the sweeper, the abort still completes.
@@ -35,6 +38,12 @@ export async function abortRotation(
 ): Promise<AbortRotationOutput> {
   const { secretId, rotationId } = input;
   const settings = await requireSettings(deps.store, secretId);
+  const held = await deps.lock.get(secretId);
+  if (held && held.rotationId !== rotationId) {
+    throw new RotationInProgressError(
+      `not aborting ${rotationId} of ${secretId}: rotation ${held.rotationId} holds the lock now; nothing was changed`,
+    );
+  }
   const rotation = await deps.store.getRotation(secretId, rotationId);
   const now = deps.clock.now();
   const actor = `rotation:${rotationId}`;
@@ -42,7 +51,7 @@ export async function abortRotation(
   const currentHolder = versions.find((v) => v.stages.includes(STAGE.current));
 
   if (rotation?.next && currentHolder?.versionId === rotation.next.versionId) {
-    await deps.store.putRotation({ ...rotation, phase: "promoted", updatedAt: now.toISOString() });
+    await promoteCurrent(input, deps);
     return { aborted: false, revokedKeyIds: [], pendingRevocations: [] };
   }
 

@@ -39,7 +39,9 @@ export async function checkConsumers(
   const now = deps.clock.now();
   const rotation = await deps.store.getRotation(secretId, rotationId);
   const versions = await deps.store.getVersions(secretId);
-  if (!rotation || !versions?.current || !versions.promotedAt) {
+  // Before promotion the recorded current is the old key: gating on it would approve a revocation of
+  // the key everyone still uses.
+  if (!rotation?.previous || !versions?.current || !versions.promotedAt) {
     throw new RotationStateError(`rotation ${rotationId} of ${secretId} has not promoted a current version`);
   }
   let deadlineAt = rotation.deadlineAt;

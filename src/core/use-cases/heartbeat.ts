@@ -36,8 +36,9 @@ export async function heartbeat(
   input: HeartbeatInput,
   deps: Pick<Deps, "consumers" | "store" | "audit" | "alerts" | "clock">,
 ): Promise<HeartbeatOutput> {
-  const key = principalKey(input.callerArn);
-  const [registration] = await deps.consumers.findByPrincipal(key, input.secretId);
+  // A principal that is not an IAM role or user (federated, root, service) can never be registered.
+  const key = principalKeyOrUndefined(input.callerArn);
+  const [registration] = key ? await deps.consumers.findByPrincipal(key, input.secretId) : [];
   if (!registration) {
     await deps.audit.append({
       secretId: input.secretId,
@@ -107,4 +108,12 @@ function classify(fp: string, versions: VersionFingerprints | undefined): Heartb
   if (fp === versions?.current?.fingerprint) return "current";
   if (fp === versions?.previous?.fingerprint || fp === versions?.next?.fingerprint) return "stale";
   return "unknown";
+}
+
+function principalKeyOrUndefined(arn: string): string | undefined {
+  try {
+    return principalKey(arn);
+  } catch {
+    return undefined;
+  }
 }

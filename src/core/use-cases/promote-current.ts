@@ -28,7 +28,9 @@ export async function promoteCurrent(
   if (!rotation?.next || !rotation.current) {
     throw new RotationStateError(`rotation ${rotationId} of ${secretId} has no next version to promote`);
   }
-  const { next, current: previous } = rotation;
+  // After promotion the record's `current` is the new key; the previous one is kept in `previous`.
+  const { next } = rotation;
+  const previous = rotation.previous ?? rotation.current;
 
   const versions = await deps.secrets.listVersions(secretId);
   const holder = versions.find((v) => v.stages.includes(STAGE.current));

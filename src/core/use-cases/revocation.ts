@@ -1,5 +1,5 @@
 import { revocationBackoffSeconds } from "../backoff";
-import { sanitizeErrorMessage } from "../errors";
+import { ExchangeKeyNotFoundError, sanitizeErrorMessage } from "../errors";
 import type { LedgerEntry } from "../model";
 import type { Deps } from "./deps";
 
@@ -22,7 +22,13 @@ export async function attemptRevocation(
 ): Promise<RevocationAttempt> {
   if (entry.status === "revoked") return { entry };
   try {
-    const outcome = await deps.exchange.removeKey(entry.exchangeAccount, entry.keyId);
+    const outcome = await deps.exchange
+      .removeKey(entry.exchangeAccount, entry.keyId)
+      .catch((err: unknown) => {
+        // The port answers "not-found", but an adapter may throw it: either way the key is gone.
+        if (err instanceof ExchangeKeyNotFoundError) return "not-found" as const;
+        throw err;
+      });
     const revoked = await deps.ledger.markRevoked(entry.entryId, deps.clock.now());
     await deps.audit.append({
       secretId: entry.secretId,
