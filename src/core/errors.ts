@@ -69,7 +69,7 @@ export class OperatorActionRejectedError extends KeyshiftError {}
 export class AuditChainBrokenError extends KeyshiftError {}
 
 const SECRETISH =
-  /("?(?:secret|apiSecret|password|token|signature|SecretString)"?\s*[:=]\s*)("[^"]*"|[^\s,}]+)/gi;
+  /("?(?:secret|apiSecret|password|token|signature|SecretString)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,}]+)/gi;
 
 /**
  * Trims an error message to something safe for a ledger, an audit entry or a log: bounded

@@ -88,7 +88,12 @@ describe("FakeRevocationLedger transitions", () => {
     const fields = { secretId: "s", exchangeAccount: "a", keyId: "k", versionId: "v", rotationId: "r" };
     await ledger.openPending(newLedgerEntry(fields, "a#k", now));
     await ledger.markRevoked("a#k", now);
-    const after = await ledger.markFailed("a#k", { at: now, error: "x", nextAttemptAt: now, needsOperator: false });
+    const after = await ledger.markFailed("a#k", {
+      at: now,
+      error: "x",
+      nextAttemptAt: now,
+      needsOperator: false,
+    });
     const reopened = await ledger.openPending(newLedgerEntry(fields, "a#k", now));
     expect(after.status).toBe("revoked");
     expect(reopened.status).toBe("revoked");

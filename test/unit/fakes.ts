@@ -18,7 +18,6 @@ import {
   FakeRotationStore,
 } from "./support/fake-tables";
 
-export { awsError, type ErrorClass, Faults } from "./support/faults";
 export { type ExchangeCall, FakeExchange } from "./support/fake-exchange";
 export { FakeSecretStore, type StageMoveCall } from "./support/fake-secret-store";
 export {
@@ -29,6 +28,7 @@ export {
   FakeRevocationLedger,
   FakeRotationStore,
 } from "./support/fake-tables";
+export { awsError, type ErrorClass, Faults } from "./support/faults";
 
 export interface FakeDeps extends Deps {
   secrets: FakeSecretStore;
@@ -45,7 +45,9 @@ export interface FakeDeps extends Deps {
 /** Sweeper policy for tests: deterministic jitter (random = 0.5 → 3/4 of the ceiling). */
 export const TEST_REVOCATION = { baseSeconds: 60, capSeconds: 3600, maxAttempts: 5, random: () => 0.5 };
 
-export function makeDeps(overrides: { revocation?: Partial<Deps["revocation"]>; start?: string } = {}): FakeDeps {
+export function makeDeps(
+  overrides: { revocation?: Partial<Deps["revocation"]>; start?: string } = {},
+): FakeDeps {
   const clock = new FakeClock(overrides.start);
   const store = new FakeRotationStore();
   return {
@@ -90,7 +92,12 @@ export interface SeededSecret {
  */
 export async function seedSecret(
   deps: FakeDeps,
-  opts: { secretId?: string; account?: string; maxActiveKeys?: number; settings?: Partial<SecretSettings> } = {},
+  opts: {
+    secretId?: string;
+    account?: string;
+    maxActiveKeys?: number;
+    settings?: Partial<SecretSettings>;
+  } = {},
 ): Promise<SeededSecret> {
   const secretId = opts.secretId ?? "keyshift/binance/main";
   const account = opts.account ?? "acct-main";

@@ -53,7 +53,7 @@ export async function heartbeat(
       details: { principal: input.callerArn, instanceId: input.instanceId },
     });
     throw new PrincipalNotAllowedError(
-      `principal ${key} is not registered as a consumer of ${input.secretId}`,
+      `principal ${key ?? input.callerArn} is not registered as a consumer of ${input.secretId}`,
     );
   }
 

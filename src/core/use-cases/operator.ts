@@ -7,6 +7,9 @@ import { ledgerEntryId } from "../tokens";
 import { type Deps, parseKeySecret, requireSettings } from "./deps";
 import { attemptRevocation, newLedgerEntry } from "./revocation";
 
+/** The rotation ASL's `TimeoutSeconds` is 14 days; the wait must end well before it. */
+export const MAX_DEADLINE_SECONDS = 13 * 24 * 3600;
+
 /**
  * Enroll a secret: validate its settings and record the current version's fingerprint, so the
  * heartbeat path can answer before the first rotation.
@@ -16,6 +19,12 @@ export async function enrollSecret(
   actor: string,
   deps: Pick<Deps, "secrets" | "store" | "audit" | "clock">,
 ): Promise<SecretSettings> {
+  if (settings.deadlineSeconds > MAX_DEADLINE_SECONDS) {
+    throw new InvalidInputError(
+      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} is past the state machine's ` +
+        `TimeoutSeconds; at most ${MAX_DEADLINE_SECONDS} (the execution must reach MarkStalled, not time out)`,
+    );
+  }
   const checks = maxChecks(settings);
   if (checks * EVENTS_PER_CHECK > MAX_WAIT_EVENTS) {
     throw new InvalidInputError(

@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { ExchangePermanentError } from "../../../src/core/errors";
-import type { CreatedExchangeKey, Exchange, ExchangeKey, ExchangeKeyCredential } from "../../../src/core/ports";
+import type {
+  CreatedExchangeKey,
+  Exchange,
+  ExchangeKey,
+  ExchangeKeyCredential,
+} from "../../../src/core/ports";
 import { Faults } from "./faults";
 
 type Method = "createKey" | "listKeys" | "verifyKey" | "disableKey" | "removeKey";
@@ -63,11 +68,17 @@ export class FakeExchange implements Exchange {
     return this.calls.filter((c) => c.method === method);
   }
 
-  async createKey(account: string, input: { label: string; permissions: string[] }): Promise<CreatedExchangeKey> {
+  async createKey(
+    account: string,
+    input: { label: string; permissions: string[] },
+  ): Promise<CreatedExchangeKey> {
     await this.enter({ method: "createKey", account, label: input.label });
     const acct = this.require(account);
     if (acct.keys.filter((k) => k.status === "active").length >= acct.maxActiveKeys) {
-      throw new ExchangePermanentError(`exchange createKey on account ${account}: HTTP 409 KEY_LIMIT_EXCEEDED`, 409);
+      throw new ExchangePermanentError(
+        `exchange createKey on account ${account}: HTTP 409 KEY_LIMIT_EXCEEDED`,
+        409,
+      );
     }
     return this.mint(acct, input);
   }
@@ -81,8 +92,11 @@ export class FakeExchange implements Exchange {
   async verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
     await this.enter({ method: "verifyKey", account, keyId: key.keyId });
     const found = this.require(account).keys.find((k) => k.keyId === key.keyId);
-    if (!found || found.status !== "active" || found.secret !== key.secret) {
-      throw new ExchangePermanentError(`exchange verifyKey ${key.keyId} on account ${account}: HTTP 401`, 401);
+    if (found?.status !== "active" || found.secret !== key.secret) {
+      throw new ExchangePermanentError(
+        `exchange verifyKey ${key.keyId} on account ${account}: HTTP 401`,
+        401,
+      );
     }
   }
 

@@ -1,3 +1,4 @@
+import { fingerprint } from "../../../src/core/fingerprint";
 import { STAGE } from "../../../src/core/model";
 import type { SecretStore, SecretVersionInfo } from "../../../src/core/ports";
 import { awsError, Faults } from "./faults";
@@ -37,9 +38,15 @@ export class FakeSecretStore implements SecretStore {
     return versionId;
   }
 
-  /** Every version with its labels, including unlabelled (deprecated) ones, for byte-level snapshots. */
+  /**
+   * Every version with its labels, including unlabelled (deprecated) ones, for byte-level
+   * snapshots. Values appear as fingerprints so a failing assertion never prints one.
+   */
   dump(secretId: string): string {
-    return JSON.stringify(this.secrets.get(secretId) ?? null);
+    const versions = this.secrets.get(secretId) ?? [];
+    return JSON.stringify(
+      versions.map((v) => ({ versionId: v.versionId, value: fingerprint(v.value), stages: v.stages })),
+    );
   }
 
   /** The version holding `stage`, if any. */
@@ -60,9 +67,13 @@ export class FakeSecretStore implements SecretStore {
     const versions = this.require(secretId);
     if (select.versionId !== undefined) {
       const version = versions.find((v) => v.versionId === select.versionId);
-      if (!version) throw awsError("ResourceNotFoundException", `no version ${select.versionId} of ${secretId}`);
+      if (!version)
+        throw awsError("ResourceNotFoundException", `no version ${select.versionId} of ${secretId}`);
       if (select.stage !== undefined && !version.stages.includes(select.stage)) {
-        throw awsError("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.");
+        throw awsError(
+          "InvalidRequestException",
+          "You provided a VersionStage that is not associated to the provided VersionId.",
+        );
       }
       return { versionId: version.versionId, value: version.value };
     }
@@ -76,7 +87,10 @@ export class FakeSecretStore implements SecretStore {
     this.faults.check("putPending");
     const versions = this.require(secretId);
     if (token.length < 32 || token.length > 64) {
-      throw awsError("ValidationException", `ClientRequestToken must be 32-64 characters, got ${token.length}`);
+      throw awsError(
+        "ValidationException",
+        `ClientRequestToken must be 32-64 characters, got ${token.length}`,
+      );
     }
     this.puts.push({ secretId, token });
     const existing = versions.find((v) => v.versionId === token);
@@ -97,12 +111,17 @@ export class FakeSecretStore implements SecretStore {
     this.faults.check("moveStage");
     const versions = this.require(secretId);
     if (move.to === undefined && move.from === undefined) {
-      throw awsError("InvalidParameterException", "You must specify MoveToVersionId, RemoveFromVersionId, or both.");
+      throw awsError(
+        "InvalidParameterException",
+        "You must specify MoveToVersionId, RemoveFromVersionId, or both.",
+      );
     }
     const target = move.to === undefined ? undefined : versions.find((v) => v.versionId === move.to);
-    if (move.to !== undefined && !target) throw awsError("InvalidParameterException", `no version ${move.to}`);
+    if (move.to !== undefined && !target)
+      throw awsError("InvalidParameterException", `no version ${move.to}`);
     const removeFrom = move.from === undefined ? undefined : versions.find((v) => v.versionId === move.from);
-    if (move.from !== undefined && !removeFrom) throw awsError("InvalidParameterException", `no version ${move.from}`);
+    if (move.from !== undefined && !removeFrom)
+      throw awsError("InvalidParameterException", `no version ${move.from}`);
     const holder = versions.find((v) => v.stages.includes(stage));
     if (removeFrom && holder !== removeFrom) {
       throw awsError("InvalidParameterException", `${stage} is not attached to version ${move.from}`);
@@ -114,7 +133,10 @@ export class FakeSecretStore implements SecretStore {
       );
     }
     if (!target && stage === STAGE.current) {
-      throw awsError("InvalidParameterException", "You can't remove AWSCURRENT without moving it to another version.");
+      throw awsError(
+        "InvalidParameterException",
+        "You can't remove AWSCURRENT without moving it to another version.",
+      );
     }
     this.stageMoves.push({ secretId, stage, ...move });
     if (target) attach(versions, target, stage);
@@ -123,7 +145,8 @@ export class FakeSecretStore implements SecretStore {
 
   private require(secretId: string): StoredVersion[] {
     const versions = this.secrets.get(secretId);
-    if (!versions) throw awsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    if (!versions)
+      throw awsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
     return versions;
   }
 

@@ -89,13 +89,13 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     const held = this.locks.get(secretId);
     // Free, re-entry by the same rotation, or a running holder whose lease ran out.
     const free =
-      !held ||
-      held.rotationId === rotationId ||
-      (!held.stalled && held.leaseExpiresAt < now.toISOString());
+      !held || held.rotationId === rotationId || (!held.stalled && held.leaseExpiresAt < now.toISOString());
     if (!free) {
       throw new RotationInProgressError(
         `secret ${secretId} is being rotated by ${held.rotationId}` +
-          (held.stalled ? " (stalled: resume, force-revoke or roll it back)" : ` (lease until ${held.leaseExpiresAt})`) +
+          (held.stalled
+            ? " (stalled: resume, force-revoke or roll it back)"
+            : ` (lease until ${held.leaseExpiresAt})`) +
           `; rotation ${rotationId} changed nothing`,
       );
     }
@@ -236,7 +236,9 @@ export class FakeRevocationLedger implements RevocationLedger {
       .map((i) => copy(i.entry));
   }
   async listAll(): Promise<LedgerEntry[]> {
-    return [...this.items.values()].map((i) => copy(i.entry)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...this.items.values()]
+      .map((i) => copy(i.entry))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   private mustGet(entryId: string): LedgerItem {

@@ -2,6 +2,8 @@
 export type ErrorClass = new (message: string) => Error;
 
 interface Fault {
+  /** Calls to let through before this fault starts failing. */
+  skip: number;
   remaining: number;
   make: () => Error;
 }
@@ -14,8 +16,19 @@ export class Faults<M extends string> {
   private readonly pending = new Map<M, Fault[]>();
 
   failNext(method: M, times: number, errorClass: ErrorClass, message = `injected ${method} failure`): void {
+    this.failAfter(method, 0, times, errorClass, message);
+  }
+
+  /** Lets `okCalls` calls of `method` through, then fails the next `times`. */
+  failAfter(
+    method: M,
+    okCalls: number,
+    times: number,
+    errorClass: ErrorClass,
+    message = `injected ${method} failure`,
+  ): void {
     const queue = this.pending.get(method) ?? [];
-    queue.push({ remaining: times, make: () => new errorClass(message) });
+    queue.push({ skip: okCalls, remaining: times, make: () => new errorClass(message) });
     this.pending.set(method, queue);
   }
 
@@ -24,6 +37,10 @@ export class Faults<M extends string> {
     const queue = this.pending.get(method);
     const fault = queue?.[0];
     if (!queue || !fault) return;
+    if (fault.skip > 0) {
+      fault.skip -= 1;
+      return;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) queue.shift();
     throw fault.make();

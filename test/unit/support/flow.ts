@@ -29,6 +29,12 @@ export async function currentFingerprint(deps: FakeDeps, secretId: string): Prom
 }
 
 /** One heartbeat from `consumer`'s instance. */
-export function report(deps: FakeDeps, secretId: string, consumer: SeededConsumer, instanceId: string, fp: string) {
+export function report(
+  deps: FakeDeps,
+  secretId: string,
+  consumer: SeededConsumer,
+  instanceId: string,
+  fp: string,
+) {
   return heartbeat({ callerArn: consumer.callerArn, secretId, fingerprint: fp, instanceId }, deps);
 }

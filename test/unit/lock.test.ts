@@ -1,0 +1,156 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { InvalidInputError, RotationInProgressError } from "../../src/core/errors";
+import { beginRotation } from "../../src/core/use-cases/begin-rotation";
+import { createNext } from "../../src/core/use-cases/create-next";
+import { leaseSecondsFor } from "../../src/core/use-cases/deps";
+import { markStalled } from "../../src/core/use-cases/mark-stalled";
+import { promoteCurrent } from "../../src/core/use-cases/promote-current";
+import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { rotateToPromoted, startRotation } from "./support/flow";
+
+describe("per-secret rotation lock", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+
+  beforeEach(async () => {
+    deps = makeDeps();
+    seeded = await seedSecret(deps);
+  });
+
+  async function snapshot(rotationId: string) {
+    return {
+      lock: JSON.stringify(await deps.lock.get(seeded.secretId)),
+      rotation: JSON.stringify(await deps.store.getRotation(seeded.secretId, rotationId)),
+      versions: JSON.stringify(await deps.store.getVersions(seeded.secretId)),
+      secret: deps.secrets.dump(seeded.secretId),
+      audit: deps.audit.actions(seeded.secretId).length,
+      exchangeCalls: deps.exchange.calls.length,
+    };
+  }
+
+  it("records the lease and the new rotation on begin", async () => {
+    const begun = await startRotation(deps, seeded.secretId, "r1");
+
+    expect(begun).toMatchObject({ rotationId: "r1", route: "create", mode: "rotate" });
+    expect(await deps.lock.get(seeded.secretId)).toEqual({
+      secretId: seeded.secretId,
+      rotationId: "r1",
+      acquiredAt: deps.clock.now().toISOString(),
+      leaseExpiresAt: new Date(
+        deps.clock.now().getTime() + leaseSecondsFor(seeded.settings) * 1000,
+      ).toISOString(),
+      stalled: false,
+    });
+    expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).toBe("started");
+  });
+
+  it("fails a second rotation fast with RotationInProgressError and leaves the first byte-for-byte unchanged", async () => {
+    await startRotation(deps, seeded.secretId, "r1");
+    await createNext({ secretId: seeded.secretId, rotationId: "r1" }, deps);
+    const before = await snapshot("r1");
+    deps.clock.advance(60);
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(createNext({ secretId: seeded.secretId, rotationId: "r2" }, deps)).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+    await expect(
+      promoteCurrent({ secretId: seeded.secretId, rotationId: "r2" }, deps),
+    ).rejects.toBeInstanceOf(RotationInProgressError);
+
+    expect(await snapshot("r1")).toEqual(before);
+    expect(await deps.store.getRotation(seeded.secretId, "r2")).toBeUndefined();
+  });
+
+  it("names the holder in the error", async () => {
+    await startRotation(deps, seeded.secretId, "r1");
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toThrow(/r1.*r2 changed nothing/);
+  });
+
+  it("lets the same rotation re-enter (a retried step)", async () => {
+    await startRotation(deps, seeded.secretId, "r1");
+    deps.clock.advance(30);
+
+    const again = await startRotation(deps, seeded.secretId, "r1");
+
+    expect(again.rotationId).toBe("r1");
+    expect((await deps.lock.get(seeded.secretId))?.rotationId).toBe("r1");
+    expect(deps.audit.actions(seeded.secretId).filter((a) => a === "rotation-started")).toHaveLength(1);
+  });
+
+  it("lets a new rotation take over a lock whose lease expired (its execution died)", async () => {
+    await startRotation(deps, seeded.secretId, "r1");
+    deps.clock.advance(leaseSecondsFor(seeded.settings) + 1);
+
+    await startRotation(deps, seeded.secretId, "r2");
+
+    expect((await deps.lock.get(seeded.secretId))?.rotationId).toBe("r2");
+    await expect(
+      promoteCurrent({ secretId: seeded.secretId, rotationId: "r1" }, deps),
+    ).rejects.toBeInstanceOf(RotationInProgressError);
+  });
+
+  it("refuses a takeover one second before the lease runs out", async () => {
+    await startRotation(deps, seeded.secretId, "r1");
+    deps.clock.advance(leaseSecondsFor(seeded.settings) - 1);
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toBeInstanceOf(RotationInProgressError);
+  });
+
+  it("never expires a stalled lock", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    await markStalled(
+      {
+        secretId: seeded.secretId,
+        rotationId: "r1",
+        lagging: [],
+        laggingCount: 0,
+        deadlineAt: "2030-01-02T00:00:00Z",
+      },
+      deps,
+    );
+    deps.clock.advance(365 * 86_400);
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toThrow(/stalled/);
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: true });
+  });
+
+  it("resume adopts a stalled rotation with a fresh lease; resume of a running one is refused", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    await expect(
+      beginRotation(
+        { secretId: seeded.secretId, trigger: "manual", mode: "resume", executionName: "x1", actor: "op" },
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(RotationInProgressError);
+
+    await markStalled(
+      {
+        secretId: seeded.secretId,
+        rotationId: "r1",
+        lagging: [],
+        laggingCount: 0,
+        deadlineAt: "2030-01-02T00:00:00Z",
+      },
+      deps,
+    );
+    const resumed = await beginRotation(
+      { secretId: seeded.secretId, trigger: "manual", mode: "resume", executionName: "x2", actor: "op" },
+      deps,
+    );
+
+    expect(resumed).toMatchObject({ rotationId: "r1", route: "wait", mode: "resume" });
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: false });
+    expect(await deps.store.getRotation(seeded.secretId, "r1")).toMatchObject({ phase: "promoted" });
+  });
+
+  it("refuses resume when nothing holds the lock", async () => {
+    await expect(
+      beginRotation(
+        { secretId: seeded.secretId, trigger: "manual", mode: "resume", executionName: "x", actor: "op" },
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+  });
+});
