@@ -11,6 +11,14 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const YAML = require("yaml");
+const {
+  EVENTS_PER_CHECK,
+  LEASE_MARGIN_SECONDS,
+  MAX_WAIT_EVENTS,
+  maxChecks,
+  rateSeconds,
+  scheduleProblem,
+} = require("./enrollment-rules.cjs");
 
 const SERVICE_DIR = path.resolve(__dirname, "..");
 const DEFAULT_CONFIG_PATH = "rotation.config.yml";
@@ -21,17 +29,6 @@ const SECRET_PREFIX = "keyshift/exchange/";
 const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** The account names its admin secret `keyshift/admin/<account>`, so it stays a plain name. */
 const ACCOUNT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-/** `leaseSecondsFor` in src/core/use-cases/deps.ts: the lock outlives the deadline by an hour. */
-const LEASE_MARGIN_SECONDS = 3600;
-/** src/core/readiness.ts: EVENTS_PER_CHECK and MAX_WAIT_EVENTS (25,000-event history limit). */
-const EVENTS_PER_CHECK = 10;
-const MAX_WAIT_EVENTS = 20_000;
-
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\(([^()]+)\)$/;
-const CRON_FIELD = /^[0-9A-Za-z*?,/#-]+$/;
-const UNIT_SECONDS = { minute: 60, hour: 3600, day: 86_400 };
-
 const ENTRY_KEYS = [
   "secretId",
   "exchangeAccount",
@@ -61,59 +58,6 @@ class EnrollmentConfigError extends Error {
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const isInt = (v) => typeof v === "number" && Number.isInteger(v);
-
-/** Seconds between runs of a `rate(...)` expression; undefined for `cron(...)`. */
-function rateSeconds(expression) {
-  const m = RATE.exec(expression);
-  if (!m) return undefined;
-  const unit = m[2].replace(/s$/, "");
-  return Number(m[1]) * UNIT_SECONDS[unit];
-}
-
-/** What is wrong with an EventBridge schedule expression, or undefined when it is valid. */
-function scheduleProblem(expression) {
-  if (typeof expression !== "string") return "must be a string rate(...) or cron(...)";
-  const rate = RATE.exec(expression);
-  if (rate) {
-    const value = Number(rate[1]);
-    if (value < 1) return `${expression}: the value must be a positive integer`;
-    const singular = !rate[2].endsWith("s");
-    // EventBridge rejects rate(1 days) and rate(2 day).
-    if (value === 1 && !singular)
-      return `${expression}: use the singular unit for 1, e.g. rate(1 ${rate[2].slice(0, -1)})`;
-    if (value !== 1 && singular) return `${expression}: use the plural unit, e.g. rate(${value} ${rate[2]}s)`;
-    return undefined;
-  }
-  const cron = CRON.exec(expression);
-  if (cron) {
-    const fields = cron[1].trim().split(/\s+/);
-    if (fields.length !== 6) {
-      return `${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`;
-    }
-    const bad = fields.find((f) => !CRON_FIELD.test(f));
-    if (bad) return `${expression}: invalid cron field "${bad}"`;
-    if ((fields[2] === "?") === (fields[4] === "?")) {
-      return `${expression}: exactly one of day-of-month and day-of-week must be "?"`;
-    }
-    return undefined;
-  }
-  return `"${expression}" must be rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>)`;
-}
-
-/** Mirrors `maxChecks` in src/core/readiness.ts (kept in step by test/deploy/enrollment.test.ts). */
-function maxChecks(settings) {
-  const next = (iteration, secondsToDeadline) => {
-    const grown = Math.min(settings.maxPollIntervalSeconds, settings.pollIntervalSeconds * 1.5 ** iteration);
-    return Math.max(1, Math.ceil(Math.min(grown, Math.max(1, secondsToDeadline))));
-  };
-  let elapsed = 0;
-  let checks = 0;
-  while (elapsed < settings.deadlineSeconds) {
-    elapsed += next(checks, settings.deadlineSeconds - elapsed);
-    checks += 1;
-  }
-  return checks + 1;
-}
 
 function executionTimeoutSeconds() {
   const asl = JSON.parse(fs.readFileSync(ASL_PATH, "utf8"));
@@ -192,9 +136,11 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
         `${at("exchangeAccount")}: must be 1-64 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit)`,
       );
     }
+    let scheduleOk = false;
     if (!missing("schedule")) {
       const problem = scheduleProblem(e.schedule);
       if (problem) problems.push(`${at("schedule")}: ${problem}`);
+      scheduleOk = !problem;
     }
     if (e.enabled !== undefined && typeof e.enabled !== "boolean")
       problems.push(`${at("enabled")}: must be true or false`);
@@ -243,7 +189,7 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
         );
       }
     }
-    const interval = typeof e.schedule === "string" ? rateSeconds(e.schedule) : undefined;
+    const interval = scheduleOk ? rateSeconds(e.schedule) : undefined;
     if (interval !== undefined && deadlineOk && interval <= e.deadlineSeconds + LEASE_MARGIN_SECONDS) {
       problems.push(
         `${at("schedule")}: ${e.schedule} starts a rotation every ${interval}s, which must be longer than ` +

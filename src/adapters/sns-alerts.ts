@@ -1,4 +1,5 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { logger } from "../commons/logger";
 import type { Alert } from "../core/model";
 import type { Alerts } from "../core/ports";
 
@@ -10,6 +11,8 @@ export class SnsAlerts implements Alerts {
   ) {}
 
   async send(alert: Alert): Promise<void> {
+    // CloudWatch metric filters count these lines per kind (infra/observability.yml).
+    logger.warn("alert raised", { alertKind: alert.kind, secretId: alert.secretId });
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,

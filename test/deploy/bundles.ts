@@ -1,0 +1,77 @@
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { label, resource, type Template } from "./packaged";
+
+export interface LoadedBundle {
+  zipBytes: number;
+  /** Names the bundled module exports. */
+  exports: string[];
+  /** `name` of the error CreateNext's handler throws for `{}` (only probed for CreateNext). */
+  invalidInputError?: string;
+}
+
+/** Enough configuration for the handlers' cold start (`loadConfig()` at module scope); nothing is called. */
+const LAMBDA_ENV = {
+  AWS_REGION: "eu-west-1",
+  KEYSHIFT_TABLE_CONSUMERS: "keyshift-test-consumers",
+  KEYSHIFT_TABLE_ROTATIONS: "keyshift-test-rotations",
+  KEYSHIFT_TABLE_LEDGER: "keyshift-test-ledger",
+  KEYSHIFT_TABLE_AUDIT: "keyshift-test-audit",
+  KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:keyshift-test-alerts",
+  KEYSHIFT_ADMIN_SECRET_PREFIX: "keyshift/admin/",
+  KEYSHIFT_REVOCATION_MAX_ATTEMPTS: "3",
+  KEYSHIFT_REVOCATION_BASE_SECONDS: "1",
+  KEYSHIFT_REVOCATION_CAP_SECONDS: "2",
+  KEYSHIFT_EXCHANGE_TIMEOUT_MS: "100",
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+};
+
+/** Runs in a fresh Node process per call: imports each bundle as Lambda would and reports. */
+const PROBE = `
+const files = JSON.parse(process.argv[1]);
+const out = {};
+for (const [name, file] of Object.entries(files)) {
+  const mod = await import(file);
+  out[name] = { exports: Object.keys(mod).sort() };
+  if (name === "CreateNext") {
+    try { await mod.handler({}, {}); } catch (err) { out[name].invalidInputError = err.name; }
+  }
+}
+process.stdout.write("PROBE " + JSON.stringify(out) + "\\n");
+`;
+
+/**
+ * Unzips each function's package (the zip named in its `Code.S3Key`), then imports the file its
+ * `Handler` names with the runtime this process runs on (Node 22 under `npm test`/`npx vitest`).
+ */
+export async function loadBundles(template: Template, packageDir: string, names: string[]) {
+  const root = mkdtempSync(join(tmpdir(), "keyshift-bundles-"));
+  const files: Record<string, string> = {};
+  const zipBytes: Record<string, number> = {};
+  for (const name of names) {
+    const props = resource(template, `${name}LambdaFunction`).Properties;
+    const zip = join(packageDir, basename(label((props.Code as { S3Key: unknown }).S3Key)));
+    zipBytes[name] = statSync(zip).size;
+    const dir = join(root, name);
+    execFileSync("unzip", ["-q", "-o", zip, "-d", dir]);
+    const handler = props.Handler as string;
+    files[name] = join(dir, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
+  }
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", PROBE, JSON.stringify(files)],
+      { cwd: root, env: { PATH: process.env.PATH, ...LAMBDA_ENV } },
+      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+    );
+  }).finally(() => rmSync(root, { recursive: true, force: true }));
+  const line = stdout.split("\n").find((l) => l.startsWith("PROBE "));
+  if (!line) throw new Error(`bundle probe printed no result:\n${stdout}`);
+  const probed = JSON.parse(line.slice("PROBE ".length)) as Record<string, Omit<LoadedBundle, "zipBytes">>;
+  return Object.fromEntries(names.map((n) => [n, { ...probed[n], zipBytes: zipBytes[n] }])) as Record<
+    string,
+    LoadedBundle
+  >;
+}

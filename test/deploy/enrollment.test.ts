@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  EnrollmentConfigError,
+  loadEnrollment,
+  maxChecks,
+  scheduleEvents,
+  validateEnrollment,
+} from "../../infra/enrollment.cjs";
+import { maxChecks as coreMaxChecks } from "../../src/core/readiness";
+import { runServerless } from "./packaged";
+
+const FIXTURES = "test/fixtures/enrollment";
+
+/** A valid entry; tests spread it and break one field. */
+const ENTRY = {
+  secretId: "keyshift/exchange/acme-main/trading",
+  exchangeAccount: "acme-main",
+  schedule: "rate(30 days)",
+  minOverlapSeconds: 900,
+  deadlineSeconds: 86_400,
+  pollIntervalSeconds: 30,
+  maxPollIntervalSeconds: 900,
+  livenessMultiplier: 3,
+  consumer: { cacheTtlSeconds: 300, heartbeatIntervalSeconds: 60, required: true },
+};
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(EnrollmentConfigError);
+    return (err as EnrollmentConfigError).problems;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const problemsFor = (entry: Record<string, unknown>) =>
+  problemsOf(() => validateEnrollment({ secrets: [entry] }));
+
+describe("enrollment config (rotation.config.yml)", () => {
+  it("accepts the checked-in config and gives one schedule event per secret", () => {
+    const config = loadEnrollment();
+    expect(config.secrets.length).toBeGreaterThan(0);
+    expect(scheduleEvents(config)).toEqual(
+      config.secrets.map((s) => ({
+        schedule: expect.objectContaining({
+          rate: s.schedule,
+          input: { secretId: s.secretId, trigger: "schedule" },
+        }),
+      })),
+    );
+  });
+
+  it("applies defaults, lets an entry override them, and accepts cron and disabled entries", () => {
+    const { secrets } = loadEnrollment(`${FIXTURES}/valid-minimal.yml`);
+    expect(secrets).toEqual([
+      expect.objectContaining({ schedule: "cron(30 2 1 * ? *)", enabled: false, minOverlapSeconds: 0 }),
+    ]);
+    const { secretId: _, exchangeAccount: __, ...defaults } = ENTRY;
+    const merged = validateEnrollment({
+      defaults,
+      secrets: [{ secretId: ENTRY.secretId, exchangeAccount: "a", consumer: { required: false } }],
+    });
+    expect(merged.secrets[0]).toMatchObject({
+      enabled: true,
+      deadlineSeconds: 86_400,
+      consumer: { ...ENTRY.consumer, required: false },
+    });
+  });
+
+  it("names the entry and the field of every problem in a bad file", () => {
+    expect(problemsOf(() => loadEnrollment(`${FIXTURES}/bad-entries.yml`))).toEqual([
+      expect.stringMatching(
+        /^entry secrets\[0\] \(prod\/binance\/trading\), field secretId: must start with "keyshift\/exchange\/"/,
+      ),
+      expect.stringMatching(
+        /^entry secrets\[1\] \(keyshift\/exchange\/kraken\/trading\), field exchangeAccount: required/,
+      ),
+      expect.stringMatching(
+        /^entry secrets\[2\] \(keyshift\/exchange\/okx\/trading\), field deadlineSeconds: must be greater than minOverlapSeconds/,
+      ),
+      expect.stringMatching(
+        /^entry secrets\[3\] \(keyshift\/exchange\/bybit\/trading\), field deadline: unknown field/,
+      ),
+      expect.stringMatching(
+        /^entry secrets\[4\] \(keyshift\/exchange\/okx\/trading\), field secretId: duplicate of secrets\[2\]/,
+      ),
+    ]);
+    expect(problemsOf(() => loadEnrollment(`${FIXTURES}/bad-schedule.yml`))).toEqual([
+      "entry secrets[1] (keyshift/exchange/acme-hedge/market-data), field schedule: rate(1 days): use the singular unit for 1, e.g. rate(1 day)",
+    ]);
+  });
+
+  it.each([
+    [{ schedule: "every 30 days" }, 'field schedule: "every 30 days" must be rate('],
+    [{ schedule: "rate(2 day)" }, "field schedule: rate(2 day): use the plural unit"],
+    [{ schedule: "cron(0 6 * * MON *)" }, 'exactly one of day-of-month and day-of-week must be "?"'],
+    [{ schedule: "cron(0 6 ? *)" }, "cron needs 6 fields"],
+    [{ schedule: "rate(1 day)" }, "must be longer than deadlineSeconds + 3600"],
+    [{ exchangeAccount: "acme main" }, "field exchangeAccount: must be 1-64 characters"],
+    [{ secretId: "keyshift/exchange/" }, "field secretId: must start with"],
+    [{ secretId: "keyshift/exchange/a b" }, "field secretId: must be 1-512 characters"],
+    [{ minOverlapSeconds: -1 }, "field minOverlapSeconds: must be an integer >= 0"],
+    [{ deadlineSeconds: 1_300_000 }, "field deadlineSeconds: must be at most 1206000"],
+    [{ maxPollIntervalSeconds: 10 }, "field maxPollIntervalSeconds: must be >= pollIntervalSeconds"],
+    [
+      {
+        pollIntervalSeconds: 1,
+        maxPollIntervalSeconds: 1,
+        schedule: "rate(90 days)",
+        deadlineSeconds: 600_000,
+      },
+      "history events",
+    ],
+    [{ livenessMultiplier: 0.5 }, "field livenessMultiplier: must be a number >= 1"],
+    [{ enabled: "yes" }, "field enabled: must be true or false"],
+    [
+      { consumer: { cacheTtlSeconds: 300, heartbeatIntervalSeconds: 0, required: true } },
+      "field consumer.heartbeatIntervalSeconds",
+    ],
+    [
+      { consumer: { cacheTtlSeconds: 300, heartbeatIntervalSeconds: 60, required: true, ttl: 1 } },
+      "field consumer.ttl: unknown field",
+    ],
+  ])("rejects %j", (change, expected) => {
+    const problems = problemsFor({ ...ENTRY, ...change });
+    expect(problems.join("\n")).toContain(expected);
+    expect(problems[0]).toMatch(/^entry secrets\[0\] \(/);
+  });
+
+  it("rejects a file without a secrets list, or with unknown top-level keys", () => {
+    expect(problemsOf(() => validateEnrollment({ secret: [] }))).toEqual([
+      expect.stringContaining('unknown key "secret"'),
+      expect.stringContaining("secrets: must be a list"),
+    ]);
+    expect(problemsOf(() => validateEnrollment("secrets: []"))).toEqual([
+      expect.stringContaining("must be a mapping"),
+    ]);
+  });
+
+  it("bounds the wait loop exactly as the core does (src/core/readiness.ts maxChecks)", () => {
+    for (const s of [
+      { pollIntervalSeconds: 30, maxPollIntervalSeconds: 900, deadlineSeconds: 86_400 },
+      { pollIntervalSeconds: 1, maxPollIntervalSeconds: 5, deadlineSeconds: 3_600 },
+      { pollIntervalSeconds: 60, maxPollIntervalSeconds: 3_600, deadlineSeconds: 1_206_000 },
+    ]) {
+      expect(maxChecks(s)).toBe(coreMaxChecks(s));
+    }
+  });
+
+  it("fails `serverless package` with the entry and field when the config is invalid", async () => {
+    const out = mkdtempSync(join(tmpdir(), "keyshift-bad-config-"));
+    const run = await runServerless([
+      "package",
+      "--stage",
+      "dev",
+      "--package",
+      out,
+      "--param",
+      `config=${FIXTURES}/bad-schedule.yml`,
+    ]);
+    rmSync(out, { recursive: true, force: true });
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain(
+      "entry secrets[1] (keyshift/exchange/acme-hedge/market-data), field schedule: rate(1 days): use the singular unit",
+    );
+  }, 120_000);
+});

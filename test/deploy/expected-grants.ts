@@ -1,0 +1,123 @@
+/**
+ * The least-privilege table: per function, per resource, exactly the actions its code path calls
+ * (use case Pick<Deps> → adapter method → SDK command). Writing to its own log group is checked
+ * apart. Widening any role — an action, a resource — makes test/deploy/template.test.ts fail.
+ *
+ * Resources are written as `label()` renders them: table/key/topic logical ids, index ARNs as
+ * `<Table>/index/<name>`, secret ARNs with `<region>`/`<account>`.
+ */
+const ROTATIONS = "RotationsTable";
+const CONSUMERS = "ConsumersTable";
+const BY_PRINCIPAL = "ConsumersTable/index/by-principal";
+const LEDGER = "LedgerTable";
+const BY_SWEEP = "LedgerTable/index/by-sweep";
+const AUDIT = "AuditTable";
+const TOPIC = "AlertTopic";
+const KEY = "AlertKey";
+export const EXCHANGE_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/exchange/*";
+export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/admin/*";
+
+export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
+  BeginRotation: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+  },
+  CreateNext: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [LEDGER]: ["dynamodb:GetItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [EXCHANGE_SECRETS]: [
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:ListSecretVersionIds",
+      "secretsmanager:PutSecretValue",
+    ],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
+  PromoteCurrent: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds", "secretsmanager:UpdateSecretVersionStage"],
+  },
+  WaitForConsumers: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [CONSUMERS]: ["dynamodb:Query"],
+  },
+  MarkStalled: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
+  RevokePrevious: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [CONSUMERS]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
+  CompleteRotation: {
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
+  AbortRotation: {
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds", "secretsmanager:UpdateSecretVersionStage"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
+  Heartbeat: {
+    [BY_PRINCIPAL]: ["dynamodb:Query"],
+    [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:GetItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
+  RetryRevocations: {
+    [BY_SWEEP]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
+};
+
+/** The step functions of the workflow: invoked by the state machine's role and nothing else. */
+export const STEP_FUNCTIONS = [
+  "BeginRotation",
+  "CreateNext",
+  "PromoteCurrent",
+  "WaitForConsumers",
+  "MarkStalled",
+  "RevokePrevious",
+  "CompleteRotation",
+  "AbortRotation",
+];
+
+/**
+ * Actions AWS offers no resource-level permission for, and so the only `Resource: "*"` grants in
+ * the stack, all on the state machine's role: CloudWatch Logs vended-log delivery (needed for
+ * `loggingConfig`) and X-Ray segments/sampling (granted with `tracingConfig`, used with --param tracing=true).
+ */
+export const STAR_RESOURCE_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:DescribeLogGroups",
+  "logs:DescribeResourcePolicies",
+  "logs:GetLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:UpdateLogDelivery",
+  "xray:GetSamplingRules",
+  "xray:GetSamplingTargets",
+  "xray:PutTelemetryRecords",
+  "xray:PutTraceSegments",
+];

@@ -1,0 +1,330 @@
+import { readFileSync, rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadEnrollment } from "../../infra/enrollment.cjs";
+import { loadConfig } from "../../src/commons/config";
+import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../src/local/definition";
+import { loadBundles } from "./bundles";
+import { EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
+import {
+  asArray,
+  type CfnResource,
+  label,
+  packageOnce,
+  resource,
+  resourcesOfType,
+  roleStatements,
+  type Statement,
+  type Template,
+} from "./packaged";
+import { actionsOf, deployedDefinition, grants, isLogs } from "./views";
+
+// One `serverless package` for this whole file (see packaged.ts); everything below reads its output.
+let template: Template;
+let packageDir: string;
+beforeAll(async () => {
+  ({ template, dir: packageDir } = await packageOnce());
+}, 180_000);
+afterAll(() => {
+  if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+});
+
+const FUNCTIONS = Object.keys(EXPECTED_GRANTS);
+const fn = (name: string) => resource(template, `${name}LambdaFunction`);
+const roleOf = (name: string) => resource(template, label(fn(name).Properties.Role));
+const allRoles = () => resourcesOfType(template, "AWS::IAM::Role");
+
+describe("IAM: one least-privilege role per function", () => {
+  it.each(FUNCTIONS)("%s grants exactly the actions its code path calls", (name) => {
+    expect(grants(roleOf(name))).toEqual(EXPECTED_GRANTS[name]);
+  });
+
+  it.each(FUNCTIONS)(
+    "%s has its own role, trusted by Lambda only, writing only its own log group",
+    (name) => {
+      const roleId = label(fn(name).Properties.Role);
+      expect(roleId).toBe(`${name}IamRoleLambdaExecution`);
+      const role = roleOf(name);
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain("lambda.amazonaws.com");
+      expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+      const logs = roleStatements(role).filter(isLogs);
+      const functionName = fn(name).Properties.FunctionName as string;
+      expect(logs.flatMap((s) => asArray(s.Resource).map(label))).toEqual([
+        `arn:aws:logs:<region>:<account>:log-group:/aws/lambda/${functionName}:*:*`,
+      ]);
+    },
+  );
+
+  it("uses KMS on the alert key only through SNS", () => {
+    for (const name of FUNCTIONS) {
+      for (const s of roleStatements(roleOf(name)).filter((st) =>
+        actionsOf(st).some((a) => a.startsWith("kms:")),
+      )) {
+        expect(label(s.Condition?.StringEquals?.["kms:ViaService"])).toBe("sns.<region>.amazonaws.com");
+      }
+    }
+  });
+
+  it("never lets the heartbeat read a secret, nor any function edit the audit trail", () => {
+    expect(
+      Object.values(grants(roleOf("Heartbeat")))
+        .flat()
+        .filter((a) => a.startsWith("secretsmanager:")),
+    ).toEqual([]);
+    for (const [id, role] of allRoles()) {
+      for (const s of roleStatements(role)) {
+        const onAudit = asArray(s.Resource).some((r) => label(r).startsWith("AuditTable") || r === "*");
+        const edits = actionsOf(s).filter((a) =>
+          /^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|\*)$/.test(a),
+        );
+        expect(onAudit && edits.length > 0, `${id} may edit the audit table: ${edits}`).toBe(false);
+      }
+    }
+  });
+
+  it("has no wildcard action, and Resource * only where AWS offers no resource-level permission", () => {
+    const starred: string[] = [];
+    for (const [id, role] of allRoles()) {
+      for (const s of roleStatements(role)) {
+        for (const a of actionsOf(s)) expect(a, `${id}`).not.toMatch(/\*/);
+        if (asArray(s.Resource).includes("*")) starred.push(...actionsOf(s).map((a) => `${id} ${a}`));
+      }
+    }
+    expect(starred.sort()).toEqual(STAR_RESOURCE_ACTIONS.map((a) => `RotationStateMachineRole ${a}`));
+  });
+
+  it("lets only the state machine's role invoke the step Lambdas", () => {
+    const invokers = allRoles().filter(([, role]) =>
+      roleStatements(role).some((s) => actionsOf(s).includes("lambda:InvokeFunction")),
+    );
+    expect(invokers.map(([id]) => id)).toEqual(["RotationStateMachineRole"]);
+    const [, sfnRole] = invokers[0] as [string, CfnResource];
+    const invoke = roleStatements(sfnRole).filter((s) => actionsOf(s).includes("lambda:InvokeFunction"));
+    const targets = new Set(invoke.flatMap((s) => asArray(s.Resource).map(label)));
+    expect(targets).toEqual(
+      new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
+    );
+    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper, nothing else.
+    const permissions = resourcesOfType(template, "AWS::Lambda::Permission").map(([, p]) => [
+      label(p.Properties.FunctionName),
+      p.Properties.Principal,
+      label(p.Properties.SourceArn),
+    ]);
+    expect(permissions).toEqual(
+      expect.arrayContaining([
+        [
+          "HeartbeatLambdaFunction",
+          "apigateway.amazonaws.com",
+          "arn:aws:execute-api:<region>:<account>:HttpApi/*",
+        ],
+        ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
+      ]),
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
+    const shared = resource(template, "IamRoleLambdaExecution");
+    expect(shared.Condition).toBe("SharedLambdaRoleUnused");
+    expect(template.Conditions?.SharedLambdaRoleUnused).toEqual({
+      "Fn::Equals": ["shared-lambda-role", "unused"],
+    });
+    const { IamRoleLambdaExecution: _, ...others } = template.Resources;
+    expect(JSON.stringify(others)).not.toContain('"IamRoleLambdaExecution"');
+  });
+});
+
+describe("functions", () => {
+  it.each(FUNCTIONS)("%s runs nodejs22.x on arm64 with the environment config.ts requires", (name) => {
+    const props = fn(name).Properties;
+    expect([props.Runtime, props.Architectures]).toEqual(["nodejs22.x", ["arm64"]]);
+    const vars = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars.KEYSHIFT_ADMIN_SECRET_PREFIX).toBe("keyshift/admin/");
+    expect(label(vars.KEYSHIFT_ALERT_TOPIC_ARN)).toBe("AlertTopic");
+    expect(Object.keys(vars).filter((k) => k.startsWith("KEYSHIFT_ENDPOINT_"))).toEqual([]);
+    // What Lambda would see: the runtime sets AWS_REGION, CloudFormation resolves the topic Ref.
+    const env = Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [
+        k,
+        typeof v === "string" ? v : "arn:aws:sns:eu-west-1:123456789012:t",
+      ]),
+    );
+    expect(() => loadConfig({ ...env, AWS_REGION: "eu-west-1" })).not.toThrow();
+  });
+
+  it("bundles every handler into an ESM file that loads on Node 22 and keeps error names", async () => {
+    const bundles = await loadBundles(template, packageDir, FUNCTIONS);
+    for (const name of FUNCTIONS) {
+      expect(bundles[name], name).toMatchObject({ exports: expect.arrayContaining(["handler"]) });
+      expect(bundles[name]?.zipBytes, name).toBeLessThan(1024 * 1024);
+    }
+    // Minified, yet the ASL's Retry/Catch still see the class name.
+    expect(bundles.CreateNext?.invalidInputError).toBe("InvalidInputError");
+  }, 60_000);
+});
+
+describe("state machine", () => {
+  const sm = () => resource(template, "RotationStateMachine").Properties;
+
+  /** As deployed, minus the default `QueryLanguage` serverless-step-functions stamps on every state. */
+  function deployed(): unknown {
+    const { definition, stamps } = deployedDefinition(template);
+    expect(new Set(stamps)).toEqual(new Set(["JSONPath"]));
+    return definition;
+  }
+
+  it("deploys statemachines/rotation.asl.json unchanged", () => {
+    const raw = JSON.parse(readFileSync(DEFINITION_PATH, "utf8"));
+    expect(deployed()).toEqual(resolveDefinition(raw, (id) => `<${id}>`).definition);
+  });
+
+  it("is what the local runner executes", () => {
+    const local = loadLocalDefinition();
+    const placeholders = JSON.parse(
+      JSON.stringify(local.definition).replace(/arn:aws:lambda:[^"]*:function:keyshift-local-(\w+)/g, "<$1>"),
+    );
+    expect(placeholders).toEqual(deployed());
+    for (const logicalId of Object.values(local.taskFunctions))
+      expect(template.Resources[logicalId]?.Type).toBe("AWS::Lambda::Function");
+  });
+
+  it("is Standard, logs errors without execution data, retains logs, tracing off by default", () => {
+    expect(sm().StateMachineType).toBe("STANDARD");
+    expect(sm().StateMachineName).toBe("keyshift-dev-rotation");
+    expect(sm().LoggingConfiguration).toEqual({
+      Level: "ERROR",
+      IncludeExecutionData: false,
+      Destinations: [
+        { CloudWatchLogsLogGroup: { LogGroupArn: { "Fn::GetAtt": ["RotationLogGroup", "Arn"] } } },
+      ],
+    });
+    expect(sm().TracingConfiguration).toEqual({ Enabled: false });
+  });
+
+  it("starts once per enrolled secret on its schedule, with {secretId, trigger: schedule}", () => {
+    const enrolled = loadEnrollment().secrets;
+    const rules = resourcesOfType(template, "AWS::Events::Rule").filter(([, r]) =>
+      (r.Properties.Targets as { Arn: unknown }[]).some((t) => label(t.Arn) === "RotationStateMachine"),
+    );
+    const seen = rules.map(([, r]) => {
+      const [target] = r.Properties.Targets as { Input: string; RoleArn: unknown }[];
+      expect(label(target?.RoleArn)).toBe("RotationScheduleToStepFunctionsRole");
+      return {
+        schedule: r.Properties.ScheduleExpression,
+        state: r.Properties.State,
+        input: JSON.parse(target?.Input ?? ""),
+      };
+    });
+    expect(seen).toEqual(
+      enrolled.map((s) => ({
+        schedule: s.schedule,
+        state: s.enabled ? "ENABLED" : "DISABLED",
+        input: { secretId: s.secretId, trigger: "schedule" },
+      })),
+    );
+    const scheduleRole = resource(template, "RotationScheduleToStepFunctionsRole");
+    expect(roleStatements(scheduleRole).map((s) => [actionsOf(s), label(s.Resource)])).toEqual([
+      [["states:StartExecution"], "RotationStateMachine"],
+    ]);
+  });
+
+  it("runs the revocation sweeper every 5 minutes, never two at once", () => {
+    const rule = resource(template, "RetryRevocationsEventsRuleSchedule1").Properties;
+    expect(rule.ScheduleExpression).toBe("rate(5 minutes)");
+    expect((rule.Targets as { Arn: unknown }[]).map((t) => label(t.Arn))).toEqual([
+      "RetryRevocationsLambdaFunction",
+    ]);
+    expect(fn("RetryRevocations").Properties.Timeout).toBeLessThan(300);
+    expect(resource(template, "RetryRevocationsLambdaEvConf").Properties.MaximumRetryAttempts).toBe(0);
+  });
+});
+
+describe("heartbeat API", () => {
+  it("routes POST /heartbeats to the heartbeat Lambda with AWS_IAM authorization", () => {
+    const routes = resourcesOfType(template, "AWS::ApiGatewayV2::Route");
+    expect(routes.map(([, r]) => [r.Properties.RouteKey, r.Properties.AuthorizationType])).toEqual([
+      ["POST /heartbeats", "AWS_IAM"],
+    ]);
+    const integration = resource(template, "HttpApiIntegrationHeartbeat").Properties;
+    expect([label(integration.IntegrationUri), integration.PayloadFormatVersion]).toEqual([
+      "HeartbeatLambdaFunction",
+      "2.0",
+    ]);
+  });
+
+  it("throttles the stage and writes access logs without bodies", () => {
+    const stage = resource(template, "HttpApiStage").Properties;
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const { Format, DestinationArn } = stage.AccessLogSettings as { Format: string; DestinationArn: unknown };
+    expect(label(DestinationArn)).toBe("HttpApiLogGroup");
+    expect(Object.keys(JSON.parse(Format))).toContain("caller");
+    expect(Format).not.toMatch(/body/i);
+  });
+});
+
+describe("data, alerts and logs", () => {
+  it.each(["consumers", "rotations", "ledger", "audit"])(
+    "table %s: on-demand, PITR, encrypted, unprotected on dev",
+    (name) => {
+      const id = `${name[0]?.toUpperCase()}${name.slice(1)}Table`;
+      const props = resource(template, id).Properties;
+      expect(props).toMatchObject({
+        TableName: `keyshift-dev-${name}`,
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: false,
+      });
+      expect(props.TimeToLiveSpecification).toEqual(
+        name === "consumers" ? { AttributeName: "expiresAt", Enabled: true } : undefined,
+      );
+    },
+  );
+
+  it("encrypts the alert topic with a key CloudWatch alarms may use; e-mail only with --param alertEmail", () => {
+    expect(label(resource(template, "AlertTopic").Properties.KmsMasterKeyId)).toBe("AlertKey");
+    const key = resource(template, "AlertKey").Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = (key.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
+    expect(
+      statements.find((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com")),
+    ).toMatchObject({
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+    });
+    const subscription = resource(template, "AlertEmailSubscription");
+    expect([subscription.Condition, subscription.Properties.Protocol]).toEqual(["HasAlertEmail", "email"]);
+    expect(template.Conditions?.HasAlertEmail).toEqual({ "Fn::Not": [{ "Fn::Equals": ["", ""] }] });
+  });
+
+  it("alarms on failed/timed-out executions and on the log metrics, all to the alert topic", () => {
+    const alarms = resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+    for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
+    expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
+      "AWS/ApiGateway 5xx",
+      "AWS/States ExecutionsFailed",
+      "AWS/States ExecutionsTimedOut",
+      "keyshift/dev HeartbeatFailures",
+      "keyshift/dev RevocationsNeedingOperator",
+      "keyshift/dev StalledRotations",
+      "keyshift/dev UnknownFingerprints",
+    ]);
+    const filters = resourcesOfType(template, "AWS::Logs::MetricFilter").map(([, f]) => {
+      const [metric] = f.Properties.MetricTransformations as { MetricName: string }[];
+      return `${metric?.MetricName} <- ${label(f.Properties.LogGroupName)}: ${f.Properties.FilterPattern}`;
+    });
+    expect(filters.sort()).toEqual([
+      'HeartbeatFailures <- HeartbeatLogGroup: { $.level = "ERROR" && $.message = "heartbeat failed" }',
+      'RevocationsNeedingOperator <- AbortRotationLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
+      'RevocationsNeedingOperator <- RetryRevocationsLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
+      'RevocationsNeedingOperator <- RevokePreviousLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
+      'StalledRotations <- MarkStalledLogGroup: { $.step = "mark-stalled" && $.message = "step succeeded" }',
+      'UnknownFingerprints <- HeartbeatLogGroup: { $.message = "alert raised" && $.alertKind = "unknown-fingerprint" }',
+    ]);
+  });
+
+  it("keeps every log group 90 days", () => {
+    const groups = resourcesOfType(template, "AWS::Logs::LogGroup");
+    expect(groups.length).toBe(FUNCTIONS.length + 2); // + HTTP API access logs + state machine
+    for (const [id, g] of groups) expect(g.Properties.RetentionInDays, id).toBe(90);
+  });
+});
