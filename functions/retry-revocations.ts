@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import type { ScheduledEvent } from "aws-lambda";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
@@ -11,14 +11,19 @@ const deps = buildDeps(loadConfig());
 /** Entries handled per run; the rest wait for the next tick (a run stays well inside its timeout). */
 const BATCH = 100;
 
+/** Leave this much of the Lambda timeout for the last exchange call (its own timeout) to finish. */
+const SAFETY_MS = 30_000;
+
 /** The scheduled sweeper (EventBridge rate): retries due revocations from the ledger. */
 export async function retryRevocationsStep(
   _event: ScheduledEvent | unknown,
   d: Deps = deps,
+  context?: Pick<Context, "getRemainingTimeInMillis">,
 ): Promise<SweepOutput> {
-  return retryRevocations({ limit: BATCH }, d);
+  const outOfTime = context ? () => context.getRemainingTimeInMillis() < SAFETY_MS : undefined;
+  return retryRevocations({ limit: BATCH, outOfTime }, d);
 }
 
 export const handler = middy<unknown, SweepOutput>()
   .use(stepLogging("retry-revocations"))
-  .handler((event) => retryRevocationsStep(event));
+  .handler((event, context) => retryRevocationsStep(event, deps, context));

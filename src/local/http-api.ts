@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type {
@@ -13,6 +13,8 @@ import { parseAmzDate, parseAuthorization, SERVICE, signRequest } from "./sigv4"
 /** AWS rejects SigV4 requests whose date is more than 15 minutes off. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_BODY_BYTES = 64 * 1024;
+const SIGNATURE_MISMATCH =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.";
 
 type Route = (
   event: APIGatewayProxyEventV2WithIAMAuthorizer,
@@ -131,6 +133,12 @@ async function authenticate(req: IncomingMessage, url: URL, body: string, iam: L
   if (req.headers["x-amz-security-token"] !== principal.sessionToken) {
     return { reject: "The security token included in the request is invalid." };
   }
+  // The signature covers the payload only through its hash: a hash header that does not match the
+  // body actually received must fail, or a signed request could carry any body.
+  const claimedHash = req.headers["x-amz-content-sha256"];
+  if (claimedHash !== undefined && claimedHash !== createHash("sha256").update(body, "utf8").digest("hex")) {
+    return { reject: SIGNATURE_MISMATCH };
+  }
   const signedHeaders: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     if (name === "host") continue;
@@ -151,10 +159,7 @@ async function authenticate(req: IncomingMessage, url: URL, body: string, iam: L
   const presented = Buffer.from(auth.signature);
   const computed = Buffer.from(parseAuthorization(expected.authorization)?.signature ?? "");
   if (presented.length !== computed.length || !timingSafeEqual(presented, computed)) {
-    return {
-      reject:
-        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
-    };
+    return { reject: SIGNATURE_MISMATCH };
   }
   return { accessKeyId: auth.accessKeyId, ...principal };
 }

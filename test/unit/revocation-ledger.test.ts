@@ -210,7 +210,7 @@ describe("retryRevocations (the sweeper)", () => {
     deps.clock.advance(300); // the pending entry's safety delay
     for (let i = 0; i < 7; i++) {
       const out = await retryRevocations({ limit: 10 }, deps);
-      expect(out).toEqual({ due: 1, revoked: 0, failed: 1, needsOperator: 0 });
+      expect(out).toEqual({ due: 1, deferred: 0, revoked: 0, failed: 1, needsOperator: 0 });
       const next = (await deps.ledger.get(ledgerEntryId(ACCOUNT, key.keyId)))?.nextAttemptAt ?? "";
       gaps.push((Date.parse(next) - deps.clock.now().getTime()) / 1000);
       deps.clock.set(next);
@@ -219,7 +219,7 @@ describe("retryRevocations (the sweeper)", () => {
 
     // random = 0.5 → 3/4 of min(600, 60 × 2^(n-1)).
     expect(gaps).toEqual([45, 90, 180, 360, 450, 450, 450]);
-    expect(out).toEqual({ due: 1, revoked: 1, failed: 0, needsOperator: 0 });
+    expect(out).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0 });
     expect(deps.exchange.key(ACCOUNT, key.keyId)).toBeUndefined();
     expect((await deps.ledger.get(ledgerEntryId(ACCOUNT, key.keyId)))?.attempts).toBe(8);
   });
@@ -234,6 +234,7 @@ describe("retryRevocations (the sweeper)", () => {
     deps.clock.advance(299 - 120);
     expect(await retryRevocations({ limit: 10 }, deps)).toEqual({
       due: 0,
+      deferred: 0,
       revoked: 0,
       failed: 0,
       needsOperator: 0,
@@ -263,8 +264,21 @@ describe("retryRevocations (the sweeper)", () => {
     const due = await retryRevocations({ limit: 10 }, deps);
 
     expect(early.due).toBe(0);
-    expect(due).toEqual({ due: 1, revoked: 1, failed: 0, needsOperator: 0 });
+    expect(due).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0 });
     expect(await deps.ledger.get(entry.entryId)).toMatchObject({ status: "revoked", attempts: 2 });
+  });
+
+  it("stops between entries when out of time, leaving the rest due for the next run", async () => {
+    for (const label of ["a", "b", "c"])
+      await openEntry(deps, deps.exchange.seedKey(ACCOUNT, { label, permissions: [] }).keyId);
+    deps.clock.advance(300);
+    let checks = 0;
+
+    const out = await retryRevocations({ limit: 10, outOfTime: () => ++checks > 1 }, deps);
+
+    expect(out).toMatchObject({ due: 3, deferred: 2, revoked: 1 });
+    expect(deps.exchange.callsTo("removeKey")).toHaveLength(1);
+    expect((await retryRevocations({ limit: 10 }, deps)).revoked).toBe(2);
   });
 
   it("respects the batch limit", async () => {

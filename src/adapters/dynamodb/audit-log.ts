@@ -4,7 +4,8 @@ import type { AuditEntry, AuditEvent } from "../../core/model";
 import type { AuditLog, Clock } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
 
-const MAX_APPEND_RACES = 20;
+/** Every lost race means another writer appended; a whole fleet switching keys at once stays below this. */
+const MAX_APPEND_RACES = 100;
 
 /**
  * Append-only audit trail, one hash chain per secret (`stream` = secret id, `seq` = 1, 2, ...).

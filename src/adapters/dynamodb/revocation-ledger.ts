@@ -58,7 +58,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
           TableName: this.table,
           Key: { entryId },
           UpdateExpression:
-            "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = attempts + :one, needsOperator = :false " +
+            "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
             "REMOVE sweep, sweepAt, nextAttemptAt",
           ConditionExpression: "#s IN (:pending, :failed)",
           ExpressionAttributeNames: { "#s": "status" },
@@ -68,6 +68,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
             ":failed": "failed",
             ":at": at.toISOString(),
             ":one": 1,
+            ":zero": 0,
             ":false": false,
           },
           ReturnValues: "ALL_NEW",
@@ -91,10 +92,11 @@ export class DynamoRevocationLedger implements RevocationLedger {
       ":at": update.at.toISOString(),
       ":err": update.error,
       ":one": 1,
+      ":zero": 0,
       ":op": update.needsOperator,
     };
     let expression =
-      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = attempts + :one, needsOperator = :op";
+      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op";
     if (next) {
       expression += ", nextAttemptAt = :next, sweep = :due, sweepAt = :next";
       values[":next"] = next;

@@ -94,9 +94,10 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
         new PutCommand({
           TableName: this.table,
           Item: { ...lock, sk: "LOCK" },
-          // Free, re-entry by the same rotation, or a running holder whose lease ran out.
+          // Free, re-entry by the same running rotation, or a running holder whose lease ran out. A stalled
+          // lock is only ever handed over by `resume`.
           ConditionExpression:
-            "attribute_not_exists(secretId) OR rotationId = :rid OR (stalled = :false AND leaseExpiresAt < :now)",
+            "attribute_not_exists(secretId) OR (rotationId = :rid AND stalled = :false) OR (stalled = :false AND leaseExpiresAt < :now)",
           ExpressionAttributeValues: { ":rid": rotationId, ":false": false, ":now": now.toISOString() },
         }),
       );

@@ -89,7 +89,9 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     const held = this.locks.get(secretId);
     // Free, re-entry by the same rotation, or a running holder whose lease ran out.
     const free =
-      !held || held.rotationId === rotationId || (!held.stalled && held.leaseExpiresAt < now.toISOString());
+      !held ||
+      (held.rotationId === rotationId && !held.stalled) ||
+      (!held.stalled && held.leaseExpiresAt < now.toISOString());
     if (!free) {
       throw new RotationInProgressError(
         `secret ${secretId} is being rotated by ${held.rotationId}` +
