@@ -26,16 +26,19 @@ export const rotationRefSchema = z.object({
 export const checkConsumersEventSchema = rotationRefSchema.extend({ iteration: z.number().int().min(0) });
 
 export const markStalledEventSchema = rotationRefSchema.extend({
-  lagging: z.array(
-    z.object({
-      consumerId: z.string(),
-      reason: z.enum(["no-live-instance", "on-other-fingerprint", "mixed-fingerprints"]),
-      liveInstances: z.number(),
-      fingerprints: z.array(z.string()),
-    }),
-  ),
-  laggingCount: z.number().int().min(0),
-  deadlineAt: z.string(),
+  lagging: z
+    .array(
+      z.object({
+        consumerId: z.string(),
+        reason: z.enum(["no-live-instance", "on-other-fingerprint", "mixed-fingerprints"]),
+        liveInstances: z.number(),
+        fingerprints: z.array(z.string()),
+      }),
+    )
+    .default([]),
+  laggingCount: z.number().int().min(0).default(0),
+  deadlineAt: z.string().optional(),
+  error: z.string().max(200).optional(),
 });
 
 export const completeRotationEventSchema = rotationRefSchema.extend({

@@ -44,6 +44,18 @@ export interface ExecutionResult {
   history: ExecutionEvent[];
 }
 
+/**
+ * A failure injected around a Task's real handler. `after` runs the handler (its work is done) and
+ * then fails, as when a Lambda dies before returning: the case idempotent steps must survive.
+ */
+export interface InjectedFault {
+  state: string;
+  when: "before" | "after";
+  /** Error name the state machine sees, e.g. `Lambda.ServiceException` (retried) or `Lambda.Unknown`. */
+  error: string;
+  times?: number;
+}
+
 export interface RunOptions {
   executionName?: string;
   /** Real milliseconds one consumer-wait takes locally (the ASL asks for seconds). */
@@ -52,6 +64,14 @@ export interface RunOptions {
   retryMs?: number;
   /** Called for every history event as it happens (progress output). */
   onEvent?: (event: ExecutionEvent) => void;
+  inject?: InjectedFault[];
+}
+
+class InjectedError extends Error {
+  constructor(name: string, state: string) {
+    super(`injected ${name} at ${state}`);
+    this.name = name;
+  }
 }
 
 /**
@@ -67,8 +87,22 @@ export async function runRotation(input: JSONValue, opts: RunOptions = {}): Prom
   for (const [state, logicalId] of Object.entries(taskFunctions)) {
     const handler = handlers[logicalId];
     if (!handler) throw new Error(`state ${state} invokes ${logicalId}, which has no local handler`);
-    taskResourceLocalHandlers[state] = async (event) =>
-      (await handler(event, lambdaContext(logicalId))) as JSONValue;
+    const faults = (opts.inject ?? [])
+      .filter((f) => f.state === state)
+      .map((f) => ({ ...f, left: f.times ?? 1 }));
+    const fire = (when: "before" | "after") => {
+      const fault = faults.find((f) => f.when === when && f.left > 0);
+      if (fault) {
+        fault.left -= 1;
+        throw new InjectedError(fault.error, state);
+      }
+    };
+    taskResourceLocalHandlers[state] = async (event) => {
+      fire("before");
+      const result = (await handler(event, lambdaContext(logicalId))) as JSONValue;
+      fire("after");
+      return result;
+    };
     retryIntervalOverrides[state] = opts.retryMs ?? 20;
   }
   const machine = new StateMachine(definition as never, {

@@ -59,6 +59,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   },
   CompleteRotation: {
     [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    [LEDGER]: ["dynamodb:GetItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -1,6 +1,6 @@
 import { RotationInProgressError } from "../errors";
 import { STAGE } from "../model";
-import { exchangeLabelFor, ledgerEntryId } from "../tokens";
+import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
 import { promoteCurrent } from "./promote-current";
 import { attemptRevocation, newLedgerEntry } from "./revocation";
@@ -24,7 +24,7 @@ export interface AbortRotationOutput {
  * 1. Another rotation holds the lock (ours expired and was taken over): touch nothing, fail.
  *    If AWSCURRENT already sits on our next version, promotion happened: do NOT abort (that key is
  *    live); finish the promotion's bookkeeping so the workflow waits on the new current.
- * 2. Remove AWSPENDING from our version.
+ * 2. Remove AWSPENDING from our version (never from another rotation's).
  * 3. Revoke every key this rotation created (stored one and crashed-attempt orphans) through the
  *    ledger; a revocation that fails stays `failed` for the sweeper, the abort still completes.
  * 4. Record `aborted`, release the lock, audit and alert.
@@ -55,8 +55,13 @@ export async function abortRotation(
     return { aborted: false, revokedKeyIds: [], pendingRevocations: [] };
   }
 
+  // Only our own AWSPENDING: the version this rotation recorded, or the one its token created
+  // (a crash between PutSecretValue and the bookkeeping). Another rotation's pending is not ours.
   const pending = versions.find((v) => v.stages.includes(STAGE.next));
-  if (pending && pending.versionId !== currentHolder?.versionId) {
+  const ownPending =
+    pending &&
+    (pending.versionId === rotation?.next?.versionId || pending.versionId === versionTokenFor(rotationId));
+  if (pending && ownPending && pending.versionId !== currentHolder?.versionId) {
     await deps.secrets.moveStage(secretId, STAGE.next, { from: pending.versionId });
   }
 

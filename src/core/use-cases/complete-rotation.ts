@@ -1,4 +1,5 @@
-import type { Deps, RotationRef } from "./deps";
+import { ledgerEntryId } from "../tokens";
+import { type Deps, type RotationRef, requireSettings } from "./deps";
 
 export interface CompleteRotationInput extends RotationRef {
   outcome: "revoked" | "revocation-deferred";
@@ -22,13 +23,23 @@ export interface CompleteRotationOutput {
  */
 export async function completeRotation(
   input: CompleteRotationInput,
-  deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
+  deps: Pick<Deps, "store" | "lock" | "ledger" | "audit" | "alerts" | "clock">,
 ): Promise<CompleteRotationOutput> {
   const { secretId, rotationId } = input;
   const rotation = await deps.store.getRotation(secretId, rotationId);
+  // The revocation may have succeeded with its answer lost (the step crashed after the ledger
+  // write): the ledger, not the path through the workflow, says whether the key is revoked.
+  let outcome = input.outcome;
+  if (outcome === "revocation-deferred" && rotation?.previous) {
+    const settings = await requireSettings(deps.store, secretId);
+    const entry = await deps.ledger.get(
+      ledgerEntryId(settings.exchangeAccount, rotation.previous.exchangeKeyId),
+    );
+    if (entry?.status === "revoked") outcome = "revoked";
+  }
   const now = deps.clock.now().toISOString();
   if (rotation && rotation.phase !== "completed") {
-    await deps.store.putRotation({ ...rotation, phase: "completed", outcome: input.outcome, updatedAt: now });
+    await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
     await deps.audit.append({
       secretId,
       actor: `rotation:${rotationId}`,
@@ -39,7 +50,7 @@ export async function completeRotation(
         previousKeyId: rotation.previous?.exchangeKeyId ?? null,
       },
     });
-    if (input.outcome === "revocation-deferred") {
+    if (outcome === "revocation-deferred") {
       await deps.alerts.send({
         kind: "revocation-failed",
         secretId,
@@ -57,7 +68,7 @@ export async function completeRotation(
   return {
     secretId,
     rotationId,
-    outcome: input.outcome,
+    outcome,
     currentVersionId: rotation?.current?.versionId ?? "",
     currentFingerprint: rotation?.current?.fingerprint ?? "",
     previousKeyId: rotation?.previous?.exchangeKeyId ?? "",

@@ -4,20 +4,36 @@ import type { Deps, RotationRef } from "./deps";
 export interface MarkStalledInput extends RotationRef {
   lagging: LaggingConsumer[];
   laggingCount: number;
-  deadlineAt: string;
+  deadlineAt?: string;
+  /** Set when the workflow parks the rotation after an unexpected error rather than the deadline. */
+  error?: string;
+}
+
+export interface MarkStalledOutput {
+  /** False when there was nothing to park (the rotation completed, or another one holds the lock). */
+  stalled: boolean;
+  laggingCount: number;
 }
 
 /**
- * The deadline passed with consumers still lagging: alert, record `stalled`, keep the lock (a new
- * rotation would need a third key) and revoke nothing. The operator resumes, force-revokes or rolls back.
+ * Stall: the deadline passed with consumers still lagging, or a step after promotion failed in a
+ * way its retries could not fix. Alert, record `stalled`, keep the lock (a new rotation would need
+ * a third key) and revoke nothing. The operator resumes, force-revokes or rolls back.
+ * 1. A rotation that already completed, or whose lock another rotation holds, is left alone.
+ * 2. Mark the lock stalled (it then never expires) and the rotation `stalled`.
+ * 3. Audit and alert, naming the lagging consumers or the error.
  */
 export async function markStalled(
   input: MarkStalledInput,
   deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
-): Promise<{ stalled: true; laggingCount: number }> {
+): Promise<MarkStalledOutput> {
   const { secretId, rotationId } = input;
-  await deps.lock.markStalled(secretId, rotationId);
   const rotation = await deps.store.getRotation(secretId, rotationId);
+  const held = await deps.lock.get(secretId);
+  if (rotation?.phase === "completed" || held?.rotationId !== rotationId) {
+    return { stalled: false, laggingCount: input.laggingCount };
+  }
+  await deps.lock.markStalled(secretId, rotationId);
   if (rotation) {
     await deps.store.putRotation({
       ...rotation,
@@ -26,6 +42,9 @@ export async function markStalled(
     });
   }
   const laggingIds = input.lagging.map((l) => `${l.consumerId} (${l.reason})`);
+  const why = input.error
+    ? `step failed with ${input.error}`
+    : `${input.laggingCount} consumer(s) lagging at the deadline`;
   await deps.audit.append({
     secretId,
     actor: `rotation:${rotationId}`,
@@ -34,15 +53,17 @@ export async function markStalled(
       rotationId,
       laggingCount: input.laggingCount,
       lagging: laggingIds,
-      deadlineAt: input.deadlineAt,
+      deadlineAt: input.deadlineAt ?? null,
+      error: input.error ?? null,
     },
   });
   await deps.alerts.send({
     kind: "rotation-stalled",
     secretId,
-    subject: `keyshift: rotation of ${secretId} stalled, ${input.laggingCount} consumer(s) lagging`,
+    subject: `keyshift: rotation of ${secretId} stalled: ${why}`,
     details: {
       rotationId,
+      reason: why,
       lagging: laggingIds,
       laggingCount: input.laggingCount,
       action: `previous key kept; run \`keyshift resume ${secretId}\`, \`keyshift force-revoke ${secretId}\` or \`keyshift rollback ${secretId}\``,
