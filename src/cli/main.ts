@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { loadConfig } from "../commons/config";
@@ -5,11 +6,20 @@ import { buildDeps } from "../commons/deps";
 import { verifyAuditChain } from "../core/audit-chain";
 import { KeyshiftError } from "../core/errors";
 import { evaluateReadiness } from "../core/readiness";
-import { forceRevoke, rollback } from "../core/use-cases/operator";
+import { enrollSecret, forceRevoke, registerConsumer, rollback } from "../core/use-cases/operator";
+
+type EnrollmentModule = typeof import("../../infra/enrollment.cjs");
+/** The same validator `serverless package` runs, so the schedule and the stored settings agree. */
+const enrollment = createRequire(import.meta.url)("../../infra/enrollment.cjs") as EnrollmentModule;
 
 const USAGE = `keyshift — consumer-aware rotation of exchange API keys
 
 usage: keyshift <command> [args] [--json]
+  enroll <secretId> [--config rotation.config.yml]
+                                 record the entry's settings and the current fingerprint
+  register-consumer <secretId> --consumer ID --principal ROLE_ARN
+        [--cache-ttl S] [--heartbeat-interval S] [--required true|false]
+                                 register a consumer (defaults from the entry's consumer block)
   rotate <secretId>              start a rotation (Step Functions StartExecution, trigger "manual")
   resume <secretId>              resume a stalled rotation (new execution, mode "resume")
   status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
@@ -32,6 +42,12 @@ async function main(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
       reason: { type: "string" },
       help: { type: "boolean" },
+      config: { type: "string" },
+      consumer: { type: "string" },
+      principal: { type: "string" },
+      "cache-ttl": { type: "string" },
+      "heartbeat-interval": { type: "string" },
+      required: { type: "string" },
     },
   });
   const [command, ...rest] = positionals;
@@ -48,7 +64,61 @@ async function main(argv: string[]): Promise<number> {
   };
   const deps = buildDeps(loadConfig());
 
+  const entryFor = (secretId: string) => {
+    const config = enrollment.loadEnrollment(values.config ?? enrollment.DEFAULT_CONFIG_PATH);
+    const entry = config.secrets.find((s) => s.secretId === secretId);
+    if (!entry) {
+      throw new UsageError(
+        `${secretId} is not in ${values.config ?? "rotation.config.yml"}: add it there first`,
+      );
+    }
+    return entry;
+  };
+  const seconds = (flag: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new UsageError(`--${flag} must be a positive whole number of seconds, got "${value}"`);
+    }
+    return n;
+  };
+
   switch (command) {
+    case "enroll": {
+      const secretId = need("a secret id", rest[0]);
+      const { schedule: _s, enabled: _e, consumer: _c, ...settings } = entryFor(secretId);
+      const enrolled = await enrollSecret(settings, actor, deps);
+      out(`enrolled ${secretId} (account ${enrolled.exchangeAccount})`, enrolled);
+      return 0;
+    }
+    case "register-consumer": {
+      const secretId = need("a secret id", rest[0]);
+      const defaults = entryFor(secretId).consumer;
+      if (values.required !== undefined && !["true", "false"].includes(values.required)) {
+        throw new UsageError(`--required must be true or false, got "${values.required}"`);
+      }
+      const registration = await registerConsumer(
+        {
+          secretId,
+          consumerId: need("--consumer", values.consumer),
+          principalArn: need("--principal", values.principal),
+          cacheTtlSeconds: seconds("cache-ttl", values["cache-ttl"], defaults.cacheTtlSeconds),
+          heartbeatIntervalSeconds: seconds(
+            "heartbeat-interval",
+            values["heartbeat-interval"],
+            defaults.heartbeatIntervalSeconds,
+          ),
+          required: values.required === undefined ? defaults.required : values.required === "true",
+        },
+        actor,
+        deps,
+      );
+      out(
+        `registered ${registration.consumerId} for ${secretId} as ${registration.principalArn}`,
+        registration,
+      );
+      return 0;
+    }
     case "rotate":
     case "resume": {
       const secretId = need("a secret id", rest[0]);

@@ -16,13 +16,13 @@ export interface Enrolled {
 }
 
 /**
- * What an operator does once per exchange key: the account's admin credential and the first key
- * (made by hand on the exchange) go into Secrets Manager, then the secret is enrolled.
+ * What an operator does once per exchange key, before enrolling: the account's admin credential and
+ * the first key (made by hand on the exchange) go into Secrets Manager.
  */
-export async function enrollLocalSecret(
+export async function provisionLocalSecret(
   stack: LocalStack,
-  opts: { account?: string; secretId?: string; settings?: Partial<SecretSettings> } = {},
-): Promise<Enrolled> {
+  opts: { account?: string; secretId?: string } = {},
+): Promise<{ secretId: string; account: string }> {
   const account = opts.account ?? "acme-main";
   const secretId = opts.secretId ?? `keyshift/exchange/${account}/trading`;
   const admin = stack.exchange.createAccount(account);
@@ -50,6 +50,15 @@ export async function enrollLocalSecret(
     }),
   );
   sm.destroy();
+  return { secretId, account };
+}
+
+/** Provision, then enroll with settings that suit compressed local runs. */
+export async function enrollLocalSecret(
+  stack: LocalStack,
+  opts: { account?: string; secretId?: string; settings?: Partial<SecretSettings> } = {},
+): Promise<Enrolled> {
+  const { secretId, account } = await provisionLocalSecret(stack, opts);
   const deps = buildDeps(loadConfig());
   const settings = await enrollSecret(
     {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STAGE } from "../../src/core/model";
+import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
 import { defaultConsumers, registerConsumers } from "../../src/local/scenario";
 import {
   activeKeys,
@@ -9,6 +11,7 @@ import {
   secretLeaks,
   startWorld,
   statesEntered,
+  stopFleets,
   stopWorld,
   type World,
   withConsumers,
@@ -97,6 +100,53 @@ describe("wait-for-consumers gating", () => {
     expect(await enrolled.deps.lock.get(enrolled.secretId)).toBeUndefined();
     const audit = await enrolled.deps.audit.list(enrolled.secretId);
     expect(audit.map((a) => a.action)).toContain("rotation-resumed");
+  });
+
+  it("rolls a stalled rotation back, then resume waits for consumers to return and revokes the abandoned key", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 3, minOverlapSeconds: 0 });
+    await withConsumers(world, enrolled, defaultConsumers(enrolled.secretId, 3, true));
+    const original = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
+    const stalled = await rotate(world, enrolled);
+    expect(stalled.error).toBe("RotationStalled");
+    const abandoned = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
+
+    await rollback(
+      { secretId: enrolled.secretId, actor: "operator:test", reason: "risk-service cannot refresh" },
+      enrolled.deps,
+    );
+    const resumed = await rotate(world, enrolled, { mode: "resume" });
+
+    expect(resumed.status).toBe("SUCCEEDED");
+    const versions = await enrolled.deps.secrets.listVersions(enrolled.secretId);
+    expect(versions.find((v) => v.stages.includes(STAGE.current))?.versionId).toBe(original?.versionId);
+    const keys = world.stack.exchange.keys(enrolled.account);
+    expect(keys.find((k) => k.keyId === abandoned?.exchangeKeyId)?.status).toBe("removed");
+    expect(keys.find((k) => k.keyId === original?.exchangeKeyId)?.status).toBe("active");
+    expect(activeKeys(world, enrolled)).toHaveLength(1);
+    const audit = (await enrolled.deps.audit.list(enrolled.secretId)).map((a) => a.action);
+    expect(audit).toEqual(
+      expect.arrayContaining(["rotation-stalled", "rotation-rolled-back", "rotation-resumed", "key-revoked"]),
+    );
+  });
+
+  it("force-revokes a stalled rotation on an operator's word, through the ledger, and frees the lock", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    await withConsumers(world, enrolled, defaultConsumers(enrolled.secretId, 2, true));
+    const previous = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
+    await rotate(world, enrolled);
+    // The stuck consumer is decommissioned before the operator acts: nobody holds the old key any more.
+    await stopFleets(world);
+
+    const out = await forceRevoke(
+      { secretId: enrolled.secretId, actor: "operator:test", reason: "consumer retired" },
+      enrolled.deps,
+    );
+
+    expect(out).toMatchObject({ keyId: previous?.exchangeKeyId, ledger: "revoked" });
+    expect(activeKeys(world, enrolled)).toHaveLength(1);
+    expect(await enrolled.deps.lock.get(enrolled.secretId)).toBeUndefined();
+    const audit = await enrolled.deps.audit.list(enrolled.secretId);
+    expect(audit.find((a) => a.action === "force-revoke-requested")?.actor).toBe("operator:test");
   });
 
   it("refuses resume when nothing is stalled", async () => {

@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionLocalSecret } from "../../src/local/scenario";
+import { captureLambdaLogs } from "../../src/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../src/local/stack";
+
+const SECRET = "keyshift/exchange/acme-main/trading";
+
+let stack: LocalStack;
+let logs: ReturnType<typeof captureLambdaLogs>;
+beforeAll(async () => {
+  logs = captureLambdaLogs();
+  stack = await startLocalStack();
+  await provisionLocalSecret(stack, { account: "acme-main", secretId: SECRET });
+});
+afterAll(async () => {
+  logs.restore();
+  await stack.close();
+});
+
+/** Runs the real CLI in its own process against the local stack, as an operator would. */
+function keyshift(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      env: { ...process.env, ...stack.env, KEYSHIFT_ACTOR: "alice", POWERTOOLS_LOG_LEVEL: "ERROR" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("keyshift CLI against the local stack", () => {
+  it("enrolls from rotation.config.yml, registers a consumer with the entry's defaults, and reports status", async () => {
+    const enrolled = await keyshift("enroll", SECRET, "--json");
+    expect(enrolled.code).toBe(0);
+    expect(JSON.parse(enrolled.stdout)).toMatchObject({
+      secretId: SECRET,
+      exchangeAccount: "acme-main",
+      minOverlapSeconds: 900,
+    });
+
+    const registered = await keyshift(
+      "register-consumer",
+      SECRET,
+      "--consumer",
+      "trading-engine",
+      "--principal",
+      "arn:aws:iam::111122223333:role/trading/trading-engine",
+      "--json",
+    );
+    expect(registered.code).toBe(0);
+    expect(JSON.parse(registered.stdout)).toMatchObject({
+      consumerId: "trading-engine",
+      principalArn: "arn:aws:iam::111122223333:role/trading-engine",
+      cacheTtlSeconds: 300,
+      heartbeatIntervalSeconds: 60,
+      required: true,
+    });
+
+    const status = await keyshift("status", SECRET, "--json");
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.consumers).toBe(1);
+    expect(parsed.readiness.lagging).toEqual([
+      expect.objectContaining({ consumerId: "trading-engine", reason: "no-live-instance" }),
+    ]);
+    expect(parsed.lock).toBeUndefined();
+
+    const audit = await keyshift("audit", "verify", SECRET, "--json");
+    expect(audit.code).toBe(0);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it("names the problem and exits 64 on bad usage, changing nothing", async () => {
+    const badTtl = await keyshift(
+      "register-consumer",
+      SECRET,
+      "--consumer",
+      "x",
+      "--principal",
+      "arn:aws:iam::111122223333:role/x",
+      "--cache-ttl",
+      "soon",
+    );
+    expect(badTtl.code).toBe(64);
+    expect(badTtl.stderr).toContain('--cache-ttl must be a positive whole number of seconds, got "soon"');
+
+    const unknownSecret = await keyshift("enroll", "keyshift/exchange/nope/none");
+    expect(unknownSecret.code).toBe(64);
+    expect(unknownSecret.stderr).toContain("is not in rotation.config.yml");
+
+    const unknownCommand = await keyshift("explode");
+    expect(unknownCommand.code).toBe(64);
+
+    const status = JSON.parse((await keyshift("status", SECRET, "--json")).stdout);
+    expect(status.consumers).toBe(1);
+  });
+
+  it("refuses force-revoke and rollback when no rotation holds the lock", async () => {
+    const result = await keyshift("force-revoke", SECRET, "--reason", "test");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("OperatorActionRejectedError");
+    expect(result.stderr).toContain("nothing to act on");
+  });
+});
