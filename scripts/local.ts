@@ -1,21 +1,28 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { startLocalStack } from "../src/local/stack";
 
 /**
- * `npm run local`: the local stack, long-running. Secrets Manager state persists under
- * `.local-state/` (pass --memory to keep everything in memory); the exchange simulator is in memory.
+ * `npm run local`: the local stack, long-running, until Ctrl-C. In memory by default;
+ * `--state-dir DIR` keeps DynamoDB (dynalite on disk) and Secrets Manager (state file) across
+ * restarts. The simulated exchange always starts empty: create accounts through its control plane.
  */
-const memory = process.argv.includes("--memory");
-const dir = join(process.cwd(), ".local-state");
-if (!memory) mkdirSync(dir, { recursive: true });
-const stack = await startLocalStack(memory ? {} : { secretsStateFile: join(dir, "secrets-manager.json") });
+const { values } = parseArgs({
+  options: { "state-dir": { type: "string" }, seed: { type: "string", default: "1" } },
+});
+const dir = values["state-dir"] ? resolve(values["state-dir"]) : undefined;
+if (dir) mkdirSync(dir, { recursive: true });
+const stack = await startLocalStack({
+  seed: Number(values.seed),
+  ...(dir ? { dynamoPath: join(dir, "dynamodb"), secretsStateFile: join(dir, "secrets-manager.json") } : {}),
+});
 process.stdout.write(
   `${[
-    "keyshift local stack is up (Ctrl-C to stop)",
+    `keyshift local stack is up (${dir ? `state in ${dir}` : "in memory"}; Ctrl-C to stop)`,
     ...Object.entries(stack.endpoints).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
     "  exchange control plane: POST /_sim/accounts, POST /_sim/faults, GET /_sim/requests",
-    "environment for the handlers and the CLI:",
+    "environment for the handlers and the CLI (npm run keyshift -- ...):",
     ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),
   ].join("\n")}\n`,
 );

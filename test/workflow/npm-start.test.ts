@@ -1,0 +1,62 @@
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+/** `npm start` as a user runs it: its own process, its own local stack. */
+function start(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], {
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: "INFO" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+
+describe("npm start (the main job on the embedded local stack)", () => {
+  it("--json: one rotation completes; the last stdout line is the summary object", async () => {
+    const run = await start("--json");
+
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split("\n")).toHaveLength(1);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      rotation: "completed",
+      secretId: "keyshift/exchange/acme-main/trading",
+      previousRevoked: true,
+      exchangeActiveKeys: 1,
+      consumers: { total: 3, onCurrent: 3 },
+      ledger: { pending: 0, revoked: 1, failed: 0 },
+      requestsWithRemovedKey: 0,
+      secretScan: { hits: 0 },
+    });
+    expect(summary.durationMs).toBeGreaterThan(0);
+    expect(run.stderr).toContain("→ RevokePrevious");
+  });
+
+  it("--lagging-consumer: the rotation stalls, nothing is revoked, an alert goes out, exit 2", async () => {
+    const run = await start("--lagging-consumer", "--json");
+
+    expect(run.code).toBe(2);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      rotation: "stalled",
+      previousRevoked: false,
+      exchangeActiveKeys: 2,
+      ledger: { pending: 0, revoked: 0, failed: 0 },
+      requestsWithRemovedKey: 0,
+    });
+    expect(summary.alerts.map((a: { kind: string }) => a.kind)).toContain("rotation-stalled");
+    expect(run.stderr).toContain("Rotation STALLED");
+  });
+
+  it("rejects a bad option with a message naming it (exit 64)", async () => {
+    const run = await start("--revoke-failure-rate", "lots");
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('--revoke-failure-rate must be a number 0..1, got "lots"');
+  });
+});
