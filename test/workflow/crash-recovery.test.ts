@@ -1,26 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STAGE } from "../../src/core/model";
 import { type InjectedFault, runRotation } from "../../src/local/workflow-runner";
-import {
-  activeKeys,
-  enroll,
-  ledgerOf,
-  requestsWithRemovedKey,
-  secretLeaks,
-  startWorld,
-  stopWorld,
-  type World,
-  withConsumers,
-} from "./harness";
+import { activeKeys, enroll, ledgerOf, secretLeaks, useWorld, withConsumers } from "./harness";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });
-});
-afterAll(async () => {
-  expect(requestsWithRemovedKey(world)).toEqual([]);
-  await stopWorld(world);
-});
+const world = useWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });
 
 const TASKS = [
   "BeginRotation",

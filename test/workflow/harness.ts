@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, expect } from "vitest";
 import type { SecretSettings } from "../../src/core/model";
 import { type SimulatedConsumerSpec, SimulatedFleet } from "../../src/local/consumers";
 import {
@@ -25,6 +26,22 @@ export async function startWorld(
   const logs = captureLambdaLogs();
   const stack = await startLocalStack({ seed: 7, revocation });
   return { stack, logs, executions: [], fleets: [] };
+}
+
+/**
+ * The file's world, filled in before its tests run. After them, it checks the rule every workflow
+ * test must keep — no request was ever made with a removed key — and stops the stack.
+ */
+export function useWorld(revocation?: Parameters<typeof startWorld>[0]): World {
+  const world = {} as World;
+  beforeAll(async () => {
+    Object.assign(world, await startWorld(revocation));
+  });
+  afterAll(async () => {
+    expect(requestsWithRemovedKey(world)).toEqual([]);
+    await stopWorld(world);
+  });
+  return world;
 }
 
 export async function stopWorld(world: World): Promise<void> {

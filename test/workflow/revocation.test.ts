@@ -1,30 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STAGE } from "../../src/core/model";
 import {
   activeKeys,
   enroll,
   ledgerOf,
-  requestsWithRemovedKey,
   rotate,
   secretLeaks,
   sleep,
-  startWorld,
   statesEntered,
   stopFleets,
-  stopWorld,
-  type World,
+  useWorld,
   withConsumers,
 } from "./harness";
 
-let world: World;
 // The RevokePrevious state makes up to 5 attempts; the sweeper may make 3 more before an operator is needed.
-beforeAll(async () => {
-  world = await startWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });
-});
-afterAll(async () => {
-  expect(requestsWithRemovedKey(world)).toEqual([]);
-  await stopWorld(world);
-});
+const world = useWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });
 
 /** The real sweeper handler; imported after the stack has set the environment it reads at cold start. */
 const retryRevocationsStep = async (event: unknown) =>

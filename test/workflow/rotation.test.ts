@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../../src/core/audit-chain";
 import { STAGE } from "../../src/core/model";
 import {
   activeKeys,
   enroll,
   ledgerOf,
-  requestsWithRemovedKey,
   rotate,
   secretLeaks,
-  startWorld,
   statesEntered,
-  stopWorld,
-  type World,
+  useWorld,
   withConsumers,
 } from "./harness";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  expect(requestsWithRemovedKey(world)).toEqual([]);
-  await stopWorld(world);
-});
+const world = useWorld();
 
 describe("rotation workflow, happy path (real ASL, real handlers, local stack)", () => {
   it("creates, promotes, waits for every consumer, revokes the previous key and releases the lock", async () => {

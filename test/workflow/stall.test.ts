@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STAGE } from "../../src/core/model";
 import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
 import { defaultConsumers, registerConsumers } from "../../src/local/scenario";
@@ -6,25 +6,15 @@ import {
   activeKeys,
   enroll,
   ledgerOf,
-  requestsWithRemovedKey,
   rotate,
   secretLeaks,
-  startWorld,
   statesEntered,
   stopFleets,
-  stopWorld,
-  type World,
+  useWorld,
   withConsumers,
 } from "./harness";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  expect(requestsWithRemovedKey(world)).toEqual([]);
-  await stopWorld(world);
-});
+const world = useWorld();
 
 describe("wait-for-consumers gating", () => {
   it("stalls on a consumer that never refreshes: no revoke, lock kept, alert sent", async () => {
