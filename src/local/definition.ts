@@ -18,34 +18,25 @@ export function resolveDefinition(
   arnFor: (logicalId: string) => string,
 ): { definition: Record<string, unknown>; taskFunctions: Record<string, string> } {
   const taskFunctions: Record<string, string> = {};
-  const walk = (node: Json, stateName?: string): Json => {
-    if (Array.isArray(node)) return node.map((n) => walk(n, stateName));
-    if (node && typeof node === "object") {
-      const getAtt = node["Fn::GetAtt"];
-      if (Array.isArray(getAtt) && getAtt[1] === "Arn" && typeof getAtt[0] === "string") {
-        if (stateName) taskFunctions[stateName] = getAtt[0];
-        return arnFor(getAtt[0]);
-      }
-      const out: { [k: string]: Json } = {};
-      for (const [k, v] of Object.entries(node)) {
-        // Direct children of "States" are state names.
-        out[k] =
-          v !== null && typeof v === "object" && !Array.isArray(v) && isStatesMap(node, v)
-            ? walkStates(v)
-            : walk(v, stateName);
-      }
-      return out;
+  const resolve = (node: Json, state?: string): Json => {
+    if (Array.isArray(node)) return node.map((n) => resolve(n, state));
+    if (node === null || typeof node !== "object") return node;
+    const getAtt = node["Fn::GetAtt"];
+    if (Array.isArray(getAtt) && getAtt[1] === "Arn" && typeof getAtt[0] === "string") {
+      if (state) taskFunctions[state] = getAtt[0];
+      return arnFor(getAtt[0]);
     }
-    return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [
+        key,
+        // The children of a "States" map are named states: remember whose Resource this is.
+        key === "States" && value !== null && typeof value === "object" && !Array.isArray(value)
+          ? Object.fromEntries(Object.entries(value).map(([name, child]) => [name, resolve(child, name)]))
+          : resolve(value, state),
+      ]),
+    );
   };
-  const isStatesMap = (parent: { [k: string]: Json }, child: Json) => parent.States === child;
-  const walkStates = (states: { [k: string]: Json }): Json => {
-    const out: { [k: string]: Json } = {};
-    for (const [name, state] of Object.entries(states)) out[name] = walk(state, name);
-    return out;
-  };
-  const definition = walk(raw as Json) as Record<string, unknown>;
-  return { definition, taskFunctions };
+  return { definition: resolve(raw as Json) as Record<string, unknown>, taskFunctions };
 }
 
 /** The checked-in definition with local Lambda ARNs (`keyshift-local-<LogicalId>`). */
