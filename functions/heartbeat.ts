@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { logger } from "../src/commons/logger";
+import { stepLogging } from "../src/commons/middleware";
 import { heartbeatBodySchema, parseOrThrow } from "../src/commons/schemas";
 import { InvalidInputError, PrincipalNotAllowedError, sanitizeErrorMessage } from "../src/core/errors";
 import type { Deps } from "../src/core/use-cases/deps";
@@ -58,6 +59,6 @@ export async function heartbeatRoute(
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, Result>().handler((event) =>
-  heartbeatRoute(event),
-);
+export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer, Result>()
+  .use(stepLogging("heartbeat"))
+  .handler((event) => heartbeatRoute(event));

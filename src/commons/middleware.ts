@@ -25,6 +25,8 @@ function pick(event: unknown, key: string): string | undefined {
 export function stepLogging(step: string): MiddlewareObj<unknown, unknown> {
   return {
     before: (request) => {
+      // Request id, function name and cold start on every line, as Powertools' own middleware does.
+      logger.addContext(request.context);
       logger.removeKeys(KEYS);
       logger.appendKeys({
         step,

@@ -317,7 +317,7 @@ describe("data, alerts and logs", () => {
       'RevocationsNeedingOperator <- AbortRotationLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
       'RevocationsNeedingOperator <- RetryRevocationsLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
       'RevocationsNeedingOperator <- RevokePreviousLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
-      'StalledRotations <- MarkStalledLogGroup: { $.step = "mark-stalled" && $.message = "step succeeded" }',
+      'StalledRotations <- MarkStalledLogGroup: { $.message = "alert raised" && $.alertKind = "rotation-stalled" }',
       'UnknownFingerprints <- HeartbeatLogGroup: { $.message = "alert raised" && $.alertKind = "unknown-fingerprint" }',
     ]);
   });
