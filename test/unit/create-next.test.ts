@@ -11,6 +11,7 @@ import { STAGE } from "../../src/core/model";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../../src/core/tokens";
 import { completeRotation } from "../../src/core/use-cases/complete-rotation";
 import { createNext } from "../../src/core/use-cases/create-next";
+import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
@@ -190,6 +191,19 @@ describe("createNext", () => {
 
     expect(retried.reused).toBe(false);
     expect(deps.exchange.activeKeyIds(seeded.account)).toHaveLength(2);
+  });
+
+  it("re-run after promotion creates nothing and reports the refs as they were at creation", async () => {
+    const first = await createNext(ref(), deps);
+
+    await promoteCurrent(ref(), deps);
+
+    const again = await createNext(ref(), deps);
+
+    expect(deps.exchange.callsTo("createKey")).toHaveLength(1);
+    expect(again.current).toEqual(first.current);
+    expect(again.next).toEqual(first.next);
+    expect(again.reused).toBe(true);
   });
 });
 

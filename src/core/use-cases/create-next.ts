@@ -46,7 +46,8 @@ export async function createNext(
     rotation.current &&
     rotation.next
   ) {
-    return { current: rotation.current, next: rotation.next, reused: true };
+    // Promotion moved the record's `current` on to the new key; the key current at creation is `previous`.
+    return { current: rotation.previous ?? rotation.current, next: rotation.next, reused: true };
   }
 
   const versions = await deps.secrets.listVersions(secretId);
