@@ -29,6 +29,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TableNames } from "../../src/adapters/dynamodb/client";
 import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
+import { retryUntil } from "./retry-until";
 
 const ENDPOINT_ENV = "KEYSHIFT_CONTRACT_DYNAMODB_ENDPOINT";
 const external = process.env[ENDPOINT_ENV];
@@ -82,16 +83,7 @@ const partition = (label: string) => `${runId}/${label}/${randomBytes(3).toStrin
  * there. dynalite gets one attempt: a local failure is never hidden by waiting.
  */
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  if (!external) return check();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
+  return external ? retryUntil(check, timeoutMs, 1_000) : check();
 }
 
 async function rejection(call: Promise<unknown>): Promise<DynamoDBServiceException> {

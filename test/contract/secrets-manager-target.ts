@@ -13,6 +13,7 @@ import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
 } from "../../src/local/secrets-manager/server";
+import { retryUntil } from "./retry-until";
 
 export const CONTRACT_ENDPOINT_ENV = "KEYSHIFT_CONTRACT_SECRETS_MANAGER_ENDPOINT";
 
@@ -123,14 +124,5 @@ async function rawCall(
  * single attempt, so a local failure is never hidden by waiting.
  */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
-  if (!isExternalTarget()) return check();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  }
+  return isExternalTarget() ? retryUntil(check, timeoutMs, 2_000) : check();
 }

@@ -12,11 +12,8 @@ import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { ThrottlingException } from "./support/faults";
 import { currentFingerprint, report, startRotation } from "./support/flow";
-
-class ThrottlingException extends Error {
-  override name = "ThrottlingException";
-}
 
 describe("abortRotation", () => {
   let deps: FakeDeps;

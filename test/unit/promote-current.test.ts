@@ -4,11 +4,8 @@ import { STAGE } from "../../src/core/model";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { ThrottlingException } from "./support/faults";
 import { startRotation } from "./support/flow";
-
-class ThrottlingException extends Error {
-  override name = "ThrottlingException";
-}
 
 describe("promoteCurrent", () => {
   let deps: FakeDeps;

@@ -57,3 +57,8 @@ export function awsError(name: string, message: string): Error {
   err.name = name;
   return err;
 }
+
+/** What the SDK throws when AWS throttles a call: the transient failure steps must survive. */
+export class ThrottlingException extends Error {
+  override name = "ThrottlingException";
+}
