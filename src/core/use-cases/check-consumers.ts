@@ -1,6 +1,7 @@
 import { RotationStateError } from "../errors";
-import { evaluateReadiness, type LaggingConsumer, nextWaitSeconds } from "../readiness";
+import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { readinessOf } from "./gate";
 import { requireLockHeld } from "./promote-current";
 
 export interface CheckConsumersInput extends RotationRef {
@@ -49,15 +50,10 @@ export async function checkConsumers(
     deadlineAt = new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
     await deps.store.putRotation({ ...rotation, deadlineAt, updatedAt: now.toISOString() });
   }
-  const [consumers, instances] = await Promise.all([
-    deps.consumers.listConsumers(secretId),
-    deps.consumers.listInstances(secretId),
-  ]);
-  const readiness = evaluateReadiness({
-    consumers,
-    instances,
+  const readiness = await readinessOf(deps, {
+    secretId,
     currentFingerprint: versions.current.fingerprint,
-    promotedAt: new Date(versions.promotedAt),
+    promotedAt: versions.promotedAt,
     settings,
     now,
   });

@@ -1,7 +1,7 @@
 import { ConsumersNotReadyError, RevocationFailedError, RotationStateError } from "../errors";
-import { evaluateReadiness } from "../readiness";
 import { ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { readinessOf } from "./gate";
 import { requireLockHeld } from "./promote-current";
 import { attemptRevocation, newLedgerEntry } from "./revocation";
 
@@ -40,15 +40,10 @@ export async function revokePrevious(
     );
   }
   const now = deps.clock.now();
-  const [consumers, instances] = await Promise.all([
-    deps.consumers.listConsumers(secretId),
-    deps.consumers.listInstances(secretId),
-  ]);
-  const gate = evaluateReadiness({
-    consumers,
-    instances,
+  const gate = await readinessOf(deps, {
+    secretId,
     currentFingerprint: versions.current.fingerprint,
-    promotedAt: new Date(versions.promotedAt),
+    promotedAt: versions.promotedAt,
     settings,
     now,
   });
