@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
-import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { loadConfig } from "../commons/config";
 import { buildDeps } from "../commons/deps";
 import { verifyAuditChain } from "../core/audit-chain";
@@ -20,8 +20,9 @@ usage: keyshift <command> [args] [--json]
   register-consumer <secretId> --consumer ID --principal ROLE_ARN
         [--cache-ttl S] [--heartbeat-interval S] [--required true|false]
                                  register a consumer (defaults from the entry's consumer block)
-  rotate <secretId>              start a rotation (Step Functions StartExecution, trigger "manual")
-  resume <secretId>              resume a stalled rotation (new execution, mode "resume")
+  rotate <secretId> [--wait]     start a rotation (Step Functions StartExecution, trigger "manual");
+                                 --wait polls until it ends (exit 0 succeeded, 2 stalled, 1 failed)
+  resume <secretId> [--wait]     resume a stalled rotation (new execution, mode "resume")
   status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
   audit verify <secretId>        recompute the audit hash chain
   revocations list               every ledger entry (pending / revoked / failed, needs operator)
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       "cache-ttl": { type: "string" },
       "heartbeat-interval": { type: "string" },
       required: { type: "string" },
+      wait: { type: "boolean", default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -126,13 +128,46 @@ async function main(argv: string[]): Promise<number> {
         "KEYSHIFT_STATE_MACHINE_ARN in the environment",
         process.env.KEYSHIFT_STATE_MACHINE_ARN,
       );
-      const sfn = new SFNClient({ region: process.env.AWS_REGION });
+      // KEYSHIFT_ENDPOINT_STEPFUNCTIONS is set only by the local stack.
+      const sfn = new SFNClient({
+        region: process.env.AWS_REGION,
+        endpoint: process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS,
+      });
       const input = { secretId, trigger: "manual", mode: command === "resume" ? "resume" : "rotate" };
       const started = await sfn.send(
         new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
       );
-      out(`started ${started.executionArn}`, { executionArn: started.executionArn, input });
-      return 0;
+      if (!values.wait) {
+        out(`started ${started.executionArn}`, { executionArn: started.executionArn, input });
+        return 0;
+      }
+      // Progress goes to stderr so that --json leaves exactly one object on stdout.
+      process.stderr.write(`started ${started.executionArn}; waiting`);
+      for (;;) {
+        const execution = await sfn.send(
+          new DescribeExecutionCommand({ executionArn: started.executionArn }),
+        );
+        if (execution.status !== "RUNNING") {
+          process.stderr.write("\n");
+          const result = {
+            executionArn: started.executionArn,
+            status: execution.status,
+            error: execution.error,
+            cause: execution.cause,
+            output: execution.output ? JSON.parse(execution.output) : undefined,
+          };
+          out(
+            execution.status === "SUCCEEDED"
+              ? `rotation of ${secretId} succeeded`
+              : `rotation of ${secretId} ${execution.status}: ${execution.error} — ${execution.cause ?? ""}`,
+            result,
+          );
+          if (execution.status === "SUCCEEDED") return 0;
+          return execution.error === "RotationStalled" || execution.error === "RotationParked" ? 2 : 1;
+        }
+        process.stderr.write(".");
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
     }
     case "status": {
       const secretId = need("a secret id", rest[0]);
@@ -229,6 +264,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** How often `--wait` asks for the execution's status. */
+const POLL_MS = Number(process.env.KEYSHIFT_POLL_MS ?? 2000);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -6,6 +6,7 @@ import { startDynamo } from "./dynamodb";
 import { startLocalHttpApi } from "./http-api";
 import { LocalIam } from "./local-iam";
 import { type LocalSns, startLocalSns } from "./sns";
+import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
 
 export const LOCAL_TABLES: TableNames = {
   consumers: "keyshift-local-consumers",
@@ -37,6 +38,7 @@ export interface LocalStack {
     sns: string;
     exchange: string;
     heartbeatApi: string;
+    stepFunctions: string;
   };
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
@@ -105,6 +107,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       routes: { "POST /heartbeats": (event, context) => heartbeat(event, context) },
     });
     closers.push(api.close);
+    // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
+    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50 });
+    closers.push(sfn.close);
+    env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+    process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
 
     return {
       region: LOCAL_REGION,
@@ -114,6 +123,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         sns: sns.endpoint,
         exchange: exchange.url,
         heartbeatApi: api.url,
+        stepFunctions: sfn.endpoint,
       },
       env,
       tables: LOCAL_TABLES,

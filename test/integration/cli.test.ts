@@ -22,7 +22,13 @@ afterAll(async () => {
 function keyshift(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env: { ...process.env, ...stack.env, KEYSHIFT_ACTOR: "alice", POWERTOOLS_LOG_LEVEL: "ERROR" },
+      env: {
+        ...process.env,
+        ...stack.env,
+        KEYSHIFT_ACTOR: "alice",
+        POWERTOOLS_LOG_LEVEL: "ERROR",
+        KEYSHIFT_POLL_MS: "200",
+      },
     });
     let stdout = "";
     let stderr = "";
@@ -104,5 +110,27 @@ describe("keyshift CLI against the local stack", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("OperatorActionRejectedError");
     expect(result.stderr).toContain("nothing to act on");
+  });
+
+  it("rotate --wait starts an execution through the Step Functions API and reports how it ended", async () => {
+    const fast = "keyshift/exchange/acme-fast/trading";
+    const config = "test/fixtures/enrollment/local-fast.yml";
+    await provisionLocalSecret(stack, { account: "acme-fast", secretId: fast });
+    expect((await keyshift("enroll", fast, "--config", config)).code).toBe(0);
+    const firstKey = stack.exchange.keys("acme-fast")[0]?.keyId;
+
+    const rotated = await keyshift("rotate", fast, "--wait", "--json");
+
+    expect(rotated.code).toBe(0);
+    const result = JSON.parse(rotated.stdout);
+    expect(result).toMatchObject({ status: "SUCCEEDED", output: { result: { outcome: "revoked" } } });
+    expect(result.executionArn).toContain(":execution:keyshift-local-rotation:");
+    const keys = stack.exchange.keys("acme-fast");
+    expect(keys.find((k) => k.keyId === firstKey)?.status).toBe("removed");
+    expect(keys.filter((k) => k.status === "active")).toHaveLength(1);
+
+    const resumed = await keyshift("resume", fast, "--wait", "--json");
+    expect(resumed.code).toBe(1);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: "FAILED", error: "InvalidInputError" });
   });
 });
