@@ -71,6 +71,14 @@ export interface LockRecord {
   stalled: boolean;
 }
 
+/**
+ * The holder's execution is presumed alive: not stalled and its lease not yet past. The same
+ * condition the lock's conditional write uses to refuse a takeover (`leaseExpiresAt < now` = dead).
+ */
+export function lockStillRunning(lock: LockRecord, now: Date): boolean {
+  return !lock.stalled && Date.parse(lock.leaseExpiresAt) >= now.getTime();
+}
+
 export interface ConsumerRegistration {
   secretId: string;
   consumerId: string;

@@ -6,11 +6,17 @@ import { attemptRevocation, newLedgerEntry } from "../../src/core/use-cases/revo
 import { makeDeps, seedSecret } from "./fakes";
 import { rotateToPromoted } from "./support/flow";
 
+/** A secret whose rotation `rot-1` has promoted its new key and now holds the lock. */
+async function promoted() {
+  const deps = makeDeps();
+  const seeded = await seedSecret(deps);
+  await rotateToPromoted(deps, seeded.secretId, "rot-1");
+  return { deps, seeded };
+}
+
 describe("parking a rotation after an unexpected error", () => {
   it("stalls the lock, records the error, alerts, and revokes nothing", async () => {
-    const deps = makeDeps();
-    const seeded = await seedSecret(deps);
-    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const { deps, seeded } = await promoted();
 
     const out = await markStalled(
       {
@@ -31,9 +37,7 @@ describe("parking a rotation after an unexpected error", () => {
   });
 
   it("leaves a completed rotation alone", async () => {
-    const deps = makeDeps();
-    const seeded = await seedSecret(deps);
-    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const { deps, seeded } = await promoted();
     await completeRotation({ secretId: seeded.secretId, rotationId: "rot-1", outcome: "revoked" }, deps);
 
     const out = await markStalled(
@@ -55,9 +59,7 @@ describe("parking a rotation after an unexpected error", () => {
 
 describe("completing a rotation whose revocation was handed over", () => {
   it("reports revoked (and sends no failure alert) when the ledger shows the key revoked", async () => {
-    const deps = makeDeps();
-    const seeded = await seedSecret(deps);
-    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const { deps, seeded } = await promoted();
     const entryId = ledgerEntryId(seeded.account, seeded.keyId);
     const entry = await deps.ledger.openPending(
       newLedgerEntry(
@@ -89,9 +91,7 @@ describe("completing a rotation whose revocation was handed over", () => {
   });
 
   it("alerts revocation-failed when the ledger entry is still failed", async () => {
-    const deps = makeDeps();
-    const seeded = await seedSecret(deps);
-    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const { deps, seeded } = await promoted();
 
     const out = await completeRotation(
       {

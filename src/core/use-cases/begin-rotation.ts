@@ -1,5 +1,5 @@
 import { InvalidInputError, RotationInProgressError } from "../errors";
-import type { RotationRecord } from "../model";
+import { lockStillRunning, type RotationRecord } from "../model";
 import { type Deps, leaseSecondsFor, requireSettings } from "./deps";
 
 export interface BeginRotationInput {
@@ -47,8 +47,7 @@ export async function beginRotation(
         `nothing to resume for ${input.secretId}: no rotation holds its lock; start a new rotation instead`,
       );
     }
-    const expired = Date.parse(held.leaseExpiresAt) < now.getTime();
-    if (!held.stalled && !expired) {
+    if (lockStillRunning(held, now)) {
       throw new RotationInProgressError(
         `rotation ${held.rotationId} of ${input.secretId} is still running (lease until ${held.leaseExpiresAt}); resume only a stalled or dead rotation`,
       );

@@ -1,6 +1,6 @@
 import { InvalidInputError, OperatorActionRejectedError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
-import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model";
+import { type ConsumerRegistration, lockStillRunning, type SecretSettings, STAGE } from "../model";
 import { principalKey } from "../principal";
 import { EVENTS_PER_CHECK, MAX_WAIT_EVENTS, maxChecks } from "../readiness";
 import { ledgerEntryId } from "../tokens";
@@ -121,7 +121,7 @@ export async function forceRevoke(
   const settings = await requireSettings(deps.store, input.secretId);
   const { held, rotation, previous } = await heldRotation(deps, input.secretId);
   const now = deps.clock.now();
-  if (!held.stalled && Date.parse(held.leaseExpiresAt) > now.getTime()) {
+  if (lockStillRunning(held, now)) {
     throw new OperatorActionRejectedError(
       `rotation ${held.rotationId} of ${input.secretId} is still running; force-revoke only a stalled rotation`,
     );
@@ -181,7 +181,7 @@ export async function rollback(
         `${entry ? `in the revocation ledger (${entry.status})` : "no longer active on the exchange"}`,
     );
   }
-  if (!held.stalled && Date.parse(held.leaseExpiresAt) > deps.clock.now().getTime()) {
+  if (lockStillRunning(held, deps.clock.now())) {
     throw new OperatorActionRejectedError(
       `rotation ${held.rotationId} of ${input.secretId} is still running; roll back only a stalled rotation`,
     );
