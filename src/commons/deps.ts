@@ -12,6 +12,7 @@ import { SnsAlerts } from "../adapters/sns-alerts";
 import { systemClock } from "../core/ports";
 import type { Deps } from "../core/use-cases/deps";
 import type { Config } from "./config";
+import { logger } from "./logger";
 
 export interface AppDeps extends Deps {
   ledger: DynamoRevocationLedger;
@@ -33,7 +34,7 @@ export function buildDeps(config: Config): AppDeps {
     consumers: new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS),
     ledger: new DynamoRevocationLedger(db, config.KEYSHIFT_TABLE_LEDGER),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
-    alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN),
+    alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN, logger),
     exchange: new HttpExchange({
       credentials: adminCredentialsFromSecrets(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX),
       timeoutMs: config.KEYSHIFT_EXCHANGE_TIMEOUT_MS,

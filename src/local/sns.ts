@@ -17,6 +17,19 @@ export interface LocalSns {
 }
 
 /**
+ * SNS Publish's Subject rules: it must begin with a letter, number or punctuation mark, have no
+ * line break or control character, and be less than 100 characters long.
+ */
+function invalidSubject(subject: string): string | undefined {
+  if (subject.length >= 100) return `${subject.length} characters, must be less than 100`;
+  if (/\p{Cc}/u.test(subject)) return "line break or control character";
+  // ASCII punctuation in the POSIX sense: Unicode files `$`, `+`, `<` ... under symbols (S).
+  if (!/^[\p{L}\p{N}\p{P}\p{S}]/u.test(subject))
+    return "must begin with a letter, number or punctuation mark";
+  return undefined;
+}
+
+/**
  * The local alert sink: an SNS endpoint speaking the AWS Query protocol for `Publish` only, so the
  * real SNS client and the real `SnsAlerts` adapter run unchanged; every message is recorded.
  */
@@ -35,6 +48,15 @@ export async function startLocalSns(): Promise<LocalSns> {
         );
         return;
       }
+      const subject = form.get("Subject") ?? undefined;
+      const subjectProblem = subject === undefined ? undefined : invalidSubject(subject);
+      if (subjectProblem) {
+        res.writeHead(400, { "content-type": "text/xml" });
+        res.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: Subject: ${subjectProblem}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
       const attributes: Record<string, string> = {};
       for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
         attributes[form.get(`MessageAttributes.entry.${i}.Name`) ?? ""] =
@@ -42,7 +64,7 @@ export async function startLocalSns(): Promise<LocalSns> {
       }
       published.push({
         topicArn: form.get("TopicArn") ?? "",
-        subject: form.get("Subject") ?? undefined,
+        subject,
         message: form.get("Message") ?? "",
         attributes,
         at: new Date().toISOString(),

@@ -208,6 +208,7 @@ describe("state machine", () => {
     const seen = rules.map(([, r]) => {
       const [target] = r.Properties.Targets as { Input: string; RoleArn: unknown }[];
       expect(label(target?.RoleArn)).toBe("RotationScheduleToStepFunctionsRole");
+      expect(r.Properties.Description).toContain(JSON.parse(target?.Input ?? "{}").secretId);
       return {
         schedule: r.Properties.ScheduleExpression,
         state: r.Properties.State,
@@ -235,6 +236,142 @@ describe("state machine", () => {
     ]);
     expect(fn("RetryRevocations").Properties.Timeout).toBeLessThan(300);
     expect(resource(template, "RetryRevocationsLambdaEvConf").Properties.MaximumRetryAttempts).toBe(0);
+  });
+});
+
+describe("schedules: retries, dead-letter queue and alarms", () => {
+  interface Target {
+    Id: string;
+    Arn: unknown;
+    RetryPolicy?: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+    DeadLetterConfig?: { Arn: unknown };
+  }
+  const rules = () => resourcesOfType(template, "AWS::Events::Rule");
+  const targetsOf = (rule: CfnResource) => rule.Properties.Targets as Target[];
+  const alarms = () => resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+  const onlyAlarm = (namespace: string, metric: string, dimension: [string, string]) => {
+    const found = alarms().filter(
+      (a) =>
+        a.Namespace === namespace &&
+        a.MetricName === metric &&
+        JSON.stringify(
+          (a.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, label(d.Value)]),
+        ) === JSON.stringify([dimension]),
+    );
+    expect(found, `${namespace} ${metric} ${dimension}`).toHaveLength(1);
+    return found[0] as Record<string, unknown>;
+  };
+
+  it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
+    expect(rules().length).toBe(loadEnrollment().secrets.length + 1);
+    for (const [id, rule] of rules()) {
+      for (const target of targetsOf(rule)) {
+        expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
+        expect(target.DeadLetterConfig, id).toEqual({
+          Arn: { "Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"] },
+        });
+        const { MaximumRetryAttempts, MaximumEventAgeInSeconds } = target.RetryPolicy ?? {};
+        expect(MaximumRetryAttempts, id).toBeGreaterThanOrEqual(0);
+        expect(MaximumRetryAttempts, id).toBeLessThanOrEqual(185);
+        expect(MaximumEventAgeInSeconds, id).toBeGreaterThanOrEqual(60);
+        expect(MaximumEventAgeInSeconds, id).toBeLessThanOrEqual(86_400);
+      }
+    }
+  });
+
+  it("retries a scheduled start for an hour, and a sweeper tick only while it cannot overlap the next", () => {
+    for (const [, rule] of rules().filter(([id]) => id !== "RetryRevocationsEventsRuleSchedule1"))
+      expect(targetsOf(rule)[0]?.RetryPolicy).toEqual({
+        MaximumRetryAttempts: 10,
+        MaximumEventAgeInSeconds: 3600,
+      });
+    // The sweeper's target, restated by infra/schedules.cjs over osls's: still the function, same id.
+    const [sweeper] = targetsOf(resource(template, "RetryRevocationsEventsRuleSchedule1"));
+    expect(sweeper).toMatchObject({
+      Id: "retryRevocationsSchedule",
+      Arn: { "Fn::GetAtt": ["RetryRevocationsLambdaFunction", "Arn"] },
+      RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+    });
+    const timeout = fn("RetryRevocations").Properties.Timeout as number;
+    expect((sweeper?.RetryPolicy?.MaximumEventAgeInSeconds ?? Infinity) + timeout).toBeLessThanOrEqual(300);
+  });
+
+  it("keeps failed events 14 days in an encrypted queue only this stack's rules may write to", () => {
+    expect(resource(template, "ScheduleDeadLetterQueue").Properties).toEqual({
+      QueueName: "keyshift-dev-schedule-dlq",
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const policies = resourcesOfType(template, "AWS::SQS::QueuePolicy");
+    expect(policies.map(([, p]) => (p.Properties.Queues as unknown[]).map(label))).toEqual([
+      ["ScheduleDeadLetterQueue"],
+    ]);
+    const [, policy] = policies[0] as [string, CfnResource];
+    const { Statement } = policy.Properties.PolicyDocument as {
+      Statement: (Statement & { Principal: unknown; Condition: { ArnEquals: Record<string, unknown[]> } })[];
+    };
+    expect(Statement).toHaveLength(1);
+    const [grant] = Statement;
+    expect([grant?.Effect, grant?.Principal, grant?.Action, label(grant?.Resource)]).toEqual([
+      "Allow",
+      { Service: "events.amazonaws.com" },
+      "sqs:SendMessage",
+      "ScheduleDeadLetterQueue",
+    ]);
+    // Scoped to exactly the rules that name this queue: a new rule without an entry fails here.
+    expect(Object.keys(grant?.Condition ?? {})).toEqual(["ArnEquals"]);
+    const sources = (grant?.Condition.ArnEquals["aws:SourceArn"] ?? []) as {
+      "Fn::GetAtt": [string, string];
+    }[];
+    expect(sources.every((s) => s["Fn::GetAtt"]?.[1] === "Arn")).toBe(true);
+    expect(sources.map((s) => s["Fn::GetAtt"][0]).sort()).toEqual(
+      rules()
+        .map(([id]) => id)
+        .sort(),
+    );
+  });
+
+  it("alarms when the dead-letter queue holds a message", () => {
+    expect(
+      onlyAlarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", ["QueueName", "ScheduleDeadLetterQueue"]),
+    ).toMatchObject({
+      Statistic: "Maximum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
+    });
+  });
+
+  it("alarms on every rule's FailedInvocations, by the rule's name", () => {
+    for (const [id, rule] of rules()) {
+      const name = rule.Properties.Name;
+      expect(name, id).toMatch(/^keyshift-dev-[.\-_A-Za-z0-9]{1,51}$/);
+      expect(onlyAlarm("AWS/Events", "FailedInvocations", ["RuleName", name as string])).toMatchObject({
+        Statistic: "Sum",
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      });
+    }
+  });
+
+  it("alarms on the sweeper's own errors and throttles", () => {
+    for (const metric of ["Errors", "Throttles"]) {
+      expect(
+        onlyAlarm("AWS/Lambda", metric, ["FunctionName", "RetryRevocationsLambdaFunction"]),
+      ).toMatchObject({
+        Statistic: "Sum",
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    }
+  });
+
+  it("outputs the dead-letter queue's URL for the operator", () => {
+    expect(template.Outputs?.ScheduleDeadLetterQueueUrl).toMatchObject({
+      Value: { Ref: "ScheduleDeadLetterQueue" },
+    });
   });
 });
 
@@ -301,6 +438,13 @@ describe("data, alerts and logs", () => {
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
       "AWS/ApiGateway 5xx",
+      // one per EventBridge rule: the sweeper's tick and the two enrolled secrets' schedules
+      "AWS/Events FailedInvocations",
+      "AWS/Events FailedInvocations",
+      "AWS/Events FailedInvocations",
+      "AWS/Lambda Errors",
+      "AWS/Lambda Throttles",
+      "AWS/SQS ApproximateNumberOfMessagesVisible",
       "AWS/States ExecutionsFailed",
       "AWS/States ExecutionsTimedOut",
       "keyshift/dev HeartbeatFailures",
