@@ -54,17 +54,37 @@ function scheduleProblem(expression) {
   return `"${expression}" must be rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>)`;
 }
 
-/** Mirrors `maxChecks` in src/core/readiness.ts (kept in step by test/deploy/enrollment.test.ts). */
+/**
+ * src/core/readiness.ts MAX_DEADLINE_SECONDS (13 days): the one deadline bound `enroll` and this
+ * config check apply; kept in step by test/deploy/enrollment.test.ts.
+ */
+const MAX_DEADLINE_SECONDS = 13 * 24 * 3600;
+/** src/core/readiness.ts: past this many growing waits the interval cannot be growing any more. */
+const MAX_GROWING_WAITS = 4000;
+
+/**
+ * Mirrors `maxChecks` in src/core/readiness.ts (kept in step by test/deploy/enrollment.test.ts):
+ * counts the waits while the interval grows, then closed form, so any deadline answers at once.
+ */
 function maxChecks(settings) {
+  const { pollIntervalSeconds, maxPollIntervalSeconds, deadlineSeconds } = settings;
+  if (Number.isNaN(pollIntervalSeconds) || Number.isNaN(maxPollIntervalSeconds))
+    return Number.POSITIVE_INFINITY;
+  if (!(deadlineSeconds < Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
   const next = (iteration, secondsToDeadline) => {
-    const grown = Math.min(settings.maxPollIntervalSeconds, settings.pollIntervalSeconds * 1.5 ** iteration);
+    const grown = Math.min(maxPollIntervalSeconds, pollIntervalSeconds * 1.5 ** iteration);
     return Math.max(1, Math.ceil(Math.min(grown, Math.max(1, secondsToDeadline))));
   };
   let elapsed = 0;
   let checks = 0;
-  while (elapsed < settings.deadlineSeconds) {
-    elapsed += next(checks, settings.deadlineSeconds - elapsed);
+  while (elapsed < deadlineSeconds && checks < MAX_GROWING_WAITS) {
+    if (pollIntervalSeconds * 1.5 ** checks >= maxPollIntervalSeconds) break;
+    elapsed += next(checks, deadlineSeconds - elapsed);
     checks += 1;
+  }
+  if (elapsed < deadlineSeconds) {
+    const wait = checks < MAX_GROWING_WAITS ? Math.max(1, Math.ceil(maxPollIntervalSeconds)) : 1;
+    checks += Math.max(1, Math.ceil((deadlineSeconds - elapsed) / wait));
   }
   return checks + 1;
 }
@@ -72,6 +92,7 @@ function maxChecks(settings) {
 module.exports = {
   EVENTS_PER_CHECK,
   LEASE_MARGIN_SECONDS,
+  MAX_DEADLINE_SECONDS,
   MAX_WAIT_EVENTS,
   maxChecks,
   rateSeconds,

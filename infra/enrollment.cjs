@@ -14,6 +14,7 @@ const YAML = require("yaml");
 const {
   EVENTS_PER_CHECK,
   LEASE_MARGIN_SECONDS,
+  MAX_DEADLINE_SECONDS,
   MAX_WAIT_EVENTS,
   maxChecks,
   rateSeconds,
@@ -154,7 +155,16 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
       return true;
     };
     const overlapOk = intField("minOverlapSeconds", 0);
-    const deadlineOk = intField("deadlineSeconds", 60);
+    // The bound first: every later rule (the history budget above all) may assume a sane deadline.
+    const deadlineBound = Math.min(MAX_DEADLINE_SECONDS, timeoutSeconds - LEASE_MARGIN_SECONDS);
+    let deadlineOk = intField("deadlineSeconds", 60);
+    if (deadlineOk && e.deadlineSeconds > deadlineBound) {
+      problems.push(
+        `${at("deadlineSeconds")}: must be at most ${deadlineBound} (what enroll accepts: the wait, the lock ` +
+          `lease and the last steps must end before the execution's TimeoutSeconds ${timeoutSeconds})`,
+      );
+      deadlineOk = false;
+    }
     const pollOk = intField("pollIntervalSeconds", 1);
     const maxPollOk = intField("maxPollIntervalSeconds", 1);
     if (
@@ -167,12 +177,6 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
     if (deadlineOk && overlapOk && e.deadlineSeconds <= e.minOverlapSeconds) {
       problems.push(
         `${at("deadlineSeconds")}: must be greater than minOverlapSeconds (${e.minOverlapSeconds})`,
-      );
-    }
-    if (deadlineOk && e.deadlineSeconds + LEASE_MARGIN_SECONDS > timeoutSeconds) {
-      problems.push(
-        `${at("deadlineSeconds")}: must be at most ${timeoutSeconds - LEASE_MARGIN_SECONDS} ` +
-          `(the execution's TimeoutSeconds ${timeoutSeconds} minus ${LEASE_MARGIN_SECONDS}s for the other steps)`,
       );
     }
     if (pollOk && maxPollOk && e.maxPollIntervalSeconds < e.pollIntervalSeconds) {

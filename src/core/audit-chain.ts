@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuditEntry } from "./model";
+import type { AuditEntry, AuditEvent } from "./model";
 
 export const AUDIT_GENESIS_HASH = "0".repeat(64);
 
@@ -26,6 +26,22 @@ export interface AuditVerification {
   entries: number;
   /** First entry that does not verify, with the reason. */
   brokenAt?: { seq: number; reason: string };
+  /**
+   * The seq of an entry verified from the head because its own write has not happened yet (an
+   * append interrupted between its two writes); counted in `entries`, stored by the next append.
+   */
+  pending?: number;
+}
+
+/** The entry that follows `previous` (none: the first of the stream) for `event`. */
+export function nextAuditEntry(previous: AuditEntry | undefined, event: AuditEvent, at: Date): AuditEntry {
+  const body: Omit<AuditEntry, "hash"> = {
+    ...event,
+    seq: (previous?.seq ?? 0) + 1,
+    at: at.toISOString(),
+    prevHash: previous?.hash ?? AUDIT_GENESIS_HASH,
+  };
+  return { ...body, hash: auditHash(body) };
 }
 
 /** Recomputes every hash in `entries` (sorted by seq) and checks sequence and links. */
@@ -59,4 +75,96 @@ export function verifyAuditChain(entries: AuditEntry[]): AuditVerification {
     expectedSeq += 1;
   }
   return { ok: true, entries: entries.length };
+}
+
+/**
+ * The anchor of one secret's trail: the latest entry, in full, and whether its own write is known
+ * to have happened. A hash chain alone proves that no entry was edited or removed in the middle;
+ * only something outside the entries can tell that the last ones were removed. The head is that:
+ * one record per stream (seq 0 in the audit table, in the same partition as the entries).
+ *
+ * The append protocol (no transactions: dynalite has none), for the next entry n:
+ *   1. Read the head (entry n-1). If it is not committed, write entry n-1 from the head first
+ *      (a no-op when it exists): a previous append stopped between its steps 2 and 4.
+ *   2. Write the head for n, uncommitted, holding entry n in full: conditional on the head still
+ *      being at n-1, so of two racing appends one wins and the other starts over at step 1.
+ *   3. Write entry n (conditional on its seq being free; taken means step 1 of a racing append
+ *      already wrote it from the head, the same entry).
+ *   4. Mark the head committed, conditional on it still being at n.
+ *
+ * What a crash leaves, and what verification says about it (`verifyAuditTrail`):
+ * - after 2: the head is one ahead of the entries and uncommitted. Its entry links to the last
+ *   stored one and verifies, so the trail verifies with that entry `pending`; the next append
+ *   stores it (step 1). Never a false break, and nothing is lost: the entry is in the head.
+ * - after 3: the head is uncommitted at n and entry n is stored: verifies.
+ * - once 4 has run, entry n is known to be stored: if it goes missing the trail was truncated,
+ *   and verification fails. Removing the last entries, or all of them, leaves a head that the
+ *   trail falls short of; removing the head too leaves no trail at all, which is an error of its own.
+ * The one window where a removed last entry does not show is between 2 and 4 (or after a crash
+ * there); it is then restored from the head, not lost. Entries without a head were not written
+ * by this protocol: verification fails and appends refuse to extend them (re-anchoring silently
+ * would let a delete-only actor truncate the trail and remove the head to hide it).
+ * The head sits in the same table: someone who can put items can rewrite head and entries
+ * together; the anchor catches deletions and edits of entries, not a rewrite of the whole end.
+ */
+export interface AuditHead {
+  /** The seq of the latest entry. */
+  seq: number;
+  /** Its hash: what the stored entry `seq` must carry. */
+  hash: string;
+  /** The latest entry in full, written here before the entry itself (the append's intent). */
+  entry: AuditEntry;
+  /** Entry `seq` is known to be stored (set after its write). */
+  committed: boolean;
+}
+
+/** The head that anchors `entry`: uncommitted until the entry's own write is confirmed. */
+export function auditHeadFor(entry: AuditEntry, committed = false): AuditHead {
+  return { seq: entry.seq, hash: entry.hash, entry, committed };
+}
+
+/**
+ * Verifies a whole trail: the chain of stored `entries` (sorted by seq), and that it reaches its
+ * `head` (see `AuditHead` for what each state means). No head and no entries is no trail at all.
+ * Read the head first, then the entries: an append in between only adds entries past the head,
+ * which are left out here (the head is written before any entry, so nothing else puts them there).
+ */
+export function verifyAuditTrail(stored: AuditEntry[], head: AuditHead | undefined): AuditVerification {
+  const entries = head ? stored.filter((e) => e.seq <= head.seq) : stored;
+  const chain = verifyAuditChain(entries);
+  if (!chain.ok) return chain;
+  const last = entries.at(-1);
+  const lastSeq = last?.seq ?? 0;
+  const broken = (seq: number, reason: string): AuditVerification => ({
+    ok: false,
+    entries: entries.length,
+    brokenAt: { seq, reason },
+  });
+  if (!head) {
+    return last
+      ? broken(lastSeq, "no head record: the end of the trail is not anchored")
+      : broken(0, "no audit trail");
+  }
+  const { hash: headEntryHash, ...headEntryBody } = head.entry;
+  if (
+    head.entry.seq !== head.seq ||
+    head.entry.hash !== head.hash ||
+    auditHash(headEntryBody) !== headEntryHash
+  ) {
+    return broken(head.seq, "head record does not verify");
+  }
+  if (lastSeq === head.seq) {
+    return last?.hash === head.hash ? chain : broken(head.seq, "entry does not match the head");
+  }
+  if (lastSeq === head.seq - 1 && !head.committed) {
+    // An append stopped between writing the head and the entry: the head holds the entry.
+    if (head.entry.prevHash !== (last?.hash ?? AUDIT_GENESIS_HASH)) {
+      return broken(head.seq, "head's pending entry does not link");
+    }
+    return { ok: true, entries: entries.length + 1, pending: head.seq };
+  }
+  return broken(
+    lastSeq + 1,
+    `missing: the trail ends at seq ${lastSeq} but its head is at seq ${head.seq} (truncated)`,
+  );
 }

@@ -34,6 +34,12 @@ export class ConsumersNotReadyError extends KeyshiftError {}
 /** A revocation on the exchange failed; the ledger entry records the attempt. */
 export class RevocationFailedError extends KeyshiftError {}
 
+/**
+ * A revocation was refused by the core's own rule (I1): the key is current or pending again, or
+ * the records it is judged against are missing. Not retryable: the workflow parks for an operator.
+ */
+export class RevocationRefusedError extends KeyshiftError {}
+
 /** The exchange answered with something worth retrying (5xx, 429, timeout, network). */
 export class ExchangeRetryableError extends KeyshiftError {
   constructor(
@@ -68,16 +74,108 @@ export class OperatorActionRejectedError extends KeyshiftError {}
 /** The audit chain does not verify. */
 export class AuditChainBrokenError extends KeyshiftError {}
 
-const SECRETISH =
-  /("?(?:secret|apiSecret|password|token|signature|SecretString)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,}]+)/gi;
+/**
+ * Where a secret value starts: after a key naming one (`secret`, `secret_key`, `apiSecret`,
+ * `client_secret`, `password`, `passphrase`, `private_key`, `access_token`, `signature`, `sign`,
+ * `sig`, `X-BAPI-SIGN`, `Authorization`, ...; bare, quoted, or quoted inside escaped JSON) and its
+ * `:` or `=`; or after an HTTP auth scheme (`Bearer`, `deri-hmac-sha256`, ...). Matching starts at
+ * the word, not at the start of the key, so no leading `[\w]*` can backtrack. Over-matching
+ * (`design=`) costs one readable word; under-matching costs a key.
+ */
+const SECRET_START =
+  /(?:secret|passw(?:or)?d|passphrase|pwd|token|sig|private[_-]?key|credential|auth|cookie)[\w.-]*(?:\\*["'])?\s*[:=]\s*|\b(?:bearer|basic|digest|deri-hmac-sha256)[ \t]+/gi;
+/** An `Authorization` value without quotes runs to the end of the line (`Digest a="x", b="y"`). */
+const AUTHORIZATION = /authorization/i;
+/** A bare value ends at whitespace or at a separator of the text around it. */
+const BARE_END = /[\s,;&}\])"'\\]/;
+const MASK = "***";
+/** Scrubbing is linear, but a megabyte of text is never worth it: far past any limit, cut first. */
+const MIN_SCRUB_WINDOW = 8192;
 
 /**
- * Trims an error message to something safe for a ledger, an audit entry or a log: bounded
- * length and with anything that looks like `secret=...` masked. Adapters already avoid
- * putting values in messages; this is the second belt.
+ * Trims an error message to something safe for a ledger, an audit entry or a log: every value that
+ * looks secret masked, then bounded length. Adapters already avoid putting values in messages;
+ * this is the second belt.
+ *
+ * Order matters: the whole message is scrubbed first (a secret is recognised by its key, which a
+ * cut could separate from it), then cut; the cut never lands inside a mask. A value that reaches
+ * the end of the text (an unterminated quote, a bare value at the end) is masked to the end, so
+ * even the bounded window scrubbed for a huge message cannot leave the start of a secret.
  */
 export function sanitizeErrorMessage(err: unknown, maxLength = 300): string {
   const raw = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  const masked = raw.replace(SECRETISH, "$1***");
-  return masked.length > maxLength ? `${masked.slice(0, maxLength)}…` : masked;
+  const window = Math.max(MIN_SCRUB_WINDOW, 4 * maxLength);
+  const { text, masks } = scrubSecrets(raw.length > window ? raw.slice(0, window) : raw);
+  if (text.length <= maxLength && raw.length <= window) return text;
+  const inside = masks.find((m) => m.start < maxLength && maxLength < m.end);
+  return `${text.slice(0, inside ? inside.start : maxLength)}…`;
+}
+
+/** `text` with every secret-looking value replaced by `***`, and where each mask landed. */
+function scrubSecrets(input: string): { text: string; masks: Array<{ start: number; end: number }> } {
+  const masks: Array<{ start: number; end: number }> = [];
+  let text = "";
+  let copied = 0;
+  const start = new RegExp(SECRET_START.source, SECRET_START.flags);
+  for (let m = start.exec(input); m; m = start.exec(input)) {
+    const valueStart = m.index + m[0].length;
+    const scheme = !/[:=]\s*$/.test(m[0]);
+    const end = scheme ? bareEnd(input, valueStart) : valueEnd(input, valueStart, AUTHORIZATION.test(m[0]));
+    if (end === valueStart) continue;
+    text += input.slice(copied, valueStart);
+    masks.push({ start: text.length, end: text.length + MASK.length });
+    text += MASK;
+    copied = end;
+    start.lastIndex = end;
+  }
+  return { text: text + input.slice(copied), masks };
+}
+
+/** Where the value starting at `at` ends: a quoted string (at any JSON escaping depth) or a bare value. */
+function valueEnd(text: string, at: number, authorization: boolean): number {
+  let slashes = 0;
+  while (text[at + slashes] === "\\") slashes++;
+  const quote = text[at + slashes];
+  if (quote === '"' || quote === "'") {
+    // `"` is depth 0, `\"` depth 1 (JSON inside a JSON string), `\\\"` depth 2, ...
+    const depth = Math.floor(Math.log2(slashes + 1));
+    return quotedEnd(text, at + slashes + 1, depth, quote);
+  }
+  if (authorization) {
+    const eol = text.slice(at).search(/[\r\n]/);
+    return eol < 0 ? text.length : at + eol;
+  }
+  return bareEnd(text, at);
+}
+
+function bareEnd(text: string, at: number): number {
+  const stop = text.slice(at).search(BARE_END);
+  return stop < 0 ? text.length : at + stop;
+}
+
+/**
+ * The index just past the closing quote of a string opened at escaping depth `depth`, reading
+ * `text` from `at` with one level of `\x` escapes undone per depth. Unterminated: the end of text.
+ */
+function quotedEnd(text: string, at: number, depth: number, quote: string): number {
+  const read = (i: number, d: number): { c: string; next: number } | undefined => {
+    const c = text[i];
+    if (c === undefined) return undefined;
+    if (d === 0) return { c, next: i + 1 };
+    const outer = read(i, d - 1);
+    if (outer?.c !== "\\") return outer;
+    return read(outer.next, d - 1);
+  };
+  let i = at;
+  for (;;) {
+    const r = read(i, depth);
+    if (!r) return text.length;
+    i = r.next;
+    if (r.c === quote) return i;
+    if (r.c === "\\") {
+      const escaped = read(i, depth);
+      if (!escaped) return text.length;
+      i = escaped.next;
+    }
+  }
 }

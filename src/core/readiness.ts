@@ -103,15 +103,47 @@ export const EVENTS_PER_CHECK = 10;
 /** Budget for the wait loop out of the 25,000-event Standard execution history. */
 export const MAX_WAIT_EVENTS = 20_000;
 
-/** Upper bound on consumer checks one rotation can make before its deadline. */
+/**
+ * The longest `deadlineSeconds` enrollment accepts: 13 days. The rotation ASL's `TimeoutSeconds` is
+ * 14 days, and the execution must reach MarkStalled (lock lease = deadline + 1 h, then the last
+ * steps) rather than time out. The one bound for `enrollSecret` and the config check
+ * (`infra/enrollment-rules.cjs` mirrors it; test/deploy/enrollment.test.ts keeps the two in step).
+ */
+export const MAX_DEADLINE_SECONDS = 13 * 24 * 3600;
+
+/**
+ * Past this many growing waits the interval can no longer be growing: 1.5^4000 exceeds the ratio of
+ * any two positive doubles, so only a poll interval <= 0 (a wait of 1 s, forever) gets here.
+ */
+const MAX_GROWING_WAITS = 4000;
+
+/**
+ * Upper bound on consumer checks one rotation can make before its deadline: the checks the wait
+ * loop of `nextWaitSeconds` makes, plus the final one. Closed form once the interval stops growing
+ * (every wait is then the cap, the last one clipped to the deadline), so the cost does not depend
+ * on the deadline: a validator must be able to ask about any number it is given.
+ */
 export function maxChecks(
   settings: Pick<SecretSettings, "pollIntervalSeconds" | "maxPollIntervalSeconds" | "deadlineSeconds">,
 ): number {
+  const { pollIntervalSeconds, maxPollIntervalSeconds, deadlineSeconds } = settings;
+  // No count bounds these: the budget check that follows must refuse them.
+  if (Number.isNaN(pollIntervalSeconds) || Number.isNaN(maxPollIntervalSeconds))
+    return Number.POSITIVE_INFINITY;
+  if (!(deadlineSeconds < Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
   let elapsed = 0;
   let checks = 0;
-  while (elapsed < settings.deadlineSeconds) {
-    elapsed += nextWaitSeconds(settings, checks, settings.deadlineSeconds - elapsed, 0);
+  // While the interval grows: at most log1.5(max / poll) waits, each one counted.
+  while (elapsed < deadlineSeconds && checks < MAX_GROWING_WAITS) {
+    if (pollIntervalSeconds * 1.5 ** checks >= maxPollIntervalSeconds) break;
+    elapsed += nextWaitSeconds(settings, checks, deadlineSeconds - elapsed, 0);
     checks += 1;
+  }
+  if (elapsed < deadlineSeconds) {
+    // From here every wait is the same (the cap, or 1 s when the interval never grows), except
+    // the last, which is clipped to the deadline: ceil(left / wait) more checks.
+    const wait = checks < MAX_GROWING_WAITS ? Math.max(1, Math.ceil(maxPollIntervalSeconds)) : 1;
+    checks += Math.max(1, Math.ceil((deadlineSeconds - elapsed) / wait));
   }
   return checks + 1;
 }

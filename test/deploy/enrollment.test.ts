@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,7 +11,7 @@ import {
   scheduleEvents,
   validateEnrollment,
 } from "../../infra/enrollment.cjs";
-import { maxChecks as coreMaxChecks } from "../../src/core/readiness";
+import { maxChecks as coreMaxChecks, MAX_DEADLINE_SECONDS } from "../../src/core/readiness";
 import { runServerless } from "./packaged";
 
 const FIXTURES = "test/fixtures/enrollment";
@@ -104,7 +106,7 @@ describe("enrollment config (rotation.config.yml)", () => {
     [{ secretId: "keyshift/exchange/" }, "field secretId: must start with"],
     [{ secretId: "keyshift/exchange/a b" }, "field secretId: must be 1-512 characters"],
     [{ minOverlapSeconds: -1 }, "field minOverlapSeconds: must be an integer >= 0"],
-    [{ deadlineSeconds: 1_300_000 }, "field deadlineSeconds: must be at most 1206000"],
+    [{ deadlineSeconds: 1_300_000 }, "field deadlineSeconds: must be at most 1123200"],
     [{ maxPollIntervalSeconds: 10 }, "field maxPollIntervalSeconds: must be >= pollIntervalSeconds"],
     [
       {
@@ -148,6 +150,70 @@ describe("enrollment config (rotation.config.yml)", () => {
       { pollIntervalSeconds: 60, maxPollIntervalSeconds: 3_600, deadlineSeconds: 1_206_000 },
     ]) {
       expect(maxChecks(s)).toBe(coreMaxChecks(s));
+    }
+  });
+
+  it("break 15: rejects a deadline of 1e11 s or more at once, naming the bound, without counting the checks", () => {
+    // Its own process: the old validator counted one check per wait and never came back.
+    const entries = [1e11, 1e18, Number.MAX_SAFE_INTEGER].map((deadlineSeconds) => ({
+      ...ENTRY,
+      schedule: "rate(3650 days)",
+      pollIntervalSeconds: 1,
+      maxPollIntervalSeconds: 1,
+      deadlineSeconds,
+    }));
+    const code = `
+      const { validateEnrollment } = require("./infra/enrollment.cjs");
+      const entries = ${JSON.stringify(entries)};
+      const problems = entries.map((entry) => {
+        try { validateEnrollment({ secrets: [entry] }); return []; } catch (err) { return err.problems; }
+      });
+      process.stdout.write(JSON.stringify(problems));`;
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 15_000 });
+
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const problems of JSON.parse(run.stdout) as string[][]) {
+      expect(problems.join("\n")).toContain("field deadlineSeconds: must be at most 1123200");
+    }
+  });
+
+  it("break 15: the config check and enroll agree on the deadline bound (MAX_DEADLINE_SECONDS)", () => {
+    const at = { ...ENTRY, schedule: "rate(30 days)", deadlineSeconds: MAX_DEADLINE_SECONDS };
+
+    const rules = createRequire(import.meta.url)("../../infra/enrollment-rules.cjs") as {
+      LEASE_MARGIN_SECONDS: number;
+      MAX_DEADLINE_SECONDS: number;
+    };
+    const asl = JSON.parse(readFileSync("statemachines/rotation.asl.json", "utf8")) as {
+      TimeoutSeconds: number;
+    };
+
+    expect(MAX_DEADLINE_SECONDS).toBe(13 * 24 * 3600);
+    expect(rules.MAX_DEADLINE_SECONDS).toBe(MAX_DEADLINE_SECONDS);
+    expect(MAX_DEADLINE_SECONDS + rules.LEASE_MARGIN_SECONDS).toBeLessThan(asl.TimeoutSeconds);
+    expect(validateEnrollment({ secrets: [at] }).secrets[0]?.deadlineSeconds).toBe(MAX_DEADLINE_SECONDS);
+    expect(problemsFor({ ...at, deadlineSeconds: MAX_DEADLINE_SECONDS + 1 })).toEqual([
+      expect.stringContaining(`field deadlineSeconds: must be at most ${MAX_DEADLINE_SECONDS}`),
+    ]);
+  });
+
+  it("bounds the wait loop exactly as the core does, for random settings and huge deadlines", () => {
+    let seed = 15;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let i = 0; i < 500; i++) {
+      const poll = 1 + Math.floor(random() * 3600);
+      const s = {
+        pollIntervalSeconds: poll,
+        maxPollIntervalSeconds: poll + Math.floor(random() * 7200),
+        deadlineSeconds: Math.floor(random() * 10 ** (2 + Math.floor(random() * 18))),
+      };
+      expect(maxChecks(s), JSON.stringify(s)).toBe(coreMaxChecks(s));
     }
   });
 

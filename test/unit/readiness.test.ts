@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../src/core/errors";
 import type { ConsumerInstance, ConsumerRegistration } from "../../src/core/model";
@@ -235,5 +236,90 @@ describe("maxChecks and the execution-history budget", () => {
     ).resolves.toBeDefined();
     const over = enrollSecret({ ...base, ...slow, deadlineSeconds: MAX_DEADLINE_SECONDS + 1 }, "op", deps);
     await expect(over).rejects.toThrow(/TimeoutSeconds/);
+  });
+});
+
+/** Runs `code` (an ES module body) in its own Node process, so a loop that never ends fails the test instead of hanging it. */
+function runBounded(
+  code: string,
+  timeoutMs = 15_000,
+): { status: number | null; signal: string | null; stdout: string } {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  return { status: run.status, signal: run.signal, stdout: run.stdout };
+}
+
+/** The counting loop `maxChecks` used to be: one step per wait. The oracle for the closed form. */
+function countEveryWait(s: {
+  pollIntervalSeconds: number;
+  maxPollIntervalSeconds: number;
+  deadlineSeconds: number;
+}) {
+  let elapsed = 0;
+  let checks = 0;
+  while (elapsed < s.deadlineSeconds) {
+    elapsed += nextWaitSeconds(s, checks, s.deadlineSeconds - elapsed, 0);
+    checks += 1;
+  }
+  return checks + 1;
+}
+
+/** Small deterministic PRNG (mulberry32): the same cases on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe("break 15: maxChecks is bounded by construction", () => {
+  it("break 15: answers at once for deadlines of 1e11 s and beyond, and the answer is over the budget", () => {
+    const cases = [
+      { pollIntervalSeconds: 30, maxPollIntervalSeconds: 900, deadlineSeconds: 1e11 },
+      { pollIntervalSeconds: 60, maxPollIntervalSeconds: 60, deadlineSeconds: 1e11 },
+      { pollIntervalSeconds: 1, maxPollIntervalSeconds: 1, deadlineSeconds: 1e18 },
+      { pollIntervalSeconds: 0, maxPollIntervalSeconds: 0, deadlineSeconds: 1e12 },
+      { pollIntervalSeconds: 30, maxPollIntervalSeconds: 900, deadlineSeconds: Number.MAX_VALUE },
+    ];
+    const started = Date.now();
+    const run = runBounded(
+      `const { maxChecks } = await import(${JSON.stringify(`${process.cwd()}/src/core/readiness.ts`)});
+       console.log(JSON.stringify(${JSON.stringify(cases)}.map((s) => maxChecks(s))));`,
+    );
+
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const checks = JSON.parse(run.stdout) as number[];
+    // The old loop's own answer for the first case (it took seconds to count it).
+    expect(checks[0]).toBe(111_111_119);
+    for (const n of checks) expect(n).toBeGreaterThan(MAX_WAIT_EVENTS / EVENTS_PER_CHECK);
+  });
+
+  it("gives exactly what counting every wait gives, over random settings", () => {
+    const random = seeded(15);
+    for (let i = 0; i < 2000; i++) {
+      const poll = 1 + Math.floor(random() * (random() < 0.5 ? 10 : 3600));
+      const settings = {
+        pollIntervalSeconds: poll,
+        maxPollIntervalSeconds: poll + Math.floor(random() * (random() < 0.5 ? 100 : 7200)),
+        deadlineSeconds: Math.floor(random() * (random() < 0.5 ? 3600 : 2_000_000)),
+      };
+
+      expect(maxChecks(settings), JSON.stringify(settings)).toBe(countEveryWait(settings));
+    }
+  });
+
+  it("break 15: one deadline bound for the config check and enroll: 13 days, defined in readiness.ts", async () => {
+    const readiness = await import("../../src/core/readiness");
+
+    expect(readiness.MAX_DEADLINE_SECONDS).toBe(1_123_200);
+    expect(MAX_DEADLINE_SECONDS).toBe(readiness.MAX_DEADLINE_SECONDS);
   });
 });

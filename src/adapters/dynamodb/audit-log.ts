@@ -1,16 +1,31 @@
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { AUDIT_GENESIS_HASH, auditHash } from "../../core/audit-chain";
+import { type AuditHead, auditHeadFor, nextAuditEntry } from "../../core/audit-chain";
+import { AuditChainBrokenError } from "../../core/errors";
 import type { AuditEntry, AuditEvent } from "../../core/model";
 import type { AuditLog, Clock } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
 
 /** Every lost race means another writer appended; a whole fleet switching keys at once stays below this. */
 const MAX_APPEND_RACES = 100;
+/** The head record's sort key: below every entry (entries start at seq 1), in the same partition. */
+const HEAD_SEQ = 0;
+
+interface HeadItem {
+  stream: string;
+  seq: typeof HEAD_SEQ;
+  headSeq: number;
+  headHash: string;
+  committed: boolean;
+  entry: AuditEntry;
+}
 
 /**
- * Append-only audit trail, one hash chain per secret (`stream` = secret id, `seq` = 1, 2, ...).
- * An append is a conditional put on the next sequence number: two writers racing for the same
- * number cannot both win, and nothing here ever updates or deletes an entry.
+ * Append-only audit trail, one hash chain per secret (`stream` = secret id, `seq` = 1, 2, ...),
+ * anchored by a head record at `seq` 0 that every append advances first (the protocol and what a
+ * crash between its writes leaves are in `AuditHead`, src/core/audit-chain.ts). Every write is a
+ * conditional put — on the head's seq, or on an entry's seq being free — so two writers racing for
+ * the same number cannot both win; entries are never updated or deleted. Query and PutItem only:
+ * the head is read with the entries' own Query, and committed by a conditional put.
  */
 export class DynamoAuditLog implements AuditLog {
   constructor(
@@ -19,45 +34,27 @@ export class DynamoAuditLog implements AuditLog {
     private readonly clock: Clock,
   ) {}
 
-  private async last(stream: string): Promise<AuditEntry | undefined> {
-    const [item] = await queryAll<Record<string, unknown>>(
-      this.db,
-      {
-        TableName: this.table,
-        KeyConditionExpression: "#st = :s",
-        ExpressionAttributeNames: { "#st": "stream" },
-        ExpressionAttributeValues: { ":s": stream },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      },
-      1,
-    );
-    return item ? toEntry(item) : undefined;
-  }
-
   async append(event: AuditEvent): Promise<AuditEntry> {
     for (let race = 0; race < MAX_APPEND_RACES; race++) {
-      const previous = await this.last(event.secretId);
-      const body: Omit<AuditEntry, "hash"> = {
-        ...event,
-        seq: (previous?.seq ?? 0) + 1,
-        at: this.clock.now().toISOString(),
-        prevHash: previous?.hash ?? AUDIT_GENESIS_HASH,
-      };
-      const entry: AuditEntry = { ...body, hash: auditHash(body) };
-      try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...entry, stream: entry.secretId },
-            ConditionExpression: "attribute_not_exists(seq)",
-          }),
+      const { head, first } = await this.start(event.secretId);
+      if (!head && first) {
+        throw new AuditChainBrokenError(
+          `audit trail of ${event.secretId} has entries (seq ${first.seq}, ...) but no head record: ` +
+            "its end is not anchored (see `keyshift audit verify`); nothing appended",
         );
-        return entry;
+      }
+      // A previous append stopped after writing the head: store its entry before moving on.
+      if (head && !head.committed) await this.putEntry(head.entry);
+      const entry = nextAuditEntry(head?.entry, event, this.clock.now());
+      try {
+        await this.putHead(auditHeadFor(entry), head && { seq: head.seq, hash: head.hash });
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
+        continue;
       }
+      await this.putEntry(entry);
+      await this.commit(entry);
+      return entry;
     }
     throw new Error(`audit append for ${event.secretId} lost ${MAX_APPEND_RACES} races in a row`);
   }
@@ -65,12 +62,92 @@ export class DynamoAuditLog implements AuditLog {
   async list(secretId: string): Promise<AuditEntry[]> {
     const items = await queryAll<Record<string, unknown>>(this.db, {
       TableName: this.table,
-      KeyConditionExpression: "#st = :s",
-      ExpressionAttributeNames: { "#st": "stream" },
-      ExpressionAttributeValues: { ":s": secretId },
+      KeyConditionExpression: "#st = :s AND #seq > :head",
+      ExpressionAttributeNames: { "#st": "stream", "#seq": "seq" },
+      ExpressionAttributeValues: { ":s": secretId, ":head": HEAD_SEQ },
       ConsistentRead: true,
     });
     return items.map(toEntry);
+  }
+
+  async head(secretId: string): Promise<AuditHead | undefined> {
+    return (await this.start(secretId)).head;
+  }
+
+  /** The lowest item of the stream: the head when there is one, else the first entry, if any. */
+  private async start(stream: string): Promise<{ head?: AuditHead; first?: AuditEntry }> {
+    const [item] = await queryAll<Record<string, unknown>>(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: "#st = :s",
+        ExpressionAttributeNames: { "#st": "stream" },
+        ExpressionAttributeValues: { ":s": stream },
+        ScanIndexForward: true,
+        Limit: 1,
+        ConsistentRead: true,
+      },
+      1,
+    );
+    if (!item) return {};
+    if (item.seq !== HEAD_SEQ) return { first: toEntry(item) };
+    const head = item as unknown as HeadItem;
+    return { head: { seq: head.headSeq, hash: head.headHash, entry: head.entry, committed: head.committed } };
+  }
+
+  /**
+   * Writes the head, only over the head at `from` (seq and hash), or only where none exists yet
+   * (`from` undefined).
+   */
+  private async putHead(head: AuditHead, from: { seq: number; hash: string } | undefined): Promise<void> {
+    const item: HeadItem = {
+      stream: head.entry.secretId,
+      seq: HEAD_SEQ,
+      headSeq: head.seq,
+      headHash: head.hash,
+      committed: head.committed,
+      entry: head.entry,
+    };
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ...(from
+          ? {
+              ConditionExpression: "headSeq = :seq AND headHash = :hash",
+              ExpressionAttributeValues: { ":seq": from.seq, ":hash": from.hash },
+            }
+          : {
+              ConditionExpression: "attribute_not_exists(#seq)",
+              ExpressionAttributeNames: { "#seq": "seq" },
+            }),
+      }),
+    );
+  }
+
+  /** Writes an entry once; taken means a racing append already wrote it from the head (the same entry). */
+  private async putEntry(entry: AuditEntry): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...entry, stream: entry.secretId },
+          ConditionExpression: "attribute_not_exists(#seq)",
+          ExpressionAttributeNames: { "#seq": "seq" },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  /** Marks the head committed, unless it has moved on (the next append made sure the entry exists). */
+  private async commit(entry: AuditEntry): Promise<void> {
+    try {
+      await this.putHead(auditHeadFor(entry, true), { seq: entry.seq, hash: entry.hash });
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 }
 

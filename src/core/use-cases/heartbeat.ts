@@ -29,8 +29,9 @@ export interface HeartbeatOutput {
  * 1. Resolve the consumer from the caller's principal; not registered for this secret → audit,
  *    alert, `PrincipalNotAllowedError` (403), and nothing written to the registry.
  * 2. Classify the fingerprint against the recorded versions (no secret value is read).
- * 3. Record the instance (fingerprint, last seen); audit a change of fingerprint.
- * 4. `unknown` (neither current, previous nor pending) is audited and alerted as possible misuse.
+ * 3. A change of fingerprint is audited; an `unknown` one (neither current, previous nor pending)
+ *    is also alerted as possible misuse. Both before step 4, so a failure is reported again on retry.
+ * 4. Record the instance (fingerprint, last seen).
  */
 export async function heartbeat(
   input: HeartbeatInput,
@@ -61,14 +62,9 @@ export async function heartbeat(
   const status = classify(input.fingerprint, versions);
   const now = deps.clock.now().toISOString();
   const before = await deps.consumers.getInstance(input.secretId, registration.consumerId, input.instanceId);
-  await deps.consumers.putInstance({
-    secretId: input.secretId,
-    consumerId: registration.consumerId,
-    instanceId: input.instanceId,
-    fingerprint: input.fingerprint,
-    firstSeenAt: before?.firstSeenAt ?? now,
-    lastSeenAt: now,
-  });
+  // The audit entry and the alert go out BEFORE the instance row changes: if either fails, the row
+  // still holds the old fingerprint, so the consumer's retry sees the change again and reports it
+  // again (at least once). The other order loses it for good: the retry would see nothing new.
   if (before?.fingerprint !== input.fingerprint) {
     await deps.audit.append({
       secretId: input.secretId,
@@ -95,6 +91,14 @@ export async function heartbeat(
       });
     }
   }
+  await deps.consumers.putInstance({
+    secretId: input.secretId,
+    consumerId: registration.consumerId,
+    instanceId: input.instanceId,
+    fingerprint: input.fingerprint,
+    firstSeenAt: before?.firstSeenAt ?? now,
+    lastSeenAt: now,
+  });
   return {
     status,
     consumerId: registration.consumerId,

@@ -1,0 +1,105 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { verifyAuditTrail } from "../../src/core/audit-chain";
+import {
+  addConsumer,
+  type FakeDeps,
+  makeDeps,
+  type SeededConsumer,
+  type SeededSecret,
+  seedSecret,
+} from "./fakes";
+import { ThrottlingException } from "./support/faults";
+import { report } from "./support/flow";
+
+const FOREIGN = "fp1_deadbeefdeadbeef";
+
+/** A heartbeat that fails is retried by the consumer: the fingerprint change must survive that. */
+describe("heartbeat: a fingerprint change is audited and alerted at least once", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+  let engine: SeededConsumer;
+
+  beforeEach(async () => {
+    deps = makeDeps();
+    seeded = await seedSecret(deps);
+    engine = await addConsumer(deps, seeded.secretId, "engine");
+  });
+
+  const changes = async () =>
+    (await deps.audit.list(seeded.secretId)).filter((e) => e.action === "instance-fingerprint-changed");
+
+  it("break 10: an audit append that fails leaves the instance unchanged, and the retry audits and alerts", async () => {
+    deps.audit.faults.failNext("append", 1, ThrottlingException);
+
+    const failed = await report(deps, seeded.secretId, engine, "i-1", FOREIGN).catch((e: unknown) => e);
+    const stateAfterFailure = await deps.consumers.getInstance(seeded.secretId, "engine", "i-1");
+    const retried = await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+
+    expect(failed).toBeInstanceOf(ThrottlingException);
+    expect(stateAfterFailure).toBeUndefined();
+    expect(retried.status).toBe("unknown");
+    expect(await changes()).toEqual([
+      expect.objectContaining({
+        details: expect.objectContaining({ instanceId: "i-1", from: null, to: FOREIGN, status: "unknown" }),
+      }),
+    ]);
+    expect(deps.alerts.kinds()).toEqual(["unknown-fingerprint"]);
+    expect(await deps.consumers.getInstance(seeded.secretId, "engine", "i-1")).toMatchObject({
+      fingerprint: FOREIGN,
+    });
+  });
+
+  it("break 10: a change from a known fingerprint survives a failed append the same way", async () => {
+    await report(deps, seeded.secretId, engine, "i-1", seeded.fingerprint);
+    deps.audit.faults.failNext("append", 1, ThrottlingException);
+
+    await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
+      ThrottlingException,
+    );
+    expect((await deps.consumers.getInstance(seeded.secretId, "engine", "i-1"))?.fingerprint).toBe(
+      seeded.fingerprint,
+    );
+    await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+
+    expect((await changes()).map((e) => [e.details?.from, e.details?.to])).toEqual([
+      [null, seeded.fingerprint],
+      [seeded.fingerprint, FOREIGN],
+    ]);
+    expect(deps.alerts.kinds()).toEqual(["unknown-fingerprint"]);
+  });
+
+  it("break 10: an alert that fails after the audit is sent on the retry (the audit may repeat, never vanish)", async () => {
+    const send = vi
+      .spyOn(deps.alerts, "send")
+      .mockRejectedValueOnce(new ThrottlingException("SNS throttled"));
+
+    await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
+      ThrottlingException,
+    );
+    await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+
+    expect(send).toHaveBeenCalledTimes(2);
+    expect(deps.alerts.kinds()).toEqual(["unknown-fingerprint"]);
+    expect((await changes()).length).toBeGreaterThanOrEqual(1);
+    expect((await changes()).every((e) => e.details?.to === FOREIGN)).toBe(true);
+  });
+
+  it("an append that crashes after its head was written still leaves a trail that verifies, and the retry completes it", async () => {
+    deps.audit.faults.failNext("putEntry", 1, ThrottlingException);
+
+    await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
+      ThrottlingException,
+    );
+    const midway = verifyAuditTrail(
+      await deps.audit.list(seeded.secretId),
+      await deps.audit.head(seeded.secretId),
+    );
+    await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+
+    expect(midway).toMatchObject({ ok: true, entries: 3, pending: 3 });
+    expect(
+      verifyAuditTrail(await deps.audit.list(seeded.secretId), await deps.audit.head(seeded.secretId)),
+    ).toEqual({ ok: true, entries: 4 });
+    expect((await changes()).map((e) => e.details?.to)).toEqual([FOREIGN, FOREIGN]);
+  });
+});
