@@ -1,12 +1,20 @@
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { loadConfig } from "../commons/config";
 import { buildDeps } from "../commons/deps";
-import { verifyAuditChain } from "../core/audit-chain";
+import { verifyAuditTrail } from "../core/audit-chain";
 import { KeyshiftError } from "../core/errors";
+import { lockStatus } from "../core/lock";
 import { evaluateReadiness } from "../core/readiness";
-import { enrollSecret, forceRevoke, registerConsumer, rollback } from "../core/use-cases/operator";
+import {
+  enrollSecret,
+  forceRevoke,
+  registerConsumer,
+  requeueRevocation,
+  rollback,
+} from "../core/use-cases/operator";
 
 type EnrollmentModule = typeof import("../../infra/enrollment.cjs");
 /** The same validator `serverless package` runs, so the schedule and the stored settings agree. */
@@ -191,17 +199,27 @@ async function main(argv: string[]): Promise<number> {
           })
         : undefined;
       const mine = ledger.filter((e) => e.secretId === secretId);
-      const status = { secretId, versions, lock, consumers: consumers.length, readiness, ledger: mine };
+      const holder = lock ? await deps.store.getRotation(secretId, lock.rotationId) : undefined;
+      const lockState = lockStatus(lock, holder, new Date());
+      const status = {
+        secretId,
+        versions,
+        lock,
+        lockState,
+        consumers: consumers.length,
+        readiness,
+        ledger: mine,
+      };
       out(
         [
           `secret ${secretId} (exchange account ${settings.exchangeAccount})`,
           `  current  ${versions?.current?.fingerprint ?? "-"} key ${versions?.current?.exchangeKeyId ?? "-"}`,
           `  previous ${versions?.previous?.fingerprint ?? "-"} key ${versions?.previous?.exchangeKeyId ?? "-"}`,
-          `  lock     ${lock ? `${lock.rotationId}${lock.stalled ? " (STALLED)" : ` until ${lock.leaseExpiresAt}`}` : "free"}`,
+          `  lock     ${lockState.summary}${lockState.next ? `\n           next: ${lockState.next}` : ""}`,
           `  consumers ${consumers.length}; lagging: ${readiness?.lagging.map((l) => `${l.consumerId} (${l.reason} ${l.fingerprints.join(",")})`).join("; ") || "none"}`,
           ...mine.map(
             (e) =>
-              `  ledger ${e.entryId}: ${e.status}, ${e.attempts} attempt(s)${e.needsOperator ? ", NEEDS OPERATOR" : ""}${e.lastError ? `, last error: ${e.lastError}` : ""}`,
+              `  ledger ${e.entryId}: ${e.status}, ${e.attempts} attempt(s)${e.needsOperator ? ", NEEDS OPERATOR" : ""}${e.breakGlass ? `, break-glass by ${e.breakGlass.actor}` : ""}${e.heldReason && e.status !== "revoked" ? `, held: ${e.heldReason}` : ""}${e.lastError ? `, last error: ${e.lastError}` : ""}`,
           ),
         ].join("\n"),
         status,
@@ -211,10 +229,17 @@ async function main(argv: string[]): Promise<number> {
     case "audit": {
       if (rest[0] !== "verify") throw new UsageError("usage: keyshift audit verify <secretId>");
       const secretId = need("a secret id", rest[1]);
-      const result = verifyAuditChain(await deps.audit.list(secretId));
+      // The head first: an append while this runs then only adds entries past it.
+      const head = await deps.audit.head(secretId);
+      const entries = await deps.audit.list(secretId);
+      if (!head && entries.length === 0) throw new Error(`no audit trail for ${secretId}`);
+      const result = verifyAuditTrail(entries, head);
+      const pending = result.pending
+        ? ` (entry ${result.pending} verified from the head: an append was interrupted; the next one stores it)`
+        : "";
       out(
         result.ok
-          ? `audit trail of ${secretId}: ${result.entries} entries, chain verifies`
+          ? `audit trail of ${secretId}: ${result.entries} entries up to its head, chain verifies${pending}`
           : `audit trail of ${secretId} BROKEN at seq ${result.brokenAt?.seq}: ${result.brokenAt?.reason}`,
         { secretId, ...result },
       );
@@ -235,13 +260,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (rest[0] === "retry") {
-        const entry = await deps.ledger.requeue(need("a ledger entry id", rest[1]), new Date());
-        await deps.audit.append({
-          secretId: entry.secretId,
-          actor,
-          action: "revocation-requeued",
-          details: { entryId: entry.entryId },
-        });
+        const entry = await requeueRevocation({ entryId: need("a ledger entry id", rest[1]), actor }, deps);
         out(`requeued ${entry.entryId}; the sweeper retries it on its next run`, entry);
         return 0;
       }
@@ -251,10 +270,12 @@ async function main(argv: string[]): Promise<number> {
     case "rollback": {
       const secretId = need("a secret id", rest[0]);
       const reason = need("--reason", values.reason);
+      // One id per invocation: the operator hold's owner, so a concurrent command is refused.
+      const operation = `op-${randomUUID()}`;
       const result =
         command === "force-revoke"
-          ? await forceRevoke({ secretId, actor, reason }, deps)
-          : await rollback({ secretId, actor, reason }, deps);
+          ? await forceRevoke({ secretId, actor, reason, operation }, deps)
+          : await rollback({ secretId, actor, reason, operation }, deps);
       out(`${command} done: ${JSON.stringify(result)}`, result);
       return 0;
     }

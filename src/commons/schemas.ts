@@ -21,6 +21,8 @@ export const beginRotationEventSchema = z.object({
 export const rotationRefSchema = z.object({
   secretId: secretIdSchema,
   rotationId: z.string().min(1).max(80),
+  /** `$$.Execution.Name`: the lock's fencing token (see core/lock.ts). */
+  execution: z.string().min(1).max(80).optional(),
 });
 
 export const checkConsumersEventSchema = rotationRefSchema.extend({ iteration: z.number().int().min(0) });

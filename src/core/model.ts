@@ -39,6 +39,7 @@ export interface VersionFingerprints {
 export type RotationPhase =
   | "started"
   | "next-created"
+  | "promoting"
   | "promoted"
   | "stalled"
   | "revoking"
@@ -60,7 +61,15 @@ export interface RotationRecord {
   current?: VersionRef;
   next?: VersionRef;
   outcome?: string;
+  /**
+   * A rollback recorded BEFORE its first write (the intent), so a rollback that dies half-way is
+   * finished by its re-run instead of leaving labels and records disagreeing.
+   */
+  rollback?: { from: VersionRef; to: VersionRef; requestedAt: string; actor: string; reason: string };
 }
+
+/** Phases after which a rotation holds nothing: its lock, if still there, is a leftover. */
+export const FINAL_PHASES: readonly RotationPhase[] = ["completed", "aborted", "force-revoked"];
 
 export interface LockRecord {
   secretId: string;
@@ -69,14 +78,14 @@ export interface LockRecord {
   /** A lock past its lease may be taken over (the holding execution died). Stalled locks never expire. */
   leaseExpiresAt: string;
   stalled: boolean;
-}
-
-/**
- * The holder's execution is presumed alive: not stalled and its lease not yet past. The same
- * condition the lock's conditional write uses to refuse a takeover (`leaseExpiresAt < now` = dead).
- */
-export function lockStillRunning(lock: LockRecord, now: Date): boolean {
-  return !lock.stalled && Date.parse(lock.leaseExpiresAt) >= now.getTime();
+  /**
+   * The execution driving the rotation now (the rotation id itself, or the execution that resumed
+   * it): a fencing token, so an execution that lost the lock to a resume cannot act any more.
+   */
+  execution?: string;
+  /** An operator command holding the stalled rotation (rollback, force-revoke, retry) until `operatorUntil`. */
+  operator?: string;
+  operatorUntil?: string;
 }
 
 export interface ConsumerRegistration {
@@ -101,6 +110,20 @@ export interface ConsumerInstance {
 
 export type LedgerStatus = "pending" | "revoked" | "failed";
 
+/**
+ * Why a key is in the ledger. `previous`: the key consumers used before a promotion; revoking it
+ * needs the gate (or a break-glass). `unpromoted`: a key a rotation created and never made current
+ * (abort, crashed attempt); no consumer was ever told to use it.
+ */
+export type LedgerKind = "previous" | "unpromoted";
+
+/** An operator's explicit override of the gate, recorded on the entry (and audited) before any call. */
+export interface BreakGlass {
+  actor: string;
+  reason: string;
+  at: string;
+}
+
 export interface LedgerEntry {
   /** `${exchangeAccount}#${keyId}`: one entry per exchange key, whatever retries happen. */
   entryId: string;
@@ -109,6 +132,9 @@ export interface LedgerEntry {
   keyId: string;
   versionId: string;
   rotationId: string;
+  /** Absent on entries written before kinds existed: treated as `previous` (the gated kind). */
+  kind?: LedgerKind;
+  breakGlass?: BreakGlass;
   status: LedgerStatus;
   attempts: number;
   lastError?: string;
@@ -117,6 +143,8 @@ export interface LedgerEntry {
   createdAt: string;
   updatedAt: string;
   revokedAt?: string;
+  /** Why the last due attempt did not call the exchange (gate not ready, key is current again…). */
+  heldReason?: string;
 }
 
 export interface AuditEvent {
@@ -140,7 +168,9 @@ export type AlertKind =
   | "revocation-needs-operator"
   | "unknown-fingerprint"
   | "rejected-principal"
-  | "rotation-aborted";
+  | "rotation-aborted"
+  | "revocation-refused"
+  | "rotation-execution-lost";
 
 export interface Alert {
   kind: AlertKind;

@@ -3,22 +3,19 @@
  * (@aws-sdk/client-dynamodb + lib-dynamodb) and keyshift's own table definitions, as AWS documents
  * it. Runs against dynalite by default; with KEYSHIFT_CONTRACT_DYNAMODB_ENDPOINT set, against that
  * endpoint (real AWS or another implementation) with region from AWS_REGION and credentials from the
- * SDK's default chain: tables get run-unique names and are deleted afterwards.
+ * SDK's default chain: tables get run-unique names and are deleted afterwards (dynamodb-target.ts).
  */
 import { randomBytes } from "node:crypto";
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   DynamoDBServiceException,
   TransactWriteItemsCommand,
   UpdateTimeToLiveCommand,
-  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -27,64 +24,19 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TableNames } from "../../src/adapters/dynamodb/client";
-import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
-import { retryUntil } from "./retry-until";
+import { dynamoTarget } from "./dynamodb-target";
 
-const ENDPOINT_ENV = "KEYSHIFT_CONTRACT_DYNAMODB_ENDPOINT";
-const external = process.env[ENDPOINT_ENV];
-const runId = `ks-contract-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-const tables: TableNames = {
-  consumers: `${runId}-consumers`,
-  rotations: `${runId}-rotations`,
-  ledger: `${runId}-ledger`,
-  audit: `${runId}-audit`,
-};
+const target = dynamoTarget();
+const { external, runId, tables, partition, eventually } = target;
 
-let local: LocalDynamo | undefined;
 let raw: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  let endpoint = external;
-  if (!endpoint) {
-    local = await startDynamo({ names: tables });
-    endpoint = local.endpoint;
-  }
-  raw = new DynamoDBClient({
-    endpoint,
-    region: external ? (process.env.AWS_REGION ?? "us-east-1") : "us-east-1",
-    ...(external ? {} : { credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
-  });
-  db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  if (external) {
-    for (const input of tableInputs(tables)) await raw.send(new CreateTableCommand(input));
-    for (const TableName of Object.values(tables)) {
-      await waitUntilTableExists({ client: raw, maxWaitTime: 300 }, { TableName });
-    }
-  }
+  ({ raw, db } = await target.open());
 }, 360_000);
 
-afterAll(async () => {
-  if (external && raw) {
-    for (const TableName of Object.values(tables)) {
-      await raw.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
-    }
-  }
-  raw?.destroy();
-  await local?.close();
-}, 120_000);
-
-/** A unique partition per test, so cases never see each other's items. */
-const partition = (label: string) => `${runId}/${label}/${randomBytes(3).toString("hex")}`;
-
-/**
- * GSIs are eventually consistent on AWS (and reject ConsistentRead), so index reads are retried
- * there. dynalite gets one attempt: a local failure is never hidden by waiting.
- */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  return external ? retryUntil(check, timeoutMs, 1_000) : check();
-}
+afterAll(() => target.close(), 120_000);
 
 async function rejection(call: Promise<unknown>): Promise<DynamoDBServiceException> {
   const error = await call.then(
@@ -225,15 +177,21 @@ describe("conditional writes", () => {
     expect(await getLedger(entryId)).toEqual({ entryId, status: "failed" });
   });
 
-  it("DeleteItem with a condition: only the holder deletes; deleting a missing item succeeds", async () => {
-    const secretId = partition("lock");
-    const release = (rotationId: string) =>
+  // The rotation lock's own conditions (acquire, renew, markStalled, resume, operator hold, release)
+  // are not copied here: adapters.dynamodb.contract.test.ts drives the production DynamoRotationStore
+  // (and DynamoRevocationLedger) against this same target, so a condition can never drift from what
+  // is tested. The cases below pin only the DynamoDB semantics those conditions are built on.
+
+  it("DeleteItem with a condition: a refused delete changes nothing; on a missing item the condition sees no attributes", async () => {
+    const secretId = partition("delete");
+    const remove = (condition: string, owner: string) =>
       db.send(
         new DeleteCommand({
           TableName: tables.rotations,
-          Key: { secretId, sk: "LOCK" },
-          ConditionExpression: "attribute_not_exists(secretId) OR rotationId = :rid",
-          ExpressionAttributeValues: { ":rid": rotationId },
+          Key: { secretId, sk: "ITEM" },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { "#o": "owner" },
+          ExpressionAttributeValues: { ":o": owner },
         }),
       );
     const get = async () =>
@@ -241,47 +199,56 @@ describe("conditional writes", () => {
         await db.send(
           new GetCommand({
             TableName: tables.rotations,
-            Key: { secretId, sk: "LOCK" },
+            Key: { secretId, sk: "ITEM" },
             ConsistentRead: true,
           }),
         )
       ).Item;
     await db.send(
-      new PutCommand({ TableName: tables.rotations, Item: { secretId, sk: "LOCK", rotationId: "r1" } }),
+      new PutCommand({ TableName: tables.rotations, Item: { secretId, sk: "ITEM", owner: "a" } }),
     );
 
-    await conditionFailure(release("r2"));
-    const afterForeign = await get();
-    await release("r1");
-    const afterHolder = await get();
-    await release("r1");
+    await conditionFailure(remove("#o = :o", "b"));
+    const afterRefused = await get();
+    await remove("#o = :o", "a");
+    const afterDeleted = await get();
+    // A comparison against a missing item is false; only attribute_not_exists makes it pass.
+    await conditionFailure(remove("#o = :o", "a"));
+    await remove("attribute_not_exists(secretId) OR #o = :o", "a");
 
-    expect(afterForeign).toEqual({ secretId, sk: "LOCK", rotationId: "r1" });
-    expect(afterHolder).toBeUndefined();
+    expect(afterRefused).toEqual({ secretId, sk: "ITEM", owner: "a" });
+    expect(afterDeleted).toBeUndefined();
   });
 
-  it("conditions compare ISO timestamps as strings and booleans by value", async () => {
-    const secretId = partition("lease");
-    const take = (rotationId: string, now: string) =>
+  it("conditions compare ISO timestamps as strings (strictly with <) and booleans by value and type", async () => {
+    const entryId = partition("compare");
+    await db.send(
+      new PutCommand({
+        TableName: tables.ledger,
+        Item: { entryId, isSet: false, spelled: "false", endsAt: "2030-01-01T00:10:00.000Z" },
+      }),
+    );
+    const touch = (condition: string, values: Record<string, unknown>) =>
       db.send(
-        new PutCommand({
-          TableName: tables.rotations,
-          Item: {
-            secretId,
-            sk: "LOCK",
-            rotationId,
-            stalled: false,
-            leaseExpiresAt: "2030-01-01T00:10:00.000Z",
-          },
-          ConditionExpression:
-            "attribute_not_exists(secretId) OR rotationId = :rid OR (stalled = :false AND leaseExpiresAt < :now)",
-          ExpressionAttributeValues: { ":rid": rotationId, ":false": false, ":now": now },
+        new UpdateCommand({
+          TableName: tables.ledger,
+          Key: { entryId },
+          UpdateExpression: "SET touched = if_not_exists(touched, :zero) + :one",
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ":zero": 0, ":one": 1, ...values },
+          ReturnValues: "ALL_NEW",
         }),
       );
 
-    await take("r1", "2030-01-01T00:00:00.000Z");
-    await conditionFailure(take("r2", "2030-01-01T00:09:59.999Z"));
-    await take("r2", "2030-01-01T00:10:00.001Z");
+    await conditionFailure(touch("endsAt < :now", { ":now": "2030-01-01T00:09:59.999Z" }));
+    await conditionFailure(touch("endsAt < :now", { ":now": "2030-01-01T00:10:00.000Z" }));
+    await touch("endsAt < :now", { ":now": "2030-01-01T00:10:00.001Z" });
+    await touch("isSet = :false", { ":false": false });
+    await conditionFailure(touch("isSet = :true", { ":true": true }));
+    // A boolean never equals the string that spells it.
+    await conditionFailure(touch("spelled = :false", { ":false": false }));
+
+    expect(await getLedger(entryId)).toMatchObject({ touched: 2 });
   });
 });
 

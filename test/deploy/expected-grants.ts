@@ -19,13 +19,17 @@ export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:k
 
 export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   BeginRotation: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
   },
   CreateNext: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
-    [LEDGER]: ["dynamodb:GetItem"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
     [EXCHANGE_SECRETS]: [
       "secretsmanager:GetSecretValue",
       "secretsmanager:ListSecretVersionIds",
@@ -34,38 +38,40 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   PromoteCurrent: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [LEDGER]: ["dynamodb:GetItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds", "secretsmanager:UpdateSecretVersionStage"],
   },
   WaitForConsumers: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
   },
   MarkStalled: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
   },
   RevokePrevious: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   CompleteRotation: {
-    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [LEDGER]: ["dynamodb:GetItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
   },
   AbortRotation: {
-    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
@@ -84,9 +90,12 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+    [ROTATIONS]: ["dynamodb:GetItem"],
+    [CONSUMERS]: ["dynamodb:Query"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
 };

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
+import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
+import { documentClient } from "../../src/adapters/dynamodb/client";
 import { provisionLocalSecret } from "../../src/local/scenario";
 import { captureLambdaLogs } from "../../src/local/secret-scan";
 import { type LocalStack, startLocalStack } from "../../src/local/stack";
@@ -109,7 +112,7 @@ describe("keyshift CLI against the local stack", () => {
     const result = await keyshift("force-revoke", SECRET, "--reason", "test");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("OperatorActionRejectedError");
-    expect(result.stderr).toContain("nothing to act on");
+    expect(result.stderr).toMatch(/nothing to (force-revoke|rollback)/);
   });
 
   it("rotate --wait starts an execution through the Step Functions API and reports how it ended", async () => {
@@ -132,5 +135,55 @@ describe("keyshift CLI against the local stack", () => {
     const resumed = await keyshift("resume", fast, "--wait", "--json");
     expect(resumed.code).toBe(1);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: "FAILED", error: "InvalidInputError" });
+  });
+});
+
+describe("keyshift audit verify against the local stack", () => {
+  /** Appends `n` entries to a fresh stream through the real adapter, and a raw client to tamper with. */
+  async function trail(secretId: string, n: number) {
+    const db = documentClient({
+      endpoint: stack.endpoints.dynamodb,
+      region: stack.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const audit = new DynamoAuditLog(db, stack.tables.audit, { now: () => new Date() });
+    for (let i = 1; i <= n; i++) {
+      await audit.append({ secretId, actor: "operator:alice", action: `step-${i}`, details: { i } });
+    }
+    const remove = (seq: number) =>
+      db.send(new DeleteCommand({ TableName: stack.tables.audit, Key: { stream: secretId, seq } }));
+    return { db, remove };
+  }
+
+  it("break 12: fails a trail whose last entries were deleted, and one whose entries were all deleted", async () => {
+    const lastGone = "keyshift/exchange/audit-a/trading";
+    const allGone = "keyshift/exchange/audit-b/trading";
+    const a = await trail(lastGone, 4);
+    const b = await trail(allGone, 3);
+    expect((await keyshift("audit", "verify", lastGone)).code).toBe(0);
+
+    await a.remove(4);
+    const oneShort = await keyshift("audit", "verify", lastGone, "--json");
+    await a.remove(3);
+    const twoShort = await keyshift("audit", "verify", lastGone);
+    for (const seq of [1, 2, 3]) await b.remove(seq);
+    const empty = await keyshift("audit", "verify", allGone, "--json");
+    a.db.destroy();
+    b.db.destroy();
+
+    expect(oneShort.code).toBe(3);
+    expect(JSON.parse(oneShort.stdout)).toMatchObject({ ok: false, brokenAt: { seq: 4 } });
+    expect(twoShort.code).toBe(3);
+    expect(twoShort.stdout).toContain("BROKEN at seq 3");
+    expect(empty.code).toBe(3);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ ok: false, entries: 0, brokenAt: { seq: 1 } });
+  });
+
+  it("break 12: an unknown secret has no audit trail: an error, not an empty chain that verifies", async () => {
+    const unknown = await keyshift("audit", "verify", "keyshift/exchange/nobody/none", "--json");
+
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toContain("no audit trail for keyshift/exchange/nobody/none");
   });
 });

@@ -5,15 +5,26 @@
  */
 import { randomBytes } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { documentClient, type TableNames } from "../../src/adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
-import { AUDIT_GENESIS_HASH, auditHash, verifyAuditChain } from "../../src/core/audit-chain";
-import { RotationInProgressError } from "../../src/core/errors";
+import {
+  AUDIT_GENESIS_HASH,
+  auditHash,
+  verifyAuditChain,
+  verifyAuditTrail,
+} from "../../src/core/audit-chain";
+import { AuditChainBrokenError, RotationInProgressError } from "../../src/core/errors";
 import type { AuditEntry, LedgerEntry } from "../../src/core/model";
 import type { Clock } from "../../src/core/ports";
 import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
@@ -87,6 +98,7 @@ describe("DynamoRotationStore as the rotation lock", () => {
       acquiredAt: T0.toISOString(),
       leaseExpiresAt: at(600).toISOString(),
       stalled: false,
+      execution: "rot-1",
     });
     expect(again.leaseExpiresAt).toBe(at(660).toISOString());
     expect(await store.get(SECRET)).toEqual(again);
@@ -106,17 +118,59 @@ describe("DynamoRotationStore as the rotation lock", () => {
     expect(await store.get(SECRET)).toEqual(before);
   });
 
-  it("is taken over by another rotation once the holder's lease has run out", async () => {
+  it("is never taken over, even past the lease; only an expired holder can be marked stalled by someone else", async () => {
     const { store } = await fresh();
     await store.acquire(SECRET, "rot-1", T0, 600);
 
-    const taken = await store.acquire(SECRET, "rot-2", at(601), 600);
+    const takeover = await caught(store.acquire(SECRET, "rot-2", at(601), 600));
+    const tooEarly = await caught(store.markStalled(SECRET, "rot-1", { expiredAt: at(599) }));
+    await store.markStalled(SECRET, "rot-1", { expiredAt: at(601) });
 
-    expect(taken.rotationId).toBe("rot-2");
-    expect(await store.get(SECRET)).toEqual(taken);
-    await expect(store.acquire(SECRET, "rot-1", at(602), 600)).rejects.toBeInstanceOf(
-      RotationInProgressError,
-    );
+    expect(takeover).toBeInstanceOf(RotationInProgressError);
+    expect(tooEarly).toBeInstanceOf(RotationInProgressError);
+    expect(await store.get(SECRET)).toMatchObject({ rotationId: "rot-1", stalled: true, execution: "rot-1" });
+  });
+
+  it("renews only for the execution that drives it, and fences out the one a resume replaced", async () => {
+    const { store } = await fresh();
+    await store.acquire(SECRET, "rot-1", T0, 600);
+    const renewed = await store.renew(SECRET, "rot-1", "rot-1", at(500), 600);
+    await store.markStalled(SECRET, "rot-1");
+    const whileStalled = await caught(store.renew(SECRET, "rot-1", "rot-1", at(510), 600));
+    await store.resume(SECRET, "rot-1", "exec-2", at(520), 600);
+
+    const fenced = await caught(store.renew(SECRET, "rot-1", "rot-1", at(530), 600));
+    const again = await store.resume(SECRET, "rot-1", "exec-2", at(540), 600);
+    const secondResume = await caught(store.resume(SECRET, "rot-1", "exec-3", at(550), 600));
+
+    expect(renewed.leaseExpiresAt).toBe(at(1100).toISOString());
+    expect(whileStalled).toBeInstanceOf(RotationInProgressError);
+    expect(fenced).toBeInstanceOf(RotationInProgressError);
+    expect(again).toMatchObject({ execution: "exec-2", stalled: false });
+    expect(secondResume).toBeInstanceOf(RotationInProgressError);
+    expect(await store.renew(SECRET, "rot-1", "exec-2", at(560), 600)).toMatchObject({ execution: "exec-2" });
+  });
+
+  it("gives a stalled lock to one operator command at a time, and keeps resume out meanwhile", async () => {
+    const { store } = await fresh();
+    await store.acquire(SECRET, "rot-1", T0, 600);
+    await store.markStalled(SECRET, "rot-1");
+
+    await store.holdForOperator(SECRET, "rot-1", "op-a", at(10), 120);
+    const second = await caught(store.holdForOperator(SECRET, "rot-1", "op-b", at(20), 120));
+    const resumeMeanwhile = await caught(store.resume(SECRET, "rot-1", "exec-2", at(30), 600));
+    await store.releaseOperator(SECRET, "rot-1", "op-b");
+    const stillHeld = await store.get(SECRET);
+    await store.releaseOperator(SECRET, "rot-1", "op-a");
+    const afterExpiry = await store.holdForOperator(SECRET, "rot-1", "op-c", at(40), 120);
+    const expiredTakeover = await store.holdForOperator(SECRET, "rot-1", "op-d", at(200), 120);
+
+    expect(second).toBeInstanceOf(RotationInProgressError);
+    expect(second.message).toContain("op-a");
+    expect(resumeMeanwhile).toBeInstanceOf(RotationInProgressError);
+    expect(stillHeld).toMatchObject({ operator: "op-a" });
+    expect(afterExpiry).toMatchObject({ operator: "op-c" });
+    expect(expiredTakeover).toMatchObject({ operator: "op-d" });
   });
 
   it("never expires once stalled: only the holder can resume it", async () => {
@@ -126,12 +180,12 @@ describe("DynamoRotationStore as the rotation lock", () => {
     const stalled = await store.get(SECRET);
 
     const takeover = await caught(store.acquire(SECRET, "rot-2", new Date("9000-01-01T00:00:00.000Z"), 600));
-    const foreignResume = await caught(store.resume(SECRET, "rot-2", at(10), 600));
+    const foreignResume = await caught(store.resume(SECRET, "rot-2", "exec-2", at(10), 600));
     const foreignStall = await caught(store.markStalled(SECRET, "rot-2"));
     // Even the holder cannot un-stall by re-entering: only `resume` hands a stalled lock back.
     const reentry = await caught(store.acquire(SECRET, "rot-1", at(20), 600));
     const afterAttempts = await store.get(SECRET);
-    const resumed = await store.resume(SECRET, "rot-1", at(1000), 600);
+    const resumed = await store.resume(SECRET, "rot-1", "exec-1", at(1000), 600);
 
     expect(stalled).toMatchObject({ rotationId: "rot-1", stalled: true });
     expect(takeover).toBeInstanceOf(RotationInProgressError);
@@ -440,7 +494,23 @@ describe("DynamoAuditLog", () => {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []) as Array<AuditEntry & { stream: string }>;
+    // Entries only: the head record is the partition's seq 0.
+    return ((out.Items ?? []) as Array<AuditEntry & { stream: string }>).filter((e) => e.seq > 0);
+  }
+
+  /** The adapter over a client that dies at one write of an append: the crash the protocol must survive. */
+  function crashingAt(db: DynamoDBDocumentClient, step: "entry" | "commit"): DynamoDBDocumentClient {
+    let armed = true;
+    const send = async (command: unknown) => {
+      const item = command instanceof PutCommand ? command.input.Item : undefined;
+      const hit = step === "entry" ? Number(item?.seq) > 0 : item?.seq === 0 && item.committed === true;
+      if (armed && hit) {
+        armed = false;
+        throw new Error(`crashed before the ${step} write`);
+      }
+      return db.send(command as PutCommand);
+    };
+    return { send } as unknown as DynamoDBDocumentClient;
   }
 
   it("turns 20 concurrent appends into seq 1..20 with a chain that verifies", async () => {
@@ -467,6 +537,8 @@ describe("DynamoAuditLog", () => {
     );
     expect(listed[0]?.prevHash).toBe(AUDIT_GENESIS_HASH);
     expect(verifyAuditChain(listed)).toEqual({ ok: true, entries: 20 });
+    expect(await audit.head(SECRET)).toMatchObject({ seq: 20, hash: listed[19]?.hash, committed: true });
+    expect(verifyAuditTrail(listed, await audit.head(SECRET))).toEqual({ ok: true, entries: 20 });
   });
 
   it("keeps one chain per secret", async () => {
@@ -501,5 +573,95 @@ describe("DynamoAuditLog", () => {
     expect(verifyAuditChain(stored.map(({ stream: _s, ...e }) => e))).toEqual({ ok: true, entries: 6 });
     expect(edited).toMatchObject({ ok: false, brokenAt: { seq: 5, reason: "content does not match hash" } });
     expect(rehashed).toMatchObject({ ok: false, brokenAt: { seq: 6, reason: "prevHash does not link" } });
+  });
+  it("break 12: a trail whose last entries, or all entries, were deleted from the table does not verify", async () => {
+    const { audit, db, tables } = await fresh();
+    for (let i = 1; i <= 5; i++) await audit.append({ secretId: SECRET, actor: "op", action: `step-${i}` });
+    const remove = (seq: number) =>
+      db.send(new DeleteCommand({ TableName: tables.audit, Key: { stream: SECRET, seq } }));
+    const verify = async () => verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET));
+
+    const whole = await verify();
+    await remove(5);
+    const lastGone = await verify();
+    for (const seq of [1, 2, 3, 4]) await remove(seq);
+    const allGone = await verify();
+
+    expect(whole).toEqual({ ok: true, entries: 5 });
+    expect(lastGone).toMatchObject({ ok: false, brokenAt: { seq: 5 } });
+    expect(allGone).toMatchObject({ ok: false, entries: 0, brokenAt: { seq: 1 } });
+    expect(await audit.head("keyshift/nobody")).toBeUndefined();
+    expect(await audit.list("keyshift/nobody")).toEqual([]);
+  });
+
+  it("break 12: an overwritten last entry with a recomputed hash does not match the head", async () => {
+    const { audit, db, tables } = await fresh();
+    for (let i = 1; i <= 3; i++) await audit.append({ secretId: SECRET, actor: "op", action: `step-${i}` });
+    const [, , third] = await rawEntries(db, tables.audit, SECRET);
+    if (!third) throw new Error("no entry 3");
+    const { hash: _old, stream: _stream, ...body } = { ...third, actor: "operator:mallory" };
+    await db.send(
+      new PutCommand({ TableName: tables.audit, Item: { ...third, ...body, hash: auditHash(body) } }),
+    );
+
+    expect(verifyAuditChain(await audit.list(SECRET)).ok).toBe(true);
+    expect(verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET))).toMatchObject({
+      ok: false,
+      brokenAt: { seq: 3, reason: "entry does not match the head" },
+    });
+  });
+
+  it("break 12: a crash between the head and the entry write verifies (entry pending in the head) and the next append stores it", async () => {
+    const { audit, db, tables } = await fresh();
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-1" });
+    const crashing = new DynamoAuditLog(crashingAt(db, "entry"), tables.audit, { now: () => T0 });
+
+    const crash = await caught(crashing.append({ secretId: SECRET, actor: "op", action: "step-2" }));
+    const afterCrash = verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET));
+    const storedAfterCrash = (await audit.list(SECRET)).length;
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-3" });
+    const listed = await audit.list(SECRET);
+
+    expect(crash.message).toContain("crashed before the entry write");
+    expect(afterCrash).toEqual({ ok: true, entries: 2, pending: 2 });
+    expect(storedAfterCrash).toBe(1);
+    expect(listed.map((e) => [e.seq, e.action])).toEqual([
+      [1, "step-1"],
+      [2, "step-2"],
+      [3, "step-3"],
+    ]);
+    expect(verifyAuditTrail(listed, await audit.head(SECRET))).toEqual({ ok: true, entries: 3 });
+  });
+
+  it("break 12: a crash before the head is committed verifies; a committed head then catches the last entry's removal", async () => {
+    const { audit, db, tables } = await fresh();
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-1" });
+    const crashing = new DynamoAuditLog(crashingAt(db, "commit"), tables.audit, { now: () => T0 });
+
+    await caught(crashing.append({ secretId: SECRET, actor: "op", action: "step-2" }));
+    const afterCrash = verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET));
+    const headAfterCrash = await audit.head(SECRET);
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-3" });
+    await db.send(new DeleteCommand({ TableName: tables.audit, Key: { stream: SECRET, seq: 3 } }));
+
+    expect(afterCrash).toEqual({ ok: true, entries: 2 });
+    expect(headAfterCrash).toMatchObject({ seq: 2, committed: false });
+    expect(verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET))).toMatchObject({
+      ok: false,
+      brokenAt: { seq: 3 },
+    });
+  });
+
+  it("break 12: refuses to append to entries that have no head (not written by this log, or the head was deleted)", async () => {
+    const { audit, db, tables } = await fresh();
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-1" });
+    await db.send(new DeleteCommand({ TableName: tables.audit, Key: { stream: SECRET, seq: 0 } }));
+
+    const refused = await caught(audit.append({ secretId: SECRET, actor: "op", action: "step-2" }));
+
+    expect(refused).toBeInstanceOf(AuditChainBrokenError);
+    expect(refused.message).toContain("no head record");
+    expect(await audit.list(SECRET)).toHaveLength(1);
+    expect(verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET))).toMatchObject({ ok: false });
   });
 });

@@ -142,6 +142,7 @@ describe("exchange simulator: keys and limits", () => {
       `account acct-one already has 1 active keys: ${first.json.keyId}`,
     );
     expect(list.json).toEqual({
+      account: "acct-one",
       keys: [
         {
           keyId: first.json.keyId,
@@ -454,7 +455,7 @@ describe("exchange simulator: HTTP control plane", () => {
 
     expect(created.status).toBe(201);
     expect(list.status).toBe(200);
-    expect(list.json).toEqual({ keys: [], maxActiveKeys: 3 });
+    expect(list.json).toEqual({ account: "acct-cp", keys: [], maxActiveKeys: 3 });
     expect((await control("POST", "/_sim/accounts", { account: "acct-cp" })).status).toBe(409);
   });
 

@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ExchangeAdminCredential,
@@ -209,5 +211,70 @@ describe("HttpExchange against the simulated exchange", () => {
       for (const secret of secrets) expect(rendered).not.toContain(secret);
     }
     await exchange.removeKey(ACCOUNT, trading.keyId);
+  });
+});
+
+describe("break 6: only the exchange's own answers count as removed", () => {
+  let proxy: Server;
+  let answer: { status: number; type: string; body: string };
+  let exchange: HttpExchange;
+
+  beforeAll(async () => {
+    // A real HTTP server standing in for what sits between us and the exchange: a gateway, a
+    // login page, a wrong base path.
+    proxy = createServer((_req, res) => {
+      res.writeHead(answer.status, { "content-type": answer.type });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const { port } = proxy.address() as AddressInfo;
+    exchange = new HttpExchange({
+      credentials: async () => ({
+        endpoint: `http://127.0.0.1:${port}`,
+        keyId: "admin",
+        secret: "s3cr3t-admin",
+      }),
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+  it.each([
+    ["a gateway's HTML 404", 404, "text/html", "<html><body>404 Not Found</body></html>"],
+    ["a 404 naming another code", 404, "application/json", '{"error":{"code":"ROUTE_NOT_FOUND"}}'],
+    ["a wrong account's 404", 404, "application/json", '{"error":{"code":"ACCOUNT_NOT_FOUND"}}'],
+    ["a 2xx with {ok:true}", 200, "application/json", '{"ok":true}'],
+    ["a 2xx login page", 200, "text/html", "<html><form>Sign in</form></html>"],
+    ["a 2xx for another key", 200, "application/json", '{"keyId":"other","status":"removed"}'],
+  ])("%s is an error, never 'removed' or 'not-found'", async (_what, status, type, body) => {
+    answer = { status, type, body };
+
+    const err = await caught(exchange.removeKey("acct-x", "key-1"));
+
+    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err.message).toMatch(/not counted as removed/);
+  });
+
+  it("the exchange's own KEY_NOT_FOUND and removal answer are taken at their word (the core confirms them by listing)", async () => {
+    answer = {
+      status: 404,
+      type: "application/json",
+      body: '{"error":{"code":"KEY_NOT_FOUND","message":"no key"}}',
+    };
+    await expect(exchange.removeKey("acct-x", "key-1")).resolves.toBe("not-found");
+    answer = { status: 200, type: "application/json", body: '{"keyId":"key-1","status":"removed"}' };
+    await expect(exchange.removeKey("acct-x", "key-1")).resolves.toBe("removed");
+  });
+
+  it("a listing of another account is refused, so it can never confirm a removal", async () => {
+    answer = {
+      status: 200,
+      type: "application/json",
+      body: '{"account":"acct-other","keys":[],"maxActiveKeys":2}',
+    };
+
+    const err = await caught(exchange.listKeys("acct-x"));
+
+    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err.message).toMatch(/lists account acct-other/);
   });
 });

@@ -13,7 +13,7 @@ import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { ThrottlingException } from "./support/faults";
-import { currentFingerprint, report, startRotation } from "./support/flow";
+import { currentFingerprint, report, resumeRotation, startRotation } from "./support/flow";
 
 describe("abortRotation", () => {
   let deps: FakeDeps;
@@ -32,7 +32,8 @@ describe("abortRotation", () => {
 
     const out = await abortRotation({ ...ref(), error: "States.Timeout" }, deps);
 
-    expect(out).toEqual({
+    expect(out).toMatchObject({
+      outcome: "aborted",
       aborted: true,
       revokedKeyIds: [created.next.exchangeKeyId],
       pendingRevocations: [],
@@ -100,7 +101,8 @@ describe("abortRotation", () => {
 
     const out = await abortRotation({ ...ref(), error: "X" }, deps);
 
-    expect(out).toEqual({
+    expect(out).toMatchObject({
+      outcome: "aborted",
       aborted: true,
       revokedKeyIds: [],
       pendingRevocations: [created.next.exchangeKeyId],
@@ -119,7 +121,12 @@ describe("abortRotation", () => {
 
     const out = await abortRotation({ ...ref(), error: "ExchangeKeyLimitError" }, deps);
 
-    expect(out).toEqual({ aborted: true, revokedKeyIds: [], pendingRevocations: [] });
+    expect(out).toMatchObject({
+      outcome: "aborted",
+      aborted: true,
+      revokedKeyIds: [],
+      pendingRevocations: [],
+    });
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
     expect(await deps.lock.get(seeded.secretId)).toBeUndefined();
   });
@@ -131,7 +138,12 @@ describe("abortRotation", () => {
 
     const out = await abortRotation({ ...ref(), error: "Lambda.Unknown" }, deps);
 
-    expect(out).toEqual({ aborted: false, revokedKeyIds: [], pendingRevocations: [] });
+    expect(out).toMatchObject({
+      outcome: "promoted",
+      aborted: false,
+      revokedKeyIds: [],
+      pendingRevocations: [],
+    });
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
     expect(await deps.ledger.listAll()).toEqual([]);
     expect(deps.secrets.dump(seeded.secretId)).toBe(labels);
@@ -162,19 +174,26 @@ describe("abortRotation", () => {
     expect(check.ready).toBe(false);
   });
 
-  it("does not touch another rotation's pending version after losing the lock", async () => {
-    // rot-1's execution outlived its lease; rot-2 took over and stored its own AWSPENDING.
+  it("does nothing once a resume drives the rotation: the old execution is fenced out", async () => {
+    // rot-1's execution stopped renewing its lease; a new rotation found it and stalled it; an
+    // operator resumed it in execution exec-2. Then the old execution's abort arrives, late.
+    await createNext(ref(), deps);
     deps.clock.advance(90_001);
-    await startRotation(deps, seeded.secretId, "rot-2");
-    const other = await createNext({ secretId: seeded.secretId, rotationId: "rot-2" }, deps);
-    const labels = deps.secrets.dump(seeded.secretId);
-
-    await expect(abortRotation({ ...ref(), error: "RotationInProgressError" }, deps)).rejects.toBeInstanceOf(
+    await expect(startRotation(deps, seeded.secretId, "rot-2")).rejects.toBeInstanceOf(
       RotationInProgressError,
     );
+    await resumeRotation(deps, seeded.secretId, "exec-2");
+    const labels = deps.secrets.dump(seeded.secretId);
 
+    const out = await abortRotation({ ...ref(), execution: rotationId, error: "States.Timeout" }, deps);
+
+    expect(out.outcome).toBe("nothing");
     expect(deps.secrets.dump(seeded.secretId)).toBe(labels);
-    expect(deps.exchange.key(seeded.account, other.next.exchangeKeyId)?.status).toBe("active");
-    expect((await deps.lock.get(seeded.secretId))?.rotationId).toBe("rot-2");
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({
+      rotationId,
+      execution: "exec-2",
+      stalled: false,
+    });
+    expect(deps.exchange.callsTo("removeKey")).toEqual([]);
   });
 });

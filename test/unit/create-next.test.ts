@@ -146,7 +146,12 @@ describe("createNext", () => {
     expect(calls.indexOf(`removeKey:${orphan.keyId}`)).toBeLessThan(calls.indexOf("createKey"));
     expect(deps.exchange.key(seeded.account, orphan.keyId)).toBeUndefined();
     expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId, out.next.exchangeKeyId]);
-    expect(deps.audit.actions(seeded.secretId)).toContain("orphan-key-removed");
+    expect(deps.audit.actions(seeded.secretId)).toContain("orphan-key-found");
+    // I5: the orphan is revoked through the ledger like every key, its entry written before the call.
+    expect(await deps.ledger.get(ledgerEntryId(seeded.account, orphan.keyId))).toMatchObject({
+      status: "revoked",
+      kind: "unpromoted",
+    });
   });
 
   it("does not touch a key labelled by another rotation", async () => {

@@ -66,12 +66,18 @@ describe("FakeRotationStore lock conditions", () => {
   const t0 = new Date("2030-01-01T00:00:00Z");
   const later = new Date("2030-01-01T02:00:00Z");
 
-  it("is free, re-entrant, taken over past the lease, and never expires once stalled", async () => {
+  it("is free, re-entrant, never taken over (even past the lease), and never expires once stalled", async () => {
     const lock = new FakeRotationStore();
     await lock.acquire("s", "r1", t0, 3600);
     await expect(lock.acquire("s", "r1", t0, 3600)).resolves.toMatchObject({ rotationId: "r1" });
     await expect(lock.acquire("s", "r2", t0, 3600)).rejects.toBeInstanceOf(RotationInProgressError);
-    await expect(lock.acquire("s", "r2", later, 3600)).resolves.toMatchObject({ rotationId: "r2" });
+    await expect(lock.acquire("s", "r2", later, 3600)).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(lock.markStalled("s", "r1", { expiredAt: t0 })).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+    await lock.markStalled("s", "r1", { expiredAt: later });
+    await lock.release("s", "r1");
+    await lock.acquire("s", "r2", later, 3600);
     await lock.markStalled("s", "r2");
     await expect(lock.acquire("s", "r3", new Date("2040-01-01T00:00:00Z"), 3600)).rejects.toBeInstanceOf(
       RotationInProgressError,
@@ -85,7 +91,14 @@ describe("FakeRevocationLedger transitions", () => {
   it("only moves forward: revoked stays revoked and openPending never resets", async () => {
     const ledger = new FakeRevocationLedger();
     const now = new Date("2030-01-01T00:00:00Z");
-    const fields = { secretId: "s", exchangeAccount: "a", keyId: "k", versionId: "v", rotationId: "r" };
+    const fields = {
+      secretId: "s",
+      exchangeAccount: "a",
+      keyId: "k",
+      versionId: "v",
+      rotationId: "r",
+      kind: "previous" as const,
+    };
     await ledger.openPending(newLedgerEntry(fields, "a#k", now));
     await ledger.markRevoked("a#k", now);
     const after = await ledger.markFailed("a#k", {

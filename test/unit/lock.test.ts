@@ -1,12 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError, RotationInProgressError } from "../../src/core/errors";
+import { abortRotation } from "../../src/core/use-cases/abort-rotation";
 import { beginRotation } from "../../src/core/use-cases/begin-rotation";
+import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { leaseSecondsFor } from "../../src/core/use-cases/deps";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
-import { rotateToPromoted, startRotation } from "./support/flow";
+import { resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
 
 describe("per-secret rotation lock", () => {
   let deps: FakeDeps;
@@ -40,6 +42,7 @@ describe("per-secret rotation lock", () => {
         deps.clock.now().getTime() + leaseSecondsFor(seeded.settings) * 1000,
       ).toISOString(),
       stalled: false,
+      execution: "r1",
     });
     expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).toBe("started");
   });
@@ -79,23 +82,86 @@ describe("per-secret rotation lock", () => {
     expect(deps.audit.actions(seeded.secretId).filter((a) => a === "rotation-started")).toHaveLength(1);
   });
 
-  it("lets a new rotation take over a lock whose lease expired (its execution died)", async () => {
-    await startRotation(deps, seeded.secretId, "r1");
+  it("break 5: never takes over a promoted rotation whose execution died: it is stalled, alerted, and stays resumable", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
     deps.clock.advance(leaseSecondsFor(seeded.settings) + 1);
 
-    await startRotation(deps, seeded.secretId, "r2");
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toThrow(/stalled for an operator/);
 
-    expect((await deps.lock.get(seeded.secretId))?.rotationId).toBe("r2");
-    await expect(
-      promoteCurrent({ secretId: seeded.secretId, rotationId: "r1" }, deps),
-    ).rejects.toBeInstanceOf(RotationInProgressError);
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: true });
+    expect(await deps.store.getRotation(seeded.secretId, "r2")).toBeUndefined();
+    expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).toBe("stalled");
+    expect(deps.alerts.kinds()).toContain("rotation-execution-lost");
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-execution-lost");
+    const resumed = await resumeRotation(deps, seeded.secretId, "x1");
+    expect(resumed).toMatchObject({ rotationId: "r1", route: "wait" });
   });
 
-  it("refuses a takeover one second before the lease runs out", async () => {
+  it("break 5: a waiting execution renews its lease at every check, so it never looks dead", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    const lease = leaseSecondsFor(seeded.settings);
+    for (let i = 0; i < 3; i++) {
+      deps.clock.advance(lease - 10);
+      await checkConsumers(
+        { secretId: seeded.secretId, rotationId: "r1", execution: "r1", iteration: i },
+        deps,
+      );
+    }
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toThrow(/lease until/);
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: false });
+  });
+
+  it("fences out the execution a resume replaced", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    await markStalled({ secretId: seeded.secretId, rotationId: "r1", lagging: [], laggingCount: 0 }, deps);
+    await resumeRotation(deps, seeded.secretId, "x2");
+
+    await expect(
+      checkConsumers({ secretId: seeded.secretId, rotationId: "r1", execution: "r1", iteration: 0 }, deps),
+    ).rejects.toBeInstanceOf(RotationInProgressError);
+    await expect(
+      checkConsumers({ secretId: seeded.secretId, rotationId: "r1", execution: "x2", iteration: 0 }, deps),
+    ).resolves.toMatchObject({ ready: false });
+  });
+
+  it("break 8: of two concurrent resumes exactly one proceeds", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    await markStalled({ secretId: seeded.secretId, rotationId: "r1", lagging: [], laggingCount: 0 }, deps);
+
+    const results = await Promise.allSettled([
+      resumeRotation(deps, seeded.secretId, "x1"),
+      resumeRotation(deps, seeded.secretId, "x2"),
+    ]);
+
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected");
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(RotationInProgressError);
+    expect(deps.audit.actions(seeded.secretId).filter((a) => a === "rotation-resumed")).toHaveLength(1);
+  });
+
+  it("break 7: a resume whose BeginRotation crashed after adopting the lock is stalled again by the catch path", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    await markStalled({ secretId: seeded.secretId, rotationId: "r1", lagging: [], laggingCount: 0 }, deps);
+    await resumeRotation(deps, seeded.secretId, "x1");
+    // BeginRotation died after its work; the ASL's catch aborts under the execution's own name.
+
+    const out = await abortRotation(
+      { secretId: seeded.secretId, rotationId: "x1", execution: "x1", error: "Lambda.Unknown" },
+      deps,
+    );
+
+    expect(out.outcome).toBe("stalled");
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: true });
+    await expect(resumeRotation(deps, seeded.secretId, "x2")).resolves.toMatchObject({ rotationId: "r1" });
+  });
+
+  it("refuses a new rotation one second before the lease runs out, without stalling the holder", async () => {
     await startRotation(deps, seeded.secretId, "r1");
     deps.clock.advance(leaseSecondsFor(seeded.settings) - 1);
 
     await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toBeInstanceOf(RotationInProgressError);
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: false });
   });
 
   it("never expires a stalled lock", async () => {

@@ -103,7 +103,10 @@ describe("no secret value leaves the core", () => {
       beginRotation({ secretId, trigger: "manual", mode: "resume", executionName: "x", actor: "op" }, deps),
     );
     await run(() =>
-      markStalled({ ...ref3, lagging: [], laggingCount: 0, deadlineAt: "2030-01-09T00:00:00Z" }, deps),
+      markStalled(
+        { ...ref3, execution: "x", lagging: [], laggingCount: 0, deadlineAt: "2030-01-09T00:00:00Z" },
+        deps,
+      ),
     );
     await run(() => forceRevoke({ secretId, actor: "operator:alice", reason: "test" }, deps));
 

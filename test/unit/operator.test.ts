@@ -139,7 +139,7 @@ describe("operator actions on a promoted rotation", () => {
     deps.clock.advance(600);
     await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
 
-    const out = await revokePrevious({ secretId: seeded.secretId, rotationId }, deps);
+    const out = await revokePrevious({ secretId: seeded.secretId, rotationId, execution: "x" }, deps);
 
     expect(out.keyId).toBe(promoted.created.next.exchangeKeyId);
     expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId]);

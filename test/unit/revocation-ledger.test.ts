@@ -16,11 +16,22 @@ import { currentFingerprint, report, rotateToPromoted } from "./support/flow";
 
 const ACCOUNT = "acct-main";
 
-/** A ledger entry as RevokePrevious opens it, for a key that exists on the fake exchange. */
+/**
+ * A ledger entry for a key that exists on the fake exchange and was never promoted (an aborted
+ * rotation's), so the sweeper's mechanics are tested without the consumer gate in the way.
+ */
 async function openEntry(deps: FakeDeps, keyId: string): Promise<LedgerEntry> {
+  await deps.secrets.listVersions("s").catch(() => deps.secrets.create("s", "{}"));
   return deps.ledger.openPending(
     newLedgerEntry(
-      { secretId: "s", exchangeAccount: ACCOUNT, keyId, versionId: `v-${keyId}`, rotationId: "rot-1" },
+      {
+        secretId: "s",
+        exchangeAccount: ACCOUNT,
+        keyId,
+        versionId: `v-${keyId}`,
+        rotationId: "rot-1",
+        kind: "unpromoted",
+      },
       ledgerEntryId(ACCOUNT, keyId),
       deps.clock.now(),
     ),
@@ -108,12 +119,39 @@ describe("revokePrevious through the ledger", () => {
     expect(await deps.ledger.get(entryId())).toMatchObject({ status: "revoked" });
   });
 
-  it("counts ExchangeKeyNotFoundError from the exchange as revoked (errors.ts: 'Revocation treats this as done')", async () => {
+  it("counts ExchangeKeyNotFoundError as revoked once the listing confirms the key is gone", async () => {
+    await deps.exchange.removeKey(seeded.account, seeded.keyId);
     deps.exchange.faults.failNext("removeKey", 1, ExchangeKeyNotFoundError, "HTTP 404 KEY_NOT_FOUND");
 
-    await revokePrevious(ref(), deps).catch(() => undefined);
+    await revokePrevious(ref(), deps);
 
     expect(await deps.ledger.get(entryId())).toMatchObject({ status: "revoked" });
+  });
+
+  it("break 6: a 'not found' or 'removed' answer while the exchange still lists the key is a failure, not a revocation", async () => {
+    deps.exchange.faults.failNext("removeKey", 1, ExchangeKeyNotFoundError, "HTTP 404 from a proxy");
+
+    await expect(revokePrevious(ref(), deps)).rejects.toBeInstanceOf(RevocationFailedError);
+
+    expect(await deps.ledger.get(entryId())).toMatchObject({ status: "failed", attempts: 1 });
+    expect((await deps.ledger.get(entryId()))?.lastError).toMatch(/still lists it/);
+    expect(deps.audit.actions(seeded.secretId)).not.toContain("key-revoked");
+  });
+
+  it("break 6: a removal whose answer was lost to a timeout is settled by the listing", async () => {
+    deps.exchange.before.removeKey = () => {
+      deps.exchange.before.removeKey = undefined;
+    };
+    const realRemove = deps.exchange.removeKey.bind(deps.exchange);
+    deps.exchange.removeKey = async (account, keyId) => {
+      await realRemove(account, keyId);
+      throw new ExchangeRetryableError("exchange removeKey: no answer within 5000 ms");
+    };
+
+    const out = await revokePrevious(ref(), deps);
+
+    expect(out).toMatchObject({ status: "revoked", attempts: 1 });
+    expect(deps.alerts.kinds()).not.toContain("revocation-needs-operator");
   });
 });
 
@@ -210,7 +248,7 @@ describe("retryRevocations (the sweeper)", () => {
     deps.clock.advance(300); // the pending entry's safety delay
     for (let i = 0; i < 7; i++) {
       const out = await retryRevocations({ limit: 10 }, deps);
-      expect(out).toEqual({ due: 1, deferred: 0, revoked: 0, failed: 1, needsOperator: 0 });
+      expect(out).toEqual({ due: 1, deferred: 0, revoked: 0, failed: 1, needsOperator: 0, held: 0 });
       const next = (await deps.ledger.get(ledgerEntryId(ACCOUNT, key.keyId)))?.nextAttemptAt ?? "";
       gaps.push((Date.parse(next) - deps.clock.now().getTime()) / 1000);
       deps.clock.set(next);
@@ -219,7 +257,7 @@ describe("retryRevocations (the sweeper)", () => {
 
     // random = 0.5 → 3/4 of min(600, 60 × 2^(n-1)).
     expect(gaps).toEqual([45, 90, 180, 360, 450, 450, 450]);
-    expect(out).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0 });
+    expect(out).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0, held: 0 });
     expect(deps.exchange.key(ACCOUNT, key.keyId)).toBeUndefined();
     expect((await deps.ledger.get(ledgerEntryId(ACCOUNT, key.keyId)))?.attempts).toBe(8);
   });
@@ -238,6 +276,7 @@ describe("retryRevocations (the sweeper)", () => {
       revoked: 0,
       failed: 0,
       needsOperator: 0,
+      held: 0,
     });
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
 
@@ -264,7 +303,7 @@ describe("retryRevocations (the sweeper)", () => {
     const due = await retryRevocations({ limit: 10 }, deps);
 
     expect(early.due).toBe(0);
-    expect(due).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0 });
+    expect(due).toEqual({ due: 1, deferred: 0, revoked: 1, failed: 0, needsOperator: 0, held: 0 });
     expect(await deps.ledger.get(entry.entryId)).toMatchObject({ status: "revoked", attempts: 2 });
   });
 

@@ -105,7 +105,7 @@ describe("revocation through the ledger", () => {
     expect(activeKeys(world, enrolled)).toHaveLength(2);
   });
 
-  it('counts "key not found" as revoked (the exchange removed it but the response was lost)', async () => {
+  it("settles a removal whose answer was lost by listing the keys: revoked on the first attempt, no operator paged", async () => {
     const enrolled = await enroll(world, { minOverlapSeconds: 0 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("removeKey", { failNext: 1, kind: "5xx-after-effect" });
@@ -114,10 +114,12 @@ describe("revocation through the ledger", () => {
 
     world.stack.exchange.clearFaults();
     expect(result.status).toBe("SUCCEEDED");
-    expect(retriesOf(result, "RevokePrevious")).toBe(1);
-    expect((await ledgerOf(enrolled))[0]).toMatchObject({ status: "revoked", attempts: 2 });
+    expect(retriesOf(result, "RevokePrevious")).toBe(0);
+    expect((await ledgerOf(enrolled))[0]).toMatchObject({ status: "revoked", attempts: 1 });
     const audit = await enrolled.deps.audit.list(enrolled.secretId);
-    expect(audit.find((a) => a.action === "key-revoked")?.details?.outcome).toBe("not-found");
+    expect(audit.find((a) => a.action === "key-revoked")?.details?.outcome).toBe("confirmed-after-error");
+    const alerts = world.stack.sns.messages().filter((m) => m.attributes.secretId === enrolled.secretId);
+    expect(alerts.map((m) => m.attributes.kind)).not.toContain("revocation-needs-operator");
   });
 });
 
@@ -166,7 +168,7 @@ describe("failures before promotion", () => {
     expect(keys).toHaveLength(3);
     expect(keys.filter((k) => k.status === "active")).toHaveLength(1);
     const audit = await enrolled.deps.audit.list(enrolled.secretId);
-    expect(audit.map((a) => a.action)).toContain("orphan-key-removed");
+    expect(audit.map((a) => a.action)).toContain("orphan-key-found");
   });
 
   it("refuses to create a key when the exchange is at its limit, naming the unrevoked key", async () => {

@@ -5,7 +5,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { LedgerEntry } from "../../core/model";
+import type { BreakGlass, LedgerEntry } from "../../core/model";
 import type { RevocationLedger } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
 
@@ -59,7 +59,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
           Key: { entryId },
           UpdateExpression:
             "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
-            "REMOVE sweep, sweepAt, nextAttemptAt",
+            "REMOVE sweep, sweepAt, nextAttemptAt, heldReason",
           ConditionExpression: "#s IN (:pending, :failed)",
           ExpressionAttributeNames: { "#s": "status" },
           ExpressionAttributeValues: {
@@ -97,6 +97,46 @@ export class DynamoRevocationLedger implements RevocationLedger {
     };
     let expression =
       "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op";
+    // A real attempt was made: whatever held it back before no longer applies.
+    const removeHeld = "heldReason";
+    if (next) {
+      expression += `, nextAttemptAt = :next, sweep = :due, sweepAt = :next REMOVE ${removeHeld}`;
+      values[":next"] = next;
+      values[":due"] = DUE;
+    } else {
+      expression += ` REMOVE nextAttemptAt, sweep, sweepAt, ${removeHeld}`;
+    }
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { entryId },
+          UpdateExpression: expression,
+          ConditionExpression: "attribute_exists(entryId) AND #s <> :revoked",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      return this.mustGet(entryId);
+    }
+  }
+
+  async hold(
+    entryId: string,
+    update: { at: Date; reason: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+  ): Promise<LedgerEntry> {
+    const next = update.nextAttemptAt?.toISOString();
+    const values: Record<string, unknown> = {
+      ":revoked": "revoked",
+      ":at": update.at.toISOString(),
+      ":why": update.reason,
+      ":op": update.needsOperator,
+    };
+    let expression = "SET updatedAt = :at, heldReason = :why, needsOperator = :op";
     if (next) {
       expression += ", nextAttemptAt = :next, sweep = :due, sweepAt = :next";
       values[":next"] = next;
@@ -104,6 +144,26 @@ export class DynamoRevocationLedger implements RevocationLedger {
     } else {
       expression += " REMOVE nextAttemptAt, sweep, sweepAt";
     }
+    return this.updateUnlessRevoked(entryId, expression, values);
+  }
+
+  async recordBreakGlass(entryId: string, breakGlass: BreakGlass): Promise<LedgerEntry> {
+    return this.updateUnlessRevoked(
+      entryId,
+      "SET breakGlass = if_not_exists(breakGlass, :bg), updatedAt = :at",
+      {
+        ":revoked": "revoked",
+        ":bg": breakGlass,
+        ":at": breakGlass.at,
+      },
+    );
+  }
+
+  private async updateUnlessRevoked(
+    entryId: string,
+    expression: string,
+    values: Record<string, unknown>,
+  ): Promise<LedgerEntry> {
     try {
       const out = await this.db.send(
         new UpdateCommand({

@@ -88,17 +88,21 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
       acquiredAt: now.toISOString(),
       leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
       stalled: false,
+      execution: rotationId,
     };
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { ...lock, sk: "LOCK" },
-          // Free, re-entry by the same running rotation, or a running holder whose lease ran out. A stalled
-          // lock is only ever handed over by `resume`.
+          // Free, or re-entry by the same running rotation. Never a takeover: a holder whose lease ran
+          // out may have promoted, so `core/lock.ts` stalls it for an operator instead.
+          // Re-entry only while the rotation's own execution drives it: after a resume, the execution
+          // it replaced must not take the lock back.
           ConditionExpression:
-            "attribute_not_exists(secretId) OR (rotationId = :rid AND stalled = :false) OR (stalled = :false AND leaseExpiresAt < :now)",
-          ExpressionAttributeValues: { ":rid": rotationId, ":false": false, ":now": now.toISOString() },
+            "attribute_not_exists(secretId) OR (rotationId = :rid AND stalled = :false AND (#exec = :rid OR attribute_not_exists(#exec)))",
+          ExpressionAttributeNames: { "#exec": "execution" },
+          ExpressionAttributeValues: { ":rid": rotationId, ":false": false },
         }),
       );
       return lock;
@@ -120,33 +124,137 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
     return this.getItem<LockRecord>(secretId, "LOCK");
   }
 
-  private async updateHeld(secretId: string, rotationId: string, stalled: boolean, leaseExpiresAt: string) {
+  /** One conditional update of the lock item; a failed condition becomes `RotationInProgressError`. */
+  private async updateLock(
+    secretId: string,
+    update: { set: string; remove?: string; condition: string; values: Record<string, unknown> },
+    refused: string,
+  ): Promise<LockRecord> {
+    const expression = `SET ${update.set}${update.remove ? ` REMOVE ${update.remove}` : ""}`;
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { secretId, sk: "LOCK" },
+          UpdateExpression: expression,
+          ConditionExpression: update.condition,
+          ExpressionAttributeValues: update.values,
+          ...attributeNames(`${expression} ${update.condition}`),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return strip<LockRecord>(out.Attributes ?? {}, "sk");
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      const held = await this.get(secretId);
+      throw new RotationInProgressError(`${refused} (${describeLock(held)})`, { cause: err });
+    }
+  }
+
+  async renew(secretId: string, rotationId: string, execution: string, now: Date, leaseSeconds: number) {
+    return this.updateLock(
+      secretId,
+      {
+        set: "leaseExpiresAt = :lease",
+        condition:
+          "rotationId = :rid AND stalled = :false AND (#exec = :exec OR attribute_not_exists(#exec))",
+        values: {
+          ":lease": new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+          ":rid": rotationId,
+          ":false": false,
+          ":exec": execution,
+        },
+      },
+      `execution ${execution} of rotation ${rotationId} no longer drives the lock of ${secretId}`,
+    );
+  }
+
+  async markStalled(
+    secretId: string,
+    rotationId: string,
+    opts: { expiredAt?: Date; execution?: string } = {},
+  ): Promise<void> {
+    const expired = opts.expiredAt !== undefined;
+    const fenced = opts.execution !== undefined;
+    let condition = expired
+      ? "rotationId = :rid AND stalled = :false AND leaseExpiresAt < :now"
+      : "rotationId = :rid";
+    if (fenced) condition += " AND (#exec = :exec OR attribute_not_exists(#exec))";
+    await this.updateLock(
+      secretId,
+      {
+        set: "stalled = :true, leaseExpiresAt = :never",
+        condition,
+        values: {
+          ":true": true,
+          ":never": NEVER,
+          ":rid": rotationId,
+          ...(expired ? { ":false": false, ":now": opts.expiredAt?.toISOString() } : {}),
+          ...(fenced ? { ":exec": opts.execution } : {}),
+        },
+      },
+      `rotation ${rotationId} does not hold the lock of ${secretId}${expired ? " with an expired lease" : ""}`,
+    );
+  }
+
+  async resume(secretId: string, rotationId: string, execution: string, now: Date, leaseSeconds: number) {
+    return this.updateLock(
+      secretId,
+      {
+        set: "stalled = :false, leaseExpiresAt = :lease, #exec = :exec",
+        remove: "#op, #opUntil",
+        // Only a stalled lock no operator command holds, so of two racing resumes one wins; the
+        // winner may re-enter (its BeginRotation retried).
+        condition:
+          "rotationId = :rid AND ((stalled = :true AND (attribute_not_exists(#opUntil) OR #opUntil < :now)) OR (stalled = :false AND #exec = :exec))",
+        values: {
+          ":false": false,
+          ":true": true,
+          ":lease": new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+          ":exec": execution,
+          ":rid": rotationId,
+          ":now": now.toISOString(),
+        },
+      },
+      `rotation ${rotationId} of ${secretId} cannot be resumed by ${execution}`,
+    );
+  }
+
+  async holdForOperator(secretId: string, rotationId: string, operator: string, now: Date, seconds: number) {
+    return this.updateLock(
+      secretId,
+      {
+        set: "#op = :op, #opUntil = :until",
+        condition:
+          "rotationId = :rid AND stalled = :true AND (attribute_not_exists(#opUntil) OR #opUntil < :now OR #op = :op)",
+        values: {
+          ":op": operator,
+          ":until": new Date(now.getTime() + seconds * 1000).toISOString(),
+          ":rid": rotationId,
+          ":true": true,
+          ":now": now.toISOString(),
+        },
+      },
+      `operator command ${operator} cannot hold rotation ${rotationId} of ${secretId}`,
+    );
+  }
+
+  async releaseOperator(secretId: string, rotationId: string, operator: string): Promise<void> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { secretId, sk: "LOCK" },
-          UpdateExpression: "SET stalled = :st, leaseExpiresAt = :lease",
-          ConditionExpression: "rotationId = :rid",
-          ExpressionAttributeValues: { ":st": stalled, ":lease": leaseExpiresAt, ":rid": rotationId },
+          UpdateExpression: "REMOVE #op, #opUntil",
+          ConditionExpression: "rotationId = :rid AND #op = :op",
+          ExpressionAttributeNames: { "#op": "operator", "#opUntil": "operatorUntil" },
+          ExpressionAttributeValues: { ":rid": rotationId, ":op": operator },
         }),
       );
     } catch (err) {
+      // Gone, or another command's hold now: never take someone else's hold away.
       if (!isConditionFailed(err)) throw err;
-      throw new RotationInProgressError(`rotation ${rotationId} does not hold the lock of ${secretId}`, {
-        cause: err,
-      });
     }
-  }
-
-  async markStalled(secretId: string, rotationId: string): Promise<void> {
-    await this.updateHeld(secretId, rotationId, true, NEVER);
-  }
-
-  async resume(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord> {
-    const leaseExpiresAt = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-    await this.updateHeld(secretId, rotationId, false, leaseExpiresAt);
-    return { secretId, rotationId, acquiredAt: now.toISOString(), leaseExpiresAt, stalled: false };
   }
 
   async release(secretId: string, rotationId: string): Promise<void> {
@@ -164,4 +272,24 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
       if (!isConditionFailed(err)) throw err;
     }
   }
+}
+
+/** `operator` is a DynamoDB reserved word; the lock's other attributes go by placeholder too. */
+const LOCK_NAMES: Record<string, string> = {
+  "#op": "operator",
+  "#opUntil": "operatorUntil",
+  "#exec": "execution",
+};
+
+/** Only the placeholders an expression uses: DynamoDB rejects unused ones. */
+function attributeNames(expressions: string): { ExpressionAttributeNames?: Record<string, string> } {
+  const used = Object.entries(LOCK_NAMES).filter(([token]) => new RegExp(`${token}\\b`).test(expressions));
+  return used.length > 0 ? { ExpressionAttributeNames: Object.fromEntries(used) } : {};
+}
+
+function describeLock(lock: LockRecord | undefined): string {
+  if (!lock) return "the lock is free";
+  const state = lock.stalled ? "stalled" : `running until ${lock.leaseExpiresAt}`;
+  const op = lock.operator ? `, operator command ${lock.operator} until ${lock.operatorUntil}` : "";
+  return `held by rotation ${lock.rotationId} (execution ${lock.execution ?? lock.rotationId}), ${state}${op}`;
 }

@@ -75,7 +75,15 @@ const keySchema = z.object({
   createdAt: z.string(),
 });
 const createdKeySchema = keySchema.extend({ secret: z.string().min(1) });
-const listSchema = z.object({ keys: z.array(keySchema), maxActiveKeys: z.number().int().positive() });
+const listSchema = z.object({
+  account: z.string(),
+  keys: z.array(keySchema),
+  maxActiveKeys: z.number().int().positive(),
+});
+/** The exchange's own answer to a removal; anything else on a 2xx (a login page, `{"ok":true}`) is not one. */
+const removedSchema = z.object({ keyId: z.string(), status: z.literal("removed") });
+/** The exchange's own "no such key" code: a 404 without it is a proxy's, a wrong path's or a wrong account's. */
+const NOT_FOUND_CODE = "KEY_NOT_FOUND";
 const accountSchema = z.object({ account: z.string(), keyId: z.string(), permissions: z.array(z.string()) });
 const errorSchema = z.object({
   error: z.object({ code: z.string().optional(), message: z.string().optional() }),
@@ -98,16 +106,17 @@ interface CallContext {
 
 type CallResult =
   | { ok: true; status: number; json: unknown }
-  | { ok: false; notFound: true; message: string };
+  | { ok: false; notFound: true; message: string; code: string | undefined };
 
 /**
  * The `Exchange` port over the exchange's signed HTTP API.
  *
- * Classification: network error, timeout, 5xx and 429 → `ExchangeRetryableError`; 404 →
- * `"not-found"` on remove, `ExchangeKeyNotFoundError` elsewhere; any other 4xx (401 included) →
- * `ExchangePermanentError`. A timeout on a mutating call is ambiguous (the exchange may have
- * acted): callers re-read with `listKeys` before creating again, and treat a later 404 on remove
- * as done.
+ * Classification: network error, timeout, 5xx and 429 → `ExchangeRetryableError`; a 404 carrying
+ * the exchange's own `KEY_NOT_FOUND` → `"not-found"` on remove (`ExchangeKeyNotFoundError`
+ * elsewhere), any other 404 (a proxy's HTML, a wrong path, a wrong account) and any other 4xx →
+ * `ExchangePermanentError`; a 2xx on remove counts only with the exchange's removal answer, and a
+ * listing only for the account asked for. A timeout on a mutating call is ambiguous (the exchange
+ * may have acted): the core confirms every removal with a listing (`core/use-cases/revocation.ts`).
  */
 export class HttpExchange implements Exchange {
   private readonly credentials: AdminCredentialSource;
@@ -134,7 +143,14 @@ export class HttpExchange implements Exchange {
     const admin = await this.credentials(account);
     const ctx = { operation: "listKeys", account, secrets: [admin.secret] };
     const json = found(await this.call(ctx, admin, "GET", "/v1/keys"));
-    return this.parse(ctx, listSchema, json);
+    const listing = this.parse(ctx, listSchema, json);
+    if (listing.account !== account) {
+      // A listing of another account would "confirm" any removal: refuse it outright.
+      throw new ExchangePermanentError(
+        `exchange listKeys on account ${account}: the admin credential lists account ${listing.account}; fix the admin secret`,
+      );
+    }
+    return { keys: listing.keys, maxActiveKeys: listing.maxActiveKeys };
   }
 
   async verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
@@ -161,7 +177,20 @@ export class HttpExchange implements Exchange {
     const admin = await this.credentials(account);
     const ctx = { operation: `removeKey ${keyId}`, account, secrets: [admin.secret] };
     const result = await this.call(ctx, admin, "DELETE", `/v1/keys/${encodeURIComponent(keyId)}`);
-    return result.ok ? "removed" : "not-found";
+    if (!result.ok) {
+      if (result.code === NOT_FOUND_CODE) return "not-found";
+      throw new ExchangePermanentError(
+        `${result.message} (a 404 without the exchange's ${NOT_FOUND_CODE}: a proxy, a wrong path or a wrong account; not counted as removed)`,
+        404,
+      );
+    }
+    const answer = removedSchema.safeParse(result.json);
+    if (!answer.success || answer.data.keyId !== keyId) {
+      throw new ExchangePermanentError(
+        `exchange removeKey ${keyId} on account ${account}: HTTP ${result.status} without the exchange's removal answer; not counted as removed`,
+      );
+    }
+    return "removed";
   }
 
   private async call(
@@ -185,7 +214,7 @@ export class HttpExchange implements Exchange {
         throw new ExchangeRetryableError(`${where}: no answer within ${this.timeoutMs} ms`);
       }
       // The cause stays for debugging; fetch errors carry the URL and socket errno, never headers.
-      const reason = this.scrub(ctx, sanitizeErrorMessage(describeNetworkError(err), 200));
+      const reason = sanitizeErrorMessage(this.scrub(ctx, describeNetworkError(err)), 200);
       throw new ExchangeRetryableError(`${where}: network error: ${reason}`, undefined, { cause: err });
     }
     if (response.ok) return { ok: true, status: response.status, json: parseJson(text) };
@@ -193,11 +222,11 @@ export class HttpExchange implements Exchange {
     const detail = errorSchema.safeParse(parseJson(text));
     const code = detail.success ? detail.data.error.code : undefined;
     const exchangeMessage = detail.success ? (detail.data.error.message ?? "") : "";
-    const safe = this.scrub(ctx, sanitizeErrorMessage(exchangeMessage, 300));
+    const safe = sanitizeErrorMessage(this.scrub(ctx, exchangeMessage), 300);
     const message = `${where}: HTTP ${response.status}${code ? ` ${code}` : ""}${safe ? `: ${safe}` : ""}`;
     const status = response.status;
 
-    if (status === 404) return { ok: false, notFound: true, message };
+    if (status === 404) return { ok: false, notFound: true, message, code };
     if (status === 429 || status >= 500) {
       const retryAfter = Number(response.headers.get("retry-after"));
       throw withDetail(new ExchangeRetryableError(message, status), {

@@ -1,7 +1,9 @@
+import type { AuditHead } from "../audit-chain";
 import type {
   Alert,
   AuditEntry,
   AuditEvent,
+  BreakGlass,
   ConsumerInstance,
   ConsumerRegistration,
   LedgerEntry,
@@ -42,17 +44,57 @@ export interface RotationStore {
   listRotations(secretId: string): Promise<RotationRecord[]>;
 }
 
+/**
+ * The per-secret lock (one writer per secret, invariant I4). Every write is conditional; a refused
+ * write throws `RotationInProgressError` and changes nothing. The rules built on it live in
+ * `core/lock.ts`.
+ */
 export interface RotationLock {
-  /**
-   * Conditional write: succeeds when free, held by the same rotation (re-entry) or past its lease;
-   * otherwise throws `RotationInProgressError` and changes nothing.
-   */
+  /** Takes a free lock for a new rotation, or re-enters it (same rotation, not stalled). Never takes over. */
   acquire(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord>;
   get(secretId: string): Promise<LockRecord | undefined>;
-  /** Marks the lock stalled (no lease expiry) — only if still held by `rotationId`. */
-  markStalled(secretId: string, rotationId: string): Promise<void>;
-  /** Hands a stalled/expired lock to a resuming execution of the same rotation. */
-  resume(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord>;
+  /**
+   * Extends the lease of a running holder — only while `execution` still drives it and it is not
+   * stalled (a resumed rotation fences the execution it replaced).
+   */
+  renew(
+    secretId: string,
+    rotationId: string,
+    execution: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<LockRecord>;
+  /**
+   * Marks the lock stalled (no lease expiry) if held by `rotationId`. With `expiredAt`, only if the
+   * holder is running and its lease ended before that time (a dead execution, found by someone else).
+   * With `execution`, only while that execution drives it (a resume in between is left alone).
+   */
+  markStalled(
+    secretId: string,
+    rotationId: string,
+    opts?: { expiredAt?: Date; execution?: string },
+  ): Promise<void>;
+  /**
+   * Hands a stalled lock to `execution` resuming the same rotation. Refused when not stalled (a
+   * second resume lost the race) or an operator command holds it; re-entry by the same execution passes.
+   */
+  resume(
+    secretId: string,
+    rotationId: string,
+    execution: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<LockRecord>;
+  /** An operator command takes a stalled lock for a short while; refused if another command holds it. */
+  holdForOperator(
+    secretId: string,
+    rotationId: string,
+    operator: string,
+    now: Date,
+    seconds: number,
+  ): Promise<LockRecord>;
+  /** Gives back the operator hold (a no-op when another command holds it or it is gone). */
+  releaseOperator(secretId: string, rotationId: string, operator: string): Promise<void>;
   /** Deletes the lock only if held by `rotationId`; a no-op when already gone. */
   release(secretId: string, rotationId: string): Promise<void>;
 }
@@ -81,7 +123,20 @@ export interface RevocationLedger {
     entryId: string,
     update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
   ): Promise<LedgerEntry>;
-  /** Entries still to work on whose next attempt is due (paginates the sparse index). */
+  /**
+   * A due entry whose attempt was held back without calling the exchange (gate not ready, key
+   * current again): next look at `nextAttemptAt`, no attempt counted; `needsOperator` when a person
+   * must decide. Refused (returns current) once revoked.
+   */
+  hold(
+    entryId: string,
+    update: { at: Date; reason: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+  ): Promise<LedgerEntry>;
+  /** Operator retry: clears `needsOperator` and makes the entry due now; refused once revoked. */
+  requeue(entryId: string, at: Date): Promise<LedgerEntry>;
+  /** Records an operator's break-glass on the entry before the exchange is called. */
+  recordBreakGlass(entryId: string, breakGlass: BreakGlass): Promise<LedgerEntry>;
+  /** Entries still to work on whose next attempt is due (paginates the sparse index; may lag). */
   listDue(now: Date, limit: number): Promise<LedgerEntry[]>;
   listAll(): Promise<LedgerEntry[]>;
 }
@@ -89,6 +144,8 @@ export interface RevocationLedger {
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditEntry>;
   list(secretId: string): Promise<AuditEntry[]>;
+  /** The record anchoring the end of the trail (see `AuditHead`); undefined for a stream never appended to. */
+  head(secretId: string): Promise<AuditHead | undefined>;
 }
 
 export interface Alerts {

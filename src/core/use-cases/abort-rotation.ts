@@ -1,9 +1,10 @@
-import { RotationInProgressError } from "../errors";
+import { drivingExecution } from "../lock";
 import { STAGE } from "../model";
-import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
+import { exchangeLabelFor, versionTokenFor } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { markStalled } from "./mark-stalled";
 import { promoteCurrent } from "./promote-current";
-import { attemptRevocation, newLedgerEntry } from "./revocation";
+import { revokeThroughLedger } from "./revocation";
 
 export interface AbortRotationInput extends RotationRef {
   /** The error that made the workflow abort (name and sanitized message only). */
@@ -11,38 +12,66 @@ export interface AbortRotationInput extends RotationRef {
 }
 
 export interface AbortRotationOutput {
-  /** False when promotion turned out to have happened: the workflow must wait instead. */
+  /**
+   * `aborted`: undone before promotion. `promoted`: promotion had happened after all, the workflow
+   * must wait instead. `stalled`: a resume failed before it could run; the rotation is stalled
+   * again. `nothing`: this execution drives no lock (another rotation holds it); nothing changed.
+   */
+  outcome: "aborted" | "promoted" | "stalled" | "nothing";
+  /** Kept for the state machine's older Choice: false unless the rotation was undone. */
   aborted: boolean;
   revokedKeyIds: string[];
   pendingRevocations: string[];
 }
 
+type AbortDeps = Pick<
+  Deps,
+  | "secrets"
+  | "store"
+  | "lock"
+  | "consumers"
+  | "exchange"
+  | "ledger"
+  | "audit"
+  | "alerts"
+  | "clock"
+  | "revocation"
+>;
+
+const NOTHING_REVOKED = { revokedKeyIds: [], pendingRevocations: [] };
+
 /**
  * Failure before promotion: undo cleanly.
  *
- * Input: secret id, rotation id, the error. Output: whether it aborted and what it revoked.
- * 1. Another rotation holds the lock (ours expired and was taken over): touch nothing, fail.
- *    If AWSCURRENT already sits on our next version, promotion happened: do NOT abort (that key is
- *    live); finish the promotion's bookkeeping so the workflow waits on the new current.
- * 2. Remove AWSPENDING from our version (never from another rotation's).
- * 3. Revoke every key this rotation created (stored one and crashed-attempt orphans) through the
- *    ledger; a revocation that fails stays `failed` for the sweeper, the abort still completes.
- * 4. Record `aborted`, release the lock, audit and alert.
+ * Input: secret id, rotation id (or the execution's own name when BeginRotation failed), execution,
+ * the error. Output: what happened (see `outcome`) and what was revoked.
+ * 1. The lock is driven by another execution: touch nothing. Driven by this execution for another
+ *    rotation (a resume whose BeginRotation failed): stall it again, with an alert.
+ * 2. PromoteCurrent began (phase `promoting`, written before its first label move) or AWSCURRENT
+ *    already sits on our next version: do NOT abort (that key may be live); roll forward — finish
+ *    the promotion — so the workflow waits on the new current.
+ * 3. Remove AWSPENDING from our version (never from another rotation's).
+ * 4. Revoke every key this rotation created (the stored one and crashed-attempt orphans) through
+ *    the ledger; a revocation that fails stays in the ledger for the sweeper, the abort completes.
+ * 5. Record `aborted`, release the lock, audit and alert.
  */
 export async function abortRotation(
   input: AbortRotationInput,
-  deps: Pick<
-    Deps,
-    "secrets" | "store" | "lock" | "exchange" | "ledger" | "audit" | "alerts" | "clock" | "revocation"
-  >,
+  deps: AbortDeps,
 ): Promise<AbortRotationOutput> {
   const { secretId, rotationId } = input;
+  const execution = input.execution ?? rotationId;
   const settings = await requireSettings(deps.store, secretId);
   const held = await deps.lock.get(secretId);
+  if (held && drivingExecution(held) !== execution) {
+    return { outcome: "nothing", aborted: false, ...NOTHING_REVOKED };
+  }
   if (held && held.rotationId !== rotationId) {
-    throw new RotationInProgressError(
-      `not aborting ${rotationId} of ${secretId}: rotation ${held.rotationId} holds the lock now; nothing was changed`,
+    await markStalled(
+      { secretId, rotationId: held.rotationId, execution, lagging: [], laggingCount: 0, error: input.error },
+      deps,
     );
+    return { outcome: "stalled", aborted: false, ...NOTHING_REVOKED };
   }
   const rotation = await deps.store.getRotation(secretId, rotationId);
   const now = deps.clock.now();
@@ -50,19 +79,22 @@ export async function abortRotation(
   const versions = await deps.secrets.listVersions(secretId);
   const currentHolder = versions.find((v) => v.stages.includes(STAGE.current));
 
-  if (rotation?.next && currentHolder?.versionId === rotation.next.versionId) {
+  if (
+    rotation?.next &&
+    (rotation.phase === "promoting" || currentHolder?.versionId === rotation.next.versionId)
+  ) {
     await promoteCurrent(input, deps);
-    return { aborted: false, revokedKeyIds: [], pendingRevocations: [] };
+    return { outcome: "promoted", aborted: false, ...NOTHING_REVOKED };
   }
 
-  // Only our own AWSPENDING: the version this rotation recorded, or the one its token created
-  // (a crash between PutSecretValue and the bookkeeping). Another rotation's pending is not ours.
-  const pending = versions.find((v) => v.stages.includes(STAGE.next));
-  const ownPending =
-    pending &&
-    (pending.versionId === rotation?.next?.versionId || pending.versionId === versionTokenFor(rotationId));
-  if (pending && ownPending && pending.versionId !== currentHolder?.versionId) {
-    await deps.secrets.moveStage(secretId, STAGE.next, { from: pending.versionId });
+  // Only our own AWSPENDING: the version this rotation recorded, or the one its token created (a
+  // crash between PutSecretValue and the bookkeeping); another rotation's pending is not ours. The
+  // label is removed by a conditional write on each candidate, not by what a listing shows: a
+  // lagging read must never leave AWSPENDING on a key that is about to be revoked.
+  const candidates = new Set([rotation?.next?.versionId, versionTokenFor(rotationId)]);
+  for (const candidate of candidates) {
+    if (!candidate || candidate === currentHolder?.versionId) continue;
+    await deps.secrets.moveStage(secretId, STAGE.next, { from: candidate }).catch(ignoreNotAttached);
   }
 
   const label = exchangeLabelFor(rotationId);
@@ -75,20 +107,18 @@ export async function abortRotation(
   const revokedKeyIds: string[] = [];
   const pendingRevocations: string[] = [];
   for (const keyId of ours) {
-    const entry = await deps.ledger.openPending(
-      newLedgerEntry(
-        {
-          secretId,
-          exchangeAccount: settings.exchangeAccount,
-          keyId,
-          versionId: rotation?.next?.exchangeKeyId === keyId ? rotation.next.versionId : "unstored",
-          rotationId,
-        },
-        ledgerEntryId(settings.exchangeAccount, keyId),
-        now,
-      ),
+    const attempt = await revokeThroughLedger(
+      {
+        secretId,
+        exchangeAccount: settings.exchangeAccount,
+        keyId,
+        versionId: rotation?.next?.exchangeKeyId === keyId ? rotation.next.versionId : "unstored",
+        rotationId,
+        kind: "unpromoted",
+      },
+      actor,
+      deps,
     );
-    const attempt = await attemptRevocation(entry, actor, deps);
     (attempt.entry.status === "revoked" ? revokedKeyIds : pendingRevocations).push(keyId);
   }
 
@@ -117,5 +147,11 @@ export async function abortRotation(
     subject: `keyshift: rotation of ${secretId} aborted before promotion`,
     details: { rotationId, error: input.error, revokedKeyIds, pendingRevocations },
   });
-  return { aborted: true, revokedKeyIds, pendingRevocations };
+  return { outcome: "aborted", aborted: true, revokedKeyIds, pendingRevocations };
+}
+
+/** UpdateSecretVersionStage refuses to remove a label from a version that does not carry it (or does not exist). */
+function ignoreNotAttached(err: unknown): void {
+  const name = err instanceof Error ? err.name : "";
+  if (name !== "InvalidParameterException" && name !== "ResourceNotFoundException") throw err;
 }

@@ -1,12 +1,13 @@
-import { InvalidInputError, RotationInProgressError } from "../errors";
-import { lockStillRunning, type RotationRecord } from "../model";
-import { type Deps, leaseSecondsFor, requireSettings } from "./deps";
+import { InvalidInputError } from "../errors";
+import { leaseSecondsFor, releaseIfFinished, requireResumable, stallLostExecution, takeLock } from "../lock";
+import { FINAL_PHASES, type RotationRecord } from "../model";
+import { type Deps, requireSettings } from "./deps";
 
 export interface BeginRotationInput {
   secretId: string;
   trigger: "schedule" | "manual";
   mode: "rotate" | "resume";
-  /** The execution's name: a new rotation's id. */
+  /** The execution's name: a new rotation's id, and the lock's fencing token. */
   executionName: string;
   actor: string;
 }
@@ -28,68 +29,31 @@ export interface BeginRotationOutput {
  * Input: secret id, trigger, mode, execution name. Output: the rotation id and the route.
  * 1. Load the secret's settings (fails with `SecretNotEnrolledError`).
  * 2. `rotate`: take the lock for a new rotation id (fails fast with `RotationInProgressError`,
- *    touching nothing of the holder) and record the rotation as `started`.
- * 3. `resume`: adopt the rotation that holds the lock (stalled, or its execution died) with a
- *    fresh lease and deadline, and route to the step it had reached.
+ *    touching nothing of the holder; a holder whose execution is gone is stalled, never taken
+ *    over) and record the rotation as `started`.
+ * 3. `resume`: adopt the stalled rotation that holds the lock with one conditional write (of two
+ *    racing resumes one wins), fencing out any execution that drove it before; refuse while a
+ *    rollback is unfinished; route to the step it had reached with a fresh deadline.
  */
 export async function beginRotation(
   input: BeginRotationInput,
-  deps: Pick<Deps, "store" | "lock" | "audit" | "clock">,
+  deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
 ): Promise<BeginRotationOutput> {
   const settings = await requireSettings(deps.store, input.secretId);
-  const now = deps.clock.now();
-  const lease = leaseSecondsFor(settings);
-
-  if (input.mode === "resume") {
-    const held = await deps.lock.get(input.secretId);
-    if (!held) {
-      throw new InvalidInputError(
-        `nothing to resume for ${input.secretId}: no rotation holds its lock; start a new rotation instead`,
-      );
-    }
-    if (lockStillRunning(held, now)) {
-      throw new RotationInProgressError(
-        `rotation ${held.rotationId} of ${input.secretId} is still running (lease until ${held.leaseExpiresAt}); resume only a stalled or dead rotation`,
-      );
-    }
-    await deps.lock.resume(input.secretId, held.rotationId, now, lease);
-    const rotation = await deps.store.getRotation(input.secretId, held.rotationId);
-    const route = routeFor(rotation);
-    if (rotation) {
-      // A resumed wait gets a whole new deadline, counted from now.
-      await deps.store.putRotation({
-        ...rotation,
-        phase: route === "create" ? rotation.phase : "promoted",
-        deadlineAt: undefined,
-        updatedAt: now.toISOString(),
-      });
-    }
-    await deps.audit.append({
-      secretId: input.secretId,
-      actor: input.actor,
-      action: "rotation-resumed",
-      details: { rotationId: held.rotationId, route, executionName: input.executionName },
-    });
-    return {
-      secretId: input.secretId,
-      rotationId: held.rotationId,
-      trigger: input.trigger,
-      mode: "resume",
-      route,
-    };
-  }
+  if (input.mode === "resume") return resume(input, settings, deps);
 
   const rotationId = input.executionName;
-  await deps.lock.acquire(input.secretId, rotationId, now, lease);
+  await takeLock(deps, { secretId: input.secretId, rotationId }, settings);
   const existing = await deps.store.getRotation(input.secretId, rotationId);
   if (!existing) {
+    const now = deps.clock.now().toISOString();
     await deps.store.putRotation({
       secretId: input.secretId,
       rotationId,
       trigger: input.trigger,
       phase: "started",
-      startedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
+      startedAt: now,
+      updatedAt: now,
     });
     await deps.audit.append({
       secretId: input.secretId,
@@ -107,14 +71,60 @@ export async function beginRotation(
   };
 }
 
+async function resume(
+  input: BeginRotationInput,
+  settings: Parameters<typeof leaseSecondsFor>[0],
+  deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
+): Promise<BeginRotationOutput> {
+  const { secretId, executionName } = input;
+  const now = deps.clock.now();
+  const held = requireResumable(await deps.lock.get(secretId), secretId, executionName, now);
+  if (await releaseIfFinished(deps, held, input.actor)) {
+    throw new InvalidInputError(
+      `nothing to resume for ${secretId}: rotation ${held.rotationId} had already finished; start a new rotation`,
+    );
+  }
+  const rotation = await deps.store.getRotation(secretId, held.rotationId);
+  if (rotation?.rollback) {
+    throw new InvalidInputError(
+      `rotation ${held.rotationId} of ${secretId} has an unfinished rollback: run \`keyshift rollback ${secretId}\` again to finish it, then resume`,
+    );
+  }
+  if (!held.stalled && held.execution !== executionName)
+    await stallLostExecution(deps, held, now, input.actor);
+  // Conditional: stalled and no operator command holding it, or this same execution re-entering.
+  await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
+  const route = routeFor(rotation);
+  if (rotation && !FINAL_PHASES.includes(rotation.phase)) {
+    // A resumed wait gets a whole new deadline, counted from now.
+    await deps.store.putRotation({
+      ...rotation,
+      phase: route === "create" ? rotation.phase : route === "revoke" ? "revoking" : "promoted",
+      deadlineAt: undefined,
+      updatedAt: now.toISOString(),
+    });
+  }
+  await deps.audit.append({
+    secretId,
+    actor: input.actor,
+    action: "rotation-resumed",
+    details: { rotationId: held.rotationId, route, executionName },
+  });
+  return { secretId, rotationId: held.rotationId, trigger: input.trigger, mode: "resume", route };
+}
+
 function routeFor(rotation: RotationRecord | undefined): Route {
   switch (rotation?.phase) {
     case undefined:
     case "started":
     case "next-created":
+    case "promoting":
       return "create";
     case "revoking":
       return "revoke";
+    case "stalled":
+      // Stalled before promotion (an abort that could not finish, a lost execution): create again.
+      return rotation.previous ? "wait" : "create";
     default:
       return "wait";
   }

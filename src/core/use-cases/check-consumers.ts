@@ -1,8 +1,8 @@
 import { RotationStateError } from "../errors";
+import { holdLock } from "../lock";
 import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
 import { readinessOf } from "./gate";
-import { requireLockHeld } from "./promote-current";
 
 export interface CheckConsumersInput extends RotationRef {
   /** How many checks this wait has made so far (drives the growing interval). */
@@ -25,6 +25,7 @@ export interface CheckConsumersOutput {
  * CheckConsumers (wait-for-consumers): may the previous key be revoked yet?
  *
  * Input: secret id, rotation id, iteration. Output: `{ready, lagging[], waitSeconds, deadlinePassed}`.
+ * 0. The lock must be driven by this execution; its lease is renewed.
  * 1. Fix the deadline on the first check (now + `deadlineSeconds`), keep it after.
  * 2. Evaluate readiness against the recorded current fingerprint (see `evaluateReadiness`).
  * 3. Compute the next, growing wait; say whether the deadline has passed.
@@ -36,7 +37,8 @@ export async function checkConsumers(
 ): Promise<CheckConsumersOutput> {
   const { secretId, rotationId } = input;
   const settings = await requireSettings(deps.store, secretId);
-  await requireLockHeld(deps, input);
+  // Renews the lease at every check: a long wait never looks like a dead execution.
+  await holdLock(deps, input, settings);
   const now = deps.clock.now();
   const rotation = await deps.store.getRotation(secretId, rotationId);
   const versions = await deps.store.getVersions(secretId);

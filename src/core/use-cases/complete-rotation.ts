@@ -1,3 +1,6 @@
+import { RotationStateError } from "../errors";
+import { holdLock } from "../lock";
+import type { LedgerEntry, RotationRecord } from "../model";
 import { ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
 
@@ -18,8 +21,15 @@ export interface CompleteRotationOutput {
 
 /**
  * The rotation is over: record the outcome and release the lock.
- * `revocation-deferred` means the state's retries ran out; the ledger entry stays `failed`, the
- * sweeper keeps retrying, and an alert goes out. A new rotation is refused (key limit) until then.
+ *
+ * Input: secret id, rotation id, execution, outcome. Output: the outcome the ledger confirms.
+ * 1. Already completed (a retry after the record was written)? Only release the lock.
+ * 2. The execution must still drive the lock.
+ * 3. The ledger, not the path through the workflow, decides: `revoked` needs a revoked entry for
+ *    the previous key; `revocation-deferred` needs an entry the sweeper will work on. With no entry
+ *    at all nothing would ever revoke the key: refuse (`RotationStateError`, the workflow parks)
+ *    rather than release the lock and lose track of it.
+ * 4. Record `completed`, audit, alert when deferred, release the lock.
  */
 export async function completeRotation(
   input: CompleteRotationInput,
@@ -27,50 +37,80 @@ export async function completeRotation(
 ): Promise<CompleteRotationOutput> {
   const { secretId, rotationId } = input;
   const rotation = await deps.store.getRotation(secretId, rotationId);
-  // The revocation may have succeeded with its answer lost (the step crashed after the ledger
-  // write): the ledger, not the path through the workflow, says whether the key is revoked.
-  let outcome = input.outcome;
-  if (outcome === "revocation-deferred" && rotation?.previous) {
-    const settings = await requireSettings(deps.store, secretId);
-    const entry = await deps.ledger.get(
-      ledgerEntryId(settings.exchangeAccount, rotation.previous.exchangeKeyId),
-    );
-    if (entry?.status === "revoked") outcome = "revoked";
+  if (!rotation?.previous) {
+    throw new RotationStateError(`rotation ${rotationId} of ${secretId} has no previous key to complete`);
   }
+  if (rotation.phase === "completed") {
+    await deps.lock.release(secretId, rotationId);
+    return outputOf(rotation, (rotation.outcome as CompleteRotationOutput["outcome"]) ?? input.outcome);
+  }
+  const settings = await requireSettings(deps.store, secretId);
+  await holdLock(deps, input, settings);
+  const entry = await deps.ledger.get(
+    ledgerEntryId(settings.exchangeAccount, rotation.previous.exchangeKeyId),
+  );
+  const outcome = confirmedOutcome(input, rotation, entry);
   const now = deps.clock.now().toISOString();
-  if (rotation && rotation.phase !== "completed") {
-    await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
-    await deps.audit.append({
+  await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
+  await deps.audit.append({
+    secretId,
+    actor: `rotation:${rotationId}`,
+    action: "rotation-completed",
+    details: {
+      rotationId,
+      outcome,
+      previousKeyId: rotation.previous.exchangeKeyId,
+      ledger: entry?.status ?? null,
+    },
+  });
+  if (outcome === "revocation-deferred") {
+    await deps.alerts.send({
+      kind: "revocation-failed",
       secretId,
-      actor: `rotation:${rotationId}`,
-      action: "rotation-completed",
+      subject: `keyshift: revoking the previous key of ${secretId} failed; the sweeper retries`,
       details: {
         rotationId,
-        outcome: input.outcome,
-        previousKeyId: rotation.previous?.exchangeKeyId ?? null,
+        keyId: rotation.previous.exchangeKeyId,
+        error: input.error ?? "unknown",
+        action: "watch `keyshift revocations list`; the sweeper retries with capped backoff",
       },
     });
-    if (outcome === "revocation-deferred") {
-      await deps.alerts.send({
-        kind: "revocation-failed",
-        secretId,
-        subject: `keyshift: revoking the previous key of ${secretId} failed; the sweeper keeps retrying`,
-        details: {
-          rotationId,
-          keyId: rotation.previous?.exchangeKeyId ?? "unknown",
-          error: input.error ?? "unknown",
-          action: "watch `keyshift revocations list`; the sweeper retries with capped backoff",
-        },
-      });
-    }
   }
   await deps.lock.release(secretId, rotationId);
+  return outputOf(rotation, outcome);
+}
+
+function confirmedOutcome(
+  input: CompleteRotationInput,
+  rotation: RotationRecord,
+  entry: LedgerEntry | undefined,
+): CompleteRotationOutput["outcome"] {
+  if (entry?.status === "revoked") return "revoked";
+  const keyId = rotation.previous?.exchangeKeyId;
+  if (!entry) {
+    throw new RotationStateError(
+      `not completing rotation ${input.rotationId} of ${input.secretId}: previous key ${keyId} has no ledger entry, ` +
+        "so nothing would ever revoke it; the rotation is parked for `keyshift resume`",
+    );
+  }
+  if (input.outcome === "revoked") {
+    throw new RotationStateError(
+      `not completing rotation ${input.rotationId} of ${input.secretId}: the ledger says key ${keyId} is ${entry.status}, not revoked`,
+    );
+  }
+  return "revocation-deferred";
+}
+
+function outputOf(
+  rotation: RotationRecord,
+  outcome: CompleteRotationOutput["outcome"],
+): CompleteRotationOutput {
   return {
-    secretId,
-    rotationId,
+    secretId: rotation.secretId,
+    rotationId: rotation.rotationId,
     outcome,
-    currentVersionId: rotation?.current?.versionId ?? "",
-    currentFingerprint: rotation?.current?.fingerprint ?? "",
-    previousKeyId: rotation?.previous?.exchangeKeyId ?? "",
+    currentVersionId: rotation.current?.versionId ?? "",
+    currentFingerprint: rotation.current?.fingerprint ?? "",
+    previousKeyId: rotation.previous?.exchangeKeyId ?? "",
   };
 }

@@ -5,9 +5,11 @@ import {
   sanitizeErrorMessage,
 } from "../errors";
 import { fingerprint } from "../fingerprint";
+import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
-import { type Deps, leaseSecondsFor, parseKeySecret, type RotationRef, requireSettings } from "./deps";
+import { type Deps, parseKeySecret, type RotationRef, requireSettings } from "./deps";
+import { revokeThroughLedger } from "./revocation";
 
 export interface CreateNextOutput {
   current: VersionRef;
@@ -20,34 +22,33 @@ export interface CreateNextOutput {
  * CreateNext: a new exchange key stored as AWSPENDING.
  *
  * Input: secret id, rotation id. Output: refs (version id, fingerprint, key id) of current and next.
- * 1. Re-enter the lock (same rotation) — a different holder fails with `RotationInProgressError`.
- * 2. Already past this step (phase recorded)? Return what was recorded.
+ * 1. The lock must be driven by this execution (renewed) — otherwise `RotationInProgressError`.
+ * 2. Already promoted (a re-run after the promotion)? Return what was recorded.
  * 3. An AWSPENDING version exists: verify its key still authenticates and reuse it — never a third key.
- * 4. Remove keys this rotation created in a crashed attempt (found by label, never stored).
- * 5. Refuse with `ExchangeKeyLimitError` when the account is at its active-key limit, naming the
- *    unrevoked key and its ledger status.
+ * 4. Revoke, through the ledger, keys this rotation created in a crashed attempt (found by label).
+ * 5. Refuse with `ExchangeKeyLimitError` when the secret's previous key is still active (a third key
+ *    for one secret) or the account is at its active-key limit, naming the unrevoked key and its
+ *    ledger status.
  * 6. Create the key with the current key's permissions, verify it authenticates (testSecret), and
  *    store it with PutSecretValue + AWSPENDING and a token derived from the rotation.
  */
-export async function createNext(
-  input: RotationRef,
-  deps: Pick<Deps, "secrets" | "store" | "lock" | "exchange" | "ledger" | "audit" | "clock">,
-): Promise<CreateNextOutput> {
+export async function createNext(input: RotationRef, deps: CreateNextDeps): Promise<CreateNextOutput> {
   const { secretId, rotationId } = input;
   const settings = await requireSettings(deps.store, secretId);
-  const now = deps.clock.now();
-  await deps.lock.acquire(secretId, rotationId, now, leaseSecondsFor(settings));
+  await holdLock(deps, input, settings);
 
   const rotation = await deps.store.getRotation(secretId, rotationId);
   if (!rotation) throw new RotationStateError(`rotation ${rotationId} of ${secretId} was never begun`);
-  if (
-    rotation.phase !== "started" &&
-    rotation.phase !== "next-created" &&
-    rotation.current &&
-    rotation.next
-  ) {
-    // Promotion moved the record's `current` on to the new key; the key current at creation is `previous`.
-    return { current: rotation.previous ?? rotation.current, next: rotation.next, reused: true };
+  if (rotation.previous && rotation.current && rotation.next) {
+    // Promotion moved the record's `current` on to the new key; the key current at creation is
+    // `previous`. Only a promotion counts: a recorded `next` that was never promoted may have been
+    // revoked by an abort since, so it is looked up again below, never trusted.
+    return { current: rotation.previous, next: rotation.next, reused: true };
+  }
+  if (rotation.phase === "promoting" && rotation.current && rotation.next) {
+    // PromoteCurrent began moving labels: from here the rotation only rolls forward (a resume lands
+    // here and lets PromoteCurrent finish); making or reusing a key now could make a third one.
+    return { current: rotation.current, next: rotation.next, reused: true };
   }
 
   const versions = await deps.secrets.listVersions(secretId);
@@ -83,6 +84,7 @@ export async function createNext(
       account: settings.exchangeAccount,
       current,
       currentKey,
+      recordedPrevious: (await deps.store.getVersions(secretId))?.previous,
     });
   }
 
@@ -106,42 +108,72 @@ export async function createNext(
   return { current, next, reused };
 }
 
+type CreateNextDeps = Pick<
+  Deps,
+  | "secrets"
+  | "store"
+  | "lock"
+  | "consumers"
+  | "exchange"
+  | "ledger"
+  | "audit"
+  | "alerts"
+  | "clock"
+  | "revocation"
+>;
+
 async function createAndStore(
-  deps: Pick<Deps, "secrets" | "exchange" | "ledger" | "audit">,
+  deps: CreateNextDeps,
   ctx: {
     secretId: string;
     rotationId: string;
     account: string;
     current: VersionRef;
     currentKey: { keyId: string; permissions: string[] };
+    recordedPrevious: VersionRef | undefined;
   },
 ): Promise<VersionRef> {
   const { secretId, rotationId, account } = ctx;
   const label = exchangeLabelFor(rotationId);
   const listing = await deps.exchange.listKeys(account);
 
-  // A key carrying this rotation's label but not stored was made by a crashed attempt: its secret
-  // is gone for good, so it can only be removed. Otherwise it would hold a slot forever.
+  // A key carrying this rotation's label but not pending was made by a crashed attempt: its secret
+  // is gone for good, so it can only be revoked — through the ledger like every revocation (I5).
   for (const orphan of listing.keys.filter((k) => k.label === label && k.status === "active")) {
-    await deps.exchange.removeKey(account, orphan.keyId);
+    const attempt = await revokeThroughLedger(
+      {
+        secretId,
+        exchangeAccount: account,
+        keyId: orphan.keyId,
+        versionId: "unstored",
+        rotationId,
+        kind: "unpromoted",
+      },
+      `rotation:${rotationId}`,
+      deps,
+    );
     await deps.audit.append({
       secretId,
       actor: `rotation:${rotationId}`,
-      action: "orphan-key-removed",
-      details: { rotationId, keyId: orphan.keyId },
+      action: "orphan-key-found",
+      details: { rotationId, keyId: orphan.keyId, ledger: attempt.entry.status },
     });
+  }
+  const isActive = (keyId: string) => listing.keys.some((k) => k.keyId === keyId && k.status === "active");
+  const previous = ctx.recordedPrevious;
+  if (previous && previous.exchangeKeyId !== ctx.current.exchangeKeyId && isActive(previous.exchangeKeyId)) {
+    // Current + previous + a new one would be a third key for one secret (I3), whatever the account limit.
+    throw new ExchangeKeyLimitError(
+      `secret ${secretId} still holds its previous key ${previous.exchangeKeyId} ` +
+        `(${await ledgerStatus(deps, account, previous.exchangeKeyId)}); a new key would be its third. ` +
+        "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
+    );
   }
   const active = listing.keys.filter((k) => k.status === "active" && k.label !== label);
   if (active.length >= listing.maxActiveKeys) {
     const others = active.filter((k) => k.keyId !== ctx.current.exchangeKeyId);
     const described = await Promise.all(
-      others.map(async (k) => {
-        const entry = await deps.ledger.get(ledgerEntryId(account, k.keyId));
-        const status = entry
-          ? `ledger ${entry.status}, ${entry.attempts} attempt(s)${entry.needsOperator ? ", needs operator" : ""}`
-          : "not in the ledger";
-        return `${k.keyId} (${status})`;
-      }),
+      others.map(async (k) => `${k.keyId} (${await ledgerStatus(deps, account, k.keyId)})`),
     );
     throw new ExchangeKeyLimitError(
       `exchange account ${account} already holds ${active.length} of ${listing.maxActiveKeys} active keys; ` +
@@ -160,6 +192,13 @@ async function createAndStore(
   // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
   const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
   return { versionId: stored.versionId, fingerprint: fingerprint(value), exchangeKeyId: created.keyId };
+}
+
+async function ledgerStatus(deps: Pick<Deps, "ledger">, account: string, keyId: string): Promise<string> {
+  const entry = await deps.ledger.get(ledgerEntryId(account, keyId));
+  return entry
+    ? `ledger ${entry.status}, ${entry.attempts} attempt(s)${entry.needsOperator ? ", needs operator" : ""}`
+    : "not in the ledger";
 }
 
 async function verifyOrThrow(

@@ -30,6 +30,8 @@ export interface Deps {
 export interface RotationRef {
   secretId: string;
   rotationId: string;
+  /** The Step Functions execution running the step (fencing token of the lock, see `core/lock.ts`). */
+  execution?: string | undefined;
 }
 
 export async function requireSettings(store: RotationStore, secretId: string): Promise<SecretSettings> {
@@ -42,10 +44,7 @@ export async function requireSettings(store: RotationStore, secretId: string): P
   return settings;
 }
 
-/** Lease for a running rotation: the whole consumer wait plus an hour for the other steps. */
-export function leaseSecondsFor(settings: SecretSettings): number {
-  return settings.deadlineSeconds + 3600;
-}
+export { leaseSecondsFor } from "../lock";
 
 /** Parses an exchange key secret; the error never echoes the value. */
 export function parseKeySecret(secretId: string, versionId: string, value: string): ExchangeKeySecret {

@@ -1,3 +1,4 @@
+import { drivingExecution, releaseIfFinished } from "../lock";
 import type { LaggingConsumer } from "../readiness";
 import type { Deps, RotationRef } from "./deps";
 
@@ -19,21 +20,31 @@ export interface MarkStalledOutput {
  * Stall: the deadline passed with consumers still lagging, or a step after promotion failed in a
  * way its retries could not fix. Alert, record `stalled`, keep the lock (a new rotation would need
  * a third key) and revoke nothing. The operator resumes, force-revokes or rolls back.
- * 1. A rotation that already completed, or whose lock another rotation holds, is left alone.
- * 2. Mark the lock stalled (it then never expires) and the rotation `stalled`.
+ * 1. A lock this execution does not drive (another rotation's, or taken by a resume) is left alone.
+ *    A lock still held by a rotation that already finished is released: every way an execution
+ *    ends leaves the lock free or stalled (I4).
+ * 2. Mark the lock stalled (it then never expires) and the rotation `stalled`. `rotationId` may be
+ *    the execution's own name (a BeginRotation that failed, perhaps mid-resume): the lock it drives
+ *    is found by execution.
  * 3. Audit and alert, naming the lagging consumers or the error.
  */
 export async function markStalled(
   input: MarkStalledInput,
   deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
 ): Promise<MarkStalledOutput> {
-  const { secretId, rotationId } = input;
-  const rotation = await deps.store.getRotation(secretId, rotationId);
+  const { secretId } = input;
+  const execution = input.execution ?? input.rotationId;
   const held = await deps.lock.get(secretId);
-  if (rotation?.phase === "completed" || held?.rotationId !== rotationId) {
+  if (!held || drivingExecution(held) !== execution) {
     return { stalled: false, laggingCount: input.laggingCount };
   }
-  await deps.lock.markStalled(secretId, rotationId);
+  const rotationId = held.rotationId;
+  if (await releaseIfFinished(deps, held, `rotation:${rotationId}`)) {
+    return { stalled: false, laggingCount: input.laggingCount };
+  }
+  const rotation = await deps.store.getRotation(secretId, rotationId);
+  // Fenced: if a resume took the lock between the read and this write, it is left running.
+  await deps.lock.markStalled(secretId, rotationId, { execution });
   if (rotation) {
     await deps.store.putRotation({
       ...rotation,

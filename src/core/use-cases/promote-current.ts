@@ -1,6 +1,8 @@
-import { RotationInProgressError, RotationStateError } from "../errors";
+import { RotationStateError } from "../errors";
+import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
-import type { Deps, RotationRef } from "./deps";
+import { ledgerEntryId } from "../tokens";
+import { type Deps, type RotationRef, requireSettings } from "./deps";
 
 export interface PromoteCurrentOutput {
   current: VersionRef;
@@ -12,18 +14,21 @@ export interface PromoteCurrentOutput {
  * PromoteCurrent: AWSCURRENT moves to the rotation's next version; AWSPREVIOUS follows.
  *
  * Input: secret id, rotation id. Output: the new current and previous refs, promotion time.
- * 1. The lock must still be held by this rotation.
- * 2. Already promoted (AWSCURRENT on our next version)? Finish the bookkeeping only.
+ * 1. The lock must still be driven by this execution (renewed).
+ * 2. Already promoted (AWSCURRENT on our next version)? Finish the bookkeeping only. Otherwise the
+ *    version must still carry AWSPENDING and its key must not be in the revocation ledger: an
+ *    abort may have abandoned it, and promoting a revoked key would cut every consumer off.
  * 3. One atomic label move (UpdateSecretVersionStage moves AWSPREVIOUS to the old current).
  * 4. Remove AWSPENDING from the promoted version (AWS leaves it there).
  * 5. Record fingerprints (previous/current) so heartbeats answer from DynamoDB, and the phase.
  */
 export async function promoteCurrent(
   input: RotationRef,
-  deps: Pick<Deps, "secrets" | "store" | "lock" | "audit" | "clock">,
+  deps: Pick<Deps, "secrets" | "store" | "lock" | "ledger" | "audit" | "clock">,
 ): Promise<PromoteCurrentOutput> {
   const { secretId, rotationId } = input;
-  await requireLockHeld(deps, input);
+  const settings = await requireSettings(deps.store, secretId);
+  await holdLock(deps, input, settings);
   const rotation = await deps.store.getRotation(secretId, rotationId);
   if (!rotation?.next || !rotation.current) {
     throw new RotationStateError(`rotation ${rotationId} of ${secretId} has no next version to promote`);
@@ -38,6 +43,25 @@ export async function promoteCurrent(
     throw new RotationStateError(`secret ${secretId} has no version ${next.versionId} to promote`);
   }
   if (holder?.versionId !== next.versionId) {
+    const target = versions.find((v) => v.versionId === next.versionId);
+    const entry = await deps.ledger.get(ledgerEntryId(settings.exchangeAccount, next.exchangeKeyId));
+    if ((!target?.stages.includes(STAGE.next) && rotation.phase !== "promoting") || entry) {
+      throw new RotationStateError(
+        `not promoting version ${next.versionId} of ${secretId}: ` +
+          (entry
+            ? `its key ${next.exchangeKeyId} is in the revocation ledger (${entry.status})`
+            : `it no longer carries ${STAGE.next}`),
+      );
+    }
+    if (rotation.phase !== "promoting") {
+      // The intent, BEFORE the first label move: from here on an abort rolls forward, never back,
+      // even if a lost answer or a lagging read hides that the label moved.
+      await deps.store.putRotation({
+        ...rotation,
+        phase: "promoting",
+        updatedAt: deps.clock.now().toISOString(),
+      });
+    }
     await deps.secrets.moveStage(secretId, STAGE.current, { to: next.versionId, from: holder?.versionId });
   }
   const pending = versions.find((v) => v.stages.includes(STAGE.next));
@@ -49,7 +73,7 @@ export async function promoteCurrent(
   if (!alreadyRecorded) {
     await deps.store.putVersions({ secretId, previous, current: next, promotedAt, updatedAt: promotedAt });
   }
-  if (rotation.phase === "started" || rotation.phase === "next-created") {
+  if (rotation.phase === "started" || rotation.phase === "next-created" || rotation.phase === "promoting") {
     await deps.store.putRotation({
       ...rotation,
       phase: "promoted",
@@ -71,15 +95,4 @@ export async function promoteCurrent(
     });
   }
   return { current: next, previous, promotedAt };
-}
-
-export async function requireLockHeld(deps: Pick<Deps, "lock">, input: RotationRef): Promise<void> {
-  const held = await deps.lock.get(input.secretId);
-  if (held?.rotationId !== input.rotationId) {
-    throw new RotationInProgressError(
-      held
-        ? `secret ${input.secretId} is locked by rotation ${held.rotationId}, not ${input.rotationId}`
-        : `rotation ${input.rotationId} no longer holds the lock of ${input.secretId}`,
-    );
-  }
 }

@@ -105,12 +105,13 @@ export class AccountStore {
     return key;
   }
 
-  listKeys(accountName: string): { keys: PublicKey[]; maxActiveKeys: number } {
+  listKeys(accountName: string): { account: string; keys: PublicKey[]; maxActiveKeys: number } {
     const account = this.account(accountName);
     const keys = this.tradingKeys(account)
       .filter((key) => key.status !== "removed")
       .map(toPublic);
-    return { keys, maxActiveKeys: account.maxActiveKeys };
+    // The account is named in the answer so a caller can tell it listed the account it meant.
+    return { account: account.name, keys, maxActiveKeys: account.maxActiveKeys };
   }
 
   /** Idempotent: disabling a disabled key succeeds. */

@@ -1,9 +1,10 @@
-import { AUDIT_GENESIS_HASH, auditHash } from "../../../src/core/audit-chain";
-import { RotationInProgressError } from "../../../src/core/errors";
+import { type AuditHead, auditHeadFor, nextAuditEntry } from "../../../src/core/audit-chain";
+import { AuditChainBrokenError, RotationInProgressError } from "../../../src/core/errors";
 import type {
   Alert,
   AuditEntry,
   AuditEvent,
+  BreakGlass,
   ConsumerInstance,
   ConsumerRegistration,
   LedgerEntry,
@@ -21,6 +22,7 @@ import type {
   RotationLock,
   RotationStore,
 } from "../../../src/core/ports";
+import { Faults } from "./faults";
 
 /** A stalled lock never expires by lease (same sentinel as the DynamoDB adapter). */
 const NEVER = "9999-12-31T23:59:59.999Z";
@@ -87,11 +89,12 @@ export class FakeRotationStore implements RotationStore, RotationLock {
 
   async acquire(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord> {
     const held = this.locks.get(secretId);
-    // Free, re-entry by the same rotation, or a running holder whose lease ran out.
+    // Free, or re-entry by the same running rotation: never a takeover (see the adapter).
     const free =
       !held ||
-      (held.rotationId === rotationId && !held.stalled) ||
-      (!held.stalled && held.leaseExpiresAt < now.toISOString());
+      (held.rotationId === rotationId &&
+        !held.stalled &&
+        (held.execution === undefined || held.execution === rotationId));
     if (!free) {
       throw new RotationInProgressError(
         `secret ${secretId} is being rotated by ${held.rotationId}` +
@@ -107,6 +110,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
       acquiredAt: now.toISOString(),
       leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
       stalled: false,
+      execution: rotationId,
     };
     this.locks.set(secretId, copy(lock));
     return lock;
@@ -115,27 +119,88 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     const found = this.locks.get(secretId);
     return found && copy(found);
   }
-  async markStalled(secretId: string, rotationId: string) {
-    this.updateHeld(secretId, rotationId, true, NEVER);
+  async renew(secretId: string, rotationId: string, execution: string, now: Date, leaseSeconds: number) {
+    return this.updateLock(
+      secretId,
+      (h) =>
+        h.rotationId === rotationId && !h.stalled && (h.execution === undefined || h.execution === execution),
+      (h) => ({ ...h, leaseExpiresAt: lease(now, leaseSeconds) }),
+    );
   }
-  async resume(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord> {
-    const leaseExpiresAt = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-    this.updateHeld(secretId, rotationId, false, leaseExpiresAt);
-    return { secretId, rotationId, acquiredAt: now.toISOString(), leaseExpiresAt, stalled: false };
+  async markStalled(
+    secretId: string,
+    rotationId: string,
+    opts: { expiredAt?: Date; execution?: string } = {},
+  ) {
+    const expiredAt = opts.expiredAt?.toISOString();
+    await this.updateLock(
+      secretId,
+      (h) =>
+        h.rotationId === rotationId &&
+        (expiredAt === undefined || (!h.stalled && h.leaseExpiresAt < expiredAt)) &&
+        (opts.execution === undefined || h.execution === undefined || h.execution === opts.execution),
+      (h) => ({ ...h, stalled: true, leaseExpiresAt: NEVER }),
+    );
+  }
+  async resume(secretId: string, rotationId: string, execution: string, now: Date, leaseSeconds: number) {
+    const at = now.toISOString();
+    return this.updateLock(
+      secretId,
+      (h) =>
+        h.rotationId === rotationId &&
+        ((h.stalled && (h.operatorUntil === undefined || h.operatorUntil < at)) ||
+          (!h.stalled && h.execution === execution)),
+      ({ operator: _o, operatorUntil: _u, ...h }) => ({
+        ...h,
+        stalled: false,
+        leaseExpiresAt: lease(now, leaseSeconds),
+        execution,
+      }),
+    );
+  }
+  async holdForOperator(secretId: string, rotationId: string, operator: string, now: Date, seconds: number) {
+    const at = now.toISOString();
+    return this.updateLock(
+      secretId,
+      (h) =>
+        h.rotationId === rotationId &&
+        h.stalled &&
+        (h.operatorUntil === undefined || h.operatorUntil < at || h.operator === operator),
+      (h) => ({ ...h, operator, operatorUntil: lease(now, seconds) }),
+    );
+  }
+  async releaseOperator(secretId: string, rotationId: string, operator: string) {
+    const held = this.locks.get(secretId);
+    if (held?.rotationId === rotationId && held.operator === operator) {
+      const { operator: _o, operatorUntil: _u, ...rest } = held;
+      this.locks.set(secretId, rest);
+    }
   }
   async release(secretId: string, rotationId: string) {
     // Held by someone else: releasing must never free another rotation's lock.
     if (this.locks.get(secretId)?.rotationId === rotationId) this.locks.delete(secretId);
   }
 
-  private updateHeld(secretId: string, rotationId: string, stalled: boolean, leaseExpiresAt: string): void {
+  /** UpdateItem with a condition: only the named attributes change (acquiredAt is kept). */
+  private updateLock(
+    secretId: string,
+    condition: (held: LockRecord) => boolean,
+    change: (held: LockRecord) => LockRecord,
+  ): LockRecord {
     const held = this.locks.get(secretId);
-    if (held?.rotationId !== rotationId) {
-      throw new RotationInProgressError(`rotation ${rotationId} does not hold the lock of ${secretId}`);
+    if (!held || !condition(held)) {
+      throw new RotationInProgressError(
+        `lock of ${secretId} refused the update (${held ? `held by ${held.rotationId}${held.stalled ? ", stalled" : ""}` : "free"})`,
+      );
     }
-    // UpdateItem keeps acquiredAt: only these two attributes change.
-    this.locks.set(secretId, { ...held, stalled, leaseExpiresAt });
+    const next = change(held);
+    this.locks.set(secretId, copy(next));
+    return copy(next);
   }
+}
+
+function lease(now: Date, seconds: number): string {
+  return new Date(now.getTime() + seconds * 1000).toISOString();
 }
 
 /** Consumers table: registrations and instances, keyed like the adapter's items. */
@@ -196,7 +261,7 @@ export class FakeRevocationLedger implements RevocationLedger {
   async markRevoked(entryId: string, at: Date): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
     if (item.entry.status === "pending" || item.entry.status === "failed") {
-      const { nextAttemptAt: _dropped, ...rest } = item.entry;
+      const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
       item.entry = {
         ...rest,
         status: "revoked",
@@ -216,7 +281,7 @@ export class FakeRevocationLedger implements RevocationLedger {
     const item = this.mustGet(entryId);
     if (item.entry.status === "revoked") return copy(item.entry);
     const next = update.nextAttemptAt?.toISOString();
-    const { nextAttemptAt: _dropped, ...rest } = item.entry;
+    const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
     item.entry = {
       ...rest,
       status: "failed",
@@ -227,6 +292,46 @@ export class FakeRevocationLedger implements RevocationLedger {
       ...(next ? { nextAttemptAt: next } : {}),
     };
     item.sweepAt = next;
+    return copy(item.entry);
+  }
+  async hold(
+    entryId: string,
+    update: { at: Date; reason: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+  ): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (item.entry.status === "revoked") return copy(item.entry);
+    const next = update.nextAttemptAt?.toISOString();
+    const { nextAttemptAt: _dropped, ...rest } = item.entry;
+    item.entry = {
+      ...rest,
+      updatedAt: update.at.toISOString(),
+      heldReason: update.reason,
+      needsOperator: update.needsOperator,
+      ...(next ? { nextAttemptAt: next } : {}),
+    };
+    item.sweepAt = next;
+    return copy(item.entry);
+  }
+  async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (item.entry.status === "revoked") throw new Error(`ledger entry ${entryId} is already revoked`);
+    item.entry = {
+      ...item.entry,
+      needsOperator: false,
+      nextAttemptAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+    };
+    item.sweepAt = at.toISOString();
+    return copy(item.entry);
+  }
+  async recordBreakGlass(entryId: string, breakGlass: BreakGlass): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (item.entry.status === "revoked") return copy(item.entry);
+    item.entry = {
+      ...item.entry,
+      breakGlass: item.entry.breakGlass ?? copy(breakGlass),
+      updatedAt: breakGlass.at,
+    };
     return copy(item.entry);
   }
   async listDue(now: Date, limit: number): Promise<LedgerEntry[]> {
@@ -251,34 +356,61 @@ export class FakeRevocationLedger implements RevocationLedger {
   }
 }
 
-/** Append-only audit trail, one hash chain per secret. */
+/**
+ * Append-only audit trail, one hash chain per secret, anchored by a head per stream with the
+ * adapter's protocol (`AuditHead` in src/core/audit-chain.ts): the head (the intent) first, then
+ * the entry, then the head committed; an uncommitted head's entry is stored by the next append.
+ * `faults` fails an append before it writes anything (`append`), or crashes it after the head
+ * (`putEntry`) or after the entry (`commit`). `remove` and `removeHead` tamper like a raw DeleteItem.
+ */
 export class FakeAuditLog implements AuditLog {
-  private readonly streams = new Map<string, AuditEntry[]>();
+  readonly faults = new Faults<"append" | "putEntry" | "commit">();
+  private readonly streams = new Map<string, Map<number, AuditEntry>>();
+  private readonly heads = new Map<string, AuditHead>();
   constructor(private readonly clock: Clock) {}
 
   async append(event: AuditEvent): Promise<AuditEntry> {
-    const stream = this.streams.get(event.secretId) ?? [];
-    const previous = stream.at(-1);
-    const body: Omit<AuditEntry, "hash"> = {
-      ...copy(event),
-      seq: (previous?.seq ?? 0) + 1,
-      at: this.clock.now().toISOString(),
-      prevHash: previous?.hash ?? AUDIT_GENESIS_HASH,
-    };
-    const entry: AuditEntry = { ...body, hash: auditHash(body) };
-    stream.push(entry);
+    this.faults.check("append");
+    const stream = this.streams.get(event.secretId) ?? new Map<number, AuditEntry>();
     this.streams.set(event.secretId, stream);
+    const head = this.heads.get(event.secretId);
+    if (!head && stream.size > 0) {
+      throw new AuditChainBrokenError(`audit trail of ${event.secretId} has entries but no head record`);
+    }
+    if (head && !head.committed && !stream.has(head.seq)) stream.set(head.seq, copy(head.entry));
+    const entry = nextAuditEntry(head && copy(head.entry), copy(event), this.clock.now());
+    this.heads.set(event.secretId, auditHeadFor(copy(entry)));
+    this.faults.check("putEntry");
+    stream.set(entry.seq, copy(entry));
+    this.faults.check("commit");
+    this.heads.set(event.secretId, auditHeadFor(copy(entry), true));
     return copy(entry);
   }
   async list(secretId: string): Promise<AuditEntry[]> {
-    return (this.streams.get(secretId) ?? []).map(copy);
+    return this.sorted(secretId).map(copy);
   }
-  /** Every entry of every stream. */
+  async head(secretId: string): Promise<AuditHead | undefined> {
+    const found = this.heads.get(secretId);
+    return found && copy(found);
+  }
+  /** Every stored entry of every stream. */
   all(): AuditEntry[] {
-    return [...this.streams.values()].flat().map(copy);
+    return [...this.streams.keys()].flatMap((secretId) => this.sorted(secretId)).map(copy);
   }
   actions(secretId: string): string[] {
-    return (this.streams.get(secretId) ?? []).map((e) => e.action);
+    return this.sorted(secretId).map((e) => e.action);
+  }
+  /** Deletes entries behind the log's back, as a raw DeleteItem on the table would. */
+  remove(secretId: string, ...seqs: number[]): void {
+    for (const seq of seqs) this.streams.get(secretId)?.delete(seq);
+  }
+  /** Deletes the head record behind the log's back. */
+  removeHead(secretId: string): void {
+    this.heads.delete(secretId);
+  }
+
+  private sorted(secretId: string): AuditEntry[] {
+    return [...(this.streams.get(secretId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
   }
 }
 

@@ -14,6 +14,14 @@ export function startRotation(deps: FakeDeps, secretId: string, rotationId: stri
   );
 }
 
+/** The state machine's BeginRotation resuming the stalled rotation in execution `executionName`. */
+export function resumeRotation(deps: FakeDeps, secretId: string, executionName: string) {
+  return beginRotation(
+    { secretId, trigger: "manual", mode: "resume", executionName, actor: "operator:test" },
+    deps,
+  );
+}
+
 /** BeginRotation → CreateNext → PromoteCurrent. */
 export async function rotateToPromoted(deps: FakeDeps, secretId: string, rotationId: string) {
   const begun = await startRotation(deps, secretId, rotationId);

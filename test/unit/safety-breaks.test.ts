@@ -1,0 +1,194 @@
+/**
+ * Regression tests for the proven breaks of the safety review (issue 7), each named after its
+ * break. Every one of them failed on the code before the fix.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  ConsumersNotReadyError,
+  ExchangeRetryableError,
+  OperatorActionRejectedError,
+  RevocationFailedError,
+  RevocationRefusedError,
+} from "../../src/core/errors";
+import { STAGE } from "../../src/core/model";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { checkConsumers } from "../../src/core/use-cases/check-consumers";
+import { markStalled } from "../../src/core/use-cases/mark-stalled";
+import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
+import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
+import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
+import {
+  addConsumer,
+  type FakeDeps,
+  makeDeps,
+  type SeededConsumer,
+  type SeededSecret,
+  seedSecret,
+} from "./fakes";
+import { awsError } from "./support/faults";
+import { report, resumeRotation, rotateToPromoted } from "./support/flow";
+
+const OPERATOR = { actor: "operator:alice", reason: "engine cannot reload" };
+
+describe("safety breaks", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+  let engine: SeededConsumer;
+  let promoted: Awaited<ReturnType<typeof rotateToPromoted>>;
+  const rotationId = "rot-1";
+  const ref = { rotationId, execution: rotationId };
+
+  beforeEach(async () => {
+    deps = makeDeps({ revocation: { baseSeconds: 60, capSeconds: 600, maxAttempts: 10 } });
+    seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+    promoted = await rotateToPromoted(deps, seeded.secretId, rotationId);
+  });
+
+  async function stall(execution = rotationId): Promise<void> {
+    const check = await checkConsumers(
+      { secretId: seeded.secretId, rotationId, execution, iteration: 0 },
+      deps,
+    );
+    await markStalled({ secretId: seeded.secretId, rotationId, execution, ...check }, deps);
+  }
+
+  it("break 2: a rollback interrupted half-way blocks resume, finishes on re-run, and the current key is never revoked", async () => {
+    await stall();
+    // Rollback dies after rewriting the versions record (before the rotation record).
+    let puts = 0;
+    const realPut = deps.store.putRotation.bind(deps.store);
+    deps.store.putRotation = async (r) => {
+      puts += 1;
+      if (puts === 2) throw awsError("InternalServerError", "crashed between writes");
+      return realPut(r);
+    };
+    await expect(rollback({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toThrow(/crashed/);
+    deps.store.putRotation = realPut;
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(seeded.versionId);
+
+    await expect(resumeRotation(deps, seeded.secretId, "x1")).rejects.toThrow(/unfinished rollback/);
+    await expect(forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toThrow(
+      /unfinished rollback/,
+    );
+    const done = await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps);
+    expect(done.abandonedKeyId).toBe(promoted.created.next.exchangeKeyId);
+    await resumeRotation(deps, seeded.secretId, "x2");
+    deps.clock.advance(120);
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+
+    const out = await revokePrevious({ secretId: seeded.secretId, rotationId, execution: "x2" }, deps);
+
+    expect(out.keyId).toBe(promoted.created.next.exchangeKeyId);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId]);
+  });
+
+  it("break 2: RevokePrevious refuses when the rotation's previous key is the current one again", async () => {
+    // The rotation record still names the old key as previous, but the versions record says it is current.
+    await deps.store.putVersions({
+      secretId: seeded.secretId,
+      promotedAt: deps.clock.now().toISOString(),
+      updatedAt: deps.clock.now().toISOString(),
+      current: promoted.promoted.previous,
+      previous: promoted.promoted.current,
+    });
+
+    await expect(revokePrevious({ secretId: seeded.secretId, ...ref }, deps)).rejects.toBeInstanceOf(
+      RevocationRefusedError,
+    );
+    expect(deps.exchange.callsTo("removeKey")).toEqual([]);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toContain(seeded.keyId);
+  });
+
+  it("break 3: the sweeper does not revoke while an instance is back on the old key; it holds the entry and revokes once ready", async () => {
+    await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
+    deps.exchange.faults.failNext("removeKey", 1, ExchangeRetryableError);
+    await expect(revokePrevious({ secretId: seeded.secretId, ...ref }, deps)).rejects.toBeInstanceOf(
+      RevocationFailedError,
+    );
+    // An instance comes back on the old key: the state's retry re-checks the gate and goes back to waiting.
+    await report(deps, seeded.secretId, engine, "e2", seeded.fingerprint);
+    await expect(revokePrevious({ secretId: seeded.secretId, ...ref }, deps)).rejects.toBeInstanceOf(
+      ConsumersNotReadyError,
+    );
+    deps.clock.advance(60);
+    await report(deps, seeded.secretId, engine, "e2", seeded.fingerprint);
+    await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
+
+    const swept = await retryRevocations({ limit: 10 }, deps);
+
+    expect(swept).toMatchObject({ due: 1, held: 1, revoked: 0 });
+    expect(deps.exchange.activeKeyIds(seeded.account)).toContain(seeded.keyId);
+    const entry = await deps.ledger.get(ledgerEntryId(seeded.account, seeded.keyId));
+    expect(entry).toMatchObject({ status: "failed", attempts: 1 });
+    expect(entry?.heldReason).toMatch(/waiting for consumers/);
+    expect(deps.audit.actions(seeded.secretId)).toContain("revocation-held");
+
+    await report(deps, seeded.secretId, engine, "e2", promoted.created.next.fingerprint);
+    deps.clock.set(entry?.nextAttemptAt ?? "");
+    await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
+    await report(deps, seeded.secretId, engine, "e2", promoted.created.next.fingerprint);
+    expect(await retryRevocations({ limit: 10 }, deps)).toMatchObject({ revoked: 1 });
+    expect(deps.exchange.activeKeyIds(seeded.account)).not.toContain(seeded.keyId);
+  });
+
+  it("break 4: rollback and force-revoke cannot interleave; the one that loses is refused and changes nothing", async () => {
+    await stall();
+    // Force-revoke holds the rotation (it is between its audit entry and its exchange call)...
+    let raced: unknown;
+    deps.exchange.before.removeKey = async () => {
+      deps.exchange.before.removeKey = undefined;
+      raced = await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps).catch((e: unknown) => e);
+    };
+
+    const out = await forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps);
+
+    expect(raced).toBeInstanceOf(OperatorActionRejectedError);
+    expect((raced as Error).message).toMatch(/cannot rollback .*operator command/);
+    expect(out.ledger).toBe("revoked");
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(promoted.created.next.versionId);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([promoted.created.next.exchangeKeyId]);
+    await expect(rollback({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toBeInstanceOf(
+      OperatorActionRejectedError,
+    );
+  });
+
+  it("break 4: force-revoke after a rollback moved the label revokes the abandoned key, never the current one", async () => {
+    await stall();
+    await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps);
+
+    const out = await forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps);
+
+    expect(out.keyId).toBe(promoted.created.next.exchangeKeyId);
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(seeded.versionId);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId]);
+  });
+
+  it("I1: a ledger entry for the current key is never revoked, by the sweeper or by break-glass", async () => {
+    await stall();
+    const current = promoted.created.next;
+    await deps.ledger.openPending({
+      entryId: ledgerEntryId(seeded.account, current.exchangeKeyId),
+      secretId: seeded.secretId,
+      exchangeAccount: seeded.account,
+      keyId: current.exchangeKeyId,
+      versionId: current.versionId,
+      rotationId,
+      kind: "previous",
+      breakGlass: { actor: "operator:mallory", reason: "oops", at: deps.clock.now().toISOString() },
+      status: "pending",
+      attempts: 0,
+      needsOperator: false,
+      createdAt: deps.clock.now().toISOString(),
+      updatedAt: deps.clock.now().toISOString(),
+      nextAttemptAt: deps.clock.now().toISOString(),
+    });
+
+    const swept = await retryRevocations({ limit: 10 }, deps);
+
+    expect(swept).toMatchObject({ held: 1, revoked: 0 });
+    expect(deps.exchange.callsTo("removeKey")).toEqual([]);
+    expect(deps.alerts.kinds()).toContain("revocation-refused");
+  });
+});
