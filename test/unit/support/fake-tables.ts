@@ -229,6 +229,15 @@ export class FakeRevocationLedger implements RevocationLedger {
     item.sweepAt = next;
     return copy(item.entry);
   }
+  /** `keyshift revocations retry`: back in the sweeper's queue now, unless already revoked. */
+  async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (item.entry.status === "revoked") throw new Error(`ledger entry ${entryId} is already revoked`);
+    const when = at.toISOString();
+    item.entry = { ...item.entry, needsOperator: false, nextAttemptAt: when, updatedAt: when };
+    item.sweepAt = when;
+    return copy(item.entry);
+  }
   async listDue(now: Date, limit: number): Promise<LedgerEntry[]> {
     const cutoff = now.toISOString();
     return [...this.items.values()]
