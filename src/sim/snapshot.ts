@@ -44,8 +44,9 @@ export interface Snapshot {
 
 const parsed = new Map<string, { keyId: string; fingerprint: string }>();
 
-function describe(versionId: string, value: string): { keyId: string; fingerprint: string } {
-  const cacheKey = `${versionId}:${value.length}`;
+function describe(value: string): { keyId: string; fingerprint: string } {
+  // Keyed by the whole value: version ids repeat from one seed to the next.
+  const cacheKey = value;
   const hit = parsed.get(cacheKey);
   if (hit) return hit;
   let keyId = "?";
@@ -73,7 +74,7 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
       versions: r.secrets.versions(secretId).map((v) => ({
         versionId: v.versionId,
         stages: v.stages,
-        ...describe(v.versionId, v.value),
+        ...describe(v.value),
       })),
       consumers: await r.consumers.listConsumers(secretId),
       instances: await r.consumers.listInstances(secretId),
