@@ -79,7 +79,8 @@ export class Scheduler {
   sleep(actor: string, seconds: number, what: string): Promise<void> {
     return new Promise((wake) => {
       this.seq += 1;
-      const at = this.clock.now().getTime() + Math.max(0, seconds) * 1000;
+      // Whole milliseconds: the clock keeps ISO precision, so a fractional due time would never come.
+      const at = this.clock.now().getTime() + Math.ceil(Math.max(0, seconds) * 1000);
       this.timers.push({ seq: this.seq, actor, what, wake, at });
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     });
