@@ -26,6 +26,7 @@ export class LaggingSecrets {
     private readonly clock: FakeClock,
     private readonly rng: Rng,
     private readonly profile: () => FaultProfile,
+    private readonly log: (what: string) => void = () => undefined,
   ) {}
 
   async recordWrite(secretId: string): Promise<void> {
@@ -41,7 +42,9 @@ export class LaggingSecrets {
     const p = this.profile();
     if (p.secretsLagSeconds === 0 || !this.rng.chance(p.secretsLagChance)) return undefined;
     const asOf = this.clock.now().getTime() - this.rng.range(1, p.secretsLagSeconds) * 1000;
-    return this.before.get(secretId)?.find((s) => s.at > asOf)?.versions;
+    const stale = this.before.get(secretId)?.find((s) => s.at > asOf)?.versions;
+    if (stale) this.log(`stale Secrets Manager read of ${secretId} (labels from before a write)`);
+    return stale;
   }
 
   listVersions = async (secretId: unknown): Promise<SecretVersionInfo[]> => {

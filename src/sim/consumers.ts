@@ -77,7 +77,10 @@ export function spawnInstance(
             account,
             held.keyId,
             actor,
-            world.breakGlassRemoved.has(held.keyId),
+            isBreakGlass(
+              snap.secrets.find((s) => s.secretId === spec.secretId),
+              held.keyId,
+            ),
           ))
             world.violate(v);
         }

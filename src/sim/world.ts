@@ -108,7 +108,13 @@ export class World {
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);
     const faultRng = this.rng.fork("faults");
     const lagRng = this.rng.fork("lag");
-    this.lagSecrets = new LaggingSecrets(this.raw.secrets, clock, lagRng, () => this.liveProfile());
+    this.lagSecrets = new LaggingSecrets(
+      this.raw.secrets,
+      clock,
+      lagRng,
+      () => this.liveProfile(),
+      (w) => this.sched.log("lag", w),
+    );
     this.lagLedger = new LaggingLedgerIndex(this.raw.ledger, clock, lagRng, () => this.liveProfile());
     this.knownSecrets.push(`adm_${keyRng.hex(40)}`);
     this.env = {
