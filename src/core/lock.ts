@@ -116,8 +116,8 @@ export async function releaseIfFinished(deps: LockDeps, held: LockRecord, actor:
 }
 
 /**
- * The holder's execution is gone (lease past, not stalled): mark it stalled — conditionally, so a
- * holder that renewed meanwhile is left alone — record it on the rotation, audit and alert.
+ * The holder's execution is gone (lease past, not stalled): mark the lock stalled — conditionally,
+ * so a holder that renewed meanwhile is left alone — audit and alert.
  * Returns false when someone else moved the lock first.
  */
 export async function stallLostExecution(
@@ -132,10 +132,9 @@ export async function stallLostExecution(
     if (err instanceof RotationInProgressError) return false;
     throw err;
   }
+  // The lock is the authority for "stalled"; the rotation record is left as its own execution wrote
+  // it (one writer per rotation record), so resume still routes by the phase it had reached.
   const rotation = await deps.store.getRotation(held.secretId, held.rotationId);
-  if (rotation) {
-    await deps.store.putRotation({ ...rotation, phase: "stalled", updatedAt: now.toISOString() });
-  }
   const details = {
     rotationId: held.rotationId,
     execution: drivingExecution(held),

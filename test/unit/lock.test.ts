@@ -90,7 +90,7 @@ describe("per-secret rotation lock", () => {
 
     expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: true });
     expect(await deps.store.getRotation(seeded.secretId, "r2")).toBeUndefined();
-    expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).toBe("stalled");
+    expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).toBe("promoted");
     expect(deps.alerts.kinds()).toContain("rotation-execution-lost");
     expect(deps.audit.actions(seeded.secretId)).toContain("rotation-execution-lost");
     const resumed = await resumeRotation(deps, seeded.secretId, "x1");

@@ -14,7 +14,7 @@ import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
+import { enrollSecret, forceRevoke, rollback } from "../../src/core/use-cases/operator";
 import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
@@ -190,5 +190,25 @@ describe("safety breaks", () => {
     expect(swept).toMatchObject({ held: 1, revoked: 0 });
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
     expect(deps.alerts.kinds()).toContain("revocation-refused");
+  });
+
+  it("found by the simulation: a re-enrollment never puts the old key back in the versions record", async () => {
+    // The operator's re-enroll read the labels just before PromoteCurrent moved them.
+    const settings = await deps.store.getSettings(seeded.secretId);
+    const { enrolledAt: _e, ...rest } = settings as NonNullable<typeof settings>;
+    const labelsBefore = deps.secrets.listVersions.bind(deps.secrets);
+    const stale = await labelsBefore(seeded.secretId);
+    deps.secrets.listVersions = async () =>
+      stale.map((v) => ({
+        ...v,
+        stages:
+          v.versionId === seeded.versionId ? [STAGE.current] : v.stages.filter((x) => x !== STAGE.current),
+      }));
+
+    await enrollSecret({ ...rest, deadlineSeconds: 3600 }, "operator:bob", deps);
+
+    expect((await deps.store.getVersions(seeded.secretId))?.current?.exchangeKeyId).toBe(
+      promoted.created.next.exchangeKeyId,
+    );
   });
 });

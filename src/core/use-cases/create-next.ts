@@ -62,9 +62,11 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
     exchangeKeyId: currentKey.keyId,
   };
 
-  const pendingInfo = versions.find(
-    (v) => v.stages.includes(STAGE.next) && v.versionId !== currentInfo.versionId,
-  );
+  // The listing may lag a PutSecretValue this rotation made before it crashed: ask for its own
+  // version by id too, or a stored key would be taken for an orphan and revoked while AWSPENDING.
+  const pendingInfo =
+    versions.find((v) => v.stages.includes(STAGE.next) && v.versionId !== currentInfo.versionId) ??
+    (await ownPendingVersion(deps, secretId, versionTokenFor(rotationId)));
   let next: VersionRef;
   let reused = false;
   if (pendingInfo) {
@@ -192,6 +194,23 @@ async function createAndStore(
   // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
   const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
   return { versionId: stored.versionId, fingerprint: fingerprint(value), exchangeKeyId: created.keyId };
+}
+
+/** This rotation's own version (its id is the rotation's token), if it exists and carries AWSPENDING. */
+async function ownPendingVersion(
+  deps: Pick<Deps, "secrets">,
+  secretId: string,
+  token: string,
+): Promise<{ versionId: string; stages: string[] } | undefined> {
+  try {
+    const own = await deps.secrets.getValue(secretId, { versionId: token, stage: STAGE.next });
+    return { versionId: own.versionId, stages: [STAGE.next] };
+  } catch (err) {
+    // No such version, or it exists without AWSPENDING (GetSecretValue's documented answers).
+    const name = err instanceof Error ? err.name : "";
+    if (name === "ResourceNotFoundException" || name === "InvalidRequestException") return undefined;
+    throw err;
+  }
 }
 
 async function ledgerStatus(deps: Pick<Deps, "ledger">, account: string, keyId: string): Promise<string> {

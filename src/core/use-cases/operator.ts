@@ -46,8 +46,10 @@ export async function enrollSecret(
   const now = deps.clock.now().toISOString();
   const enrolled: SecretSettings = { ...settings, enrolledAt: now };
   await deps.store.putSettings(enrolled);
+  // Only a first enrollment records the versions: afterwards they belong to the rotation workflow,
+  // and a re-enrollment that read the labels just before a promotion would put the old key back.
   const recorded = await deps.store.getVersions(settings.secretId);
-  if (recorded?.current?.versionId !== current.versionId) {
+  if (!recorded) {
     await deps.store.putVersions({
       secretId: settings.secretId,
       current: { versionId: current.versionId, fingerprint: fingerprint(value), exchangeKeyId: key.keyId },
@@ -63,6 +65,7 @@ export async function enrollSecret(
       exchangeAccount: settings.exchangeAccount,
       currentVersionId: current.versionId,
       keyId: key.keyId,
+      recordedCurrentVersionId: recorded?.current?.versionId ?? current.versionId,
     },
   });
   return enrolled;

@@ -43,6 +43,15 @@ export class FakeExchange implements Exchange {
   private readonly accounts = new Map<string, Account>();
   private counter = 0;
 
+  /** `secret` lets a deterministic simulation choose key secrets; by default they are random. */
+  constructor(private readonly newSecret: () => string = () => `sk_${randomBytes(24).toString("hex")}`) {}
+
+  /** Every key of the account as it stands (no secrets), for the simulator's invariant checks. */
+  snapshot(account: string): { maxActiveKeys: number; keys: ExchangeKey[] } {
+    const acct = this.require(account);
+    return { maxActiveKeys: acct.maxActiveKeys, keys: acct.keys.map(withoutSecret) };
+  }
+
   addAccount(account: string, maxActiveKeys = 2): void {
     if (!this.accounts.has(account)) this.accounts.set(account, { maxActiveKeys, keys: [] });
   }
@@ -131,7 +140,7 @@ export class FakeExchange implements Exchange {
       permissions: [...input.permissions],
       status: "active",
       createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, this.counter)).toISOString(),
-      secret: `sk_${randomBytes(24).toString("hex")}`,
+      secret: this.newSecret(),
     };
     acct.keys.push(key);
     this.generatedSecrets.push(key.secret);

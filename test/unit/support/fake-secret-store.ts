@@ -49,6 +49,11 @@ export class FakeSecretStore implements SecretStore {
     );
   }
 
+  /** Every version, labelled or not, with its value: for the simulator's checks, never for output. */
+  versions(secretId: string): { versionId: string; stages: string[]; value: string }[] {
+    return (this.secrets.get(secretId) ?? []).map((v) => ({ ...v, stages: [...v.stages] }));
+  }
+
   /** The version holding `stage`, if any. */
   holder(secretId: string, stage: string): string | undefined {
     return this.require(secretId).find((v) => v.stages.includes(stage))?.versionId;

@@ -1,0 +1,121 @@
+/**
+ * Consumer instances: fetch AWSCURRENT, fingerprint it with the project's helper, heartbeat through
+ * the real use case, refresh when told `stale` (at once, or late for "lazy" instances), make
+ * requests with the key they hold, pause, stop and restart — all at seeded moments.
+ */
+import { fingerprint } from "../core/fingerprint";
+import { STAGE } from "../core/model";
+import { heartbeat } from "../core/use-cases/heartbeat";
+import { checkRequest, isBreakGlass } from "./invariants";
+import type { Rng } from "./rng";
+import { takeSnapshot } from "./snapshot";
+import type { ConsumerSpec, World } from "./world";
+
+interface Held {
+  keyId: string;
+  fp: string;
+}
+
+export function spawnInstance(
+  world: World,
+  spec: ConsumerSpec,
+  instanceId: string,
+  rng: Rng,
+  isStopped: () => boolean,
+): void {
+  const actor = `inst:${spec.consumerId}/${instanceId}`;
+  // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
+  const prompt = rng.chance(0.75);
+  const account = world.accountOf.get(spec.secretId) ?? "?";
+  const interval = spec.heartbeatIntervalSeconds;
+  world.sched.spawn(actor, async () => {
+    let held: Held | undefined;
+    let confirmedAt = Number.NEGATIVE_INFINITY;
+    const fetch = async (): Promise<void> => {
+      const d = world.depsFor(world.context(actor));
+      try {
+        const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.current });
+        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+      } catch {
+        // Secrets Manager hiccup: keep what we hold and try again at the next beat.
+      }
+    };
+    const beat = async (): Promise<"current" | "stale" | "unknown" | "failed"> => {
+      if (!held) return "failed";
+      const d = world.depsFor(world.context(actor));
+      try {
+        const out = await heartbeat(
+          { callerArn: spec.callerArn, secretId: spec.secretId, fingerprint: held.fp, instanceId },
+          d,
+        );
+        if (out.status === "current") confirmedAt = world.raw.clock.now().getTime();
+        return out.status;
+      } catch {
+        return "failed";
+      }
+    };
+    await fetch();
+    while (!isStopped()) {
+      const status = await beat();
+      if (status === "stale" || status === "unknown") {
+        if (!prompt) await world.sched.sleep(actor, rng.range(30, 600), "lazy refresh");
+        await fetch();
+        await world.sched.sleep(actor, 1, "refreshed");
+        continue;
+      }
+      // Requests between beats, with the key held; only while the last `current` is still fresh.
+      const requests = rng.range(0, 2);
+      for (let i = 0; i < requests; i++) {
+        await world.sched.sleep(actor, rng.range(1, Math.max(1, interval - 1)), "request");
+        const fresh = world.raw.clock.now().getTime() - confirmedAt <= interval * 3000;
+        if (!held || !fresh) break;
+        world.sched.log(actor, `request with ${held.keyId}`);
+        if (prompt && spec.required) {
+          const snap = await takeSnapshot(world);
+          for (const v of checkRequest(
+            snap,
+            account,
+            held.keyId,
+            actor,
+            isBreakGlass(
+              snap.secrets.find((s) => s.secretId === spec.secretId),
+              held.keyId,
+            ),
+          ))
+            world.violate(v);
+        }
+      }
+      const roll = rng.next();
+      if (world.faultsOn && roll < 0.02) {
+        world.sched.log(actor, "stops");
+        return;
+      }
+      if (world.faultsOn && roll < 0.06) {
+        await world.sched.sleep(actor, rng.range(interval * 2, interval * 10), "paused");
+        // Back from a pause longer than liveness: behave as a restart (fetch, heartbeat first).
+        confirmedAt = Number.NEGATIVE_INFINITY;
+        await fetch();
+        continue;
+      }
+      await world.sched.sleep(actor, interval, "next heartbeat");
+    }
+  });
+}
+
+/** Keeps each consumer's instances running: restarts stopped ones now and then. */
+export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void {
+  let generation = 0;
+  for (const spec of world.consumers) {
+    for (let i = 1; i <= spec.instances; i++)
+      spawnInstance(world, spec, `i${i}`, rng.fork(`${spec.consumerId}/i${i}`), stopped);
+  }
+  world.sched.spawn("fleet", async () => {
+    while (!stopped()) {
+      await world.sched.sleep("fleet", rng.range(600, 3600), "restart window");
+      if (!world.faultsOn || stopped()) return;
+      const spec = rng.pick(world.consumers);
+      generation += 1;
+      spawnInstance(world, spec, `r${generation}`, rng.fork(`r${generation}`), stopped);
+    }
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The fault plan (drawn from the seed) and the generic port wrapper. Every method of every port
+ * object goes through `wrapPort`, whatever its name: the wrapper is a Proxy, so ports that gain or
+ * rename methods keep working. Each call is (a) a scheduling point and (b) a fault-injection point.
+ */
+import { ExchangeKeyNotFoundError, ExchangeRetryableError } from "../core/errors";
+import type { Rng } from "./rng";
+
+export type PortName =
+  | "secrets"
+  | "store"
+  | "lock"
+  | "consumers"
+  | "ledger"
+  | "exchange"
+  | "audit"
+  | "alerts";
+export type PortFault = "fail-before" | "fail-after" | "slow" | "lie-not-found";
+export type TaskCrash = "crash-before" | "crash-mid" | "crash-after";
+export type FaultKind = PortFault | TaskCrash;
+
+/** Per-seed intensities: some seeds are calm, some are storms. */
+export interface FaultProfile {
+  portRate: number;
+  taskCrashRate: number;
+  /** Secrets Manager read-after-write lag window and how often a read lands in it. */
+  secretsLagSeconds: number;
+  secretsLagChance: number;
+  /** The ledger GSI's lag behind the table. */
+  ledgerLagSeconds: number;
+  /** Exchange answering "not found" for a key it did not remove (a proxy's 404). */
+  lieRate: number;
+}
+
+export function drawProfile(rng: Rng): FaultProfile {
+  return {
+    portRate: rng.pick([0, 0.01, 0.03, 0.06]),
+    taskCrashRate: rng.pick([0, 0.03, 0.08]),
+    secretsLagSeconds: rng.pick([0, 2, 10]),
+    secretsLagChance: rng.pick([0, 0.3]),
+    ledgerLagSeconds: rng.pick([0, 30, 120]),
+    lieRate: rng.pick([0, 0, 0.1]),
+  };
+}
+
+function named(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+/** A realistic error for a failed call to `port` (messages carry names only, never arguments). */
+export function portError(rng: Rng, port: PortName, method: string): Error {
+  const where = `injected on ${port}.${method}`;
+  switch (port) {
+    case "secrets":
+      return named(rng.pick(["ThrottlingException", "InternalServiceError"]), `Secrets Manager: ${where}`);
+    case "exchange": {
+      const status = rng.pick([503, 429, undefined]);
+      return new ExchangeRetryableError(`exchange ${status ?? "timeout"}: ${where}`, status);
+    }
+    case "alerts":
+      return named(rng.pick(["ThrottledException", "InternalErrorException"]), `SNS: ${where}`);
+    default:
+      return named(
+        rng.pick(["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]),
+        `DynamoDB: ${where}`,
+      );
+  }
+}
+
+export const LAMBDA_CRASH_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.Unknown",
+  "States.Timeout",
+  "Lambda.ClientExecutionTimeoutException",
+] as const;
+
+/** One invocation of a Lambda (or one operator command): who calls, and how it may die. */
+export interface CallContext {
+  actor: string;
+  calls: number;
+  /** Die before this many port calls have run (task-level crash mid-way). */
+  crashAtCall?: number;
+  crashError?: Error;
+  crashed?: Error;
+  /** Rotation whose lock this invocation's writes need (set for workflow steps after BeginRotation). */
+  rotation?: { secretId: string; rotationId: string; execution: string };
+  faultsOn: boolean;
+}
+
+export interface PortEnv {
+  rng: Rng;
+  profile: () => FaultProfile;
+  point(actor: string, what: string): Promise<void>;
+  sleep(actor: string, seconds: number, what: string): Promise<void>;
+  log(actor: string, what: string): void;
+  countFault(kind: FaultKind): void;
+  /** Runs right before the real call (invariants that must hold at the call, e.g. I1/I5). */
+  before(port: PortName, method: string, args: unknown[], ctx: CallContext): Promise<void>;
+  after(port: PortName, method: string, args: unknown[], result: unknown, ctx: CallContext): Promise<void>;
+  /** A lagging view that answers instead of the port for some reads (eventual consistency). */
+  view(port: PortName, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined;
+}
+
+const READ = /^(get|list|find|describe|verify|query|scan)/;
+
+export function isRead(method: string): boolean {
+  return READ.test(method);
+}
+
+export function wrapPort<T extends object>(port: PortName, target: T, env: PortEnv, ctx: CallContext): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== "function" || typeof prop !== "string") return value;
+      return async (...args: unknown[]) => {
+        await env.point(ctx.actor, `${port}.${prop}`);
+        if (ctx.crashed) throw ctx.crashed;
+        if (ctx.crashAtCall !== undefined && ctx.calls >= ctx.crashAtCall && ctx.crashError) {
+          ctx.crashed = ctx.crashError;
+          env.log(ctx.actor, `crash mid-way (${ctx.crashError.name}) before ${port}.${prop}`);
+          throw ctx.crashed;
+        }
+        ctx.calls += 1;
+        const profile = env.profile();
+        let fault: PortFault | undefined;
+        if (ctx.faultsOn && env.rng.chance(profile.portRate)) {
+          fault = env.rng.weighted({ "fail-before": 4, "fail-after": 3, slow: 2 });
+        }
+        if (ctx.faultsOn && port === "exchange" && prop === "removeKey" && env.rng.chance(profile.lieRate)) {
+          fault = "lie-not-found";
+        }
+        if (fault) {
+          env.countFault(fault);
+          env.log(ctx.actor, `fault ${fault} on ${port}.${prop}`);
+        }
+        if (fault === "fail-before") throw portError(env.rng, port, prop);
+        if (fault === "slow") await env.sleep(ctx.actor, env.rng.range(1, 20), `slow ${port}.${prop}`);
+        await env.before(port, prop, args, ctx);
+        if (fault === "lie-not-found") {
+          return env.rng.chance(0.5) ? "not-found" : Promise.reject(new ExchangeKeyNotFoundError("HTTP 404"));
+        }
+        const impl = env.view(port, prop) ?? ((...a: unknown[]) => Reflect.apply(value, obj, a));
+        const result = await impl(...args);
+        await env.after(port, prop, args, result, ctx);
+        if (fault === "fail-after") throw portError(env.rng, port, prop);
+        return result;
+      };
+    },
+  });
+}

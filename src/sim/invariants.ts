@@ -1,0 +1,302 @@
+/**
+ * The safety invariants I1–I8 of the brief, as pure functions over a world snapshot (plus the call
+ * being made, for the checks that must hold at the moment of an exchange call).
+ */
+import { verifyAuditChain } from "../core/audit-chain";
+import { type LedgerEntry, type LockRecord, STAGE } from "../core/model";
+import { evaluateReadiness } from "../core/readiness";
+import { type SecretView, type Snapshot, secretOfKey } from "./snapshot";
+import type { Violation } from "./world";
+
+const v = (invariant: string, signature: string, message: string): Violation => ({
+  invariant,
+  signature: `${invariant}: ${signature}`,
+  message,
+});
+
+export function isBreakGlass(secret: SecretView | undefined, keyId: string): boolean {
+  return (secret?.audit ?? []).some(
+    (a) =>
+      (a.action === "force-revoke-requested" || a.action.startsWith("emergency-")) &&
+      a.details?.keyId === keyId,
+  );
+}
+
+/** The gate as the brief defines it: readiness over the registry against VERSIONS' current. */
+export function gateReady(secret: SecretView, now: Date): boolean {
+  const rec = secret.recorded;
+  if (!rec?.current || !rec.promotedAt || !secret.settings) return false;
+  return evaluateReadiness({
+    consumers: secret.consumers,
+    instances: secret.instances,
+    currentFingerprint: rec.current.fingerprint,
+    promotedAt: new Date(rec.promotedAt),
+    settings: secret.settings,
+    now,
+  }).ready;
+}
+
+/** I1 + I5 at the moment of a disableKey/removeKey call. */
+export function checkRevocationCall(
+  snap: Snapshot,
+  call: { method: string; account: string; keyId: string; labelOwner?: string },
+  everCurrent: ReadonlySet<string>,
+): Violation[] {
+  const out: Violation[] = [];
+  const { keyId } = call;
+  if (!snap.ledger.some((e) => e.entryId === `${call.account}#${keyId}`)) {
+    out.push(v("I5", `${call.method} with no ledger entry`, `${call.method} ${keyId} with no ledger entry`));
+  }
+  const secret = secretOfKey(snap, keyId, call.labelOwner);
+  const labelled = secret?.versions.find(
+    (x) => x.keyId === keyId && (x.stages.includes(STAGE.current) || x.stages.includes(STAGE.next)),
+  );
+  if (labelled) {
+    out.push(
+      v(
+        "I1",
+        `${call.method} of a key labelled ${labelled.stages.join("+")}`,
+        `${call.method} ${keyId} of ${secret?.secretId} while its version carries ${labelled.stages.join(",")}`,
+      ),
+    );
+  }
+  if (secret && everCurrent.has(keyId) && !isBreakGlass(secret, keyId) && !gateReady(secret, snap.now)) {
+    out.push(
+      v(
+        "I1",
+        `${call.method} while the gate is not ready`,
+        `${call.method} ${keyId} of ${secret.secretId} while the gate is not ready (no break-glass audited)`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** I3 right after a key is created. */
+export function checkCreatedKey(
+  snap: Snapshot,
+  account: string,
+  keyId: string,
+  labelOwner?: string,
+): Violation[] {
+  const out: Violation[] = [];
+  const acct = snap.accounts[account];
+  const active = acct?.keys.filter((k) => k.status === "active") ?? [];
+  if (acct && active.length > acct.maxActiveKeys) {
+    out.push(
+      v(
+        "I3",
+        "over the exchange's key limit",
+        `${account} holds ${active.length} > ${acct.maxActiveKeys} active keys`,
+      ),
+    );
+  }
+  const secret = snap.secrets.find((s) => s.secretId === labelOwner);
+  if (secret) {
+    const mine = new Set([
+      ...secret.versions.map((x) => x.keyId),
+      ...snap.ledger.filter((e) => e.secretId === secret.secretId).map((e) => e.keyId),
+    ]);
+    const others = active.filter((k) => k.keyId !== keyId && mine.has(k.keyId));
+    if (others.length >= 2) {
+      out.push(
+        v(
+          "I3",
+          "third key for one secret",
+          `${keyId} created for ${secret.secretId} while ${others.map((k) => k.keyId).join(", ")} are active`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+const FORWARD: Record<string, string[]> = {
+  pending: ["pending", "failed", "revoked"],
+  failed: ["failed", "revoked"],
+  revoked: ["revoked"],
+};
+
+function ledgerMoves(prev: LedgerEntry[], next: LedgerEntry[]): Violation[] {
+  const out: Violation[] = [];
+  const now = new Map(next.map((e) => [e.entryId, e]));
+  for (const before of prev) {
+    const after = now.get(before.entryId);
+    if (!after) out.push(v("I5", "ledger entry vanished", `${before.entryId} vanished`));
+    else if (!FORWARD[before.status]?.includes(after.status) || after.attempts < before.attempts) {
+      out.push(
+        v(
+          "I5",
+          "ledger moved backwards",
+          `${before.entryId} ${before.status}/${before.attempts} -> ${after.status}/${after.attempts}`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** Checks after every event: I1 (AWSCURRENT usable), I3 (limit), I5 (forward-only), I8 (chains). */
+export function checkWorld(prev: Snapshot | undefined, snap: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  for (const s of snap.secrets) {
+    const current = s.versions.find((x) => x.stages.includes(STAGE.current));
+    const key = current && snap.accounts[s.account]?.keys.find((k) => k.keyId === current.keyId);
+    if (current && key?.status !== "active") {
+      out.push(
+        v(
+          "I1",
+          "AWSCURRENT on a revoked key",
+          `${s.secretId} AWSCURRENT is ${current.keyId}, ${key ? key.status : "removed"} on the exchange`,
+        ),
+      );
+    }
+    const before = prev?.secrets.find((p) => p.secretId === s.secretId);
+    if (before?.audit.length !== s.audit.length) {
+      const verdict = verifyAuditChain(s.audit);
+      if (!verdict.ok) out.push(v("I8", "audit chain broken", `${s.secretId}: ${verdict.brokenAt?.reason}`));
+    }
+  }
+  for (const [account, acct] of Object.entries(snap.accounts)) {
+    const active = acct.keys.filter((k) => k.status === "active").length;
+    if (active > acct.maxActiveKeys)
+      out.push(v("I3", "over the exchange's key limit", `${account}: ${active} active`));
+  }
+  if (prev) out.push(...ledgerMoves(prev.ledger, snap.ledger));
+  return out;
+}
+
+/**
+ * I4 when a task of `execution` (working for `rotationId`) writes: the lock, if held, must be driven
+ * by that very execution (a rotation resumed by another execution fences out the one it replaced).
+ */
+export function checkWriteUnderLock(
+  lock: LockRecord | undefined,
+  writer: { rotationId: string; execution: string },
+  what: string,
+): Violation[] {
+  if (!lock) return [];
+  const driver = lock.execution ?? lock.rotationId;
+  if (driver === writer.execution) return [];
+  return [
+    v(
+      "I4",
+      "write while another execution drives the lock",
+      `${writer.execution} (rotation ${writer.rotationId}) ${what} while ${driver} drives ${lock.rotationId}'s lock`,
+    ),
+  ];
+}
+
+/** I4 when an execution ends: the lock is free, stalled, or held by a rotation something still runs. */
+export function checkLockAtEnd(
+  snap: Snapshot,
+  liveRotations: ReadonlySet<string>,
+  when: string,
+): Violation[] {
+  const out: Violation[] = [];
+  for (const s of snap.secrets) {
+    const lock = s.lock;
+    if (lock && !lock.stalled && !liveRotations.has(lock.rotationId)) {
+      out.push(
+        v(
+          "I4",
+          "lock held un-stalled by a finished rotation",
+          `${when}: ${s.secretId} locked by ${lock.rotationId}, not stalled, no execution running`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** I6: a prompt-refreshing consumer used a key that is gone (break-glass removals excepted). */
+export function checkRequest(
+  snap: Snapshot,
+  account: string,
+  keyId: string,
+  instance: string,
+  breakGlass: boolean,
+): Violation[] {
+  const key = snap.accounts[account]?.keys.find((k) => k.keyId === keyId);
+  if (key?.status === "active" || breakGlass) return [];
+  return [
+    v(
+      "I6",
+      "request with a removed key",
+      `${instance} made a request with ${keyId} (${key ? key.status : "removed"})`,
+    ),
+  ];
+}
+
+/** I2 (orphans) and the audit side of I8 at quiescence. Returns the orphan count too. */
+export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orphans: number } {
+  const out: Violation[] = [];
+  let orphans = 0;
+  for (const [account, acct] of Object.entries(snap.accounts)) {
+    for (const key of acct.keys.filter((k) => k.status === "active")) {
+      const inVersion = snap.secrets.some(
+        (s) => s.account === account && s.versions.some((x) => x.keyId === key.keyId && x.stages.length > 0),
+      );
+      const inLedger = snap.ledger.some((e) => e.keyId === key.keyId && e.status !== "revoked");
+      if (!inVersion && !inLedger) {
+        orphans += 1;
+        const ledger = snap.ledger.find((e) => e.keyId === key.keyId);
+        out.push(
+          v(
+            "I2",
+            `orphan key${ledger ? ` (ledger says ${ledger.status})` : ""}`,
+            `${account} ${key.keyId} (label ${key.label}) is active but referenced by no labelled version and no open ledger entry`,
+          ),
+        );
+      }
+    }
+  }
+  for (const s of snap.secrets) {
+    for (const inst of s.instances) {
+      const changes = s.audit.filter(
+        (a) =>
+          a.action === "instance-fingerprint-changed" &&
+          a.details?.consumerId === inst.consumerId &&
+          a.details?.instanceId === inst.instanceId,
+      );
+      // The heartbeat audits a change BEFORE it writes the instance (at-least-once): an entry whose
+      // write then failed may come last, so the instance's fingerprint need only have been audited.
+      if (!changes.some((a) => a.details?.to === inst.fingerprint)) {
+        out.push(
+          v(
+            "I8",
+            "instance fingerprint change not audited",
+            `${s.secretId} ${inst.consumerId}/${inst.instanceId} reports ${inst.fingerprint}; no audited change says so (last: ${String(changes.at(-1)?.details?.to ?? "nothing")})`,
+          ),
+        );
+      }
+    }
+  }
+  return { violations: out, orphans };
+}
+
+/** I7: no known secret, whole or a 16-character piece of it, in any text that leaves the system. */
+export class SecretScanner {
+  private readonly pieces = new Set<string>();
+  private static readonly WIDTH = 16;
+
+  add(secret: string): void {
+    for (let i = 0; i + SecretScanner.WIDTH <= secret.length; i++)
+      this.pieces.add(secret.slice(i, i + SecretScanner.WIDTH));
+  }
+
+  scan(where: string, text: string): Violation[] {
+    for (let i = 0; i + SecretScanner.WIDTH <= text.length; i++) {
+      if (this.pieces.has(text.slice(i, i + SecretScanner.WIDTH))) {
+        return [
+          v(
+            "I7",
+            `secret material in ${where.split(" ")[0]}`,
+            `secret material found in ${where} (value not shown)`,
+          ),
+        ];
+      }
+    }
+    return [];
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * One seed, start to finish: populate the world, run the actors under faults for a budget of
+ * events, then quiesce (no faults, operators settle stalled rotations, the sweeper drains the
+ * ledger) and judge the end state. Invariants are checked after every event.
+ */
+
+import { STAGE } from "../core/model";
+import { exchangeLabelFor } from "../core/tokens";
+import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
+import { spawnFleet, spawnInstance } from "./consumers";
+import { Executions, loadSteps } from "./executions";
+import { isRead } from "./faults";
+import {
+  checkCreatedKey,
+  checkLockAtEnd,
+  checkQuiescence,
+  checkRevocationCall,
+  checkWorld,
+  checkWriteUnderLock,
+  SecretScanner,
+} from "./invariants";
+import { type Snapshot, takeSnapshot } from "./snapshot";
+import { type Violation, World } from "./world";
+
+export interface SeedOptions {
+  /** Events under faults before quiescence. */
+  chaosEvents?: number;
+  /** Hard cap on all events of the seed. */
+  maxEvents?: number;
+  /** Violation signatures to count but not stop on (to look past a known bug). */
+  ignore?: string[];
+}
+
+export interface SeedResult {
+  seed: number;
+  events: number;
+  digest: string;
+  faults: Record<string, number>;
+  operatorCommands: number;
+  violations: Violation[];
+  maxActiveKeys: number;
+  orphans: number;
+  quiesced: boolean;
+  traceTail: string[];
+  actorFailures: string[];
+}
+
+export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<SeedResult> {
+  const chaosEvents = opts.chaosEvents ?? 2500;
+  const maxEvents = opts.maxEvents ?? 12000;
+  const world = new World(seed);
+  for (const s of opts.ignore ?? []) world.ignored.add(s);
+  await world.populate();
+  const steps = await loadSteps();
+  const scanner = new SecretScanner();
+  for (const s of world.knownSecrets) scanner.add(s);
+  const scan = (where: string, text: string) => {
+    for (const v of scanner.scan(where, text)) world.violate(v);
+  };
+  const labelOwner = (label: string) => {
+    for (const [rotationId, secretId] of world.rotationSecret)
+      if (exchangeLabelFor(rotationId) === label) return secretId;
+    return undefined;
+  };
+  let calm = false;
+  let stopped = false;
+  const execs = new Executions(
+    world,
+    steps,
+    async () => {
+      if (execs.anyUnknown()) return;
+      for (const v of checkLockAtEnd(await takeSnapshot(world), execs.liveRotations(), "execution ended"))
+        world.violate(v);
+    },
+    scan,
+  );
+
+  world.hooks.before = async (port, method, args, ctx) => {
+    if (port === "secrets" && !isRead(method)) await world.lagSecrets.recordWrite(String(args[0]));
+    if (port === "exchange" && (method === "removeKey" || method === "disableKey")) {
+      const snap = await takeSnapshot(world);
+      const account = String(args[0]);
+      const keyId = String(args[1]);
+      const label = snap.accounts[account]?.keys.find((k) => k.keyId === keyId)?.label;
+      const call = { method, account, keyId, labelOwner: label ? labelOwner(label) : undefined };
+      for (const v of checkRevocationCall(snap, call, world.everCurrent)) world.violate(v);
+    }
+    if (ctx.rotation && !isRead(method) && port !== "lock" && port !== "audit" && port !== "alerts") {
+      const lock = await world.raw.store.get(ctx.rotation.secretId);
+      for (const v of checkWriteUnderLock(lock, ctx.rotation, `${port}.${method}`)) world.violate(v);
+    }
+  };
+  world.hooks.after = async (port, method, args, result) => {
+    if (port === "ledger" && !isRead(method)) await world.lagLedger.recordWrite();
+    if (port === "exchange" && method === "createKey") {
+      const created = result as { keyId: string; label: string; secret: string };
+      world.knownSecrets.push(created.secret);
+      scanner.add(created.secret);
+      const snap = await takeSnapshot(world);
+      for (const v of checkCreatedKey(snap, String(args[0]), created.keyId, labelOwner(created.label)))
+        world.violate(v);
+    }
+  };
+
+  const rng = world.rng.fork("actors");
+  spawnFleet(world, rng.fork("fleet"), () => stopped);
+  spawnChaosActors(world, execs, steps, rng.fork("chaos"), () => calm);
+
+  let prev: Snapshot | undefined;
+  let maxActiveKeys = 0;
+  const seen = { audit: new Map<string, number>(), alerts: 0 };
+  const afterEvent = async () => {
+    const snap = await takeSnapshot(world);
+    for (const s of snap.secrets) {
+      const current = s.versions.find((v) => v.stages.includes(STAGE.current));
+      if (current) world.everCurrent.add(current.keyId);
+      const from = seen.audit.get(s.secretId) ?? 0;
+      for (const a of s.audit.slice(from)) scan(`audit ${s.secretId}#${a.seq}`, JSON.stringify(a));
+      seen.audit.set(s.secretId, s.audit.length);
+    }
+    for (const a of world.raw.alerts.sent.slice(seen.alerts)) scan(`alert ${a.kind}`, JSON.stringify(a));
+    seen.alerts = world.raw.alerts.sent.length;
+    for (const e of snap.ledger) if (e.lastError) scan(`ledger ${e.entryId}`, e.lastError);
+    for (const acct of Object.values(snap.accounts)) {
+      maxActiveKeys = Math.max(maxActiveKeys, acct.keys.filter((k) => k.status === "active").length);
+    }
+    for (const v of checkWorld(prev, snap)) world.violate(v);
+    prev = snap;
+  };
+  const stepUntil = async (done: () => boolean) => {
+    while (!done() && world.violations.length === 0 && world.trace.count < maxEvents) {
+      if (!(await world.sched.step())) return;
+      await afterEvent();
+    }
+  };
+
+  // Chaos for a few virtual hours (or an event budget, whichever comes first).
+  const horizon = world.raw.clock.now().getTime() + rng.range(4, 10) * 3600_000;
+  await stepUntil(() => world.trace.count >= chaosEvents || world.raw.clock.now().getTime() >= horizon);
+  calm = true;
+  world.faultsOn = false;
+  let quiesced = false;
+  if (world.violations.length === 0) {
+    world.sched.spawn("quiesce", async () => {
+      await quiesce(world, execs, steps, rng.fork("quiesce"));
+      quiesced = true;
+    });
+    await stepUntil(() => quiesced);
+  }
+  stopped = true;
+  let orphans = 0;
+  if (world.violations.length === 0 && quiesced) {
+    const snap = await takeSnapshot(world);
+    const end = checkQuiescence(snap);
+    orphans = end.orphans;
+    for (const v of [...end.violations, ...checkLockAtEnd(snap, new Set(), "quiescence")]) world.violate(v);
+  }
+  return {
+    seed,
+    events: world.trace.count,
+    digest: world.trace.digest(),
+    faults: { ...world.faults } as Record<string, number>,
+    operatorCommands: world.operatorCommands,
+    violations: world.violations,
+    maxActiveKeys,
+    orphans,
+    quiesced,
+    traceTail: world.trace.tail(),
+    actorFailures: world.sched.failures.map(
+      (f) => `${f.actor}: ${(f.error as Error)?.name}: ${(f.error as Error)?.message}`,
+    ),
+  };
+}
+
+/** Calm end of a seed: settle every rotation, drain the ledger, so the end state can be judged. */
+async function quiesce(
+  world: World,
+  execs: Executions,
+  steps: Awaited<ReturnType<typeof loadSteps>>,
+  rng: ReturnType<World["rng"]["fork"]>,
+) {
+  const sched = world.sched;
+  let n = 0;
+  for (const spec of world.consumers) spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => false);
+  for (let round = 0; round < 12; round++) {
+    while (execs.running > 0) await sched.sleep("quiesce", 60, "executions to finish");
+    const ledger = await world.raw.ledger.listAll();
+    const open = ledger.filter((e) => e.status !== "revoked");
+    let locked = false;
+    for (const secretId of world.secretIds) {
+      const lock = await world.raw.store.get(secretId);
+      if (!lock) continue;
+      locked = true;
+      if (!lock.stalled && Date.parse(lock.leaseExpiresAt) >= world.raw.clock.now().getTime()) {
+        // Held by an execution that died: let its lease run out, as the operator would wait.
+        world.raw.clock.set(new Date(Date.parse(lock.leaseExpiresAt) + 1000).toISOString());
+        sched.log("quiesce", `lease of ${lock.rotationId} runs out`);
+      }
+      // As an operator reading `keyshift status` would: an unfinished rollback is finished first.
+      const holder = await world.raw.store.getRotation(secretId, lock.rotationId);
+      const cmd: OperatorCommand = holder?.rollback
+        ? "rollback"
+        : round >= 3
+          ? "force-revoke"
+          : rng.weighted<OperatorCommand>({
+              resume: 4,
+              "force-revoke": 1,
+              rollback: 1,
+              retry: 0,
+              "re-enroll": 0,
+            });
+      sched.log("quiesce", `${cmd} ${secretId} -> ${await runOperator(world, execs, rng, cmd, secretId)}`);
+    }
+    for (const e of open.filter((x) => x.needsOperator)) {
+      sched.log(
+        "quiesce",
+        `retry ${e.entryId} -> ${await runOperator(world, execs, rng, "retry", e.secretId)}`,
+      );
+    }
+    if (!locked && open.length === 0) return;
+    await sched.sleep("quiesce", 3600, "sweeper backoff");
+    await sweepOnce(world, steps, "sweeper:quiesce");
+  }
+}
