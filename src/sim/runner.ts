@@ -198,17 +198,20 @@ async function quiesce(
       }
       // As an operator reading `keyshift status` would: an unfinished rollback is finished first.
       const holder = await world.raw.store.getRotation(secretId, lock.rotationId);
+      // Force-revoke and rollback need a promoted rotation; one stalled before promotion is resumed.
       const cmd: OperatorCommand = holder?.rollback
         ? "rollback"
-        : round >= 3
-          ? "force-revoke"
-          : rng.weighted<OperatorCommand>({
-              resume: 4,
-              "force-revoke": 1,
-              rollback: 1,
-              retry: 0,
-              "re-enroll": 0,
-            });
+        : !holder?.previous || holder.phase === "rolled-back"
+          ? "resume"
+          : round >= 3
+            ? "force-revoke"
+            : rng.weighted<OperatorCommand>({
+                resume: 4,
+                "force-revoke": 1,
+                rollback: 1,
+                retry: 0,
+                "re-enroll": 0,
+              });
       sched.log("quiesce", `${cmd} ${secretId} -> ${await runOperator(world, execs, rng, cmd, secretId)}`);
     }
     for (const e of open.filter((x) => x.needsOperator)) {
@@ -218,7 +221,7 @@ async function quiesce(
       );
     }
     if (!locked && open.length === 0) return;
-    await sched.sleep("quiesce", 3600, "sweeper backoff");
+    await sched.sleep("quiesce", 900, "sweeper backoff");
     await sweepOnce(world, steps, "sweeper:quiesce");
   }
 }

@@ -13,8 +13,10 @@ import {
 import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
+import { createNext } from "../../src/core/use-cases/create-next";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
 import { enrollSecret, forceRevoke, rollback } from "../../src/core/use-cases/operator";
+import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
@@ -26,7 +28,7 @@ import {
   seedSecret,
 } from "./fakes";
 import { awsError } from "./support/faults";
-import { report, resumeRotation, rotateToPromoted } from "./support/flow";
+import { report, resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
 
 const OPERATOR = { actor: "operator:alice", reason: "engine cannot reload" };
 
@@ -210,5 +212,42 @@ describe("safety breaks", () => {
     expect((await deps.store.getVersions(seeded.secretId))?.current?.exchangeKeyId).toBe(
       promoted.created.next.exchangeKeyId,
     );
+  });
+});
+
+describe("found by the simulation: a promotion interrupted after its label move", () => {
+  it("rolls forward through stall and resume; the new current key is never taken for an orphan", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    await startRotation(deps, seeded.secretId, "rot-1");
+    const created = await createNext({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
+    // PromoteCurrent moves the labels, then dies before its bookkeeping, for good.
+    deps.store.putVersions = async () => {
+      throw awsError("InternalServerError", "crashed after the label move");
+    };
+    const realPutVersions = Object.getPrototypeOf(deps.store).putVersions.bind(deps.store);
+    await expect(promoteCurrent({ secretId: seeded.secretId, rotationId: "rot-1" }, deps)).rejects.toThrow(
+      /crashed/,
+    );
+    deps.store.putVersions = realPutVersions;
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(created.next.versionId);
+    await markStalled(
+      { secretId: seeded.secretId, rotationId: "rot-1", lagging: [], laggingCount: 0, error: "AbortFailed" },
+      deps,
+    );
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.phase).toBe("promoting");
+
+    const resumed = await resumeRotation(deps, seeded.secretId, "x1");
+    const again = await createNext({ secretId: seeded.secretId, rotationId: "rot-1", execution: "x1" }, deps);
+    const promoted = await promoteCurrent(
+      { secretId: seeded.secretId, rotationId: "rot-1", execution: "x1" },
+      deps,
+    );
+
+    expect(resumed.route).toBe("create");
+    expect(again.next.exchangeKeyId).toBe(created.next.exchangeKeyId);
+    expect(promoted.current.exchangeKeyId).toBe(created.next.exchangeKeyId);
+    expect(deps.exchange.callsTo("removeKey")).toEqual([]);
+    expect(deps.exchange.callsTo("createKey")).toHaveLength(1);
   });
 });

@@ -63,10 +63,12 @@ export async function abortRotation(
   const execution = input.execution ?? rotationId;
   const settings = await requireSettings(deps.store, secretId);
   const held = await deps.lock.get(secretId);
-  if (held && drivingExecution(held) !== execution) {
+  // A free lock: this execution never took it (BeginRotation failed first), so it made nothing;
+  // every way a rotation that took it ends leaves it held or stalled until its phase is final.
+  if (!held || drivingExecution(held) !== execution) {
     return { outcome: "nothing", aborted: false, ...NOTHING_REVOKED };
   }
-  if (held && held.rotationId !== rotationId) {
+  if (held.rotationId !== rotationId) {
     await markStalled(
       { secretId, rotationId: held.rotationId, execution, lagging: [], laggingCount: 0, error: input.error },
       deps,
@@ -97,6 +99,12 @@ export async function abortRotation(
     await deps.secrets.moveStage(secretId, STAGE.next, { from: candidate }).catch(ignoreNotAttached);
   }
 
+  // Before revoking: the revocation guard refuses the key the versions record calls next.
+  const recorded = await deps.store.getVersions(secretId);
+  if (recorded?.next) {
+    await deps.store.putVersions({ ...recorded, next: undefined, updatedAt: now.toISOString() });
+  }
+
   const label = exchangeLabelFor(rotationId);
   const listing = await deps.exchange.listKeys(settings.exchangeAccount);
   const ours = new Set(listing.keys.filter((k) => k.label === label).map((k) => k.keyId));
@@ -122,10 +130,6 @@ export async function abortRotation(
     (attempt.entry.status === "revoked" ? revokedKeyIds : pendingRevocations).push(keyId);
   }
 
-  const recorded = await deps.store.getVersions(secretId);
-  if (recorded?.next) {
-    await deps.store.putVersions({ ...recorded, next: undefined, updatedAt: now.toISOString() });
-  }
   if (rotation) {
     await deps.store.putRotation({
       ...rotation,

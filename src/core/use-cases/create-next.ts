@@ -1,5 +1,6 @@
 import {
   ExchangeKeyLimitError,
+  ExchangeRetryableError,
   KeyVerificationFailedError,
   RotationStateError,
   sanitizeErrorMessage,
@@ -54,6 +55,10 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
   const versions = await deps.secrets.listVersions(secretId);
   const currentInfo = versions.find((v) => v.stages.includes(STAGE.current));
   if (!currentInfo) throw new RotationStateError(`secret ${secretId} has no ${STAGE.current} version`);
+  if (rotation.current && rotation.next && currentInfo.versionId === rotation.next.versionId) {
+    // Our key is already current (a promotion whose bookkeeping was lost): roll forward.
+    return { current: rotation.current, next: rotation.next, reused: true };
+  }
   const currentRaw = await deps.secrets.getValue(secretId, { versionId: currentInfo.versionId });
   const currentKey = parseKeySecret(secretId, currentInfo.versionId, currentRaw.value);
   const current: VersionRef = {
@@ -87,6 +92,7 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
       current,
       currentKey,
       recordedPrevious: (await deps.store.getVersions(secretId))?.previous,
+      recordedNext: rotation.next,
     });
   }
 
@@ -133,6 +139,8 @@ async function createAndStore(
     current: VersionRef;
     currentKey: { keyId: string; permissions: string[] };
     recordedPrevious: VersionRef | undefined;
+    /** The key this rotation stored before: never taken for an orphan (an abort revokes it, or it is live). */
+    recordedNext: VersionRef | undefined;
   },
 ): Promise<VersionRef> {
   const { secretId, rotationId, account } = ctx;
@@ -141,7 +149,11 @@ async function createAndStore(
 
   // A key carrying this rotation's label but not pending was made by a crashed attempt: its secret
   // is gone for good, so it can only be revoked — through the ledger like every revocation (I5).
-  for (const orphan of listing.keys.filter((k) => k.label === label && k.status === "active")) {
+  const unrevoked: string[] = [];
+  const storedKeyId = ctx.recordedNext?.exchangeKeyId;
+  for (const orphan of listing.keys.filter(
+    (k) => k.label === label && k.status === "active" && k.keyId !== storedKeyId,
+  )) {
     const attempt = await revokeThroughLedger(
       {
         secretId,
@@ -160,6 +172,14 @@ async function createAndStore(
       action: "orphan-key-found",
       details: { rotationId, keyId: orphan.keyId, ledger: attempt.entry.status },
     });
+    if (attempt.entry.status !== "revoked") unrevoked.push(orphan.keyId);
+  }
+  if (unrevoked.length > 0) {
+    // Until the crashed attempt's key is gone a new one would be a third key for this secret (I3):
+    // retried by the state, then the abort revokes it through the ledger.
+    throw new ExchangeRetryableError(
+      `not creating a key for ${secretId}: key ${unrevoked.join(", ")} from a crashed attempt of rotation ${rotationId} is not revoked yet (ledger)`,
+    );
   }
   const isActive = (keyId: string) => listing.keys.some((k) => k.keyId === keyId && k.status === "active");
   const previous = ctx.recordedPrevious;

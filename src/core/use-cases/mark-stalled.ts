@@ -48,7 +48,9 @@ export async function markStalled(
   if (rotation) {
     await deps.store.putRotation({
       ...rotation,
-      phase: "stalled",
+      // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
+      // (`promoting` must survive, or a resume would create a key instead of rolling forward).
+      phase: rotation.previous ? "stalled" : rotation.phase,
       updatedAt: deps.clock.now().toISOString(),
     });
   }

@@ -17,7 +17,8 @@ const HOLD_RETRY_SECONDS = 300;
  * Invariant I1, checked where the effect happens (every revocation path calls it right before the
  * exchange, the sweeper included):
  * 1. Never a key whose Secrets Manager version carries AWSCURRENT or AWSPENDING, nor the key the
- *    recorded versions (read consistently) call current — break-glass or not.
+ *    recorded versions (read consistently, so a lagging label read cannot fool it) call current or
+ *    next — break-glass or not. An abort clears `next` before it revokes its own key.
  * 2. A `previous` key (consumers used it) only while the gate is ready at this moment — unless an
  *    operator's break-glass was recorded on the entry before the call. `unpromoted` keys were never
  *    handed to a consumer and need no gate.
@@ -35,10 +36,16 @@ export async function revocationGuard(
     (v) =>
       v.versionId === entry.versionId && (v.stages.includes(STAGE.current) || v.stages.includes(STAGE.next)),
   );
-  if (labelled || recorded?.current?.exchangeKeyId === entry.keyId) {
+  const recordedAs =
+    recorded?.current?.exchangeKeyId === entry.keyId
+      ? "recorded current"
+      : recorded?.next?.exchangeKeyId === entry.keyId
+        ? "recorded next"
+        : undefined;
+  if (labelled || recordedAs) {
     return {
       rule: "label",
-      reason: `key ${entry.keyId} is the ${labelled ? labelled.stages.join("/") : "recorded current"} key of ${entry.secretId}; a key in use is never revoked`,
+      reason: `key ${entry.keyId} is the ${labelled ? labelled.stages.join("/") : recordedAs} key of ${entry.secretId}; a key in use is never revoked`,
       retryInSeconds: HOLD_RETRY_SECONDS,
     };
   }
