@@ -80,7 +80,8 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - began) / 1000;
   console.error(`[sim] ${count} seeds in ${seconds.toFixed(1)}s (${(count / seconds).toFixed(1)} seeds/s)`);
   if (Object.keys(firstBySignature).length > 0) console.error(JSON.stringify({ firstBySignature }, null, 2));
-  if (notQuiescedSeeds.length > 0) console.error(`[sim] did not settle: seeds ${notQuiescedSeeds.join(", ")}`);
+  if (notQuiescedSeeds.length > 0)
+    console.error(`[sim] did not settle: seeds ${notQuiescedSeeds.join(", ")}`);
   console.log(
     JSON.stringify({
       seeds: count,
