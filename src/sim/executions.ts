@@ -134,6 +134,11 @@ export class Executions {
     return new Set(this.all.filter((e) => !e.status && e.rotationId).map((e) => e.rotationId as string));
   }
 
+  /** Names of the executions still running: a lock is alive while the execution driving it runs. */
+  liveExecutions(): Set<string> {
+    return new Set(this.all.filter((e) => !e.status).map((e) => e.name));
+  }
+
   get running(): number {
     return this.all.filter((e) => !e.status).length;
   }

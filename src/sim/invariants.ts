@@ -190,13 +190,16 @@ export function checkWriteUnderLock(
 /** I4 when an execution ends: the lock is free, stalled, or held by a rotation something still runs. */
 export function checkLockAtEnd(
   snap: Snapshot,
-  liveRotations: ReadonlySet<string>,
+  live: { rotations: ReadonlySet<string>; executions: ReadonlySet<string> },
   when: string,
 ): Violation[] {
   const out: Violation[] = [];
   for (const s of snap.secrets) {
     const lock = s.lock;
-    if (lock && !lock.stalled && !liveRotations.has(lock.rotationId)) {
+    // Alive while the execution that drives it runs (a resume whose BeginRotation failed has not
+    // said which rotation it adopted, but its catch path still holds the lock until it stalls it).
+    const driven = lock && live.executions.has(lock.execution ?? lock.rotationId);
+    if (lock && !lock.stalled && !driven && !live.rotations.has(lock.rotationId)) {
       out.push(
         v(
           "I4",

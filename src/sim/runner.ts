@@ -69,7 +69,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     steps,
     async () => {
       if (execs.anyUnknown()) return;
-      for (const v of checkLockAtEnd(await takeSnapshot(world), execs.liveRotations(), "execution ended"))
+      for (const v of checkLockAtEnd(
+        await takeSnapshot(world),
+        { rotations: execs.liveRotations(), executions: execs.liveExecutions() },
+        "execution ended",
+      ))
         world.violate(v);
     },
     scan,
@@ -153,7 +157,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     const snap = await takeSnapshot(world);
     const end = checkQuiescence(snap);
     orphans = end.orphans;
-    for (const v of [...end.violations, ...checkLockAtEnd(snap, new Set(), "quiescence")]) world.violate(v);
+    for (const v of [
+      ...end.violations,
+      ...checkLockAtEnd(snap, { rotations: new Set(), executions: new Set() }, "quiescence"),
+    ])
+      world.violate(v);
   }
   return {
     seed,
