@@ -22,6 +22,7 @@ export function spawnInstance(
   instanceId: string,
   rng: Rng,
   isStopped: () => boolean,
+  opts: { staleStart?: boolean } = {},
 ): void {
   const actor = `inst:${spec.consumerId}/${instanceId}`;
   // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
@@ -54,7 +55,17 @@ export function spawnInstance(
         return "failed";
       }
     };
-    await fetch();
+    if (opts.staleStart) {
+      // Restored from a stale cache or image: starts on the previous key until told `stale`.
+      const d = world.depsFor(world.context(actor));
+      try {
+        const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.previous });
+        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        world.sched.log(actor, `starts on a stale key ${held.keyId}`);
+      } catch {
+        await fetch();
+      }
+    } else await fetch();
     while (!isStopped()) {
       const status = await beat();
       if (status === "stale" || status === "unknown") {
@@ -115,7 +126,9 @@ export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void
       if (!world.faultsOn || stopped()) return;
       const spec = rng.pick(world.consumers);
       generation += 1;
-      spawnInstance(world, spec, `r${generation}`, rng.fork(`r${generation}`), stopped);
+      spawnInstance(world, spec, `r${generation}`, rng.fork(`r${generation}`), stopped, {
+        staleStart: rng.chance(0.3),
+      });
     }
   });
 }

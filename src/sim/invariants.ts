@@ -237,8 +237,15 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
   let orphans = 0;
   for (const [account, acct] of Object.entries(snap.accounts)) {
     for (const key of acct.keys.filter((k) => k.status === "active")) {
+      // At quiescence every rotation has finished: a key only AWSPREVIOUS still points at was never
+      // queued for revocation — lost track of, even though a label still names it.
       const inVersion = snap.secrets.some(
-        (s) => s.account === account && s.versions.some((x) => x.keyId === key.keyId && x.stages.length > 0),
+        (s) =>
+          s.account === account &&
+          s.versions.some(
+            (x) =>
+              x.keyId === key.keyId && (x.stages.includes(STAGE.current) || x.stages.includes(STAGE.next)),
+          ),
       );
       const inLedger = snap.ledger.some((e) => e.keyId === key.keyId && e.status !== "revoked");
       if (!inVersion && !inLedger) {
@@ -248,7 +255,7 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
           v(
             "I2",
             `orphan key${ledger ? ` (ledger says ${ledger.status})` : ""}`,
-            `${account} ${key.keyId} (label ${key.label}) is active but referenced by no labelled version and no open ledger entry`,
+            `${account} ${key.keyId} (label ${key.label}) is active but neither current nor pending and in no open ledger entry`,
           ),
         );
       }
