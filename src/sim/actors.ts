@@ -107,6 +107,14 @@ export function spawnChaosActors(
     while (!calm()) {
       await sched.sleep("chaos", rng.range(1000, 6000), "until next clock jump");
       if (calm()) return;
+      if (rng.chance(0.3)) {
+        // An exchange outage long enough to exhaust RevokePrevious's retries: revocations go to the
+        // sweeper, which must then keep obeying the gate on its own.
+        const minutes = rng.range(5, 40);
+        world.exchangeDownUntil = world.raw.clock.now().getTime() + minutes * 60_000;
+        sched.log("chaos", `exchange outage for ${minutes} min`);
+        continue;
+      }
       // Only between tasks: a Lambda cannot outlive its timeout, so a lease never expires mid-step.
       if (world.tasksInFlight > 0 || !rng.chance(0.35)) continue;
       const settings = await world.raw.store.getSettings(rng.pick(world.secretIds));

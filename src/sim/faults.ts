@@ -15,7 +15,7 @@ export type PortName =
   | "exchange"
   | "audit"
   | "alerts";
-export type PortFault = "fail-before" | "fail-after" | "slow" | "lie-not-found";
+export type PortFault = "fail-before" | "fail-after" | "slow" | "lie-not-found" | "outage";
 export type TaskCrash = "crash-before" | "crash-mid" | "crash-after";
 export type FaultKind = PortFault | TaskCrash;
 
@@ -99,6 +99,8 @@ export interface PortEnv {
   /** Runs right before the real call (invariants that must hold at the call, e.g. I1/I5). */
   before(port: PortName, method: string, args: unknown[], ctx: CallContext): Promise<void>;
   after(port: PortName, method: string, args: unknown[], result: unknown, ctx: CallContext): Promise<void>;
+  /** True while the exchange is down for everyone (an outage window the chaos actor opens). */
+  exchangeDown(): boolean;
   /** A lagging view that answers instead of the port for some reads (eventual consistency). */
   view(port: PortName, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined;
 }
@@ -128,6 +130,7 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
         if (ctx.faultsOn && env.rng.chance(profile.portRate)) {
           fault = env.rng.weighted({ "fail-before": 4, "fail-after": 3, slow: 2 });
         }
+        if (ctx.faultsOn && port === "exchange" && env.exchangeDown()) fault = "outage";
         if (ctx.faultsOn && port === "exchange" && prop === "removeKey" && env.rng.chance(profile.lieRate)) {
           fault = "lie-not-found";
         }
@@ -136,6 +139,7 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
           env.log(ctx.actor, `fault ${fault} on ${port}.${prop}`);
         }
         if (fault === "fail-before") throw portError(env.rng, port, prop);
+        if (fault === "outage") throw new ExchangeRetryableError(`exchange ${prop}: HTTP 503 (outage)`, 503);
         if (fault === "slow") await env.sleep(ctx.actor, env.rng.range(1, 20), `slow ${port}.${prop}`);
         await env.before(port, prop, args, ctx);
         if (fault === "lie-not-found") {

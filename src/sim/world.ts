@@ -82,6 +82,8 @@ export class World {
   /** Keys removed under break-glass (I6 exempts them). */
   readonly breakGlassRemoved = new Set<string>();
   operatorCommands = 0;
+  /** Virtual ms until which the exchange answers 503 to everyone (0: up). */
+  exchangeDownUntil = 0;
   tasksInFlight = 0;
   readonly lagSecrets: LaggingSecrets;
   readonly lagLedger: LaggingLedgerIndex;
@@ -128,6 +130,7 @@ export class World {
       countFault: (k) => {
         this.faults[k] = (this.faults[k] ?? 0) + 1;
       },
+      exchangeDown: () => this.raw.clock.now().getTime() < this.exchangeDownUntil,
       before: (...args) => this.hooks.before(...args),
       after: (...args) => this.hooks.after(...args),
       view: (port, method) => {
