@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   const single = arg("seed");
   if (single !== undefined) {
     const r = await runSeed(Number(single), { ignore });
-    if (r.violations.length > 0 || !r.quiesced) printFailure(r);
+    if (r.violations.length > 0 || !r.quiesced || process.env.SIM_PRINT === "1") printFailure(r);
     if (r.actorFailures.length > 0) console.error(`actor failures: ${r.actorFailures.join("; ")}`);
     const { traceTail: _t, ...rest } = r;
     console.log(JSON.stringify({ ...rest, replay: `npm run sim -- --seed ${r.seed}` }));

@@ -107,20 +107,23 @@ export function spawnChaosActors(
     while (!calm()) {
       await sched.sleep("chaos", rng.range(1000, 6000), "until next clock jump");
       if (calm()) return;
-      if (rng.chance(0.3)) {
-        // An exchange outage long enough to exhaust RevokePrevious's retries: revocations go to the
-        // sweeper, which must then keep obeying the gate on its own.
-        const minutes = rng.range(5, 40);
-        world.exchangeDownUntil = world.raw.clock.now().getTime() + minutes * 60_000;
-        sched.log("chaos", `exchange outage for ${minutes} min`);
-        continue;
-      }
       // Only between tasks: a Lambda cannot outlive its timeout, so a lease never expires mid-step.
       if (world.tasksInFlight > 0 || !rng.chance(0.35)) continue;
       const settings = await world.raw.store.getSettings(rng.pick(world.secretIds));
       const jump = (settings?.deadlineSeconds ?? 3600) + 3600 + rng.range(1, 600);
       world.raw.clock.advance(jump);
       sched.log("chaos", `clock jumps ${jump}s (leases expire)`);
+    }
+  });
+  sched.spawn("outages", async () => {
+    while (!calm()) {
+      await sched.sleep("outages", rng.range(600, 2400), "until next outage");
+      if (calm() || !rng.chance(0.5)) continue;
+      // Long enough to exhaust RevokePrevious's retries: revocations go to the sweeper, which must
+      // then keep obeying the gate on its own while consumers come and go.
+      const minutes = rng.range(10, 40);
+      world.exchangeDownUntil = world.raw.clock.now().getTime() + minutes * 60_000;
+      sched.log("outages", `exchange outage for ${minutes} min`);
     }
   });
   spawnSweeper(world, steps, rng, calm);

@@ -122,12 +122,12 @@ export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void
   }
   world.sched.spawn("fleet", async () => {
     while (!stopped()) {
-      await world.sched.sleep("fleet", rng.range(600, 3600), "restart window");
+      await world.sched.sleep("fleet", rng.range(300, 1800), "restart window");
       if (!world.faultsOn || stopped()) return;
       const spec = rng.pick(world.consumers);
       generation += 1;
       spawnInstance(world, spec, `r${generation}`, rng.fork(`r${generation}`), stopped, {
-        staleStart: rng.chance(0.3),
+        staleStart: rng.chance(0.5),
       });
     }
   });

@@ -159,6 +159,13 @@ export class Executions {
       const result = await runExecution(definition, input, contextFor(name, input, world), {
         invoke: async (call) => {
           await world.sched.point(actor, `task ${call.state}#${call.attempt}`);
+          if (call.state === "RevokePrevious" && call.attempt === 0 && world.faultsOn && rng.chance(0.25)) {
+            // Buggify: the exchange goes down just as a revocation starts, so it is handed to the
+            // sweeper — the path where the gate must hold without the workflow watching.
+            const minutes = rng.range(15, 40);
+            world.exchangeDownUntil = world.raw.clock.now().getTime() + minutes * 60_000;
+            world.sched.log(actor, `exchange outage for ${minutes} min`);
+          }
           const fn = this.steps.byResource[call.resource];
           if (!fn) throw new Error(`no step function for ${call.resource}`);
           this.onText(`${name} ${call.state} input`, JSON.stringify(call.input));
