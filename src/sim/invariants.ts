@@ -3,7 +3,7 @@
  * being made, for the checks that must hold at the moment of an exchange call).
  */
 import { verifyAuditChain } from "../core/audit-chain";
-import { type LedgerEntry, type LockRecord, STAGE } from "../core/model";
+import { type ConsumerInstance, type LedgerEntry, type LockRecord, STAGE } from "../core/model";
 import { evaluateReadiness } from "../core/readiness";
 import { type SecretView, type Snapshot, secretOfKey } from "./snapshot";
 import type { Violation } from "./world";
@@ -23,12 +23,12 @@ export function isBreakGlass(secret: SecretView | undefined, keyId: string): boo
 }
 
 /** The gate as the brief defines it: readiness over the registry against VERSIONS' current. */
-export function gateReady(secret: SecretView, now: Date): boolean {
+export function gateReady(secret: SecretView, now: Date, instances = secret.instances): boolean {
   const rec = secret.recorded;
   if (!rec?.current || !rec.promotedAt || !secret.settings) return false;
   return evaluateReadiness({
     consumers: secret.consumers,
-    instances: secret.instances,
+    instances,
     currentFingerprint: rec.current.fingerprint,
     promotedAt: new Date(rec.promotedAt),
     settings: secret.settings,
@@ -41,6 +41,8 @@ export function checkRevocationCall(
   snap: Snapshot,
   call: { method: string; account: string; keyId: string; labelOwner?: string },
   everCurrent: ReadonlySet<string>,
+  /** The instances the revoking invocation read for its decision, when it read them this instant. */
+  decided?: ConsumerInstance[],
 ): Violation[] {
   const out: Violation[] = [];
   const { keyId } = call;
@@ -60,7 +62,13 @@ export function checkRevocationCall(
       ),
     );
   }
-  if (secret && everCurrent.has(keyId) && !isBreakGlass(secret, keyId) && !gateReady(secret, snap.now)) {
+  const instances = decided?.filter((i) => i.secretId === secret?.secretId);
+  if (
+    secret &&
+    everCurrent.has(keyId) &&
+    !isBreakGlass(secret, keyId) &&
+    !gateReady(secret, snap.now, instances && instances.length > 0 ? instances : secret.instances)
+  ) {
     out.push(
       v(
         "I1",

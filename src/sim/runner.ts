@@ -4,7 +4,7 @@
  * ledger) and judge the end state. Invariants are checked after every event.
  */
 
-import { STAGE } from "../core/model";
+import { type ConsumerInstance, STAGE } from "../core/model";
 import { exchangeLabelFor } from "../core/tokens";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
 import { spawnFleet, spawnInstance } from "./consumers";
@@ -79,6 +79,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     scan,
   );
 
+  const decisionReads = new Map<string, { at: number; instances: ConsumerInstance[] }>();
   world.hooks.before = async (port, method, args, ctx) => {
     if (port === "secrets" && !isRead(method)) await world.lagSecrets.recordWrite(String(args[0]));
     if (port === "exchange" && (method === "removeKey" || method === "disableKey")) {
@@ -87,14 +88,25 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       const keyId = String(args[1]);
       const label = snap.accounts[account]?.keys.find((k) => k.keyId === keyId)?.label;
       const call = { method, account, keyId, labelOwner: label ? labelOwner(label) : undefined };
-      for (const v of checkRevocationCall(snap, call, world.everCurrent)) world.violate(v);
+      // I1 speaks of the gate "at the moment of the decision": the instances this invocation read
+      // for it in the same virtual instant (an instance that appears between that read and the call
+      // is a race no check-then-act closes; it must heartbeat before it uses its key, I6 covers it).
+      const read = decisionReads.get(ctx.actor);
+      const decided = read && read.at === world.raw.clock.now().getTime() ? read.instances : undefined;
+      for (const v of checkRevocationCall(snap, call, world.everCurrent, decided)) world.violate(v);
     }
     if (ctx.rotation && !isRead(method) && port !== "lock" && port !== "audit" && port !== "alerts") {
       const lock = await world.raw.store.get(ctx.rotation.secretId);
       for (const v of checkWriteUnderLock(lock, ctx.rotation, `${port}.${method}`)) world.violate(v);
     }
   };
-  world.hooks.after = async (port, method, args, result) => {
+  world.hooks.after = async (port, method, args, result, ctx) => {
+    if (port === "consumers" && method === "listInstances") {
+      decisionReads.set(ctx.actor, {
+        at: world.raw.clock.now().getTime(),
+        instances: JSON.parse(JSON.stringify(result)) as ConsumerInstance[],
+      });
+    }
     if (port === "ledger" && !isRead(method)) await world.lagLedger.recordWrite();
     if (port === "exchange" && method === "createKey") {
       const created = result as { keyId: string; label: string; secret: string };

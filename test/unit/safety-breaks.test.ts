@@ -12,6 +12,7 @@ import {
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
+import { abortRotation } from "../../src/core/use-cases/abort-rotation";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
@@ -249,5 +250,28 @@ describe("found by the simulation: a promotion interrupted after its label move"
     expect(promoted.current.exchangeKeyId).toBe(created.next.exchangeKeyId);
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
     expect(deps.exchange.callsTo("createKey")).toHaveLength(1);
+  });
+});
+
+describe("found by the simulation: a promotion whose retry reads lagging labels", () => {
+  it("a retried PromoteCurrent after the record says promoted neither re-checks the labels nor aborts", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    const promoted = await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    // The listing now lags: it shows the labels from before the promotion (the new version absent).
+    const lagging = [{ versionId: seeded.versionId, stages: [STAGE.current] }];
+    deps.secrets.listVersions = async () => lagging;
+
+    const again = await promoteCurrent({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
+    const abort = await abortRotation(
+      { secretId: seeded.secretId, rotationId: "rot-1", error: "Lambda.Unknown" },
+      deps,
+    );
+
+    expect(again.current.exchangeKeyId).toBe(promoted.created.next.exchangeKeyId);
+    expect(abort.outcome).toBe("promoted");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.phase).toBe("promoted");
+    expect(await deps.ledger.listAll()).toEqual([]);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toHaveLength(2);
   });
 });

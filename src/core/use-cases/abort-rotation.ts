@@ -47,9 +47,9 @@ const NOTHING_REVOKED = { revokedKeyIds: [], pendingRevocations: [] };
  * the error. Output: what happened (see `outcome`) and what was revoked.
  * 1. The lock is driven by another execution: touch nothing. Driven by this execution for another
  *    rotation (a resume whose BeginRotation failed): stall it again, with an alert.
- * 2. PromoteCurrent began (phase `promoting`, written before its first label move) or AWSCURRENT
- *    already sits on our next version: do NOT abort (that key may be live); roll forward — finish
- *    the promotion — so the workflow waits on the new current.
+ * 2. PromoteCurrent began (phase `promoting`, written before its first label move), the record
+ *    says it promoted, or AWSCURRENT already sits on our next version: do NOT abort (that key may
+ *    be live); roll forward — finish the promotion — so the workflow waits on the new current.
  * 3. Remove AWSPENDING from our version (never from another rotation's).
  * 4. Revoke every key this rotation created (the stored one and crashed-attempt orphans) through
  *    the ledger; a revocation that fails stays in the ledger for the sweeper, the abort completes.
@@ -83,7 +83,9 @@ export async function abortRotation(
 
   if (
     rotation?.next &&
-    (rotation.phase === "promoting" || currentHolder?.versionId === rotation.next.versionId)
+    (rotation.previous ||
+      rotation.phase === "promoting" ||
+      currentHolder?.versionId === rotation.next.versionId)
   ) {
     await promoteCurrent(input, deps);
     return { outcome: "promoted", aborted: false, ...NOTHING_REVOKED };

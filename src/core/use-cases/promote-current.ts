@@ -37,9 +37,16 @@ export async function promoteCurrent(
   const { next } = rotation;
   const previous = rotation.previous ?? rotation.current;
 
+  if (rotation.previous && rotation.phase !== "promoting") {
+    // Promoted already (a retry after the record was written): nothing to move. A listing that lags
+    // the label move must not send a promoted rotation to the abort.
+    const recorded = await deps.store.getVersions(secretId);
+    return { current: next, previous, promotedAt: recorded?.promotedAt ?? rotation.updatedAt };
+  }
+
   const versions = await deps.secrets.listVersions(secretId);
   const holder = versions.find((v) => v.stages.includes(STAGE.current));
-  if (!versions.some((v) => v.versionId === next.versionId)) {
+  if (!versions.some((v) => v.versionId === next.versionId) && rotation.phase !== "promoting") {
     throw new RotationStateError(`secret ${secretId} has no version ${next.versionId} to promote`);
   }
   if (holder?.versionId !== next.versionId) {
@@ -74,13 +81,7 @@ export async function promoteCurrent(
     await deps.store.putVersions({ secretId, previous, current: next, promotedAt, updatedAt: promotedAt });
   }
   if (rotation.phase === "started" || rotation.phase === "next-created" || rotation.phase === "promoting") {
-    await deps.store.putRotation({
-      ...rotation,
-      phase: "promoted",
-      previous,
-      current: next,
-      updatedAt: promotedAt,
-    });
+    // Audited BEFORE the record says `promoted`: a retry after that write skips all of this.
     await deps.audit.append({
       secretId,
       actor: `rotation:${rotationId}`,
@@ -92,6 +93,13 @@ export async function promoteCurrent(
         previousVersionId: previous.versionId,
         previousFingerprint: previous.fingerprint,
       },
+    });
+    await deps.store.putRotation({
+      ...rotation,
+      phase: "promoted",
+      previous,
+      current: next,
+      updatedAt: promotedAt,
     });
   }
   return { current: next, previous, promotedAt };
