@@ -275,3 +275,36 @@ describe("found by the simulation: a promotion whose retry reads lagging labels"
     expect(deps.exchange.activeKeyIds(seeded.account)).toHaveLength(2);
   });
 });
+
+describe("found by the simulation: an abort that removed AWSPENDING, then died before revoking", () => {
+  it("the resumed CreateNext revokes that key through the ledger before it would make another, never a third key", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps, { maxActiveKeys: 3, settings: { minOverlapSeconds: 0 } });
+    await startRotation(deps, seeded.secretId, "rot-1");
+    const created = await createNext({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
+    // The abort removed AWSPENDING, then died before clearing the record and revoking the key.
+    await deps.secrets.moveStage(seeded.secretId, STAGE.next, { from: created.next.versionId });
+    await markStalled(
+      { secretId: seeded.secretId, rotationId: "rot-1", lagging: [], laggingCount: 0, error: "AbortFailed" },
+      deps,
+    );
+    await resumeRotation(deps, seeded.secretId, "x1");
+
+    const err = await createNext(
+      { secretId: seeded.secretId, rotationId: "rot-1", execution: "x1" },
+      deps,
+    ).catch((e: unknown) => e);
+
+    // The versions record still names it next, so the guard holds it: no new key meanwhile.
+    expect(err).toBeInstanceOf(ExchangeRetryableError);
+    expect(deps.exchange.callsTo("createKey")).toHaveLength(1);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toHaveLength(2);
+    // The abort clears the record first, then revokes it.
+    const abort = await abortRotation(
+      { secretId: seeded.secretId, rotationId: "rot-1", execution: "x1", error: "ExchangeRetryableError" },
+      deps,
+    );
+    expect(abort).toMatchObject({ outcome: "aborted", revokedKeyIds: [created.next.exchangeKeyId] });
+    expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId]);
+  });
+});

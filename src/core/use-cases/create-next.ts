@@ -139,7 +139,7 @@ async function createAndStore(
     current: VersionRef;
     currentKey: { keyId: string; permissions: string[] };
     recordedPrevious: VersionRef | undefined;
-    /** The key this rotation stored before: never taken for an orphan (an abort revokes it, or it is live). */
+    /** The key this rotation stored before, if any: revoked only if no label or record says it is live. */
     recordedNext: VersionRef | undefined;
   },
 ): Promise<VersionRef> {
@@ -150,16 +150,16 @@ async function createAndStore(
   // A key carrying this rotation's label but not pending was made by a crashed attempt: its secret
   // is gone for good, so it can only be revoked — through the ledger like every revocation (I5).
   const unrevoked: string[] = [];
-  const storedKeyId = ctx.recordedNext?.exchangeKeyId;
-  for (const orphan of listing.keys.filter(
-    (k) => k.label === label && k.status === "active" && k.keyId !== storedKeyId,
-  )) {
+  const earlier = ctx.recordedNext;
+  for (const orphan of listing.keys.filter((k) => k.label === label && k.status === "active")) {
     const attempt = await revokeThroughLedger(
       {
         secretId,
         exchangeAccount: account,
         keyId: orphan.keyId,
-        versionId: "unstored",
+        // The key this rotation stored (its AWSPENDING since removed) is judged by its version's
+        // labels and by the versions record, so a key that became current is never revoked.
+        versionId: earlier?.exchangeKeyId === orphan.keyId ? earlier.versionId : "unstored",
         rotationId,
         kind: "unpromoted",
       },
