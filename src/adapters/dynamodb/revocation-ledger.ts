@@ -85,7 +85,6 @@ export class DynamoRevocationLedger implements RevocationLedger {
     entryId: string,
     update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
   ): Promise<LedgerEntry> {
-    const next = update.nextAttemptAt?.toISOString();
     const values: Record<string, unknown> = {
       ":failed": "failed",
       ":revoked": "revoked",
@@ -95,55 +94,32 @@ export class DynamoRevocationLedger implements RevocationLedger {
       ":zero": 0,
       ":op": update.needsOperator,
     };
-    let expression =
-      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op";
     // A real attempt was made: whatever held it back before no longer applies.
-    const removeHeld = "heldReason";
-    if (next) {
-      expression += `, nextAttemptAt = :next, sweep = :due, sweepAt = :next REMOVE ${removeHeld}`;
-      values[":next"] = next;
-      values[":due"] = DUE;
-    } else {
-      expression += ` REMOVE nextAttemptAt, sweep, sweepAt, ${removeHeld}`;
-    }
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { entryId },
-          UpdateExpression: expression,
-          ConditionExpression: "attribute_exists(entryId) AND #s <> :revoked",
-          ExpressionAttributeNames: { "#s": "status" },
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      return this.mustGet(entryId);
-    }
+    const expression = withSchedule(
+      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op",
+      update.nextAttemptAt,
+      values,
+      ["heldReason"],
+    );
+    return this.updateUnlessRevoked(entryId, expression, values);
   }
 
   async hold(
     entryId: string,
     update: { at: Date; reason: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
   ): Promise<LedgerEntry> {
-    const next = update.nextAttemptAt?.toISOString();
     const values: Record<string, unknown> = {
       ":revoked": "revoked",
       ":at": update.at.toISOString(),
       ":why": update.reason,
       ":op": update.needsOperator,
     };
-    let expression = "SET updatedAt = :at, heldReason = :why, needsOperator = :op";
-    if (next) {
-      expression += ", nextAttemptAt = :next, sweep = :due, sweepAt = :next";
-      values[":next"] = next;
-      values[":due"] = DUE;
-    } else {
-      expression += " REMOVE nextAttemptAt, sweep, sweepAt";
-    }
+    const expression = withSchedule(
+      "SET updatedAt = :at, heldReason = :why, needsOperator = :op",
+      update.nextAttemptAt,
+      values,
+      [],
+    );
     return this.updateUnlessRevoked(entryId, expression, values);
   }
 
@@ -228,4 +204,22 @@ export class DynamoRevocationLedger implements RevocationLedger {
     } while (ExclusiveStartKey);
     return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
+}
+
+/**
+ * Appends the sweep schedule to an update: due at `next` (on the sparse index), or off the index
+ * when there is no next attempt (revoked, or waiting for an operator). `remove` names attributes
+ * the update also drops.
+ */
+function withSchedule(
+  set: string,
+  nextAttemptAt: Date | undefined,
+  values: Record<string, unknown>,
+  remove: string[],
+): string {
+  if (!nextAttemptAt) return `${set} REMOVE ${["nextAttemptAt", "sweep", "sweepAt", ...remove].join(", ")}`;
+  values[":next"] = nextAttemptAt.toISOString();
+  values[":due"] = DUE;
+  const schedule = `${set}, nextAttemptAt = :next, sweep = :due, sweepAt = :next`;
+  return remove.length > 0 ? `${schedule} REMOVE ${remove.join(", ")}` : schedule;
 }

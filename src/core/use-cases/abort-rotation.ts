@@ -1,10 +1,10 @@
 import { drivingExecution } from "../lock";
 import { STAGE } from "../model";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
-import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { type RotationRef, requireSettings } from "./deps";
 import { markStalled } from "./mark-stalled";
 import { promoteCurrent } from "./promote-current";
-import { revokeThroughLedger } from "./revocation";
+import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
 
 export interface AbortRotationInput extends RotationRef {
   /** The error that made the workflow abort (name and sanitized message only). */
@@ -24,19 +24,7 @@ export interface AbortRotationOutput {
   pendingRevocations: string[];
 }
 
-type AbortDeps = Pick<
-  Deps,
-  | "secrets"
-  | "store"
-  | "lock"
-  | "consumers"
-  | "exchange"
-  | "ledger"
-  | "audit"
-  | "alerts"
-  | "clock"
-  | "revocation"
->;
+type AbortDeps = LockedRevocationDeps;
 
 const NOTHING_REVOKED = { revokedKeyIds: [], pendingRevocations: [] };
 

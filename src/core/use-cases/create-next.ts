@@ -10,7 +10,7 @@ import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
 import { type Deps, parseKeySecret, type RotationRef, requireSettings } from "./deps";
-import { revokeThroughLedger } from "./revocation";
+import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
 
 export interface CreateNextOutput {
   current: VersionRef;
@@ -116,19 +116,7 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
   return { current, next, reused };
 }
 
-type CreateNextDeps = Pick<
-  Deps,
-  | "secrets"
-  | "store"
-  | "lock"
-  | "consumers"
-  | "exchange"
-  | "ledger"
-  | "audit"
-  | "alerts"
-  | "clock"
-  | "revocation"
->;
+type CreateNextDeps = LockedRevocationDeps;
 
 async function createAndStore(
   deps: CreateNextDeps,

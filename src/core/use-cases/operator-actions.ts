@@ -4,7 +4,7 @@ import { holdForOperator } from "../lock";
 import { type LedgerEntry, type RotationRecord, STAGE, type VersionRef } from "../model";
 import { ledgerEntryId } from "../tokens";
 import { type Deps, requireSettings } from "./deps";
-import { type RevocationDeps, revokeThroughLedger } from "./revocation";
+import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
 
 /**
  * Operator commands on a stalled rotation. Each takes the lock's operator hold first (so two
@@ -22,7 +22,7 @@ export interface OperatorInput {
   operation?: string;
 }
 
-type OperatorDeps = RevocationDeps & Pick<Deps, "lock">;
+type OperatorDeps = LockedRevocationDeps;
 
 async function underOperatorHold<T>(
   input: OperatorInput,

@@ -10,6 +10,9 @@ export type RevocationDeps = Pick<
   "secrets" | "store" | "consumers" | "exchange" | "ledger" | "audit" | "alerts" | "clock" | "revocation"
 >;
 
+/** What a step that holds the lock and may revoke needs (abort, CreateNext's orphans, operator commands). */
+export type LockedRevocationDeps = RevocationDeps & Pick<Deps, "lock">;
+
 export interface RevocationAttempt {
   entry: LedgerEntry;
   /** Sanitized error of this attempt, when it failed. */
