@@ -1,5 +1,5 @@
 import { InvalidInputError, OperatorActionRejectedError, RotationInProgressError } from "./errors";
-import { FINAL_PHASES, type LockRecord, type SecretSettings } from "./model";
+import { FINAL_PHASES, type LockRecord, type RotationRecord, type SecretSettings } from "./model";
 import type { Alerts, AuditLog, Clock, RotationLock, RotationStore } from "./ports";
 
 /**
@@ -82,7 +82,8 @@ export async function takeLock(
     const now = deps.clock.now();
     const held = await deps.lock.get(secretId);
     if (!held) return deps.lock.acquire(secretId, rotationId, now, lease);
-    if (await releaseIfFinished(deps, held, `rotation:${rotationId}`)) {
+    const holder = await deps.store.getRotation(secretId, held.rotationId);
+    if (await releaseIfFinished(deps, held, holder, `rotation:${rotationId}`)) {
       return deps.lock.acquire(secretId, rotationId, now, lease);
     }
     if (!lockStillRunning(held, now)) {
@@ -99,11 +100,16 @@ export async function takeLock(
 }
 
 /**
- * A lock whose rotation already reached a final phase (completed, aborted, force-revoked) is a
- * leftover of a release that was lost: free it. Returns whether it did.
+ * A lock whose rotation (`holder`, the record of `held.rotationId` the caller read) already reached
+ * a final phase (completed, aborted, force-revoked) is a leftover of a release that was lost: free
+ * it. Returns whether it did.
  */
-export async function releaseIfFinished(deps: LockDeps, held: LockRecord, actor: string): Promise<boolean> {
-  const holder = await deps.store.getRotation(held.secretId, held.rotationId);
+export async function releaseIfFinished(
+  deps: Pick<LockDeps, "lock" | "audit">,
+  held: LockRecord,
+  holder: RotationRecord | undefined,
+  actor: string,
+): Promise<boolean> {
   if (!holder || !FINAL_PHASES.includes(holder.phase)) return false;
   await deps.audit.append({
     secretId: held.secretId,
@@ -174,7 +180,8 @@ export async function holdForOperator(
       `no rotation of ${input.secretId} holds the lock: nothing to ${input.command}`,
     );
   }
-  if (await releaseIfFinished(deps, held, input.actor)) {
+  const holder = await deps.store.getRotation(input.secretId, held.rotationId);
+  if (await releaseIfFinished(deps, held, holder, input.actor)) {
     throw new OperatorActionRejectedError(
       `rotation ${held.rotationId} of ${input.secretId} had already finished (its lock is now released): nothing to ${input.command}`,
     );

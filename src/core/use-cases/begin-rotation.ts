@@ -1,5 +1,12 @@
 import { InvalidInputError } from "../errors";
-import { leaseSecondsFor, releaseIfFinished, requireResumable, stallLostExecution, takeLock } from "../lock";
+import {
+  drivingExecution,
+  leaseSecondsFor,
+  releaseIfFinished,
+  requireResumable,
+  stallLostExecution,
+  takeLock,
+} from "../lock";
 import { FINAL_PHASES, type RotationRecord } from "../model";
 import { type Deps, requireSettings } from "./deps";
 
@@ -79,18 +86,18 @@ async function resume(
   const { secretId, executionName } = input;
   const now = deps.clock.now();
   const held = requireResumable(await deps.lock.get(secretId), secretId, executionName, now);
-  if (await releaseIfFinished(deps, held, input.actor)) {
+  const rotation = await deps.store.getRotation(secretId, held.rotationId);
+  if (await releaseIfFinished(deps, held, rotation, input.actor)) {
     throw new InvalidInputError(
       `nothing to resume for ${secretId}: rotation ${held.rotationId} had already finished; start a new rotation`,
     );
   }
-  const rotation = await deps.store.getRotation(secretId, held.rotationId);
   if (rotation?.rollback) {
     throw new InvalidInputError(
       `rotation ${held.rotationId} of ${secretId} has an unfinished rollback: run \`keyshift rollback ${secretId}\` again to finish it, then resume`,
     );
   }
-  if (!held.stalled && held.execution !== executionName)
+  if (!held.stalled && drivingExecution(held) !== executionName)
     await stallLostExecution(deps, held, now, input.actor);
   // Conditional: stalled and no operator command holding it, or this same execution re-entering.
   await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
@@ -99,7 +106,7 @@ async function resume(
     // A resumed wait gets a whole new deadline, counted from now.
     await deps.store.putRotation({
       ...rotation,
-      phase: route === "create" ? rotation.phase : route === "revoke" ? "revoking" : "promoted",
+      phase: route === "wait" ? "promoted" : rotation.phase,
       deadlineAt: undefined,
       updatedAt: now.toISOString(),
     });

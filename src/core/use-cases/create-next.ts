@@ -72,6 +72,8 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
   const pendingInfo =
     versions.find((v) => v.stages.includes(STAGE.next) && v.versionId !== currentInfo.versionId) ??
     (await ownPendingVersion(deps, secretId, versionTokenFor(rotationId)));
+  // Read once: nothing below writes the versions record before this step's own write.
+  const recorded = await deps.store.getVersions(secretId);
   let next: VersionRef;
   let reused = false;
   if (pendingInfo) {
@@ -91,13 +93,12 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
       account: settings.exchangeAccount,
       current,
       currentKey,
-      recordedPrevious: (await deps.store.getVersions(secretId))?.previous,
+      recordedPrevious: recorded?.previous,
       recordedNext: rotation.next,
     });
   }
 
   const at = deps.clock.now().toISOString();
-  const recorded = await deps.store.getVersions(secretId);
   await deps.store.putVersions({ ...recorded, secretId, current, next, updatedAt: at });
   await deps.store.putRotation({ ...rotation, phase: "next-created", current, next, updatedAt: at });
   await deps.audit.append({

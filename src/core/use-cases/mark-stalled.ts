@@ -39,10 +39,10 @@ export async function markStalled(
     return { stalled: false, laggingCount: input.laggingCount };
   }
   const rotationId = held.rotationId;
-  if (await releaseIfFinished(deps, held, `rotation:${rotationId}`)) {
+  const rotation = await deps.store.getRotation(secretId, rotationId);
+  if (await releaseIfFinished(deps, held, rotation, `rotation:${rotationId}`)) {
     return { stalled: false, laggingCount: input.laggingCount };
   }
-  const rotation = await deps.store.getRotation(secretId, rotationId);
   // Fenced: if a resume took the lock between the read and this write, it is left running.
   await deps.lock.markStalled(secretId, rotationId, { execution });
   if (rotation) {
