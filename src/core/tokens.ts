@@ -9,9 +9,12 @@ export function versionTokenFor(rotationId: string): string {
   return createHash("sha256").update(`keyshift:version:${rotationId}`).digest("hex").slice(0, 40);
 }
 
-/** Label given to the exchange key a rotation creates, so a crashed attempt's key can be found. */
+/**
+ * Label given to the exchange key a rotation creates, so a crashed attempt's key can be found.
+ * 15 chars of `[A-Za-z0-9_]`: inside Deribit's `name` rule (≤ 16, that charset) and Bybit's `note`.
+ */
 export function exchangeLabelFor(rotationId: string): string {
-  return `keyshift-${createHash("sha256").update(`keyshift:label:${rotationId}`).digest("hex").slice(0, 12)}`;
+  return `ks_${createHash("sha256").update(`keyshift:label:${rotationId}`).digest("hex").slice(0, 12)}`;
 }
 
 export function ledgerEntryId(exchangeAccount: string, keyId: string): string {

@@ -7,10 +7,21 @@ import {
 } from "../../core/errors";
 import type {
   CreatedExchangeKey,
+  CreateKeyInput,
   Exchange,
+  ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../core/ports/exchange";
+import {
+  describeNetworkError,
+  isTimeout,
+  parseJsonOrUndefined as parseJson,
+  ResponseTooLargeError,
+  readBoundedText,
+  resolveUrl,
+  scrub,
+} from "./http";
 import { signatureHeaders } from "./signing";
 
 /** Where and as whom to manage an account's keys. Comes from the per-account admin secret. */
@@ -58,13 +69,6 @@ export async function signedFetch(
     ...(payload ? { body: payload } : {}),
     signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   });
-}
-
-/** Joins an endpoint that may carry a base path (`https://host/exchange/`) with an API path. */
-function resolveUrl(endpoint: string, path: string): URL {
-  const base = new URL(endpoint);
-  const prefix = base.pathname.replace(/\/+$/, "");
-  return new URL(`${prefix}${path.startsWith("/") ? path : `/${path}`}`, base);
 }
 
 const keySchema = z.object({
@@ -129,13 +133,16 @@ export class HttpExchange implements Exchange {
     this.fetchImpl = opts.fetchImpl;
   }
 
-  async createKey(
-    account: string,
-    input: { label: string; permissions: string[] },
-  ): Promise<CreatedExchangeKey> {
+  /** keyshift's own test protocol: disable exists but no enable, so revocation is one-stage here. */
+  async capabilities(): Promise<ExchangeCapabilities> {
+    return { exchange: "keyshift-sim", disable: false, limitCounts: "active" };
+  }
+
+  async createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
     const admin = await this.credentials(account);
     const ctx = { operation: "createKey", account, secrets: [admin.secret] };
-    const json = found(await this.call(ctx, admin, "POST", "/v1/keys", input));
+    const body = { label: input.label, permissions: input.permissions };
+    const json = found(await this.call(ctx, admin, "POST", "/v1/keys", body));
     return this.parse(ctx, createdKeySchema, json);
   }
 
@@ -173,6 +180,12 @@ export class HttpExchange implements Exchange {
     found(await this.call(ctx, admin, "POST", path));
   }
 
+  async enableKey(account: string, keyId: string): Promise<void> {
+    throw new ExchangePermanentError(
+      `exchange enableKey ${keyId} on account ${account}: keyshift's test protocol has no enable; nothing was changed`,
+    );
+  }
+
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     const admin = await this.credentials(account);
     const ctx = { operation: `removeKey ${keyId}`, account, secrets: [admin.secret] };
@@ -208,8 +221,9 @@ export class HttpExchange implements Exchange {
         timeoutMs: this.timeoutMs,
         ...(this.fetchImpl ? { fetchImpl: this.fetchImpl } : {}),
       });
-      text = await response.text();
+      text = await readBoundedText(response, where);
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw err;
       if (isTimeout(err)) {
         throw new ExchangeRetryableError(`${where}: no answer within ${this.timeoutMs} ms`);
       }
@@ -250,7 +264,7 @@ export class HttpExchange implements Exchange {
   }
 
   private scrub(ctx: CallContext, text: string): string {
-    return ctx.secrets.reduce((acc, secret) => (secret ? acc.split(secret).join("***") : acc), text);
+    return scrub(text, ctx.secrets);
   }
 }
 
@@ -261,24 +275,4 @@ function found(result: CallResult): unknown {
 
 function withDetail<E extends Error>(err: E, detail: ExchangeErrorDetail): E & ExchangeErrorDetail {
   return Object.assign(err, detail);
-}
-
-function parseJson(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-}
-
-function describeNetworkError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause =
-    err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : "";
-  return `${err.message}${cause}`;
 }

@@ -1,14 +1,23 @@
 /**
  * Port to an exchange's key-management API. Implementations classify failures into
- * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError`
- * (from `core/errors`) and never put a key secret in an error message.
+ * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError` /
+ * `ExchangeKeyLimitError` (from `core/errors`) and never put a key secret in an error message.
+ *
+ * Adapters: `src/adapters/exchange/{deribit,bybit}/` (real wire protocols), `http-exchange.ts`
+ * (keyshift's own test protocol), chosen per account by `src/adapters/exchange/router.ts`.
  */
 export interface ExchangeKey {
   keyId: string;
+  /** The key's name on the exchange (Deribit `name`, Bybit `note`): keyshift writes its rotation label here. */
   label: string;
+  /** Normalized scope: Deribit `max_scope` tokens, Bybit `<group>:<permission>` pairs (plus `readOnly`). */
   permissions: string[];
+  /** IPs / CIDRs the key is bound to; absent or empty means unrestricted. */
+  ipAllowlist?: string[];
   status: "active" | "disabled";
   createdAt: string;
+  /** When the exchange itself will expire the key (Bybit keys without an IP binding). */
+  expiresAt?: string;
 }
 
 /** A key as returned at creation: the only time the exchange reveals its secret. */
@@ -21,15 +30,35 @@ export interface ExchangeKeyCredential {
   secret: string;
 }
 
+/** What an account's exchange can do; decides two-stage revocation and how the key limit counts. */
+export interface ExchangeCapabilities {
+  /** Exchange name (`deribit`, `bybit`, `keyshift-sim`), for messages and summaries. */
+  exchange: string;
+  /** Keys can be disabled (they stop authenticating at once) and enabled again: revocation is two-stage. */
+  disable: boolean;
+  /** Which keys count against `maxActiveKeys`: only active ones, or disabled ones too (Deribit). */
+  limitCounts: "active" | "all";
+}
+
+export interface CreateKeyInput {
+  label: string;
+  permissions: string[];
+  /** Copied from the key being replaced; never broader. */
+  ipAllowlist?: string[];
+}
+
 export interface Exchange {
-  /** Creates a key with the given label and permissions on the account. */
-  createKey(account: string, input: { label: string; permissions: string[] }): Promise<CreatedExchangeKey>;
-  /** Lists the account's keys (no secrets) and the account's active-key limit. */
+  capabilities(account: string): Promise<ExchangeCapabilities>;
+  /** Creates a key with the given label, permissions and IP allow-list on the account. */
+  createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey>;
+  /** Lists the account's keys (no secrets) and the account's key limit (see `limitCounts`). */
   listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }>;
-  /** Makes an authenticated call signed by the key itself; throws if it does not authenticate. */
+  /** Makes a read-only authenticated call signed by the key itself; throws if it does not authenticate. */
   verifyKey(account: string, key: ExchangeKeyCredential): Promise<void>;
   /** Disables a key (it stops authenticating but still exists). */
   disableKey(account: string, keyId: string): Promise<void>;
+  /** Enables a disabled key again (the undo of `disableKey`; `ExchangePermanentError` where unsupported). */
+  enableKey(account: string, keyId: string): Promise<void>;
   /** Removes a key. Resolves `"not-found"` when the exchange has no such key. */
   removeKey(account: string, keyId: string): Promise<"removed" | "not-found">;
 }

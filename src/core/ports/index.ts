@@ -13,7 +13,14 @@ import type {
   VersionFingerprints,
 } from "../model";
 
-export type { CreatedExchangeKey, Exchange, ExchangeKey, ExchangeKeyCredential } from "./exchange";
+export type {
+  CreatedExchangeKey,
+  CreateKeyInput,
+  Exchange,
+  ExchangeCapabilities,
+  ExchangeKey,
+  ExchangeKeyCredential,
+} from "./exchange";
 
 export interface SecretVersionInfo {
   versionId: string;

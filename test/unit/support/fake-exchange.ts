@@ -2,13 +2,15 @@ import { randomBytes } from "node:crypto";
 import { ExchangePermanentError } from "../../../src/core/errors";
 import type {
   CreatedExchangeKey,
+  CreateKeyInput,
   Exchange,
+  ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../src/core/ports";
 import { Faults } from "./faults";
 
-type Method = "createKey" | "listKeys" | "verifyKey" | "disableKey" | "removeKey";
+type Method = "createKey" | "listKeys" | "verifyKey" | "disableKey" | "enableKey" | "removeKey";
 
 /** One call as the fake saw it. Credentials are recorded by key id only. */
 export interface ExchangeCall {
@@ -77,13 +79,21 @@ export class FakeExchange implements Exchange {
     return this.calls.filter((c) => c.method === method);
   }
 
-  async createKey(
-    account: string,
-    input: { label: string; permissions: string[] },
-  ): Promise<CreatedExchangeKey> {
+  /** Capabilities every account of this fake reports; `disable: true` makes revocation two-stage. */
+  capabilitiesValue: ExchangeCapabilities = { exchange: "fake", disable: false, limitCounts: "active" };
+
+  async capabilities(): Promise<ExchangeCapabilities> {
+    return { ...this.capabilitiesValue };
+  }
+
+  async createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
     await this.enter({ method: "createKey", account, label: input.label });
     const acct = this.require(account);
-    if (acct.keys.filter((k) => k.status === "active").length >= acct.maxActiveKeys) {
+    const counted =
+      this.capabilitiesValue.limitCounts === "all"
+        ? acct.keys
+        : acct.keys.filter((k) => k.status === "active");
+    if (counted.length >= acct.maxActiveKeys) {
       throw new ExchangePermanentError(
         `exchange createKey on account ${account}: HTTP 409 KEY_LIMIT_EXCEEDED`,
         409,
@@ -116,6 +126,13 @@ export class FakeExchange implements Exchange {
     found.status = "disabled";
   }
 
+  async enableKey(account: string, keyId: string): Promise<void> {
+    await this.enter({ method: "enableKey", account, keyId });
+    const found = this.require(account).keys.find((k) => k.keyId === keyId);
+    if (!found) throw new ExchangePermanentError(`exchange enableKey ${keyId}: HTTP 404`, 404);
+    found.status = "active";
+  }
+
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     await this.enter({ method: "removeKey", account, keyId });
     const acct = this.require(account);
@@ -132,12 +149,13 @@ export class FakeExchange implements Exchange {
     this.faults.check(call.method);
   }
 
-  private mint(acct: Account, input: { label: string; permissions: string[] }): CreatedExchangeKey {
+  private mint(acct: Account, input: CreateKeyInput): CreatedExchangeKey {
     this.counter += 1;
     const key: StoredKey = {
       keyId: `key-${this.counter}`,
       label: input.label,
       permissions: [...input.permissions],
+      ...(input.ipAllowlist?.length ? { ipAllowlist: [...input.ipAllowlist] } : {}),
       status: "active",
       createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, this.counter)).toISOString(),
       secret: this.newSecret(),
@@ -159,6 +177,7 @@ function withoutSecret(key: StoredKey): ExchangeKey {
     keyId: key.keyId,
     label: key.label,
     permissions: [...key.permissions],
+    ...(key.ipAllowlist ? { ipAllowlist: [...key.ipAllowlist] } : {}),
     status: key.status,
     createdAt: key.createdAt,
   };
