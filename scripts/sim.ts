@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     notQuiesced: 0,
   };
   const faults: Record<string, number> = {};
+  const exchangeCalls: Record<string, number> = {};
   const firstBySignature: Record<string, { seed: number; count: number; message: string }> = {};
   let firstFailing: number | undefined;
   const notQuiescedSeeds: number[] = [];
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
     totals.operatorCommands += r.operatorCommands;
     totals.maxActiveKeys = Math.max(totals.maxActiveKeys, r.maxActiveKeys);
     totals.orphans += r.orphans;
+    for (const [method, n] of Object.entries(r.exchangeCalls)) exchangeCalls[method] = (exchangeCalls[method] ?? 0) + n;
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);
@@ -87,6 +89,7 @@ async function main(): Promise<number> {
       seeds: count,
       events: totals.events,
       faultsInjected: faults,
+      exchangeCalls,
       operatorCommands: totals.operatorCommands,
       violations: totals.violations,
       maxActiveKeys: totals.maxActiveKeys,

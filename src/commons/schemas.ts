@@ -44,7 +44,7 @@ export const markStalledEventSchema = rotationRefSchema.extend({
 });
 
 export const completeRotationEventSchema = rotationRefSchema.extend({
-  outcome: z.enum(["revoked", "revocation-deferred"]),
+  outcome: z.enum(["revoked", "disabled", "revocation-deferred"]),
   error: z.string().optional(),
 });
 

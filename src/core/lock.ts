@@ -102,15 +102,17 @@ export async function takeLock(
 /**
  * A lock whose rotation (`holder`, the record of `held.rotationId` the caller read) already reached
  * a final phase (completed, aborted, force-revoked) is a leftover of a release that was lost: free
- * it. Returns whether it did.
+ * it. An operator command's marker (trigger `operator`, final from the start) is left alone while
+ * its short lease runs: the command may still be working. Returns whether it did.
  */
 export async function releaseIfFinished(
-  deps: Pick<LockDeps, "lock" | "audit">,
+  deps: Pick<LockDeps, "lock" | "audit" | "clock">,
   held: LockRecord,
   holder: RotationRecord | undefined,
   actor: string,
 ): Promise<boolean> {
   if (!holder || !FINAL_PHASES.includes(holder.phase)) return false;
+  if (holder.trigger === "operator" && lockStillRunning(held, deps.clock.now())) return false;
   await deps.audit.append({
     secretId: held.secretId,
     actor,

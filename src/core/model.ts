@@ -15,8 +15,16 @@ export interface SecretSettings {
   maxPollIntervalSeconds: number;
   /** Seconds after its last heartbeat that an instance still counts as live, per heartbeat interval. */
   livenessMultiplier: number;
+  /**
+   * Two-stage revocation (exchanges that can disable keys): how long a disabled key stays on the
+   * exchange, restorable by an operator, before it is removed. Absent: `DEFAULT_REMOVE_AFTER_SECONDS`.
+   */
+  removeAfterSeconds?: number;
   enrolledAt: string;
 }
+
+/** A disabled key waits a day for an operator's `revocations restore` before it is removed for good. */
+export const DEFAULT_REMOVE_AFTER_SECONDS = 86_400;
 
 /** One labelled version as the workflow last recorded it. */
 export interface VersionRef {
@@ -51,7 +59,8 @@ export type RotationPhase =
 export interface RotationRecord {
   secretId: string;
   rotationId: string;
-  trigger: "schedule" | "manual";
+  /** `operator`: a record that only marks an operator command's hold on the lock (e.g. a restore). */
+  trigger: "schedule" | "manual" | "operator";
   phase: RotationPhase;
   startedAt: string;
   updatedAt: string;
@@ -108,7 +117,16 @@ export interface ConsumerInstance {
   lastSeenAt: string;
 }
 
-export type LedgerStatus = "pending" | "revoked" | "failed";
+/**
+ * pending → failed | disabled | revoked; failed → failed | disabled | revoked; disabled → disabled
+ * (a failed removal) | revoked | restored (operator); restored → failed | disabled | revoked.
+ * `revoked` (the key is gone from the exchange) is final. `disabled` exists only where the exchange
+ * can disable keys: the key no longer authenticates, and is removed after the secret's grace.
+ */
+export type LedgerStatus = "pending" | "failed" | "disabled" | "restored" | "revoked";
+
+/** Statuses from which the next attempt disables (two-stage) or removes (one-stage) the key. */
+export const FIRST_STAGE_STATUSES: readonly LedgerStatus[] = ["pending", "failed", "restored"];
 
 /**
  * Why a key is in the ledger. `previous`: the key consumers used before a promotion; revoking it
@@ -143,6 +161,12 @@ export interface LedgerEntry {
   createdAt: string;
   updatedAt: string;
   revokedAt?: string;
+  /** When the key was disabled (two-stage revocation); its removal is due at `nextAttemptAt`. */
+  disabledAt?: string;
+  /** `attempts` when the key was disabled: the removal stage gets its own `maxAttempts`. */
+  attemptsAtDisable?: number;
+  /** The operator's undo within the grace: the key was enabled again (audited, alerted). */
+  restored?: { actor: string; reason: string; at: string };
   /** Why the last due attempt did not call the exchange (gate not ready, key is current again…). */
   heldReason?: string;
 }
@@ -170,7 +194,8 @@ export type AlertKind =
   | "rejected-principal"
   | "rotation-aborted"
   | "revocation-refused"
-  | "rotation-execution-lost";
+  | "rotation-execution-lost"
+  | "key-restored";
 
 export interface Alert {
   kind: AlertKind;
@@ -185,4 +210,6 @@ export interface ExchangeKeySecret {
   keyId: string;
   secret: string;
   permissions: string[];
+  /** The exchange key's IP binding, when it has one (copied to the next key). */
+  ipAllowlist?: string[];
 }

@@ -90,12 +90,14 @@ export function checkCreatedKey(
   const out: Violation[] = [];
   const acct = snap.accounts[account];
   const active = acct?.keys.filter((k) => k.status === "active") ?? [];
-  if (acct && active.length > acct.maxActiveKeys) {
+  // Where disabled keys count against the limit (Deribit), they count here too.
+  const counted = acct?.limitCounts === "all" ? acct.keys : active;
+  if (acct && counted.length > acct.maxActiveKeys) {
     out.push(
       v(
         "I3",
         "over the exchange's key limit",
-        `${account} holds ${active.length} > ${acct.maxActiveKeys} active keys`,
+        `${account} holds ${counted.length} > ${acct.maxActiveKeys} ${acct.limitCounts === "all" ? "" : "active "}keys`,
       ),
     );
   }
@@ -119,9 +121,12 @@ export function checkCreatedKey(
   return out;
 }
 
+/** `LedgerStatus`'s forward moves; `disabled → restored` is the operator's audited undo. */
 const FORWARD: Record<string, string[]> = {
-  pending: ["pending", "failed", "revoked"],
-  failed: ["failed", "revoked"],
+  pending: ["pending", "failed", "disabled", "revoked"],
+  failed: ["failed", "disabled", "revoked"],
+  restored: ["restored", "failed", "disabled", "revoked"],
+  disabled: ["disabled", "restored", "revoked"],
   revoked: ["revoked"],
 };
 
@@ -244,7 +249,8 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
   const out: Violation[] = [];
   let orphans = 0;
   for (const [account, acct] of Object.entries(snap.accounts)) {
-    for (const key of acct.keys.filter((k) => k.status === "active")) {
+    // Disabled keys too: a key still on the exchange must be tracked until it is removed.
+    for (const key of acct.keys) {
       // At quiescence every rotation has finished: a key only AWSPREVIOUS still points at was never
       // queued for revocation — lost track of, even though a label still names it.
       const inVersion = snap.secrets.some(
@@ -263,7 +269,7 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
           v(
             "I2",
             `orphan key${ledger ? ` (ledger says ${ledger.status})` : ""}`,
-            `${account} ${key.keyId} (label ${key.label}) is active but neither current nor pending and in no open ledger entry`,
+            `${account} ${key.keyId} (label ${key.label}) is ${key.status} but neither current nor pending and in no open ledger entry`,
           ),
         );
       }

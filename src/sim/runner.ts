@@ -39,6 +39,8 @@ export interface SeedResult {
   operatorCommands: number;
   violations: Violation[];
   maxActiveKeys: number;
+  /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
+  exchangeCalls: Record<string, number>;
   orphans: number;
   quiesced: boolean;
   traceTail: string[];
@@ -183,6 +185,10 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     operatorCommands: world.operatorCommands,
     violations: world.violations,
     maxActiveKeys,
+    exchangeCalls: world.raw.exchange.calls.reduce<Record<string, number>>((acc, c) => {
+      acc[c.method] = (acc[c.method] ?? 0) + 1;
+      return acc;
+    }, {}),
     orphans,
     quiesced,
     traceTail: world.trace.tail(),

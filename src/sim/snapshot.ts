@@ -38,7 +38,7 @@ export interface SecretView {
 export interface Snapshot {
   now: Date;
   secrets: SecretView[];
-  accounts: Record<string, { maxActiveKeys: number; keys: ExchangeKey[] }>;
+  accounts: Record<string, { maxActiveKeys: number; limitCounts: "active" | "all"; keys: ExchangeKey[] }>;
   ledger: LedgerEntry[];
 }
 

@@ -193,6 +193,12 @@ export class World {
     const twoSecrets = setup.chance(0.3);
     const account = "acct-1";
     r.exchange.addAccount(account, twoSecrets ? setup.pick([4, 5]) : setup.pick([2, 2, 3]));
+    // Half the seeds run on an exchange with two-stage revocation where disabled keys count
+    // against the limit (Deribit's rules), with a grace the quiescence can outwait.
+    const twoStage = setup.chance(0.5);
+    if (twoStage)
+      r.exchange.capabilitiesValue = { exchange: "fake-two-stage", disable: true, limitCounts: "all" };
+    const removeAfterSeconds = twoStage ? setup.pick([0, 600, 3600]) : undefined;
     for (let s = 1; s <= (twoSecrets ? 2 : 1); s++) {
       const secretId = `keyshift/sim/s${s}`;
       const permissions = ["read", "trade"];
@@ -211,6 +217,7 @@ export class World {
           pollIntervalSeconds: 30,
           maxPollIntervalSeconds: setup.pick([120, 300]),
           livenessMultiplier: 3,
+          ...(removeAfterSeconds !== undefined ? { removeAfterSeconds } : {}),
         },
         "operator:sim",
         deps,

@@ -974,3 +974,89 @@ describe("DynamoRevocationLedger.listDue", () => {
     expect(await dueAmong(e(900), ids)).toEqual([dueFirst, dueSecond, dueThird, later]);
   });
 });
+
+describe("DynamoRevocationLedger two-stage transitions (disable, restore, remove)", () => {
+  it("pending → disabled: one attempt counted, due for removal at removeAfter, not before", async () => {
+    const entry = entryAt(T0, "disable");
+    await ledger.openPending(entry);
+
+    const disabled = await ledger.markDisabled(entry.entryId, { at: at(30), removeAfter: at(3630) });
+
+    expect(disabled).toMatchObject({
+      status: "disabled",
+      attempts: 1,
+      attemptsAtDisable: 1,
+      disabledAt: iso(30),
+      nextAttemptAt: iso(3630),
+      needsOperator: false,
+    });
+    await expectDue(at(3629), [entry.entryId], []);
+    await expectDue(at(3630), [entry.entryId], [entry.entryId]);
+  });
+
+  it("a failed removal keeps the entry disabled (stage remove); a first-stage failure is refused once disabled", async () => {
+    const entry = entryAt(T0, "disable-fail");
+    await ledger.openPending(entry);
+    await ledger.markDisabled(entry.entryId, { at: at(30), removeAfter: at(60) });
+
+    const removalFailed = await ledger.markFailed(entry.entryId, {
+      at: at(60),
+      error: "HTTP 503",
+      nextAttemptAt: at(120),
+      needsOperator: false,
+      stage: "remove",
+    });
+    const lateFirstStage = await ledger.markFailed(entry.entryId, {
+      at: at(61),
+      error: "late disable answer",
+      nextAttemptAt: at(90),
+      needsOperator: false,
+    });
+
+    expect(removalFailed).toMatchObject({ status: "disabled", attempts: 2, lastError: "HTTP 503" });
+    expect(lateFirstStage).toEqual(removalFailed);
+  });
+
+  it("disabled → restored (off the sweep, needs an operator) → requeued → disabled again → revoked", async () => {
+    const entry = entryAt(T0, "restore");
+    await ledger.openPending(entry);
+    await ledger.markDisabled(entry.entryId, { at: at(30), removeAfter: at(600) });
+
+    const restored = await ledger.markRestored(entry.entryId, {
+      actor: "op",
+      reason: "unregistered reader",
+      at: at(40),
+    });
+    await expectDue(at(10_000), [entry.entryId], []);
+    await ledger.requeue(entry.entryId, at(50));
+    const again = await ledger.markDisabled(entry.entryId, { at: at(60), removeAfter: at(700) });
+    const revoked = await ledger.markRevoked(entry.entryId, at(700));
+
+    expect(restored).toMatchObject({
+      status: "restored",
+      needsOperator: true,
+      restored: { actor: "op", reason: "unregistered reader", at: iso(40) },
+    });
+    expect(again).toMatchObject({ status: "disabled", attempts: 2, attemptsAtDisable: 2 });
+    expect(again.restored).toBeUndefined();
+    expect(revoked).toMatchObject({ status: "revoked", attempts: 3 });
+  });
+
+  it("refuses to disable or restore a revoked entry, and to restore one that is not disabled", async () => {
+    const pending = entryAt(T0, "restore-pending");
+    const gone = entryAt(T0, "disable-revoked");
+    await ledger.openPending(pending);
+    await ledger.openPending(gone);
+    const revoked = await ledger.markRevoked(gone.entryId, at(10));
+
+    expect(
+      await ledger.markRestored(pending.entryId, { actor: "op", reason: "x", at: at(20) }),
+    ).toMatchObject({
+      status: "pending",
+    });
+    expect(await ledger.markDisabled(gone.entryId, { at: at(20), removeAfter: at(60) })).toEqual(revoked);
+    expect(await ledger.markRestored(gone.entryId, { actor: "op", reason: "x", at: at(20) })).toEqual(
+      revoked,
+    );
+  });
+});

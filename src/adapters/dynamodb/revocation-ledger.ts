@@ -13,8 +13,9 @@ import { isConditionFailed, queryAll, strip } from "./client";
 const DUE = "due";
 
 /**
- * The revocation ledger. Every transition is a conditional write that only moves forward:
- * pending → revoked | failed, failed → failed | revoked; `revoked` is final.
+ * The revocation ledger. Every transition is a conditional write that only moves forward (see
+ * `LedgerStatus`): pending|failed|restored → failed | disabled | revoked, disabled → disabled |
+ * revoked | restored (the operator's undo); `revoked` is final.
  */
 export class DynamoRevocationLedger implements RevocationLedger {
   constructor(
@@ -60,12 +61,14 @@ export class DynamoRevocationLedger implements RevocationLedger {
           UpdateExpression:
             "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
             "REMOVE sweep, sweepAt, nextAttemptAt, heldReason",
-          ConditionExpression: "#s IN (:pending, :failed)",
+          ConditionExpression: "#s IN (:pending, :failed, :disabled, :restored)",
           ExpressionAttributeNames: { "#s": "status" },
           ExpressionAttributeValues: {
             ":revoked": "revoked",
             ":pending": "pending",
             ":failed": "failed",
+            ":disabled": "disabled",
+            ":restored": "restored",
             ":at": at.toISOString(),
             ":one": 1,
             ":zero": 0,
@@ -81,27 +84,84 @@ export class DynamoRevocationLedger implements RevocationLedger {
     }
   }
 
+  async markDisabled(entryId: string, update: { at: Date; removeAfter: Date }): Promise<LedgerEntry> {
+    const values: Record<string, unknown> = {
+      ":disabled": "disabled",
+      ":pending": "pending",
+      ":failed": "failed",
+      ":restored": "restored",
+      ":at": update.at.toISOString(),
+      ":one": 1,
+      ":zero": 0,
+      ":false": false,
+    };
+    const expression = withSchedule(
+      "SET #s = :disabled, disabledAt = :at, updatedAt = :at, needsOperator = :false, " +
+        "attempts = if_not_exists(attempts, :zero) + :one, attemptsAtDisable = if_not_exists(attempts, :zero) + :one",
+      update.removeAfter,
+      values,
+      ["heldReason", "lastError", "restored"],
+    );
+    return this.conditionalUpdate(entryId, expression, "#s IN (:pending, :failed, :restored)", values);
+  }
+
+  async markRestored(
+    entryId: string,
+    restored: { actor: string; reason: string; at: Date },
+  ): Promise<LedgerEntry> {
+    const at = restored.at.toISOString();
+    const values: Record<string, unknown> = {
+      ":restored": "restored",
+      ":disabled": "disabled",
+      ":r": { actor: restored.actor, reason: restored.reason, at },
+      ":at": at,
+      ":true": true,
+    };
+    // Off the sweep: a restored key is revoked again only when an operator requeues it.
+    const expression = withSchedule(
+      "SET #s = :restored, restored = :r, updatedAt = :at, needsOperator = :true",
+      undefined,
+      values,
+      [],
+    );
+    return this.conditionalUpdate(entryId, expression, "#s = :disabled", values);
+  }
+
   async markFailed(
     entryId: string,
-    update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+    update: {
+      at: Date;
+      error: string;
+      nextAttemptAt: Date | undefined;
+      needsOperator: boolean;
+      stage?: "revoke" | "remove";
+    },
   ): Promise<LedgerEntry> {
+    const removing = update.stage === "remove";
     const values: Record<string, unknown> = {
-      ":failed": "failed",
-      ":revoked": "revoked",
       ":at": update.at.toISOString(),
       ":err": update.error,
       ":one": 1,
       ":zero": 0,
       ":op": update.needsOperator,
+      ...(removing
+        ? { ":disabled": "disabled" }
+        : { ":failed": "failed", ":pending": "pending", ":restored": "restored" }),
     };
-    // A real attempt was made: whatever held it back before no longer applies.
+    // A real attempt was made: whatever held it back before no longer applies. A failed removal
+    // leaves the key disabled, and the status says so.
     const expression = withSchedule(
-      "SET #s = :failed, updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op",
+      `SET ${removing ? "" : "#s = :failed, "}updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op`,
       update.nextAttemptAt,
       values,
       ["heldReason"],
     );
-    return this.updateUnlessRevoked(entryId, expression, values);
+    return this.conditionalUpdate(
+      entryId,
+      expression,
+      removing ? "#s = :disabled" : "#s IN (:pending, :failed, :restored)",
+      values,
+    );
   }
 
   async hold(
@@ -140,13 +200,23 @@ export class DynamoRevocationLedger implements RevocationLedger {
     expression: string,
     values: Record<string, unknown>,
   ): Promise<LedgerEntry> {
+    return this.conditionalUpdate(entryId, expression, "#s <> :revoked", values);
+  }
+
+  /** An update under `condition` (and the entry existing); refused → the entry as it stands. */
+  private async conditionalUpdate(
+    entryId: string,
+    expression: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<LedgerEntry> {
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { entryId },
           UpdateExpression: expression,
-          ConditionExpression: "attribute_exists(entryId) AND #s <> :revoked",
+          ConditionExpression: `attribute_exists(entryId) AND ${condition}`,
           ExpressionAttributeNames: { "#s": "status" },
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",

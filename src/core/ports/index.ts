@@ -123,12 +123,29 @@ export interface RevocationLedger {
   get(entryId: string): Promise<LedgerEntry | undefined>;
   /** Creates the `pending` entry, or returns the existing one (never resets it). */
   openPending(entry: LedgerEntry): Promise<LedgerEntry>;
-  /** pending|failed -> revoked. Idempotent; never leaves `revoked`. */
+  /** pending|failed|disabled|restored -> revoked (the key is gone). Idempotent; never leaves `revoked`. */
   markRevoked(entryId: string, at: Date): Promise<LedgerEntry>;
-  /** pending|failed -> failed with one more attempt; refused (returns current) once revoked. */
+  /**
+   * pending|failed|restored -> disabled (the key no longer authenticates), one more attempt, due
+   * for removal at `removeAfter`. Refused (returns current) from any other status.
+   */
+  markDisabled(entryId: string, update: { at: Date; removeAfter: Date }): Promise<LedgerEntry>;
+  /** disabled -> restored (an operator enabled the key again): off the sweep until requeued. */
+  markRestored(entryId: string, restored: { actor: string; reason: string; at: Date }): Promise<LedgerEntry>;
+  /**
+   * One more failed attempt. Stage `revoke` (the first call): pending|failed|restored -> failed.
+   * Stage `remove` (the key is already disabled): the entry stays `disabled`. Refused (returns
+   * current) from any other status, e.g. once revoked or after another attempt moved it on.
+   */
   markFailed(
     entryId: string,
-    update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+    update: {
+      at: Date;
+      error: string;
+      nextAttemptAt: Date | undefined;
+      needsOperator: boolean;
+      stage?: "revoke" | "remove";
+    },
   ): Promise<LedgerEntry>;
   /**
    * A due entry whose attempt was held back without calling the exchange (gate not ready, key

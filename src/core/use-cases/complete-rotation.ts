@@ -5,7 +5,7 @@ import { ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
 
 export interface CompleteRotationInput extends RotationRef {
-  outcome: "revoked" | "revocation-deferred";
+  outcome: "revoked" | "disabled" | "revocation-deferred";
   /** Error name of the last failed revocation attempt, when deferred. */
   error?: string;
 }
@@ -13,7 +13,7 @@ export interface CompleteRotationInput extends RotationRef {
 export interface CompleteRotationOutput {
   secretId: string;
   rotationId: string;
-  outcome: "revoked" | "revocation-deferred";
+  outcome: "revoked" | "disabled" | "revocation-deferred";
   currentVersionId: string;
   currentFingerprint: string;
   previousKeyId: string;
@@ -86,6 +86,8 @@ function confirmedOutcome(
   entry: LedgerEntry | undefined,
 ): CompleteRotationOutput["outcome"] {
   if (entry?.status === "revoked") return "revoked";
+  // Two-stage revocation: the key no longer authenticates; the sweeper removes it after the grace.
+  if (entry?.status === "disabled") return "disabled";
   const keyId = rotation.previous?.exchangeKeyId;
   if (!entry) {
     throw new RotationStateError(

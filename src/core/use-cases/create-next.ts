@@ -126,7 +126,7 @@ async function createAndStore(
     rotationId: string;
     account: string;
     current: VersionRef;
-    currentKey: { keyId: string; permissions: string[] };
+    currentKey: { keyId: string; permissions: string[]; ipAllowlist?: string[] };
     recordedPrevious: VersionRef | undefined;
     /** The key this rotation stored before, if any: revoked only if no label or record says it is live. */
     recordedNext: VersionRef | undefined;
@@ -180,26 +180,46 @@ async function createAndStore(
         "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
     );
   }
-  const active = listing.keys.filter((k) => k.status === "active" && k.label !== label);
-  if (active.length >= listing.maxActiveKeys) {
-    const others = active.filter((k) => k.keyId !== ctx.current.exchangeKeyId);
+  // Where disabled keys count against the limit (Deribit), a disabled key awaiting removal takes a slot.
+  const caps = await deps.exchange.capabilities(account);
+  const counted = listing.keys.filter(
+    (k) => (caps.limitCounts === "all" || k.status === "active") && k.label !== label,
+  );
+  if (counted.length >= listing.maxActiveKeys) {
+    const others = counted.filter((k) => k.keyId !== ctx.current.exchangeKeyId);
     const described = await Promise.all(
-      others.map(async (k) => `${k.keyId} (${await ledgerStatus(deps, account, k.keyId)})`),
+      others.map(
+        async (k) =>
+          `${k.keyId} (${k.status === "disabled" ? "disabled, " : ""}${await ledgerStatus(deps, account, k.keyId)})`,
+      ),
     );
     throw new ExchangeKeyLimitError(
-      `exchange account ${account} already holds ${active.length} of ${listing.maxActiveKeys} active keys; ` +
+      `exchange account ${account} already holds ${counted.length} of ${listing.maxActiveKeys} ` +
+        `${caps.limitCounts === "all" ? `keys (disabled keys count on ${caps.exchange})` : "active keys"}; ` +
         `unrevoked: ${described.join(", ") || "none besides current"}. ` +
         "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
     );
   }
 
-  const permissions =
-    listing.keys.find((k) => k.keyId === ctx.current.exchangeKeyId)?.permissions ??
-    ctx.currentKey.permissions;
-  const created = await deps.exchange.createKey(account, { label, permissions });
+  // The new key gets exactly the scope and IP allow-list the exchange reports for the key it
+  // replaces — never broader; the secret's own record is the fallback when the listing lacks it.
+  const listedCurrent = listing.keys.find((k) => k.keyId === ctx.current.exchangeKeyId);
+  const permissions = listedCurrent?.permissions ?? ctx.currentKey.permissions;
+  const ipAllowlist = (listedCurrent ? listedCurrent.ipAllowlist : ctx.currentKey.ipAllowlist) ?? [];
+  const created = await deps.exchange.createKey(account, {
+    label,
+    permissions,
+    ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
+  });
   await verifyOrThrow(deps, account, created.keyId, created.secret, secretId);
 
-  const value = JSON.stringify({ account, keyId: created.keyId, secret: created.secret, permissions });
+  const value = JSON.stringify({
+    account,
+    keyId: created.keyId,
+    secret: created.secret,
+    permissions,
+    ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
+  });
   // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
   const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
   return { versionId: stored.versionId, fingerprint: fingerprint(value), exchangeKeyId: created.keyId };

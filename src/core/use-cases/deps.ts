@@ -67,5 +67,13 @@ export function parseKeySecret(secretId: string, versionId: string, value: strin
       `secret ${secretId} version ${versionId} is not an exchange key ({account, keyId, secret, permissions})`,
     );
   }
-  return { account: p.account, keyId: p.keyId, secret: p.secret, permissions: p.permissions.map(String) };
+  return {
+    account: p.account,
+    keyId: p.keyId,
+    secret: p.secret,
+    permissions: p.permissions.map(String),
+    ...(Array.isArray(p.ipAllowlist) && p.ipAllowlist.length > 0
+      ? { ipAllowlist: p.ipAllowlist.map(String) }
+      : {}),
+  };
 }

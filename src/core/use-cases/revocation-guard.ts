@@ -22,6 +22,8 @@ const HOLD_RETRY_SECONDS = 300;
  * 2. A `previous` key (consumers used it) only while the gate is ready at this moment — unless an
  *    operator's break-glass was recorded on the entry before the call. `unpromoted` keys were never
  *    handed to a consumer and need no gate.
+ * Both rules apply to each stage of a two-stage revocation (disable, then remove after the
+ * grace): a removal waits while a later rotation waits for its consumers, as I1 says.
  * Returns undefined when the revocation may proceed.
  */
 export async function revocationGuard(

@@ -1,6 +1,6 @@
 import { revocationBackoffSeconds } from "../backoff";
 import { ExchangeKeyNotFoundError, ExchangeRetryableError, sanitizeErrorMessage } from "../errors";
-import type { BreakGlass, LedgerEntry, LedgerKind } from "../model";
+import { type BreakGlass, DEFAULT_REMOVE_AFTER_SECONDS, type LedgerEntry, type LedgerKind } from "../model";
 import { ledgerEntryId } from "../tokens";
 import type { Deps } from "./deps";
 import { type RevocationHold, revocationGuard } from "./revocation-guard";
@@ -52,14 +52,17 @@ export async function revokeThroughLedger(
 /**
  * One attempt to revoke a ledger entry's key on the exchange. The entry must already exist
  * (`pending` is written BEFORE the exchange is called, so a Lambda dying mid-call loses nothing).
- * 1. Re-read the entry consistently (the sweeper found it on an index that lags).
+ * 1. Re-read the entry consistently (the sweeper found it on an index that lags). A disabled key
+ *    whose grace has not run out is left alone (an operator may still restore it).
  * 2. I1, at the moment of the decision: never a key AWSCURRENT/AWSPENDING points at; a `previous`
  *    key only while the gate is ready, unless an operator's break-glass is on the entry. Refused →
- *    the entry is held (no attempt counted), audited and alerted once per reason.
- * 3. Remove; only the exchange's own "removed"/"no such key", confirmed by a listing that no longer
- *    shows the key, means gone — which also settles a removal whose answer was lost to a timeout.
- * 4. `revoked`, or `failed` with one more attempt, the sanitized error and the next attempt time;
- *    at `maxAttempts` it is flagged for an operator and alerted.
+ *    the entry is held (no attempt counted), audited and alerted once per reason — at each stage.
+ * 3. Where the exchange can disable keys, the first stage of a `previous` key's revocation disables (the key stops authenticating at
+ *    once) and schedules the removal after the secret's `removeAfterSeconds`; otherwise, and at the
+ *    second stage, remove. Only the exchange's own "removed"/"no such key", confirmed by a listing
+ *    that no longer shows the key, means gone — which also settles an answer lost to a timeout.
+ * 4. `disabled`/`revoked`, or a failure with one more attempt, the sanitized error and the next
+ *    attempt time; at `maxAttempts` for the stage it is flagged for an operator and alerted.
  */
 export async function attemptRevocation(
   found: LedgerEntry,
@@ -68,10 +71,24 @@ export async function attemptRevocation(
 ): Promise<RevocationAttempt> {
   const entry = (await deps.ledger.get(found.entryId)) ?? found;
   if (entry.status === "revoked") return { entry };
+  const now = deps.clock.now();
+  if (entry.status === "disabled" && entry.nextAttemptAt && Date.parse(entry.nextAttemptAt) > now.getTime()) {
+    return { entry };
+  }
+  // A key no consumer was ever given (`unpromoted`) needs no undo: it is removed at once.
+  const stage: "disable" | "remove" =
+    entry.status !== "disabled" &&
+    entry.kind !== "unpromoted" &&
+    (await deps.exchange.capabilities(entry.exchangeAccount)).disable
+      ? "disable"
+      : "remove";
   const held = await revocationGuard(entry, deps);
   if (held) return { entry: await holdEntry(entry, held, actor, deps), held };
   try {
-    const outcome = await removeConfirmed(entry, deps);
+    if (stage === "disable" && (await disableConfirmed(entry, deps)) === "disabled") {
+      return { entry: await recordDisabled(entry, actor, deps) };
+    }
+    const outcome = stage === "disable" ? "gone-before-disable" : await removeConfirmed(entry, deps);
     const revoked = await deps.ledger.markRevoked(entry.entryId, deps.clock.now());
     await deps.audit.append({
       secretId: entry.secretId,
@@ -82,6 +99,7 @@ export async function attemptRevocation(
         versionId: entry.versionId,
         attempts: revoked.attempts,
         outcome,
+        disabledAt: entry.disabledAt ?? null,
         breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
       },
     });
@@ -89,6 +107,53 @@ export async function attemptRevocation(
   } catch (err) {
     return recordFailure(entry, sanitizeErrorMessage(err), actor, deps);
   }
+}
+
+/**
+ * Disable, then list: disabled only if the listing shows the key disabled; a listing without the
+ * key means it is already gone (settled as revoked by the caller). A lost answer is settled the same way.
+ */
+async function disableConfirmed(
+  entry: LedgerEntry,
+  deps: Pick<Deps, "exchange">,
+): Promise<"disabled" | "gone"> {
+  let disableError: unknown;
+  try {
+    await deps.exchange.disableKey(entry.exchangeAccount, entry.keyId);
+  } catch (err) {
+    if (!(err instanceof ExchangeRetryableError) && !(err instanceof ExchangeKeyNotFoundError)) throw err;
+    disableError = err;
+  }
+  const listing = await deps.exchange.listKeys(entry.exchangeAccount);
+  const still = listing.keys.find((k) => k.keyId === entry.keyId);
+  if (!still) return "gone";
+  if (still.status === "disabled") return "disabled";
+  if (disableError) throw disableError;
+  throw new ExchangeRetryableError(
+    `exchange accepted disabling key ${entry.keyId} on ${entry.exchangeAccount}, but still lists it active`,
+  );
+}
+
+async function recordDisabled(entry: LedgerEntry, actor: string, deps: RevocationDeps): Promise<LedgerEntry> {
+  const now = deps.clock.now();
+  const settings = await deps.store.getSettings(entry.secretId);
+  const graceSeconds = settings?.removeAfterSeconds ?? DEFAULT_REMOVE_AFTER_SECONDS;
+  const removeAfter = new Date(now.getTime() + graceSeconds * 1000);
+  const disabled = await deps.ledger.markDisabled(entry.entryId, { at: now, removeAfter });
+  await deps.audit.append({
+    secretId: entry.secretId,
+    actor,
+    action: "key-disabled",
+    details: {
+      keyId: entry.keyId,
+      versionId: entry.versionId,
+      attempts: disabled.attempts,
+      removeAfter: removeAfter.toISOString(),
+      breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
+      undo: `keyshift revocations restore ${entry.entryId} --reason "..." (until ${removeAfter.toISOString()})`,
+    },
+  });
+  return disabled;
 }
 
 /**
@@ -175,7 +240,10 @@ async function recordFailure(
 ): Promise<RevocationAttempt> {
   const now = deps.clock.now();
   const attempts = entry.attempts + 1;
-  const needsOperator = attempts >= deps.revocation.maxAttempts;
+  const removing = entry.status === "disabled";
+  // The removal of a disabled key gets its own budget of attempts.
+  const stageAttempts = removing ? attempts - (entry.attemptsAtDisable ?? 0) : attempts;
+  const needsOperator = stageAttempts >= deps.revocation.maxAttempts;
   const nextAttemptAt = needsOperator
     ? undefined
     : new Date(now.getTime() + revocationBackoffSeconds(attempts, deps.revocation) * 1000);
@@ -184,6 +252,7 @@ async function recordFailure(
     error,
     nextAttemptAt,
     needsOperator,
+    stage: removing ? "remove" : "revoke",
   });
   await deps.audit.append({
     secretId: entry.secretId,

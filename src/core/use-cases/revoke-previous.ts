@@ -12,7 +12,8 @@ import { revokeThroughLedger } from "./revocation";
 export interface RevokePreviousOutput {
   entryId: string;
   keyId: string;
-  status: "revoked";
+  /** `disabled`: two-stage revocation's first stage (the key no longer authenticates; removed after the grace). */
+  status: "revoked" | "disabled";
   attempts: number;
 }
 
@@ -25,7 +26,8 @@ export interface RevokePreviousOutput {
  *    waiting, before anything is written.
  * 2. Write the ledger entry `pending` BEFORE calling the exchange; the revocation guard checks the
  *    labels and the gate once more right before the call (I1).
- * 3. `revoked` once the exchange confirms; `failed` + `RevocationFailedError` otherwise (the state
+ * 3. `revoked` once the exchange confirms the removal, `disabled` where revocation is two-stage (the
+ *    sweeper removes the key after the grace); `failed` + `RevocationFailedError` otherwise (the state
  *    retries with backoff and jitter, then hands the entry over to the sweeper).
  */
 export async function revokePrevious(
@@ -93,7 +95,8 @@ export async function revokePrevious(
     if (attempt.held.rule === "gate") throw new ConsumersNotReadyError(attempt.held.reason);
     throw new RevocationRefusedError(attempt.held.reason);
   }
-  if (attempt.entry.status !== "revoked") {
+  const status = attempt.entry.status;
+  if (status !== "revoked" && status !== "disabled") {
     throw new RevocationFailedError(
       `revoking ${previous.exchangeKeyId} on ${settings.exchangeAccount} failed (attempt ${attempt.entry.attempts}): ${attempt.error}`,
     );
@@ -101,7 +104,7 @@ export async function revokePrevious(
   return {
     entryId: attempt.entry.entryId,
     keyId: previous.exchangeKeyId,
-    status: "revoked",
+    status,
     attempts: attempt.entry.attempts,
   };
 }

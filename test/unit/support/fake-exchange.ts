@@ -49,9 +49,13 @@ export class FakeExchange implements Exchange {
   constructor(private readonly newSecret: () => string = () => `sk_${randomBytes(24).toString("hex")}`) {}
 
   /** Every key of the account as it stands (no secrets), for the simulator's invariant checks. */
-  snapshot(account: string): { maxActiveKeys: number; keys: ExchangeKey[] } {
+  snapshot(account: string): { maxActiveKeys: number; limitCounts: "active" | "all"; keys: ExchangeKey[] } {
     const acct = this.require(account);
-    return { maxActiveKeys: acct.maxActiveKeys, keys: acct.keys.map(withoutSecret) };
+    return {
+      maxActiveKeys: acct.maxActiveKeys,
+      limitCounts: this.capabilitiesValue.limitCounts,
+      keys: acct.keys.map(withoutSecret),
+    };
   }
 
   addAccount(account: string, maxActiveKeys = 2): void {

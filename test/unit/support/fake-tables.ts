@@ -240,9 +240,12 @@ interface LedgerItem {
   sweepAt?: string;
 }
 
+const FIRST_STAGE = ["pending", "failed", "restored"];
+
 /**
- * Revocation ledger with the adapter's forward-only conditions: pending → revoked | failed,
- * failed → failed | revoked, `revoked` final; `openPending` never resets an existing entry.
+ * Revocation ledger with the adapter's forward-only conditions (see `LedgerStatus`): first stage
+ * (pending|failed|restored) → failed | disabled | revoked, disabled → disabled | revoked | restored,
+ * `revoked` final; `openPending` never resets an existing entry.
  */
 export class FakeRevocationLedger implements RevocationLedger {
   private readonly items = new Map<string, LedgerItem>();
@@ -260,7 +263,7 @@ export class FakeRevocationLedger implements RevocationLedger {
   }
   async markRevoked(entryId: string, at: Date): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status === "pending" || item.entry.status === "failed") {
+    if (item.entry.status !== "revoked") {
       const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
       item.entry = {
         ...rest,
@@ -274,17 +277,63 @@ export class FakeRevocationLedger implements RevocationLedger {
     }
     return copy(item.entry);
   }
-  async markFailed(
+  async markDisabled(entryId: string, update: { at: Date; removeAfter: Date }): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (!FIRST_STAGE.includes(item.entry.status)) return copy(item.entry);
+    const at = update.at.toISOString();
+    const next = update.removeAfter.toISOString();
+    const { heldReason: _held, lastError: _err, restored: _restored, ...rest } = item.entry;
+    item.entry = {
+      ...rest,
+      status: "disabled",
+      disabledAt: at,
+      updatedAt: at,
+      needsOperator: false,
+      attempts: item.entry.attempts + 1,
+      attemptsAtDisable: item.entry.attempts + 1,
+      nextAttemptAt: next,
+    };
+    item.sweepAt = next;
+    return copy(item.entry);
+  }
+  async markRestored(
     entryId: string,
-    update: { at: Date; error: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+    restored: { actor: string; reason: string; at: Date },
   ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status === "revoked") return copy(item.entry);
+    if (item.entry.status !== "disabled") return copy(item.entry);
+    const at = restored.at.toISOString();
+    const { nextAttemptAt: _dropped, ...rest } = item.entry;
+    item.entry = {
+      ...rest,
+      status: "restored",
+      restored: { actor: restored.actor, reason: restored.reason, at },
+      updatedAt: at,
+      needsOperator: true,
+    };
+    item.sweepAt = undefined;
+    return copy(item.entry);
+  }
+  async markFailed(
+    entryId: string,
+    update: {
+      at: Date;
+      error: string;
+      nextAttemptAt: Date | undefined;
+      needsOperator: boolean;
+      stage?: "revoke" | "remove";
+    },
+  ): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    const removing = update.stage === "remove";
+    if (removing ? item.entry.status !== "disabled" : !FIRST_STAGE.includes(item.entry.status)) {
+      return copy(item.entry);
+    }
     const next = update.nextAttemptAt?.toISOString();
     const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
     item.entry = {
       ...rest,
-      status: "failed",
+      status: removing ? "disabled" : "failed",
       updatedAt: update.at.toISOString(),
       lastError: update.error,
       attempts: item.entry.attempts + 1,
