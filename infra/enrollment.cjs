@@ -40,6 +40,7 @@ const ENTRY_KEYS = [
   "pollIntervalSeconds",
   "maxPollIntervalSeconds",
   "livenessMultiplier",
+  "removeAfterSeconds",
   "consumer",
 ];
 /** Everything but the identity of a secret may come from `defaults`. */
@@ -172,6 +173,11 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
       (typeof e.livenessMultiplier !== "number" || !(e.livenessMultiplier >= 1))
     ) {
       problems.push(`${at("livenessMultiplier")}: must be a number >= 1`);
+    }
+
+    // Optional: only exchanges that can disable keys use it (two-stage revocation).
+    if (e.removeAfterSeconds !== undefined && (!isInt(e.removeAfterSeconds) || e.removeAfterSeconds < 0)) {
+      problems.push(`${at("removeAfterSeconds")}: must be an integer >= 0 (seconds a disabled key stays restorable)`);
     }
 
     if (deadlineOk && overlapOk && e.deadlineSeconds <= e.minOverlapSeconds) {

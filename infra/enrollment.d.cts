@@ -17,6 +17,8 @@ export interface EnrolledSecret {
   pollIntervalSeconds: number;
   maxPollIntervalSeconds: number;
   livenessMultiplier: number;
+  /** Two-stage revocation: seconds a disabled key stays restorable before removal (default 86400). */
+  removeAfterSeconds?: number;
   consumer: ConsumerDefaults;
 }
 

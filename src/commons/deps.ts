@@ -5,8 +5,8 @@ import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
-import { HttpExchange } from "../adapters/exchange/http-exchange";
-import { adminCredentialsFromSecrets } from "../adapters/exchange-admin-credentials";
+import { EXCHANGE_PROTOCOLS } from "../adapters/exchange/protocols";
+import { ExchangeRouter } from "../adapters/exchange/router";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
 import { systemClock } from "../core/ports";
@@ -35,8 +35,7 @@ export function buildDeps(config: Config): AppDeps {
     ledger: new DynamoRevocationLedger(db, config.KEYSHIFT_TABLE_LEDGER),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
     alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN, logger),
-    exchange: new HttpExchange({
-      credentials: adminCredentialsFromSecrets(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX),
+    exchange: ExchangeRouter.withProtocols(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX, EXCHANGE_PROTOCOLS, {
       timeoutMs: config.KEYSHIFT_EXCHANGE_TIMEOUT_MS,
     }),
     clock,

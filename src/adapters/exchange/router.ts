@@ -1,0 +1,140 @@
+import { ExchangePermanentError, RotationStateError } from "../../core/errors";
+import type {
+  CreatedExchangeKey,
+  CreateKeyInput,
+  Exchange,
+  ExchangeCapabilities,
+  ExchangeKey,
+  ExchangeKeyCredential,
+  SecretStore,
+} from "../../core/ports";
+import { HttpExchange } from "./http-exchange";
+
+/**
+ * One exchange protocol keyshift can speak: how to read its admin secret, and how to build its
+ * adapter around a source of those parsed credentials.
+ */
+export interface ExchangeProtocol<Config> {
+  parseAdminSecret(json: unknown, secretId: string): Config;
+  create(credentials: (account: string) => Promise<Config>, opts: RouterOptions): Exchange;
+}
+
+export interface RouterOptions {
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+/** keyshift's own test protocol (`{endpoint, keyId, secret}`, no `exchange` field or `"keyshift-sim"`). */
+const keyshiftSim: ExchangeProtocol<{ endpoint: string; keyId: string; secret: string }> = {
+  parseAdminSecret(json, secretId) {
+    const p = json as Record<string, unknown>;
+    for (const field of ["endpoint", "keyId", "secret"]) {
+      if (typeof p[field] !== "string" || p[field] === "") {
+        throw new RotationStateError(
+          `admin secret ${secretId}: field "${field}" must be a non-empty string; expected {"exchange":"keyshift-sim","endpoint","keyId","secret"}`,
+        );
+      }
+    }
+    return { endpoint: String(p.endpoint), keyId: String(p.keyId), secret: String(p.secret) };
+  },
+  create: (credentials, opts) => new HttpExchange({ credentials, ...opts }),
+};
+
+/**
+ * The `Exchange` port for every enrolled account, whatever its exchange: each account's admin
+ * secret (`<prefix><account>`) names its protocol in `"exchange"` and holds that protocol's
+ * credential. The secret is read on use and cached per warm container for a minute (never logged,
+ * never in an error); a malformed one fails naming the field, never the value.
+ */
+export class ExchangeRouter implements Exchange {
+  private readonly cache = new Map<string, { at: number; protocol: string; config: unknown }>();
+  private readonly adapters = new Map<string, Exchange>();
+
+  constructor(
+    private readonly secrets: SecretStore,
+    private readonly prefix: string,
+    private readonly protocols: Record<string, ExchangeProtocol<unknown>>,
+    private readonly opts: RouterOptions & { ttlMs?: number } = {},
+  ) {}
+
+  /** Built-in protocols plus the ones passed (Deribit, Bybit…). */
+  static withProtocols(
+    secrets: SecretStore,
+    prefix: string,
+    protocols: Record<string, ExchangeProtocol<never>>,
+    opts: RouterOptions & { ttlMs?: number } = {},
+  ): ExchangeRouter {
+    return new ExchangeRouter(
+      secrets,
+      prefix,
+      { "keyshift-sim": keyshiftSim, ...protocols } as Record<string, ExchangeProtocol<unknown>>,
+      opts,
+    );
+  }
+
+  /** Which protocol the account's admin secret names (for summaries and the status command). */
+  async exchangeOf(account: string): Promise<string> {
+    return (await this.load(account)).protocol;
+  }
+
+  capabilities(account: string): Promise<ExchangeCapabilities> {
+    return this.route(account, (x) => x.capabilities(account));
+  }
+  createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
+    return this.route(account, (x) => x.createKey(account, input));
+  }
+  listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
+    return this.route(account, (x) => x.listKeys(account));
+  }
+  verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
+    return this.route(account, (x) => x.verifyKey(account, key));
+  }
+  disableKey(account: string, keyId: string): Promise<void> {
+    return this.route(account, (x) => x.disableKey(account, keyId));
+  }
+  enableKey(account: string, keyId: string): Promise<void> {
+    return this.route(account, (x) => x.enableKey(account, keyId));
+  }
+  removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
+    return this.route(account, (x) => x.removeKey(account, keyId));
+  }
+
+  private async route<T>(account: string, call: (exchange: Exchange) => Promise<T>): Promise<T> {
+    const { protocol } = await this.load(account);
+    let adapter = this.adapters.get(protocol);
+    if (!adapter) {
+      const spec = this.protocols[protocol] as ExchangeProtocol<unknown>;
+      adapter = spec.create(async (acct) => (await this.load(acct)).config, this.opts);
+      this.adapters.set(protocol, adapter);
+    }
+    return call(adapter);
+  }
+
+  private async load(account: string): Promise<{ protocol: string; config: unknown }> {
+    const hit = this.cache.get(account);
+    if (hit && Date.now() - hit.at < (this.opts.ttlMs ?? 60_000)) return hit;
+    const secretId = `${this.prefix}${account}`;
+    const { value, versionId } = await this.secrets.getValue(secretId, { stage: "AWSCURRENT" });
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      throw new RotationStateError(
+        `admin secret ${secretId} version ${versionId} is not JSON (value not shown)`,
+      );
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      throw new RotationStateError(`admin secret ${secretId} must hold a JSON object`);
+    }
+    const named = (json as { exchange?: unknown }).exchange ?? "keyshift-sim";
+    if (typeof named !== "string" || !Object.hasOwn(this.protocols, named)) {
+      throw new ExchangePermanentError(
+        `admin secret ${secretId}: field "exchange" must be one of ${Object.keys(this.protocols).join(", ")}`,
+      );
+    }
+    const config = (this.protocols[named] as ExchangeProtocol<unknown>).parseAdminSecret(json, secretId);
+    const loaded = { at: Date.now(), protocol: named, config };
+    this.cache.set(account, loaded);
+    return loaded;
+  }
+}
