@@ -7,11 +7,28 @@ export const secretIdSchema = z
   .string({ error: "secretId must be a string" })
   .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, "secretId must be 1-512 characters of A-Z a-z 0-9 / _ + = . @ -");
 
-export const executionInputSchema = z.strictObject({
-  secretId: secretIdSchema,
-  trigger: z.enum(["schedule", "manual"], { error: 'trigger must be "schedule" or "manual"' }),
-  mode: z.enum(["rotate", "resume"], { error: 'mode must be "rotate" or "resume"' }).default("rotate"),
-});
+export const executionInputSchema = z
+  .strictObject({
+    secretId: secretIdSchema,
+    trigger: z.enum(["schedule", "manual"], { error: 'trigger must be "schedule" or "manual"' }),
+    mode: z.enum(["rotate", "resume"], { error: 'mode must be "rotate" or "resume"' }).default("rotate"),
+    /** Suspected compromise: emergency rotation (see core/emergency.ts); needs `reason`. */
+    compromised: z.boolean({ error: "compromised must be true or false" }).optional(),
+    reason: z
+      .string({ error: "reason must be a string" })
+      .trim()
+      .min(3, "reason must say why (at least 3 characters)")
+      .max(500, "reason must be at most 500 characters")
+      .optional(),
+  })
+  .refine((i) => !i.compromised || i.reason !== undefined, {
+    message: 'compromised: true needs a "reason" (it is audited before the previous key is revoked)',
+    path: ["reason"],
+  })
+  .refine((i) => !i.compromised || (i.trigger === "manual" && i.mode === "rotate"), {
+    message: 'compromised: true is a manual new rotation: trigger "manual", mode "rotate"',
+    path: ["compromised"],
+  });
 
 export const beginRotationEventSchema = z.object({
   input: executionInputSchema,

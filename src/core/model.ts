@@ -20,8 +20,16 @@ export interface SecretSettings {
    * exchange, restorable by an operator, before it is removed. Absent: `DEFAULT_REMOVE_AFTER_SECONDS`.
    */
   removeAfterSeconds?: number;
+  /**
+   * Emergency rotation (suspected compromise): how long consumers get to switch before the previous
+   * key is disabled or removed even if some lag. Absent: `DEFAULT_EMERGENCY_DEADLINE_SECONDS`.
+   */
+  emergencyDeadlineSeconds?: number;
   enrolledAt: string;
 }
+
+/** "Fast means the credential is invalidated within minutes": two of them at most, by default. */
+export const DEFAULT_EMERGENCY_DEADLINE_SECONDS = 120;
 
 /** A disabled key waits a day for an operator's `revocations restore` before it is removed for good. */
 export const DEFAULT_REMOVE_AFTER_SECONDS = 86_400;
@@ -75,6 +83,12 @@ export interface RotationRecord {
    * finished by its re-run instead of leaving labels and records disagreeing.
    */
   rollback?: { from: VersionRef; to: VersionRef; requestedAt: string; actor: string; reason: string };
+  /**
+   * Emergency rotation on suspected compromise, recorded at BeginRotation: no minimum overlap, a
+   * short deadline, and at that deadline the previous key is revoked even if consumers lag (the one
+   * sanctioned break of the gate, audited with this reason before the call).
+   */
+  emergency?: { reason: string; actor: string; requestedAt: string };
 }
 
 /** Phases after which a rotation holds nothing: its lock, if still there, is a leftover. */
@@ -195,7 +209,9 @@ export type AlertKind =
   | "rotation-aborted"
   | "revocation-refused"
   | "rotation-execution-lost"
-  | "key-restored";
+  | "key-restored"
+  | "emergency-rotation"
+  | "emergency-revocation";
 
 export interface Alert {
   kind: AlertKind;

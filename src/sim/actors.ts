@@ -82,7 +82,11 @@ export function spawnChaosActors(
       first = false;
       if (calm()) return;
       const secretId = rng.pick(world.secretIds);
-      const name = execs.start(secretId, "rotate", rng.pick(["schedule", "manual"] as const));
+      const trigger = rng.pick(["schedule", "manual"] as const);
+      // Now and then an operator suspects a compromise: an emergency rotation that breaks the gate
+      // at its short deadline (audited first) — the one sanctioned exception to I1.
+      const compromised = trigger === "manual" && rng.chance(0.15);
+      const name = execs.start(secretId, "rotate", trigger, compromised);
       sched.log("starter", `start ${name} for ${secretId}`);
     }
   });

@@ -143,7 +143,7 @@ export class Executions {
     return this.all.filter((e) => !e.status).length;
   }
 
-  start(secretId: string, mode: "rotate" | "resume", trigger: "schedule" | "manual"): string {
+  start(secretId: string, mode: "rotate" | "resume", trigger: "schedule" | "manual", compromised = false): string {
     this.counter += 1;
     const name = `${mode === "resume" ? "resume" : "rot"}-${this.counter}`;
     // A new rotation's id is its execution's name; a resume learns the id it adopts from BeginRotation.
@@ -151,7 +151,12 @@ export class Executions {
       mode === "rotate" ? { name, secretId, rotationId: name } : { name, secretId };
     this.all.push(rec);
     if (mode === "rotate") this.world.rotationSecret.set(name, secretId);
-    const input: Json = mode === "resume" ? { secretId, trigger, mode } : { secretId, trigger };
+    const input: Json =
+      mode === "resume"
+        ? { secretId, trigger, mode }
+        : compromised
+          ? { secretId, trigger, compromised: true, reason: "sim: key seen in a public paste" }
+          : { secretId, trigger };
     const actor = `exec:${name}`;
     const world = this.world;
     const rng = world.rng.fork(actor);

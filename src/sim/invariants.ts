@@ -23,15 +23,22 @@ export function isBreakGlass(secret: SecretView | undefined, keyId: string): boo
 }
 
 /** The gate as the brief defines it: readiness over the registry against VERSIONS' current. */
-export function gateReady(secret: SecretView, now: Date, instances = secret.instances): boolean {
+export function gateReady(
+  secret: SecretView,
+  now: Date,
+  instances = secret.instances,
+  /** The key about to be revoked: an emergency rotation's previous key waits for no overlap. */
+  keyId?: string,
+): boolean {
   const rec = secret.recorded;
   if (!rec?.current || !rec.promotedAt || !secret.settings) return false;
+  const emergency = keyId !== undefined && secret.emergencyPrevious.includes(keyId);
   return evaluateReadiness({
     consumers: secret.consumers,
     instances,
     currentFingerprint: rec.current.fingerprint,
     promotedAt: new Date(rec.promotedAt),
-    settings: secret.settings,
+    settings: emergency ? { ...secret.settings, minOverlapSeconds: 0 } : secret.settings,
     now,
   }).ready;
 }
@@ -67,7 +74,7 @@ export function checkRevocationCall(
     secret &&
     everCurrent.has(keyId) &&
     !isBreakGlass(secret, keyId) &&
-    !gateReady(secret, snap.now, instances && instances.length > 0 ? instances : secret.instances)
+    !gateReady(secret, snap.now, instances && instances.length > 0 ? instances : secret.instances, keyId)
   ) {
     out.push(
       v(

@@ -33,6 +33,8 @@ export interface SecretView {
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
   audit: AuditEntry[];
+  /** Previous keys of emergency rotations: their gate waits for no overlap (`settingsFor`). */
+  emergencyPrevious: string[];
 }
 
 export interface Snapshot {
@@ -79,6 +81,9 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
       consumers: await r.consumers.listConsumers(secretId),
       instances: await r.consumers.listInstances(secretId),
       audit: await r.audit.list(secretId),
+      emergencyPrevious: (await r.store.listRotations(secretId))
+        .filter((x) => x.emergency && x.previous)
+        .map((x) => x.previous?.exchangeKeyId ?? ""),
     });
   }
   const accounts: Snapshot["accounts"] = {};

@@ -25,9 +25,10 @@ export interface ConformanceTarget {
   teardown(): Promise<void>;
 }
 
-const settle = async (p: Promise<unknown>) =>
+/** What a call settled to: its value ("ok" for a void success) or the error it threw. */
+const settle = async (p: Promise<unknown>): Promise<unknown> =>
   p.then(
-    () => "ok" as const,
+    (value) => value ?? "ok",
     (err: unknown) => err,
   );
 

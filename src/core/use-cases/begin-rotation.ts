@@ -7,7 +7,7 @@ import {
   stallLostExecution,
   takeLock,
 } from "../lock";
-import { FINAL_PHASES, type RotationRecord } from "../model";
+import { DEFAULT_EMERGENCY_DEADLINE_SECONDS, FINAL_PHASES, type RotationRecord } from "../model";
 import { type Deps, requireSettings } from "./deps";
 
 export interface BeginRotationInput {
@@ -17,6 +17,9 @@ export interface BeginRotationInput {
   /** The execution's name: a new rotation's id, and the lock's fencing token. */
   executionName: string;
   actor: string;
+  /** Suspected compromise: an emergency rotation (no overlap, short deadline, then revoke anyway). */
+  compromised?: boolean | undefined;
+  reason?: string | undefined;
 }
 
 /** Where the workflow goes next: make a key, wait for consumers, or revoke. */
@@ -37,7 +40,8 @@ export interface BeginRotationOutput {
  * 1. Load the secret's settings (fails with `SecretNotEnrolledError`).
  * 2. `rotate`: take the lock for a new rotation id (fails fast with `RotationInProgressError`,
  *    touching nothing of the holder; a holder whose execution is gone is stalled, never taken
- *    over) and record the rotation as `started`.
+ *    over) and record the rotation as `started` — with its emergency (reason, actor) when the
+ *    input says `compromised`, audited and alerted.
  * 3. `resume`: adopt the stalled rotation that holds the lock with one conditional write (of two
  *    racing resumes one wins), fencing out any execution that drove it before; refuse while a
  *    rollback is unfinished; route to the step it had reached with a fresh deadline.
@@ -54,6 +58,10 @@ export async function beginRotation(
   const existing = await deps.store.getRotation(input.secretId, rotationId);
   if (!existing) {
     const now = deps.clock.now().toISOString();
+    const emergency =
+      input.compromised && input.reason
+        ? { reason: input.reason, actor: input.actor, requestedAt: now }
+        : undefined;
     await deps.store.putRotation({
       secretId: input.secretId,
       rotationId,
@@ -61,13 +69,28 @@ export async function beginRotation(
       phase: "started",
       startedAt: now,
       updatedAt: now,
+      ...(emergency ? { emergency } : {}),
     });
     await deps.audit.append({
       secretId: input.secretId,
       actor: input.actor,
-      action: "rotation-started",
-      details: { rotationId, trigger: input.trigger },
+      action: emergency ? "emergency-rotation-started" : "rotation-started",
+      details: { rotationId, trigger: input.trigger, ...(emergency ? { reason: emergency.reason } : {}) },
     });
+    if (emergency) {
+      const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
+      await deps.alerts.send({
+        kind: "emergency-rotation",
+        secretId: input.secretId,
+        subject: `keyshift: EMERGENCY rotation of ${input.secretId} (suspected compromise)`,
+        details: {
+          rotationId,
+          reason: emergency.reason,
+          actor: input.actor,
+          action: `consumers that have not switched ${deadline}s after promotion will fail: \`keyshift status ${input.secretId}\``,
+        },
+      });
+    }
   }
   return {
     secretId: input.secretId,

@@ -1,3 +1,4 @@
+import { settingsFor } from "../emergency";
 import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
@@ -19,6 +20,11 @@ export interface CheckConsumersOutput {
   deadlineAt: string;
   iteration: number;
   currentFingerprint: string;
+  /**
+   * An emergency rotation's deadline passed with consumers lagging: `ready` so the workflow goes on
+   * to RevokePrevious, which revokes under a recorded break-glass (the lagging list says who fails).
+   */
+  emergencyBreak?: boolean;
 }
 
 /**
@@ -26,9 +32,11 @@ export interface CheckConsumersOutput {
  *
  * Input: secret id, rotation id, iteration. Output: `{ready, lagging[], waitSeconds, deadlinePassed}`.
  * 0. The lock must be driven by this execution; its lease is renewed.
- * 1. Fix the deadline on the first check (now + `deadlineSeconds`), keep it after.
+ * 1. Fix the deadline on the first check (now + `deadlineSeconds`; an emergency rotation's short
+ *    deadline and no overlap, see `settingsFor`), keep it after.
  * 2. Evaluate readiness against the recorded current fingerprint (see `evaluateReadiness`).
- * 3. Compute the next, growing wait; say whether the deadline has passed.
+ * 3. Compute the next, growing wait; say whether the deadline has passed — for an emergency
+ *    rotation a passed deadline means `ready` with `emergencyBreak` (RevokePrevious breaks the gate).
  * Waiting itself happens in the state machine (Wait state), never here.
  */
 export async function checkConsumers(
@@ -36,11 +44,12 @@ export async function checkConsumers(
   deps: Pick<Deps, "store" | "lock" | "consumers" | "clock">,
 ): Promise<CheckConsumersOutput> {
   const { secretId, rotationId } = input;
-  const settings = await requireSettings(deps.store, secretId);
+  const enrolled = await requireSettings(deps.store, secretId);
   // Renews the lease at every check: a long wait never looks like a dead execution.
-  await holdLock(deps, input, settings);
+  await holdLock(deps, input, enrolled);
   const now = deps.clock.now();
   const rotation = await deps.store.getRotation(secretId, rotationId);
+  const settings = settingsFor(enrolled, rotation);
   const versions = await deps.store.getVersions(secretId);
   // Before promotion the recorded current is the old key: gating on it would approve a revocation of
   // the key everyone still uses.
@@ -60,15 +69,17 @@ export async function checkConsumers(
     now,
   });
   const secondsToDeadline = (Date.parse(deadlineAt) - now.getTime()) / 1000;
+  const emergencyBreak = !readiness.ready && secondsToDeadline <= 0 && Boolean(rotation.emergency);
   return {
     ...readiness,
+    ...(emergencyBreak ? { ready: true, emergencyBreak } : {}),
     waitSeconds: nextWaitSeconds(
       settings,
       input.iteration,
       secondsToDeadline,
       readiness.overlapRemainingSeconds,
     ),
-    deadlinePassed: !readiness.ready && secondsToDeadline <= 0,
+    deadlinePassed: !readiness.ready && !emergencyBreak && secondsToDeadline <= 0,
     deadlineAt,
     iteration: input.iteration + 1,
     currentFingerprint: versions.current.fingerprint,

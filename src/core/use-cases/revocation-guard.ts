@@ -1,3 +1,4 @@
+import { settingsFor } from "../emergency";
 import { type LedgerEntry, STAGE } from "../model";
 import type { Deps } from "./deps";
 import { readinessOf } from "./gate";
@@ -53,7 +54,12 @@ export async function revocationGuard(
   }
   if (entry.kind === "unpromoted" || entry.breakGlass) return undefined;
 
-  const settings = await deps.store.getSettings(entry.secretId);
+  const [enrolled, rotation] = await Promise.all([
+    deps.store.getSettings(entry.secretId),
+    deps.store.getRotation(entry.secretId, entry.rotationId),
+  ]);
+  // An emergency rotation's previous key waits for no overlap (its break-glass is on the entry).
+  const settings = enrolled && settingsFor(enrolled, rotation);
   if (!settings || !recorded?.current || !recorded.promotedAt) {
     return {
       rule: "state",

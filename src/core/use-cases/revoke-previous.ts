@@ -1,3 +1,4 @@
+import { emergencyDeadlinePassed, settingsFor } from "../emergency";
 import {
   ConsumersNotReadyError,
   RevocationFailedError,
@@ -5,6 +6,9 @@ import {
   RotationStateError,
 } from "../errors";
 import { holdLock } from "../lock";
+import type { BreakGlass, RotationRecord, VersionRef } from "../model";
+import type { Readiness } from "../readiness";
+import { ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
 import { readinessOf } from "./gate";
 import { revokeThroughLedger } from "./revocation";
@@ -24,6 +28,9 @@ export interface RevokePreviousOutput {
  * 1. The lock must be driven by this execution (renewed); the gate is checked again here (the rule
  *    lives in the core, not only in the ASL Choice): not ready → `ConsumersNotReadyError`, back to
  *    waiting, before anything is written.
+ *    An emergency rotation (suspected compromise) past its short deadline revokes anyway: the one
+ *    sanctioned break of the gate, audited with its reason and alerted with the consumers that will
+ *    fail BEFORE the break-glass is recorded on the ledger entry and the exchange is called.
  * 2. Write the ledger entry `pending` BEFORE calling the exchange; the revocation guard checks the
  *    labels and the gate once more right before the call (I1).
  * 3. `revoked` once the exchange confirms the removal, `disabled` where revocation is two-stage (the
@@ -47,9 +54,10 @@ export async function revokePrevious(
   >,
 ): Promise<RevokePreviousOutput> {
   const { secretId, rotationId } = input;
-  const settings = await requireSettings(deps.store, secretId);
-  await holdLock(deps, input, settings);
+  const enrolled = await requireSettings(deps.store, secretId);
+  await holdLock(deps, input, enrolled);
   const rotation = await deps.store.getRotation(secretId, rotationId);
+  const settings = settingsFor(enrolled, rotation);
   const versions = await deps.store.getVersions(secretId);
   if (!rotation?.previous || !versions?.current || !versions.promotedAt) {
     throw new RotationStateError(
@@ -70,7 +78,10 @@ export async function revokePrevious(
     settings,
     now,
   });
-  if (!gate.ready) {
+  const breakGlass = gate.ready
+    ? undefined
+    : await emergencyBreakGlass(deps, rotation, previous, gate, now, settings.exchangeAccount);
+  if (!gate.ready && !breakGlass) {
     throw new ConsumersNotReadyError(
       `not revoking ${previous.exchangeKeyId}: ${gate.laggingCount} consumer(s) lagging` +
         (gate.overlapRemainingSeconds > 0 ? `, ${gate.overlapRemainingSeconds}s of overlap left` : ""),
@@ -90,6 +101,7 @@ export async function revokePrevious(
     },
     `rotation:${rotationId}`,
     deps,
+    breakGlass ? { breakGlass } : {},
   );
   if (attempt.held) {
     if (attempt.held.rule === "gate") throw new ConsumersNotReadyError(attempt.held.reason);
@@ -107,4 +119,47 @@ export async function revokePrevious(
     status,
     attempts: attempt.entry.attempts,
   };
+}
+
+/** The emergency's break-glass, audited and alerted first; undefined when this is no emergency past its deadline. */
+async function emergencyBreakGlass(
+  deps: Pick<Deps, "audit" | "alerts" | "ledger">,
+  rotation: RotationRecord,
+  previous: VersionRef,
+  gate: Readiness,
+  now: Date,
+  account: string,
+): Promise<BreakGlass | undefined> {
+  if (!rotation.emergency || !emergencyDeadlinePassed(rotation, now)) return undefined;
+  // A retry after a failed attempt: the break-glass is on the entry, audited and alerted already.
+  const recorded = (await deps.ledger.get(ledgerEntryId(account, previous.exchangeKeyId)))?.breakGlass;
+  if (recorded) return recorded;
+  const lagging = gate.lagging.map((l) => l.consumerId);
+  const { secretId, rotationId } = rotation;
+  await deps.audit.append({
+    secretId,
+    actor: `rotation:${rotationId}`,
+    action: "emergency-break-glass",
+    details: {
+      rotationId,
+      keyId: previous.exchangeKeyId,
+      reason: rotation.emergency.reason,
+      requestedBy: rotation.emergency.actor,
+      laggingConsumers: lagging,
+      laggingCount: gate.laggingCount,
+    },
+  });
+  await deps.alerts.send({
+    kind: "emergency-revocation",
+    secretId,
+    subject: `keyshift: emergency: revoking the previous key of ${secretId}; ${gate.laggingCount} consumer(s) will fail`,
+    details: {
+      rotationId,
+      keyId: previous.exchangeKeyId,
+      reason: rotation.emergency.reason,
+      laggingConsumers: lagging,
+      action: "restart the lagging consumers so they read the current key",
+    },
+  });
+  return { actor: `emergency:${rotationId}`, reason: rotation.emergency.reason, at: now.toISOString() };
 }
