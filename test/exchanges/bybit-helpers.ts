@@ -51,7 +51,13 @@ export async function rawCall(
   method: "GET" | "POST",
   path: string,
   params: Record<string, unknown> = {},
-  opts: { nowMs?: number; recvWindowMs?: number; tamper?: (h: Record<string, string>) => void } = {},
+  opts: {
+    nowMs?: number;
+    recvWindowMs?: number;
+    /** A POST body sent (and signed) as is instead of `params` as JSON. */
+    body?: string;
+    tamper?: (h: Record<string, string>) => void;
+  } = {},
 ): Promise<{ status: number; body: RawAnswer; text: string }> {
   const url = new URL(path, sim.url);
   let payload = "";
@@ -59,7 +65,7 @@ export async function rawCall(
     url.search = new URLSearchParams(params as Record<string, string>).toString();
     payload = url.search.slice(1);
   } else {
-    payload = JSON.stringify(params);
+    payload = opts.body ?? JSON.stringify(params);
   }
   const headers = bybitSignedHeaders(key, payload, {
     nowMs: opts.nowMs ?? sim.now(),

@@ -56,7 +56,7 @@ export class BybitExchange implements Exchange {
     });
   }
 
-  async capabilities(): Promise<ExchangeCapabilities> {
+  async capabilities(_account: string): Promise<ExchangeCapabilities> {
     return { exchange: "bybit", disable: false, limitCounts: "active" };
   }
 
