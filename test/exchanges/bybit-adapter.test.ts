@@ -320,6 +320,23 @@ describe("BybitExchange error paths", () => {
     if (orphan) await exchange().removeKey(A, orphan.keyId);
   });
 
+  it("refuses a created key that the listing shows under another note, naming its id", async () => {
+    proxy.set((req) =>
+      req.url?.startsWith("/v5/user/sub-apikeys")
+        ? { rewrite: (text) => text.replace('"note":"ks_notecheck"', '"note":"ks_notechec"') }
+        : undefined,
+    );
+    const err = await failed(
+      exchange(viaProxy).createKey(A, {
+        label: "ks_notecheck",
+        permissions: ["Spot:SpotTrade", "readWrite"],
+      }),
+    );
+    const made = liveKeys().find((k) => k.label === "ks_notecheck");
+    expect(err.message).toContain(`key ${made?.keyId} was created but is listed with note "ks_notechec"`);
+    if (made) await exchange().removeKey(A, made.keyId);
+  });
+
   it("has no disable and no enable", async () => {
     expect(await exchange().capabilities(A)).toEqual({
       exchange: "bybit",

@@ -107,6 +107,12 @@ export class BybitExchange implements Exchange {
       { budgetMs: this.verifyBudgetMs, now: this.now },
     );
     const wantedIps = [...new Set(input.ipAllowlist ?? [])].sort().join();
+    if (listed.label !== input.label) {
+      // Found by id, not by label: an abort cannot find it, so the message must carry the id.
+      throw new ExchangePermanentError(
+        `${where(ctx)}: key ${created.apiKey} was created but is listed with note "${listed.label}", not its label ${input.label}; remove it by its id`,
+      );
+    }
     if (
       requestedPart(listed.permissions).join() !== wanted.join() ||
       (listed.ipAllowlist ?? []).join() !== wantedIps
