@@ -1,0 +1,3 @@
+export { type BybitSimulatorOptions, startBybitSimulator } from "./server";
+export { type TradingCallResult, tradingCall } from "./trading-client";
+export type { BybitAccountCredential, BybitSimKeyView, BybitSimulator, SeedKeyInput } from "./types";
