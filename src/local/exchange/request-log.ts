@@ -1,4 +1,3 @@
-import type { AccountStore } from "./accounts";
 import type { ExchangeEndpoint } from "./faults";
 
 export type LoggedKeyState = "active" | "disabled" | "removed" | "unknown" | "admin";
@@ -10,7 +9,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   account?: string;
-  /** The key id the request claimed to be signed with (`x-ks-key`), when it looks like a key id. */
+  /** The key id the request claimed to be signed with (its signature header), when it looks like a key id. */
   keyId?: string;
   /** That key's state when the request arrived, so a test can prove no call used a removed key. */
   keyState?: LoggedKeyState;
@@ -19,7 +18,14 @@ export interface RequestLogEntry {
   fault?: string;
 }
 
-const KEY_ID_FORMAT = /^k_[0-9a-f]{16}$/;
+/** How a simulator tells the log who signed a request: any key, admin or trading, in any state. */
+export interface KeyLookup {
+  findKey(
+    keyId: string,
+  ):
+    | { account: string; keyId: string; admin: boolean; status: "active" | "disabled" | "removed" }
+    | undefined;
+}
 
 /**
  * Every exchange call (not the `/_sim` control plane), recorded on arrival and completed when
@@ -30,7 +36,11 @@ export class RequestLog {
   private readonly entries: RequestLogEntry[] = [];
   private seq = 0;
 
-  constructor(private readonly store: AccountStore) {}
+  /** `keyIdFormat`: what the simulator's key ids look like; anything else claimed as one is not logged. */
+  constructor(
+    private readonly lookup: KeyLookup,
+    private readonly keyIdFormat: RegExp = /^k_[0-9a-f]{16}$/,
+  ) {}
 
   begin(input: {
     endpoint: ExchangeEndpoint | "unknown";
@@ -47,14 +57,14 @@ export class RequestLog {
       status: 0,
     };
     if (input.keyId !== undefined) {
-      const key = this.store.findKey(input.keyId);
+      const key = this.lookup.findKey(input.keyId);
       if (key) {
         entry.account = key.account;
         entry.keyId = key.keyId;
         entry.keyState = key.admin ? "admin" : key.status;
       } else {
         // A caller who put a secret in the key header must not find it in the log.
-        if (KEY_ID_FORMAT.test(input.keyId)) entry.keyId = input.keyId;
+        if (this.keyIdFormat.test(input.keyId)) entry.keyId = input.keyId;
         entry.keyState = "unknown";
       }
     }
