@@ -25,9 +25,10 @@ export interface ConformanceTarget {
   teardown(): Promise<void>;
 }
 
+/** What a call came to: its resolved value (`"ok"` for void), or the error it threw. */
 const settle = async (p: Promise<unknown>) =>
   p.then(
-    () => "ok" as const,
+    (value) => (value === undefined ? ("ok" as const) : value),
     (err: unknown) => err,
   );
 
