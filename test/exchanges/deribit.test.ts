@@ -56,7 +56,8 @@ describeExchangeConformance("deribit (simulator, security keys on)", async () =>
     exchange: new DeribitExchange({ credentials: async () => config, now, sleep, verifyBudgetMs: 2_000 }),
     account: "deribit-2fa",
     simulated: true,
-    seedCurrentKey: async () => sim.seedKey("deribit-2fa", { label: "trading_main", permissions: TRADING_SCOPE }),
+    seedCurrentKey: async () =>
+      sim.seedKey("deribit-2fa", { label: "trading_main", permissions: TRADING_SCOPE }),
     teardown: () => sim.close(),
   };
 });
@@ -85,12 +86,18 @@ if (missing.length === 0) {
         clientId: env[TESTNET.clientId],
         clientSecret: env[TESTNET.clientSecret],
         accountId: Number(env[TESTNET.accountId]),
-        ...(env.KEYSHIFT_CONTRACT_DERIBIT_TOTP_SEED ? { totpSeed: env.KEYSHIFT_CONTRACT_DERIBIT_TOTP_SEED } : {}),
+        ...(env.KEYSHIFT_CONTRACT_DERIBIT_TOTP_SEED
+          ? { totpSeed: env.KEYSHIFT_CONTRACT_DERIBIT_TOTP_SEED }
+          : {}),
       },
       "KEYSHIFT_CONTRACT_DERIBIT_*",
     );
     return {
-      exchange: new DeribitExchange({ credentials: async () => config, timeoutMs: 10_000, verifyBudgetMs: 15_000 }),
+      exchange: new DeribitExchange({
+        credentials: async () => config,
+        timeoutMs: 10_000,
+        verifyBudgetMs: 15_000,
+      }),
       account: "deribit-testnet",
       simulated: false,
       seedCurrentKey: async () => ({
