@@ -87,7 +87,8 @@ export const apiKeySchema = z.object({
   client_id: z.string().check(z.minLength(1)),
   max_scope: z.string(),
   enabled: z.boolean(),
-  timestamp: z.number(),
+  // Milliseconds since the epoch, within what a Date can hold.
+  timestamp: z.number().check(z.nonnegative(), z.lte(8.64e15)),
   name: z.optional(z.string()),
   ip_whitelist: z.optional(z.nullable(z.array(z.string()))),
   // Published examples of list_api_keys carry every key's client_secret: it is read here only to
