@@ -6,7 +6,15 @@
  * yields the same faults, whatever traffic the other endpoints saw.
  */
 
-export const EXCHANGE_ENDPOINTS = ["createKey", "listKeys", "account", "disableKey", "removeKey"] as const;
+export const EXCHANGE_ENDPOINTS = [
+  "createKey",
+  "listKeys",
+  "account",
+  "disableKey",
+  "removeKey",
+  "enableKey",
+  "editKey",
+] as const;
 export type ExchangeEndpoint = (typeof EXCHANGE_ENDPOINTS)[number];
 
 /**

@@ -80,5 +80,9 @@ export function handleRoute(route: Route, caller: StoredKey, body: string, store
       requireAdmin(caller);
       store.removeKey(caller.account, route.keyId ?? "");
       return { status: 200, body: { keyId: route.keyId, status: "removed" } };
+    case "enableKey":
+    case "editKey":
+      // Endpoint names of the real-protocol simulators: keyshift's own protocol has no such route.
+      throw new SimulatorError(404, "ROUTE_NOT_FOUND", `no route for ${route.endpoint}`);
   }
 }
