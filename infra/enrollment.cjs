@@ -177,7 +177,9 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
 
     // Optional: only exchanges that can disable keys use it (two-stage revocation).
     if (e.removeAfterSeconds !== undefined && (!isInt(e.removeAfterSeconds) || e.removeAfterSeconds < 0)) {
-      problems.push(`${at("removeAfterSeconds")}: must be an integer >= 0 (seconds a disabled key stays restorable)`);
+      problems.push(
+        `${at("removeAfterSeconds")}: must be an integer >= 0 (seconds a disabled key stays restorable)`,
+      );
     }
 
     if (deadlineOk && overlapOk && e.deadlineSeconds <= e.minOverlapSeconds) {

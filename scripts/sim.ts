@@ -56,7 +56,8 @@ async function main(): Promise<number> {
     totals.operatorCommands += r.operatorCommands;
     totals.maxActiveKeys = Math.max(totals.maxActiveKeys, r.maxActiveKeys);
     totals.orphans += r.orphans;
-    for (const [method, n] of Object.entries(r.exchangeCalls)) exchangeCalls[method] = (exchangeCalls[method] ?? 0) + n;
+    for (const [method, n] of Object.entries(r.exchangeCalls))
+      exchangeCalls[method] = (exchangeCalls[method] ?? 0) + n;
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);

@@ -33,3 +33,17 @@ export function emergencyDeadlinePassed(
     rotation.emergency && rotation.deadlineAt && Date.parse(rotation.deadlineAt) <= now.getTime(),
   );
 }
+
+/**
+ * When an emergency rotation stops waiting: `emergencyDeadlineSeconds` after it was started, less
+ * a margin for the revocation call itself, so the previous key is dead by start + the deadline —
+ * "invalidated within minutes", counted from the operator's command, not from the promotion.
+ */
+export function emergencyDeadlineAt(
+  emergency: NonNullable<RotationRecord["emergency"]>,
+  settings: Pick<SecretSettings, "emergencyDeadlineSeconds">,
+): string {
+  const seconds = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
+  const margin = Math.min(10, seconds / 4);
+  return new Date(Date.parse(emergency.requestedAt) + (seconds - margin) * 1000).toISOString();
+}

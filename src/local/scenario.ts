@@ -4,6 +4,7 @@ import { type AppDeps, buildDeps } from "../commons/deps";
 import type { SecretSettings } from "../core/model";
 import { enrollSecret, registerConsumer } from "../core/use-cases/operator";
 import type { SimulatedConsumerSpec } from "./consumers";
+import type { LocalExchangeName } from "./exchanges";
 import { ADMIN_SECRET_PREFIX, type LocalStack } from "./stack";
 
 export const CONSUMER_ACCOUNT = "111122223333";
@@ -21,21 +22,18 @@ export interface Enrolled {
  */
 export async function provisionLocalSecret(
   stack: LocalStack,
-  opts: { account?: string; secretId?: string } = {},
+  opts: { account?: string; secretId?: string; exchange?: LocalExchangeName } = {},
 ): Promise<{ secretId: string; account: string }> {
   const account = opts.account ?? "acme-main";
   const secretId = opts.secretId ?? `keyshift/exchange/${account}/trading`;
-  const admin = stack.exchange.createAccount(account);
-  const first = stack.exchange.seedKey(account, { label: "initial", permissions: ["read", "trade"] });
+  const exchange = stack.exchanges[opts.exchange ?? "keyshift-sim"];
+  const admin = exchange.provisionAccount(account);
+  const first = exchange.seedTradingKey(account);
   const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
   await sm.send(
     new CreateSecretCommand({
       Name: `${ADMIN_SECRET_PREFIX}${account}`,
-      SecretString: JSON.stringify({
-        endpoint: stack.endpoints.exchange,
-        keyId: admin.adminKeyId,
-        secret: admin.adminSecret,
-      }),
+      SecretString: JSON.stringify(admin),
     }),
   );
   await sm.send(
@@ -45,7 +43,7 @@ export async function provisionLocalSecret(
         account,
         keyId: first.keyId,
         secret: first.secret,
-        permissions: ["read", "trade"],
+        permissions: first.permissions,
       }),
     }),
   );
@@ -56,7 +54,12 @@ export async function provisionLocalSecret(
 /** Provision, then enroll with settings that suit compressed local runs. */
 export async function enrollLocalSecret(
   stack: LocalStack,
-  opts: { account?: string; secretId?: string; settings?: Partial<SecretSettings> } = {},
+  opts: {
+    account?: string;
+    secretId?: string;
+    exchange?: LocalExchangeName;
+    settings?: Partial<SecretSettings>;
+  } = {},
 ): Promise<Enrolled> {
   const { secretId, account } = await provisionLocalSecret(stack, opts);
   const deps = buildDeps(loadConfig());

@@ -3,6 +3,14 @@ import { type ExchangeSimulator, startExchangeSimulator } from "../local/exchang
 import { startSecretsManagerEmulator } from "../local/secrets-manager/server";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
+import {
+  bybitLocal,
+  deribitLocal,
+  keyshiftSimLocal,
+  type LocalExchange,
+  type LocalExchangeName,
+  startRealExchangeSimulators,
+} from "./exchanges";
 import { startLocalHttpApi } from "./http-api";
 import { LocalIam } from "./local-iam";
 import { type LocalSns, startLocalSns } from "./sns";
@@ -43,7 +51,10 @@ export interface LocalStack {
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
   tables: TableNames;
+  /** keyshift's own test protocol's simulator (most integration tests drive it directly). */
   exchange: ExchangeSimulator;
+  /** Every simulated exchange, real protocols included, behind one interface. */
+  exchanges: Record<LocalExchangeName, LocalExchange>;
   sns: LocalSns;
   iam: LocalIam;
   close(): Promise<void>;
@@ -75,6 +86,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       maxActiveKeys: opts.maxActiveKeys ?? 2,
     });
     closers.push(exchange.close);
+    const real = await startRealExchangeSimulators(opts.seed ?? 1);
+    closers.push(real.deribit.close, real.bybit.close);
+    const exchanges: Record<LocalExchangeName, LocalExchange> = {
+      deribit: deribitLocal(real.deribit),
+      bybit: bybitLocal(real.bybit),
+      "keyshift-sim": keyshiftSimLocal(exchange),
+    };
 
     const revocation = opts.revocation ?? { maxAttempts: 5, baseSeconds: 1, capSeconds: 4 };
     const env: Record<string, string> = {
@@ -128,6 +146,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env,
       tables: LOCAL_TABLES,
       exchange,
+      exchanges,
       sns,
       iam,
       close: () => closeAll(closers),

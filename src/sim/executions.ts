@@ -143,7 +143,12 @@ export class Executions {
     return this.all.filter((e) => !e.status).length;
   }
 
-  start(secretId: string, mode: "rotate" | "resume", trigger: "schedule" | "manual", compromised = false): string {
+  start(
+    secretId: string,
+    mode: "rotate" | "resume",
+    trigger: "schedule" | "manual",
+    compromised = false,
+  ): string {
     this.counter += 1;
     const name = `${mode === "resume" ? "resume" : "rot"}-${this.counter}`;
     // A new rotation's id is its execution's name; a resume learns the id it adopts from BeginRotation.

@@ -1,4 +1,4 @@
-import { settingsFor } from "../emergency";
+import { emergencyDeadlineAt, settingsFor } from "../emergency";
 import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
@@ -58,7 +58,9 @@ export async function checkConsumers(
   }
   let deadlineAt = rotation.deadlineAt;
   if (!deadlineAt) {
-    deadlineAt = new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
+    deadlineAt = rotation.emergency
+      ? emergencyDeadlineAt(rotation.emergency, enrolled)
+      : new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
     await deps.store.putRotation({ ...rotation, deadlineAt, updatedAt: now.toISOString() });
   }
   const readiness = await readinessOf(deps, {
