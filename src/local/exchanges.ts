@@ -5,7 +5,7 @@ import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import type { RequestLogEntry } from "./exchange/request-log";
-import { type ExchangeSimulator, startExchangeSimulator } from "./exchange/server";
+import type { ExchangeSimulator } from "./exchange/server";
 
 /** The exchanges the local stack simulates: two real protocols and keyshift's own test protocol. */
 export const LOCAL_EXCHANGES = ["deribit", "bybit", "keyshift-sim"] as const;
