@@ -38,7 +38,7 @@ class KeyNotYetValidError extends ExchangeRetryableError {
 
 /**
  * The `Exchange` port on Bybit v5, for one sub-account per keyshift account, managed with its
- * master's key (`docs/exchanges/bybit.md`). No disable: revocation deletes. Every management call
+ * master's key (`docs/exchanges.md, Bybit`). No disable: revocation deletes. Every management call
  * first confirms the master owns the sub-account (the sub-key list names no UID).
  */
 export class BybitExchange implements Exchange {

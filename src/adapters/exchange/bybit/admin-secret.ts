@@ -12,7 +12,7 @@ export interface BybitConfig {
   subuid: string;
   /** `X-BAPI-RECV-WINDOW` in ms; default 5000 (the guide's default). */
   recvWindowMs: number;
-  /** Keys the sub-account may hold; Bybit's own limit is not published (see docs/exchanges/bybit.md). */
+  /** Keys the sub-account may hold; Bybit's own limit is not published (see docs/exchanges.md, Bybit). */
   maxKeys: number;
 }
 

@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 
 /**
  * Bybit v5 wire shapes keyshift relies on (bybit-exchange/docs, docs/v5/guide.mdx and
- * docs/v5/user/*.mdx; sources per field in docs/exchanges/bybit.md). Loose objects: Bybit adds
+ * docs/v5/user/*.mdx; sources per field in docs/exchanges.md, Bybit). Loose objects: Bybit adds
  * fields over time; what keyshift reads must be there with the documented type.
  */
 

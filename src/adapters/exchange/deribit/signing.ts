@@ -10,7 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
  *
  * URI is the path with its query string as sent (`/api/v2/private/get_account_summary?currency=BTC`);
  * RequestBody is the raw body ("" for GET). The timestamp is valid for 60 seconds; the nonce is
- * single-use. Sources: docs/exchanges/deribit.md ("Signing").
+ * single-use. Sources: docs/exchanges.md, Deribit ("Signing").
  */
 export const DERIBIT_AUTH_SCHEME = "deri-hmac-sha256";
 

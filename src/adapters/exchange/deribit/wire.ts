@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 
 /**
  * Deribit's wire shapes (JSON-RPC 2.0 over HTTPS, `/api/v2/<method>`) and the error codes the
- * adapter acts on. Every code and field is sourced in docs/exchanges/deribit.md.
+ * adapter acts on. Every code and field is sourced in docs/exchanges.md, Deribit.
  */
 export const DERIBIT_API_PREFIX = "/api/v2/";
 

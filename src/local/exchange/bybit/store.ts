@@ -137,7 +137,7 @@ export class BybitStore implements KeyLookup {
     const ips = parseIps(params.ips);
     if (params.note !== undefined && typeof params.note !== "string")
       throw paramError("note must be a string");
-    // Bybit publishes neither this limit nor its code: generic parameter error (docs/exchanges/bybit.md).
+    // Bybit publishes neither this limit nor its code: generic parameter error (docs/exchanges.md, Bybit).
     const held = this.subKeys(sub).length;
     if (held >= sub.maxKeys) {
       throw paramError(`sub account ${sub.uid} already has ${held} api keys, the maximum is ${sub.maxKeys}`);

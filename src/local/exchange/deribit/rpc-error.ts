@@ -15,7 +15,7 @@ export class RpcError extends Error {
   }
 }
 
-/** The codes the simulator answers with (sourced in docs/exchanges/deribit.md). */
+/** The codes the simulator answers with (sourced in docs/exchanges.md, Deribit). */
 export const CODE = {
   authorizationRequired: 10000,
   error: 10001,
