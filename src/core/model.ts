@@ -25,6 +25,10 @@ export interface SecretSettings {
    * key is disabled or removed even if some lag. Absent: `DEFAULT_EMERGENCY_DEADLINE_SECONDS`.
    */
   emergencyDeadlineSeconds?: number;
+  /** The EventBridge schedule expression from `rotation.config.yml` (`rate(30 days)`, `cron(...)`), when enrolled from it. */
+  schedule?: string;
+  /** False when the schedule exists but is disabled. */
+  scheduleEnabled?: boolean;
   enrolledAt: string;
 }
 
@@ -211,7 +215,8 @@ export type AlertKind =
   | "rotation-execution-lost"
   | "key-restored"
   | "emergency-rotation"
-  | "emergency-revocation";
+  | "emergency-revocation"
+  | "hygiene-findings";
 
 export interface Alert {
   kind: AlertKind;

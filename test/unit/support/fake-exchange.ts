@@ -73,6 +73,17 @@ export class FakeExchange implements Exchange {
     return found ? withoutSecret(found) : undefined;
   }
 
+  /** Arrange helper: change a key as someone on the exchange's website would (scope, expiry). */
+  edit(
+    account: string,
+    keyId: string,
+    patch: Partial<Pick<ExchangeKey, "permissions" | "expiresAt" | "status">>,
+  ): void {
+    const found = this.require(account).keys.find((k) => k.keyId === keyId);
+    if (!found) throw new Error(`no key ${keyId} on ${account}`);
+    Object.assign(found, patch);
+  }
+
   activeKeyIds(account: string): string[] {
     return this.require(account)
       .keys.filter((k) => k.status === "active")
@@ -184,5 +195,6 @@ function withoutSecret(key: StoredKey): ExchangeKey {
     ...(key.ipAllowlist ? { ipAllowlist: [...key.ipAllowlist] } : {}),
     status: key.status,
     createdAt: key.createdAt,
+    ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),
   };
 }

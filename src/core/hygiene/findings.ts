@@ -1,0 +1,216 @@
+import type {
+  ConsumerInstance,
+  ConsumerRegistration,
+  LedgerEntry,
+  RotationRecord,
+  SecretSettings,
+  VersionFingerprints,
+} from "../model";
+import type { ExchangeKey } from "../ports";
+import { scheduleIntervalSeconds } from "./schedule";
+
+export type Severity = "high" | "medium" | "low";
+
+export type FindingKind =
+  | "rotation-overdue"
+  | "never-rotated"
+  | "schedule-disabled"
+  | "rotation-stuck"
+  | "silent-consumer"
+  | "read-policy-drift"
+  | "orphan-key"
+  | "scope-broader"
+  | "key-expiring"
+  | "ledger-needs-operator";
+
+export interface HygieneFinding {
+  secretId: string;
+  kind: FindingKind;
+  severity: Severity;
+  message: string;
+  /** The command (or the manual step) that fixes it. */
+  fix: string;
+}
+
+/** Everything the audit knows about one enrolled secret; gathered by `hygieneAudit`. */
+export interface SecretFacts {
+  settings: SecretSettings;
+  rotations: RotationRecord[];
+  versions: VersionFingerprints | undefined;
+  consumers: ConsumerRegistration[];
+  instances: ConsumerInstance[];
+  /** Key ids every version of the secret holds (labelled or not). */
+  versionKeyIds: string[];
+  /** The scope the secret's current value declares for its key. */
+  declaredPermissions: string[] | undefined;
+  /** The account's keys as the exchange lists them, or the error that stopped the listing. */
+  exchange: { keys: ExchangeKey[] } | { error: string };
+  /** Ledger entries of the secret's exchange account (all secrets of the account). */
+  ledger: LedgerEntry[];
+  /** Other enrolled secrets' key ids on the same account: their keys are not this secret's orphans. */
+  otherSecretsKeyIds: string[];
+  /** Problems the read-policy check reported (empty: in line with the registry). */
+  policyDrift: string[];
+}
+
+export interface HygieneThresholds {
+  /** A consumer with no heartbeat for this long is reported as possibly decommissioned. */
+  silentConsumerDays: number;
+  /** An exchange-imposed expiry closer than this is reported even without a schedule. */
+  expiryWarningDays: number;
+}
+
+export const DEFAULT_THRESHOLDS: HygieneThresholds = { silentConsumerDays: 14, expiryWarningDays: 14 };
+
+const DAY = 86_400_000;
+const days = (ms: number) => Math.floor(ms / DAY);
+
+/**
+ * The credential hygiene rules, one secret at a time (the article's audit: is the owning service
+ * still running, is the rotation schedule current, does the access scope still match). Pure: the
+ * use case gathers the facts, this judges them; each finding carries its severity and its fix.
+ */
+export function judgeSecret(
+  facts: SecretFacts,
+  now: Date,
+  t: HygieneThresholds = DEFAULT_THRESHOLDS,
+): HygieneFinding[] {
+  const { settings } = facts;
+  const secretId = settings.secretId;
+  const out: HygieneFinding[] = [];
+  const add = (kind: FindingKind, severity: Severity, message: string, fix: string) =>
+    out.push({ secretId, kind, severity, message, fix });
+
+  // Rotation schedule: is it on, and is the last success recent enough?
+  const completed = facts.rotations
+    .filter((r) => r.phase === "completed" && r.trigger !== "operator")
+    .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  const last = completed.at(-1);
+  const interval = settings.schedule ? scheduleIntervalSeconds(settings.schedule) : undefined;
+  if (settings.scheduleEnabled === false) {
+    add(
+      "schedule-disabled",
+      "medium",
+      `the rotation schedule ${settings.schedule ?? ""} is disabled`,
+      "set enabled: true in rotation.config.yml and deploy",
+    );
+  }
+  const since = Date.parse(last?.updatedAt ?? settings.enrolledAt);
+  if (interval !== undefined) {
+    const ageSeconds = (now.getTime() - since) / 1000;
+    if (ageSeconds > interval) {
+      const severity: Severity = ageSeconds > 2 * interval ? "high" : "medium";
+      add(
+        last ? "rotation-overdue" : "never-rotated",
+        severity,
+        last
+          ? `last successful rotation ${days(now.getTime() - since)} day(s) ago (${last.rotationId}), schedule ${settings.schedule}`
+          : `never rotated since enrollment ${days(now.getTime() - since)} day(s) ago, schedule ${settings.schedule}`,
+        `keyshift rotate ${secretId} --wait`,
+      );
+    }
+  }
+  const stuck = facts.rotations.find((r) => r.phase === "stalled" || r.phase === "promoting");
+  if (stuck) {
+    add(
+      "rotation-stuck",
+      "high",
+      `rotation ${stuck.rotationId} is ${stuck.phase}`,
+      `keyshift status ${secretId}, then keyshift resume ${secretId}`,
+    );
+  }
+
+  // Consumers: registered but silent for days (decommissioned, or broken?).
+  for (const consumer of facts.consumers) {
+    const seen = facts.instances
+      .filter((i) => i.consumerId === consumer.consumerId)
+      .map((i) => Date.parse(i.lastSeenAt))
+      .sort((a, b) => b - a)[0];
+    const silentMs = now.getTime() - (seen ?? Date.parse(consumer.registeredAt));
+    if (silentMs > t.silentConsumerDays * DAY) {
+      add(
+        "silent-consumer",
+        consumer.required ? "medium" : "low",
+        `consumer ${consumer.consumerId} has not heartbeated for ${days(silentMs)} day(s)${seen ? "" : " (never)"}: decommissioned?` +
+          (consumer.required ? " A required consumer that stays silent stalls every rotation." : ""),
+        `keyshift consumers remove ${secretId} ${consumer.consumerId} --reason "decommissioned"`,
+      );
+    }
+  }
+
+  for (const problem of facts.policyDrift) {
+    add(
+      "read-policy-drift",
+      "high",
+      `read policy differs from the registry: ${problem}`,
+      `keyshift policy sync ${secretId}`,
+    );
+  }
+
+  // Exchange side: orphans, scope, expiry.
+  if ("error" in facts.exchange) {
+    add(
+      "orphan-key",
+      "medium",
+      `cannot list the exchange account's keys: ${facts.exchange.error}`,
+      "fix the admin secret, then run the audit again",
+    );
+  } else {
+    const tracked = new Set([
+      ...facts.versionKeyIds,
+      ...facts.otherSecretsKeyIds,
+      ...facts.ledger.filter((e) => e.status !== "revoked").map((e) => e.keyId),
+    ]);
+    for (const key of facts.exchange.keys.filter((k) => !tracked.has(k.keyId))) {
+      add(
+        "orphan-key",
+        "high",
+        `key ${key.keyId} (${key.status}, label ${key.label}, created ${key.createdAt}) on ${settings.exchangeAccount} is referenced by no secret version and no ledger entry`,
+        `check who uses it; then remove it on the exchange (a ks_ label is a crashed rotation's key: \`keyshift status ${secretId}\`)`,
+      );
+    }
+    const current = facts.versions?.current?.exchangeKeyId;
+    const listed = facts.exchange.keys.find((k) => k.keyId === current);
+    if (listed && facts.declaredPermissions) {
+      const declared = new Set(facts.declaredPermissions);
+      const extra = listed.permissions.filter((p) => !declared.has(p));
+      if (extra.length > 0) {
+        add(
+          "scope-broader",
+          "high",
+          `current key ${listed.keyId} has scope beyond what the secret declares: ${extra.join(", ")}`,
+          `narrow the key's scope on the exchange, or record the intended scope, then keyshift rotate ${secretId}`,
+        );
+      }
+    }
+    for (const key of facts.exchange.keys.filter(
+      (k) => k.expiresAt && facts.versionKeyIds.includes(k.keyId),
+    )) {
+      const left = Date.parse(key.expiresAt ?? "") - now.getTime();
+      const nextRotationMs = interval !== undefined ? since + interval * 1000 - now.getTime() : undefined;
+      const beforeNext = nextRotationMs !== undefined && left < nextRotationMs;
+      if (key.keyId === current && (beforeNext || left < t.expiryWarningDays * DAY)) {
+        add(
+          "key-expiring",
+          left < 0 || beforeNext ? "high" : "medium",
+          `current key ${key.keyId} expires ${key.expiresAt} (in ${days(left)} day(s))${beforeNext ? ", before its next scheduled rotation" : ""}`,
+          `keyshift rotate ${secretId} --wait (or bind the key to IPs so the exchange does not expire it)`,
+        );
+      }
+    }
+  }
+
+  for (const entry of facts.ledger.filter(
+    (e) => e.secretId === secretId && e.needsOperator && e.status !== "revoked",
+  )) {
+    add(
+      "ledger-needs-operator",
+      "high",
+      `revocation of key ${entry.keyId} needs an operator (${entry.status}, ${entry.attempts} attempt(s)${entry.lastError ? `, last error: ${entry.lastError}` : ""})`,
+      entry.status === "restored"
+        ? `once its consumer is on the current key: keyshift revocations retry ${entry.entryId}`
+        : `fix the cause, then keyshift revocations retry ${entry.entryId}`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+import { sanitizeErrorMessage } from "../errors";
+import {
+  DEFAULT_THRESHOLDS,
+  type HygieneFinding,
+  type HygieneThresholds,
+  judgeSecret,
+  type SecretFacts,
+} from "../hygiene/findings";
+import { STAGE } from "../model";
+import type { ExchangeKey } from "../ports";
+import { type Deps, parseKeySecret } from "./deps";
+
+export interface HygieneReport {
+  at: string;
+  secrets: number;
+  findings: HygieneFinding[];
+  counts: { high: number; medium: number; low: number };
+}
+
+export type HygieneDeps = Pick<
+  Deps,
+  "store" | "consumers" | "secrets" | "exchange" | "ledger" | "alerts" | "clock"
+> & {
+  /** The read-policy drift check (problems as sentences); absent: not checked. */
+  policyDrift?: (secretId: string) => Promise<string[]>;
+};
+
+/**
+ * The credential hygiene audit over every enrolled secret (`keyshift hygiene`, and weekly).
+ *
+ * Input: thresholds, whether to alert. Output: every finding with severity and fix, counted.
+ * 1. Gather per secret: settings, rotations, consumers and instances, the key id of every version
+ *    (values are parsed for key ids and the declared scope only, never kept), the account's keys
+ *    as the exchange lists them (once per account), the ledger, the read-policy drift.
+ * 2. Judge with `judgeSecret` (pure rules, `core/hygiene/findings.ts`).
+ * 3. With `alert`, one SNS alert listing the high and medium findings (none when clean).
+ * A failure to gather one secret's facts is itself a finding, so one broken secret does not hide
+ * the others.
+ */
+export async function hygieneAudit(
+  input: { thresholds?: Partial<HygieneThresholds>; alert?: boolean },
+  deps: HygieneDeps,
+): Promise<HygieneReport> {
+  const now = deps.clock.now();
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
+  const all = await deps.store.listSettings();
+  const ledger = await deps.ledger.listAll();
+  const listings = new Map<string, Promise<{ keys: ExchangeKey[] } | { error: string }>>();
+  const listingOf = (account: string) => {
+    let found = listings.get(account);
+    if (!found) {
+      found = deps.exchange.listKeys(account).then(
+        (l) => ({ keys: l.keys }),
+        (err: unknown) => ({ error: sanitizeErrorMessage(err, 200) }),
+      );
+      listings.set(account, found);
+    }
+    return found;
+  };
+  const keyIdsBySecret = new Map<string, { keyIds: string[]; declared: string[] | undefined }>();
+  for (const settings of all)
+    keyIdsBySecret.set(settings.secretId, await versionKeys(deps, settings.secretId));
+
+  const findings: HygieneFinding[] = [];
+  for (const settings of all) {
+    const { secretId, exchangeAccount } = settings;
+    try {
+      const mine = keyIdsBySecret.get(secretId) ?? { keyIds: [], declared: undefined };
+      const facts: SecretFacts = {
+        settings,
+        rotations: await deps.store.listRotations(secretId),
+        versions: await deps.store.getVersions(secretId),
+        consumers: await deps.consumers.listConsumers(secretId),
+        instances: await deps.consumers.listInstances(secretId),
+        versionKeyIds: mine.keyIds,
+        declaredPermissions: mine.declared,
+        exchange: await listingOf(exchangeAccount),
+        ledger: ledger.filter((e) => e.exchangeAccount === exchangeAccount),
+        otherSecretsKeyIds: all
+          .filter((s) => s.exchangeAccount === exchangeAccount && s.secretId !== secretId)
+          .flatMap((s) => keyIdsBySecret.get(s.secretId)?.keyIds ?? []),
+        policyDrift: deps.policyDrift ? await deps.policyDrift(secretId) : [],
+      };
+      findings.push(...judgeSecret(facts, now, thresholds));
+    } catch (err) {
+      findings.push({
+        secretId,
+        kind: "rotation-stuck",
+        severity: "high",
+        message: `the audit could not read this secret's state: ${sanitizeErrorMessage(err, 200)}`,
+        fix: `keyshift status ${secretId}`,
+      });
+    }
+  }
+  const counts = {
+    high: findings.filter((f) => f.severity === "high").length,
+    medium: findings.filter((f) => f.severity === "medium").length,
+    low: findings.filter((f) => f.severity === "low").length,
+  };
+  const report = { at: now.toISOString(), secrets: all.length, findings, counts };
+  if (input.alert && counts.high + counts.medium > 0) {
+    const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
+    await deps.alerts.send({
+      kind: "hygiene-findings",
+      secretId: "_system",
+      subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${all.length} secret(s)`,
+      details: {
+        findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
+        action: "`keyshift hygiene` lists every finding with the command that fixes it",
+      },
+    });
+  }
+  return report;
+}
+
+/** Key ids of every version of the secret, and the scope its current value declares. */
+async function versionKeys(
+  deps: Pick<Deps, "secrets">,
+  secretId: string,
+): Promise<{ keyIds: string[]; declared: string[] | undefined }> {
+  const keyIds: string[] = [];
+  let declared: string[] | undefined;
+  for (const version of await deps.secrets.listVersions(secretId)) {
+    const { value } = await deps.secrets.getValue(secretId, { versionId: version.versionId });
+    const key = parseKeySecret(secretId, version.versionId, value);
+    keyIds.push(key.keyId);
+    if (version.stages.includes(STAGE.current)) declared = key.permissions;
+  }
+  return { keyIds, declared };
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { scheduleIntervalSeconds } from "../../src/core/hygiene/schedule";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { hygieneAudit } from "../../src/core/use-cases/hygiene-audit";
+import { newLedgerEntry } from "../../src/core/use-cases/revocation";
+import { addConsumer, type FakeDeps, makeDeps, seedSecret } from "./fakes";
+import { report } from "./support/flow";
+
+const DAY = 86_400;
+
+async function cleanSecret(deps: FakeDeps) {
+  const seeded = await seedSecret(deps, { settings: { schedule: "rate(30 days)", scheduleEnabled: true } });
+  const engine = await addConsumer(deps, seeded.secretId, "engine");
+  await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+  return { seeded, engine };
+}
+
+describe("hygiene audit", () => {
+  it("reports nothing on a clean secret", async () => {
+    const deps = makeDeps();
+    await cleanSecret(deps);
+    deps.clock.advance(DAY);
+
+    const result = await hygieneAudit({ alert: true }, deps);
+
+    expect(result.findings).toEqual([]);
+    expect(deps.alerts.sent).toHaveLength(0);
+  });
+
+  it("reports one finding of each kind, each with its severity and fix, and alerts once", async () => {
+    const deps = makeDeps();
+    const { seeded, engine } = await cleanSecret(deps);
+    await addConsumer(deps, seeded.secretId, "old-batch-job");
+    await deps.store.putSettings({ ...seeded.settings, scheduleEnabled: false });
+    // An orphan key no version or ledger entry names; the current key's scope widened by hand.
+    deps.exchange.seedKey(seeded.account, { label: "someone-made-this", permissions: ["read"] });
+    deps.exchange.edit(seeded.account, seeded.keyId, { permissions: [...seeded.permissions, "withdraw"] });
+    // A ledger entry that needs an operator.
+    const entry = newLedgerEntry(
+      {
+        secretId: seeded.secretId,
+        exchangeAccount: seeded.account,
+        keyId: "key-old",
+        versionId: "v0",
+        rotationId: "r0",
+        kind: "previous",
+      },
+      ledgerEntryId(seeded.account, "key-old"),
+      deps.clock.now(),
+    );
+    await deps.ledger.openPending(entry);
+    await deps.ledger.hold(entry.entryId, {
+      at: deps.clock.now(),
+      reason: "x",
+      nextAttemptAt: undefined,
+      needsOperator: true,
+    });
+    deps.clock.advance(61 * DAY);
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+
+    const result = await hygieneAudit(
+      { alert: true },
+      { ...deps, policyDrift: async () => ["arn:aws:iam::1:role/x may read but is not registered"] },
+    );
+
+    const kinds = result.findings.map((f) => f.kind).sort();
+    expect(kinds).toEqual(
+      [
+        "ledger-needs-operator",
+        "never-rotated",
+        "orphan-key",
+        "read-policy-drift",
+        "schedule-disabled",
+        "scope-broader",
+        "silent-consumer",
+      ].sort(),
+    );
+    const byKind = Object.fromEntries(result.findings.map((f) => [f.kind, f]));
+    expect(byKind["never-rotated"]?.severity).toBe("high");
+    expect(byKind["silent-consumer"]?.fix).toBe(
+      `keyshift consumers remove ${seeded.secretId} old-batch-job --reason "decommissioned"`,
+    );
+    expect(byKind["scope-broader"]?.message).toMatch(/withdraw/);
+    expect(byKind["ledger-needs-operator"]?.fix).toContain(`keyshift revocations retry ${entry.entryId}`);
+    expect(result.counts.high).toBeGreaterThan(0);
+    expect(deps.alerts.sent.filter((a) => a.kind === "hygiene-findings")).toHaveLength(1);
+  });
+
+  it("warns when the current key expires before its next scheduled rotation", async () => {
+    const deps = makeDeps();
+    const { seeded } = await cleanSecret(deps);
+    const expiresAt = new Date(deps.clock.now().getTime() + 10 * DAY * 1000).toISOString();
+    deps.exchange.edit(seeded.account, seeded.keyId, { expiresAt });
+
+    const result = await hygieneAudit({}, deps);
+
+    expect(result.findings).toMatchObject([{ kind: "key-expiring", severity: "high" }]);
+    expect(result.findings[0]?.message).toMatch(/before its next scheduled rotation/);
+  });
+
+  it("reads how often a schedule fires", () => {
+    expect(scheduleIntervalSeconds("rate(30 days)")).toBe(30 * DAY);
+    expect(scheduleIntervalSeconds("rate(1 hour)")).toBe(3600);
+    expect(scheduleIntervalSeconds("cron(0 6 ? * MON#1 *)")).toBe(31 * DAY);
+    expect(scheduleIntervalSeconds("cron(0 6 ? * MON-FRI *)")).toBe(7 * DAY);
+    expect(scheduleIntervalSeconds("cron(0 6 * * ? *)")).toBe(DAY);
+    expect(scheduleIntervalSeconds("every tuesday")).toBeUndefined();
+  });
+});
