@@ -7,9 +7,11 @@
  * the current key throughout, switches one round trip after being told `stale` (not one interval or one
  * TTL later), and never makes a request with a removed key.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { promisify } from "node:util";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CONSUMER_ACCOUNT,
@@ -22,6 +24,7 @@ import { type LocalStack, startLocalStack } from "../../src/local/stack";
 import { runRotation } from "../../src/local/workflow-runner";
 
 const EXAMPLE = "test/fixtures/consumer/readme-example.ts";
+const ROLE_ARN = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/trading/trading-engine`;
 /** What the server asks for; the switch must come far sooner than this. */
 const HEARTBEAT_SECONDS = 5;
 
@@ -74,11 +77,10 @@ beforeAll(async () => {
     account: "sdk-readme",
     settings: { deadlineSeconds: 60, minOverlapSeconds: 1 },
   });
-  const roleArn = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/trading/trading-engine`;
   await registerConsumers(enrolled, [
     {
       consumerId: "trading-engine",
-      roleArn,
+      roleArn: ROLE_ARN,
       secretId: enrolled.secretId,
       instances: 1,
       cacheTtlMs: 300_000,
@@ -86,7 +88,7 @@ beforeAll(async () => {
     },
   ]);
   // What the platform gives the service's task or pod: its role's temporary credentials.
-  const role = stack.iam.assumeRole(roleArn, "trading-engine-task-1");
+  const role = stack.iam.assumeRole(ROLE_ARN, "trading-engine-task-1");
   service = spawn(
     process.execPath,
     ["--conditions=keyshift-source", "--import", "tsx", "test/fixtures/consumer/trading-service.ts"],
@@ -185,5 +187,39 @@ describe("the README consumer example", () => {
       ...logs.lines.map((text, i) => ({ where: `handler log ${i}`, text })),
     ];
     expect(scanForSecrets(haystacks, secrets)).toEqual([]);
+  });
+});
+
+describe("the protocol document's curl example", () => {
+  const hasCurl = spawnSync("curl", ["--version"]).status === 0;
+
+  it.skipIf(!hasCurl)("is a heartbeat the local stack accepts, signed by curl --aws-sigv4", async () => {
+    const doc = readFileSync("docs/heartbeat-protocol.md", "utf8");
+    const block = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1])
+      .find((b) => b?.includes("--aws-sigv4"));
+    const role = stack.iam.assumeRole(ROLE_ARN, "curl-session");
+    const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: enrolled.secretId }));
+    sm.destroy();
+
+    const { stdout: answer } = await promisify(execFile)("bash", ["-c", block ?? "exit 1"], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: stack.region,
+        AWS_ACCESS_KEY_ID: role.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
+        AWS_SESSION_TOKEN: role.sessionToken,
+        HEARTBEAT_URL: new URL("/heartbeats", stack.endpoints.heartbeatApi).href,
+        SECRET_ID: enrolled.secretId,
+        SECRET_STRING: current.SecretString,
+      },
+    });
+
+    expect(JSON.parse(answer)).toMatchObject({
+      status: "current",
+      consumerId: "trading-engine",
+      refreshNow: false,
+    });
   });
 });
