@@ -1,5 +1,15 @@
 import type { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import type { ConsumerLogger, ConsumerTimers, SecretsManagerLike } from "../../../src/consumer";
+import {
+  type ConsumerLogger,
+  type ConsumerOptions,
+  type ConsumerTimers,
+  createConsumer,
+  type SecretsManagerLike,
+} from "../../../src/consumer";
+
+export const KEY_A = JSON.stringify({ account: "acme", keyId: "k-a", secret: "sEcReT-AAAA-0123456789" });
+export const KEY_B = JSON.stringify({ account: "acme", keyId: "k-b", secret: "sEcReT-BBBB-9876543210" });
+const CREDS = { accessKeyId: "ASIATESTKEY", secretAccessKey: "test-secret-access-key", sessionToken: "tok" };
 
 /** Lets every promise chain that can move, move (fetch fakes, signing, the cache) before time advances. */
 export async function settle(): Promise<void> {
@@ -163,4 +173,28 @@ export function capturingLogger(): ConsumerLogger & { lines: string[] } {
     lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   };
   return { lines, debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+}
+
+/** A consumer on a manual clock, an in-process Secrets Manager and heartbeat endpoint, and a capturing logger. */
+export function consumerWorld() {
+  const timers = new ManualTimers();
+  const sm = new FakeSecretsManager(KEY_A, timers);
+  const api = new FakeHeartbeatApi(timers);
+  const logger = capturingLogger();
+  const consumer = (overrides: Partial<ConsumerOptions> = {}) =>
+    createConsumer({
+      secretId: "keyshift/exchange/acme/trading",
+      endpoint: "https://api.example.test/heartbeats",
+      region: "eu-west-1",
+      credentials: CREDS,
+      instanceId: "engine-1",
+      cacheTtlSeconds: 100,
+      secretsManagerClient: sm,
+      fetchImpl: api.fetch,
+      logger,
+      timers,
+      random: seeded(1),
+      ...overrides,
+    });
+  return { timers, sm, api, logger, consumer };
 }
