@@ -1,7 +1,6 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { type GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { signedFetch } from "../adapters/exchange/http-exchange";
-import { fingerprint } from "../core/fingerprint";
-import { signRequest } from "./sigv4";
+import { type Consumer, type ConsumerLogger, createConsumer, type SecretsManagerLike } from "../consumer";
 import type { LocalStack } from "./stack";
 
 export interface SimulatedConsumerSpec {
@@ -11,6 +10,7 @@ export interface SimulatedConsumerSpec {
   instances: number;
   /** How long an instance keeps the secret cached before reading Secrets Manager again. */
   cacheTtlMs: number;
+  /** How often it trades, and the longest it waits between heartbeats (the server may ask for sooner). */
   heartbeatMs: number;
   /** Never refreshes its cache, even when told `stale` (the `--lagging-consumer` case). */
   stuck?: boolean;
@@ -19,6 +19,7 @@ export interface SimulatedConsumerSpec {
 export interface InstanceState {
   consumerId: string;
   instanceId: string;
+  /** The fingerprint of the key the instance holds. */
   fingerprint?: string;
   lastStatus?: string;
   heartbeats: number;
@@ -27,103 +28,131 @@ export interface InstanceState {
 }
 
 /**
- * A simulated trading service instance, as a real one would run: it reads its exchange key from
- * Secrets Manager (AWSCURRENT) and caches it for a TTL, computes the fingerprint with the exported
- * helper, heartbeats to the HTTP API signed with its own role's temporary credentials, refreshes at
- * once when told `stale`, and uses the key against the exchange like trading traffic.
+ * A simulated trading service instance, written the way a real one joins keyshift: a consumer from
+ * the SDK (`src/consumer`, what services import as `keyshift/consumer`) holds the key and heartbeats
+ * with the instance's own role credentials; the instance only trades with whatever key the consumer
+ * hands it. What is simulated here is the trading traffic and, for `stuck`, a broken refresh path.
  */
 export class SimulatedInstance {
-  readonly state: InstanceState;
-  private cached?: { value: string; at: number };
+  readonly consumer: Consumer;
+  private readonly spec: SimulatedConsumerSpec;
+  private readonly instanceId: string;
+  private readonly exchangeEndpoint: string;
+  private readonly trades = { ok: 0, rejected: 0 };
+  private readonly sm?: SecretsManagerClient;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private readonly sm: SecretsManagerClient;
-  private readonly credentials;
+  private trading?: Promise<void>;
 
-  constructor(
-    private readonly stack: LocalStack,
-    private readonly spec: SimulatedConsumerSpec,
-    instanceId: string,
-  ) {
-    this.state = { consumerId: spec.consumerId, instanceId, heartbeats: 0, tradesOk: 0, tradesRejected: 0 };
-    this.sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
-    this.credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
-  }
-
-  start(): void {
-    this.timer = setInterval(() => void this.tick(), this.spec.heartbeatMs);
-  }
-
-  /** One heartbeat cycle; ticks never overlap. */
-  tick(): Promise<void> {
-    this.running ??= this.cycle().finally(() => {
-      this.running = undefined;
+  constructor(stack: LocalStack, spec: SimulatedConsumerSpec, instanceId: string, logger = jsonLogger) {
+    this.spec = spec;
+    this.instanceId = instanceId;
+    this.exchangeEndpoint = stack.endpoints.exchange;
+    const credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
+    if (spec.stuck) {
+      this.sm = new SecretsManagerClient({
+        region: stack.region,
+        endpoint: stack.endpoints.secretsManager,
+        credentials,
+      });
+    }
+    this.consumer = createConsumer({
+      secretId: spec.secretId,
+      endpoint: new URL("/heartbeats", stack.endpoints.heartbeatApi).href,
+      region: stack.region,
+      credentials,
+      instanceId,
+      cacheTtlSeconds: spec.cacheTtlMs / 1000,
+      maxHeartbeatIntervalSeconds: spec.heartbeatMs / 1000,
+      ...(this.sm
+        ? { secretsManagerClient: firstReadForever(this.sm) }
+        : { secretsManagerEndpoint: stack.endpoints.secretsManager }),
+      logger,
     });
-    return this.running;
+  }
+
+  get state(): InstanceState {
+    const s = this.consumer.status();
+    const failing = s.consecutiveErrors > 0 && s.lastError?.httpStatus !== undefined;
+    return {
+      consumerId: this.spec.consumerId,
+      instanceId: this.instanceId,
+      fingerprint: s.fingerprint,
+      lastStatus: failing ? `http-${s.lastError?.httpStatus}` : s.lastHeartbeat?.status,
+      heartbeats: s.heartbeats,
+      tradesOk: this.trades.ok,
+      tradesRejected: this.trades.rejected,
+    };
+  }
+
+  /** Trades on its own interval; the consumer heartbeats on the server's. */
+  start(): void {
+    this.timer = setInterval(() => void this.trade(), this.spec.heartbeatMs);
+  }
+
+  /** One heartbeat (loading the key first if needed), then one trade. */
+  async tick(): Promise<void> {
+    await this.consumer.heartbeatNow();
+    await this.trade();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
-    this.sm.destroy();
+    await this.trading;
+    await this.consumer.stop();
+    this.sm?.destroy();
   }
 
-  private async secretValue(forceRefresh: boolean): Promise<string> {
-    const expired = !this.cached || Date.now() - this.cached.at > this.spec.cacheTtlMs;
-    if (!this.cached || ((expired || forceRefresh) && !this.spec.stuck)) {
-      const out = await this.sm.send(new GetSecretValueCommand({ SecretId: this.spec.secretId }));
-      this.cached = { value: out.SecretString ?? "", at: Date.now() };
-    }
-    return this.cached.value;
-  }
-
-  private async cycle(): Promise<void> {
-    try {
-      let value = await this.secretValue(false);
-      let status = await this.heartbeat(value);
-      if (status === "stale" && !this.spec.stuck) {
-        value = await this.secretValue(true);
-        status = await this.heartbeat(value);
-      }
-      await this.trade(value);
-    } catch {
-      // A failed cycle is retried on the next tick, like a real service would.
-    }
-  }
-
-  private async heartbeat(value: string): Promise<string | undefined> {
-    const fp = fingerprint(value);
-    this.state.fingerprint = fp;
-    const url = new URL("/heartbeats", this.stack.endpoints.heartbeatApi);
-    const body = JSON.stringify({
-      secretId: this.spec.secretId,
-      fingerprint: fp,
-      instanceId: this.state.instanceId,
+  /** A trade with the key the consumer holds; trades never overlap. */
+  private trade(): Promise<void> {
+    this.trading ??= this.placeOrder().finally(() => {
+      this.trading = undefined;
     });
-    const headers = await signRequest(
-      { method: "POST", url, headers: { "content-type": "application/json" }, body },
-      this.credentials,
-      this.stack.region,
-    );
-    const res = await fetch(url, { method: "POST", headers, body });
-    const answer = (await res.json()) as { status?: string };
-    this.state.heartbeats += 1;
-    this.state.lastStatus = res.ok ? answer.status : `http-${res.status}`;
-    return answer.status;
+    return this.trading;
   }
 
-  private async trade(value: string): Promise<void> {
-    const key = JSON.parse(value) as { keyId: string; secret: string };
-    const res = await signedFetch(
-      { endpoint: this.stack.endpoints.exchange, keyId: key.keyId, secret: key.secret },
-      "GET",
-      "/v1/account",
-    );
-    await res.body?.cancel();
-    if (res.ok) this.state.tradesOk += 1;
-    else this.state.tradesRejected += 1;
+  private async placeOrder(): Promise<void> {
+    try {
+      const key = JSON.parse(await this.consumer.getSecret()) as { keyId: string; secret: string };
+      const res = await signedFetch(
+        { endpoint: this.exchangeEndpoint, keyId: key.keyId, secret: key.secret },
+        "GET",
+        "/v1/account",
+      );
+      await res.body?.cancel();
+      if (res.ok) this.trades.ok += 1;
+      else this.trades.rejected += 1;
+    } catch {
+      // A failed trade is retried on the next one, like a real service would.
+    }
   }
 }
+
+/** A Secrets Manager whose answer never changes after the first read: a service that cannot refresh. */
+function firstReadForever(client: SecretsManagerClient): SecretsManagerLike {
+  let first: Promise<GetSecretValueCommandOutput> | undefined;
+  return {
+    send: (command) => {
+      first ??= client.send(command).catch((err: unknown) => {
+        first = undefined;
+        throw err;
+      });
+      return first;
+    },
+  };
+}
+
+/**
+ * The SDK's log lines as JSON on stdout, shaped like the handlers' (`"service":"keyshift"`), so the
+ * secret scan of `npm start` and the workflow tests covers what consumers log too.
+ */
+const jsonLogger: ConsumerLogger = (() => {
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    process.stdout.write(
+      `${JSON.stringify({ level, service: "keyshift", component: "consumer", message, ...fields })}\n`,
+    );
+  };
+  return { debug: () => undefined, info: write("INFO"), warn: write("WARN"), error: write("ERROR") };
+})();
 
 export class SimulatedFleet {
   readonly instances: SimulatedInstance[];
@@ -148,6 +177,6 @@ export class SimulatedFleet {
   }
 
   states(): InstanceState[] {
-    return this.instances.map((i) => ({ ...i.state }));
+    return this.instances.map((i) => i.state);
   }
 }

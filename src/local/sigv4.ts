@@ -18,7 +18,11 @@ export async function signRequest(
   signingDate?: Date,
   signableHeaders?: Set<string>,
 ): Promise<Record<string, string>> {
-  const signer = new SignatureV4({ credentials, region, service: SERVICE, sha256: Sha256 });
+  // Verifying a presented signature (`signableHeaders` given) must sign exactly what the client signed:
+  // clients other than the AWS SDK (curl --aws-sigv4, botocore) do not send x-amz-content-sha256, and
+  // letting the signer add it would sign a header the client never did.
+  const applyChecksum = !signableHeaders || signableHeaders.has("x-amz-content-sha256");
+  const signer = new SignatureV4({ credentials, region, service: SERVICE, sha256: Sha256, applyChecksum });
   const query: Record<string, string> = {};
   for (const [k, v] of req.url.searchParams) query[k] = v;
   const signed = await signer.sign(

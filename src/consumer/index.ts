@@ -1,0 +1,21 @@
+/**
+ * keyshift/consumer: how a trading service joins keyshift. See README "Joining as a consumer" and
+ * docs/heartbeat-protocol.md (the wire protocol, for services not written in TypeScript).
+ */
+
+export { fingerprint } from "../core/fingerprint.js";
+export { type Consumer, type ConsumerStatus, createConsumer, type RotateListener } from "./consumer.js";
+export {
+  type ConsumerError,
+  HeartbeatRejectedError,
+  SecretUnavailableError,
+} from "./errors.js";
+export {
+  ConsumerConfigError,
+  type ConsumerCredentials,
+  type ConsumerCredentialsProvider,
+  type ConsumerLogger,
+  type ConsumerOptions,
+  type ConsumerTimers,
+  type SecretsManagerLike,
+} from "./options.js";
