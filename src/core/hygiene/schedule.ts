@@ -11,7 +11,7 @@ export function scheduleIntervalSeconds(expression: string): number | undefined 
   if (rate) return Number(rate[1]) * (UNIT[(rate[2] ?? "").replace(/s$/, "")] ?? Number.NaN);
   const cron = /^cron\((.+)\)$/.exec(expression);
   const fields = cron?.[1]?.trim().split(/\s+/);
-  if (!fields || fields.length !== 6) return undefined;
+  if (fields?.length !== 6) return undefined;
   const [, , dayOfMonth, month, dayOfWeek] = fields;
   if (month !== "*" && month !== "?") return 366 * 86_400;
   if ((dayOfMonth !== "*" && dayOfMonth !== "?") || dayOfWeek?.includes("#") || dayOfWeek?.includes("L"))
