@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
+import { isLocalExchange, LOCAL_EXCHANGES } from "../src/local/exchanges";
 import { runMainJob } from "../src/local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|keyshift-sim] [--compromised] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -16,6 +17,8 @@ function parse() {
       consumers: { type: "string", default: "3" },
       "revoke-failure-rate": { type: "string", default: "0" },
       "lagging-consumer": { type: "boolean", default: false },
+      exchange: { type: "string", default: "deribit" },
+      compromised: { type: "boolean", default: false },
       seed: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
@@ -40,12 +43,24 @@ if (!(rate >= 0 && rate <= 1))
   fail(`--revoke-failure-rate must be a number 0..1, got "${args["revoke-failure-rate"]}"`);
 if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${args.seed}"`);
 
+const exchange = args.exchange;
+if (!isLocalExchange(exchange))
+  fail(`--exchange must be one of ${LOCAL_EXCHANGES.join(", ")}, got "${exchange}"`);
+
 const json = args.json ?? false;
 // With --json the progress goes to stderr so stdout carries exactly one JSON line.
 const print = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 
 const summary = await runMainJob(
-  { consumers, revokeFailureRate: rate, laggingConsumer: args["lagging-consumer"] ?? false, seed, json },
+  {
+    consumers,
+    revokeFailureRate: rate,
+    laggingConsumer: args["lagging-consumer"] ?? false,
+    seed,
+    json,
+    exchange,
+    compromised: args.compromised ?? false,
+  },
   print,
 );
 
@@ -53,10 +68,16 @@ print("");
 print(
   `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""})`,
 );
-print(`secret:          ${summary.secretId}`);
+print(`secret:          ${summary.secretId} on ${summary.exchange}`);
 print(
-  `previous key:    ${summary.previousRevoked ? "revoked" : "NOT revoked"}; exchange holds ${summary.exchangeActiveKeys} active key(s)`,
+  `previous key:    ${summary.previousRevoked ? "revoked" : "NOT revoked"} (${summary.previousKey}${summary.previousKeyTimeline.disabledAt ? `; disabled ${summary.previousKeyTimeline.disabledAt}` : ""}${summary.previousKeyTimeline.removedAt ? `, removed ${summary.previousKeyTimeline.removedAt}` : ""}); exchange holds ${summary.exchangeActiveKeys} active key(s)`,
 );
+if (summary.emergency) {
+  const e = summary.emergency;
+  print(
+    `emergency:       old key dead ${e.previousKeyDeadAfterSeconds ?? "?"} s after the start (deadline ${e.deadlineSeconds} s), still authenticates: ${e.previousKeyAuthenticates}; left behind: ${e.laggingConsumers.join(", ") || "none"}; failed requests of the switched consumers: ${e.switchedConsumersFailedRequests}`,
+  );
+}
 print(
   `consumers:       ${summary.consumers.onCurrent}/${summary.consumers.total} on current${summary.consumers.lagging.length ? `; lagging: ${summary.consumers.lagging.join(", ")}` : ""}`,
 );
@@ -83,7 +104,10 @@ if (summary.rotation === "stalled") {
 } else if (
   summary.rotation !== "completed" ||
   summary.secretScan.hits > 0 ||
-  summary.requestsWithRemovedKey > 0
+  // An emergency leaves the lagging consumer behind on purpose: judged by what the others saw.
+  (summary.emergency
+    ? summary.emergency.previousKeyAuthenticates || summary.emergency.switchedConsumersFailedRequests > 0
+    : summary.requestsWithRemovedKey > 0)
 ) {
   code = summary.rotation === "revocation-deferred" && summary.sweeper.outcome === "ledger-clear" ? 0 : 1;
 }

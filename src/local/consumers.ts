@@ -1,6 +1,6 @@
 import { type GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { signedFetch } from "../adapters/exchange/http-exchange";
 import { type Consumer, type ConsumerLogger, createConsumer, type SecretsManagerLike } from "../consumer";
+import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import type { LocalStack } from "./stack";
 
 export interface SimulatedConsumerSpec {
@@ -14,6 +14,8 @@ export interface SimulatedConsumerSpec {
   heartbeatMs: number;
   /** Never refreshes its cache, even when told `stale` (the `--lagging-consumer` case). */
   stuck?: boolean;
+  /** The exchange it trades on, in that exchange's protocol (default keyshift's test protocol). */
+  exchange?: LocalExchangeName;
 }
 
 export interface InstanceState {
@@ -37,7 +39,7 @@ export class SimulatedInstance {
   readonly consumer: Consumer;
   private readonly spec: SimulatedConsumerSpec;
   private readonly instanceId: string;
-  private readonly exchangeEndpoint: string;
+  private readonly exchange: LocalExchange;
   private readonly trades = { ok: 0, rejected: 0 };
   private readonly sm?: SecretsManagerClient;
   private timer?: NodeJS.Timeout;
@@ -46,7 +48,7 @@ export class SimulatedInstance {
   constructor(stack: LocalStack, spec: SimulatedConsumerSpec, instanceId: string, logger = jsonLogger) {
     this.spec = spec;
     this.instanceId = instanceId;
-    this.exchangeEndpoint = stack.endpoints.exchange;
+    this.exchange = stack.exchanges[spec.exchange ?? "keyshift-sim"];
     const credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
     if (spec.stuck) {
       this.sm = new SecretsManagerClient({
@@ -113,13 +115,7 @@ export class SimulatedInstance {
   private async placeOrder(): Promise<void> {
     try {
       const key = JSON.parse(await this.consumer.getSecret()) as { keyId: string; secret: string };
-      const res = await signedFetch(
-        { endpoint: this.exchangeEndpoint, keyId: key.keyId, secret: key.secret },
-        "GET",
-        "/v1/account",
-      );
-      await res.body?.cancel();
-      if (res.ok) this.trades.ok += 1;
+      if (await this.exchange.trade({ keyId: key.keyId, secret: key.secret })) this.trades.ok += 1;
       else this.trades.rejected += 1;
     } catch {
       // A failed trade is retried on the next one, like a real service would.

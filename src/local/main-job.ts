@@ -1,9 +1,11 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LedgerEntry } from "../core/model";
 import { retryRevocations } from "../core/use-cases/retry-revocations";
 import { SimulatedFleet } from "./consumers";
+import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
-import { startLocalStack } from "./stack";
+import { type LocalStack, startLocalStack } from "./stack";
 import { type ExecutionEvent, runRotation } from "./workflow-runner";
 
 export interface MainJobOptions {
@@ -12,7 +14,15 @@ export interface MainJobOptions {
   laggingConsumer: boolean;
   seed: number;
   json: boolean;
+  /** The exchange protocol the rotation runs on (default Deribit). */
+  exchange?: LocalExchangeName;
+  /** An emergency rotation (suspected compromise) with one lagging consumer. */
+  compromised?: boolean;
 }
+
+/** Local runs compress time: the grace before a disabled key is removed, the emergency deadline. */
+const LOCAL_REMOVE_AFTER_SECONDS = 3;
+const LOCAL_EMERGENCY_DEADLINE_SECONDS = 12;
 
 export interface MainJobSummary {
   rotation: "completed" | "revocation-deferred" | "stalled" | "aborted" | "failed";
@@ -25,6 +35,20 @@ export interface MainJobSummary {
   ledger: { pending: number; revoked: number; failed: number; needsOperator: number };
   sweeper: { runs: number; outcome: "not-needed" | "ledger-clear" | "needs-operator" | "gave-up" };
   requestsWithRemovedKey: number;
+  /** Which exchange protocol the rotation ran on. */
+  exchange: LocalExchangeName;
+  /** The previous key as the exchange shows it at the end (Deribit: disabled first, removed after the grace). */
+  previousKey: "active" | "disabled" | "removed" | "unknown";
+  /** When the previous key stopped authenticating (disabled or removed), and when it was removed. */
+  previousKeyTimeline: { disabledAt: string | null; removedAt: string | null };
+  /** `--compromised`: how fast the old key died, who was left behind, what the others saw. */
+  emergency?: {
+    deadlineSeconds: number;
+    previousKeyDeadAfterSeconds: number | null;
+    previousKeyAuthenticates: boolean;
+    laggingConsumers: string[];
+    switchedConsumersFailedRequests: number;
+  };
   alerts: Array<{ kind: string; subject: string }>;
   secretScan: { scanned: number; hits: number };
   durationMs: number;
@@ -52,13 +76,24 @@ export async function runMainJob(
     print(
       `local stack up: dynamodb ${stack.endpoints.dynamodb}, secrets manager ${stack.endpoints.secretsManager}, exchange ${stack.endpoints.exchange}, heartbeat API ${stack.endpoints.heartbeatApi}`,
     );
+    const exchangeName = opts.exchange ?? "deribit";
+    const exchange = stack.exchanges[exchangeName];
     const enrolled = await enrollLocalSecret(stack, {
-      settings: opts.laggingConsumer ? { deadlineSeconds: 6 } : {},
+      exchange: exchangeName,
+      settings: {
+        removeAfterSeconds: LOCAL_REMOVE_AFTER_SECONDS,
+        emergencyDeadlineSeconds: LOCAL_EMERGENCY_DEADLINE_SECONDS,
+        ...(opts.laggingConsumer ? { deadlineSeconds: 6 } : {}),
+      },
     });
-    const specs = defaultConsumers(enrolled.secretId, opts.consumers, opts.laggingConsumer);
+    const lagging = opts.laggingConsumer || (opts.compromised ?? false);
+    const specs = defaultConsumers(enrolled.secretId, opts.consumers, lagging).map((spec) => ({
+      ...spec,
+      exchange: exchangeName,
+    }));
     await registerConsumers(enrolled, specs);
     print(
-      `enrolled ${enrolled.secretId} (account ${enrolled.account}); ${specs.length} consumers registered:`,
+      `enrolled ${enrolled.secretId} (account ${enrolled.account} on ${exchangeName}, ${exchange.url}); ${specs.length} consumers registered:`,
     );
     for (const s of specs) {
       print(
@@ -68,12 +103,25 @@ export async function runMainJob(
     fleet = new SimulatedFleet(stack, specs);
     await fleet.start();
     if (opts.revokeFailureRate > 0) {
-      stack.exchange.setFault("removeKey", { errorRate: opts.revokeFailureRate, kind: "5xx" });
+      exchange.failRemovals(opts.revokeFailureRate);
       print(`exchange: removeKey fails at rate ${opts.revokeFailureRate} (seed ${opts.seed})`);
     }
+    if (opts.compromised) {
+      print(
+        `EMERGENCY rotation (suspected compromise): no overlap; the previous key dies ${LOCAL_EMERGENCY_DEADLINE_SECONDS}s after the start even if consumers lag (120 s by default)`,
+      );
+    }
 
+    const rotationStartedAt = Date.now();
     const execution = await runRotation(
-      { secretId: enrolled.secretId, trigger: "manual" },
+      opts.compromised
+        ? {
+            secretId: enrolled.secretId,
+            trigger: "manual",
+            compromised: true,
+            reason: "npm start --compromised: the key was seen in a public paste",
+          }
+        : { secretId: enrolled.secretId, trigger: "manual" },
       { waitMs: 300, retryMs: 50, onEvent: (e) => progress(e, print) },
     );
 
@@ -81,7 +129,11 @@ export async function runMainJob(
     let sweeperOutcome: MainJobSummary["sweeper"]["outcome"] = "not-needed";
     const open = (entries: LedgerEntry[]) => entries.filter((e) => e.status !== "revoked");
     if (open(await enrolled.deps.ledger.listAll()).length > 0 && execution.status === "SUCCEEDED") {
-      print("sweeper: revocation handed over; running the scheduled sweeper on a compressed schedule");
+      print(
+        open(await enrolled.deps.ledger.listAll()).every((e) => e.status === "disabled")
+          ? `sweeper: previous key disabled; removing it after the grace (${LOCAL_REMOVE_AFTER_SECONDS}s here, removeAfterSeconds) on a compressed schedule`
+          : "sweeper: revocation handed over; running the scheduled sweeper on a compressed schedule",
+      );
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         const entries = open(await enrolled.deps.ledger.listAll());
@@ -116,12 +168,32 @@ export async function runMainJob(
       states.filter((s) => s.consumerId === id).every((s) => s.fingerprint === currentFp),
     );
     const ledgerEntries = await enrolled.deps.ledger.listAll();
-    const keys = stack.exchange.keys(enrolled.account);
+    const keys = exchange.keys(enrolled.account);
     const rotations = await enrolled.deps.store.listRotations(enrolled.secretId);
     const last = rotations.at(-1);
     const previousKeyId = last?.previous?.exchangeKeyId;
     const previousRevoked =
       !!previousKeyId && keys.some((k) => k.keyId === previousKeyId && k.status === "removed");
+    const previousKey = keys.find((k) => k.keyId === previousKeyId)?.status ?? "unknown";
+    const previousEntry = ledgerEntries.find((e) => e.keyId === previousKeyId);
+    const deadAt = previousEntry?.disabledAt ?? previousEntry?.revokedAt;
+    const previousKeyTimeline = {
+      disabledAt: previousEntry?.disabledAt ?? null,
+      removedAt: previousEntry?.revokedAt ?? null,
+    };
+    const emergency = opts.compromised
+      ? {
+          deadlineSeconds: LOCAL_EMERGENCY_DEADLINE_SECONDS,
+          previousKeyDeadAfterSeconds: deadAt
+            ? +((Date.parse(deadAt) - rotationStartedAt) / 1000).toFixed(1)
+            : null,
+          previousKeyAuthenticates: await previousKeyStillWorks(stack, enrolled.secretId, exchange),
+          laggingConsumers: consumerIds.filter((id) => !onCurrent.includes(id)),
+          switchedConsumersFailedRequests: states
+            .filter((s) => onCurrent.includes(s.consumerId))
+            .reduce((n, s) => n + s.tradesRejected, 0),
+        }
+      : undefined;
     const alerts = stack.sns
       .messages()
       .map((m) => JSON.parse(m.message) as { kind: string; subject: string });
@@ -171,7 +243,11 @@ export async function runMainJob(
         needsOperator: ledgerEntries.filter((e) => e.needsOperator).length,
       },
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
-      requestsWithRemovedKey: stack.exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      exchange: exchangeName,
+      previousKey,
+      previousKeyTimeline,
+      ...(emergency ? { emergency } : {}),
       alerts: alerts.map((a) => ({ kind: a.kind, subject: a.subject })),
       secretScan: { scanned: haystacks.length, hits: hits.length },
       durationMs: Date.now() - started,
@@ -211,7 +287,11 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
       lagging: Array<{ consumerId: string; reason: string; fingerprints: string[] }>;
       overlapRemainingSeconds: number;
     };
-    if (c.ready) print("  all consumers on current; overlap passed");
+    if ((c as { emergencyBreak?: boolean }).emergencyBreak)
+      print(
+        `  EMERGENCY deadline passed: revoking anyway; will fail: ${c.lagging.map((l) => l.consumerId).join(", ")}`,
+      );
+    else if (c.ready) print("  all consumers on current; overlap passed");
     else {
       const lag = c.lagging
         .map(
@@ -225,10 +305,28 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
     }
   } else if (e.type === "StateExited" && e.state === "RevokePrevious") {
     const r = out?.revocation as Record<string, unknown>;
-    print(`  previous key ${r?.keyId} revoked (ledger ${r?.entryId}, ${r?.attempts} attempt(s))`);
+    print(
+      `  previous key ${r?.keyId} ${r?.status === "disabled" ? "disabled (no longer authenticates; removed after the grace)" : "revoked"} (ledger ${r?.entryId}, ${r?.attempts} attempt(s))`,
+    );
   } else if (e.type === "ExecutionFailed") {
     print(`✗ execution failed: ${e.error}`);
   } else if (e.type === "ExecutionSucceeded") {
     print("✓ execution succeeded");
+  }
+}
+
+/** The old key, tried as a trading service would: does the exchange still accept it? (Value never printed.) */
+async function previousKeyStillWorks(
+  stack: LocalStack,
+  secretId: string,
+  exchange: LocalExchange,
+): Promise<boolean> {
+  const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+  try {
+    const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: "AWSPREVIOUS" }));
+    const key = JSON.parse(out.SecretString ?? "{}") as { keyId: string; secret: string };
+    return await exchange.trade({ keyId: key.keyId, secret: key.secret });
+  } finally {
+    sm.destroy();
   }
 }
