@@ -33,9 +33,61 @@ describe("npm start (the main job on the embedded local stack)", () => {
       ledger: { pending: 0, revoked: 1, failed: 0 },
       requestsWithRemovedKey: 0,
       secretScan: { hits: 0 },
+      // Deribit by default: the old key disabled at once, removed after the compressed grace.
+      exchange: "deribit",
+      previousKey: "removed",
     });
+    expect(Date.parse(summary.previousKeyTimeline.removedAt)).toBeGreaterThan(
+      Date.parse(summary.previousKeyTimeline.disabledAt),
+    );
     expect(summary.durationMs).toBeGreaterThan(0);
     expect(run.stderr).toContain("→ RevokePrevious");
+    expect(run.stderr).toContain("disabled (no longer authenticates");
+  });
+
+  it("--exchange bybit: the rotation runs on Bybit's protocol and removes the old key in one stage", async () => {
+    const run = await start("--json", "--exchange", "bybit");
+
+    expect(run.code).toBe(0);
+    expect(lastJsonLine(run.stdout)).toMatchObject({
+      rotation: "completed",
+      exchange: "bybit",
+      previousRevoked: true,
+      previousKey: "removed",
+      previousKeyTimeline: { disabledAt: null },
+      exchangeActiveKeys: 1,
+      requestsWithRemovedKey: 0,
+      secretScan: { hits: 0 },
+    });
+  });
+
+  it("--compromised: the old key is dead within the emergency deadline; the lagging consumer is named, the others never failed", async () => {
+    const run = await start("--json", "--compromised");
+
+    expect(run.code).toBe(0);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      rotation: "completed",
+      previousRevoked: true,
+      emergency: {
+        previousKeyAuthenticates: false,
+        laggingConsumers: ["risk-service"],
+        switchedConsumersFailedRequests: 0,
+      },
+    });
+    expect(summary.emergency.previousKeyDeadAfterSeconds).toBeLessThanOrEqual(
+      summary.emergency.deadlineSeconds,
+    );
+    expect(summary.alerts.map((a: { kind: string }) => a.kind)).toEqual([
+      "emergency-rotation",
+      "emergency-revocation",
+    ]);
+  });
+
+  it("rejects an exchange it does not simulate (exit 64)", async () => {
+    const run = await start("--exchange", "binance");
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('--exchange must be one of deribit, bybit, keyshift-sim, got "binance"');
   });
 
   it("--lagging-consumer: the rotation stalls, nothing is revoked, an alert goes out, exit 2", async () => {
