@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { ConsumerInstance, ConsumerRegistration } from "../../core/model";
 import type { ConsumerRegistry } from "../../core/ports";
 import { queryAll, strip } from "./client";
@@ -75,5 +75,23 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
         Item: { ...instance, sk: `INSTANCE#${instance.consumerId}#${instance.instanceId}`, expiresAt },
       }),
     );
+  }
+
+  async deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { secretId, sk: `CONSUMER#${consumerId}` } }),
+    );
+    // Consumer ids cannot hold `#` (core/registry-rules.ts), so this prefix is this consumer's only.
+    const instances = await queryAll<{ sk: string }>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":s": secretId, ":p": `INSTANCE#${consumerId}#` },
+      ProjectionExpression: "sk",
+      ConsistentRead: true,
+    });
+    for (const { sk } of instances) {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { secretId, sk } }));
+    }
+    return { instancesRemoved: instances.length };
   }
 }
