@@ -162,6 +162,19 @@ describe("removeConsumer", () => {
     await registerConsumer(registration(seeded.secretId, "engine-v2"), "operator:alice", deps);
   });
 
+  it("removes a consumer registered under an id the rules now refuse", async () => {
+    const legacy = {
+      ...registration(seeded.secretId, "a#b c"),
+      registeredAt: deps.clock.now().toISOString(),
+    };
+    await deps.consumers.register(legacy);
+
+    const out = await removeConsumer({ secretId: seeded.secretId, consumerId: "a#b c", ...OPERATOR }, deps);
+
+    expect(out.consumerId).toBe("a#b c");
+    expect(await deps.consumers.listConsumers(seeded.secretId)).toEqual([]);
+  });
+
   it("names an unknown consumer and the command that lists them", async () => {
     await expect(
       removeConsumer({ secretId: seeded.secretId, consumerId: "ghost", ...OPERATOR }, deps),

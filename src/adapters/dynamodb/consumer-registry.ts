@@ -81,14 +81,17 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
     await this.db.send(
       new DeleteCommand({ TableName: this.table, Key: { secretId, sk: `CONSUMER#${consumerId}` } }),
     );
-    // Consumer ids cannot hold `#` (core/registry-rules.ts), so this prefix is this consumer's only.
-    const instances = await queryAll<{ sk: string }>(this.db, {
-      TableName: this.table,
-      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":s": secretId, ":p": `INSTANCE#${consumerId}#` },
-      ProjectionExpression: "sk",
-      ConsistentRead: true,
-    });
+    // An id registered before ids were checked may hold `#`, so another consumer's instances can
+    // share the prefix: keep only rows whose consumerId is this one.
+    const instances = (
+      await queryAll<{ sk: string; consumerId: string }>(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+        ExpressionAttributeValues: { ":s": secretId, ":p": `INSTANCE#${consumerId}#` },
+        ProjectionExpression: "sk, consumerId",
+        ConsistentRead: true,
+      })
+    ).filter((i) => i.consumerId === consumerId);
     for (const { sk } of instances) {
       await this.db.send(new DeleteCommand({ TableName: this.table, Key: { secretId, sk } }));
     }

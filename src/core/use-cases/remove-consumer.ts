@@ -1,7 +1,6 @@
 import { InvalidInputError, OperatorActionRejectedError } from "../errors";
 import { lockStatus } from "../lock";
 import { FINAL_PHASES } from "../model";
-import { requireConsumerId } from "../registry-rules";
 import { type Deps, requireSettings } from "./deps";
 
 export interface RemoveConsumerInput {
@@ -37,7 +36,8 @@ export async function removeConsumer(
   deps: Pick<Deps, "store" | "lock" | "consumers" | "audit" | "clock">,
 ): Promise<RemoveConsumerOutput> {
   const { secretId, consumerId } = input;
-  requireConsumerId(consumerId);
+  // No id rule here: ids registered before `registry-rules.ts` existed must stay removable. The
+  // lookup below is by exact id among the registrations, so an odd id cannot reach a key.
   if (!input.reason.trim())
     throw new InvalidInputError('removing a consumer needs a reason (--reason "...")');
   await requireSettings(deps.store, secretId);
