@@ -92,7 +92,7 @@ describe("IAM: one least-privilege role per function", () => {
     expect(starred.sort()).toEqual(STAR_RESOURCE_ACTIONS.map((a) => `RotationStateMachineRole ${a}`));
   });
 
-  it("lets only the state machine's role invoke the step Lambdas", () => {
+  it("of this stack's roles only the state machine's may invoke the step Lambdas, and no resource policy opens them", () => {
     const invokers = allRoles().filter(([, role]) =>
       roleStatements(role).some((s) => actionsOf(s).includes("lambda:InvokeFunction")),
     );
