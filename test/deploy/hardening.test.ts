@@ -3,7 +3,8 @@
  * the alert topic's publishers, the trust of the roles AWS services assume (confused deputy), and
  * the labels the functions may move. Reads the compiled template, like template.test.ts.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertTopicResources, publishersOf } from "../../infra/alert-topic.cjs";
 import { STAGE } from "../../src/core/model";
@@ -12,6 +13,7 @@ import {
   type CfnResource,
   label,
   packageOnce,
+  ROOT,
   resource,
   resourcesOfType,
   roleStatements,
@@ -194,5 +196,26 @@ describe("labels", () => {
         "ForAnyValue:StringEquals": { "secretsmanager:VersionStage": [STAGE.current, STAGE.next] },
       });
     }
+  });
+});
+
+describe("docs/deploy.md agrees with the compiled template", () => {
+  const doc = () => readFileSync(join(ROOT, "docs", "deploy.md"), "utf8");
+
+  it("lists exactly the stack's outputs", () => {
+    const sentence = /Stack outputs: ([^.]*)\./s.exec(doc())?.[1] ?? "";
+    const listed = [...sentence.matchAll(/`(\w+)`/g)].map((m) => m[1]).sort();
+
+    expect(listed).toEqual(Object.keys(template.Outputs ?? {}).sort());
+  });
+
+  it("quotes every metric filter as it is compiled", () => {
+    const text = doc();
+    const patterns = resourcesOfType(template, "AWS::Logs::MetricFilter").map(
+      ([, f]) => f.Properties.FilterPattern as string,
+    );
+
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of new Set(patterns)) expect(text, pattern).toContain(pattern);
   });
 });
