@@ -50,10 +50,16 @@ export function splitCommandLine(argv: string[]): CommandLine {
   }
 }
 
-/** How a value is shown in an error: quoted, escaped (a control character stays visible), cut. */
+/**
+ * How a value is shown in an error: quoted, cut, and every character outside printable ASCII
+ * escaped (`\u202e`), so a right-to-left override or a control character is seen, not obeyed.
+ */
 export function shown(value: string): string {
-  const quoted = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  return value.length > 80 ? `${quoted} (${value.length} characters)` : quoted;
+  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  const escaped = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) =>
+    c === "…" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return value.length > 80 ? `${escaped} (${value.length} characters)` : escaped;
 }
 
 /** Secrets Manager names (src/commons/schemas.ts `secretIdSchema`); longer ones would fail at DynamoDB. */

@@ -24,7 +24,8 @@ const MAX_PRINCIPAL_NAME = 64;
 export function requireConsumerId(consumerId: string): string {
   if (!CONSUMER_ID_PATTERN.test(consumerId)) {
     throw new InvalidInputError(
-      `consumer id ${JSON.stringify(consumerId.slice(0, 80))} is invalid: use ${CONSUMER_ID_RULE}`,
+      // Escaped: a right-to-left override in the id must show in the message, not reorder it.
+      `consumer id ${JSON.stringify(consumerId.slice(0, 80)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)} is invalid: use ${CONSUMER_ID_RULE}`,
     );
   }
   return consumerId;

@@ -117,7 +117,7 @@ describe("usage errors exit 64, with or without an environment, before any confi
     ],
     [
       ["--consumer", "x\u202Eenigne"],
-      '--consumer must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, got "x\u202Eenigne"',
+      '--consumer must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, got "x\\u202eenigne"',
     ],
     [["--principal", "engine"], "--principal must be an IAM role ARN"],
   ])("register-consumer %j", async (change, message) => {
