@@ -46,6 +46,13 @@ const ENTRY_KEYS = [
 /** Everything but the identity of a secret may come from `defaults`. */
 const DEFAULTABLE_KEYS = ENTRY_KEYS.filter((k) => k !== "secretId" && k !== "exchangeAccount");
 const CONSUMER_KEYS = ["cacheTtlSeconds", "heartbeatIntervalSeconds", "required"];
+/** `REGISTRATION_BOUNDS` in src/core/registry-rules.ts: the defaults must pass `register-consumer`. */
+const CONSUMER_BOUNDS = {
+  cacheTtlSeconds: { min: 0, max: 7 * 24 * 3600 },
+  heartbeatIntervalSeconds: { min: 1, max: 24 * 3600 },
+};
+/** Infinity is a number >= 1, and DynamoDB refuses it; a hundred missed heartbeats is already silence. */
+const MAX_LIVENESS_MULTIPLIER = 100;
 
 class EnrollmentConfigError extends Error {
   /** @param {string} source @param {string[]} problems */
@@ -147,10 +154,12 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
     if (e.enabled !== undefined && typeof e.enabled !== "boolean")
       problems.push(`${at("enabled")}: must be true or false`);
 
-    const intField = (field, min) => {
+    // Upper bounds too: 1e200 is an integer to JavaScript, and DynamoDB refuses it at enroll time.
+    // (The deadline gets its own bound, with its own reason, below.)
+    const intField = (field, min, max = MAX_DEADLINE_SECONDS) => {
       if (missing(field)) return false;
-      if (!isInt(e[field]) || e[field] < min) {
-        problems.push(`${at(field)}: must be an integer >= ${min}`);
+      if (!isInt(e[field]) || e[field] < min || e[field] > max) {
+        problems.push(`${at(field)}: must be an integer from ${min} to ${max}`);
         return false;
       }
       return true;
@@ -158,7 +167,7 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
     const overlapOk = intField("minOverlapSeconds", 0);
     // The bound first: every later rule (the history budget above all) may assume a sane deadline.
     const deadlineBound = Math.min(MAX_DEADLINE_SECONDS, timeoutSeconds - LEASE_MARGIN_SECONDS);
-    let deadlineOk = intField("deadlineSeconds", 60);
+    let deadlineOk = intField("deadlineSeconds", 60, Number.POSITIVE_INFINITY);
     if (deadlineOk && e.deadlineSeconds > deadlineBound) {
       problems.push(
         `${at("deadlineSeconds")}: must be at most ${deadlineBound} (what enroll accepts: the wait, the lock ` +
@@ -170,9 +179,10 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
     const maxPollOk = intField("maxPollIntervalSeconds", 1);
     if (
       !missing("livenessMultiplier") &&
-      (typeof e.livenessMultiplier !== "number" || !(e.livenessMultiplier >= 1))
+      (typeof e.livenessMultiplier !== "number" ||
+        !(e.livenessMultiplier >= 1 && e.livenessMultiplier <= MAX_LIVENESS_MULTIPLIER))
     ) {
-      problems.push(`${at("livenessMultiplier")}: must be a number >= 1`);
+      problems.push(`${at("livenessMultiplier")}: must be a number from 1 to ${MAX_LIVENESS_MULTIPLIER}`);
     }
 
     // Optional: only exchanges that can disable keys use it (two-stage revocation).
@@ -223,11 +233,10 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
           if (!CONSUMER_KEYS.includes(key))
             problems.push(`${at(`consumer.${key}`)}: unknown field (allowed: ${CONSUMER_KEYS.join(", ")})`);
         }
-        if (!isInt(consumer.cacheTtlSeconds) || consumer.cacheTtlSeconds < 0) {
-          problems.push(`${at("consumer.cacheTtlSeconds")}: must be an integer >= 0`);
-        }
-        if (!isInt(consumer.heartbeatIntervalSeconds) || consumer.heartbeatIntervalSeconds < 1) {
-          problems.push(`${at("consumer.heartbeatIntervalSeconds")}: must be an integer >= 1`);
+        for (const [field, { min, max }] of Object.entries(CONSUMER_BOUNDS)) {
+          const v = consumer[field];
+          if (!isInt(v) || v < min || v > max)
+            problems.push(`${at(`consumer.${field}`)}: must be an integer from ${min} to ${max}`);
         }
         if (typeof consumer.required !== "boolean")
           problems.push(`${at("consumer.required")}: must be true or false`);
@@ -272,6 +281,7 @@ function scheduleEvents(config) {
 
 module.exports = {
   DEFAULT_CONFIG_PATH,
+  CONSUMER_BOUNDS,
   EnrollmentConfigError,
   validateEnrollment,
   loadEnrollment,

@@ -36,6 +36,10 @@ export interface ScheduleEvent {
 }
 
 export declare const DEFAULT_CONFIG_PATH: string;
+export declare const CONSUMER_BOUNDS: Record<
+  keyof Omit<ConsumerDefaults, "required">,
+  { min: number; max: number }
+>;
 
 export declare class EnrollmentConfigError extends Error {
   readonly problems: string[];

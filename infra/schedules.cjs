@@ -81,6 +81,24 @@ function rotationRuleName(prefix, secretId) {
   return name;
 }
 
+/** Every rotation rule of the stack: their names all start with `<prefix>-rotate-` (rotationRuleName). */
+function rotationRulesArn(prefix) {
+  return {
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":events:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        `:rule/${prefix}-rotate-*`,
+      ],
+    ],
+  };
+}
+
 function failedInvocationsAlarm(ruleName, description) {
   return {
     Type: "AWS::CloudWatch::Alarm",
@@ -165,7 +183,17 @@ function scheduleResources(options) {
         AssumeRolePolicyDocument: {
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              // Only this account's rotation rules may use it (cross-service confused deputy).
+              // A rule cannot be named by GetAtt here (the rules refer to this role), so by name.
+              Condition: {
+                StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+                ArnLike: { "aws:SourceArn": rotationRulesArn(prefix) },
+              },
+            },
           ],
         },
         Policies: [
@@ -211,7 +239,8 @@ function scheduleResources(options) {
             Principal: { Service: "events.amazonaws.com" },
             Action: "sqs:SendMessage",
             Resource: getAtt(DLQ_ID, "Arn"),
-            Condition: { ArnEquals: { "aws:SourceArn": ruleIds.map((id) => getAtt(id, "Arn")) } },
+            // Sorted: reordering rotation.config.yml must not change this policy.
+            Condition: { ArnEquals: { "aws:SourceArn": [...ruleIds].sort().map((id) => getAtt(id, "Arn")) } },
           },
         ],
       },

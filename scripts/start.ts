@@ -34,9 +34,11 @@ if (args.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const consumers = Number(args.consumers);
-const rate = Number(args["revoke-failure-rate"]);
-const seed = Number(args.seed);
+/** A plain decimal, else NaN: Number() takes "" (`--seed=`) as 0, and " 5 ", "0x10", "1e3" too. */
+const decimal = (value: string) => (/^-?(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN);
+const consumers = decimal(args.consumers);
+const rate = decimal(args["revoke-failure-rate"]);
+const seed = decimal(args.seed);
 if (!Number.isInteger(consumers) || consumers < 1 || consumers > 50)
   fail(`--consumers must be an integer 1..50, got "${args.consumers}"`);
 if (!(rate >= 0 && rate <= 1))

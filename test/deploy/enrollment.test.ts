@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  CONSUMER_BOUNDS,
   EnrollmentConfigError,
   loadEnrollment,
   maxChecks,
@@ -12,6 +13,7 @@ import {
   validateEnrollment,
 } from "../../infra/enrollment.cjs";
 import { maxChecks as coreMaxChecks, MAX_DEADLINE_SECONDS } from "../../src/core/readiness";
+import { REGISTRATION_BOUNDS } from "../../src/core/registry-rules";
 import { runServerless } from "./packaged";
 
 const FIXTURES = "test/fixtures/enrollment";
@@ -105,7 +107,22 @@ describe("enrollment config (rotation.config.yml)", () => {
     [{ exchangeAccount: "acme main" }, "field exchangeAccount: must be 1-64 characters"],
     [{ secretId: "keyshift/exchange/" }, "field secretId: must start with"],
     [{ secretId: "keyshift/exchange/a b" }, "field secretId: must be 1-512 characters"],
-    [{ minOverlapSeconds: -1 }, "field minOverlapSeconds: must be an integer >= 0"],
+    [{ minOverlapSeconds: -1 }, "field minOverlapSeconds: must be an integer from 0 to 1123200"],
+    // Integers to JavaScript, refused by DynamoDB at enroll ("Number 1e+200 is greater than MAX_SAFE_INTEGER").
+    [
+      { pollIntervalSeconds: 1e200, maxPollIntervalSeconds: 1e200 },
+      "field pollIntervalSeconds: must be an integer from 1 to 1123200",
+    ],
+    [{ minOverlapSeconds: 1e200 }, "field minOverlapSeconds: must be an integer from 0 to 1123200"],
+    // A number >= 1, refused by DynamoDB at enroll ("Special numeric value Infinity is not allowed").
+    [
+      { livenessMultiplier: Number.POSITIVE_INFINITY },
+      "field livenessMultiplier: must be a number from 1 to 100",
+    ],
+    [
+      { consumer: { cacheTtlSeconds: 1e200, heartbeatIntervalSeconds: 60, required: true } },
+      "field consumer.cacheTtlSeconds: must be an integer from 0 to 604800",
+    ],
     [{ deadlineSeconds: 1_300_000 }, "field deadlineSeconds: must be at most 1123200"],
     [{ maxPollIntervalSeconds: 10 }, "field maxPollIntervalSeconds: must be >= pollIntervalSeconds"],
     [
@@ -117,7 +134,7 @@ describe("enrollment config (rotation.config.yml)", () => {
       },
       "history events",
     ],
-    [{ livenessMultiplier: 0.5 }, "field livenessMultiplier: must be a number >= 1"],
+    [{ livenessMultiplier: 0.5 }, "field livenessMultiplier: must be a number from 1 to 100"],
     [{ enabled: "yes" }, "field enabled: must be true or false"],
     [
       { consumer: { cacheTtlSeconds: 300, heartbeatIntervalSeconds: 0, required: true } },
@@ -131,6 +148,10 @@ describe("enrollment config (rotation.config.yml)", () => {
     const problems = problemsFor({ ...ENTRY, ...change });
     expect(problems.join("\n")).toContain(expected);
     expect(problems[0]).toMatch(/^entry secrets\[0\] \(/);
+  });
+
+  it("bounds the consumer defaults exactly as register-consumer does (src/core/registry-rules.ts)", () => {
+    expect(CONSUMER_BOUNDS).toEqual(REGISTRATION_BOUNDS);
   });
 
   it("rejects a file without a secrets list, or with unknown top-level keys", () => {

@@ -100,7 +100,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   },
 };
 
-/** The step functions of the workflow: invoked by the state machine's role and nothing else. */
+/** The step functions of the workflow: of this stack's roles, only the state machine's invokes them (docs/deploy.md). */
 export const STEP_FUNCTIONS = [
   "BeginRotation",
   "CreateNext",

@@ -39,6 +39,39 @@ describe("schedule resources (infra/schedules.cjs)", () => {
     expect(names[2]).toMatch(/^keyshift-dev-rotate-x-y-z-w-p-[0-9a-f]{10}$/);
   });
 
+  it("derives each rule's logical id from its secret: reordering the config retargets nothing", () => {
+    const secrets = ["a/one", "b/two", "c/three"].map((tail, i) => ({
+      secretId: `keyshift/exchange/${tail}`,
+      schedule: `rate(${30 + i} days)`,
+      enabled: i !== 1,
+    }));
+    const reordered = [secrets[2], secrets[0], secrets[1]] as ScheduleOptions["secrets"];
+    const targets = (options: ScheduleOptions) =>
+      Object.fromEntries(
+        rulesOf(options).map(([id, rule]) => {
+          const [target] = rule.Properties.Targets as { Input: string }[];
+          return [
+            id,
+            { input: JSON.parse(target?.Input ?? "{}"), schedule: rule.Properties.ScheduleExpression },
+          ];
+        }),
+      );
+
+    const before = scheduleResources({ ...OPTIONS, secrets });
+    const after = scheduleResources({ ...OPTIONS, secrets: reordered });
+
+    // Same logical id -> same secret, schedule and state; and nothing else in the fragment moves
+    // (the dead-letter queue's policy lists the rules in a fixed order), so a deploy changes nothing.
+    expect(targets({ ...OPTIONS, secrets: reordered })).toEqual(targets({ ...OPTIONS, secrets }));
+    expect(Object.keys(targets({ ...OPTIONS, secrets }))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^RotationSchedule[0-9a-f]{10}$/)]),
+    );
+    expect(after).toEqual(before);
+    expect(JSON.stringify(sourceArnsOf({ ...OPTIONS, secrets: reordered }))).toBe(
+      JSON.stringify(sourceArnsOf({ ...OPTIONS, secrets })),
+    );
+  });
+
   it("keeps a disabled entry's rule, DISABLED, with the same delivery settings", () => {
     const [[, rule] = []] = rulesOf({
       ...OPTIONS,

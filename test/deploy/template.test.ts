@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/commons/config";
 import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../src/local/definition";
 import { loadBundles } from "./bundles";
 import { EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
+import { hardeningSuites } from "./hardening";
 import {
   asArray,
   type CfnResource,
@@ -27,6 +28,9 @@ beforeAll(async () => {
 afterAll(() => {
   if (packageDir) rmSync(packageDir, { recursive: true, force: true });
 });
+
+// The alert topic's policy, the trust of service roles, the label condition, docs vs template.
+hardeningSuites(() => template);
 
 const FUNCTIONS = Object.keys(EXPECTED_GRANTS);
 const fn = (name: string) => resource(template, `${name}LambdaFunction`);
@@ -92,7 +96,7 @@ describe("IAM: one least-privilege role per function", () => {
     expect(starred.sort()).toEqual(STAR_RESOURCE_ACTIONS.map((a) => `RotationStateMachineRole ${a}`));
   });
 
-  it("lets only the state machine's role invoke the step Lambdas", () => {
+  it("of this stack's roles only the state machine's may invoke the step Lambdas, and no resource policy opens them", () => {
     const invokers = allRoles().filter(([, role]) =>
       roleStatements(role).some((s) => actionsOf(s).includes("lambda:InvokeFunction")),
     );

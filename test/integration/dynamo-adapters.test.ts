@@ -401,7 +401,17 @@ describe("DynamoRevocationLedger", () => {
       }),
     );
 
-    expect(requeue.name).toBe("ConditionalCheckFailedException");
+    // A domain error naming the entry, not the SDK's "The conditional request failed".
+    expect([requeue.name, requeue.message]).toEqual([
+      "OperatorActionRejectedError",
+      "ledger entry acme#key-1 is already revoked: nothing to retry",
+    ]);
+    const unknown = await caught(ledger.requeue("acme#key-nope", at(10)));
+    expect([unknown.name, unknown.message]).toEqual([
+      "InvalidInputError",
+      "no ledger entry acme#key-nope: see `keyshift revocations list`",
+    ]);
+    expect(await ledger.get("acme#key-nope")).toBeUndefined();
     expect(await ledger.get("acme#key-1")).toEqual(revoked);
     expect(ghost.message).toContain("acme#key-404");
     expect(await ledger.get("acme#key-404")).toBeUndefined();
@@ -480,6 +490,39 @@ describe("DynamoConsumerRegistry", () => {
     expect(await consumers.getInstance(SECRET, "gateway", "engine-1")).toBeUndefined();
     // Retention for DynamoDB TTL: epoch seconds a week after the last heartbeat.
     expect(raw.Item?.expiresAt).toBe(Math.floor(at(30).getTime() / 1000) + 7 * 24 * 3600);
+  });
+
+  it("deregisters one consumer: its registration and instances, not those of an id it prefixes", async () => {
+    const { consumers } = await fresh();
+    const registration = (consumerId: string) => ({
+      secretId: SECRET,
+      consumerId,
+      principalArn: `arn:aws:iam::111122223333:role/${consumerId}`,
+      cacheTtlSeconds: 30,
+      heartbeatIntervalSeconds: 10,
+      required: true,
+      registeredAt: T0.toISOString(),
+    });
+    const instance = (consumerId: string, instanceId: string) => ({
+      secretId: SECRET,
+      consumerId,
+      instanceId,
+      fingerprint: "fp1_0123456789abcdef",
+      firstSeenAt: T0.toISOString(),
+      lastSeenAt: T0.toISOString(),
+    });
+    for (const id of ["engine", "engine-2"]) await consumers.register(registration(id));
+    for (const i of ["a", "b", "c"]) await consumers.putInstance(instance("engine", i));
+    await consumers.putInstance(instance("engine-2", "a"));
+
+    const out = await consumers.deregister(SECRET, "engine");
+    const again = await consumers.deregister(SECRET, "engine");
+
+    expect(out).toEqual({ instancesRemoved: 3 });
+    expect(again).toEqual({ instancesRemoved: 0 });
+    expect((await consumers.listConsumers(SECRET)).map((c) => c.consumerId)).toEqual(["engine-2"]);
+    expect(await consumers.listInstances(SECRET)).toEqual([instance("engine-2", "a")]);
+    expect(await consumers.findByPrincipal("arn:aws:iam::111122223333:role/engine", SECRET)).toEqual([]);
   });
 });
 

@@ -106,9 +106,16 @@ describe("npm start (the main job on the embedded local stack)", () => {
     expect(run.stderr).toContain("Rotation STALLED");
   });
 
-  it("rejects a bad option with a message naming it (exit 64)", async () => {
-    const run = await start("--revoke-failure-rate", "lots");
+  it.each([
+    [["--revoke-failure-rate", "lots"], '--revoke-failure-rate must be a number 0..1, got "lots"'],
+    // Empty values are slips, not 0.
+    [["--revoke-failure-rate="], '--revoke-failure-rate must be a number 0..1, got ""'],
+    [["--seed="], '--seed must be an integer, got ""'],
+    [["--seed", "0x10"], '--seed must be an integer, got "0x10"'],
+    [["--consumers", " 5 "], '--consumers must be an integer 1..50, got " 5 "'],
+  ])("rejects %j with a message naming the option (exit 64)", async (args, message) => {
+    const run = await start(...args);
     expect(run.code).toBe(64);
-    expect(run.stderr).toContain('--revoke-failure-rate must be a number 0..1, got "lots"');
+    expect(run.stderr).toContain(message);
   });
 });

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { ConsumerInstance, ConsumerRegistration } from "../../core/model";
 import type { ConsumerRegistry } from "../../core/ports";
 import { queryAll, strip } from "./client";
@@ -75,5 +75,26 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
         Item: { ...instance, sk: `INSTANCE#${instance.consumerId}#${instance.instanceId}`, expiresAt },
       }),
     );
+  }
+
+  async deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { secretId, sk: `CONSUMER#${consumerId}` } }),
+    );
+    // An id registered before ids were checked may hold `#`, so another consumer's instances can
+    // share the prefix: keep only rows whose consumerId is this one.
+    const instances = (
+      await queryAll<{ sk: string; consumerId: string }>(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+        ExpressionAttributeValues: { ":s": secretId, ":p": `INSTANCE#${consumerId}#` },
+        ProjectionExpression: "sk, consumerId",
+        ConsistentRead: true,
+      })
+    ).filter((i) => i.consumerId === consumerId);
+    for (const { sk } of instances) {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { secretId, sk } }));
+    }
+    return { instancesRemoved: instances.length };
   }
 }

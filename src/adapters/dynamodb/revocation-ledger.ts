@@ -5,6 +5,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { InvalidInputError, OperatorActionRejectedError } from "../../core/errors";
 import type { BreakGlass, LedgerEntry } from "../../core/model";
 import type { RevocationLedger } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
@@ -230,6 +231,20 @@ export class DynamoRevocationLedger implements RevocationLedger {
   }
 
   async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
+    try {
+      return await this.requeueUnlessRevoked(entryId, at);
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      // Gone or revoked since the caller read it: say which, never "The conditional request failed".
+      const now = await this.get(entryId);
+      if (!now) throw new InvalidInputError(`no ledger entry ${entryId}: see \`keyshift revocations list\``);
+      throw new OperatorActionRejectedError(
+        `ledger entry ${entryId} is already ${now.status}: nothing to retry`,
+      );
+    }
+  }
+
+  private async requeueUnlessRevoked(entryId: string, at: Date): Promise<LedgerEntry> {
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.table,

@@ -117,6 +117,12 @@ export interface ConsumerRegistry {
     instanceId: string,
   ): Promise<ConsumerInstance | undefined>;
   putInstance(instance: ConsumerInstance): Promise<void>;
+  /**
+   * Deletes the registration first (its principal's heartbeats are refused from then on), then every
+   * instance row of the consumer; returns how many instance rows it deleted. Re-running it after a
+   * crash finishes the job.
+   */
+  deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }>;
 }
 
 export interface RevocationLedger {

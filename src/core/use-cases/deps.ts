@@ -38,7 +38,7 @@ export async function requireSettings(store: RotationStore, secretId: string): P
   const settings = await store.getSettings(secretId);
   if (!settings) {
     throw new SecretNotEnrolledError(
-      `secret ${secretId} is not enrolled: run \`keyshift enroll --secret ${secretId} ...\` first`,
+      `secret ${secretId} is not enrolled: run \`keyshift enroll ${secretId}\` first (it reads the entry of rotation.config.yml)`,
     );
   }
   return settings;

@@ -1,11 +1,12 @@
 import { InvalidInputError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
 import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model";
-import { principalKey } from "../principal";
 import { EVENTS_PER_CHECK, MAX_DEADLINE_SECONDS, MAX_WAIT_EVENTS, maxChecks } from "../readiness";
+import { validRegistration } from "../registry-rules";
 import { type Deps, parseKeySecret, requireSettings } from "./deps";
 
 export { forceRevoke, requeueRevocation, rollback } from "./operator-actions";
+export { removeConsumer } from "./remove-consumer";
 
 /** The rotation ASL's `TimeoutSeconds` is 14 days; the wait must end well before it (readiness.ts). */
 export { MAX_DEADLINE_SECONDS };
@@ -71,18 +72,31 @@ export async function enrollSecret(
   return enrolled;
 }
 
-/** Register a consumer of a secret; the principal is stored normalized (see `principalKey`). */
+/**
+ * Register a consumer of a secret (or change the settings of a registered one).
+ * 1. Validate the id and numbers; normalize the principal (see `validRegistration`).
+ * 2. Refuse a principal already registered for the secret under another id: heartbeats are
+ *    credited by principal, so the other id would never be live and every rotation would stall.
+ * 3. Write the registration, audit it.
+ */
 export async function registerConsumer(
   consumer: Omit<ConsumerRegistration, "registeredAt">,
   actor: string,
   deps: Pick<Deps, "store" | "consumers" | "audit" | "clock">,
 ): Promise<ConsumerRegistration> {
+  const valid = validRegistration(consumer);
   await requireSettings(deps.store, consumer.secretId);
-  const registration: ConsumerRegistration = {
-    ...consumer,
-    principalArn: principalKey(consumer.principalArn),
-    registeredAt: deps.clock.now().toISOString(),
-  };
+  const taken = (await deps.consumers.findByPrincipal(valid.principalArn, valid.secretId)).find(
+    (c) => c.consumerId !== valid.consumerId,
+  );
+  if (taken) {
+    throw new InvalidInputError(
+      `principal ${valid.principalArn} is already registered for ${valid.secretId} as consumer "${taken.consumerId}": ` +
+        `one principal reports for one consumer. Register "${taken.consumerId}" again to change its settings, or ` +
+        `\`keyshift consumers remove ${valid.secretId} ${taken.consumerId} --reason "..."\` first`,
+    );
+  }
+  const registration: ConsumerRegistration = { ...valid, registeredAt: deps.clock.now().toISOString() };
   await deps.consumers.register(registration);
   await deps.audit.append({
     secretId: consumer.secretId,

@@ -1,5 +1,10 @@
 import { type AuditHead, auditHeadFor, nextAuditEntry } from "../../../src/core/audit-chain";
-import { AuditChainBrokenError, RotationInProgressError } from "../../../src/core/errors";
+import {
+  AuditChainBrokenError,
+  InvalidInputError,
+  OperatorActionRejectedError,
+  RotationInProgressError,
+} from "../../../src/core/errors";
 import type {
   Alert,
   AuditEntry,
@@ -232,6 +237,17 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
     this.instanceWrites.push(copy(instance));
     this.instances.set(`${instance.secretId}#${instance.consumerId}#${instance.instanceId}`, copy(instance));
   }
+  async deregister(secretId: string, consumerId: string) {
+    this.consumers.delete(`${secretId}#${consumerId}`);
+    let instancesRemoved = 0;
+    for (const [key, instance] of this.instances) {
+      if (instance.secretId === secretId && instance.consumerId === consumerId) {
+        this.instances.delete(key);
+        instancesRemoved += 1;
+      }
+    }
+    return { instancesRemoved };
+  }
 }
 
 interface LedgerItem {
@@ -362,8 +378,10 @@ export class FakeRevocationLedger implements RevocationLedger {
     return copy(item.entry);
   }
   async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
-    const item = this.mustGet(entryId);
-    if (item.entry.status === "revoked") throw new Error(`ledger entry ${entryId} is already revoked`);
+    const item = this.items.get(entryId);
+    if (!item) throw new InvalidInputError(`no ledger entry ${entryId}: see \`keyshift revocations list\``);
+    if (item.entry.status === "revoked")
+      throw new OperatorActionRejectedError(`ledger entry ${entryId} is already revoked: nothing to retry`);
     item.entry = {
       ...item.entry,
       needsOperator: false,

@@ -1,0 +1,27 @@
+import type { CommandSpec } from "../command";
+import { auditVerify } from "./audit";
+import { consumersList, consumersRemove } from "./consumers";
+import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
+import { list } from "./list";
+import { forceRevokeCommand, rollbackCommand } from "./operator";
+import { revocationsList, revocationsRetry } from "./revocations";
+import { resume, rotate } from "./rotate";
+import { status } from "./status";
+
+/** Every command, by its words. */
+export const COMMANDS: CommandSpec<unknown>[] = [
+  list,
+  enroll,
+  registerConsumerCommand,
+  consumersRegister,
+  consumersList,
+  consumersRemove,
+  rotate,
+  resume,
+  status,
+  auditVerify,
+  revocationsList,
+  revocationsRetry,
+  forceRevokeCommand,
+  rollbackCommand,
+];

@@ -1,0 +1,37 @@
+import { requeueRevocation } from "../../core/use-cases/operator";
+import { ledgerEntryIdArg } from "../args";
+import { command } from "../command";
+
+/** `revocations list`: every ledger entry (pending / revoked / failed, needs operator). */
+export const revocationsList = command({
+  words: ["revocations", "list"],
+  args: [],
+  options: [],
+  parse: () => undefined,
+  async run({ deps, out }) {
+    const entries = await deps.ledger.listAll();
+    out.result(
+      entries
+        .map(
+          (e) =>
+            `${e.entryId}\t${e.status}\t${e.attempts}\t${e.needsOperator ? "needs-operator" : ""}\t${e.lastError ?? ""}`,
+        )
+        .join("\n") || "ledger is empty",
+      entries,
+    );
+    return 0;
+  },
+});
+
+/** `revocations retry <entryId>`: put an entry back in the sweeper's queue now. */
+export const revocationsRetry = command({
+  words: ["revocations", "retry"],
+  args: ["<entryId>"],
+  options: [],
+  parse: ([entryId = ""]) => ledgerEntryIdArg(entryId),
+  async run({ deps, out, actor }, entryId) {
+    const entry = await requeueRevocation({ entryId, actor }, deps);
+    out.result(`requeued ${entry.entryId}; the sweeper retries it on its next run`, entry);
+    return 0;
+  },
+});

@@ -1,0 +1,150 @@
+import { ledgerEntryId } from "../../core/tokens";
+import type { Deps } from "../../core/use-cases/deps";
+import { secretIdArg } from "../args";
+import { type CommandContext, command } from "../command";
+import { ConfigError, EXIT } from "../output";
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+/** How often `--wait` asks for the execution's status, unless KEYSHIFT_POLL_MS says otherwise. */
+const DEFAULT_POLL_MS = 2000;
+
+interface RotateInput {
+  secretId: string;
+  mode: "rotate" | "resume";
+  wait: boolean;
+}
+
+function rotationCommand(mode: RotateInput["mode"]) {
+  return command({
+    words: [mode],
+    args: ["<secretId>"],
+    options: ["wait"],
+    parse: ([secretId = ""], values): RotateInput => ({
+      secretId: secretIdArg(secretId),
+      mode,
+      wait: values.wait === true,
+    }),
+    run: startRotation,
+  });
+}
+
+/** `rotate <secretId> [--wait]`: a manual rotation through Step Functions StartExecution. */
+export const rotate = rotationCommand("rotate");
+/** `resume <secretId> [--wait]`: a new execution in mode "resume" adopts a stalled rotation. */
+export const resume = rotationCommand("resume");
+
+async function startRotation(ctx: CommandContext, input: RotateInput): Promise<number> {
+  const { env, out } = ctx;
+  const stateMachineArn = env.KEYSHIFT_STATE_MACHINE_ARN ?? "";
+  if (!STATE_MACHINE_ARN.test(stateMachineArn)) {
+    throw new ConfigError(
+      `${input.mode} needs KEYSHIFT_STATE_MACHINE_ARN (the stack output RotationStateMachineArn), got ` +
+        `${stateMachineArn ? JSON.stringify(stateMachineArn.slice(0, 200)) : "nothing"}`,
+    );
+  }
+  const pollMs = pollInterval(env.KEYSHIFT_POLL_MS);
+  // KEYSHIFT_ENDPOINT_STEPFUNCTIONS is set only by the local stack.
+  const { DescribeExecutionCommand, SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+  const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS });
+  try {
+    const execution = { secretId: input.secretId, trigger: "manual", mode: input.mode };
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(execution) }),
+    );
+    const executionArn = started.executionArn ?? "";
+    if (!input.wait) {
+      out.result(`started ${executionArn}`, { executionArn, input: execution });
+      return EXIT.ok;
+    }
+    // Progress goes to stderr so that --json leaves exactly one object on stdout.
+    out.progress(`started ${executionArn}; waiting`);
+    for (;;) {
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (described.status !== "RUNNING") {
+        out.progress("\n");
+        const ended = {
+          executionArn,
+          status: described.status,
+          error: described.error,
+          cause: described.cause,
+          output: described.output ? (JSON.parse(described.output) as ExecutionOutput) : undefined,
+        };
+        return report(ctx, input, ended);
+      }
+      out.progress(".");
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  } finally {
+    sfn.destroy();
+  }
+}
+
+interface ExecutionOutput {
+  result?: { outcome?: string; previousKeyId?: string };
+}
+
+interface Ended {
+  executionArn: string;
+  status: string | undefined;
+  error: string | undefined;
+  cause: string | undefined;
+  output: ExecutionOutput | undefined;
+}
+
+/**
+ * How an execution ended, and its exit code. An execution that succeeded has not necessarily
+ * revoked the previous key: when RevokePrevious ran out of retries the workflow hands the key to
+ * the sweeper and still ends in `Done`. That is not a success to report with exit 0.
+ */
+async function report({ deps, out }: CommandContext, input: RotateInput, ended: Ended): Promise<number> {
+  const what = `${input.mode === "resume" ? "resumed rotation" : "rotation"} of ${input.secretId}`;
+  if (ended.status !== "SUCCEEDED") {
+    const stalled = ended.error === "RotationStalled" || ended.error === "RotationParked";
+    const code = stalled ? EXIT.stalled : EXIT.failed;
+    const next = stalled
+      ? `; the previous key is kept: \`keyshift status ${input.secretId}\`, then resume, force-revoke or rollback`
+      : "";
+    return out.outcome(
+      `${what} ${ended.status}: ${ended.error ?? "?"} — ${ended.cause ?? ""}${next}`,
+      ended,
+      code,
+    );
+  }
+  const result = ended.output?.result;
+  if (result?.outcome === "revoked") {
+    return out.outcome(`${what} succeeded: previous key ${result.previousKeyId} revoked`, ended, EXIT.ok);
+  }
+  const previous = await previousKeyLedger(deps, input.secretId, result?.previousKeyId);
+  return out.outcome(
+    `${what} ended with the new key current, but previous key ${result?.previousKeyId ?? "?"} was NOT revoked` +
+      `${previous.summary}`,
+    { ...ended, previousKey: previous.entry ?? null },
+    EXIT.notRevoked,
+  );
+}
+
+async function previousKeyLedger(deps: Deps, secretId: string, keyId: string | undefined) {
+  const settings = keyId ? await deps.store.getSettings(secretId) : undefined;
+  const entry =
+    settings && keyId ? await deps.ledger.get(ledgerEntryId(settings.exchangeAccount, keyId)) : undefined;
+  if (!entry) return { entry, summary: `: see \`keyshift status ${secretId}\`` };
+  const operator = entry.needsOperator
+    ? `; it NEEDS AN OPERATOR: fix the cause, then \`keyshift revocations retry ${entry.entryId}\``
+    : "; the sweeper keeps retrying it (`keyshift revocations list`)";
+  return {
+    entry,
+    summary:
+      `: ledger entry ${entry.entryId} is ${entry.status} after ${entry.attempts} attempt(s)` +
+      `${entry.lastError ? ` (last error: ${entry.lastError})` : ""}${operator}`,
+  };
+}
+
+function pollInterval(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_POLL_MS;
+  if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 10) {
+    throw new ConfigError(
+      `KEYSHIFT_POLL_MS must be a whole number of milliseconds from 10 to 999999, got "${value}"`,
+    );
+  }
+  return Number(value);
+}

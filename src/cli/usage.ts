@@ -1,0 +1,43 @@
+/** `keyshift --help`. Kept next to the command table (commands/index.ts); test/unit/cli.test.ts checks they agree. */
+export const USAGE = `keyshift — consumer-aware rotation of exchange API keys
+
+usage: keyshift <command> [args] [--json]
+  list [--config FILE]           every enrolled secret: rotation state, last rotation, lagging consumers,
+                                 open revocations, schedule (from the enrollment file)
+  enroll <secretId> [--config FILE]
+                                 record the entry's settings and the current fingerprint
+  register-consumer <secretId> --consumer ID --principal ROLE_ARN
+        [--cache-ttl S] [--heartbeat-interval S] [--required true|false] [--config FILE]
+                                 register a consumer (defaults from the entry's consumer block)
+  consumers register <secretId> ...   the same as register-consumer
+  consumers list <secretId>      the registered consumers and where their instances are
+  consumers remove <secretId> <consumerId> --reason "..."
+                                 take a consumer out of the registry (refused while a rotation holds the lock)
+  rotate <secretId> [--wait]     start a rotation (Step Functions StartExecution, trigger "manual");
+                                 --wait polls until it ends
+  resume <secretId> [--wait]     resume a stalled rotation (new execution, mode "resume")
+  status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
+  audit verify <secretId>        recompute the audit hash chain
+  revocations list               every ledger entry (pending / revoked / failed, needs operator)
+  revocations retry <entryId>    put a flagged entry back in the sweeper's queue
+  force-revoke <secretId> --reason "..."   revoke the previous key now (stalled rotation only)
+  rollback <secretId> --reason "..."       move AWSCURRENT back while the previous key is valid
+
+Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
+message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever
+the exit code. --help, -h: this text. FILE defaults to rotation.config.yml.
+Numbers are plain decimal seconds: --cache-ttl 0-604800, --heartbeat-interval 1-86400.
+
+Exit codes:
+  0   done (rotate --wait: the rotation ended with the previous key revoked)
+  1   the command failed: refused by a rule, an AWS error, an execution that failed
+  2   rotate/resume --wait: the rotation stalled or parked; the previous key is kept (status, then
+      resume, force-revoke or rollback)
+  3   audit verify: the chain does not verify
+  4   rotate/resume --wait: the new key is current but the previous key was NOT revoked; its ledger
+      entry is named (the sweeper retries it, or it needs an operator)
+  64  usage: unknown command or option, missing or invalid argument
+  78  configuration: KEYSHIFT_* environment or the enrollment file missing or invalid
+
+Environment: the same KEYSHIFT_* variables the Lambdas read (see src/commons/config.ts), plus
+KEYSHIFT_STATE_MACHINE_ARN for rotate/resume and KEYSHIFT_ACTOR (defaults to $USER) for the audit.`;

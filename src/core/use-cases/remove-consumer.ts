@@ -1,0 +1,79 @@
+import { InvalidInputError, OperatorActionRejectedError } from "../errors";
+import { lockStatus } from "../lock";
+import { FINAL_PHASES } from "../model";
+import { type Deps, requireSettings } from "./deps";
+
+export interface RemoveConsumerInput {
+  secretId: string;
+  consumerId: string;
+  actor: string;
+  reason: string;
+}
+
+export interface RemoveConsumerOutput {
+  secretId: string;
+  consumerId: string;
+  /** Null when only instance rows of an interrupted removal were left. */
+  principalArn: string | null;
+  instancesRemoved: number;
+}
+
+/**
+ * Take a consumer out of the registry: the gate stops waiting for it and its principal's
+ * heartbeats are refused.
+ *
+ * Input: secret id, consumer id, actor, reason. Output: what was removed.
+ * 1. Validate; the secret must be enrolled and the consumer registered (or its instance rows left
+ *    by a removal that died half-way, which this finishes).
+ * 2. Refuse while a rotation of the secret holds the lock (running or stalled): its gate would stop
+ *    waiting for the consumer and revoke the previous key it may still use, with no break-glass on
+ *    record. A stalled rotation waiting for a consumer that is gone is force-revoked first.
+ * 3. Audit the removal with its reason BEFORE the first delete.
+ * 4. Delete the registration, then its instance rows.
+ */
+export async function removeConsumer(
+  input: RemoveConsumerInput,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "audit" | "clock">,
+): Promise<RemoveConsumerOutput> {
+  const { secretId, consumerId } = input;
+  // No id rule here: ids registered before `registry-rules.ts` existed must stay removable. The
+  // lookup below is by exact id among the registrations, so an odd id cannot reach a key.
+  if (!input.reason.trim())
+    throw new InvalidInputError('removing a consumer needs a reason (--reason "...")');
+  await requireSettings(deps.store, secretId);
+  const registration = (await deps.consumers.listConsumers(secretId)).find(
+    (c) => c.consumerId === consumerId,
+  );
+  const leftovers = registration
+    ? []
+    : (await deps.consumers.listInstances(secretId)).filter((i) => i.consumerId === consumerId);
+  if (!registration && leftovers.length === 0) {
+    throw new InvalidInputError(
+      `no consumer "${consumerId}" is registered for ${secretId}: see \`keyshift consumers list ${secretId}\``,
+    );
+  }
+  const held = await deps.lock.get(secretId);
+  if (held) {
+    const holder = await deps.store.getRotation(secretId, held.rotationId);
+    if (!holder || !FINAL_PHASES.includes(holder.phase)) {
+      const status = lockStatus(held, holder, deps.clock.now());
+      throw new OperatorActionRejectedError(
+        `rotation ${held.rotationId} of ${secretId} holds the lock (${status.state}): removing "${consumerId}" now ` +
+          "would let it revoke the previous key without waiting for that consumer. Remove it once the rotation " +
+          `has finished; if it is stalled on this consumer, \`keyshift force-revoke ${secretId} --reason "..."\` first`,
+      );
+    }
+  }
+  await deps.audit.append({
+    secretId,
+    actor: input.actor,
+    action: "consumer-removed",
+    details: {
+      consumerId,
+      principalArn: registration?.principalArn ?? null,
+      reason: input.reason,
+    },
+  });
+  const { instancesRemoved } = await deps.consumers.deregister(secretId, consumerId);
+  return { secretId, consumerId, principalArn: registration?.principalArn ?? null, instancesRemoved };
+}

@@ -1,0 +1,29 @@
+import { spawn } from "node:child_process";
+import type { LocalStack } from "../../../src/local/stack";
+
+export interface KeyshiftRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real CLI in its own process, as an operator would: through the `bin` launcher
+ * (`npx keyshift`), with the local stack's environment unless `env` replaces it.
+ */
+export function keyshiftProcess(
+  stack: LocalStack | undefined,
+  args: string[],
+  env: NodeJS.ProcessEnv = { ...process.env, ...stack?.env },
+): Promise<KeyshiftRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/keyshift.mjs", ...args], {
+      env: { ...env, KEYSHIFT_ACTOR: "alice", POWERTOOLS_LOG_LEVEL: "ERROR", KEYSHIFT_POLL_MS: "200" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { checkConsumers } from "../../src/core/use-cases/check-consumers";
+import { fleetOverview } from "../../src/core/use-cases/fleet";
+import { markStalled } from "../../src/core/use-cases/mark-stalled";
+import { addConsumer, makeDeps, seedSecret } from "./fakes";
+import { report, rotateToPromoted } from "./support/flow";
+
+describe("fleetOverview (keyshift list)", () => {
+  it("lists every enrolled secret with its lock state, last rotation, lagging count and open revocations", async () => {
+    const deps = makeDeps();
+    const quiet = await seedSecret(deps, { secretId: "keyshift/exchange/b/quiet", account: "b" });
+    const busy = await seedSecret(deps, { secretId: "keyshift/exchange/a/busy", account: "a" });
+    const engine = await addConsumer(deps, busy.secretId, "engine");
+    await addConsumer(deps, busy.secretId, "gateway");
+    await report(deps, busy.secretId, engine, "e1", busy.fingerprint);
+    const onQuiet = await addConsumer(deps, quiet.secretId, "quiet-engine");
+    await report(deps, quiet.secretId, onQuiet, "q1", quiet.fingerprint);
+    await rotateToPromoted(deps, busy.secretId, "rot-1");
+    const check = await checkConsumers({ secretId: busy.secretId, rotationId: "rot-1", iteration: 0 }, deps);
+    await markStalled({ secretId: busy.secretId, rotationId: "rot-1", ...check }, deps);
+    await deps.ledger.openPending({
+      entryId: "b#old",
+      secretId: quiet.secretId,
+      exchangeAccount: "b",
+      keyId: "old",
+      versionId: "v0",
+      rotationId: "r0",
+      kind: "previous",
+      status: "pending",
+      attempts: 0,
+      needsOperator: false,
+      createdAt: deps.clock.now().toISOString(),
+      updatedAt: deps.clock.now().toISOString(),
+    });
+    await deps.ledger.markFailed("b#old", {
+      at: deps.clock.now(),
+      error: "503",
+      nextAttemptAt: undefined,
+      needsOperator: true,
+    });
+
+    const fleet = await fleetOverview(deps);
+
+    expect(fleet.map((s) => s.secretId)).toEqual([busy.secretId, quiet.secretId]);
+    expect(fleet[0]).toMatchObject({
+      exchangeAccount: "a",
+      state: "stalled",
+      next: expect.stringContaining("keyshift resume"),
+      lastRotation: { rotationId: "rot-1", trigger: "manual", phase: "stalled", outcome: null },
+      lastCompleted: null,
+      consumers: 2,
+      // engine still reports the old key, gateway never reported
+      lagging: 2,
+      openRevocations: 0,
+      needsOperator: 0,
+    });
+    expect(fleet[1]).toMatchObject({
+      state: "free",
+      next: null,
+      lastRotation: null,
+      consumers: 1,
+      lagging: 0,
+      openRevocations: 1,
+      needsOperator: 1,
+    });
+  });
+
+  it("is empty with nothing enrolled", async () => {
+    expect(await fleetOverview(makeDeps())).toEqual([]);
+  });
+});
