@@ -13,6 +13,7 @@ export const OPTIONS = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   wait: { type: "boolean" },
+  compromised: { type: "boolean" },
   reason: { type: "string" },
   config: { type: "string" },
   consumer: { type: "string" },

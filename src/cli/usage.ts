@@ -13,13 +13,20 @@ usage: keyshift <command> [args] [--json]
   consumers list <secretId>      the registered consumers and where their instances are
   consumers remove <secretId> <consumerId> --reason "..."
                                  take a consumer out of the registry (refused while a rotation holds the lock)
-  rotate <secretId> [--wait]     start a rotation (Step Functions StartExecution, trigger "manual");
-                                 --wait polls until it ends
+  rotate <secretId> [--wait] [--compromised --reason "..."]
+                                 start a rotation (Step Functions StartExecution, trigger "manual");
+                                 --wait polls until it ends; --compromised: emergency rotation (no
+                                 overlap; the previous key dies by emergencyDeadlineSeconds, default 120,
+                                 even if consumers lag — audited with the reason, alerted)
   resume <secretId> [--wait]     resume a stalled rotation (new execution, mode "resume")
   status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
   audit verify <secretId>        recompute the audit hash chain
   revocations list               every ledger entry (pending / revoked / failed, needs operator)
   revocations retry <entryId>    put a flagged entry back in the sweeper's queue
+  revocations restore <entryId> --reason "..."
+                                 enable a disabled previous key again, within its grace (Deribit)
+  hygiene                        the credential hygiene audit: findings with severity and fix
+                                 (exit 1 when any is high)
   force-revoke <secretId> --reason "..."   revoke the previous key now (stalled rotation only)
   rollback <secretId> --reason "..."       move AWSCURRENT back while the previous key is valid
 
@@ -30,7 +37,8 @@ Numbers are plain decimal seconds: --cache-ttl 0-604800, --heartbeat-interval 1-
 
 Exit codes:
   0   done (rotate --wait: the rotation ended with the previous key revoked)
-  1   the command failed: refused by a rule, an AWS error, an execution that failed
+  1   the command failed: refused by a rule, an AWS error, an execution that failed; hygiene: a
+      high finding
   2   rotate/resume --wait: the rotation stalled or parked; the previous key is kept (status, then
       resume, force-revoke or rollback)
   3   audit verify: the chain does not verify

@@ -21,12 +21,13 @@ export const enroll = command({
   options: ["config"],
   parse([secretId = ""], values) {
     const {
-      schedule: _s,
-      enabled: _e,
+      schedule,
+      enabled,
       consumer: _c,
       ...settings
     } = entryFor(secretIdArg(secretId), stringOption(values, "config"));
-    return settings;
+    // The schedule travels with the settings so the hygiene audit can tell an overdue rotation.
+    return { ...settings, schedule, scheduleEnabled: enabled };
   },
   async run({ deps, out, actor }, settings) {
     const enrolled = await enrollSecret(settings, actor, deps);

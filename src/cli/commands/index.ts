@@ -2,9 +2,10 @@ import type { CommandSpec } from "../command";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
+import { hygiene } from "./hygiene";
 import { list } from "./list";
 import { forceRevokeCommand, rollbackCommand } from "./operator";
-import { revocationsList, revocationsRetry } from "./revocations";
+import { revocationsList, revocationsRestore, revocationsRetry } from "./revocations";
 import { resume, rotate } from "./rotate";
 import { status } from "./status";
 
@@ -22,6 +23,8 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   auditVerify,
   revocationsList,
   revocationsRetry,
+  revocationsRestore,
+  hygiene,
   forceRevokeCommand,
   rollbackCommand,
 ];

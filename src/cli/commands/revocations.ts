@@ -1,5 +1,6 @@
 import { requeueRevocation } from "../../core/use-cases/operator";
-import { ledgerEntryIdArg } from "../args";
+import { restoreRevocation } from "../../core/use-cases/restore-revocation";
+import { ledgerEntryIdArg, reasonOption, stringOption } from "../args";
 import { command } from "../command";
 
 /** `revocations list`: every ledger entry (pending / revoked / failed, needs operator). */
@@ -32,6 +33,29 @@ export const revocationsRetry = command({
   async run({ deps, out, actor }, entryId) {
     const entry = await requeueRevocation({ entryId, actor }, deps);
     out.result(`requeued ${entry.entryId}; the sweeper retries it on its next run`, entry);
+    return 0;
+  },
+});
+
+/**
+ * `revocations restore <entryId> --reason "..."`: within a two-stage revocation's grace, enable the
+ * disabled previous key again (the undo for a consumer nobody had registered). Audited, alerted.
+ */
+export const revocationsRestore = command({
+  words: ["revocations", "restore"],
+  args: ["<entryId>"],
+  options: ["reason"],
+  parse: ([entryId = ""], values) => ({
+    entryId: ledgerEntryIdArg(entryId),
+    reason: reasonOption(stringOption(values, "reason"), "revocations restore"),
+  }),
+  async run({ deps, out, actor }, input: { entryId: string; reason: string }) {
+    const entry = await restoreRevocation({ ...input, actor }, deps);
+    out.result(
+      `restored ${entry.entryId}: key ${entry.keyId} authenticates again. Register the consumer that needed it, ` +
+        `let it move to the current key, then \`keyshift revocations retry ${entry.entryId}\``,
+      entry,
+    );
     return 0;
   },
 });

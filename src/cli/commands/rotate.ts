@@ -1,6 +1,6 @@
 import { ledgerEntryId } from "../../core/tokens";
 import type { Deps } from "../../core/use-cases/deps";
-import { secretIdArg } from "../args";
+import { reasonOption, secretIdArg, stringOption, UsageError } from "../args";
 import { type CommandContext, command } from "../command";
 import { ConfigError, EXIT } from "../output";
 
@@ -12,18 +12,28 @@ interface RotateInput {
   secretId: string;
   mode: "rotate" | "resume";
   wait: boolean;
+  /** `rotate --compromised --reason`: an emergency rotation (see src/core/emergency.ts). */
+  compromised?: { reason: string };
 }
 
 function rotationCommand(mode: RotateInput["mode"]) {
   return command({
     words: [mode],
     args: ["<secretId>"],
-    options: ["wait"],
-    parse: ([secretId = ""], values): RotateInput => ({
-      secretId: secretIdArg(secretId),
-      mode,
-      wait: values.wait === true,
-    }),
+    options: mode === "rotate" ? ["wait", "compromised", "reason"] : ["wait"],
+    parse: ([secretId = ""], values): RotateInput => {
+      if (values.reason !== undefined && values.compromised !== true) {
+        throw new UsageError("--reason goes with --compromised (an emergency rotation records why)");
+      }
+      return {
+        secretId: secretIdArg(secretId),
+        mode,
+        wait: values.wait === true,
+        ...(values.compromised === true
+          ? { compromised: { reason: reasonOption(stringOption(values, "reason"), "rotate --compromised") } }
+          : {}),
+      };
+    },
     run: startRotation,
   });
 }
@@ -47,7 +57,12 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
   const { DescribeExecutionCommand, SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
   const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS });
   try {
-    const execution = { secretId: input.secretId, trigger: "manual", mode: input.mode };
+    const execution = {
+      secretId: input.secretId,
+      trigger: "manual",
+      mode: input.mode,
+      ...(input.compromised ? { compromised: true, reason: input.compromised.reason } : {}),
+    };
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(execution) }),
     );
@@ -113,6 +128,14 @@ async function report({ deps, out }: CommandContext, input: RotateInput, ended: 
   const result = ended.output?.result;
   if (result?.outcome === "revoked") {
     return out.outcome(`${what} succeeded: previous key ${result.previousKeyId} revoked`, ended, EXIT.ok);
+  }
+  if (result?.outcome === "disabled") {
+    return out.outcome(
+      `${what} succeeded: previous key ${result.previousKeyId} disabled (it no longer authenticates; ` +
+        "removed after the grace, restorable until then: `keyshift revocations list`)",
+      ended,
+      EXIT.ok,
+    );
   }
   const previous = await previousKeyLedger(deps, input.secretId, result?.previousKeyId);
   return out.outcome(

@@ -1,0 +1,23 @@
+import { hygieneAudit } from "../../core/use-cases/hygiene-audit";
+import { command } from "../command";
+
+/**
+ * `hygiene [--json]`: the credential hygiene audit over every enrolled secret — each finding with
+ * its severity and the command that fixes it. Exit 1 when any finding is high.
+ */
+export const hygiene = command({
+  words: ["hygiene"],
+  args: [],
+  options: [],
+  parse: () => undefined,
+  async run({ deps, out }) {
+    const report = await hygieneAudit({}, deps);
+    const lines = report.findings.map(
+      (f) =>
+        `${f.severity.toUpperCase().padEnd(6)} ${f.kind.padEnd(22)} ${f.secretId}\n       ${f.message}\n       fix: ${f.fix}`,
+    );
+    const head = `${report.secrets} secret(s): ${report.counts.high} high, ${report.counts.medium} medium, ${report.counts.low} low`;
+    out.result(report.findings.length ? `${head}\n${lines.join("\n")}` : `${head}: clean`, report);
+    return report.counts.high > 0 ? 1 : 0;
+  },
+});
