@@ -86,7 +86,12 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
     },
     seedTradingKey(account) {
       const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE });
-      return { ...key, permissions: normalizeScope(false, BYBIT_SCOPE) };
+      // What the operator records is what Bybit shows, groups it assigns itself (Derivatives) included.
+      const shown = sim.keys(account).find((k) => k.keyId === key.keyId);
+      return {
+        ...key,
+        permissions: normalizeScope(shown?.readOnly ?? false, shown?.permissions ?? BYBIT_SCOPE),
+      };
     },
     trade: async (key) => (await bybitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
     // Bybit has no disable: an expired key is as dead as a disabled one.

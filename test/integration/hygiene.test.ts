@@ -1,0 +1,181 @@
+/**
+ * `keyshift hygiene --json` against the local stack over its real protocols (Deribit, Bybit and
+ * keyshift's own simulators, DynamoDB, Secrets Manager): none on a clean fleet, one finding of each
+ * kind on a fleet seeded with each problem, exit 1 when any is high.
+ */
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { newLedgerEntry } from "../../src/core/use-cases/revocation";
+import { SimulatedFleet } from "../../src/local/consumers";
+import {
+  defaultConsumers,
+  type Enrolled,
+  enrollLocalSecret,
+  registerConsumers,
+} from "../../src/local/scenario";
+import { captureLambdaLogs } from "../../src/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../src/local/stack";
+import { keyshiftProcess } from "./support/keyshift-process";
+
+const DAY_MS = 86_400_000;
+let stack: LocalStack;
+let logs: ReturnType<typeof captureLambdaLogs>;
+const keyshift = (...args: string[]) => keyshiftProcess(stack, args);
+
+async function hygiene() {
+  const run = await keyshift("hygiene", "--json");
+  const report = JSON.parse(run.stdout) as {
+    findings: Array<{ kind: string; secretId: string; severity: string; fix: string }>;
+  };
+  return { code: run.code, report, kinds: report.findings.map((f) => f.kind).sort() };
+}
+
+/** Enrolled with a 30-day schedule and one consumer that heartbeats through the real API. */
+async function healthySecret(account: string, exchange: "deribit" | "bybit" | "keyshift-sim") {
+  const enrolled = await enrollLocalSecret(stack, {
+    account,
+    exchange,
+    settings: { schedule: "rate(30 days)", scheduleEnabled: true },
+  });
+  const [spec] = defaultConsumers(enrolled.secretId, 1);
+  if (!spec) throw new Error("no consumer");
+  await registerConsumers(enrolled, [{ ...spec, exchange }]);
+  const fleet = new SimulatedFleet(stack, [{ ...spec, instances: 1, exchange }]);
+  await fleet.start();
+  await fleet.stop();
+  return enrolled;
+}
+
+beforeAll(async () => {
+  logs = captureLambdaLogs();
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  logs.restore();
+  await stack.close();
+});
+
+describe("keyshift hygiene", () => {
+  let clean: Enrolled;
+
+  it("reports nothing on a clean fleet, exit 0", async () => {
+    clean = await healthySecret("clean-deribit", "deribit");
+
+    const { code, report } = await hygiene();
+
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it("reports one finding of each kind on a seeded fleet, each with its fix; exit 1", async () => {
+    const deps = clean.deps;
+    const past = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+
+    // Overdue: a 30-day schedule whose last success was 45 days ago; and a stuck rotation.
+    const overdue = await healthySecret("overdue", "deribit");
+    const base = { secretId: overdue.secretId, trigger: "schedule" as const, startedAt: past(45) };
+    await deps.store.putRotation({ ...base, rotationId: "r-old", phase: "completed", updatedAt: past(45) });
+    await deps.store.putRotation({ ...base, rotationId: "r-stuck", phase: "stalled", updatedAt: past(1) });
+    // Never rotated since an enrollment 70 days ago, with its schedule disabled.
+    const idle = await healthySecret("idle", "deribit");
+    await deps.store.putSettings({ ...idle.settings, scheduleEnabled: false, enrolledAt: past(70) });
+    // A consumer registered long ago that never heartbeated; an orphan key on the exchange.
+    await deps.consumers.register({
+      secretId: idle.secretId,
+      consumerId: "old-batch-job",
+      principalArn: "arn:aws:iam::111122223333:role/old-batch-job",
+      cacheTtlSeconds: 60,
+      heartbeatIntervalSeconds: 60,
+      required: false,
+      registeredAt: past(40),
+    });
+    stack.exchanges.deribit.seedTradingKey("idle");
+    // Bybit: an unbound key expires after 90 days, before a 100-day schedule comes round.
+    const expiring = await healthySecret("expiring", "bybit");
+    await deps.store.putSettings({ ...expiring.settings, schedule: "rate(100 days)" });
+    // A key whose scope on the exchange is broader than the secret declares.
+    const broad = await enrollBroader();
+    // A revocation that needs an operator.
+    const entry = newLedgerEntry(
+      {
+        secretId: broad.secretId,
+        exchangeAccount: broad.account,
+        keyId: "k_0000000000000000",
+        versionId: "v0",
+        rotationId: "r0",
+        kind: "previous",
+      },
+      ledgerEntryId(broad.account, "k_0000000000000000"),
+      new Date(),
+    );
+    await deps.ledger.openPending(entry);
+    await deps.ledger.hold(entry.entryId, {
+      at: new Date(),
+      reason: "gate",
+      nextAttemptAt: undefined,
+      needsOperator: true,
+    });
+
+    const { code, report, kinds } = await hygiene();
+
+    expect(code).toBe(1);
+    expect(kinds).toEqual(
+      [
+        "key-expiring",
+        "ledger-needs-operator",
+        "never-rotated",
+        "orphan-key",
+        "rotation-overdue",
+        "rotation-stuck",
+        "schedule-disabled",
+        "scope-broader",
+        "silent-consumer",
+      ].sort(),
+    );
+    expect(report.findings.find((f) => f.kind === "rotation-overdue")?.secretId).toBe(overdue.secretId);
+    expect(report.findings.find((f) => f.kind === "key-expiring")?.secretId).toBe(expiring.secretId);
+    expect(report.findings.every((f) => f.fix.length > 0)).toBe(true);
+    expect(report.findings.some((f) => f.secretId === clean.secretId)).toBe(false);
+  });
+});
+
+/** A keyshift-sim key with `read,trade` whose secret declares only `read`. */
+async function enrollBroader(): Promise<Enrolled> {
+  const account = "broad";
+  const secretId = `keyshift/exchange/${account}/trading`;
+  const sim = stack.exchanges["keyshift-sim"];
+  const admin = sim.provisionAccount(account);
+  const key = sim.seedTradingKey(account);
+  const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+  await sm.send(
+    new CreateSecretCommand({ Name: `keyshift/admin/${account}`, SecretString: JSON.stringify(admin) }),
+  );
+  await sm.send(
+    new CreateSecretCommand({
+      Name: secretId,
+      SecretString: JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions: ["read"] }),
+    }),
+  );
+  sm.destroy();
+  const { enrollSecret } = await import("../../src/core/use-cases/operator");
+  const { buildDeps } = await import("../../src/commons/deps");
+  const { loadConfig } = await import("../../src/commons/config");
+  const deps = buildDeps(loadConfig());
+  const settings = await enrollSecret(
+    {
+      secretId,
+      exchangeAccount: account,
+      minOverlapSeconds: 2,
+      deadlineSeconds: 15,
+      pollIntervalSeconds: 1,
+      maxPollIntervalSeconds: 2,
+      livenessMultiplier: 3,
+      schedule: "rate(30 days)",
+      scheduleEnabled: true,
+    },
+    "operator:test",
+    deps,
+  );
+  return { secretId, account, deps, settings };
+}
