@@ -170,7 +170,8 @@ export type AlertKind =
   | "rejected-principal"
   | "rotation-aborted"
   | "revocation-refused"
-  | "rotation-execution-lost";
+  | "rotation-execution-lost"
+  | "unregistered-reader";
 
 export interface Alert {
   kind: AlertKind;
