@@ -46,8 +46,13 @@ export class SimulatedInstance {
     instanceId: string,
   ) {
     this.state = { consumerId: spec.consumerId, instanceId, heartbeats: 0, tradesOk: 0, tradesRejected: 0 };
-    this.sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
     this.credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
+    // It reads the key as itself: the secret's read policy lets registered consumers' roles through.
+    this.sm = new SecretsManagerClient({
+      region: stack.region,
+      endpoint: stack.endpoints.secretsManager,
+      credentials: this.credentials,
+    });
   }
 
   start(): void {

@@ -3,7 +3,7 @@ import { retryRevocations } from "../core/use-cases/retry-revocations";
 import { SimulatedFleet } from "./consumers";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
-import { startLocalStack } from "./stack";
+import { type SecretReadDelivery, startLocalStack } from "./stack";
 import { type ExecutionEvent, runRotation } from "./workflow-runner";
 
 export interface MainJobOptions {
@@ -26,6 +26,8 @@ export interface MainJobSummary {
   sweeper: { runs: number; outcome: "not-needed" | "ledger-clear" | "needs-operator" | "gave-up" };
   requestsWithRemovedKey: number;
   alerts: Array<{ kind: string; subject: string }>;
+  /** Principals that read (or were refused reading) the secret without being registered consumers. */
+  unregisteredReaders: string[];
   secretScan: { scanned: number; hits: number };
   durationMs: number;
 }
@@ -173,6 +175,7 @@ export async function runMainJob(
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
       requestsWithRemovedKey: stack.exchange.requestLog().filter((r) => r.keyState === "removed").length,
       alerts: alerts.map((a) => ({ kind: a.kind, subject: a.subject })),
+      unregisteredReaders: unregisteredReaders(stack.secretReads()),
       secretScan: { scanned: haystacks.length, hits: hits.length },
       durationMs: Date.now() - started,
     };
@@ -231,4 +234,12 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
   } else if (e.type === "ExecutionSucceeded") {
     print("✓ execution succeeded");
   }
+}
+
+function unregisteredReaders(reads: SecretReadDelivery[]): string[] {
+  const principals = reads.flatMap((r) => {
+    const o = r.outcome as { reader?: string; principalArn?: string } | undefined;
+    return o?.reader === "unregistered" && o.principalArn ? [o.principalArn] : [];
+  });
+  return [...new Set(principals)];
 }
