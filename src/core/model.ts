@@ -15,6 +15,7 @@ export interface SecretSettings {
   maxPollIntervalSeconds: number;
   /** Seconds after its last heartbeat that an instance still counts as live, per heartbeat interval. */
   livenessMultiplier: number;
+  /** When the secret was first enrolled; a re-enrollment keeps it. */
   enrolledAt: string;
 }
 

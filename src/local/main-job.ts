@@ -175,7 +175,7 @@ export async function runMainJob(
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
       requestsWithRemovedKey: stack.exchange.requestLog().filter((r) => r.keyState === "removed").length,
       alerts: alerts.map((a) => ({ kind: a.kind, subject: a.subject })),
-      unregisteredReaders: unregisteredReaders(stack.secretReads()),
+      unregisteredReaders: unregisteredReaders(await stack.secretReads()),
       secretScan: { scanned: haystacks.length, hits: hits.length },
       durationMs: Date.now() - started,
     };

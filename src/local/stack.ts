@@ -67,8 +67,11 @@ export interface LocalStack {
   exchange: ExchangeSimulator;
   sns: LocalSns;
   iam: LocalIam;
-  /** Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome. */
-  secretReads(): SecretReadDelivery[];
+  /**
+   * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
+   * once the deliveries under way have finished (they run after each read returns, as on AWS).
+   */
+  secretReads(): Promise<SecretReadDelivery[]>;
   close(): Promise<void>;
 }
 
@@ -135,6 +138,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const { handler: heartbeat } = await import("../../functions/heartbeat");
     const { handler: secretRead } = await import("../../functions/secret-read");
     reads.route((event) => secretRead(event, lambdaContext("secret-read")));
+    // Closed first (closers run in reverse): deliveries under way finish against live tables.
+    closers.push(reads.settle);
     const api = await startLocalHttpApi({
       iam,
       region: LOCAL_REGION,
@@ -164,7 +169,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchange,
       sns,
       iam,
-      secretReads: () => [...reads.delivered],
+      secretReads: async () => {
+        await reads.settle();
+        return [...reads.delivered];
+      },
       close: () => closeAll(closers),
     };
   } catch (err) {
@@ -179,21 +187,24 @@ async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
 
 /**
  * The local EventBridge rule: GetSecretValue events of `keyshift/exchange/` secrets (by name or ARN)
- * go to the secret-read handler, awaited, so a read's audit entry exists when the read returns.
+ * go to the secret-read handler after the read has returned, one at a time per secret (as Lambda
+ * would see them arrive, without audit appends racing each other); `settle` waits for them.
  */
 function secretReadRoute() {
   const delivered: SecretReadDelivery[] = [];
+  const queues = new Map<string, Promise<void>>();
   let handler: ((event: CloudTrailApiCallEvent) => Promise<unknown>) | undefined;
   return {
     delivered,
     route(h: (event: CloudTrailApiCallEvent) => Promise<unknown>) {
       handler = h;
     },
-    async deliver(event: CloudTrailApiCallEvent): Promise<void> {
+    deliver(event: CloudTrailApiCallEvent): void {
       const params = event.detail.requestParameters as { secretId?: string } | undefined;
       const secretRef = params?.secretId ?? "";
+      const route = handler;
       if (
-        !handler ||
+        !route ||
         !(secretRef.startsWith(READ_TRAIL_PREFIX) || secretRef.includes(`:secret:${READ_TRAIL_PREFIX}`))
       )
         return;
@@ -204,10 +215,20 @@ function secretReadRoute() {
         denied: event.detail.errorCode !== undefined,
       };
       delivered.push(record);
-      try {
-        record.outcome = await handler(event);
-      } catch (err) {
-        record.error = (err as Error).name;
+      const next = (queues.get(secretRef) ?? Promise.resolve()).then(async () => {
+        try {
+          record.outcome = await route(event);
+        } catch (err) {
+          record.error = (err as Error).name;
+        }
+      });
+      queues.set(secretRef, next);
+    },
+    async settle(): Promise<void> {
+      // A delivery may queue another while this waits: settle until nothing is left under way.
+      for (let pending = [...queues.values()]; pending.length > 0; pending = [...queues.values()]) {
+        await Promise.all(pending);
+        for (const [key, queued] of queues) if (pending.includes(queued)) queues.delete(key);
       }
     },
   };

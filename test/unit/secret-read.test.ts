@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { enrollSecret } from "../../src/core/use-cases/operator";
 import { recordSecretRead, type SecretRead } from "../../src/core/use-cases/secret-read";
 import {
   addConsumer,
@@ -26,7 +27,7 @@ describe("recordSecretRead: every read logged, unregistered readers alerted once
     secretRef: seeded.secretId,
     principalArn: INTRUDER_ROLE,
     callerArn: "arn:aws:sts::999988887777:assumed-role/laptop-admin/bob",
-    at: "2030-01-01T08:00:00Z",
+    at: "2030-01-01T08:00:01Z",
     eventId: "ev-1",
     denied: true,
     ...over,
@@ -52,7 +53,7 @@ describe("recordSecretRead: every read logged, unregistered readers alerted once
         "secret-read",
         "arn:aws:sts::123456789012:assumed-role/engine/i-1",
         "arn:aws:iam::123456789012:role/engine",
-        "2030-01-01T08:00:00Z",
+        "2030-01-01T08:00:01Z",
       ],
     ]);
     expect(deps.alerts.sent).toEqual([]);
@@ -107,6 +108,30 @@ describe("recordSecretRead: every read logged, unregistered readers alerted once
 
     expect(retried).toMatchObject({ alerted: true });
     expect(deps.alerts.kinds()).toEqual(["unregistered-reader"]);
+  });
+
+  it("leaves a served read from before first enrollment alone (the operator's own, delivered late)", async () => {
+    // Enrolled at 08:00:00.000; CloudTrail's whole seconds cannot tell 08:00:00 before from after.
+    const early = { at: "2030-01-01T08:00:00Z", eventId: "ev-early" };
+
+    const served = await recordSecretRead(read({ ...early, denied: false }), deps);
+    const refused = await recordSecretRead(read({ ...early, denied: true }), deps);
+
+    expect(served).toEqual({ recorded: false, reason: "before-enrollment", secretRef: seeded.secretId });
+    // A refusal means a read policy was already in place: recorded and alerted.
+    expect(refused).toMatchObject({ recorded: true, alerted: true });
+    expect((await reads()).map((e) => e.details?.eventId)).toEqual(["ev-early"]);
+  });
+
+  it("judges against the first enrollment, which a re-enrollment keeps", async () => {
+    deps.clock.advance(3600);
+    const { enrolledAt: first, ...settings } = seeded.settings;
+    const again = await enrollSecret({ ...settings, deadlineSeconds: 7200 }, "operator:bob", deps);
+
+    expect(again.enrolledAt).toBe(first);
+    expect(
+      await recordSecretRead(read({ at: "2030-01-01T08:30:00Z", denied: false, eventId: "ev-mid" }), deps),
+    ).toMatchObject({ recorded: true, reader: "unregistered" });
   });
 
   it("names a principal IAM has no role or user key for (the root user) as CloudTrail gives it", async () => {

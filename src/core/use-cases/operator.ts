@@ -66,7 +66,8 @@ export async function enrollSecret(
     first = { fingerprint: fingerprint(value), keyId: key.keyId };
   }
   const now = deps.clock.now().toISOString();
-  const enrolled: SecretSettings = { ...settings, enrolledAt: now };
+  // When keyshift took the secret over: reads before it are not keyshift's to judge (secret-read.ts).
+  const enrolled: SecretSettings = { ...settings, enrolledAt: previous?.enrolledAt ?? now };
   await deps.store.putSettings(enrolled);
   if (!recorded && first) {
     await deps.store.putVersions({

@@ -21,7 +21,7 @@ export interface SecretRead {
 export type ReaderKind = "keyshift" | "consumer" | "unregistered";
 
 export type SecretReadOutcome =
-  | { recorded: false; reason: "not-enrolled"; secretRef: string }
+  | { recorded: false; reason: "not-enrolled" | "before-enrollment"; secretRef: string }
   | {
       recorded: true;
       secretId: string;
@@ -46,6 +46,8 @@ function candidateNames(secretRef: string): string[] {
   return ARN_SUFFIX.test(name) ? [name.replace(ARN_SUFFIX, ""), name] : [name];
 }
 
+const wholeSecond = (iso: string | undefined): number => Math.floor(Date.parse(iso ?? "") / 1000) * 1000;
+
 /** The registry's key for a principal; principals it has no key for (root, services) stay as given. */
 function readerKey(arn: string): string {
   try {
@@ -60,7 +62,8 @@ function readerKey(arn: string): string {
  * the gate does not know.
  *
  * Input: a `GetSecretValue` from CloudTrail. Output: who read, as what, and whether an alert went out.
- * 1. Find the enrolled secret the SecretId names; a secret that is not enrolled is not keyshift's.
+ * 1. Find the enrolled secret the SecretId names; a secret that is not enrolled, or a served read
+ *    from before its first enrollment, is not keyshift's to judge.
  * 2. Classify the principal: one of keyshift's own readers, a registered consumer, or unregistered.
  * 3. Audit the read (or the refused read) with the caller, the principal and CloudTrail's time and id.
  * 4. Unregistered: claim today's alert for (secret, principal) and, when this call owns it, send it
@@ -68,13 +71,23 @@ function readerKey(arn: string): string {
  */
 export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promise<SecretReadOutcome> {
   let secretId: string | undefined;
+  let enrolledAt: string | undefined;
   for (const name of candidateNames(read.secretRef)) {
-    if (await deps.store.getSettings(name)) {
+    const settings = await deps.store.getSettings(name);
+    if (settings) {
       secretId = name;
+      enrolledAt = settings.enrolledAt;
       break;
     }
   }
   if (!secretId) return { recorded: false, reason: "not-enrolled", secretRef: read.secretRef };
+  // CloudTrail delivers minutes late: the read that first enrollment makes (the operator's, before
+  // any read policy existed) arrives once the secret is enrolled. A served read from before
+  // enrollment is not keyshift's to judge; a refused one means a read policy was already there.
+  // CloudTrail's times are whole seconds, so the second of the enrollment counts as before it.
+  if (!read.denied && Date.parse(read.at) < wholeSecond(enrolledAt) + 1000) {
+    return { recorded: false, reason: "before-enrollment", secretRef: read.secretRef };
+  }
 
   const principal = readerKey(read.principalArn);
   let reader: ReaderKind = "unregistered";

@@ -8,7 +8,8 @@
  * A secret's resource policy is enforced (`authorization.ts`): where it applies, the caller is
  * identified by its SigV4 access key through `callers` and the signature checked; elsewhere
  * signatures are not checked. Each GetSecretValue, served or refused, is handed to
- * `onCloudTrailEvent` as the CloudTrail event EventBridge would deliver, before the answer goes out.
+ * `onCloudTrailEvent` as the CloudTrail event EventBridge would deliver, after the answer went out
+ * (as on AWS, where it arrives minutes later).
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -57,8 +58,8 @@ export interface SecretsManagerEmulatorOptions {
   /** Resolves access keys to callers (the local stack's `LocalIam`); without it no caller is known. */
   callers?: CallerDirectory;
   /**
-   * Receives the CloudTrail event of every GetSecretValue, awaited before the response (its
-   * failures are swallowed: CloudTrail delivery never fails a call).
+   * Receives the CloudTrail event of every GetSecretValue once the answer is sent. Not awaited, and
+   * its failures are swallowed: CloudTrail delivery never slows or fails a call.
    */
   onCloudTrailEvent?: (event: CloudTrailApiCallEvent) => unknown;
 }
@@ -148,6 +149,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 async function handle(ctx: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const requestId = randomUUID();
   const { store, stateFile } = ctx;
+  const receivedMs = store.now();
   let status = 200;
   let payload: unknown;
   let trailed: { operation: string; input: Input; auth: Authorization; error?: ServiceError } | undefined;
@@ -178,6 +180,13 @@ async function handle(ctx: Context, request: IncomingMessage, response: ServerRe
     status = failure.status;
     payload = { __type: failure.type, message: failure.message, Message: failure.message };
   }
+  const text = JSON.stringify(payload);
+  response.writeHead(status, {
+    "content-type": "application/x-amz-json-1.1",
+    "content-length": Buffer.byteLength(text),
+    "x-amzn-requestid": requestId,
+  });
+  response.end(text);
   if (trailed && ctx.onCloudTrailEvent) {
     const { operation, input, auth, error } = trailed;
     const event = cloudTrailEvent({
@@ -193,19 +202,12 @@ async function handle(ctx: Context, request: IncomingMessage, response: ServerRe
       requestId,
       sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
       userAgent: String(request.headers["user-agent"] ?? ""),
-      atMs: store.now(),
+      atMs: receivedMs,
     });
-    await Promise.resolve()
+    void Promise.resolve()
       .then(() => ctx.onCloudTrailEvent?.(event))
       .catch(() => undefined);
   }
-  const text = JSON.stringify(payload);
-  response.writeHead(status, {
-    "content-type": "application/x-amz-json-1.1",
-    "content-length": Buffer.byteLength(text),
-    "x-amzn-requestid": requestId,
-  });
-  response.end(text);
 }
 
 /** GetSecretValue's parameters as CloudTrail records them: ids and labels, never a value. */
