@@ -1,18 +1,21 @@
 import {
+  DeleteResourcePolicyCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { RotationStateError } from "../core/errors";
-import type { SecretStore, SecretVersionInfo } from "../core/ports";
+import type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "../core/ports";
 
 /**
- * Secrets Manager behind the `SecretStore` port. Values pass through here and go nowhere else
- * than the caller; errors carry the secret id and version id only.
+ * Secrets Manager behind the `SecretStore` and `SecretPolicyStore` ports. Values pass through here
+ * and go nowhere else than the caller; errors carry the secret id and version id only.
  */
-export class SecretsManagerStore implements SecretStore {
+export class SecretsManagerStore implements SecretStore, SecretPolicyStore {
   constructor(private readonly sm: SecretsManagerClient) {}
 
   async listVersions(secretId: string): Promise<SecretVersionInfo[]> {
@@ -63,5 +66,22 @@ export class SecretsManagerStore implements SecretStore {
         RemoveFromVersionId: move.from,
       }),
     );
+  }
+
+  async getResourcePolicy(secretId: string): Promise<string | undefined> {
+    const out = await this.sm.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+    return out.ResourcePolicy;
+  }
+
+  async putResourcePolicy(secretId: string, document: string): Promise<void> {
+    // BlockPublicPolicy: a policy that would grant broad access is refused by the service, whoever
+    // edits the document later with this adapter.
+    await this.sm.send(
+      new PutResourcePolicyCommand({ SecretId: secretId, ResourcePolicy: document, BlockPublicPolicy: true }),
+    );
+  }
+
+  async deleteResourcePolicy(secretId: string): Promise<void> {
+    await this.sm.send(new DeleteResourcePolicyCommand({ SecretId: secretId }));
   }
 }

@@ -1,10 +1,10 @@
-import type { Deps } from "../core/use-cases/deps";
+import type { AppDeps } from "../commons/deps";
 import type { OptionName, OptionValues } from "./args";
 import type { Output } from "./output";
 
 /** What a command runs with, once its arguments are valid and the environment is loaded. */
 export interface CommandContext {
-  deps: Deps;
+  deps: AppDeps;
   out: Output;
   /** `operator:<KEYSHIFT_ACTOR or $USER>`, for the audit trail. */
   actor: string;

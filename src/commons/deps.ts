@@ -3,19 +3,22 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
 import { EXCHANGE_PROTOCOLS } from "../adapters/exchange/protocols";
 import { ExchangeRouter } from "../adapters/exchange/router";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
-import { systemClock } from "../core/ports";
+import { type ReaderAlertLog, systemClock } from "../core/ports";
 import type { Deps } from "../core/use-cases/deps";
+import type { ReadPolicyDeps } from "../core/use-cases/read-policy";
 import type { Config } from "./config";
 import { logger } from "./logger";
 
-export interface AppDeps extends Deps {
+export interface AppDeps extends Deps, ReadPolicyDeps {
   ledger: DynamoRevocationLedger;
+  readerAlerts: ReaderAlertLog;
 }
 
 /** The composition root: SDK clients and adapters wired to the ports, built once per container. */
@@ -32,6 +35,10 @@ export function buildDeps(config: Config): AppDeps {
     store: rotations,
     lock: rotations,
     consumers: new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS),
+    policies: secrets,
+    // Empty when unset: writing a read policy then fails naming KEYSHIFT_READER_ROLE_ARNS.
+    keyshiftReaders: config.KEYSHIFT_READER_ROLE_ARNS ?? [],
+    readerAlerts: new DynamoReaderAlertLog(db, config.KEYSHIFT_TABLE_CONSUMERS),
     ledger: new DynamoRevocationLedger(db, config.KEYSHIFT_TABLE_LEDGER),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
     alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN, logger),

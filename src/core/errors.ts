@@ -75,6 +75,15 @@ export class OperatorActionRejectedError extends KeyshiftError {}
 export class AuditChainBrokenError extends KeyshiftError {}
 
 /**
+ * The read policy the registry calls for would pass Secrets Manager's 20,480-character limit on a
+ * resource policy. Nothing is written: the registration that would need it is refused.
+ */
+export class ReadPolicyTooLargeError extends KeyshiftError {}
+
+/** keyshift's own configuration is missing or wrong; the message names the variable and the fix. */
+export class ConfigurationError extends KeyshiftError {}
+
+/**
  * Where a secret value starts: after a key naming one (`secret`, `secret_key`, `apiSecret`,
  * `client_secret`, `password`, `passphrase`, `private_key`, `access_token`, `signature`, `sign`,
  * `sig`, `X-BAPI-SIGN`, `Authorization`, ...; bare, quoted, or quoted inside escaped JSON) and its

@@ -29,6 +29,7 @@ export interface SecretSettings {
   schedule?: string;
   /** False when the schedule exists but is disabled. */
   scheduleEnabled?: boolean;
+  /** When the secret was first enrolled; a re-enrollment keeps it. */
   enrolledAt: string;
 }
 
@@ -216,7 +217,8 @@ export type AlertKind =
   | "key-restored"
   | "emergency-rotation"
   | "emergency-revocation"
-  | "hygiene-findings";
+  | "hygiene-findings"
+  | "unregistered-reader";
 
 export interface Alert {
   kind: AlertKind;

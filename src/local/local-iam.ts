@@ -11,8 +11,12 @@ export interface LocalPrincipal {
   sessionToken: string;
   /** What API Gateway reports as `authorizer.iam.userArn`: the assumed-role session ARN. */
   userArn: string;
+  /** `aws:PrincipalArn` in a policy, CloudTrail's `sessionIssuer.arn`: the role's ARN, path included. */
+  principalArn: string;
   accountId: string;
   userId: string;
+  /** When the session's credentials were issued (CloudTrail's `sessionContext.attributes.creationDate`). */
+  createdAt: string;
 }
 
 /**
@@ -38,8 +42,10 @@ export class LocalIam {
       secretAccessKey: credentials.secretAccessKey,
       sessionToken: credentials.sessionToken,
       userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+      principalArn: roleArn,
       accountId,
       userId: `${roleId}:${sessionName}`,
+      createdAt: new Date().toISOString(),
     });
     return credentials;
   }

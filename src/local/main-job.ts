@@ -5,7 +5,7 @@ import { SimulatedFleet } from "./consumers";
 import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
-import { type LocalStack, startLocalStack } from "./stack";
+import { type LocalStack, type SecretReadDelivery, startLocalStack } from "./stack";
 import { type ExecutionEvent, runRotation } from "./workflow-runner";
 
 export interface MainJobOptions {
@@ -50,6 +50,8 @@ export interface MainJobSummary {
     switchedConsumersFailedRequests: number;
   };
   alerts: Array<{ kind: string; subject: string }>;
+  /** Principals that read (or were refused reading) the secret without being registered consumers. */
+  unregisteredReaders: string[];
   secretScan: { scanned: number; hits: number };
   durationMs: number;
 }
@@ -249,6 +251,7 @@ export async function runMainJob(
       previousKeyTimeline,
       ...(emergency ? { emergency } : {}),
       alerts: alerts.map((a) => ({ kind: a.kind, subject: a.subject })),
+      unregisteredReaders: unregisteredReaders(await stack.secretReads()),
       secretScan: { scanned: haystacks.length, hits: hits.length },
       durationMs: Date.now() - started,
     };
@@ -329,4 +332,12 @@ async function previousKeyStillWorks(
   } finally {
     sm.destroy();
   }
+}
+
+function unregisteredReaders(reads: SecretReadDelivery[]): string[] {
+  const principals = reads.flatMap((r) => {
+    const o = r.outcome as { reader?: string; principalArn?: string } | undefined;
+    return o?.reader === "unregistered" && o.principalArn ? [o.principalArn] : [];
+  });
+  return [...new Set(principals)];
 }

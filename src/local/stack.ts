@@ -1,5 +1,6 @@
 import type { TableNames } from "../adapters/dynamodb/client";
 import { type ExchangeSimulator, startExchangeSimulator } from "../local/exchange/server";
+import type { CloudTrailApiCallEvent } from "../local/secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "../local/secrets-manager/server";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
@@ -12,6 +13,7 @@ import {
   startRealExchangeSimulators,
 } from "./exchanges";
 import { startLocalHttpApi } from "./http-api";
+import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
 import { type LocalSns, startLocalSns } from "./sns";
 import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
@@ -25,6 +27,25 @@ export const LOCAL_TABLES: TableNames = {
 
 export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:keyshift-local-alerts`;
 export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
+
+/**
+ * keyshift's own role in the local stack: the handlers, the CLI and the scenario's operator all sign
+ * with a session of it (on AWS each function has its own role and the operator another). It is the
+ * one keyshift reader of every read policy (KEYSHIFT_READER_ROLE_ARNS).
+ */
+export const LOCAL_KEYSHIFT_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-functions`;
+
+/** The secrets whose reads are routed to the secret-read handler, as the rule in infra/secret-reads.yml filters them. */
+export const READ_TRAIL_PREFIX = "keyshift/exchange/";
+
+/** One GetSecretValue the local "EventBridge rule" delivered, and what the handler made of it. */
+export interface SecretReadDelivery {
+  secretRef: string;
+  callerArn: string;
+  denied: boolean;
+  outcome?: unknown;
+  error?: string;
+}
 
 export interface LocalStackOptions {
   seed?: number;
@@ -57,26 +78,38 @@ export interface LocalStack {
   exchanges: Record<LocalExchangeName, LocalExchange>;
   sns: LocalSns;
   iam: LocalIam;
+  /**
+   * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
+   * once the deliveries under way have finished (they run after each read returns, as on AWS).
+   */
+  secretReads(): Promise<SecretReadDelivery[]>;
   close(): Promise<void>;
 }
 
 /**
  * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
  * Secrets Manager emulator, an SNS alert sink, the simulated exchange, and the heartbeat HTTP API
- * with IAM (SigV4) authorization in front of the real `heartbeat` handler.
+ * with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator enforces
+ * read policies by the caller's credentials (`iam`) and hands each GetSecretValue of a keyshift
+ * secret to the real `secret-read` handler as CloudTrail's event, as the EventBridge rule does.
  *
  * The handlers read their configuration from `process.env` at cold start, exactly as on Lambda,
  * so this sets it before they are first imported. One stack per process.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const closers: Array<() => Promise<void>> = [];
+  const reads = secretReadRoute();
   try {
     const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
     closers.push(dynamo.close);
+    const iam = new LocalIam();
+    const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
       stateFile: opts.secretsStateFile,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
+      callers: iam,
+      onCloudTrailEvent: reads.deliver,
     });
     closers.push(sm.close);
     const sns = await startLocalSns();
@@ -97,8 +130,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const revocation = opts.revocation ?? { maxAttempts: 5, baseSeconds: 1, capSeconds: 4 };
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
+      // Everything keyshift runs here signs as keyshift's role; the emulator checks the signature.
+      AWS_ACCESS_KEY_ID: keyshift.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keyshift.secretAccessKey,
+      AWS_SESSION_TOKEN: keyshift.sessionToken,
+      KEYSHIFT_READER_ROLE_ARNS: LOCAL_KEYSHIFT_ROLE_ARN,
       KEYSHIFT_TABLE_CONSUMERS: LOCAL_TABLES.consumers,
       KEYSHIFT_TABLE_ROTATIONS: LOCAL_TABLES.rotations,
       KEYSHIFT_TABLE_LEDGER: LOCAL_TABLES.ledger,
@@ -117,8 +153,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     Object.assign(process.env, env);
 
-    const iam = new LocalIam();
     const { handler: heartbeat } = await import("../../functions/heartbeat");
+    const { handler: secretRead } = await import("../../functions/secret-read");
+    reads.route((event) => secretRead(event, lambdaContext("secret-read")));
+    // Closed first (closers run in reverse): deliveries under way finish against live tables.
+    closers.push(reads.settle);
     const api = await startLocalHttpApi({
       iam,
       region: LOCAL_REGION,
@@ -149,6 +188,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchanges,
       sns,
       iam,
+      secretReads: async () => {
+        await reads.settle();
+        return [...reads.delivered];
+      },
       close: () => closeAll(closers),
     };
   } catch (err) {
@@ -159,4 +202,53 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
   for (const close of closers.reverse()) await close().catch(() => undefined);
+}
+
+/**
+ * The local EventBridge rule: GetSecretValue events of `keyshift/exchange/` secrets (by name or ARN)
+ * go to the secret-read handler after the read has returned, one at a time per secret (as Lambda
+ * would see them arrive, without audit appends racing each other); `settle` waits for them.
+ */
+function secretReadRoute() {
+  const delivered: SecretReadDelivery[] = [];
+  const queues = new Map<string, Promise<void>>();
+  let handler: ((event: CloudTrailApiCallEvent) => Promise<unknown>) | undefined;
+  return {
+    delivered,
+    route(h: (event: CloudTrailApiCallEvent) => Promise<unknown>) {
+      handler = h;
+    },
+    deliver(event: CloudTrailApiCallEvent): void {
+      const params = event.detail.requestParameters as { secretId?: string } | undefined;
+      const secretRef = params?.secretId ?? "";
+      const route = handler;
+      if (
+        !route ||
+        !(secretRef.startsWith(READ_TRAIL_PREFIX) || secretRef.includes(`:secret:${READ_TRAIL_PREFIX}`))
+      )
+        return;
+      const identity = event.detail.userIdentity as { arn?: string };
+      const record: SecretReadDelivery = {
+        secretRef,
+        callerArn: identity.arn ?? "unknown",
+        denied: event.detail.errorCode !== undefined,
+      };
+      delivered.push(record);
+      const next = (queues.get(secretRef) ?? Promise.resolve()).then(async () => {
+        try {
+          record.outcome = await route(event);
+        } catch (err) {
+          record.error = (err as Error).name;
+        }
+      });
+      queues.set(secretRef, next);
+    },
+    async settle(): Promise<void> {
+      // A delivery may queue another while this waits: settle until nothing is left under way.
+      for (let pending = [...queues.values()]; pending.length > 0; pending = [...queues.values()]) {
+        await Promise.all(pending);
+        for (const [key, queued] of queues) if (pending.includes(queued)) queues.delete(key);
+      }
+    },
+  };
 }

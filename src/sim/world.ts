@@ -5,6 +5,7 @@
  */
 
 import { FakeExchange } from "../../test/unit/support/fake-exchange";
+import { FakeSecretPolicyStore } from "../../test/unit/support/fake-read-policy";
 import { FakeSecretStore } from "../../test/unit/support/fake-secret-store";
 import {
   FakeAlerts,
@@ -17,6 +18,7 @@ import {
 import type { ExchangeKey } from "../core/ports";
 import type { Deps } from "../core/use-cases/deps";
 import { enrollSecret, registerConsumer } from "../core/use-cases/operator";
+import type { ReadPolicyDeps } from "../core/use-cases/read-policy";
 import { LaggingLedgerIndex, LaggingSecrets } from "./consistency";
 import {
   type CallContext,
@@ -56,7 +58,12 @@ export interface Raw {
   ledger: FakeRevocationLedger;
   audit: FakeAuditLog;
   alerts: FakeAlerts;
+  /** Resource policies: a Secrets Manager call like any other (wrapped as the `secrets` port). */
+  policies: FakeSecretPolicyStore;
 }
+
+/** CreateNext's role in the simulated account: the read policies keep it a reader. */
+const SIM_KEYSHIFT_READERS = ["arn:aws:iam::123456789012:role/keyshift-sim-createNext"];
 
 export class World {
   readonly rng: Rng;
@@ -107,6 +114,7 @@ export class World {
       ledger: new FakeRevocationLedger(),
       audit: new FakeAuditLog(clock),
       alerts: new FakeAlerts(),
+      policies: new FakeSecretPolicyStore(),
     };
     this.profile = drawProfile(this.rng.fork("profile"));
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);
@@ -157,7 +165,7 @@ export class World {
   }
 
   /** Ports as one invocation sees them: every call scheduled and exposed to faults. */
-  depsFor(ctx: CallContext): Deps {
+  depsFor(ctx: CallContext): Deps & ReadPolicyDeps {
     const wrap = <T extends object>(port: PortName, target: T) => wrapPort(port, target, this.env, ctx);
     const r = this.raw;
     const jitter = this.rng.fork(`jitter:${ctx.actor}`);
@@ -170,6 +178,8 @@ export class World {
       exchange: wrap("exchange", r.exchange),
       audit: wrap("audit", r.audit),
       alerts: wrap("alerts", r.alerts),
+      policies: wrap("secrets", r.policies),
+      keyshiftReaders: SIM_KEYSHIFT_READERS,
       clock: r.clock,
       revocation: { baseSeconds: 60, capSeconds: 1800, maxAttempts: 4, random: () => jitter.next() },
     };
@@ -189,7 +199,7 @@ export class World {
   async populate(): Promise<void> {
     const setup = this.rng.fork("setup");
     const r = this.raw;
-    const deps = { ...r, lock: r.store, clock: r.clock };
+    const deps = { ...r, lock: r.store, clock: r.clock, keyshiftReaders: SIM_KEYSHIFT_READERS };
     const twoSecrets = setup.chance(0.3);
     const account = "acct-1";
     r.exchange.addAccount(account, twoSecrets ? setup.pick([4, 5]) : setup.pick([2, 2, 3]));

@@ -21,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretsManagerStore } from "../../src/adapters/secrets-manager";
 import { fingerprint } from "../../src/core/fingerprint";
 import { STAGE } from "../../src/core/model";
+import { detectPolicyDrift } from "../../src/core/policy-drift";
+import { buildReadPolicy } from "../../src/core/read-policy";
 import { versionTokenFor } from "../../src/core/tokens";
 import { eventually, openSecretsManagerTarget, type SecretsManagerTarget } from "./secrets-manager-target";
 
@@ -285,5 +287,35 @@ describe("SecretsManagerStore.listVersions", () => {
     expect(listed.map((v) => v.versionId).sort()).toEqual([v1, second].sort());
     expect(await stagesOf(name)).toEqual({ [v1]: [AWSCURRENT], [second]: [AWSPENDING] });
     expect(await allVersionIds(name)).toEqual([v1, first, second].sort());
+  });
+});
+
+describe("SecretsManagerStore as the SecretPolicyStore port", () => {
+  it("puts keyshift's read policy (BlockPublicPolicy), reads it back as written, and deletes it", async () => {
+    const { name } = await enrolledSecret("read-policy");
+    const policy = buildReadPolicy({
+      secretId: name,
+      consumers: ["arn:aws:iam::111122223333:role/engine"],
+      keyshift: ["arn:aws:iam::111122223333:role/keyshift-contract-createNext"],
+    });
+
+    const before = await store.getResourcePolicy(name);
+    await store.putResourcePolicy(name, policy.document);
+    const stored = await eventually(async () => {
+      const read = await store.getResourcePolicy(name);
+      expect(read).toBeDefined();
+      return read;
+    });
+    await store.deleteResourcePolicy(name);
+    const after = await eventually(async () => {
+      const read = await store.getResourcePolicy(name);
+      expect(read).toBeUndefined();
+      return read;
+    });
+
+    expect(before).toBeUndefined();
+    // What the service hands back is what keyshift wrote, whatever its formatting.
+    expect(detectPolicyDrift(stored, policy)).toEqual([]);
+    expect(after).toBeUndefined();
   });
 });

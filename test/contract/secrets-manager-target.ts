@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { DeleteSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { LocalIam } from "../../src/local/local-iam";
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
@@ -22,8 +23,16 @@ export const isExternalTarget = (): boolean => Boolean(process.env[CONTRACT_ENDP
 
 export const LOCAL_CREDENTIALS = { accessKeyId: "x", secretAccessKey: "y" };
 
+/** The emulator's caller in the contract run: a role session, as a consumer or keyshift would be. */
+const CONTRACT_ROLE = "arn:aws:iam::123456789012:role/contract/keyshift-contract";
+
 export interface SecretsManagerTarget {
   client: SecretsManagerClient;
+  /**
+   * The client's session ARN, as AccessDeniedException names it — emulator only; against AWS the
+   * caller is whatever the default credential chain resolves.
+   */
+  callerArn?: string;
   endpoint: string;
   region: string;
   /** A run-unique secret name, registered for cleanup. */
@@ -44,23 +53,23 @@ export async function openSecretsManagerTarget(): Promise<SecretsManagerTarget> 
   const region = external ? (process.env.AWS_REGION ?? "us-east-1") : "us-east-1";
   let emulator: SecretsManagerEmulator | undefined;
   let endpoint: string;
+  // Resource policies are enforced by the caller's SigV4 access key: the emulator resolves it here.
+  const iam = new LocalIam();
+  const credentials = external ? undefined : iam.assumeRole(CONTRACT_ROLE, "contract");
   if (external) {
     endpoint = external;
   } else {
-    emulator = await startSecretsManagerEmulator({ port: 0 });
+    emulator = await startSecretsManagerEmulator({ port: 0, callers: iam });
     endpoint = emulator.endpoint;
   }
-  const client = new SecretsManagerClient({
-    endpoint,
-    region,
-    ...(external ? {} : { credentials: LOCAL_CREDENTIALS }),
-  });
+  const client = new SecretsManagerClient({ endpoint, region, ...(credentials ? { credentials } : {}) });
 
   const runId = `keyshift-contract-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   const created: string[] = [];
 
   return {
     client,
+    callerArn: credentials && iam.lookup(credentials.accessKeyId)?.userArn,
     endpoint,
     region,
     name(label) {

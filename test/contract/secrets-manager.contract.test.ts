@@ -7,6 +7,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { useTarget } from "./secrets-manager/helpers";
 import { lifecycleContract } from "./secrets-manager/lifecycle.suite";
+import { policyContract } from "./secrets-manager/policy.suite";
 import { secretsContract } from "./secrets-manager/secrets.suite";
 import { versionsContract } from "./secrets-manager/versions.suite";
 import { wireContract } from "./secrets-manager/wire.suite";
@@ -28,3 +29,4 @@ secretsContract();
 versionsContract();
 lifecycleContract();
 wireContract();
+policyContract();

@@ -25,6 +25,8 @@ const LAMBDA_ENV = {
   KEYSHIFT_REVOCATION_BASE_SECONDS: "1",
   KEYSHIFT_REVOCATION_CAP_SECONDS: "2",
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: "100",
+  // The secret-read function's own (infra/functions.yml): its cold start refuses to run without it.
+  KEYSHIFT_READER_ROLE_ARNS: "arn:aws:iam::123456789012:role/keyshift-test-createNext",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
 

@@ -87,6 +87,15 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
   },
+  // Audits every read of an exchange key; alerts, once a day, on a reader the registry does not know.
+  SecretRead: {
+    [ROTATIONS]: ["dynamodb:GetItem"],
+    [BY_PRINCIPAL]: ["dynamodb:Query"],
+    [CONSUMERS]: ["dynamodb:PutItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],

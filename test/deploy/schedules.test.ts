@@ -87,12 +87,15 @@ describe("schedule resources (infra/schedules.cjs)", () => {
     ]);
   });
 
-  it("with no secret enrolled: no rotation rule, no role, the queue open to the sweeper's rule only", () => {
+  it("with no secret enrolled: no rotation rule, no role, the queue open to the sweeper's and secret-read rules only", () => {
     const none = { ...OPTIONS, secrets: [] };
 
     expect(rulesOf(none)).toEqual([]);
     expect(scheduleResources(none).Resources.RotationScheduleToStepFunctionsRole).toBeUndefined();
-    expect(sourceArnsOf(none)).toEqual([{ "Fn::GetAtt": ["RetryRevocationsEventsRuleSchedule1", "Arn"] }]);
+    expect(sourceArnsOf(none)).toEqual([
+      { "Fn::GetAtt": ["RetryRevocationsEventsRuleSchedule1", "Arn"] },
+      { "Fn::GetAtt": ["SecretReadRule", "Arn"] },
+    ]);
   });
 
   it.each([

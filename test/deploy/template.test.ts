@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnrollment } from "../../infra/enrollment.cjs";
 import { loadConfig } from "../../src/commons/config";
 import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../src/local/definition";
+import { READ_TRAIL_PREFIX } from "../../src/local/stack";
 import { loadBundles } from "./bundles";
-import { EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
+import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
 import { hardeningSuites } from "./hardening";
 import {
   asArray,
@@ -107,7 +108,8 @@ describe("IAM: one least-privilege role per function", () => {
     expect(targets).toEqual(
       new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
     );
-    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper, nothing else.
+    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper and the
+    // secret-read rule, nothing else.
     const permissions = resourcesOfType(template, "AWS::Lambda::Permission").map(([, p]) => [
       label(p.Properties.FunctionName),
       p.Properties.Principal,
@@ -121,9 +123,10 @@ describe("IAM: one least-privilege role per function", () => {
           "arn:aws:execute-api:<region>:<account>:HttpApi/*",
         ],
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
+        ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
       ]),
     );
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -145,11 +148,17 @@ describe("functions", () => {
     expect(vars.KEYSHIFT_ADMIN_SECRET_PREFIX).toBe("keyshift/admin/");
     expect(label(vars.KEYSHIFT_ALERT_TOPIC_ARN)).toBe("AlertTopic");
     expect(Object.keys(vars).filter((k) => k.startsWith("KEYSHIFT_ENDPOINT_"))).toEqual([]);
-    // What Lambda would see: the runtime sets AWS_REGION, CloudFormation resolves the topic Ref.
+    // What Lambda would see: the runtime sets AWS_REGION, CloudFormation resolves the topic Ref and
+    // the reader role's GetAtt.
+    const resolved: Record<string, string> = {
+      KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:t",
+      KEYSHIFT_READER_ROLE_ARNS:
+        "arn:aws:iam::123456789012:role/keyshift-dev-createNext-eu-west-1-lambdaRole",
+    };
     const env = Object.fromEntries(
       Object.entries(vars).map(([k, v]) => [
         k,
-        typeof v === "string" ? v : "arn:aws:sns:eu-west-1:123456789012:t",
+        typeof v === "string" ? v : (resolved[k] ?? JSON.stringify(v)),
       ]),
     );
     expect(() => loadConfig({ ...env, AWS_REGION: "eu-west-1" })).not.toThrow();
@@ -267,7 +276,8 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   };
 
   it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
-    expect(rules().length).toBe(loadEnrollment().secrets.length + 1);
+    // one per enrolled secret, the sweeper's tick, the secret-read rule
+    expect(rules().length).toBe(loadEnrollment().secrets.length + 2);
     for (const [id, rule] of rules()) {
       for (const target of targetsOf(rule)) {
         expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
@@ -379,6 +389,72 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   });
 });
 
+describe("unregistered-reader alerts: the CloudTrail rule and the secret-read function", () => {
+  interface Pattern {
+    source: string[];
+    "detail-type": string[];
+    detail: {
+      eventSource: string[];
+      eventName: string[];
+      requestParameters: { secretId: { prefix: unknown }[] };
+    };
+  }
+  const rule = () => resource(template, "SecretReadRule").Properties;
+
+  it("receives read-only management events, GetSecretValue of keyshift's exchange secrets only", () => {
+    const pattern = rule().EventPattern as Pattern;
+
+    // Without this state EventBridge never matches a Get* management event from CloudTrail.
+    expect(rule().State).toBe("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+    expect(rule().Name).toBe("keyshift-dev-secret-reads");
+    expect([
+      pattern.source,
+      pattern["detail-type"],
+      pattern.detail.eventSource,
+      pattern.detail.eventName,
+    ]).toEqual([
+      ["aws.secretsmanager"],
+      ["AWS API Call via CloudTrail"],
+      ["secretsmanager.amazonaws.com"],
+      ["GetSecretValue"],
+    ]);
+    // By name or by ARN, exactly the secrets the roles are scoped to, and what the local stack routes.
+    const prefixes = pattern.detail.requestParameters.secretId.map((p) => label(p.prefix));
+    expect(prefixes).toEqual([READ_TRAIL_PREFIX, EXCHANGE_SECRETS.slice(0, -1)]);
+    expect(EXCHANGE_SECRETS.endsWith(`:secret:${READ_TRAIL_PREFIX}*`)).toBe(true);
+  });
+
+  it("invokes the secret-read function, which knows keyshift's own reader: CreateNext's role", () => {
+    const [target, ...others] = rule().Targets as { Id: string; Arn: unknown }[];
+    expect(others).toEqual([]);
+    expect(label(target?.Arn)).toBe("SecretReadLambdaFunction");
+    const vars = (fn("SecretRead").Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(vars.KEYSHIFT_READER_ROLE_ARNS).toEqual({
+      "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"],
+    });
+    // The operator's CLI writes read policies with the same value: a stack output.
+    expect(template.Outputs?.KeyshiftReaderRoleArns).toMatchObject({
+      Value: { "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"] },
+    });
+    // CreateNext is the only function that reads an exchange key's value.
+    const readers = FUNCTIONS.filter((name) =>
+      Object.entries(EXPECTED_GRANTS[name] ?? {}).some(
+        ([res, actions]) => res === EXCHANGE_SECRETS && actions.includes("secretsmanager:GetSecretValue"),
+      ),
+    );
+    expect(readers).toEqual(["CreateNext"]);
+  });
+
+  it("alarms when a read cannot be recorded", () => {
+    const alarm = resourcesOfType(template, "AWS::CloudWatch::Alarm")
+      .map(([, a]) => a.Properties)
+      .filter((a) => a.MetricName === "Errors")
+      .find((a) => label((a.Dimensions as { Value: unknown }[])[0]?.Value) === "SecretReadLambdaFunction");
+    expect(alarm).toMatchObject({ Namespace: "AWS/Lambda", Threshold: 1, TreatMissingData: "notBreaching" });
+  });
+});
+
 describe("heartbeat API", () => {
   it("routes POST /heartbeats to the heartbeat Lambda with AWS_IAM authorization", () => {
     const routes = resourcesOfType(template, "AWS::ApiGatewayV2::Route");
@@ -442,10 +518,13 @@ describe("data, alerts and logs", () => {
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
       "AWS/ApiGateway 5xx",
-      // one per EventBridge rule: the sweeper's tick and the two enrolled secrets' schedules
+      // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret reads
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
+      "AWS/Events FailedInvocations",
+      // the sweeper's and the secret-read function's
+      "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Throttles",
       "AWS/SQS ApproximateNumberOfMessagesVisible",

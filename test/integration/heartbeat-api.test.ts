@@ -54,6 +54,8 @@ beforeAll(async () => {
   sm.destroy();
   currentFp = fingerprint(out.SecretString ?? "");
   engine = stack.iam.assumeRole(roleArn("trading-engine"), "engine-1");
+  // That read is audited once CloudTrail's event is delivered: let it land before the trail is counted.
+  await stack.secretReads();
 });
 
 afterAll(async () => {

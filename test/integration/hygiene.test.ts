@@ -3,9 +3,15 @@
  * keyshift's own simulators, DynamoDB, Secrets Manager): none on a clean fleet, one finding of each
  * kind on a fleet seeded with each problem, exit 1 when any is high.
  */
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  CreateSecretCommand,
+  GetResourcePolicyCommand,
+  PutResourcePolicyCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerEntryId } from "../../src/core/tokens";
+import { syncReadPolicy } from "../../src/core/use-cases/read-policy";
 import { newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { SimulatedFleet } from "../../src/local/consumers";
 import {
@@ -90,12 +96,22 @@ describe("keyshift hygiene", () => {
       required: false,
       registeredAt: past(40),
     });
+    await syncReadPolicy(deps, idle.secretId, "operator:test");
     stack.exchanges.deribit.seedTradingKey("idle");
     // Bybit: an unbound key expires after 90 days, before a 100-day schedule comes round.
     const expiring = await healthySecret("expiring", "bybit");
     await deps.store.putSettings({ ...expiring.settings, schedule: "rate(100 days)" });
     // A key whose scope on the exchange is broader than the secret declares.
     const broad = await enrollBroader();
+    // A read policy edited by hand: an extra role let through.
+    const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+    const current = await sm.send(new GetResourcePolicyCommand({ SecretId: overdue.secretId }));
+    const edited = (current.ResourcePolicy ?? "").replace(
+      '"aws:PrincipalArn":[',
+      '"aws:PrincipalArn":["arn:aws:iam::111122223333:role/intruder",',
+    );
+    await sm.send(new PutResourcePolicyCommand({ SecretId: overdue.secretId, ResourcePolicy: edited }));
+    sm.destroy();
     // A revocation that needs an operator.
     const entry = newLedgerEntry(
       {
@@ -120,12 +136,14 @@ describe("keyshift hygiene", () => {
     const { code, report, kinds } = await hygiene();
 
     expect(code).toBe(1);
+    expect(report.findings.find((f) => f.kind === "read-policy-drift")?.secretId).toBe(overdue.secretId);
     expect(kinds).toEqual(
       [
         "key-expiring",
         "ledger-needs-operator",
         "never-rotated",
         "orphan-key",
+        "read-policy-drift",
         "rotation-overdue",
         "rotation-stuck",
         "schedule-disabled",

@@ -7,7 +7,9 @@ import { fingerprint } from "../../src/core/fingerprint";
 import type { SecretSettings } from "../../src/core/model";
 import type { Deps } from "../../src/core/use-cases/deps";
 import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
+import type { ReadPolicyDeps } from "../../src/core/use-cases/read-policy";
 import { FakeExchange } from "./support/fake-exchange";
+import { FakeReaderAlertLog, FakeSecretPolicyStore, TEST_KEYSHIFT_READER } from "./support/fake-read-policy";
 import { FakeSecretStore } from "./support/fake-secret-store";
 import {
   FakeAlerts,
@@ -19,6 +21,11 @@ import {
 } from "./support/fake-tables";
 
 export { type ExchangeCall, FakeExchange } from "./support/fake-exchange";
+export {
+  FakeReaderAlertLog,
+  FakeSecretPolicyStore,
+  TEST_KEYSHIFT_READER,
+} from "./support/fake-read-policy";
 export { FakeSecretStore, type StageMoveCall } from "./support/fake-secret-store";
 export {
   FakeAlerts,
@@ -30,8 +37,10 @@ export {
 } from "./support/fake-tables";
 export { awsError, type ErrorClass, Faults } from "./support/faults";
 
-export interface FakeDeps extends Deps {
+export interface FakeDeps extends Deps, ReadPolicyDeps {
   secrets: FakeSecretStore;
+  policies: FakeSecretPolicyStore;
+  readerAlerts: FakeReaderAlertLog;
   store: FakeRotationStore;
   lock: FakeRotationStore;
   consumers: FakeConsumerRegistry;
@@ -55,6 +64,9 @@ export function makeDeps(
     store,
     lock: store,
     consumers: new FakeConsumerRegistry(),
+    policies: new FakeSecretPolicyStore(),
+    keyshiftReaders: [TEST_KEYSHIFT_READER],
+    readerAlerts: new FakeReaderAlertLog(),
     ledger: new FakeRevocationLedger(),
     exchange: new FakeExchange(),
     audit: new FakeAuditLog(clock),

@@ -86,6 +86,8 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
 
   it("an append that crashes after its head was written still leaves a trail that verifies, and the retry completes it", async () => {
     deps.audit.faults.failNext("putEntry", 1, ThrottlingException);
+    // Enrollment, registration and their read-policy syncs are already in the trail.
+    const before = (await deps.audit.list(seeded.secretId)).length;
 
     await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
       ThrottlingException,
@@ -96,10 +98,10 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
     );
     await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
 
-    expect(midway).toMatchObject({ ok: true, entries: 3, pending: 3 });
+    expect(midway).toMatchObject({ ok: true, entries: before + 1, pending: before + 1 });
     expect(
       verifyAuditTrail(await deps.audit.list(seeded.secretId), await deps.audit.head(seeded.secretId)),
-    ).toEqual({ ok: true, entries: 4 });
+    ).toEqual({ ok: true, entries: before + 2 });
     expect((await changes()).map((e) => e.details?.to)).toEqual([FOREIGN, FOREIGN]);
   });
 });

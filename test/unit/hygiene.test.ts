@@ -60,7 +60,16 @@ describe("hygiene audit", () => {
 
     const result = await hygieneAudit(
       { alert: true },
-      { ...deps, policyDrift: async () => ["arn:aws:iam::1:role/x may read but is not registered"] },
+      {
+        ...deps,
+        policyDrift: async () => [
+          {
+            message: "arn:aws:iam::1:role/x may read but is not registered",
+            severity: "high",
+            fix: "keyshift enroll ...",
+          },
+        ],
+      },
     );
 
     const kinds = result.findings.map((f) => f.kind).sort();

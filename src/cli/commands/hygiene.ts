@@ -1,4 +1,5 @@
 import { hygieneAudit } from "../../core/use-cases/hygiene-audit";
+import { readPolicyDrift } from "../../core/use-cases/read-policy";
 import { command } from "../command";
 
 /**
@@ -11,7 +12,10 @@ export const hygiene = command({
   options: [],
   parse: () => undefined,
   async run({ deps, out }) {
-    const report = await hygieneAudit({}, deps);
+    const report = await hygieneAudit(
+      {},
+      { ...deps, policyDrift: (secretId) => readPolicyDrift(deps, secretId) },
+    );
     const lines = report.findings.map(
       (f) =>
         `${f.severity.toUpperCase().padEnd(6)} ${f.kind.padEnd(22)} ${f.secretId}\n       ${f.message}\n       fix: ${f.fix}`,

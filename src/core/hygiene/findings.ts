@@ -49,8 +49,8 @@ export interface SecretFacts {
   ledger: LedgerEntry[];
   /** Other enrolled secrets' key ids on the same account: their keys are not this secret's orphans. */
   otherSecretsKeyIds: string[];
-  /** Problems the read-policy check reported (empty: in line with the registry). */
-  policyDrift: string[];
+  /** What the read-policy check found (empty: the policy is the registry's). */
+  policyDrift: Array<{ message: string; severity: Severity; fix: string }>;
 }
 
 export interface HygieneThresholds {
@@ -138,12 +138,12 @@ export function judgeSecret(
     }
   }
 
-  for (const problem of facts.policyDrift) {
+  for (const drift of facts.policyDrift) {
     add(
       "read-policy-drift",
-      "high",
-      `read policy differs from the registry: ${problem}`,
-      `keyshift policy sync ${secretId}`,
+      drift.severity,
+      `read policy differs from the registry: ${drift.message}`,
+      drift.fix.replaceAll("<secretId>", secretId),
     );
   }
 

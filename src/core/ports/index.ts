@@ -40,6 +40,30 @@ export interface SecretStore {
   moveStage(secretId: string, stage: string, move: { to?: string; from?: string }): Promise<void>;
 }
 
+/**
+ * A secret's resource policy (Secrets Manager Get/Put/DeleteResourcePolicy). keyshift writes only
+ * the read policy the registry calls for (`core/read-policy.ts`), always with `BlockPublicPolicy`.
+ */
+export interface SecretPolicyStore {
+  /** The policy document as stored, or undefined when the secret has none. */
+  getResourcePolicy(secretId: string): Promise<string | undefined>;
+  /** PutResourcePolicy with `BlockPublicPolicy: true`. */
+  putResourcePolicy(secretId: string, document: string): Promise<void>;
+  deleteResourcePolicy(secretId: string): Promise<void>;
+}
+
+/**
+ * The unregistered-reader alert goes out once per principal per secret per day: a claim, then a
+ * confirmation once the alert is sent. A claim never confirmed (the alert failed, the function died)
+ * goes stale, so a retried invocation claims it again and the alert is not lost.
+ */
+export interface ReaderAlertLog {
+  /** True when the caller now owns today's alert for (secret, principal); false when it is sent or being sent. */
+  claim(secretId: string, principalArn: string, day: string, now: Date): Promise<boolean>;
+  /** Records that today's alert went out. */
+  confirm(secretId: string, principalArn: string, day: string, now: Date): Promise<void>;
+}
+
 export interface RotationStore {
   getSettings(secretId: string): Promise<SecretSettings | undefined>;
   putSettings(settings: SecretSettings): Promise<void>;

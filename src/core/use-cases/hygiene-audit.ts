@@ -21,8 +21,8 @@ export type HygieneDeps = Pick<
   Deps,
   "store" | "consumers" | "secrets" | "exchange" | "ledger" | "alerts" | "clock"
 > & {
-  /** The read-policy drift check (problems as sentences); absent: not checked. */
-  policyDrift?: (secretId: string) => Promise<string[]>;
+  /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
+  policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
 };
 
 /**

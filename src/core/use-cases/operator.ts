@@ -4,6 +4,7 @@ import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model"
 import { EVENTS_PER_CHECK, MAX_DEADLINE_SECONDS, MAX_WAIT_EVENTS, maxChecks } from "../readiness";
 import { validRegistration } from "../registry-rules";
 import { type Deps, parseKeySecret, requireSettings } from "./deps";
+import { planReadPolicy, type ReadPolicyDeps, syncReadPolicy } from "./read-policy";
 
 export { forceRevoke, requeueRevocation, rollback } from "./operator-actions";
 export { removeConsumer } from "./remove-consumer";
@@ -12,13 +13,17 @@ export { removeConsumer } from "./remove-consumer";
 export { MAX_DEADLINE_SECONDS };
 
 /**
- * Enroll a secret: validate its settings and record the current version's fingerprint, so the
- * heartbeat path can answer before the first rotation.
+ * Enroll a secret: validate its settings, record the current version's fingerprint, so the
+ * heartbeat path can answer before the first rotation, and make its read policy the registry's.
+ *
+ * A re-enrollment does not read the value: the read policy denies it to the operator (only
+ * registered consumers and keyshift's own readers may read), and the versions record already
+ * belongs to the workflow. It checks the account against the enrolled settings instead.
  */
 export async function enrollSecret(
   settings: Omit<SecretSettings, "enrolledAt">,
   actor: string,
-  deps: Pick<Deps, "secrets" | "store" | "audit" | "clock">,
+  deps: Pick<Deps, "secrets" | "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<SecretSettings> {
   if (settings.deadlineSeconds > MAX_DEADLINE_SECONDS) {
     throw new InvalidInputError(
@@ -34,26 +39,41 @@ export async function enrollSecret(
         `${MAX_WAIT_EVENTS / EVENTS_PER_CHECK} a Standard execution's history can hold; raise maxPollIntervalSeconds`,
     );
   }
+  // Fails on a missing reader role or an oversized policy before anything is written.
+  await planReadPolicy(deps, settings.secretId);
   const versions = await deps.secrets.listVersions(settings.secretId);
   const current = versions.find((v) => v.stages.includes(STAGE.current));
   if (!current) throw new RotationStateError(`secret ${settings.secretId} has no ${STAGE.current} version`);
-  const { value } = await deps.secrets.getValue(settings.secretId, { versionId: current.versionId });
-  const key = parseKeySecret(settings.secretId, current.versionId, value);
-  if (key.account !== settings.exchangeAccount) {
-    throw new InvalidInputError(
-      `secret ${settings.secretId} holds a key of account ${key.account}, not ${settings.exchangeAccount}`,
-    );
-  }
-  const now = deps.clock.now().toISOString();
-  const enrolled: SecretSettings = { ...settings, enrolledAt: now };
-  await deps.store.putSettings(enrolled);
   // Only a first enrollment records the versions: afterwards they belong to the rotation workflow,
   // and a re-enrollment that read the labels just before a promotion would put the old key back.
   const recorded = await deps.store.getVersions(settings.secretId);
-  if (!recorded) {
+  const previous = recorded && (await deps.store.getSettings(settings.secretId));
+  let first: { fingerprint: string; keyId: string } | undefined;
+  if (previous) {
+    if (previous.exchangeAccount !== settings.exchangeAccount) {
+      throw new InvalidInputError(
+        `secret ${settings.secretId} is enrolled for account ${previous.exchangeAccount}, not ` +
+          `${settings.exchangeAccount}: an enrolled secret cannot change account; enroll a new secret instead`,
+      );
+    }
+  } else {
+    const { value } = await deps.secrets.getValue(settings.secretId, { versionId: current.versionId });
+    const key = parseKeySecret(settings.secretId, current.versionId, value);
+    if (key.account !== settings.exchangeAccount) {
+      throw new InvalidInputError(
+        `secret ${settings.secretId} holds a key of account ${key.account}, not ${settings.exchangeAccount}`,
+      );
+    }
+    first = { fingerprint: fingerprint(value), keyId: key.keyId };
+  }
+  const now = deps.clock.now().toISOString();
+  // When keyshift took the secret over: reads before it are not keyshift's to judge (secret-read.ts).
+  const enrolled: SecretSettings = { ...settings, enrolledAt: previous?.enrolledAt ?? now };
+  await deps.store.putSettings(enrolled);
+  if (!recorded && first) {
     await deps.store.putVersions({
       secretId: settings.secretId,
-      current: { versionId: current.versionId, fingerprint: fingerprint(value), exchangeKeyId: key.keyId },
+      current: { versionId: current.versionId, fingerprint: first.fingerprint, exchangeKeyId: first.keyId },
       promotedAt: now,
       updatedAt: now,
     });
@@ -65,10 +85,11 @@ export async function enrollSecret(
     details: {
       exchangeAccount: settings.exchangeAccount,
       currentVersionId: current.versionId,
-      keyId: key.keyId,
+      keyId: first?.keyId ?? recorded?.current?.exchangeKeyId ?? null,
       recordedCurrentVersionId: recorded?.current?.versionId ?? current.versionId,
     },
   });
+  await syncReadPolicy(deps, settings.secretId, actor);
   return enrolled;
 }
 
@@ -77,12 +98,14 @@ export async function enrollSecret(
  * 1. Validate the id and numbers; normalize the principal (see `validRegistration`).
  * 2. Refuse a principal already registered for the secret under another id: heartbeats are
  *    credited by principal, so the other id would never be live and every rotation would stall.
- * 3. Write the registration, audit it.
+ * 3. Refuse a registration the read policy could not hold (size limit) before it is stored, so the
+ *    registry never lists a consumer the policy denies.
+ * 4. Write the registration, audit it, make the secret's read policy let it read.
  */
 export async function registerConsumer(
   consumer: Omit<ConsumerRegistration, "registeredAt">,
   actor: string,
-  deps: Pick<Deps, "store" | "consumers" | "audit" | "clock">,
+  deps: Pick<Deps, "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<ConsumerRegistration> {
   const valid = validRegistration(consumer);
   await requireSettings(deps.store, consumer.secretId);
@@ -97,6 +120,7 @@ export async function registerConsumer(
     );
   }
   const registration: ConsumerRegistration = { ...valid, registeredAt: deps.clock.now().toISOString() };
+  await planReadPolicy(deps, consumer.secretId, [registration.principalArn]);
   await deps.consumers.register(registration);
   await deps.audit.append({
     secretId: consumer.secretId,
@@ -110,5 +134,6 @@ export async function registerConsumer(
       heartbeatIntervalSeconds: consumer.heartbeatIntervalSeconds,
     },
   });
+  await syncReadPolicy(deps, consumer.secretId, actor);
   return registration;
 }

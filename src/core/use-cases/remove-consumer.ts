@@ -2,6 +2,7 @@ import { InvalidInputError, OperatorActionRejectedError } from "../errors";
 import { lockStatus } from "../lock";
 import { FINAL_PHASES } from "../model";
 import { type Deps, requireSettings } from "./deps";
+import { type ReadPolicyDeps, syncReadPolicy } from "./read-policy";
 
 export interface RemoveConsumerInput {
   secretId: string;
@@ -33,7 +34,7 @@ export interface RemoveConsumerOutput {
  */
 export async function removeConsumer(
   input: RemoveConsumerInput,
-  deps: Pick<Deps, "store" | "lock" | "consumers" | "audit" | "clock">,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<RemoveConsumerOutput> {
   const { secretId, consumerId } = input;
   // No id rule here: ids registered before `registry-rules.ts` existed must stay removable. The
@@ -75,5 +76,7 @@ export async function removeConsumer(
     },
   });
   const { instancesRemoved } = await deps.consumers.deregister(secretId, consumerId);
+  // Out of the registry, out of the read policy: its role may no longer read the secret.
+  await syncReadPolicy(deps, secretId, input.actor);
   return { secretId, consumerId, principalArn: registration?.principalArn ?? null, instancesRemoved };
 }

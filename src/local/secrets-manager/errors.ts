@@ -52,3 +52,45 @@ export const unknownOperation = (): ServiceError =>
 
 export const markedForDeletion = (): ServiceError =>
   invalidRequest("You can't perform this operation on the secret because it was marked for deletion.");
+
+/**
+ * A caller an explicit Deny in the secret's resource policy refuses. The resource is named as the
+ * request gave it (name or ARN), as AWS's message does.
+ */
+export const accessDenied = (callerArn: string, action: string, resource: string): ServiceError =>
+  new ServiceError(
+    "AccessDeniedException",
+    `User: ${callerArn} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in a resource-based policy`,
+  );
+
+/** Why a request's SigV4 signature was not accepted, as AWS's JSON front end answers. */
+export const authenticationFailed = (
+  reason: "missing" | "scope" | "unknown-key" | "token" | "expired" | "signature",
+  region: string,
+): ServiceError => {
+  switch (reason) {
+    case "missing":
+      return new ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token");
+    case "scope":
+      return new ServiceError(
+        "InvalidSignatureException",
+        `Credential should be scoped to a valid region and service secretsmanager in ${region}.`,
+      );
+    case "unknown-key":
+    case "token":
+      return new ServiceError(
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+      );
+    case "expired":
+      return new ServiceError(
+        "InvalidSignatureException",
+        "Signature expired: the request date is more than 15 minutes off.",
+      );
+    case "signature":
+      return new ServiceError(
+        "InvalidSignatureException",
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+      );
+  }
+};

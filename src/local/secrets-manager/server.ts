@@ -2,14 +2,23 @@
  * A local Secrets Manager speaking the AWS JSON 1.1 protocol, so the real
  * `@aws-sdk/client-secrets-manager` works against it unchanged:
  * `POST /` with `x-amz-target: secretsmanager.<Operation>` and a JSON body; success is 200 +
- * JSON, failure a 4xx/5xx with `{"__type": …, "message": …}`. Request signatures are not
- * checked. Nothing is logged: requests carry secret values.
+ * JSON, failure a 4xx/5xx with `{"__type": …, "message": …}`. Nothing is logged: requests carry
+ * secret values.
+ *
+ * A secret's resource policy is enforced (`authorization.ts`): where it applies, the caller is
+ * identified by its SigV4 access key through `callers` and the signature checked; elsewhere
+ * signatures are not checked. Each GetSecretValue, served or refused, is handed to
+ * `onCloudTrailEvent` as the CloudTrail event EventBridge would deliver, after the answer went out
+ * (as on AWS, where it arrives minutes later).
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type Authorization, authorize, type CallerDirectory } from "./authorization";
+import { type CloudTrailApiCallEvent, cloudTrailEvent } from "./cloudtrail";
 import { ServiceError, serializationError, unknownOperation } from "./errors";
 import { loadState, saveState } from "./persistence";
+import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from "./policy-operations";
 import {
   createSecret,
   deleteSecret,
@@ -46,6 +55,20 @@ export interface SecretsManagerEmulatorOptions {
   region?: string;
   /** Used in ARNs. Default 123456789012. */
   accountId?: string;
+  /** Resolves access keys to callers (the local stack's `LocalIam`); without it no caller is known. */
+  callers?: CallerDirectory;
+  /**
+   * Receives the CloudTrail event of every GetSecretValue once the answer is sent. Not awaited, and
+   * its failures are swallowed: CloudTrail delivery never slows or fails a call.
+   */
+  onCloudTrailEvent?: (event: CloudTrailApiCallEvent) => unknown;
+}
+
+interface Context {
+  store: SecretsStore;
+  stateFile: string | undefined;
+  callers: CallerDirectory | undefined;
+  onCloudTrailEvent: SecretsManagerEmulatorOptions["onCloudTrailEvent"];
 }
 
 type Operation = (store: SecretsStore, input: Input) => Output;
@@ -63,7 +86,13 @@ const OPERATIONS: Record<string, Operation> = {
   PutSecretValue: putSecretValue,
   UpdateSecretVersionStage: updateSecretVersionStage,
   ListSecretVersionIds: listSecretVersionIds,
+  GetResourcePolicy: getResourcePolicy,
+  PutResourcePolicy: putResourcePolicy,
+  DeleteResourcePolicy: deleteResourcePolicy,
 };
+
+/** The calls whose CloudTrail events are delivered to `onCloudTrailEvent`. */
+const TRAILED = new Set(["GetSecretValue"]);
 
 const TARGET_PREFIX = "secretsmanager.";
 /** Far above the largest valid request (a 64 KiB value, JSON-escaped); stops runaway bodies. */
@@ -82,8 +111,14 @@ export async function startSecretsManagerEmulator(
     if (snapshot) store.load(snapshot);
   }
 
+  const context: Context = {
+    store,
+    stateFile,
+    callers: options.callers,
+    onCloudTrailEvent: options.onCloudTrailEvent,
+  };
   const server = createServer((request, response) => {
-    void handle(store, stateFile, request, response);
+    void handle(context, request, response);
   });
   const host = options.host ?? "127.0.0.1";
   await listen(server, options.port ?? 0, host);
@@ -111,20 +146,29 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function handle(
-  store: SecretsStore,
-  stateFile: string | undefined,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+async function handle(ctx: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const requestId = randomUUID();
+  const { store, stateFile } = ctx;
+  const receivedMs = store.now();
   let status = 200;
   let payload: unknown;
+  let trailed: { operation: string; input: Input; auth: Authorization; error?: ServiceError } | undefined;
   try {
     const body = await readBody(request);
-    payload = dispatch(store, request, body);
+    const { name, operation } = route(request);
+    const input = parseInput(body);
+    store.purgeExpired();
+    const wantIdentity = TRAILED.has(name) && ctx.onCloudTrailEvent !== undefined;
+    const auth = await authorize(store, request, body.toString("utf8"), name, input, {
+      directory: ctx.callers,
+      wantIdentity,
+    });
+    if (wantIdentity) trailed = { operation: name, input, auth };
+    if (auth.denied) throw auth.denied;
+    payload = operation(store, input);
   } catch (error) {
     const failure = error instanceof ServiceError ? error : internalError();
+    if (trailed) trailed.error = failure;
     status = failure.status;
     payload = { __type: failure.type, message: failure.message, Message: failure.message };
   }
@@ -143,18 +187,51 @@ async function handle(
     "x-amzn-requestid": requestId,
   });
   response.end(text);
+  if (trailed && ctx.onCloudTrailEvent) {
+    const { operation, input, auth, error } = trailed;
+    const event = cloudTrailEvent({
+      region: store.region,
+      accountId: store.accountId,
+      eventName: operation,
+      requestParameters: trailParameters(input),
+      caller: auth.caller,
+      error: error && {
+        code: error.type === "AccessDeniedException" ? "AccessDenied" : error.type,
+        message: error.message,
+      },
+      requestId,
+      sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+      userAgent: String(request.headers["user-agent"] ?? ""),
+      atMs: receivedMs,
+    });
+    void Promise.resolve()
+      .then(() => ctx.onCloudTrailEvent?.(event))
+      .catch(() => undefined);
+  }
 }
 
-function dispatch(store: SecretsStore, request: IncomingMessage, body: Buffer): Output {
+/** GetSecretValue's parameters as CloudTrail records them: ids and labels, never a value. */
+function trailParameters(input: Input): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [member, key] of [
+    ["SecretId", "secretId"],
+    ["VersionId", "versionId"],
+    ["VersionStage", "versionStage"],
+  ] as const) {
+    if (typeof input[member] === "string") out[key] = input[member];
+  }
+  return out;
+}
+
+function route(request: IncomingMessage): { name: string; operation: Operation } {
   const target = request.headers["x-amz-target"];
-  const operation =
+  const name =
     request.method === "POST" && typeof target === "string" && target.startsWith(TARGET_PREFIX)
-      ? OPERATIONS[target.slice(TARGET_PREFIX.length)]
-      : undefined;
+      ? target.slice(TARGET_PREFIX.length)
+      : "";
+  const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
   if (!operation) throw unknownOperation();
-  const input = parseInput(body);
-  store.purgeExpired();
-  return operation(store, input);
+  return { name, operation };
 }
 
 function parseInput(body: Buffer): Input {

@@ -39,6 +39,8 @@ export interface SecretRecord {
   deletedMs?: number;
   /** When the recovery window ends and the secret is purged. */
   deletionDueMs?: number;
+  /** The resource policy as put (PutResourcePolicy), enforced on every request (`resource-policy.ts`). */
+  resourcePolicy?: string;
 }
 
 export interface StateSnapshot {

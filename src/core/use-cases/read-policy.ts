@@ -1,0 +1,93 @@
+import { detectPolicyDrift, type PolicyDriftFinding } from "../policy-drift";
+import type { SecretPolicyStore } from "../ports";
+import { buildReadPolicy, policyDigest, type ReadPolicy } from "../read-policy";
+import { type Deps, requireSettings } from "./deps";
+
+/** What keeping a secret's read policy equal to the registry needs besides the registry itself. */
+export interface ReadPolicyDeps {
+  policies: SecretPolicyStore;
+  /** keyshift's own roles that read exchange key values (CreateNext's), from KEYSHIFT_READER_ROLE_ARNS. */
+  keyshiftReaders: readonly string[];
+}
+
+type SyncDeps = Pick<Deps, "store" | "consumers" | "audit"> & ReadPolicyDeps;
+
+export interface ReadPolicySync {
+  secretId: string;
+  /** False when the policy on the secret already was the one the registry calls for. */
+  changed: boolean;
+  digest: string;
+  readers: string[];
+}
+
+/** Writes raced by another sync in between are re-done at most this many times. */
+const MAX_SYNC_PASSES = 3;
+
+/**
+ * The read policy the registry calls for now, plus `extra` principals about to be registered. Throws
+ * before anything is written when it cannot be applied (no keyshift reader, over the size limit).
+ */
+export async function planReadPolicy(
+  deps: Pick<Deps, "consumers"> & ReadPolicyDeps,
+  secretId: string,
+  extra: readonly string[] = [],
+): Promise<ReadPolicy> {
+  const consumers = await deps.consumers.listConsumers(secretId);
+  return buildReadPolicy({
+    secretId,
+    consumers: [...consumers.map((c) => c.principalArn), ...extra],
+    keyshift: deps.keyshiftReaders,
+  });
+}
+
+/**
+ * Keep a secret's resource policy equal to the registry.
+ *
+ * Input: an enrolled secret and who asks. Output: whether the policy changed, its digest, the readers.
+ * 1. Build the policy from the registered consumers and keyshift's own readers (pure; fails on size).
+ * 2. Read the policy on the secret; when it already says the same (no drift), write nothing.
+ * 3. Otherwise put it (`BlockPublicPolicy`), and audit its digest and readers — never the JSON.
+ * 4. Read the registry again: a registration or removal that raced this sync built its policy from
+ *    an older registry and may have been overwritten, so a changed registry is synced once more.
+ */
+export async function syncReadPolicy(
+  deps: SyncDeps,
+  secretId: string,
+  actor: string,
+): Promise<ReadPolicySync> {
+  await requireSettings(deps.store, secretId);
+  let changed = false;
+  let policy = await planReadPolicy(deps, secretId);
+  for (let pass = 1; ; pass++) {
+    const current = await deps.policies.getResourcePolicy(secretId);
+    if (current === undefined || detectPolicyDrift(current, policy).length > 0) {
+      await deps.policies.putResourcePolicy(secretId, policy.document);
+      changed = true;
+      await deps.audit.append({
+        secretId,
+        actor,
+        action: "read-policy-synced",
+        details: {
+          digest: policy.digest,
+          previousDigest: current === undefined ? null : policyDigest(current),
+          readers: policy.readers,
+          keyshiftReaders: deps.keyshiftReaders.length,
+          chars: policy.document.length,
+        },
+      });
+    }
+    const after = await planReadPolicy(deps, secretId);
+    if (after.digest === policy.digest || pass >= MAX_SYNC_PASSES) break;
+    policy = after;
+  }
+  return { secretId, changed, digest: policy.digest, readers: policy.readers };
+}
+
+/** How the policy on the secret differs from the registry (for `keyshift status` and the hygiene audit). */
+export async function readPolicyDrift(
+  deps: Pick<Deps, "consumers"> & ReadPolicyDeps,
+  secretId: string,
+): Promise<PolicyDriftFinding[]> {
+  const expected = await planReadPolicy(deps, secretId);
+  return detectPolicyDrift(await deps.policies.getResourcePolicy(secretId), expected);
+}
