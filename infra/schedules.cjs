@@ -29,6 +29,8 @@ const SWEEPER_TARGET_ID = "retryRevocationsSchedule";
 const SWEEPER_FUNCTION_ID = "RetryRevocationsLambdaFunction";
 /** infra/secret-reads.yml's rule: it delivers to this stack's dead-letter queue too. */
 const SECRET_READ_RULE_ID = "SecretReadRule";
+/** infra/hygiene.yml's weekly rule: it delivers to this stack's dead-letter queue too. */
+const HYGIENE_RULE_ID = "HygieneAuditRule";
 const STATE_MACHINE_ID = "RotationStateMachine";
 /** The logical id serverless-step-functions gave this role, kept so a deploy does not replace it. */
 const ROTATION_ROLE_ID = "RotationScheduleToStepFunctionsRole";
@@ -145,7 +147,7 @@ function scheduleResources(options) {
   const deadLetter = { Arn: getAtt(DLQ_ID, "Arn") };
 
   const resources = {};
-  const ruleIds = [SWEEPER_RULE_ID, SECRET_READ_RULE_ID];
+  const ruleIds = [SWEEPER_RULE_ID, SECRET_READ_RULE_ID, HYGIENE_RULE_ID];
   for (const secret of secrets) {
     const id = `RotationSchedule${hashOf(secret.secretId)}`;
     if (resources[id]) throw new Error(`two secrets hash to the logical id ${id}: ${secret.secretId}`);

@@ -44,6 +44,8 @@ export interface VersionRef {
   versionId: string;
   fingerprint: string;
   exchangeKeyId: string;
+  /** The key's scope as the secret declares it (recorded at enrollment and CreateNext; the hygiene audit compares). */
+  permissions?: string[];
 }
 
 /** Fingerprints of the previous / current / next versions (rotations table, sk `VERSIONS`). */

@@ -96,6 +96,16 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
   },
+  // The weekly hygiene audit: reads the tables, lists the exchange, reads no secret value.
+  HygieneAudit: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+    [CONSUMERS]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:Scan"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:GetResourcePolicy"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],

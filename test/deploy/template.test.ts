@@ -108,8 +108,8 @@ describe("IAM: one least-privilege role per function", () => {
     expect(targets).toEqual(
       new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
     );
-    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper and the
-    // secret-read rule, nothing else.
+    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper, the
+    // secret-read rule and the weekly hygiene audit, nothing else.
     const permissions = resourcesOfType(template, "AWS::Lambda::Permission").map(([, p]) => [
       label(p.Properties.FunctionName),
       p.Properties.Principal,
@@ -124,9 +124,10 @@ describe("IAM: one least-privilege role per function", () => {
         ],
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
         ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
+        ["HygieneAuditLambdaFunction", "events.amazonaws.com", "HygieneAuditRule"],
       ]),
     );
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(4);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -276,8 +277,8 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   };
 
   it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
-    // one per enrolled secret, the sweeper's tick, the secret-read rule
-    expect(rules().length).toBe(loadEnrollment().secrets.length + 2);
+    // one per enrolled secret, the sweeper's tick, the secret-read rule, the weekly hygiene audit
+    expect(rules().length).toBe(loadEnrollment().secrets.length + 3);
     for (const [id, rule] of rules()) {
       for (const target of targetsOf(rule)) {
         expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
@@ -518,12 +519,15 @@ describe("data, alerts and logs", () => {
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
       "AWS/ApiGateway 5xx",
-      // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret reads
+      // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret
+      // reads, the weekly hygiene audit
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's and the secret-read function's
+      "AWS/Events FailedInvocations",
+      // the sweeper's, the secret-read function's and the hygiene audit's
+      "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Throttles",

@@ -39,7 +39,7 @@ export interface SecretFacts {
   versions: VersionFingerprints | undefined;
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
-  /** Key ids every version of the secret holds (labelled or not). */
+  /** Key ids the secret's recorded versions (previous, current, next) hold. */
   versionKeyIds: string[];
   /** The scope the secret's current value declares for its key. */
   declaredPermissions: string[] | undefined;

@@ -222,7 +222,12 @@ async function createAndStore(
   });
   // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
   const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
-  return { versionId: stored.versionId, fingerprint: fingerprint(value), exchangeKeyId: created.keyId };
+  return {
+    versionId: stored.versionId,
+    fingerprint: fingerprint(value),
+    exchangeKeyId: created.keyId,
+    permissions,
+  };
 }
 
 /** This rotation's own version (its id is the rotation's token), if it exists and carries AWSPENDING. */

@@ -6,9 +6,8 @@ import {
   judgeSecret,
   type SecretFacts,
 } from "../hygiene/findings";
-import { STAGE } from "../model";
 import type { ExchangeKey } from "../ports";
-import { type Deps, parseKeySecret } from "./deps";
+import type { Deps } from "./deps";
 
 export interface HygieneReport {
   at: string;
@@ -29,9 +28,9 @@ export type HygieneDeps = Pick<
  * The credential hygiene audit over every enrolled secret (`keyshift hygiene`, and weekly).
  *
  * Input: thresholds, whether to alert. Output: every finding with severity and fix, counted.
- * 1. Gather per secret: settings, rotations, consumers and instances, the key id of every version
- *    (values are parsed for key ids and the declared scope only, never kept), the account's keys
- *    as the exchange lists them (once per account), the ledger, the read-policy drift.
+ * 1. Gather per secret: settings, rotations, consumers and instances, the recorded versions' key ids
+ *    and declared scope (no secret value is read), the account's keys as the exchange lists them
+ *    (once per account), the ledger, the read-policy drift.
  * 2. Judge with `judgeSecret` (pure rules, `core/hygiene/findings.ts`).
  * 3. With `alert`, one SNS alert listing the high and medium findings (none when clean).
  * A failure to gather one secret's facts is itself a finding, so one broken secret does not hide
@@ -113,18 +112,16 @@ export async function hygieneAudit(
   return report;
 }
 
-/** Key ids of every version of the secret, and the scope its current value declares. */
+/**
+ * Key ids the secret's recorded versions hold, and the scope the current one declares — from the
+ * versions record, never from a secret value: the read policy lets only consumers and CreateNext read
+ * those, and the audit needs none.
+ */
 async function versionKeys(
-  deps: Pick<Deps, "secrets">,
+  deps: Pick<Deps, "store">,
   secretId: string,
 ): Promise<{ keyIds: string[]; declared: string[] | undefined }> {
-  const keyIds: string[] = [];
-  let declared: string[] | undefined;
-  for (const version of await deps.secrets.listVersions(secretId)) {
-    const { value } = await deps.secrets.getValue(secretId, { versionId: version.versionId });
-    const key = parseKeySecret(secretId, version.versionId, value);
-    keyIds.push(key.keyId);
-    if (version.stages.includes(STAGE.current)) declared = key.permissions;
-  }
-  return { keyIds, declared };
+  const versions = await deps.store.getVersions(secretId);
+  const refs = [versions?.previous, versions?.current, versions?.next].filter((r) => r !== undefined);
+  return { keyIds: refs.map((r) => r.exchangeKeyId), declared: versions?.current?.permissions };
 }

@@ -48,7 +48,7 @@ export async function enrollSecret(
   // and a re-enrollment that read the labels just before a promotion would put the old key back.
   const recorded = await deps.store.getVersions(settings.secretId);
   const previous = recorded && (await deps.store.getSettings(settings.secretId));
-  let first: { fingerprint: string; keyId: string } | undefined;
+  let first: { fingerprint: string; keyId: string; permissions: string[] } | undefined;
   if (previous) {
     if (previous.exchangeAccount !== settings.exchangeAccount) {
       throw new InvalidInputError(
@@ -64,7 +64,7 @@ export async function enrollSecret(
         `secret ${settings.secretId} holds a key of account ${key.account}, not ${settings.exchangeAccount}`,
       );
     }
-    first = { fingerprint: fingerprint(value), keyId: key.keyId };
+    first = { fingerprint: fingerprint(value), keyId: key.keyId, permissions: key.permissions };
   }
   const now = deps.clock.now().toISOString();
   // When keyshift took the secret over: reads before it are not keyshift's to judge (secret-read.ts).
@@ -73,7 +73,12 @@ export async function enrollSecret(
   if (!recorded && first) {
     await deps.store.putVersions({
       secretId: settings.secretId,
-      current: { versionId: current.versionId, fingerprint: first.fingerprint, exchangeKeyId: first.keyId },
+      current: {
+        versionId: current.versionId,
+        fingerprint: first.fingerprint,
+        exchangeKeyId: first.keyId,
+        permissions: first.permissions,
+      },
       promotedAt: now,
       updatedAt: now,
     });
