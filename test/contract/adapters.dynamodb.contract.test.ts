@@ -915,9 +915,11 @@ describe("DynamoRevocationLedger.requeue", () => {
     const refused = await refusal(ledger.requeue(entry.entryId, at(60)));
     const refusedMissing = await refusal(ledger.requeue(missing, at(60)));
 
-    // Surfaced as the SDK's ConditionalCheckFailedException (the use case checks `revoked` first).
-    expect(isConditionFailed(refused)).toBe(true);
-    expect(isConditionFailed(refusedMissing)).toBe(true);
+    // Named for the operator, never the SDK's "The conditional request failed".
+    expect((refused as Error).name).toBe("OperatorActionRejectedError");
+    expect((refused as Error).message).toMatch(/is already revoked: nothing to retry/);
+    expect((refusedMissing as Error).name).toBe("InvalidInputError");
+    expect((refusedMissing as Error).message).toMatch(/no ledger entry .*keyshift revocations list/);
     expect(await ledger.get(entry.entryId)).toEqual(revoked);
     expect(await ledger.get(missing)).toBeUndefined();
     await expectDue(at(10_000), [entry.entryId], []);

@@ -84,6 +84,7 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
       versionId: pendingInfo.versionId,
       fingerprint: fingerprint(pendingRaw.value),
       exchangeKeyId: pendingKey.keyId,
+      permissions: pendingKey.permissions,
     };
     reused = true;
   } else {
