@@ -109,6 +109,7 @@ describe("createNext", () => {
       versionId: versionTokenFor(rotationId),
       fingerprint: fingerprint(value),
       exchangeKeyId: orphan.keyId,
+      permissions: seeded.permissions,
     });
     expect(deps.exchange.callsTo("createKey")).toHaveLength(0);
     expect(deps.exchange.callsTo("removeKey")).toHaveLength(0);
