@@ -220,6 +220,7 @@ export type AlertKind =
   | "emergency-rotation"
   | "emergency-revocation"
   | "hygiene-findings"
+  | "key-expiring"
   | "unregistered-reader";
 
 export interface Alert {

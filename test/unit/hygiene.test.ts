@@ -116,3 +116,31 @@ describe("hygiene audit", () => {
     expect(scheduleIntervalSeconds("every tuesday")).toBeUndefined();
   });
 });
+
+describe("CreateNext and exchange-imposed expiry", () => {
+  it("alerts when the new key expires before the next scheduled rotation, and not otherwise", async () => {
+    const { createNext } = await import("../../src/core/use-cases/create-next");
+    const { startRotation } = await import("./support/flow");
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps, {
+      settings: { schedule: "rate(100 days)", scheduleEnabled: true },
+    });
+    deps.exchange.newKeyExpiresAt = new Date(deps.clock.now().getTime() + 90 * DAY * 1000).toISOString();
+    await startRotation(deps, seeded.secretId, "rot-1");
+
+    await createNext({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
+
+    const alert = deps.alerts.sent.find((a) => a.kind === "key-expiring");
+    expect(alert?.details).toMatchObject({
+      expiresAt: deps.exchange.newKeyExpiresAt,
+      schedule: "rate(100 days)",
+    });
+
+    const calm = makeDeps();
+    const other = await seedSecret(calm, { settings: { schedule: "rate(30 days)", scheduleEnabled: true } });
+    calm.exchange.newKeyExpiresAt = new Date(calm.clock.now().getTime() + 90 * DAY * 1000).toISOString();
+    await startRotation(calm, other.secretId, "rot-1");
+    await createNext({ secretId: other.secretId, rotationId: "rot-1" }, calm);
+    expect(calm.alerts.sent.filter((a) => a.kind === "key-expiring")).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import {
   sanitizeErrorMessage,
 } from "../errors";
 import { fingerprint } from "../fingerprint";
+import { scheduleIntervalSeconds } from "../hygiene/schedule";
 import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
@@ -96,6 +97,7 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
       currentKey,
       recordedPrevious: recorded?.previous,
       recordedNext: rotation.next,
+      schedule: settings.schedule,
     });
   }
 
@@ -131,6 +133,8 @@ async function createAndStore(
     recordedPrevious: VersionRef | undefined;
     /** The key this rotation stored before, if any: revoked only if no label or record says it is live. */
     recordedNext: VersionRef | undefined;
+    /** The secret's rotation schedule, to warn when the exchange expires the new key before it comes round. */
+    schedule: string | undefined;
   },
 ): Promise<VersionRef> {
   const { secretId, rotationId, account } = ctx;
@@ -213,6 +217,7 @@ async function createAndStore(
     ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}),
   });
   await verifyOrThrow(deps, account, created.keyId, created.secret, secretId);
+  await warnIfExpiresFirst(deps, secretId, created, ctx.schedule);
 
   const value = JSON.stringify({
     account,
@@ -270,4 +275,32 @@ async function verifyOrThrow(
       { cause: err },
     );
   }
+}
+
+/**
+ * Bybit expires keys without an IP binding after 90 days: when the new key would expire before the
+ * next scheduled rotation replaces it, say so now (the hygiene audit repeats it weekly).
+ */
+async function warnIfExpiresFirst(
+  deps: Pick<Deps, "alerts" | "clock">,
+  secretId: string,
+  key: { keyId: string; expiresAt?: string },
+  schedule: string | undefined,
+): Promise<void> {
+  const interval = schedule ? scheduleIntervalSeconds(schedule) : undefined;
+  if (!key.expiresAt || interval === undefined) return;
+  const nextRotation = deps.clock.now().getTime() + interval * 1000;
+  if (Date.parse(key.expiresAt) >= nextRotation) return;
+  await deps.alerts.send({
+    kind: "key-expiring",
+    secretId,
+    subject: `keyshift: the new key of ${secretId} expires before its next scheduled rotation`,
+    details: {
+      keyId: key.keyId,
+      expiresAt: key.expiresAt,
+      schedule: schedule ?? "",
+      action:
+        "bind the key to IP addresses on the exchange (no expiry), or rotate more often than the exchange expires keys",
+    },
+  });
 }

@@ -94,6 +94,9 @@ export class FakeExchange implements Exchange {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** When set, every key created from now on expires then (Bybit's unbound keys). */
+  newKeyExpiresAt: string | undefined;
+
   /** Capabilities every account of this fake reports; `disable: true` makes revocation two-stage. */
   capabilitiesValue: ExchangeCapabilities = { exchange: "fake", disable: false, limitCounts: "active" };
 
@@ -171,6 +174,7 @@ export class FakeExchange implements Exchange {
       label: input.label,
       permissions: [...input.permissions],
       ...(input.ipAllowlist?.length ? { ipAllowlist: [...input.ipAllowlist] } : {}),
+      ...(this.newKeyExpiresAt ? { expiresAt: this.newKeyExpiresAt } : {}),
       status: "active",
       createdAt: new Date(Date.UTC(2030, 0, 1, 0, 0, this.counter)).toISOString(),
       secret: this.newSecret(),
