@@ -17,6 +17,9 @@ export interface EnrolledSecret {
   pollIntervalSeconds: number;
   maxPollIntervalSeconds: number;
   livenessMultiplier: number;
+  idleHeartbeatSeconds?: number;
+  activeHeartbeatSeconds?: number;
+  livenessGraceSeconds?: number;
   consumer: ConsumerDefaults;
 }
 

@@ -13,8 +13,22 @@ export interface SecretSettings {
   /** First wait between consumer checks; the interval grows towards `maxPollIntervalSeconds`. */
   pollIntervalSeconds: number;
   maxPollIntervalSeconds: number;
-  /** Seconds after its last heartbeat that an instance still counts as live, per heartbeat interval. */
+  /**
+   * Instance rows written before `expectedBy` existed are live for this many of their consumer's
+   * `heartbeatIntervalSeconds` after their last heartbeat (the rule liveness had before).
+   */
   livenessMultiplier: number;
+  /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see heartbeat-policy.ts). */
+  idleHeartbeatSeconds?: number;
+  /** `nextHeartbeatSeconds` while a rotation holds the lock (default 5). */
+  activeHeartbeatSeconds?: number;
+  /** An instance is live until `expectedBy` + this (default 30). */
+  livenessGraceSeconds?: number;
+  /**
+   * The EventBridge schedule expression starting this secret's rotations (absent: none is
+   * enabled), so the heartbeat can bring the fleet back just after a scheduled start.
+   */
+  schedule?: string;
   enrolledAt: string;
 }
 
@@ -106,6 +120,34 @@ export interface ConsumerInstance {
   fingerprint: string;
   firstSeenAt: string;
   lastSeenAt: string;
+  /**
+   * When the server told the instance to be back by (`lastSeenAt` + `nextHeartbeatSeconds`):
+   * liveness follows this promise. Absent on rows written before it existed.
+   */
+  expectedBy?: string;
+  /**
+   * The last entry of the instance's own audit stream (its fingerprint changes): the row anchors
+   * that stream, so a stream removed whole does not verify (see `instanceAuditStream`).
+   */
+  auditSeq?: number;
+  auditHash?: string;
+}
+
+/** One heartbeat's refresh of an instance whose fingerprint did not change. */
+export interface InstanceTouch {
+  secretId: string;
+  consumerId: string;
+  instanceId: string;
+  fingerprint: string;
+  lastSeenAt: string;
+  expectedBy: string;
+}
+
+/** What the heartbeat needs to know of a secret, read together (rotations table). */
+export interface SecretState {
+  settings?: SecretSettings;
+  versions?: VersionFingerprints;
+  lock?: LockRecord;
 }
 
 export type LedgerStatus = "pending" | "revoked" | "failed";
@@ -150,6 +192,11 @@ export interface LedgerEntry {
 export interface AuditEvent {
   /** The secret the event concerns, or `_system` for events with no secret. */
   secretId: string;
+  /**
+   * The chain the entry goes to; the secret's own chain when absent. Heartbeats write elsewhere
+   * (an instance's stream, the rejections stream) so a fleet never contends with a rotation.
+   */
+  stream?: string;
   actor: string;
   action: string;
   details?: Record<string, string | number | boolean | null | string[]>;

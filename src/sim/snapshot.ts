@@ -2,6 +2,7 @@
  * A read of the whole world straight from the fakes (no scheduling, no faults, no lag): what the
  * invariant checkers judge. Values are reduced to key ids and fingerprints as they are read.
  */
+import { instanceAuditStream } from "../core/audit-chain";
 import { fingerprint } from "../core/fingerprint";
 import type {
   AuditEntry,
@@ -33,6 +34,8 @@ export interface SecretView {
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
   audit: AuditEntry[];
+  /** Each instance's own audit stream (its fingerprint changes), by stream id. */
+  instanceAudit: Record<string, AuditEntry[]>;
 }
 
 export interface Snapshot {
@@ -65,6 +68,12 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
   const r = world.raw;
   const secrets: SecretView[] = [];
   for (const secretId of world.secretIds) {
+    const instances = await r.consumers.listInstances(secretId);
+    const instanceAudit: Record<string, AuditEntry[]> = {};
+    for (const i of instances) {
+      const stream = instanceAuditStream(secretId, i.consumerId, i.instanceId);
+      instanceAudit[stream] = await r.audit.list(stream);
+    }
     secrets.push({
       secretId,
       account: world.accountOf.get(secretId) ?? "?",
@@ -77,8 +86,9 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
         ...describe(v.value),
       })),
       consumers: await r.consumers.listConsumers(secretId),
-      instances: await r.consumers.listInstances(secretId),
+      instances,
       audit: await r.audit.list(secretId),
+      instanceAudit,
     });
   }
   const accounts: Snapshot["accounts"] = {};

@@ -1,0 +1,60 @@
+import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
+import { documentClient } from "../adapters/dynamodb/client";
+import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { CachedRegistrations, CachedSecretState } from "../adapters/heartbeat-cache";
+import type { Alert } from "../core/model";
+import { type Alerts, type Clock, systemClock } from "../core/ports";
+import { RejectionLimiter } from "../core/rejection-limiter";
+import type { HeartbeatDeps } from "../core/use-cases/heartbeat";
+import type { HeartbeatConfig } from "./config";
+import { logger } from "./logger";
+
+/**
+ * The heartbeat's own composition root: one DynamoDB document client, the caches in front of its
+ * two reads (src/adapters/heartbeat-cache.ts), the rejection limiter, and an SNS client built only
+ * when an unknown fingerprint is first alerted. Nothing else — no Secrets Manager, no exchange —
+ * so a cold start loads and builds what a heartbeat uses and no more.
+ */
+export function buildHeartbeatDeps(config: HeartbeatConfig, clock: Clock = systemClock): HeartbeatDeps {
+  const db = documentClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_DYNAMODB });
+  const consumers = new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS);
+  const registrations = new CachedRegistrations(consumers, clock);
+  return {
+    consumers: {
+      listByPrincipal: (principal, opts) => registrations.listByPrincipal(principal, opts),
+      touchInstance: (touch) => consumers.touchInstance(touch),
+      getInstance: (secretId, consumerId, instanceId) =>
+        consumers.getInstance(secretId, consumerId, instanceId),
+      putInstance: (instance) => consumers.putInstance(instance),
+    },
+    store: new CachedSecretState(new DynamoRotationStore(db, config.KEYSHIFT_TABLE_ROTATIONS), clock),
+    audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
+    alerts: new LazySnsAlerts(config),
+    clock,
+    rejections: new RejectionLimiter(),
+  };
+}
+
+/** Alerts are rare on this path (a new unknown fingerprint): the SNS SDK loads on the first one. */
+class LazySnsAlerts implements Alerts {
+  private alerts?: Promise<Alerts>;
+
+  constructor(private readonly config: HeartbeatConfig) {}
+
+  async send(alert: Alert): Promise<void> {
+    this.alerts ??= Promise.all([import("@aws-sdk/client-sns"), import("../adapters/sns-alerts")]).then(
+      ([{ SNSClient }, { SnsAlerts }]) =>
+        new SnsAlerts(
+          new SNSClient({ region: this.config.AWS_REGION, endpoint: this.config.KEYSHIFT_ENDPOINT_SNS }),
+          this.config.KEYSHIFT_ALERT_TOPIC_ARN,
+          logger,
+        ),
+    );
+    // A failed load is not remembered: the next alert tries again.
+    this.alerts.catch(() => {
+      this.alerts = undefined;
+    });
+    await (await this.alerts).send(alert);
+  }
+}
