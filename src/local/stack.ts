@@ -3,7 +3,7 @@ import { type ExchangeSimulator, startExchangeSimulator } from "../local/exchang
 import { startSecretsManagerEmulator } from "../local/secrets-manager/server";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
-import { startLocalHttpApi } from "./http-api";
+import { startLocalFunctionUrl } from "./http-api";
 import { LocalIam } from "./local-iam";
 import { type LocalSns, startLocalSns } from "./sns";
 import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
@@ -51,8 +51,8 @@ export interface LocalStack {
 
 /**
  * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
- * Secrets Manager emulator, an SNS alert sink, the simulated exchange, and the heartbeat HTTP API
- * with IAM (SigV4) authorization in front of the real `heartbeat` handler.
+ * Secrets Manager emulator, an SNS alert sink, the simulated exchange, and the heartbeat function
+ * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler.
  *
  * The handlers read their configuration from `process.env` at cold start, exactly as on Lambda,
  * so this sets it before they are first imported. One stack per process.
@@ -101,10 +101,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const iam = new LocalIam();
     const { handler: heartbeat } = await import("../../functions/heartbeat");
-    const api = await startLocalHttpApi({
+    // The heartbeat's function URL: consumers POST <heartbeatApi>/heartbeats, signed for `lambda`.
+    const api = await startLocalFunctionUrl({
       iam,
       region: LOCAL_REGION,
-      routes: { "POST /heartbeats": (event, context) => heartbeat(event, context) },
+      functionName: "heartbeat",
+      handler: (event, context) => heartbeat(event, context),
     });
     closers.push(api.close);
     // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
