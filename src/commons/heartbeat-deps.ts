@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
@@ -16,8 +17,13 @@ import { logger } from "./logger";
  * when an unknown fingerprint is first alerted. Nothing else — no Secrets Manager, no exchange —
  * so a cold start loads and builds what a heartbeat uses and no more.
  */
-export function buildHeartbeatDeps(config: HeartbeatConfig, clock: Clock = systemClock): HeartbeatDeps {
-  const db = documentClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_DYNAMODB });
+export function buildHeartbeatDeps(
+  config: HeartbeatConfig,
+  opts: { clock?: Clock; db?: DynamoDBDocumentClient } = {},
+): HeartbeatDeps {
+  const clock = opts.clock ?? systemClock;
+  const db =
+    opts.db ?? documentClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_DYNAMODB });
   const consumers = new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS);
   const registrations = new CachedRegistrations(consumers, clock);
   return {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
+import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 import {
   addConsumer,
   type FakeDeps,
@@ -101,5 +102,34 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
       entries: 2,
     });
     expect((await changes()).map((e) => e.details?.to)).toEqual([FOREIGN, FOREIGN]);
+  });
+});
+
+describe("verifySecretAudit: the secret's chain and every instance stream", () => {
+  it("verifies a fleet's streams, and fails a stream truncated, or removed whole with its head", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps);
+    const engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "i-1", seeded.fingerprint);
+    await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+    await report(deps, seeded.secretId, engine, "i-2", seeded.fingerprint);
+    const whole = await verifySecretAudit(seeded.secretId, deps);
+
+    deps.audit.remove(instanceAuditStream(seeded.secretId, "engine", "i-1"), 2);
+    const truncated = await verifySecretAudit(seeded.secretId, deps);
+    deps.audit.remove(instanceAuditStream(seeded.secretId, "engine", "i-2"), 1);
+    deps.audit.removeHead(instanceAuditStream(seeded.secretId, "engine", "i-2"));
+    const erased = await verifySecretAudit(seeded.secretId, deps);
+
+    expect(whole).toMatchObject({ ok: true, broken: {}, instanceStreams: 2, instanceEntries: 3 });
+    expect(truncated.ok).toBe(false);
+    expect(Object.keys(truncated.broken)).toEqual([instanceAuditStream(seeded.secretId, "engine", "i-1")]);
+    expect(Object.keys(erased.broken)).toEqual([
+      instanceAuditStream(seeded.secretId, "engine", "i-1"),
+      instanceAuditStream(seeded.secretId, "engine", "i-2"),
+    ]);
+    expect(erased.broken[instanceAuditStream(seeded.secretId, "engine", "i-2")]?.brokenAt?.reason).toMatch(
+      /no audit trail|anchors an entry/,
+    );
   });
 });
