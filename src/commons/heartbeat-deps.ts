@@ -4,11 +4,11 @@ import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
 import { CachedRegistrations, CachedSecretState } from "../adapters/heartbeat-cache";
-import type { Alert } from "../core/model";
-import { type Alerts, type Clock, systemClock } from "../core/ports";
+import { type Clock, systemClock } from "../core/ports";
 import { RejectionLimiter } from "../core/rejection-limiter";
 import type { HeartbeatDeps } from "../core/use-cases/heartbeat";
 import type { HeartbeatConfig } from "./config";
+import { lazySnsAlerts } from "./lazy-ports";
 import { logger } from "./logger";
 
 /**
@@ -36,31 +36,14 @@ export function buildHeartbeatDeps(
     },
     store: new CachedSecretState(new DynamoRotationStore(db, config.KEYSHIFT_TABLE_ROTATIONS), clock),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
-    alerts: new LazySnsAlerts(config),
+    // Alerts are rare on this path (a new unknown fingerprint): SNS loads on the first one.
+    alerts: lazySnsAlerts({
+      region: config.AWS_REGION,
+      endpoint: config.KEYSHIFT_ENDPOINT_SNS,
+      topicArn: config.KEYSHIFT_ALERT_TOPIC_ARN,
+      log: logger,
+    }),
     clock,
     rejections: new RejectionLimiter(),
   };
-}
-
-/** Alerts are rare on this path (a new unknown fingerprint): the SNS SDK loads on the first one. */
-class LazySnsAlerts implements Alerts {
-  private alerts?: Promise<Alerts>;
-
-  constructor(private readonly config: HeartbeatConfig) {}
-
-  async send(alert: Alert): Promise<void> {
-    this.alerts ??= Promise.all([import("@aws-sdk/client-sns"), import("../adapters/sns-alerts")]).then(
-      ([{ SNSClient }, { SnsAlerts }]) =>
-        new SnsAlerts(
-          new SNSClient({ region: this.config.AWS_REGION, endpoint: this.config.KEYSHIFT_ENDPOINT_SNS }),
-          this.config.KEYSHIFT_ALERT_TOPIC_ARN,
-          logger,
-        ),
-    );
-    // A failed load is not remembered: the next alert tries again.
-    this.alerts.catch(() => {
-      this.alerts = undefined;
-    });
-    await (await this.alerts).send(alert);
-  }
 }
