@@ -41,8 +41,14 @@ const ENTRY_KEYS = [
   "maxPollIntervalSeconds",
   "livenessMultiplier",
   "removeAfterSeconds",
+  "idleHeartbeatSeconds",
+  "activeHeartbeatSeconds",
+  "livenessGraceSeconds",
   "consumer",
 ];
+/** src/core/heartbeat-policy.ts: the intervals an entry that leaves them out gets. */
+const DEFAULT_IDLE_HEARTBEAT_SECONDS = 300;
+const DEFAULT_ACTIVE_HEARTBEAT_SECONDS = 5;
 /** Everything but the identity of a secret may come from `defaults`. */
 const DEFAULTABLE_KEYS = ENTRY_KEYS.filter((k) => k !== "secretId" && k !== "exchangeAccount");
 const CONSUMER_KEYS = ["cacheTtlSeconds", "heartbeatIntervalSeconds", "required"];
@@ -189,6 +195,37 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
     if (e.removeAfterSeconds !== undefined && (!isInt(e.removeAfterSeconds) || e.removeAfterSeconds < 0)) {
       problems.push(
         `${at("removeAfterSeconds")}: must be an integer >= 0 (seconds a disabled key stays restorable)`,
+      );
+    }
+
+    // Server-driven heartbeats (src/core/heartbeat-policy.ts): optional, defaults 300 / 5 / 30.
+    const optionalInt = (field, min) => {
+      if (e[field] === undefined) return true;
+      if (!isInt(e[field]) || e[field] < min) {
+        problems.push(`${at(field)}: must be an integer >= ${min}`);
+        return false;
+      }
+      return true;
+    };
+    const idleOk = optionalInt("idleHeartbeatSeconds", 1);
+    const activeOk = optionalInt("activeHeartbeatSeconds", 1);
+    optionalInt("livenessGraceSeconds", 0);
+    const idle = e.idleHeartbeatSeconds ?? DEFAULT_IDLE_HEARTBEAT_SECONDS;
+    const active = e.activeHeartbeatSeconds ?? DEFAULT_ACTIVE_HEARTBEAT_SECONDS;
+    if (idleOk && activeOk && active > idle) {
+      problems.push(`${at("activeHeartbeatSeconds")}: ${active} must be <= idleHeartbeatSeconds (${idle})`);
+    }
+    // Every live instance is heard from, and every cache refreshed, before the overlap ends.
+    const merged = {
+      ...(isObject(base.consumer) ? base.consumer : {}),
+      ...(isObject(item.consumer) ? item.consumer : {}),
+    };
+    const ttl = isInt(merged.cacheTtlSeconds) ? merged.cacheTtlSeconds : 0;
+    if (overlapOk && idleOk && e.minOverlapSeconds < Math.max(idle, ttl)) {
+      problems.push(
+        `${at("minOverlapSeconds")}: ${e.minOverlapSeconds} does not cover the consumers' cache TTL (${ttl}s) ` +
+          `and the idle heartbeat interval (idleHeartbeatSeconds ${idle}s): set it to at least ${Math.max(idle, ttl)}, ` +
+          "or lower idleHeartbeatSeconds / consumer.cacheTtlSeconds",
       );
     }
 

@@ -19,6 +19,9 @@ export interface EnrolledSecret {
   livenessMultiplier: number;
   /** Two-stage revocation: seconds a disabled key stays restorable before removal (default 86400). */
   removeAfterSeconds?: number;
+  idleHeartbeatSeconds?: number;
+  activeHeartbeatSeconds?: number;
+  livenessGraceSeconds?: number;
   consumer: ConsumerDefaults;
 }
 

@@ -1,4 +1,4 @@
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { Alert } from "../core/model";
 import type { Alerts } from "../core/ports";
 
@@ -58,4 +58,18 @@ export class SnsAlerts implements Alerts {
       }),
     );
   }
+}
+
+/** The adapter with its own client: for compositions that load SNS only when an alert is raised. */
+export function snsAlerts(opts: {
+  region: string;
+  endpoint?: string;
+  topicArn: string;
+  log: AlertLog;
+}): SnsAlerts {
+  return new SnsAlerts(
+    new SNSClient({ region: opts.region, endpoint: opts.endpoint }),
+    opts.topicArn,
+    opts.log,
+  );
 }

@@ -1,6 +1,7 @@
-import { z } from "zod";
+import * as z from "./zod";
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = z.coerce.number().check(z.int(), z.positive());
+const atLeast = (n: number) => z.string().check(z.minLength(n));
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/;
 
@@ -10,53 +11,75 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]
  * writes read policies (enroll, register-consumer) and by the secret-read function; those fail
  * naming this variable when it is unset, the rest of keyshift does not need it.
  */
-const readerRoleArns = z
-  .string()
-  .transform((raw) =>
-    raw
+const readerRoleArns = z.pipe(
+  z.string(),
+  z.transform((raw: string, ctx) => {
+    const arns = raw
       .split(",")
       .map((s) => s.trim())
-      .filter((s) => s !== ""),
-  )
-  .check((ctx) => {
-    for (const arn of ctx.value) {
+      .filter((s) => s !== "");
+    for (const arn of arns) {
       if (!ROLE_ARN.test(arn)) {
         ctx.issues.push({
           code: "custom",
-          input: ctx.value,
+          input: raw,
           message: `${arn.slice(0, 200)} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
         });
       }
     }
-  });
+    return arns;
+  }),
+);
 
 const schema = z.object({
-  AWS_REGION: z.string().min(1),
-  KEYSHIFT_TABLE_CONSUMERS: z.string().min(3),
-  KEYSHIFT_TABLE_ROTATIONS: z.string().min(3),
-  KEYSHIFT_TABLE_LEDGER: z.string().min(3),
-  KEYSHIFT_TABLE_AUDIT: z.string().min(3),
-  KEYSHIFT_ALERT_TOPIC_ARN: z.string().startsWith("arn:"),
-  KEYSHIFT_ADMIN_SECRET_PREFIX: z.string().min(1),
+  AWS_REGION: atLeast(1),
+  KEYSHIFT_TABLE_CONSUMERS: atLeast(3),
+  KEYSHIFT_TABLE_ROTATIONS: atLeast(3),
+  KEYSHIFT_TABLE_LEDGER: atLeast(3),
+  KEYSHIFT_TABLE_AUDIT: atLeast(3),
+  KEYSHIFT_ALERT_TOPIC_ARN: z.string().check(z.startsWith("arn:")),
+  KEYSHIFT_ADMIN_SECRET_PREFIX: atLeast(1),
   KEYSHIFT_REVOCATION_MAX_ATTEMPTS: positiveInt,
   KEYSHIFT_REVOCATION_BASE_SECONDS: positiveInt,
   KEYSHIFT_REVOCATION_CAP_SECONDS: positiveInt,
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: positiveInt,
-  KEYSHIFT_READER_ROLE_ARNS: readerRoleArns.optional(),
+  KEYSHIFT_READER_ROLE_ARNS: z.optional(readerRoleArns),
   // Set only by the local stack; absent on AWS, where the SDK's regional endpoints apply.
-  KEYSHIFT_ENDPOINT_DYNAMODB: z.url().optional(),
-  KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.url().optional(),
-  KEYSHIFT_ENDPOINT_SNS: z.url().optional(),
+  KEYSHIFT_ENDPOINT_DYNAMODB: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_SNS: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** The heartbeat's share of the environment: the only clients it builds are DynamoDB and (lazily) SNS. */
+const heartbeatSchema = z.pick(schema, {
+  AWS_REGION: true,
+  KEYSHIFT_TABLE_CONSUMERS: true,
+  KEYSHIFT_TABLE_ROTATIONS: true,
+  KEYSHIFT_TABLE_AUDIT: true,
+  KEYSHIFT_ALERT_TOPIC_ARN: true,
+  KEYSHIFT_ENDPOINT_DYNAMODB: true,
+  KEYSHIFT_ENDPOINT_SNS: true,
+});
+
+export type HeartbeatConfig = z.infer<typeof heartbeatSchema>;
 
 /**
  * Parses the environment once, at cold start. A missing or malformed variable throws with every
  * problem named — there are no silent defaults.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  return parseEnv(schema, env);
+}
+
+/** The same, for the heartbeat: it fails at cold start only for what it uses. */
+export function loadHeartbeatConfig(env: NodeJS.ProcessEnv = process.env): HeartbeatConfig {
+  return parseEnv(heartbeatSchema, env);
+}
+
+function parseEnv<S extends z.ZodMiniType>(s: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = s.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`keyshift configuration is invalid: ${problems}`);

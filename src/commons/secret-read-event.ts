@@ -1,6 +1,6 @@
-import { z } from "zod";
 import type { SecretRead } from "../core/use-cases/secret-read";
 import { parseOrThrow } from "./schemas";
+import * as z from "./zod";
 
 /**
  * The `AWS API Call via CloudTrail` event EventBridge delivers for a Secrets Manager
@@ -9,15 +9,15 @@ import { parseOrThrow } from "./schemas";
  */
 const userIdentitySchema = z.object({
   type: z.string(),
-  arn: z.string().optional(),
-  principalId: z.string().optional(),
-  accountId: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z
-    .object({
-      sessionIssuer: z.object({ type: z.string().optional(), arn: z.string().optional() }).optional(),
-    })
-    .optional(),
+  arn: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  sessionContext: z.optional(
+    z.object({
+      sessionIssuer: z.optional(z.object({ type: z.optional(z.string()), arn: z.optional(z.string()) })),
+    }),
+  ),
 });
 
 export const secretReadEventSchema = z.object({
@@ -26,12 +26,12 @@ export const secretReadEventSchema = z.object({
   detail: z.object({
     eventSource: z.literal("secretsmanager.amazonaws.com"),
     eventName: z.literal("GetSecretValue"),
-    eventTime: z.string().min(1),
-    eventID: z.string().min(1),
+    eventTime: z.string().check(z.minLength(1)),
+    eventID: z.string().check(z.minLength(1)),
     userIdentity: userIdentitySchema,
     // CloudTrail records a call refused before its parameters were read with null parameters.
-    requestParameters: z.object({ secretId: z.string().min(1) }).nullable(),
-    errorCode: z.string().optional(),
+    requestParameters: z.nullable(z.object({ secretId: z.string().check(z.minLength(1)) })),
+    errorCode: z.optional(z.string()),
   }),
 });
 

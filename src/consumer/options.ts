@@ -35,12 +35,12 @@ export interface ConsumerTimers {
 export interface ConsumerOptions {
   /** The Secrets Manager secret holding the exchange key: its name, as enrolled in keyshift. */
   secretId: string;
-  /** Full URL of the heartbeat route, e.g. `https://<api-id>.execute-api.<region>.amazonaws.com/heartbeats`. */
+  /** Full URL of the heartbeat route: the stack output `HeartbeatLambdaFunctionUrl` + `heartbeats` (`https://<url-id>.lambda-url.<region>.on.aws/heartbeats`). */
   endpoint: string;
   region: string;
   /** Default: the AWS default credential chain (env, SSO, web identity/IRSA, ECS, instance profile). */
   credentials?: ConsumerCredentials | ConsumerCredentialsProvider;
-  /** SigV4 service of the heartbeat front door: `execute-api` (HTTP API), `lambda` for a function URL. */
+  /** SigV4 service of the heartbeat front door: `lambda` (keyshift's function URL, the default), `execute-api` behind an API Gateway. */
   signingService?: string;
   /** This process's id in heartbeats (1-128 of A-Z a-z 0-9 . _ : -). Default: host, pid and a random tag. */
   instanceId?: string;
@@ -110,7 +110,7 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
   }
   if (!endpoint || (endpoint.protocol !== "https:" && endpoint.protocol !== "http:")) {
     return fail(
-      "endpoint must be the full http(s) URL of the heartbeat route, e.g. https://<api-id>.execute-api.<region>.amazonaws.com/heartbeats",
+      "endpoint must be the full http(s) URL of the heartbeat route, e.g. https://<url-id>.lambda-url.<region>.on.aws/heartbeats",
     );
   }
   if (typeof opts.region !== "string" || !REGION.test(opts.region)) {
@@ -138,7 +138,7 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
       `requestTimeoutMs must be a positive number of milliseconds, got ${JSON.stringify(requestTimeoutMs)}`,
     );
   }
-  const signingService = opts.signingService ?? "execute-api";
+  const signingService = opts.signingService ?? "lambda";
   if (!/^[a-z0-9-]+$/.test(signingService)) {
     fail('signingService must be a SigV4 service name such as "execute-api" or "lambda"');
   }

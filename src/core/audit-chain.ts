@@ -33,10 +33,31 @@ export interface AuditVerification {
   pending?: number;
 }
 
+/**
+ * The chain of one consumer instance: its fingerprint changes. One writer (the instance's own
+ * heartbeats), so a whole fleet switching keys never races the secret's chain — where the rotation
+ * steps append — nor each other. The instance row anchors it (`auditSeq`/`auditHash`).
+ */
+export function instanceAuditStream(secretId: string, consumerId: string, instanceId: string): string {
+  return `${secretId}#instance#${consumerId}#${instanceId}`;
+}
+
+/** Rejected heartbeats, rate-limited per principal: kept out of every secret's own chain. */
+export const HEARTBEAT_REJECTIONS_STREAM = "_heartbeat-rejections";
+
+/** The chain an event goes to. */
+export function streamOf(event: AuditEvent): string {
+  return event.stream ?? event.secretId;
+}
+
 /** The entry that follows `previous` (none: the first of the stream) for `event`. */
 export function nextAuditEntry(previous: AuditEntry | undefined, event: AuditEvent, at: Date): AuditEntry {
+  // A stream named like the secret is the secret's chain: stored without the field, so stored and
+  // read-back entries hash the same.
+  const { stream, ...rest } = event;
   const body: Omit<AuditEntry, "hash"> = {
-    ...event,
+    ...rest,
+    ...(stream !== undefined && stream !== event.secretId ? { stream } : {}),
     seq: (previous?.seq ?? 0) + 1,
     at: at.toISOString(),
     prevHash: previous?.hash ?? AUDIT_GENESIS_HASH,

@@ -13,7 +13,10 @@ export interface SecretSettings {
   /** First wait between consumer checks; the interval grows towards `maxPollIntervalSeconds`. */
   pollIntervalSeconds: number;
   maxPollIntervalSeconds: number;
-  /** Seconds after its last heartbeat that an instance still counts as live, per heartbeat interval. */
+  /**
+   * Instance rows written before `expectedBy` existed are live for this many of their consumer's
+   * `heartbeatIntervalSeconds` after their last heartbeat (the rule liveness had before).
+   */
   livenessMultiplier: number;
   /**
    * Two-stage revocation (exchanges that can disable keys): how long a disabled key stays on the
@@ -25,10 +28,20 @@ export interface SecretSettings {
    * key is disabled or removed even if some lag. Absent: `DEFAULT_EMERGENCY_DEADLINE_SECONDS`.
    */
   emergencyDeadlineSeconds?: number;
-  /** The EventBridge schedule expression from `rotation.config.yml` (`rate(30 days)`, `cron(...)`), when enrolled from it. */
+  /**
+   * The EventBridge schedule expression from `rotation.config.yml` (`rate(30 days)`, `cron(...)`):
+   * the hygiene audit judges overdue rotations by it, and the heartbeat brings the fleet back just
+   * after a scheduled start (unless `scheduleEnabled` is false).
+   */
   schedule?: string;
   /** False when the schedule exists but is disabled. */
   scheduleEnabled?: boolean;
+  /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see heartbeat-policy.ts). */
+  idleHeartbeatSeconds?: number;
+  /** `nextHeartbeatSeconds` while a rotation holds the lock (default 5). */
+  activeHeartbeatSeconds?: number;
+  /** An instance is live until `expectedBy` + this (default 30). */
+  livenessGraceSeconds?: number;
   /** When the secret was first enrolled; a re-enrollment keeps it. */
   enrolledAt: string;
 }
@@ -136,6 +149,34 @@ export interface ConsumerInstance {
   fingerprint: string;
   firstSeenAt: string;
   lastSeenAt: string;
+  /**
+   * When the server told the instance to be back by (`lastSeenAt` + `nextHeartbeatSeconds`):
+   * liveness follows this promise. Absent on rows written before it existed.
+   */
+  expectedBy?: string;
+  /**
+   * The last entry of the instance's own audit stream (its fingerprint changes): the row anchors
+   * that stream, so a stream removed whole does not verify (see `instanceAuditStream`).
+   */
+  auditSeq?: number;
+  auditHash?: string;
+}
+
+/** One heartbeat's refresh of an instance whose fingerprint did not change. */
+export interface InstanceTouch {
+  secretId: string;
+  consumerId: string;
+  instanceId: string;
+  fingerprint: string;
+  lastSeenAt: string;
+  expectedBy: string;
+}
+
+/** What the heartbeat needs to know of a secret, read together (rotations table). */
+export interface SecretState {
+  settings?: SecretSettings;
+  versions?: VersionFingerprints;
+  lock?: LockRecord;
 }
 
 /**
@@ -195,6 +236,11 @@ export interface LedgerEntry {
 export interface AuditEvent {
   /** The secret the event concerns, or `_system` for events with no secret. */
   secretId: string;
+  /**
+   * The chain the entry goes to; the secret's own chain when absent. Heartbeats write elsewhere
+   * (an instance's stream, the rejections stream) so a fleet never contends with a rotation.
+   */
+  stream?: string;
   actor: string;
   action: string;
   details?: Record<string, string | number | boolean | null | string[]>;

@@ -1,3 +1,4 @@
+import { heartbeatIntervals } from "./heartbeat-policy";
 import type { ConsumerInstance, ConsumerRegistration, SecretSettings } from "./model";
 
 /** At most this many lagging consumers travel in state data (256 KiB cap); the rest are counted. */
@@ -20,15 +21,24 @@ export interface Readiness {
   overlapRemainingSeconds: number;
 }
 
-/** An instance is live while its last heartbeat is younger than `multiplier` heartbeat intervals. */
+/**
+ * Liveness follows what the server told the instance: live while `now <= expectedBy + grace`, so a
+ * slow idle instance is not taken for dead and a fast one is not kept alive by an old promise.
+ * Rows written before `expectedBy` existed keep the rule they were written under: live while the
+ * last heartbeat is younger than `livenessMultiplier` of the consumer's heartbeat intervals.
+ */
 export function isLive(
   instance: ConsumerInstance,
   consumer: ConsumerRegistration,
   now: Date,
-  multiplier: number,
+  settings: Pick<SecretSettings, "livenessMultiplier" | "livenessGraceSeconds">,
 ): boolean {
+  if (instance.expectedBy !== undefined) {
+    const graceMs = heartbeatIntervals(settings).livenessGraceSeconds * 1000;
+    return now.getTime() <= Date.parse(instance.expectedBy) + graceMs;
+  }
   const ageMs = now.getTime() - Date.parse(instance.lastSeenAt);
-  return ageMs <= consumer.heartbeatIntervalSeconds * multiplier * 1000;
+  return ageMs <= consumer.heartbeatIntervalSeconds * settings.livenessMultiplier * 1000;
 }
 
 /**
@@ -42,15 +52,22 @@ export function evaluateReadiness(input: {
   instances: ConsumerInstance[];
   currentFingerprint: string;
   promotedAt: Date;
-  settings: Pick<SecretSettings, "minOverlapSeconds" | "livenessMultiplier">;
+  settings: Pick<SecretSettings, "minOverlapSeconds" | "livenessMultiplier" | "livenessGraceSeconds">;
   now: Date;
 }): Readiness {
   const { consumers, instances, currentFingerprint, settings, now } = input;
+  // One pass over the instances (a secret may have thousands), grouped by consumer.
+  const byConsumer = new Map<string, ConsumerInstance[]>();
+  for (const i of instances) {
+    const group = byConsumer.get(i.consumerId);
+    if (group) group.push(i);
+    else byConsumer.set(i.consumerId, [i]);
+  }
   const lagging: LaggingConsumer[] = [];
   for (const consumer of consumers) {
     if (!consumer.required) continue;
-    const live = instances.filter(
-      (i) => i.consumerId === consumer.consumerId && isLive(i, consumer, now, settings.livenessMultiplier),
+    const live = (byConsumer.get(consumer.consumerId) ?? []).filter((i) =>
+      isLive(i, consumer, now, settings),
     );
     const fingerprints = [...new Set(live.map((i) => i.fingerprint))].sort();
     const onCurrent = fingerprints.includes(currentFingerprint);

@@ -72,6 +72,10 @@ export async function enrollLocalSecret(
       pollIntervalSeconds: 1,
       maxPollIntervalSeconds: 2,
       livenessMultiplier: 3,
+      // Compressed like the rest: the overlap must cover the idle interval (enrollment checks).
+      idleHeartbeatSeconds: 1,
+      activeHeartbeatSeconds: 1,
+      livenessGraceSeconds: 2,
       ...opts.settings,
     },
     "operator:local",

@@ -1,7 +1,11 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 
-export const SERVICE = "execute-api";
+/**
+ * The SigV4 service of the heartbeat front door: a Lambda function URL (an HTTP API would be
+ * `execute-api`). The region is the function's.
+ */
+export const SERVICE = "lambda";
 
 export interface SignableRequest {
   method: string;
@@ -10,7 +14,7 @@ export interface SignableRequest {
   body: string;
 }
 
-/** Signs an HTTP API request the way a consumer's AWS SDK would (SigV4, service execute-api). */
+/** Signs a request to the heartbeat front door the way a consumer's AWS SDK would (SigV4, `SERVICE`). */
 export async function signRequest(
   req: SignableRequest,
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },

@@ -12,7 +12,7 @@ import {
   type LocalExchangeName,
   startRealExchangeSimulators,
 } from "./exchanges";
-import { startLocalHttpApi } from "./http-api";
+import { startLocalFunctionUrl } from "./http-api";
 import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
 import { type LocalSns, startLocalSns } from "./sns";
@@ -88,8 +88,8 @@ export interface LocalStack {
 
 /**
  * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
- * Secrets Manager emulator, an SNS alert sink, the simulated exchange, and the heartbeat HTTP API
- * with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator enforces
+ * Secrets Manager emulator, an SNS alert sink, the simulated exchanges, and the heartbeat function
+ * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator enforces
  * read policies by the caller's credentials (`iam`) and hands each GetSecretValue of a keyshift
  * secret to the real `secret-read` handler as CloudTrail's event, as the EventBridge rule does.
  *
@@ -158,10 +158,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     reads.route((event) => secretRead(event, lambdaContext("secret-read")));
     // Closed first (closers run in reverse): deliveries under way finish against live tables.
     closers.push(reads.settle);
-    const api = await startLocalHttpApi({
+    // The heartbeat's function URL: consumers POST <heartbeatApi>/heartbeats, signed for `lambda`.
+    const api = await startLocalFunctionUrl({
       iam,
       region: LOCAL_REGION,
-      routes: { "POST /heartbeats": (event, context) => heartbeat(event, context) },
+      functionName: "heartbeat",
+      handler: (event, context) => heartbeat(event, context),
     });
     closers.push(api.close);
     // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.

@@ -49,11 +49,13 @@ export async function runOperator(
         const settings = await world.raw.store.getSettings(secretId);
         if (!settings) return "not enrolled";
         const { enrolledAt: _e, ...rest } = settings;
+        // Mostly an overlap enrollment accepts; now and then one it must refuse (0 < idle).
+        const floor = Math.max(rest.idleHeartbeatSeconds ?? 300, world.cacheTtlOf.get(secretId) ?? 300);
         await enrollSecret(
           {
             ...rest,
             deadlineSeconds: rng.pick([900, 3600, 7200]),
-            minOverlapSeconds: rng.pick([0, 60, 300]),
+            minOverlapSeconds: rng.pick([0, floor, floor + 60, floor + 300]),
           },
           "operator:sim",
           d,

@@ -1,9 +1,11 @@
 /**
  * Consumer instances: fetch AWSCURRENT, fingerprint it with the project's helper, heartbeat through
- * the real use case, refresh when told `stale` (at once, or late for "lazy" instances), make
- * requests with the key they hold, pause, stop and restart — all at seeded moments.
+ * the real use case, refresh when told `stale` (at once, or late for "lazy" instances), come back
+ * when the server says (`nextHeartbeatSeconds`), make requests with the key they hold while their
+ * last `current` is within the server's promise, pause, stop and restart — all at seeded moments.
  */
 import { fingerprint } from "../core/fingerprint";
+import { heartbeatIntervals } from "../core/heartbeat-policy";
 import { STAGE } from "../core/model";
 import { heartbeat } from "../core/use-cases/heartbeat";
 import { checkRequest, isBreakGlass } from "./invariants";
@@ -28,10 +30,13 @@ export function spawnInstance(
   // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
   const prompt = rng.chance(0.75);
   const account = world.accountOf.get(spec.secretId) ?? "?";
-  const interval = spec.heartbeatIntervalSeconds;
   world.sched.spawn(actor, async () => {
     let held: Held | undefined;
-    let confirmedAt = Number.NEGATIVE_INFINITY;
+    /** Until when the last `current` holds: sent-at + next + grace, within the server's liveness. */
+    let confirmedUntil = Number.NEGATIVE_INFINITY;
+    /** What the server said last: when to come back. */
+    let next = spec.heartbeatIntervalSeconds;
+    let sentAt = 0;
     const fetch = async (): Promise<void> => {
       const d = world.depsFor(world.context(actor));
       try {
@@ -44,14 +49,23 @@ export function spawnInstance(
     const beat = async (): Promise<"current" | "stale" | "unknown" | "failed"> => {
       if (!held) return "failed";
       const d = world.depsFor(world.context(actor));
+      // Measured from before the call: the server's `now` (and so its expectedBy) is no earlier.
+      sentAt = world.raw.clock.now().getTime();
       try {
         const out = await heartbeat(
           { callerArn: spec.callerArn, secretId: spec.secretId, fingerprint: held.fp, instanceId },
           d,
         );
-        if (out.status === "current") confirmedAt = world.raw.clock.now().getTime();
+        next = out.nextHeartbeatSeconds;
+        if (out.status === "current") {
+          const grace = heartbeatIntervals(
+            await world.raw.store.getSettings(spec.secretId),
+          ).livenessGraceSeconds;
+          confirmedUntil = sentAt + (next + grace) * 1000;
+        }
         return out.status;
       } catch {
+        // A failed heartbeat: try again after the interval last heard (the SDK backs off alike).
         return "failed";
       }
     };
@@ -74,11 +88,18 @@ export function spawnInstance(
         await world.sched.sleep(actor, 1, "refreshed");
         continue;
       }
+      if (status === "failed") {
+        // Retried within the grace the server allows, as the SDK backs off: a few seconds.
+        if (!held) await fetch();
+        await world.sched.sleep(actor, rng.range(1, 5), "retry heartbeat");
+        continue;
+      }
       // Requests between beats, with the key held; only while the last `current` is still fresh.
+      const interval = Math.max(1, next);
       const requests = rng.range(0, 2);
       for (let i = 0; i < requests; i++) {
-        await world.sched.sleep(actor, rng.range(1, Math.max(1, interval - 1)), "request");
-        const fresh = world.raw.clock.now().getTime() - confirmedAt <= interval * 3000;
+        await world.sched.sleep(actor, rng.range(1, Math.max(1, Math.floor(interval / 2))), "request");
+        const fresh = world.raw.clock.now().getTime() <= confirmedUntil;
         if (!held || !fresh) break;
         world.sched.log(actor, `request with ${held.keyId}`);
         if (prompt && spec.required) {
@@ -104,11 +125,13 @@ export function spawnInstance(
       if (world.faultsOn && roll < 0.06) {
         await world.sched.sleep(actor, rng.range(interval * 2, interval * 10), "paused");
         // Back from a pause longer than liveness: behave as a restart (fetch, heartbeat first).
-        confirmedAt = Number.NEGATIVE_INFINITY;
+        confirmedUntil = Number.NEGATIVE_INFINITY;
         await fetch();
         continue;
       }
-      await world.sched.sleep(actor, interval, "next heartbeat");
+      // Back when the server said, counted from when the heartbeat went out.
+      const wait = Math.ceil((sentAt + interval * 1000 - world.raw.clock.now().getTime()) / 1000);
+      await world.sched.sleep(actor, Math.max(1, wait), "next heartbeat");
     }
   });
 }

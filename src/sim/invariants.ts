@@ -2,7 +2,7 @@
  * The safety invariants I1–I8 of the brief, as pure functions over a world snapshot (plus the call
  * being made, for the checks that must hold at the moment of an exchange call).
  */
-import { verifyAuditChain } from "../core/audit-chain";
+import { instanceAuditStream, verifyAuditChain } from "../core/audit-chain";
 import { type ConsumerInstance, type LedgerEntry, type LockRecord, STAGE } from "../core/model";
 import { evaluateReadiness } from "../core/readiness";
 import { type SecretView, type Snapshot, secretOfKey } from "./snapshot";
@@ -176,6 +176,12 @@ export function checkWorld(prev: Snapshot | undefined, snap: Snapshot): Violatio
       const verdict = verifyAuditChain(s.audit);
       if (!verdict.ok) out.push(v("I8", "audit chain broken", `${s.secretId}: ${verdict.brokenAt?.reason}`));
     }
+    for (const [stream, entries] of Object.entries(s.instanceAudit)) {
+      if (before?.instanceAudit[stream]?.length === entries.length) continue;
+      const verdict = verifyAuditChain(entries);
+      if (!verdict.ok)
+        out.push(v("I8", "instance audit chain broken", `${stream}: ${verdict.brokenAt?.reason}`));
+    }
   }
   for (const [account, acct] of Object.entries(snap.accounts)) {
     const active = acct.keys.filter((k) => k.status === "active").length;
@@ -284,12 +290,24 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
   }
   for (const s of snap.secrets) {
     for (const inst of s.instances) {
-      const changes = s.audit.filter(
+      // An instance's changes live in its own stream, anchored by its row (seq and hash).
+      const stream = s.instanceAudit[instanceAuditStream(s.secretId, inst.consumerId, inst.instanceId)] ?? [];
+      const changes = stream.filter(
         (a) =>
           a.action === "instance-fingerprint-changed" &&
           a.details?.consumerId === inst.consumerId &&
           a.details?.instanceId === inst.instanceId,
       );
+      const anchored = stream.find((a) => a.seq === inst.auditSeq);
+      if (inst.auditSeq !== undefined && anchored?.hash !== inst.auditHash) {
+        out.push(
+          v(
+            "I8",
+            "instance row anchor not in its stream",
+            `${s.secretId} ${inst.consumerId}/${inst.instanceId} anchors seq ${inst.auditSeq}, which its stream does not hold`,
+          ),
+        );
+      }
       // The heartbeat audits a change BEFORE it writes the instance (at-least-once): an entry whose
       // write then failed may come last, so the instance's fingerprint need only have been audited.
       if (!changes.some((a) => a.details?.to === inst.fingerprint)) {

@@ -135,6 +135,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       const from = seen.audit.get(s.secretId) ?? 0;
       for (const a of s.audit.slice(from)) scan(`audit ${s.secretId}#${a.seq}`, JSON.stringify(a));
       seen.audit.set(s.secretId, s.audit.length);
+      for (const [stream, entries] of Object.entries(s.instanceAudit)) {
+        for (const a of entries.slice(seen.audit.get(stream) ?? 0))
+          scan(`audit ${stream}#${a.seq}`, JSON.stringify(a));
+        seen.audit.set(stream, entries.length);
+      }
     }
     for (const a of world.raw.alerts.sent.slice(seen.alerts)) scan(`alert ${a.kind}`, JSON.stringify(a));
     seen.alerts = world.raw.alerts.sent.length;

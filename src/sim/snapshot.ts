@@ -2,6 +2,7 @@
  * A read of the whole world straight from the fakes (no scheduling, no faults, no lag): what the
  * invariant checkers judge. Values are reduced to key ids and fingerprints as they are read.
  */
+import { instanceAuditStream } from "../core/audit-chain";
 import { fingerprint } from "../core/fingerprint";
 import type {
   AuditEntry,
@@ -35,6 +36,8 @@ export interface SecretView {
   audit: AuditEntry[];
   /** Previous keys of emergency rotations: their gate waits for no overlap (`settingsFor`). */
   emergencyPrevious: string[];
+  /** Each instance's own audit stream (its fingerprint changes), by stream id. */
+  instanceAudit: Record<string, AuditEntry[]>;
 }
 
 export interface Snapshot {
@@ -67,6 +70,12 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
   const r = world.raw;
   const secrets: SecretView[] = [];
   for (const secretId of world.secretIds) {
+    const instances = await r.consumers.listInstances(secretId);
+    const instanceAudit: Record<string, AuditEntry[]> = {};
+    for (const i of instances) {
+      const stream = instanceAuditStream(secretId, i.consumerId, i.instanceId);
+      instanceAudit[stream] = await r.audit.list(stream);
+    }
     secrets.push({
       secretId,
       account: world.accountOf.get(secretId) ?? "?",
@@ -79,11 +88,12 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
         ...describe(v.value),
       })),
       consumers: await r.consumers.listConsumers(secretId),
-      instances: await r.consumers.listInstances(secretId),
+      instances,
       audit: await r.audit.list(secretId),
       emergencyPrevious: (await r.store.listRotations(secretId))
         .filter((x) => x.emergency && x.previous)
         .map((x) => x.previous?.exchangeKeyId ?? ""),
+      instanceAudit,
     });
   }
   const accounts: Snapshot["accounts"] = {};

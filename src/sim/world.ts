@@ -77,6 +77,8 @@ export class World {
   readonly ignored = new Set<string>();
   readonly secretIds: string[] = [];
   readonly accountOf = new Map<string, string>();
+  /** The cache TTL the secret's consumers are registered with (the overlap covers it). */
+  readonly cacheTtlOf = new Map<string, number>();
   readonly consumers: ConsumerSpec[] = [];
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */
   readonly knownSecrets: string[] = [];
@@ -218,20 +220,28 @@ export class World {
         secretId,
         JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions }),
       );
+      // Server-driven heartbeats: the overlap covers the idle interval and the cache TTL (enrollment
+      // refuses less), the grace is what a heartbeat may be late by.
+      const idleHeartbeatSeconds = setup.pick([30, 60, 120, 300]);
+      const cacheTtlSeconds = setup.pick([30, 120, 300]);
       await enrollSecret(
         {
           secretId,
           exchangeAccount: account,
-          minOverlapSeconds: setup.pick([0, 60, 300]),
+          minOverlapSeconds: Math.max(idleHeartbeatSeconds, cacheTtlSeconds) + setup.pick([0, 60, 300]),
           deadlineSeconds: setup.pick([900, 3600, 7200]),
           pollIntervalSeconds: 30,
           maxPollIntervalSeconds: setup.pick([120, 300]),
           livenessMultiplier: 3,
           ...(removeAfterSeconds !== undefined ? { removeAfterSeconds } : {}),
+          idleHeartbeatSeconds,
+          activeHeartbeatSeconds: setup.pick([5, 10, 30]),
+          livenessGraceSeconds: setup.pick([10, 30]),
         },
         "operator:sim",
         deps,
       );
+      this.cacheTtlOf.set(secretId, cacheTtlSeconds);
       this.secretIds.push(secretId);
       this.accountOf.set(secretId, account);
       const count = setup.range(2, 3);
@@ -250,7 +260,7 @@ export class World {
             secretId,
             consumerId,
             principalArn: `arn:aws:iam::123456789012:role/${consumerId}`,
-            cacheTtlSeconds: 300,
+            cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
             heartbeatIntervalSeconds: spec.heartbeatIntervalSeconds,
             required: spec.required,
           },

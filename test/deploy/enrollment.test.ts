@@ -61,7 +61,7 @@ describe("enrollment config (rotation.config.yml)", () => {
   it("applies defaults, lets an entry override them, and accepts cron and disabled entries", () => {
     const { secrets } = loadEnrollment(`${FIXTURES}/valid-minimal.yml`);
     expect(secrets).toEqual([
-      expect.objectContaining({ schedule: "cron(30 2 1 * ? *)", enabled: false, minOverlapSeconds: 0 }),
+      expect.objectContaining({ schedule: "cron(30 2 1 * ? *)", enabled: false, minOverlapSeconds: 1 }),
     ]);
     const { secretId: _, exchangeAccount: __, ...defaults } = ENTRY;
     const merged = validateEnrollment({
@@ -135,6 +135,20 @@ describe("enrollment config (rotation.config.yml)", () => {
       "history events",
     ],
     [{ livenessMultiplier: 0.5 }, "field livenessMultiplier: must be a number from 1 to 100"],
+    [{ idleHeartbeatSeconds: 0 }, "field idleHeartbeatSeconds: must be an integer >= 1"],
+    [
+      { activeHeartbeatSeconds: 600 },
+      "field activeHeartbeatSeconds: 600 must be <= idleHeartbeatSeconds (300)",
+    ],
+    [{ livenessGraceSeconds: -1 }, "field livenessGraceSeconds: must be an integer >= 0"],
+    [
+      { minOverlapSeconds: 120 },
+      "field minOverlapSeconds: 120 does not cover the consumers' cache TTL (300s) and the idle heartbeat interval (idleHeartbeatSeconds 300s): set it to at least 300",
+    ],
+    [
+      { minOverlapSeconds: 600, idleHeartbeatSeconds: 900, deadlineSeconds: 86_400 },
+      "set it to at least 900",
+    ],
     [{ enabled: "yes" }, "field enabled: must be true or false"],
     [
       { consumer: { cacheTtlSeconds: 300, heartbeatIntervalSeconds: 0, required: true } },

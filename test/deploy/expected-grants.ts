@@ -81,8 +81,8 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   },
   Heartbeat: {
     [BY_PRINCIPAL]: ["dynamodb:Query"],
-    [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:PutItem"],
-    [ROTATIONS]: ["dynamodb:GetItem"],
+    [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [ROTATIONS]: ["dynamodb:BatchGetItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],

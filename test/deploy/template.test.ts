@@ -1,6 +1,8 @@
 import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnrollment } from "../../infra/enrollment.cjs";
+import { heartbeatResources } from "../../infra/heartbeat.cjs";
 import { loadConfig } from "../../src/commons/config";
 import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../src/local/definition";
 import { READ_TRAIL_PREFIX } from "../../src/local/stack";
@@ -12,6 +14,7 @@ import {
   type CfnResource,
   label,
   packageOnce,
+  ROOT,
   resource,
   resourcesOfType,
   roleStatements,
@@ -108,8 +111,10 @@ describe("IAM: one least-privilege role per function", () => {
     expect(targets).toEqual(
       new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
     );
-    // Resource policies: API Gateway for the heartbeat, EventBridge for the sweeper, the
-    // secret-read rule and the weekly hygiene audit, nothing else.
+    // Resource policies: EventBridge for the sweeper, the secret-read rule and the weekly hygiene
+    // audit, nothing else. The heartbeat's function URL is AWS_IAM: callers in this account need only
+    // their own policy, so none is granted here (other accounts only with --param consumerAccounts,
+    // see "heartbeat front door").
     const permissions = resourcesOfType(template, "AWS::Lambda::Permission").map(([, p]) => [
       label(p.Properties.FunctionName),
       p.Properties.Principal,
@@ -117,17 +122,12 @@ describe("IAM: one least-privilege role per function", () => {
     ]);
     expect(permissions).toEqual(
       expect.arrayContaining([
-        [
-          "HeartbeatLambdaFunction",
-          "apigateway.amazonaws.com",
-          "arn:aws:execute-api:<region>:<account>:HttpApi/*",
-        ],
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
         ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
         ["HygieneAuditLambdaFunction", "events.amazonaws.com", "HygieneAuditRule"],
       ]),
     );
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(3);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -383,6 +383,22 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
     }
   });
 
+  it("alarms on the heartbeat's own errors and throttles (what the function URL answers 5xx and 429)", () => {
+    for (const metric of ["Errors", "Throttles"]) {
+      expect(onlyAlarm("AWS/Lambda", metric, ["FunctionName", "HeartbeatLambdaFunction"])).toMatchObject({
+        Statistic: "Sum",
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      });
+    }
+  });
+
+  it("alarms on rejected heartbeats above a threshold, not on each one", () => {
+    const [alarm] = alarms().filter((a) => a.MetricName === "HeartbeatRejections");
+    expect(alarm).toMatchObject({ Namespace: "keyshift/dev", Statistic: "Sum", Period: 300 });
+    expect(alarm?.Threshold as number).toBeGreaterThan(1);
+  });
+
   it("outputs the dead-letter queue's URL for the operator", () => {
     expect(template.Outputs?.ScheduleDeadLetterQueueUrl).toMatchObject({
       Value: { Ref: "ScheduleDeadLetterQueue" },
@@ -456,26 +472,79 @@ describe("unregistered-reader alerts: the CloudTrail rule and the secret-read fu
   });
 });
 
-describe("heartbeat API", () => {
-  it("routes POST /heartbeats to the heartbeat Lambda with AWS_IAM authorization", () => {
-    const routes = resourcesOfType(template, "AWS::ApiGatewayV2::Route");
-    expect(routes.map(([, r]) => [r.Properties.RouteKey, r.Properties.AuthorizationType])).toEqual([
-      ["POST /heartbeats", "AWS_IAM"],
+describe("heartbeat front door: a function URL with AWS_IAM auth", () => {
+  it("serves the heartbeat Lambda at a function URL that only signed callers reach, and outputs it", () => {
+    const urls = resourcesOfType(template, "AWS::Lambda::Url");
+    expect(urls.map(([, u]) => [label(u.Properties.TargetFunctionArn), u.Properties.AuthType])).toEqual([
+      ["HeartbeatLambdaFunction", "AWS_IAM"],
     ]);
-    const integration = resource(template, "HttpApiIntegrationHeartbeat").Properties;
-    expect([label(integration.IntegrationUri), integration.PayloadFormatVersion]).toEqual([
-      "HeartbeatLambdaFunction",
-      "2.0",
-    ]);
+    expect(urls[0]?.[1].Properties.Cors).toBeUndefined();
+    expect(template.Outputs?.HeartbeatLambdaFunctionUrl).toMatchObject({
+      Value: { "Fn::GetAtt": ["HeartbeatLambdaFunctionUrl", "FunctionUrl"] },
+    });
+    // No API Gateway left behind: no per-request charge on top of Lambda's.
+    expect(Object.values(template.Resources).filter((r) => r.Type.startsWith("AWS::ApiGatewayV2::"))).toEqual(
+      [],
+    );
   });
 
-  it("throttles the stage and writes access logs without bodies", () => {
-    const stage = resource(template, "HttpApiStage").Properties;
-    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    const { Format, DestinationArn } = stage.AccessLogSettings as { Format: string; DestinationArn: unknown };
-    expect(label(DestinationArn)).toBe("HttpApiLogGroup");
-    expect(Object.keys(JSON.parse(Format))).toContain("caller");
-    expect(Format).not.toMatch(/body/i);
+  it("reserves concurrency for the fleet (and caps a flood), logs JSON without platform lines", () => {
+    const props = fn("Heartbeat").Properties;
+    expect(props.ReservedConcurrentExecutions).toBe(25);
+    expect(props.MemorySize).toBe(256);
+    expect(props.LoggingConfig).toEqual({ LogFormat: "JSON", SystemLogLevel: "WARN" });
+  });
+
+  it("lets other accounts in only as listed, and then only through the URL, never by direct Invoke", () => {
+    expect(heartbeatResources("").Resources).toEqual({});
+    const { Resources } = heartbeatResources("444455556666, 777788889999,444455556666");
+    const statements = Object.values(Resources).map((r) => ({
+      principal: r.Properties.Principal,
+      action: r.Properties.Action,
+      fn: label(r.Properties.FunctionName),
+      authType: r.Properties.FunctionUrlAuthType,
+      viaUrl: r.Properties.InvokedViaFunctionUrl,
+    }));
+    expect(statements).toEqual(
+      ["444455556666", "777788889999"].flatMap((principal) => [
+        {
+          principal,
+          action: "lambda:InvokeFunctionUrl",
+          fn: "HeartbeatLambdaFunction",
+          authType: "AWS_IAM",
+          viaUrl: undefined,
+        },
+        {
+          principal,
+          action: "lambda:InvokeFunction",
+          fn: "HeartbeatLambdaFunction",
+          authType: undefined,
+          viaUrl: true,
+        },
+      ]),
+    );
+    expect(() => heartbeatResources("12345,*")).toThrow(/"12345", "\*" is not a 12-digit AWS account id/);
+  });
+
+  it("gives consumers a policy for exactly this: the URL, and Invoke only through it", () => {
+    const policy = JSON.parse(readFileSync(join(ROOT, "docs", "consumer-heartbeat-policy.json"), "utf8")) as {
+      Statement: (Statement & { Sid: string })[];
+    };
+    const byAction = Object.fromEntries(policy.Statement.map((s) => [String(s.Action), s]));
+    expect(Object.keys(byAction).sort()).toEqual(["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]);
+    for (const s of policy.Statement) {
+      expect(s.Effect).toBe("Allow");
+      const resourceAtDev = String(s.Resource).replace("<STAGE>", "dev");
+      expect(resourceAtDev).toBe(
+        `arn:aws:lambda:<REGION>:<ACCOUNT_ID>:function:${fn("Heartbeat").Properties.FunctionName}`,
+      );
+    }
+    expect(byAction["lambda:InvokeFunctionUrl"]?.Condition).toEqual({
+      StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" },
+    });
+    expect(byAction["lambda:InvokeFunction"]?.Condition).toEqual({
+      Bool: { "lambda:InvokedViaFunctionUrl": "true" },
+    });
   });
 });
 
@@ -518,7 +587,6 @@ describe("data, alerts and logs", () => {
     const alarms = resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
-      "AWS/ApiGateway 5xx",
       // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret
       // reads, the weekly hygiene audit
       "AWS/Events FailedInvocations",
@@ -526,15 +594,18 @@ describe("data, alerts and logs", () => {
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's, the secret-read function's and the hygiene audit's
+      // the sweeper's, the heartbeat's, the secret-read function's and the hygiene audit's
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
+      "AWS/Lambda Errors",
+      "AWS/Lambda Throttles",
       "AWS/Lambda Throttles",
       "AWS/SQS ApproximateNumberOfMessagesVisible",
       "AWS/States ExecutionsFailed",
       "AWS/States ExecutionsTimedOut",
       "keyshift/dev HeartbeatFailures",
+      "keyshift/dev HeartbeatRejections",
       "keyshift/dev RevocationsNeedingOperator",
       "keyshift/dev StalledRotations",
       "keyshift/dev UnknownFingerprints",
@@ -545,6 +616,7 @@ describe("data, alerts and logs", () => {
     });
     expect(filters.sort()).toEqual([
       'HeartbeatFailures <- HeartbeatLogGroup: { $.level = "ERROR" && $.message = "heartbeat failed" }',
+      'HeartbeatRejections <- HeartbeatLogGroup: { $.level = "WARN" && $.message = "heartbeat rejected" }',
       'RevocationsNeedingOperator <- AbortRotationLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
       'RevocationsNeedingOperator <- RetryRevocationsLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
       'RevocationsNeedingOperator <- RevokePreviousLogGroup: { $.message = "alert raised" && $.alertKind = "revocation-needs-operator" }',
@@ -555,7 +627,7 @@ describe("data, alerts and logs", () => {
 
   it("keeps every log group 90 days", () => {
     const groups = resourcesOfType(template, "AWS::Logs::LogGroup");
-    expect(groups.length).toBe(FUNCTIONS.length + 2); // + HTTP API access logs + state machine
+    expect(groups.length).toBe(FUNCTIONS.length + 1); // + the state machine's
     for (const [id, g] of groups) expect(g.Properties.RetentionInDays, id).toBe(90);
   });
 });

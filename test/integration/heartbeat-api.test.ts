@@ -1,16 +1,20 @@
 /**
- * POST /heartbeats over real HTTP: SigV4-signed with a consumer role's temporary credentials, checked
- * by the local HTTP API the way API Gateway checks an AWS_IAM route, answered by the real handler
- * against dynalite. What is asserted is what the brief promises: identity from the principal only,
- * 403 + audit + alert for an unregistered principal, 4xx naming the problem for malformed input, and
- * nothing written on any rejection.
+ * POST /heartbeats over real HTTP: SigV4-signed (service `lambda`) with a consumer role's temporary
+ * credentials, checked by the local front door the way Lambda checks an AWS_IAM function URL,
+ * answered by the real handler against dynalite. What is asserted is what the brief promises:
+ * identity from the principal only, 403 + an audit entry outside the secret's chain for an
+ * unregistered principal, 4xx naming the problem for malformed input, and nothing written on any
+ * rejection.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { request } from "node:http";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
 import { fingerprint } from "../../src/core/fingerprint";
 import type { VersionFingerprints } from "../../src/core/model";
+import { FORBIDDEN_MESSAGE } from "../../src/local/http-api";
 import type { LocalCredentials } from "../../src/local/local-iam";
 import {
   CONSUMER_ACCOUNT,
@@ -96,7 +100,7 @@ async function send(
 const beat = (fields: Record<string, unknown>, opts?: Parameters<typeof send>[1]) =>
   send(JSON.stringify(fields), opts);
 
-/** Everything a rejected request must leave untouched. */
+/** Everything a rejected request must leave untouched (rejections are audited in their own stream). */
 async function footprint() {
   const [mainInstances, otherInstances, mainAudit, otherAudit] = await Promise.all([
     main.deps.consumers.listInstances(main.secretId),
@@ -110,6 +114,10 @@ async function footprint() {
     alerts: stack.sns.messages().length,
   };
 }
+
+const rejections = () => main.deps.audit.list(HEARTBEAT_REJECTIONS_STREAM);
+const changesOf = (secretId: string, consumerId: string, instanceId: string) =>
+  main.deps.audit.list(instanceAuditStream(secretId, consumerId, instanceId));
 
 const alertsOfKind = (kind: string) => stack.sns.messages().filter((m) => m.attributes.kind === kind);
 
@@ -140,7 +148,12 @@ describe("a registered consumer", () => {
       updatedAt: new Date().toISOString(),
     });
     try {
-      const res = await beat({ secretId: main.secretId, fingerprint: currentFp, instanceId: "engine-1" });
+      // Each container keeps a secret's recorded state for up to 2 s: the answer follows within that.
+      let res = await beat({ secretId: main.secretId, fingerprint: currentFp, instanceId: "engine-1" });
+      for (let i = 0; i < 30 && res.json.status === "current"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await beat({ secretId: main.secretId, fingerprint: currentFp, instanceId: "engine-1" });
+      }
 
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({
@@ -148,6 +161,7 @@ describe("a registered consumer", () => {
         refreshNow: true,
         consumerId: "trading-engine",
         currentFingerprint: promoted.fingerprint,
+        nextHeartbeatSeconds: 0,
       });
     } finally {
       await main.deps.store.putVersions(recorded);
@@ -162,7 +176,7 @@ describe("a registered consumer", () => {
 
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: "unknown", refreshNow: true, consumerId: "trading-engine" });
-    const audit = await main.deps.audit.list(main.secretId);
+    const audit = await changesOf(main.secretId, "trading-engine", "engine-1");
     expect(audit.at(-1)).toMatchObject({
       action: "instance-fingerprint-changed",
       actor: `arn:aws:sts::${CONSUMER_ACCOUNT}:assumed-role/trading-engine/engine-1`,
@@ -182,16 +196,21 @@ describe("a registered consumer", () => {
     });
   });
 
-  it("audits a fingerprint change once, not every heartbeat", async () => {
-    const before = (await main.deps.audit.list(main.secretId)).length;
+  it("audits a fingerprint change once, not every heartbeat, in the instance's own stream", async () => {
+    const chainBefore = await main.deps.audit.list(main.secretId);
 
     await beat({ secretId: main.secretId, fingerprint: currentFp, instanceId: "engine-2" });
     await beat({ secretId: main.secretId, fingerprint: currentFp, instanceId: "engine-2" });
 
-    const after = await main.deps.audit.list(main.secretId);
-    expect(after.slice(before).map((e) => [e.action, e.details?.instanceId])).toEqual([
+    const stream = await changesOf(main.secretId, "trading-engine", "engine-2");
+    expect(stream.map((e) => [e.action, e.details?.instanceId])).toEqual([
       ["instance-fingerprint-changed", "engine-2"],
     ]);
+    expect(await main.deps.audit.list(main.secretId)).toEqual(chainBefore);
+    expect(await main.deps.consumers.getInstance(main.secretId, "trading-engine", "engine-2")).toMatchObject({
+      auditSeq: stream[0]?.seq,
+      auditHash: stream[0]?.hash,
+    });
   });
 });
 
@@ -233,30 +252,36 @@ describe("identity comes from the principal, never from the body", () => {
 });
 
 describe("a principal not registered for the secret", () => {
-  it("gets 403, is audited and alerted, and nothing is written to the consumers table", async () => {
+  it("gets 403, audited outside the secret's chain, no alert, nothing written — and a flood stays one entry", async () => {
     const intruder = stack.iam.assumeRole(roleArn("intruder"), "probe");
-    const instancesBefore = (await main.deps.consumers.listInstances(main.secretId)).length;
-    const rejectedBefore = alertsOfKind("rejected-principal").length;
+    const before = await footprint();
+    const rejectedBefore = (await rejections()).length;
 
     const res = await beat(
       { secretId: main.secretId, fingerprint: currentFp, instanceId: "probe-1" },
       { credentials: intruder },
     );
+    for (let i = 2; i <= 20; i++) {
+      await beat(
+        { secretId: main.secretId, fingerprint: currentFp, instanceId: `probe-${i}` },
+        { credentials: intruder },
+      );
+    }
 
     expect(res.status).toBe(403);
     expect(res.contentType).toBe("application/json");
     expect(res.json).toMatchObject({ error: "Forbidden" });
     expect(res.json.message).toContain(`arn:aws:iam::${CONSUMER_ACCOUNT}:role/intruder`);
-    expect((await main.deps.consumers.listInstances(main.secretId)).length).toBe(instancesBefore);
-    const audit = await main.deps.audit.list(main.secretId);
-    expect(audit.at(-1)).toMatchObject({
-      action: "heartbeat-rejected",
-      actor: `arn:aws:sts::${CONSUMER_ACCOUNT}:assumed-role/intruder/probe`,
-      details: { instanceId: "probe-1" },
-    });
-    const alerts = alertsOfKind("rejected-principal");
-    expect(alerts).toHaveLength(rejectedBefore + 1);
-    expect(alerts.at(-1)?.attributes.secretId).toBe(main.secretId);
+    expect(await footprint()).toEqual(before);
+    const recorded = (await rejections()).slice(rejectedBefore);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        secretId: "_system",
+        action: "heartbeat-rejected",
+        actor: `arn:aws:sts::${CONSUMER_ACCOUNT}:assumed-role/intruder/probe`,
+        details: expect.objectContaining({ secretId: main.secretId, instanceId: "probe-1" }),
+      }),
+    ]);
   });
 
   it("gets 403 when registered for another secret only", async () => {
@@ -276,15 +301,18 @@ describe("a principal not registered for the secret", () => {
     expect(res.status).toBe(403);
     expect(res.json.error).toBe("Forbidden");
     expect((await main.deps.consumers.listInstances(main.secretId)).length).toBe(instancesBefore);
-    expect((await main.deps.audit.list(main.secretId)).at(-1)?.action).toBe("heartbeat-rejected");
+    expect((await rejections()).at(-1)).toMatchObject({
+      action: "heartbeat-rejected",
+      details: expect.objectContaining({ secretId: main.secretId, instanceId: "risk-1" }),
+    });
   });
 });
 
 describe("principals that are neither a role nor a user (federated user, root)", () => {
   // The local IAM stand-in issues role sessions only, so these go to the handler with the event
-  // API Gateway builds for them; the module is the one the local API serves.
+  // the function URL builds for them; the module is the one the local front door serves.
   it.each([`arn:aws:sts::${CONSUMER_ACCOUNT}:federated-user/bob`, `arn:aws:iam::${CONSUMER_ACCOUNT}:root`])(
-    "%s gets 403 with an audit entry and an alert, nothing written",
+    "%s gets 403 with an audit entry in the rejections stream, nothing else written",
     async (userArn) => {
       const { heartbeatRoute } = await import("../../functions/heartbeat");
       const before = await footprint();
@@ -299,28 +327,52 @@ describe("principals that are neither a role nor a user (federated user, root)",
 
       expect(res.statusCode).toBe(403);
       expect(JSON.parse(String(res.body))).toMatchObject({ error: "Forbidden" });
-      expect(after.instances).toBe(before.instances);
-      expect(after.audit).toBe(before.audit + 1);
-      expect(after.alerts).toBe(before.alerts + 1);
-      expect((await main.deps.audit.list(main.secretId)).at(-1)).toMatchObject({
-        action: "heartbeat-rejected",
-        actor: userArn,
-      });
+      expect(after).toEqual(before);
+      expect((await rejections()).at(-1)).toMatchObject({ action: "heartbeat-rejected", actor: userArn });
     },
   );
 });
 
-describe("requests API Gateway itself rejects (the handler never runs, nothing is written)", () => {
+describe("requests the function URL itself rejects (the handler never runs, nothing is written)", () => {
+  const forbidden = { Message: FORBIDDEN_MESSAGE };
   const valid = () => JSON.stringify({ secretId: main.secretId, fingerprint: currentFp, instanceId: "x-1" });
 
-  it("unsigned → 403 Missing Authentication Token", async () => {
+  it("unsigned → 403 AccessDeniedException", async () => {
     const before = await footprint();
 
     const res = await send(valid(), { sign: false });
 
     expect(res.status).toBe(403);
-    expect(res.json).toEqual({ message: "Missing Authentication Token" });
+    expect(res.json).toEqual(forbidden);
     expect(await footprint()).toEqual(before);
+  });
+
+  it("signed for API Gateway (service execute-api) → 403", async () => {
+    const url = new URL("/heartbeats", stack.endpoints.heartbeatApi);
+    const body = valid();
+    const headers = await new (await import("@smithy/signature-v4")).SignatureV4({
+      credentials: engine,
+      region: stack.region,
+      service: "execute-api",
+      sha256: (await import("@aws-crypto/sha256-js")).Sha256,
+    }).sign({
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers: { host: url.host, "content-type": "application/json" },
+      body,
+    });
+
+    const res = await fetch(url, {
+      method: "POST",
+      headers: headers.headers as Record<string, string>,
+      body,
+    });
+
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual(forbidden);
   });
 
   it("body tampered with after signing → 403 signature mismatch", async () => {
@@ -329,7 +381,7 @@ describe("requests API Gateway itself rejects (the handler never runs, nothing i
     const res = await send(valid(), { tamper: (b) => b.replace('"x-1"', '"x-2"') });
 
     expect(res.status).toBe(403);
-    expect(String(res.json.message)).toMatch(/signature we calculated does not match/);
+    expect(res.json).toEqual(forbidden);
     expect(await footprint()).toEqual(before);
   });
 
@@ -345,7 +397,7 @@ describe("requests API Gateway itself rejects (the handler never runs, nothing i
     });
 
     expect(res.status).toBe(403);
-    expect(String(res.json.message)).toMatch(/signature we calculated does not match/);
+    expect(res.json).toEqual(forbidden);
     expect(await footprint()).toEqual(before);
   });
 
@@ -356,7 +408,7 @@ describe("requests API Gateway itself rejects (the handler never runs, nothing i
     const res = await send(valid(), { credentials: stolenKey });
 
     expect(res.status).toBe(403);
-    expect(res.json).toEqual({ message: "The security token included in the request is invalid." });
+    expect(res.json).toEqual(forbidden);
     expect(await footprint()).toEqual(before);
   });
 
@@ -371,7 +423,7 @@ describe("requests API Gateway itself rejects (the handler never runs, nothing i
     const res = await send(valid(), { credentials: forged });
 
     expect(res.status).toBe(403);
-    expect(res.json).toEqual({ message: "The security token included in the request is invalid." });
+    expect(res.json).toEqual(forbidden);
     expect(await footprint()).toEqual(before);
   });
 });
@@ -413,6 +465,19 @@ describe("malformed input: 400 naming the problem, nothing written", () => {
       /secretId/,
     ],
     ["an unknown extra field", () => JSON.stringify({ ...ok(), region: "eu-west-1" }), /region/],
+    // JSON.parse keeps the last; a log parser or a proxy may keep the first: refused, naming the key.
+    [
+      "a key named twice",
+      () =>
+        `{"secretId":"${other.secretId}","fingerprint":"${currentFp}","instanceId":"engine-1","secretId":"${main.secretId}"}`,
+      /"secretId" more than once/,
+    ],
+    [
+      "a key named twice, once escaped",
+      () =>
+        `{"secretId":"${main.secretId}","fingerprint":"${currentFp}","instanceId":"engine-1","\\u0069nstanceId":"x"}`,
+      /"instanceId" more than once/,
+    ],
   ];
 
   it.each(cases)("%s", async (_label, body, names) => {
@@ -438,6 +503,49 @@ describe("malformed input: 400 naming the problem, nothing written", () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it("another path → 404, another method → 405 (a function URL hands the handler everything)", async () => {
+    const before = await footprint();
+    const signedTo = async (method: string, path: string) => {
+      const url = new URL(path, stack.endpoints.heartbeatApi);
+      const body = method === "GET" ? "" : JSON.stringify(ok());
+      const headers = await signRequest({ method, url, headers: {}, body }, engine, stack.region);
+      return fetch(url, { method, headers, ...(body ? { body } : {}) });
+    };
+
+    const wrongPath = await signedTo("POST", "/heartbeat");
+    const wrongMethod = await signedTo("GET", "/heartbeats");
+
+    expect([wrongPath.status, wrongMethod.status]).toEqual([404, 405]);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect(await footprint()).toEqual(before);
+  });
+
+  it("a Host header the URL parser cannot take → 400 before anything else (not a 500)", async () => {
+    const before = await footprint();
+    const url = new URL(stack.endpoints.heartbeatApi);
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: "/heartbeats",
+          method: "POST",
+          headers: { host: "bad host:x" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify(ok()));
+    });
+
+    expect(status).toBe(400);
+    expect(await footprint()).toEqual(before);
+  });
+
   it("body past the API's own limit → 413 before the handler", async () => {
     const before = await footprint();
 
@@ -451,9 +559,15 @@ describe("malformed input: 400 naming the problem, nothing written", () => {
 describe("no secret value leaves through the heartbeat path", () => {
   it("appears in no response, audit entry or alert", async () => {
     const values = await allSecretValues(stack.endpoints.secretsManager, stack.region);
+    const instances = [
+      ...(await main.deps.consumers.listInstances(main.secretId)),
+      ...(await main.deps.consumers.listInstances(other.secretId)),
+    ];
     const audit = [
       ...(await main.deps.audit.list(main.secretId)),
       ...(await main.deps.audit.list(other.secretId)),
+      ...(await rejections()),
+      ...(await Promise.all(instances.map((i) => changesOf(i.secretId, i.consumerId, i.instanceId)))).flat(),
     ];
     const haystacks = [
       ...seen,

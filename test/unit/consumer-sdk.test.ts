@@ -103,7 +103,7 @@ describe("getSecret", () => {
 });
 
 describe("heartbeats", () => {
-  it("start with the first load, carry the held fingerprint, and are SigV4-signed for execute-api", async () => {
+  it("start with the first load, carry the held fingerprint, and are SigV4-signed for lambda (the function URL)", async () => {
     const c = consumer();
     await c.getSecret();
     await timers.advance(0);
@@ -117,7 +117,7 @@ describe("heartbeats", () => {
       instanceId: "engine-1",
     });
     expect(hb?.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=ASIATESTKEY\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+      /^AWS4-HMAC-SHA256 Credential=ASIATESTKEY\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
     );
     expect(hb?.headers["x-amz-security-token"]).toBe("tok");
     expect(hb?.headers["x-amz-date"]).toMatch(/^\d{8}T\d{6}Z$/);

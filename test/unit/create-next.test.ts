@@ -13,7 +13,7 @@ import { completeRotation } from "../../src/core/use-cases/complete-rotation";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
-import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
 
 describe("createNext", () => {
@@ -216,9 +216,10 @@ describe("createNext", () => {
 describe("createNext after a revocation was deferred", () => {
   it("refuses with ExchangeKeyLimitError naming the unrevoked previous key and its ledger status", async () => {
     const deps = makeDeps();
-    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    const seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
     const engine = await addConsumer(deps, seeded.secretId, "engine");
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    deps.clock.advance(1); // past the (one-second) overlap
     await report(deps, seeded.secretId, engine, "i1", await currentFingerprint(deps, seeded.secretId));
     deps.exchange.faults.failNext("removeKey", 1, ExchangeRetryableError, "HTTP 503");
     await expect(

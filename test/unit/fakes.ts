@@ -85,6 +85,16 @@ export const DEFAULT_SETTINGS: Omit<SecretSettings, "secretId" | "exchangeAccoun
   livenessMultiplier: 3,
 };
 
+/**
+ * The shortest overlap enrollment accepts (it must cover the idle heartbeat interval): one second,
+ * with one-second heartbeats. A gate decision needs the fake clock one second past promotion.
+ */
+export const TINY_OVERLAP: Partial<SecretSettings> = {
+  minOverlapSeconds: 1,
+  idleHeartbeatSeconds: 1,
+  activeHeartbeatSeconds: 1,
+};
+
 export interface SeededSecret {
   secretId: string;
   account: string;

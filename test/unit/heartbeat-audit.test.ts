@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { verifyAuditTrail } from "../../src/core/audit-chain";
+import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
+import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 import {
   addConsumer,
   type FakeDeps,
@@ -25,8 +26,10 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
     engine = await addConsumer(deps, seeded.secretId, "engine");
   });
 
+  /** The instance's own audit stream: where its fingerprint changes go. */
+  const stream = () => instanceAuditStream(seeded.secretId, "engine", "i-1");
   const changes = async () =>
-    (await deps.audit.list(seeded.secretId)).filter((e) => e.action === "instance-fingerprint-changed");
+    (await deps.audit.list(stream())).filter((e) => e.action === "instance-fingerprint-changed");
 
   it("break 10: an audit append that fails leaves the instance unchanged, and the retry audits and alerts", async () => {
     deps.audit.faults.failNext("append", 1, ThrottlingException);
@@ -92,16 +95,43 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
     await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
       ThrottlingException,
     );
-    const midway = verifyAuditTrail(
-      await deps.audit.list(seeded.secretId),
-      await deps.audit.head(seeded.secretId),
-    );
+    const midway = verifyAuditTrail(await deps.audit.list(stream()), await deps.audit.head(stream()));
     await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
 
-    expect(midway).toMatchObject({ ok: true, entries: before + 1, pending: before + 1 });
-    expect(
-      verifyAuditTrail(await deps.audit.list(seeded.secretId), await deps.audit.head(seeded.secretId)),
-    ).toEqual({ ok: true, entries: before + 2 });
+    expect(midway).toMatchObject({ ok: true, entries: 1, pending: 1 });
+    expect(verifyAuditTrail(await deps.audit.list(stream()), await deps.audit.head(stream()))).toEqual({
+      ok: true,
+      entries: 2,
+    });
     expect((await changes()).map((e) => e.details?.to)).toEqual([FOREIGN, FOREIGN]);
+  });
+});
+
+describe("verifySecretAudit: the secret's chain and every instance stream", () => {
+  it("verifies a fleet's streams, and fails a stream truncated, or removed whole with its head", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps);
+    const engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "i-1", seeded.fingerprint);
+    await report(deps, seeded.secretId, engine, "i-1", FOREIGN);
+    await report(deps, seeded.secretId, engine, "i-2", seeded.fingerprint);
+    const whole = await verifySecretAudit(seeded.secretId, deps);
+
+    deps.audit.remove(instanceAuditStream(seeded.secretId, "engine", "i-1"), 2);
+    const truncated = await verifySecretAudit(seeded.secretId, deps);
+    deps.audit.remove(instanceAuditStream(seeded.secretId, "engine", "i-2"), 1);
+    deps.audit.removeHead(instanceAuditStream(seeded.secretId, "engine", "i-2"));
+    const erased = await verifySecretAudit(seeded.secretId, deps);
+
+    expect(whole).toMatchObject({ ok: true, broken: {}, instanceStreams: 2, instanceEntries: 3 });
+    expect(truncated.ok).toBe(false);
+    expect(Object.keys(truncated.broken)).toEqual([instanceAuditStream(seeded.secretId, "engine", "i-1")]);
+    expect(Object.keys(erased.broken)).toEqual([
+      instanceAuditStream(seeded.secretId, "engine", "i-1"),
+      instanceAuditStream(seeded.secretId, "engine", "i-2"),
+    ]);
+    expect(erased.broken[instanceAuditStream(seeded.secretId, "engine", "i-2")]?.brokenAt?.reason).toMatch(
+      /no audit trail|anchors an entry/,
+    );
   });
 });

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
 import { PrincipalNotAllowedError } from "../../src/core/errors";
 import { principalKey } from "../../src/core/principal";
+import { RejectionLimiter } from "../../src/core/rejection-limiter";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { heartbeat } from "../../src/core/use-cases/heartbeat";
 import {
@@ -32,8 +34,9 @@ describe("heartbeat", () => {
       consumerId: "engine",
       refreshNow: false,
       currentFingerprint: seeded.fingerprint,
-      nextHeartbeatSeconds: 60,
+      nextHeartbeatSeconds: 300,
     });
+    const change = (await deps.audit.list(instanceAuditStream(seeded.secretId, "engine", "i-1"))).at(-1);
     expect(await deps.consumers.getInstance(seeded.secretId, "engine", "i-1")).toEqual({
       secretId: seeded.secretId,
       consumerId: "engine",
@@ -41,6 +44,9 @@ describe("heartbeat", () => {
       fingerprint: seeded.fingerprint,
       firstSeenAt: deps.clock.now().toISOString(),
       lastSeenAt: deps.clock.now().toISOString(),
+      expectedBy: new Date(deps.clock.now().getTime() + 300_000).toISOString(),
+      auditSeq: change?.seq,
+      auditHash: change?.hash,
     });
   });
 
@@ -78,13 +84,16 @@ describe("heartbeat", () => {
     const instance = await deps.consumers.getInstance(seeded.secretId, "engine", "i-1");
     expect(instance?.firstSeenAt).toBe(first);
     expect(instance?.lastSeenAt).toBe(deps.clock.now().toISOString());
-    expect(
-      deps.audit.actions(seeded.secretId).filter((a) => a === "instance-fingerprint-changed"),
-    ).toHaveLength(1);
+    expect(deps.audit.actions(instanceAuditStream(seeded.secretId, "engine", "i-1"))).toEqual([
+      "instance-fingerprint-changed",
+    ]);
+    // The instance's changes never enter the secret's own chain, where the rotation appends.
+    expect(deps.audit.actions(seeded.secretId)).not.toContain("instance-fingerprint-changed");
   });
 
-  it("rejects an unregistered principal: PrincipalNotAllowedError, audit, alert, and no instance written", async () => {
+  it("rejects an unregistered principal: PrincipalNotAllowedError, audited outside the secret's chain, no alert, nothing written", async () => {
     const intruder = "arn:aws:sts::123456789012:assumed-role/someone-else/session-9";
+    const chainBefore = await deps.audit.list(seeded.secretId);
 
     const err = await heartbeat(
       { callerArn: intruder, secretId: seeded.secretId, fingerprint: seeded.fingerprint, instanceId: "x-1" },
@@ -94,19 +103,34 @@ describe("heartbeat", () => {
     expect(err).toBeInstanceOf(PrincipalNotAllowedError);
     expect(deps.consumers.instanceWrites).toEqual([]);
     expect(await deps.consumers.listInstances(seeded.secretId)).toEqual([]);
-    const entry = (await deps.audit.list(seeded.secretId)).at(-1);
-    expect(entry).toMatchObject({
+    expect(await deps.audit.list(seeded.secretId)).toEqual(chainBefore);
+    expect((await deps.audit.list(HEARTBEAT_REJECTIONS_STREAM)).at(-1)).toMatchObject({
+      secretId: "_system",
       action: "heartbeat-rejected",
       actor: intruder,
-      details: { instanceId: "x-1" },
+      details: { secretId: seeded.secretId, instanceId: "x-1", rejectedUnrecordedSinceLast: 0 },
     });
-    expect(deps.alerts.sent).toEqual([
-      expect.objectContaining({
-        kind: "rejected-principal",
-        secretId: seeded.secretId,
-        details: { principal: intruder, instanceId: "x-1" },
-      }),
-    ]);
+    expect(deps.alerts.sent).toEqual([]);
+  });
+
+  it("audits a flood of rejections once per principal and window, with the count left out", async () => {
+    const limited = { ...deps, rejections: new RejectionLimiter(300) };
+    const intruder = "arn:aws:sts::123456789012:assumed-role/someone-else/session-9";
+    const knock = (instanceId: string) =>
+      heartbeat(
+        { callerArn: intruder, secretId: seeded.secretId, fingerprint: seeded.fingerprint, instanceId },
+        limited,
+      ).catch((e: unknown) => e);
+
+    for (let i = 0; i < 50; i++) await knock(`x-${i}`);
+    deps.clock.advance(301);
+    const last = await knock("x-last");
+
+    expect(last).toBeInstanceOf(PrincipalNotAllowedError);
+    expect(
+      (await deps.audit.list(HEARTBEAT_REJECTIONS_STREAM)).map((e) => e.details?.rejectedUnrecordedSinceLast),
+    ).toEqual([0, 49]);
+    expect(deps.alerts.sent).toEqual([]);
   });
 
   it("rejects a registered consumer reporting for a secret it is not registered for", async () => {
@@ -133,7 +157,7 @@ describe("heartbeat", () => {
     expect(deps.consumers.instanceWrites).toEqual([]);
   });
 
-  it("rejects a principal that is not a role or user (federated) with 403 semantics, an audit entry and an alert", async () => {
+  it("rejects a principal that is not a role or user (federated) with 403 semantics and an audit entry", async () => {
     const federated = "arn:aws:sts::123456789012:federated-user/bob";
 
     const err = await heartbeat(
@@ -143,8 +167,8 @@ describe("heartbeat", () => {
 
     expect(err).toBeInstanceOf(PrincipalNotAllowedError);
     expect((err as Error).message).toContain(federated);
-    expect(deps.audit.actions(seeded.secretId).at(-1)).toBe("heartbeat-rejected");
-    expect(deps.alerts.kinds()).toEqual(["rejected-principal"]);
+    expect(deps.audit.actions(HEARTBEAT_REJECTIONS_STREAM)).toEqual(["heartbeat-rejected"]);
+    expect(deps.alerts.sent).toEqual([]);
     expect(deps.consumers.instanceWrites).toEqual([]);
   });
 
@@ -158,7 +182,10 @@ describe("heartbeat", () => {
       refreshNow: true,
       currentFingerprint: seeded.fingerprint,
     });
-    expect((await deps.audit.list(seeded.secretId)).at(-1)).toMatchObject({
+    expect(
+      (await deps.audit.list(instanceAuditStream(seeded.secretId, "engine", "i-1"))).at(-1),
+    ).toMatchObject({
+      secretId: seeded.secretId,
       action: "instance-fingerprint-changed",
       details: { consumerId: "engine", instanceId: "i-1", to: foreign, status: "unknown" },
     });

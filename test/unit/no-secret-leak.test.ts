@@ -37,7 +37,7 @@ describe("no secret value leaves the core", () => {
       }
     };
 
-    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 60 } });
+    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 60, idleHeartbeatSeconds: 60 } });
     const { secretId } = seeded;
     outputs.push(seeded.settings);
     const engine = await addConsumer(deps, secretId, "engine");
@@ -148,13 +148,10 @@ describe("no secret value leaves the core", () => {
       ]),
     );
     expect(deps.alerts.kinds()).toEqual(
-      expect.arrayContaining([
-        "rotation-aborted",
-        "rotation-stalled",
-        "rejected-principal",
-        "unknown-fingerprint",
-      ]),
+      expect.arrayContaining(["rotation-aborted", "rotation-stalled", "unknown-fingerprint"]),
     );
+    // A rejected heartbeat is audited in its own stream (no alert: the metric's alarm pages).
+    expect(deps.audit.all().map((e) => e.action)).toContain("heartbeat-rejected");
     expect(errors.filter((e) => e.name === "ExchangeKeyLimitError")).toEqual([]);
     expect(haystacks.ledger).toContain("***");
     expect(outputs).toContainEqual(expect.objectContaining({ rotationId: "rot-3", ledger: "revoked" }));

@@ -5,14 +5,15 @@ import { ledgerEntryId } from "../../src/core/tokens";
 import { completeRotation } from "../../src/core/use-cases/complete-rotation";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
 import { attemptRevocation, newLedgerEntry } from "../../src/core/use-cases/revocation";
-import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { rotateToPromoted, startRotation } from "./support/flow";
 
 /** A secret whose rotation `rot-1` has promoted its new key and now holds the lock. */
 async function promoted() {
   const deps = makeDeps();
-  const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+  const seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
   await rotateToPromoted(deps, seeded.secretId, "rot-1");
+  deps.clock.advance(1); // past the (one-second) overlap
   return { deps, seeded };
 }
 

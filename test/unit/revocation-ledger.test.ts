@@ -11,7 +11,7 @@ import { ledgerEntryId } from "../../src/core/tokens";
 import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
 import { attemptRevocation, newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
-import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
+import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted } from "./support/flow";
 
 const ACCOUNT = "acct-main";
@@ -46,9 +46,10 @@ describe("revokePrevious through the ledger", () => {
 
   beforeEach(async () => {
     deps = makeDeps();
-    seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
     const engine = await addConsumer(deps, seeded.secretId, "engine");
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    deps.clock.advance(1); // past the (one-second) overlap
     await report(deps, seeded.secretId, engine, "i-1", await currentFingerprint(deps, seeded.secretId));
   });
 

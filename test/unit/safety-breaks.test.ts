@@ -27,6 +27,7 @@ import {
   type SeededConsumer,
   type SeededSecret,
   seedSecret,
+  TINY_OVERLAP,
 } from "./fakes";
 import { awsError } from "./support/faults";
 import { report, resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
@@ -43,10 +44,11 @@ describe("safety breaks", () => {
 
   beforeEach(async () => {
     deps = makeDeps({ revocation: { baseSeconds: 60, capSeconds: 600, maxAttempts: 10 } });
-    seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
     engine = await addConsumer(deps, seeded.secretId, "engine");
     await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
     promoted = await rotateToPromoted(deps, seeded.secretId, rotationId);
+    deps.clock.advance(1); // past the (one-second) overlap
   });
 
   async function stall(execution = rotationId): Promise<void> {
@@ -208,7 +210,8 @@ describe("safety breaks", () => {
           v.versionId === seeded.versionId ? [STAGE.current] : v.stages.filter((x) => x !== STAGE.current),
       }));
 
-    await enrollSecret({ ...rest, deadlineSeconds: 3600 }, "operator:bob", deps);
+    // (an overlap that covers the registered consumer's 300 s cache TTL, or enrollment refuses)
+    await enrollSecret({ ...rest, deadlineSeconds: 3600, minOverlapSeconds: 300 }, "operator:bob", deps);
 
     expect((await deps.store.getVersions(seeded.secretId))?.current?.exchangeKeyId).toBe(
       promoted.created.next.exchangeKeyId,
@@ -219,7 +222,7 @@ describe("safety breaks", () => {
 describe("found by the simulation: a promotion interrupted after its label move", () => {
   it("rolls forward through stall and resume; the new current key is never taken for an orphan", async () => {
     const deps = makeDeps();
-    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    const seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
     await startRotation(deps, seeded.secretId, "rot-1");
     const created = await createNext({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
     // PromoteCurrent moves the labels, then dies before its bookkeeping, for good.
@@ -256,7 +259,7 @@ describe("found by the simulation: a promotion interrupted after its label move"
 describe("found by the simulation: a promotion whose retry reads lagging labels", () => {
   it("a retried PromoteCurrent after the record says promoted neither re-checks the labels nor aborts", async () => {
     const deps = makeDeps();
-    const seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 0 } });
+    const seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
     const promoted = await rotateToPromoted(deps, seeded.secretId, "rot-1");
     // The listing now lags: it shows the labels from before the promotion (the new version absent).
     const lagging = [{ versionId: seeded.versionId, stages: [STAGE.current] }];
@@ -279,7 +282,7 @@ describe("found by the simulation: a promotion whose retry reads lagging labels"
 describe("found by the simulation: an abort that removed AWSPENDING, then died before revoking", () => {
   it("the resumed CreateNext revokes that key through the ledger before it would make another, never a third key", async () => {
     const deps = makeDeps();
-    const seeded = await seedSecret(deps, { maxActiveKeys: 3, settings: { minOverlapSeconds: 0 } });
+    const seeded = await seedSecret(deps, { maxActiveKeys: 3, settings: TINY_OVERLAP });
     await startRotation(deps, seeded.secretId, "rot-1");
     const created = await createNext({ secretId: seeded.secretId, rotationId: "rot-1" }, deps);
     // The abort removed AWSPENDING, then died before clearing the record and revoking the key.

@@ -47,7 +47,7 @@ async function expectConverged(enrolled: Awaited<ReturnType<typeof enroll>>, fir
 describe("a step's work done but its answer lost (transient Lambda error, retried by the state)", () => {
   for (const state of TASKS) {
     it(`${state}: the retry is harmless — one rotation, never a third key`, async () => {
-      const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+      const enrolled = await enroll(world, { minOverlapSeconds: 1 });
       await withConsumers(world, enrolled);
       const firstKey = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.exchangeKeyId;
 
@@ -66,7 +66,7 @@ describe("a step's work done but its answer lost (transient Lambda error, retrie
 describe("a step that crashes after its work (Lambda.Unknown, not retried), then an operator re-run", () => {
   for (const state of TASKS) {
     it(`${state}: converges with no orphan key and no lost ledger entry`, async () => {
-      const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+      const enrolled = await enroll(world, { minOverlapSeconds: 1 });
       await withConsumers(world, enrolled);
       const firstKey = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.exchangeKeyId;
 

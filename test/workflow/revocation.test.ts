@@ -25,7 +25,7 @@ const retriesOf = (result: Awaited<ReturnType<typeof rotate>>, state: string) =>
 
 describe("revocation through the ledger", () => {
   it("retries a revocation that fails twice, then records it revoked", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("removeKey", { failNext: 2, kind: "5xx" });
 
@@ -40,7 +40,7 @@ describe("revocation through the ledger", () => {
   });
 
   it("hands a revocation that keeps failing to the sweeper, which revokes it later", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("removeKey", { failNext: 5, kind: "5xx" });
 
@@ -70,7 +70,7 @@ describe("revocation through the ledger", () => {
   });
 
   it("flags an entry for an operator at the attempt threshold, keeps it listed, and blocks a third key", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("removeKey", { errorRate: 1, kind: "5xx" });
     await rotate(world, enrolled);
@@ -106,7 +106,7 @@ describe("revocation through the ledger", () => {
   });
 
   it("settles a removal whose answer was lost by listing the keys: revoked on the first attempt, no operator paged", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("removeKey", { failNext: 1, kind: "5xx-after-effect" });
 
@@ -155,7 +155,7 @@ describe("failures before promotion", () => {
   });
 
   it("survives a key creation whose response was lost: the orphan is removed, never a third key", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     world.stack.exchange.setFault("createKey", { failNext: 1, kind: "5xx-after-effect" });
 

@@ -19,7 +19,7 @@ async function run(secretId: string, mode: "rotate" | "resume", inject: Injected
 
 describe("safety breaks on the workflow's paths", () => {
   it("break 1: RevokePrevious failing with anything but a recorded revocation failure parks the rotation; nothing is handed to the sweeper", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     const firstKey = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.exchangeKeyId;
 
@@ -43,7 +43,7 @@ describe("safety breaks on the workflow's paths", () => {
   });
 
   it("break 13: an abort that cannot finish stalls the rotation with an alert; resume finishes it once the exchange is back", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     // The exchange keeps failing: key creation, then the abort's listing, every retry.
     world.stack.exchange.setFault("createKey", { failNext: 100, kind: "5xx" });
@@ -67,7 +67,7 @@ describe("safety breaks on the workflow's paths", () => {
   });
 
   it("break 7: a resume that crashes inside BeginRotation is stalled again, so the next resume proceeds at once", async () => {
-    const enrolled = await enroll(world, { minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
     await withConsumers(world, enrolled);
     const parked = await run(enrolled.secretId, "rotate", [
       { state: "RevokePrevious", when: "before", error: "Lambda.Unknown" },

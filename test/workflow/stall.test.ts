@@ -47,7 +47,7 @@ describe("wait-for-consumers gating", () => {
   });
 
   it("counts a silent consumer (registered, no live instance) as lagging", async () => {
-    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 1 });
     const [live, silent] = defaultConsumers(enrolled.secretId, 2);
     if (!live || !silent) throw new Error("fixture");
     await withConsumers(world, enrolled, [live]);
@@ -68,7 +68,7 @@ describe("wait-for-consumers gating", () => {
   });
 
   it("resumes a stalled rotation once the consumer catches up, then revokes", async () => {
-    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 1 });
     const [live, late] = defaultConsumers(enrolled.secretId, 2);
     if (!live || !late) throw new Error("fixture");
     await withConsumers(world, enrolled, [live]);
@@ -93,7 +93,7 @@ describe("wait-for-consumers gating", () => {
   });
 
   it("rolls a stalled rotation back, then resume waits for consumers to return and revokes the abandoned key", async () => {
-    const enrolled = await enroll(world, { deadlineSeconds: 3, minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { deadlineSeconds: 3, minOverlapSeconds: 1 });
     await withConsumers(world, enrolled, defaultConsumers(enrolled.secretId, 3, true));
     const original = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
     const stalled = await rotate(world, enrolled);
@@ -120,7 +120,7 @@ describe("wait-for-consumers gating", () => {
   });
 
   it("force-revokes a stalled rotation on an operator's word, through the ledger, and frees the lock", async () => {
-    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 0 });
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 1 });
     await withConsumers(world, enrolled, defaultConsumers(enrolled.secretId, 2, true));
     const previous = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
     await rotate(world, enrolled);

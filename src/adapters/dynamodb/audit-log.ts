@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { type AuditHead, auditHeadFor, nextAuditEntry } from "../../core/audit-chain";
+import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../core/audit-chain";
 import { AuditChainBrokenError } from "../../core/errors";
 import type { AuditEntry, AuditEvent } from "../../core/model";
 import type { AuditLog, Clock } from "../../core/ports";
@@ -20,7 +20,8 @@ interface HeadItem {
 }
 
 /**
- * Append-only audit trail, one hash chain per secret (`stream` = secret id, `seq` = 1, 2, ...),
+ * Append-only audit trail, one hash chain per stream (`stream` = the secret id for the secret's own
+ * chain, or another stream an event names, e.g. an instance's; `seq` = 1, 2, ...),
  * anchored by a head record at `seq` 0 that every append advances first (the protocol and what a
  * crash between its writes leaves are in `AuditHead`, src/core/audit-chain.ts). Every write is a
  * conditional put — on the head's seq, or on an entry's seq being free — so two writers racing for
@@ -35,11 +36,12 @@ export class DynamoAuditLog implements AuditLog {
   ) {}
 
   async append(event: AuditEvent): Promise<AuditEntry> {
+    const stream = streamOf(event);
     for (let race = 0; race < MAX_APPEND_RACES; race++) {
-      const { head, first } = await this.start(event.secretId);
+      const { head, first } = await this.start(stream);
       if (!head && first) {
         throw new AuditChainBrokenError(
-          `audit trail of ${event.secretId} has entries (seq ${first.seq}, ...) but no head record: ` +
+          `audit trail of ${stream} has entries (seq ${first.seq}, ...) but no head record: ` +
             "its end is not anchored (see `keyshift audit verify`); nothing appended",
         );
       }
@@ -56,22 +58,22 @@ export class DynamoAuditLog implements AuditLog {
       await this.commit(entry);
       return entry;
     }
-    throw new Error(`audit append for ${event.secretId} lost ${MAX_APPEND_RACES} races in a row`);
+    throw new Error(`audit append for ${stream} lost ${MAX_APPEND_RACES} races in a row`);
   }
 
-  async list(secretId: string): Promise<AuditEntry[]> {
+  async list(stream: string): Promise<AuditEntry[]> {
     const items = await queryAll<Record<string, unknown>>(this.db, {
       TableName: this.table,
       KeyConditionExpression: "#st = :s AND #seq > :head",
       ExpressionAttributeNames: { "#st": "stream", "#seq": "seq" },
-      ExpressionAttributeValues: { ":s": secretId, ":head": HEAD_SEQ },
+      ExpressionAttributeValues: { ":s": stream, ":head": HEAD_SEQ },
       ConsistentRead: true,
     });
     return items.map(toEntry);
   }
 
-  async head(secretId: string): Promise<AuditHead | undefined> {
-    return (await this.start(secretId)).head;
+  async head(stream: string): Promise<AuditHead | undefined> {
+    return (await this.start(stream)).head;
   }
 
   /** The lowest item of the stream: the head when there is one, else the first entry, if any. */
@@ -101,7 +103,7 @@ export class DynamoAuditLog implements AuditLog {
    */
   private async putHead(head: AuditHead, from: { seq: number; hash: string } | undefined): Promise<void> {
     const item: HeadItem = {
-      stream: head.entry.secretId,
+      stream: streamOf(head.entry),
       seq: HEAD_SEQ,
       headSeq: head.seq,
       headHash: head.hash,
@@ -131,7 +133,7 @@ export class DynamoAuditLog implements AuditLog {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...entry, stream: entry.secretId },
+          Item: { ...entry, stream: streamOf(entry) },
           ConditionExpression: "attribute_not_exists(#seq)",
           ExpressionAttributeNames: { "#seq": "seq" },
         }),
@@ -151,6 +153,7 @@ export class DynamoAuditLog implements AuditLog {
   }
 }
 
+/** The secret's own chain stores `stream` as its key only; other streams' entries carry the field. */
 function toEntry(item: Record<string, unknown>): AuditEntry {
-  return strip<AuditEntry>(item, "stream");
+  return item.stream === item.secretId ? strip<AuditEntry>(item, "stream") : (item as unknown as AuditEntry);
 }

@@ -1,7 +1,13 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { ConsumerInstance, ConsumerRegistration } from "../../core/model";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { ConsumerInstance, ConsumerRegistration, InstanceTouch } from "../../core/model";
 import type { ConsumerRegistry } from "../../core/ports";
-import { queryAll, strip } from "./client";
+import { isConditionFailed, queryAll, strip } from "./client";
 
 /** Idle instances are cleaned up by TTL after this long; liveness never depends on TTL. */
 const INSTANCE_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -43,6 +49,16 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
       .sort((a, b) => a.consumerId.localeCompare(b.consumerId));
   }
 
+  async listByPrincipal(principalArn: string): Promise<ConsumerRegistration[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      IndexName: "by-principal",
+      KeyConditionExpression: "principalArn = :p",
+      ExpressionAttributeValues: { ":p": principalArn },
+    });
+    return items.map((i) => strip<ConsumerRegistration>(i, "sk"));
+  }
+
   async listInstances(secretId: string): Promise<ConsumerInstance[]> {
     const items = await queryAll<Record<string, unknown>>(this.db, {
       TableName: this.table,
@@ -67,8 +83,35 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
     return out.Item ? strip<ConsumerInstance>(out.Item, "sk", "expiresAt") : undefined;
   }
 
+  /**
+   * One UpdateItem, conditional on the stored fingerprint: the steady-state heartbeat's only
+   * DynamoDB call. A new instance or a changed fingerprint fails the condition (nothing written).
+   */
+  async touchInstance(touch: InstanceTouch): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { secretId: touch.secretId, sk: `INSTANCE#${touch.consumerId}#${touch.instanceId}` },
+          UpdateExpression: "SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp",
+          ConditionExpression: "fingerprint = :fp",
+          ExpressionAttributeValues: {
+            ":seen": touch.lastSeenAt,
+            ":by": touch.expectedBy,
+            ":exp": expiry(touch.lastSeenAt),
+            ":fp": touch.fingerprint,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async putInstance(instance: ConsumerInstance): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(instance.lastSeenAt) / 1000) + INSTANCE_RETENTION_SECONDS;
+    const expiresAt = expiry(instance.lastSeenAt);
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -97,4 +140,8 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
     }
     return { instancesRemoved: instances.length };
   }
+}
+
+function expiry(lastSeenAt: string): number {
+  return Math.floor(Date.parse(lastSeenAt) / 1000) + INSTANCE_RETENTION_SECONDS;
 }

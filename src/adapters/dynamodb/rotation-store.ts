@@ -7,9 +7,16 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { RotationInProgressError } from "../../core/errors";
-import type { LockRecord, RotationRecord, SecretSettings, VersionFingerprints } from "../../core/model";
+import type {
+  LockRecord,
+  RotationRecord,
+  SecretSettings,
+  SecretState,
+  VersionFingerprints,
+} from "../../core/model";
 import type { RotationLock, RotationStore } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
+import { readSecretState } from "./secret-state";
 
 /** A stalled lock never expires by lease: only an operator action moves it. */
 const NEVER = "9999-12-31T23:59:59.999Z";
@@ -79,6 +86,10 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
     return items
       .map((i) => strip<RotationRecord>(i, "sk"))
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  getSecretState(secretId: string, opts: { fresh?: boolean } = {}): Promise<SecretState> {
+    return readSecretState(this.db, this.table, secretId, opts);
   }
 
   async acquire(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord> {

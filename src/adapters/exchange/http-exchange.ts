@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../../commons/zod";
 import {
   ExchangeKeyNotFoundError,
   ExchangePermanentError,
@@ -78,11 +78,11 @@ const keySchema = z.object({
   status: z.enum(["active", "disabled"]),
   createdAt: z.string(),
 });
-const createdKeySchema = keySchema.extend({ secret: z.string().min(1) });
+const createdKeySchema = z.extend(keySchema, { secret: z.string().check(z.minLength(1)) });
 const listSchema = z.object({
   account: z.string(),
   keys: z.array(keySchema),
-  maxActiveKeys: z.number().int().positive(),
+  maxActiveKeys: z.int().check(z.positive()),
 });
 /** The exchange's own answer to a removal; anything else on a 2xx (a login page, `{"ok":true}`) is not one. */
 const removedSchema = z.object({ keyId: z.string(), status: z.literal("removed") });
@@ -90,7 +90,7 @@ const removedSchema = z.object({ keyId: z.string(), status: z.literal("removed")
 const NOT_FOUND_CODE = "KEY_NOT_FOUND";
 const accountSchema = z.object({ account: z.string(), keyId: z.string(), permissions: z.array(z.string()) });
 const errorSchema = z.object({
-  error: z.object({ code: z.string().optional(), message: z.string().optional() }),
+  error: z.object({ code: z.optional(z.string()), message: z.optional(z.string()) }),
 });
 
 /** Extra detail kept on the domain errors without changing their classes (name stays matchable). */
@@ -251,7 +251,7 @@ export class HttpExchange implements Exchange {
     throw withDetail(new ExchangePermanentError(message, status), code ? { exchangeCode: code } : {});
   }
 
-  private parse<T>(ctx: CallContext, schema: z.ZodType<T>, json: unknown): T {
+  private parse<T>(ctx: CallContext, schema: z.ZodMiniType<T>, json: unknown): T {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       // Only field paths, never values: the body of a createKey response holds a secret.

@@ -6,10 +6,12 @@ import type {
   BreakGlass,
   ConsumerInstance,
   ConsumerRegistration,
+  InstanceTouch,
   LedgerEntry,
   LockRecord,
   RotationRecord,
   SecretSettings,
+  SecretState,
   VersionFingerprints,
 } from "../model";
 
@@ -73,6 +75,12 @@ export interface RotationStore {
   getRotation(secretId: string, rotationId: string): Promise<RotationRecord | undefined>;
   putRotation(rotation: RotationRecord): Promise<void>;
   listRotations(secretId: string): Promise<RotationRecord[]>;
+  /**
+   * Settings, versions and lock of a secret in one read: what the heartbeat answers from. The
+   * heartbeat's composition may serve it from a cache a few seconds old unless `fresh` is asked
+   * for (see `src/adapters/heartbeat-cache.ts`); every other implementation reads the table.
+   */
+  getSecretState(secretId: string, opts?: { fresh?: boolean }): Promise<SecretState>;
 }
 
 /**
@@ -134,6 +142,12 @@ export interface ConsumerRegistry {
   register(consumer: ConsumerRegistration): Promise<void>;
   listConsumers(secretId: string): Promise<ConsumerRegistration[]>;
   findByPrincipal(principalArn: string, secretId: string): Promise<ConsumerRegistration[]>;
+  /**
+   * Every registration of a principal, whatever the secret (the by-principal index). The
+   * heartbeat's composition may serve it from a container cache; `recheck` asks it to read again
+   * if its entry is more than a moment old (a registration just made for another secret).
+   */
+  listByPrincipal(principalArn: string, opts?: { recheck?: boolean }): Promise<ConsumerRegistration[]>;
   listInstances(secretId: string): Promise<ConsumerInstance[]>;
   getInstance(
     secretId: string,
@@ -147,6 +161,12 @@ export interface ConsumerRegistry {
    * crash finishes the job.
    */
   deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }>;
+  /**
+   * The steady-state heartbeat: one conditional write that moves `lastSeenAt` and `expectedBy`
+   * only while the stored fingerprint is `fingerprint`. False (nothing written) when the instance
+   * is new or reports another fingerprint: the caller audits the change, then `putInstance`.
+   */
+  touchInstance(touch: InstanceTouch): Promise<boolean>;
 }
 
 export interface RevocationLedger {
@@ -196,10 +216,12 @@ export interface RevocationLedger {
 }
 
 export interface AuditLog {
+  /** Appends to `event.stream`, or to the secret's own chain when the event names none. */
   append(event: AuditEvent): Promise<AuditEntry>;
-  list(secretId: string): Promise<AuditEntry[]>;
+  /** The entries of one chain: a secret's id, or a stream such as `instanceAuditStream(...)`. */
+  list(stream: string): Promise<AuditEntry[]>;
   /** The record anchoring the end of the trail (see `AuditHead`); undefined for a stream never appended to. */
-  head(secretId: string): Promise<AuditHead | undefined>;
+  head(stream: string): Promise<AuditHead | undefined>;
 }
 
 export interface Alerts {

@@ -1,8 +1,10 @@
 import { InvalidInputError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
+import { heartbeatIntervals } from "../heartbeat-policy";
 import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model";
 import { EVENTS_PER_CHECK, MAX_DEADLINE_SECONDS, MAX_WAIT_EVENTS, maxChecks } from "../readiness";
 import { validRegistration } from "../registry-rules";
+import { nextScheduledStart } from "../schedule";
 import { type Deps, parseKeySecret, requireSettings } from "./deps";
 import { planReadPolicy, type ReadPolicyDeps, syncReadPolicy } from "./read-policy";
 
@@ -25,6 +27,7 @@ export async function enrollSecret(
   actor: string,
   deps: Pick<Deps, "secrets" | "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<SecretSettings> {
+  await requireOverlapCoversConsumers(settings, deps);
   if (settings.deadlineSeconds > MAX_DEADLINE_SECONDS) {
     throw new InvalidInputError(
       `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} is past the state machine's ` +
@@ -96,6 +99,49 @@ export async function enrollSecret(
   });
   await syncReadPolicy(deps, settings.secretId, actor);
   return enrolled;
+}
+
+/**
+ * The overlap must outlast the longest cache TTL of the secret's consumers (one that never hears
+ * `stale` still refreshes by then) and the idle heartbeat interval (an instance told to come back
+ * in that long is heard from before the overlap ends). Checked with the intervals themselves.
+ */
+async function requireOverlapCoversConsumers(
+  settings: Omit<SecretSettings, "enrolledAt">,
+  deps: Pick<Deps, "consumers">,
+): Promise<void> {
+  const { secretId, minOverlapSeconds } = settings;
+  const {
+    idleHeartbeatSeconds: idle,
+    activeHeartbeatSeconds: active,
+    livenessGraceSeconds: grace,
+  } = heartbeatIntervals(settings);
+  const whole = (n: number, min: number) => Number.isInteger(n) && n >= min;
+  if (!whole(active, 1) || !whole(idle, active) || !whole(grace, 0)) {
+    throw new InvalidInputError(
+      `${secretId}: heartbeat intervals must be whole seconds with 1 <= activeHeartbeatSeconds (${active}) ` +
+        `<= idleHeartbeatSeconds (${idle}) and livenessGraceSeconds (${grace}) >= 0`,
+    );
+  }
+  if (settings.schedule !== undefined && !nextScheduledStart(settings.schedule, new Date(), new Date())) {
+    throw new InvalidInputError(
+      `${secretId}: schedule "${settings.schedule}" is not a rate(...) or cron(...) expression with a next start; fix it in the enrollment config`,
+    );
+  }
+  const consumers = await deps.consumers.listConsumers(secretId);
+  const longest = consumers.reduce(
+    (max, c) => (c.cacheTtlSeconds > max.ttl ? { ttl: c.cacheTtlSeconds, id: c.consumerId } : max),
+    { ttl: 0, id: "" },
+  );
+  const needed = Math.max(longest.ttl, idle);
+  if (!(minOverlapSeconds >= needed)) {
+    throw new InvalidInputError(
+      `${secretId}: minOverlapSeconds ${minOverlapSeconds} does not cover the longest consumer cache TTL ` +
+        `(${longest.ttl}s${longest.id ? `, ${longest.id}` : ""}) and the idle heartbeat interval ` +
+        `(idleHeartbeatSeconds ${idle}s): set minOverlapSeconds to at least ${needed}, or lower ` +
+        "idleHeartbeatSeconds / the consumers' cacheTtlSeconds",
+    );
+  }
 }
 
 /**

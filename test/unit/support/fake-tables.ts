@@ -1,4 +1,4 @@
-import { type AuditHead, auditHeadFor, nextAuditEntry } from "../../../src/core/audit-chain";
+import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../../src/core/audit-chain";
 import {
   AuditChainBrokenError,
   InvalidInputError,
@@ -12,10 +12,12 @@ import type {
   BreakGlass,
   ConsumerInstance,
   ConsumerRegistration,
+  InstanceTouch,
   LedgerEntry,
   LockRecord,
   RotationRecord,
   SecretSettings,
+  SecretState,
   VersionFingerprints,
 } from "../../../src/core/model";
 import type {
@@ -90,6 +92,13 @@ export class FakeRotationStore implements RotationStore, RotationLock {
       .filter((r) => r.secretId === secretId)
       .map(copy)
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+  /** One consistent read of the three items, like the adapter's BatchGetItem (never cached here). */
+  async getSecretState(secretId: string): Promise<SecretState> {
+    const settings = this.settings.get(secretId);
+    const versions = this.versions.get(secretId);
+    const lock = this.locks.get(secretId);
+    return copy({ settings, versions, lock });
   }
 
   async acquire(secretId: string, rotationId: string, now: Date, leaseSeconds: number): Promise<LockRecord> {
@@ -226,6 +235,12 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
       .map(copy)
       .sort((a, b) => a.consumerId.localeCompare(b.consumerId));
   }
+  async listByPrincipal(principalArn: string) {
+    return [...this.consumers.values()]
+      .filter((c) => c.principalArn === principalArn)
+      .map(copy)
+      .sort((a, b) => a.secretId.localeCompare(b.secretId) || a.consumerId.localeCompare(b.consumerId));
+  }
   async listInstances(secretId: string) {
     return [...this.instances.values()].filter((i) => i.secretId === secretId).map(copy);
   }
@@ -247,6 +262,16 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
       }
     }
     return { instancesRemoved };
+  }
+  /** The adapter's conditional UpdateItem: only the two times move, only on the same fingerprint. */
+  async touchInstance(touch: InstanceTouch) {
+    const key = `${touch.secretId}#${touch.consumerId}#${touch.instanceId}`;
+    const held = this.instances.get(key);
+    if (held?.fingerprint !== touch.fingerprint) return false;
+    const next = { ...held, lastSeenAt: touch.lastSeenAt, expectedBy: touch.expectedBy };
+    this.instanceWrites.push(copy(next));
+    this.instances.set(key, copy(next));
+    return true;
   }
 }
 
@@ -438,27 +463,32 @@ export class FakeAuditLog implements AuditLog {
 
   async append(event: AuditEvent): Promise<AuditEntry> {
     this.faults.check("append");
-    const stream = this.streams.get(event.secretId) ?? new Map<number, AuditEntry>();
-    this.streams.set(event.secretId, stream);
-    const head = this.heads.get(event.secretId);
+    const key = streamOf(event);
+    const stream = this.streams.get(key) ?? new Map<number, AuditEntry>();
+    this.streams.set(key, stream);
+    const head = this.heads.get(key);
     if (!head && stream.size > 0) {
-      throw new AuditChainBrokenError(`audit trail of ${event.secretId} has entries but no head record`);
+      throw new AuditChainBrokenError(`audit trail of ${key} has entries but no head record`);
     }
     if (head && !head.committed && !stream.has(head.seq)) stream.set(head.seq, copy(head.entry));
     const entry = nextAuditEntry(head && copy(head.entry), copy(event), this.clock.now());
-    this.heads.set(event.secretId, auditHeadFor(copy(entry)));
+    this.heads.set(key, auditHeadFor(copy(entry)));
     this.faults.check("putEntry");
     stream.set(entry.seq, copy(entry));
     this.faults.check("commit");
-    this.heads.set(event.secretId, auditHeadFor(copy(entry), true));
+    this.heads.set(key, auditHeadFor(copy(entry), true));
     return copy(entry);
   }
-  async list(secretId: string): Promise<AuditEntry[]> {
-    return this.sorted(secretId).map(copy);
+  async list(stream: string): Promise<AuditEntry[]> {
+    return this.sorted(stream).map(copy);
   }
-  async head(secretId: string): Promise<AuditHead | undefined> {
-    const found = this.heads.get(secretId);
+  async head(stream: string): Promise<AuditHead | undefined> {
+    const found = this.heads.get(stream);
     return found && copy(found);
+  }
+  /** Every stream appended to, the secrets' own chains and the others. */
+  streamIds(): string[] {
+    return [...this.streams.keys()];
   }
   /** Every stored entry of every stream. */
   all(): AuditEntry[] {

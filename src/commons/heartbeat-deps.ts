@@ -1,0 +1,49 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
+import { documentClient } from "../adapters/dynamodb/client";
+import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { CachedRegistrations, CachedSecretState } from "../adapters/heartbeat-cache";
+import { type Clock, systemClock } from "../core/ports";
+import { RejectionLimiter } from "../core/rejection-limiter";
+import type { HeartbeatDeps } from "../core/use-cases/heartbeat";
+import type { HeartbeatConfig } from "./config";
+import { lazySnsAlerts } from "./lazy-ports";
+import { logger } from "./logger";
+
+/**
+ * The heartbeat's own composition root: one DynamoDB document client, the caches in front of its
+ * two reads (src/adapters/heartbeat-cache.ts), the rejection limiter, and an SNS client built only
+ * when an unknown fingerprint is first alerted. Nothing else — no Secrets Manager, no exchange —
+ * so a cold start loads and builds what a heartbeat uses and no more.
+ */
+export function buildHeartbeatDeps(
+  config: HeartbeatConfig,
+  opts: { clock?: Clock; db?: DynamoDBDocumentClient } = {},
+): HeartbeatDeps {
+  const clock = opts.clock ?? systemClock;
+  const db =
+    opts.db ?? documentClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_DYNAMODB });
+  const consumers = new DynamoConsumerRegistry(db, config.KEYSHIFT_TABLE_CONSUMERS);
+  const registrations = new CachedRegistrations(consumers, clock);
+  return {
+    consumers: {
+      listByPrincipal: (principal, opts) => registrations.listByPrincipal(principal, opts),
+      touchInstance: (touch) => consumers.touchInstance(touch),
+      getInstance: (secretId, consumerId, instanceId) =>
+        consumers.getInstance(secretId, consumerId, instanceId),
+      putInstance: (instance) => consumers.putInstance(instance),
+    },
+    store: new CachedSecretState(new DynamoRotationStore(db, config.KEYSHIFT_TABLE_ROTATIONS), clock),
+    audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
+    // Alerts are rare on this path (a new unknown fingerprint): SNS loads on the first one.
+    alerts: lazySnsAlerts({
+      region: config.AWS_REGION,
+      endpoint: config.KEYSHIFT_ENDPOINT_SNS,
+      topicArn: config.KEYSHIFT_ALERT_TOPIC_ARN,
+      log: logger,
+    }),
+    clock,
+    rejections: new RejectionLimiter(),
+  };
+}
