@@ -110,6 +110,8 @@ describe("emergency rotation (suspected compromise)", () => {
     };
 
     deps.clock.advance(110);
+    // The engine keeps heartbeating on the new key at the fast interval the server gave it.
+    await report(deps, seeded.secretId, engine, "e1", await currentFingerprint(deps, seeded.secretId));
     const atDeadline = await checkConsumers({ ...ref, iteration: first.iteration }, deps);
     const revoked = await revokePrevious(ref, deps);
 
