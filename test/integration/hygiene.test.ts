@@ -189,6 +189,8 @@ async function enrollBroader(): Promise<Enrolled> {
       pollIntervalSeconds: 1,
       maxPollIntervalSeconds: 2,
       livenessMultiplier: 3,
+      idleHeartbeatSeconds: 1,
+      activeHeartbeatSeconds: 1,
       schedule: "rate(30 days)",
       scheduleEnabled: true,
     },
