@@ -1,123 +1,192 @@
-import { performance } from "node:perf_hooks";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { documentClient } from "../src/adapters/dynamodb/client";
-import { fingerprint } from "../src/core/fingerprint";
-import { ledgerEntryId } from "../src/core/tokens";
-import { heartbeat } from "../src/core/use-cases/heartbeat";
-import { newLedgerEntry } from "../src/core/use-cases/revocation";
-import { SimulatedInstance } from "../src/local/consumers";
+/**
+ * Benchmarks, each a ratio measured side by side in one run (the machine is shared: absolute numbers
+ * drift, ratios hold), written to bench/results.json with the absolute numbers beside them.
+ *   npm run bench                         every section, human-readable summary
+ *   npm run bench -- --json               the same figures as one JSON line
+ *   npm run bench -- --only gate,bundles  some sections (the others keep their last figures)
+ * The modules are in bench/; what each measures is in its doc comment.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bundleAll, cleanUp, coldInit, largestZip } from "../bench/bundles";
+import { confirmationAfterPromotion } from "../bench/confirmation";
+import { costModel } from "../bench/cost-model";
+import { fleetSwitch } from "../bench/fleet-switch";
+import { gateVsQuery } from "../bench/gate-query";
+import { heartbeatVsPutItem } from "../bench/heartbeat-throughput";
+import { DynamoMeter } from "../bench/support";
+import { sweeperIndexVsScan } from "../bench/sweeper";
+import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../src/adapters/heartbeat-cache";
+import { instanceAuditStream, verifyAuditTrail } from "../src/core/audit-chain";
+import type { AuditEntry } from "../src/core/model";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "../src/local/scenario";
 import { captureLambdaLogs } from "../src/local/secret-scan";
-import { startLocalStack } from "../src/local/stack";
+import { type LocalStack, startLocalStack } from "../src/local/stack";
+
+const json = process.argv.includes("--json");
+const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+const only = process.argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
+const OUT = process.env.BENCH_OUT ?? join(import.meta.dirname, "..", "bench", "results.json");
+const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "bundles"] as const;
+type Section = (typeof SECTIONS)[number];
+const wanted = (s: Section) => !only || only.has(s);
+
+const progress = (what: string) => {
+  if (!json) process.stderr.write(`bench: ${what}\n`);
+};
+
+type Results = Record<string, unknown> & { details: Record<string, unknown> };
+const load = (): Results => {
+  const found = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, "utf8")) as Results) : { details: {} };
+  found.details ??= {};
+  return found;
+};
+let results = load();
 
 /**
- * Benchmarks, measured side by side in one run (ratios, not absolute targets: the machine is shared).
- * 1. Heartbeat: a simulated consumer's cycle (SigV4-signed HTTP → API → middy handler → DynamoDB,
- *    plus one signed exchange call) vs the heartbeat use case in-process against the same DynamoDB.
- * 2. Sweeper: finding due revocations through the sparse `by-sweep` index vs a filtered Scan of the
- *    whole ledger, with many settled entries — why the index exists.
+ * Each section's figures are written as soon as it ends, over what the file holds then: a slow
+ * machine loses no finished work, and a run of other sections (`--only`) keeps these.
  */
-const json = process.argv.includes("--json");
+function record(section: string, top: Record<string, unknown>, detail: unknown): void {
+  results = load();
+  Object.assign(results, top);
+  results.details[section] = detail;
+  // When each section was last measured: sections may come from different runs.
+  results.details.measuredAt = {
+    ...((results.details.measuredAt as object | undefined) ?? {}),
+    [section]: new Date().toISOString(),
+  };
+  const { details, ...head } = results;
+  writeFileSync(OUT, `${JSON.stringify({ ...head, details }, null, 2)}\n`);
+}
+
+// As deployed (serverless.yml): what a heartbeat logs at INFO is part of what it costs.
+process.env.POWERTOOLS_LOG_LEVEL = "INFO";
+const needsStack = SECTIONS.filter((s) => s !== "bundles").some(wanted);
 const logs = captureLambdaLogs();
-const stack = await startLocalStack();
-const enrolled = await enrollLocalSecret(stack);
-const [spec] = defaultConsumers(enrolled.secretId, 1);
-if (!spec) throw new Error("no consumer spec");
-await registerConsumers(enrolled, [spec]);
+const meter = new DynamoMeter();
+meter.install();
+let stack: LocalStack | undefined;
+if (needsStack) stack = await startLocalStack();
 
-async function timed(label: string, n: number, fn: (i: number) => Promise<unknown>) {
-  for (let i = 0; i < Math.min(20, n); i++) await fn(i); // warm-up
-  const start = performance.now();
-  for (let i = 0; i < n; i++) await fn(i);
-  const ms = performance.now() - start;
-  return { label, n, totalMs: Math.round(ms), perOpMs: +(ms / n).toFixed(3) };
-}
-
-const N = 300;
-const instance = new SimulatedInstance(stack, { ...spec, instances: 1 }, "bench-1");
-const fp =
-  (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.fingerprint ?? fingerprint("x");
-const http = await timed("consumer cycle: SigV4 heartbeat + trade", N, () => instance.tick());
-const direct = await timed("heartbeat use case in-process", N, () =>
-  heartbeat(
-    {
-      callerArn: `arn:aws:sts::111122223333:assumed-role/${spec.consumerId}/bench-2`,
-      secretId: enrolled.secretId,
-      fingerprint: fp,
-      instanceId: "bench-2",
+if (stack && wanted("heartbeat")) {
+  progress("heartbeat handler vs raw PutItem, and what one heartbeat costs");
+  const enrolled = await enrollLocalSecret(stack, { account: "bench-hb" });
+  const [spec] = defaultConsumers(enrolled.secretId, 1);
+  if (!spec) throw new Error("no consumer spec");
+  await registerConsumers(enrolled, [spec]);
+  const current = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.fingerprint ?? "";
+  const heartbeat = await heartbeatVsPutItem({
+    stack,
+    secretId: enrolled.secretId,
+    callerArn: `arn:aws:sts::111122223333:assumed-role/${spec.consumerId}/bench`,
+    fingerprint: current,
+    meter,
+    logLines: logs.lines,
+  });
+  record("heartbeat", { heartbeatVsPutItem: heartbeat.ratio }, heartbeat);
+  // Ten consumers' principals, each cache refilled at its TTL: the fleet's share of reads.
+  const cost = costModel(heartbeat.perHeartbeat, {
+    refresh: heartbeat.refresh && {
+      ...heartbeat.refresh,
+      stateTtlSeconds: SECRET_STATE_TTL_MS / 1000,
+      registrationTtlSeconds: REGISTRATIONS_TTL_MS / 1000,
+      principals: 10,
     },
-    enrolled.deps,
-  ),
-);
-
-const SETTLED = 3000;
-const DUE = 20;
-const now = new Date();
-for (let i = 0; i < SETTLED + DUE; i++) {
-  const id = ledgerEntryId(enrolled.account, `k_bench${i}`);
-  const entry = newLedgerEntry(
+  });
+  record(
+    "cost",
     {
-      secretId: enrolled.secretId,
-      exchangeAccount: enrolled.account,
-      keyId: `k_bench${i}`,
-      versionId: "v",
-      rotationId: "bench",
+      costPer1000InstancesMonthUSD: cost.atDefaults.totalUSD,
+      costPer1000InstancesMonthUSDFixed30s: cost.atFixed30s.totalUSD,
     },
-    id,
-    new Date(now.getTime() - 3_600_000),
+    cost,
   );
-  await enrolled.deps.ledger.openPending(entry);
-  if (i < SETTLED) await enrolled.deps.ledger.markRevoked(id, now);
 }
-const db = documentClient({ region: stack.region, endpoint: stack.endpoints.dynamodb });
-const index = await timed("due revocations via sparse index", 30, () =>
-  enrolled.deps.ledger.listDue(new Date(), 100),
-);
-const scan = await timed("due revocations via filtered Scan", 30, async () => {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  const due: unknown[] = [];
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: stack.tables.ledger,
-        FilterExpression: "#s <> :r AND needsOperator = :f AND nextAttemptAt <= :now",
-        ExpressionAttributeNames: { "#s": "status" },
-        ExpressionAttributeValues: { ":r": "revoked", ":f": false, ":now": new Date().toISOString() },
-        ExclusiveStartKey,
-      }),
-    );
-    due.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  if (due.length !== DUE) throw new Error(`scan found ${due.length} due entries, expected ${DUE}`);
-});
-const found = await enrolled.deps.ledger.listDue(new Date(), 100);
-if (found.length !== DUE) throw new Error(`index found ${found.length} due entries, expected ${DUE}`);
 
-await instance.stop();
-db.destroy();
+if (stack && wanted("gate")) {
+  progress("gate over 10,000 instances vs raw Query");
+  const gate = await gateVsQuery({
+    stack,
+    enrolled: await enrollLocalSecret(stack, { account: "bench-gate" }),
+  });
+  record("gate", { gateVsQuery10k: gate.ratio }, gate);
+}
+
+if (stack && wanted("switch")) {
+  progress("1,000 instances switching fingerprint within 5 s");
+  const enrolled = await enrollLocalSecret(stack, { account: "bench-switch" });
+  const audit = enrolled.deps.audit;
+  const rows = () => enrolled.deps.consumers.listInstances(enrolled.secretId);
+  const switched = await fleetSwitch({
+    stack,
+    enrolled,
+    // Wherever the design puts a change (the secret's chain, an instance's stream), it counts once.
+    changesAudited: async (secretId, to) => {
+      const changed = (e: AuditEntry) => e.action === "instance-fingerprint-changed" && e.details?.to === to;
+      const inChain = new Set((await audit.list(secretId)).filter(changed).map((e) => e.details?.instanceId));
+      let count = 0;
+      for (const i of await rows()) {
+        const stream = await audit.list(instanceAuditStream(secretId, i.consumerId, i.instanceId));
+        if (inChain.has(i.instanceId) || stream.some(changed)) count += 1;
+      }
+      return count;
+    },
+    chainsVerify: async (secretId) => {
+      for (const i of await rows()) {
+        const stream = instanceAuditStream(secretId, i.consumerId, i.instanceId);
+        const [entries, head] = [await audit.list(stream), await audit.head(stream)];
+        if ((entries.length > 0 || head) && !verifyAuditTrail(entries, head).ok) return false;
+      }
+      return true;
+    },
+  });
+  record(
+    "fleetSwitch",
+    {
+      fleetSwitchUnrecordedChanges: switched.changesUnrecorded,
+      fleetSwitchRotationStepFailures: switched.rotationStepFailures,
+    },
+    switched,
+  );
+}
+
+if (stack && wanted("confirmation")) {
+  progress("1,000 instances confirming a promotion (simulated time)");
+  const confirmation = await confirmationAfterPromotion({ stack });
+  record(
+    "confirmation",
+    { confirmationSecondsAfterCacheTtl: confirmation.unscheduled.secondsAfterCacheTtl },
+    confirmation,
+  );
+}
+
+if (stack && wanted("sweeper")) {
+  progress("sweeper: sparse index vs Scan");
+  const sweeper = await sweeperIndexVsScan({
+    stack,
+    enrolled: await enrollLocalSecret(stack, { account: "bench-sweep" }),
+  });
+  record("sweeper", {}, sweeper);
+}
+meter.uninstall();
 logs.restore();
-await stack.close();
+await stack?.close();
 
-const report = {
-  heartbeat: { http, direct, httpOverDirect: +(http.perOpMs / direct.perOpMs).toFixed(2) },
-  sweeper: {
-    settled: SETTLED,
-    due: DUE,
-    index,
-    scan,
-    scanOverIndex: +(scan.perOpMs / index.perOpMs).toFixed(1),
-  },
-};
-if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
-else {
-  for (const r of [http, direct, index, scan])
-    process.stdout.write(`${r.label.padEnd(40)} ${String(r.perOpMs).padStart(9)} ms/op  (n=${r.n})\n`);
-  process.stdout.write(
-    `consumer cycle (signed HTTP heartbeat through the API + one exchange call) costs ${report.heartbeat.httpOverDirect}x the bare heartbeat use case\n`,
-  );
-  process.stdout.write(
-    `sweeper: filtered Scan costs ${report.sweeper.scanOverIndex}x the sparse index at ${SETTLED} settled + ${DUE} due entries\n`,
-  );
+if (wanted("bundles")) {
+  progress("bundles: cold init and zip sizes");
+  const bundled = await bundleAll();
+  try {
+    const init = await coldInit(bundled);
+    record("coldInit", { coldInitVsMinimalWorst: init.worstRatio }, init);
+    const zips = largestZip(bundled);
+    record("zips", { largestZipKB: zips.largestKB }, zips);
+  } finally {
+    cleanUp(bundled);
+  }
 }
+
+const { details: _d, ...top } = results;
+if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
+else for (const [k, v] of Object.entries(top)) process.stdout.write(`${k.padEnd(40)} ${v}\n`);
 process.exit(0);
