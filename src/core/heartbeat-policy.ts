@@ -55,7 +55,8 @@ export function nextHeartbeatSeconds(input: {
   const active = Math.max(1, intervals.activeHeartbeatSeconds);
   if (status === "unknown" || (lock && !lock.stalled)) return active;
   const idle = Math.max(active, intervals.idleHeartbeatSeconds);
-  if (!settings?.schedule) return idle;
+  // A disabled schedule starts nothing: no wake-up for it.
+  if (!settings?.schedule || settings.scheduleEnabled === false) return idle;
   const anchor = settings.enrolledAt ? new Date(settings.enrolledAt) : undefined;
   const lookBack = new Date(now.getTime() - DUE_WINDOW_SECONDS * 1000);
   const recent = nextScheduledStart(settings.schedule, lookBack, anchor);

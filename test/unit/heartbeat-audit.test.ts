@@ -89,8 +89,6 @@ describe("heartbeat: a fingerprint change is audited and alerted at least once",
 
   it("an append that crashes after its head was written still leaves a trail that verifies, and the retry completes it", async () => {
     deps.audit.faults.failNext("putEntry", 1, ThrottlingException);
-    // Enrollment, registration and their read-policy syncs are already in the trail.
-    const before = (await deps.audit.list(seeded.secretId)).length;
 
     await expect(report(deps, seeded.secretId, engine, "i-1", FOREIGN)).rejects.toBeInstanceOf(
       ThrottlingException,

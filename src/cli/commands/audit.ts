@@ -1,10 +1,10 @@
-import { verifyAuditTrail } from "../../core/audit-chain";
 import { InvalidInputError } from "../../core/errors";
+import { verifySecretAudit } from "../../core/use-cases/audit-trail";
 import { secretIdArg } from "../args";
 import { command } from "../command";
 import { EXIT } from "../output";
 
-/** `audit verify <secretId>`: recompute the hash chain up to its head; exit 3 when it breaks. */
+/** `audit verify <secretId>`: recompute the secret's chain and every instance stream; exit 3 when one breaks. */
 export const auditVerify = command({
   words: ["audit", "verify"],
   args: ["<secretId>"],
@@ -17,16 +17,27 @@ export const auditVerify = command({
     if (!head && entries.length === 0) {
       throw new InvalidInputError(`no audit trail for ${secretId}: is it enrolled? (\`keyshift list\`)`);
     }
-    const result = verifyAuditTrail(entries, head);
+    // The secret's chain, and every consumer instance's own stream of fingerprint changes.
+    const whole = await verifySecretAudit(secretId, deps);
+    const result = whole.secret;
     const pending = result.pending
       ? ` (entry ${result.pending} verified from the head: an append was interrupted; the next one stores it)`
       : "";
+    const streams = Object.entries(whole.broken);
+    const instances = `; ${whole.instanceStreams} instance stream(s), ${whole.instanceEntries} entries`;
     return out.outcome(
-      result.ok
-        ? `audit trail of ${secretId}: ${result.entries} entries up to its head, chain verifies${pending}`
-        : `audit trail of ${secretId} BROKEN at seq ${result.brokenAt?.seq}: ${result.brokenAt?.reason}`,
-      { secretId, ...result },
-      result.ok ? EXIT.ok : EXIT.auditBroken,
+      !result.ok
+        ? `audit trail of ${secretId} BROKEN at seq ${result.brokenAt?.seq}: ${result.brokenAt?.reason}`
+        : streams.length > 0
+          ? `audit trail of ${secretId}: chain verifies, but ${streams.length} instance stream(s) do not: ` +
+            streams.map(([id, v]) => `${id} at seq ${v.brokenAt?.seq}: ${v.brokenAt?.reason}`).join("; ")
+          : `audit trail of ${secretId}: ${result.entries} entries up to its head, chain verifies${pending}${instances}`,
+      {
+        secretId,
+        ...result,
+        instances: { streams: whole.instanceStreams, entries: whole.instanceEntries, broken: whole.broken },
+      },
+      whole.ok ? EXIT.ok : EXIT.auditBroken,
     );
   },
 });
