@@ -154,6 +154,13 @@ describe("keyshift hygiene", () => {
     expect(report.findings.find((f) => f.kind === "rotation-overdue")?.secretId).toBe(overdue.secretId);
     expect(report.findings.find((f) => f.kind === "key-expiring")?.secretId).toBe(expiring.secretId);
     expect(report.findings.every((f) => f.fix.length > 0)).toBe(true);
+
+    // `keyshift status` says it too: Bybit's unbound key expires before the 100-day schedule comes round.
+    const expiringStatus = await keyshift("status", expiring.secretId, "--json");
+    const cleanStatus = await keyshift("status", clean.secretId);
+    expect(JSON.parse(expiringStatus.stdout).expiry).toMatchObject({ beforeNextRotation: true });
+    expect(JSON.parse(expiringStatus.stdout).expiry.expiresAt).toMatch(/^\d{4}-/);
+    expect(cleanStatus.stdout).toContain("expiry   the exchange sets no expiry on the current key");
     expect(report.findings.some((f) => f.secretId === clean.secretId)).toBe(false);
   });
 });

@@ -1,6 +1,9 @@
+import { sanitizeErrorMessage } from "../../core/errors";
+import { scheduleIntervalSeconds } from "../../core/hygiene/schedule";
 import { lockStatus } from "../../core/lock";
+import type { SecretSettings } from "../../core/model";
 import { evaluateReadiness } from "../../core/readiness";
-import { requireSettings } from "../../core/use-cases/deps";
+import { type Deps, requireSettings } from "../../core/use-cases/deps";
 import { secretIdArg } from "../args";
 import { command } from "../command";
 
@@ -33,6 +36,7 @@ export const status = command({
     const mine = ledger.filter((e) => e.secretId === secretId);
     const holder = lock ? await deps.store.getRotation(secretId, lock.rotationId) : undefined;
     const lockState = lockStatus(lock, holder, now);
+    const expiry = await currentKeyExpiry(deps, settings, versions?.current?.exchangeKeyId, now);
     const lagging =
       readiness?.lagging.map((l) => `${l.consumerId} (${l.reason} ${l.fingerprints.join(",")})`).join("; ") ||
       "none";
@@ -41,6 +45,7 @@ export const status = command({
         `secret ${secretId} (exchange account ${settings.exchangeAccount})`,
         `  current  ${versions?.current?.fingerprint ?? "-"} key ${versions?.current?.exchangeKeyId ?? "-"}`,
         `  previous ${versions?.previous?.fingerprint ?? "-"} key ${versions?.previous?.exchangeKeyId ?? "-"}`,
+        `  expiry   ${expiry.summary}`,
         `  lock     ${lockState.summary}${lockState.next ? `\n           next: ${lockState.next}` : ""}`,
         `  consumers ${consumers.length}; lagging: ${lagging}`,
         ...mine.map(
@@ -51,8 +56,54 @@ export const status = command({
             `${e.lastError ? `, last error: ${e.lastError}` : ""}`,
         ),
       ].join("\n"),
-      { secretId, versions, lock, lockState, consumers: consumers.length, readiness, ledger: mine },
+      { secretId, versions, lock, lockState, consumers: consumers.length, readiness, ledger: mine, expiry },
     );
     return 0;
   },
 });
+
+/**
+ * When the exchange itself will expire the current key (Bybit's keys without an IP binding), and
+ * whether that comes before the next scheduled rotation replaces it.
+ */
+async function currentKeyExpiry(
+  deps: Pick<Deps, "exchange" | "store">,
+  settings: SecretSettings,
+  keyId: string | undefined,
+  now: Date,
+): Promise<{ summary: string; expiresAt: string | null; beforeNextRotation: boolean }> {
+  if (!keyId) return { summary: "-", expiresAt: null, beforeNextRotation: false };
+  let expiresAt: string | undefined;
+  try {
+    const listing = await deps.exchange.listKeys(settings.exchangeAccount);
+    expiresAt = listing.keys.find((k) => k.keyId === keyId)?.expiresAt;
+  } catch (err) {
+    return {
+      summary: `unknown: cannot list the exchange account (${sanitizeErrorMessage(err, 160)})`,
+      expiresAt: null,
+      beforeNextRotation: false,
+    };
+  }
+  if (!expiresAt)
+    return {
+      summary: "the exchange sets no expiry on the current key",
+      expiresAt: null,
+      beforeNextRotation: false,
+    };
+  const interval = settings.schedule ? scheduleIntervalSeconds(settings.schedule) : undefined;
+  const completed = (await deps.store.listRotations(settings.secretId)).filter(
+    (r) => r.phase === "completed" && r.trigger !== "operator",
+  );
+  const since = Date.parse(completed.at(-1)?.updatedAt ?? settings.enrolledAt);
+  const beforeNextRotation = interval !== undefined && Date.parse(expiresAt) < since + interval * 1000;
+  const days = Math.floor((Date.parse(expiresAt) - now.getTime()) / 86_400_000);
+  return {
+    summary:
+      `current key expires ${expiresAt} (in ${days} day(s))` +
+      (beforeNextRotation
+        ? ` — BEFORE its next scheduled rotation (${settings.schedule}): \`keyshift rotate ${settings.secretId}\`, or bind the key to IPs`
+        : ""),
+    expiresAt,
+    beforeNextRotation,
+  };
+}
