@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { SIGNATURE_HEADERS } from "../../adapters/exchange/signing";
 import { AccountStore } from "./accounts";
 import { authenticate, NonceCache } from "./auth";
@@ -8,6 +7,7 @@ import { type ExchangeEndpoint, FaultPlan, type FaultSpec } from "./faults";
 import { errorBody, readBody, SimulatorError, sendJson } from "./http-util";
 import { RequestLog, type RequestLogEntry } from "./request-log";
 import { handleRoute, matchRoute } from "./routes";
+import { Delays, serveSimulator } from "./sim-server";
 
 export type { ExchangeEndpoint, FaultKind, FaultSpec } from "./faults";
 export type { RequestLogEntry } from "./request-log";
@@ -66,22 +66,7 @@ export async function startExchangeSimulator(
   const nonces = new NonceCache(toleranceMs);
   const faults = new FaultPlan(opts.seed ?? 1);
   const log = new RequestLog(store);
-  const pending = new Set<() => void>();
-
-  /** A delay that `cancel()` (or `close()`) cuts short, so shutdown never waits on injected latency. */
-  const delay = (ms: number): { done: Promise<void>; cancel: () => void } => {
-    let cancel = () => {};
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => cancel(), ms);
-      cancel = () => {
-        clearTimeout(timer);
-        pending.delete(cancel);
-        resolve();
-      };
-      pending.add(cancel);
-    });
-    return { done, cancel };
-  };
+  const delays = new Delays();
 
   const respond = (
     entry: RequestLogEntry,
@@ -111,7 +96,7 @@ export async function startExchangeSimulator(
       const decision = faults.decide(route.endpoint);
       // Latency is not cancelled when the client gives up: like a real exchange, the call still
       // takes effect after a client-side timeout, which is the ambiguous outcome callers must handle.
-      if (decision.latencyMs > 0) await delay(decision.latencyMs).done;
+      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
       // Injected faults sit in front of authentication and the operation: the call has no effect.
       switch (decision.fault) {
         case "4xx":
@@ -127,12 +112,7 @@ export async function startExchangeSimulator(
           });
         case "timeout": {
           entry.fault = decision.fault;
-          // Hold the request past any sane client timeout, then drop the connection unanswered.
-          const hold = delay(holdMs);
-          res.once("close", hold.cancel);
-          await hold.done;
-          res.destroy();
-          return;
+          return delays.holdThenDrop(res, holdMs);
         }
       }
       const caller = authenticate(
@@ -157,26 +137,16 @@ export async function startExchangeSimulator(
     }
   }
 
-  const server = createServer((req, res) => {
-    const pathname = safePathname(req.url);
-    const work = pathname.startsWith("/_sim/")
-      ? handleControlPlane(req, res, pathname, sim)
-      : handleExchange(req, res, pathname);
-    work.catch(() => res.destroy());
+  const served = await serveSimulator({
+    port: opts.port,
+    host: opts.host,
+    api: handleExchange,
+    controlPlane: (req, res, pathname) => handleControlPlane(req, res, pathname, sim),
+    delays,
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   const sim: ExchangeSimulator = {
-    url: `http://${host}:${address.port}`,
+    url: served.url,
     createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
     seedKey: (account, input) => {
       const key = store.createKey(account, input);
@@ -194,21 +164,9 @@ export async function startExchangeSimulator(
         createdAt: key.createdAt,
         ...(key.removedAt ? { removedAt: key.removedAt } : {}),
       })),
-    close: async () => {
-      for (const cancel of [...pending]) cancel();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: served.close,
   };
   return sim;
-}
-
-function safePathname(url: string | undefined): string {
-  try {
-    return new URL(url ?? "/", "http://simulator.invalid").pathname;
-  } catch {
-    return "/";
-  }
 }
 
 function matchRouteSafe(method: string, pathname: string) {

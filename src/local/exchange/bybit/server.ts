@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { BYBIT_HEADERS } from "../../../adapters/exchange/bybit/signing";
 import { FaultPlan } from "../faults";
 import { readBody, sendJson } from "../http-util";
 import { RequestLog, type RequestLogEntry } from "../request-log";
+import { Delays, serveSimulator } from "../sim-server";
 import { authenticate } from "./auth";
 import { handleBybitControlPlane } from "./control-plane";
 import { BybitSimError, envelope, paramError, RET } from "./errors";
@@ -38,22 +38,8 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   const store = new BybitStore(opts.maxKeys ?? 20, now);
   const faults = new FaultPlan(opts.seed ?? 1);
   const log = new RequestLog(store, API_KEY_FORMAT);
-  const pending = new Set<() => void>();
+  const delays = new Delays();
   const holdMs = opts.timeoutMs ?? 10_000;
-
-  const hold = (ms: number) => {
-    let cancel = () => {};
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => cancel(), ms);
-      cancel = () => {
-        clearTimeout(timer);
-        pending.delete(cancel);
-        resolve();
-      };
-      pending.add(cancel);
-    });
-    return { done, cancel };
-  };
 
   const answer = (
     entry: RequestLogEntry,
@@ -91,7 +77,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       });
       if (!route) throw new BybitSimError(RET.routeNotFound, "Route not found.", 404);
       const decision = faults.decide(route.endpoint);
-      if (decision.latencyMs > 0) await hold(decision.latencyMs).done;
+      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
       switch (decision.fault) {
         case "4xx":
           return edge(entry, res, 403, "4xx", "<html><body>403 Forbidden: access too frequent</body></html>");
@@ -112,11 +98,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
           });
         case "timeout": {
           entry.fault = "timeout";
-          const held = hold(holdMs);
-          res.once("close", held.cancel);
-          await held.done;
-          res.destroy();
-          return;
+          return delays.holdThenDrop(res, holdMs);
         }
       }
       const payload = method === "GET" ? rawQuery : body;
@@ -148,25 +130,16 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     }
   }
 
-  const server = createServer((req, res) => {
-    const pathname = safePathname(req.url);
-    const work = pathname.startsWith("/_sim/")
-      ? handleBybitControlPlane(req, res, pathname, sim)
-      : handleApi(req, res, pathname);
-    work.catch(() => res.destroy());
+  const served = await serveSimulator({
+    port: opts.port,
+    host: opts.host,
+    api: handleApi,
+    controlPlane: (req, res, pathname) => handleBybitControlPlane(req, res, pathname, sim),
+    delays,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   const sim: BybitSimulator = {
-    url: `http://${host}:${address.port}`,
+    url: served.url,
     createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
     addMasterKey: (account, keyOpts) => {
       const key = store.addMasterKey(store.account(account).masterUid, {
@@ -206,11 +179,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
         };
       }),
     now,
-    close: async () => {
-      for (const cancel of [...pending]) cancel();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: served.close,
   };
   return sim;
 }
@@ -225,12 +194,4 @@ function parseBody(body: string): Record<string, unknown> {
     // fall through
   }
   throw paramError("body not json");
-}
-
-function safePathname(url: string | undefined): string {
-  try {
-    return new URL(url ?? "/", "http://simulator.invalid").pathname;
-  } catch {
-    return "/";
-  }
 }

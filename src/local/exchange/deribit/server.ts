@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDeribitAuthorization } from "../../../adapters/exchange/deribit/signing";
 import { FaultPlan } from "../faults";
 import { readBody, SimulatorError, sendJson } from "../http-util";
 import { RequestLog } from "../request-log";
+import { Delays, serveSimulator } from "../sim-server";
 import { DeribitAccountStore, type SimKey } from "./accounts";
 import { authenticate, NonceBook } from "./auth";
 import { handleDeribitControlPlane } from "./control-plane";
@@ -27,22 +27,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
   const faults = new FaultPlan(opts.seed ?? 1);
   const log = new RequestLog(store, CLIENT_ID);
   const securityKeys = new SecurityKeyBook(now, "test.deribit.com");
-  const pending = new Set<() => void>();
-
-  /** A delay that `cancel()` (or `close()`) cuts short, so shutdown never waits on injected latency. */
-  const delay = (ms: number): { done: Promise<void>; cancel: () => void } => {
-    let cancel = () => {};
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => cancel(), ms);
-      cancel = () => {
-        clearTimeout(timer);
-        pending.delete(cancel);
-        resolve();
-      };
-      pending.add(cancel);
-    });
-    return { done, cancel };
-  };
+  const delays = new Delays();
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const usIn = now() * 1000;
@@ -74,7 +59,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
       const decision = faults.decide(spec.endpoint);
       // Latency is not cancelled when the client gives up: like a real exchange, the call still
       // takes effect after a client-side timeout, which is the ambiguous outcome callers must handle.
-      if (decision.latencyMs > 0) await delay(decision.latencyMs).done;
+      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
       // Injected faults sit in front of authentication and the method: the call has no effect.
       switch (decision.fault) {
         case "4xx":
@@ -89,11 +74,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
           return reply(429, failure(CODE.tooManyRequests, "too_many_requests", "injected"), decision.fault);
         case "timeout": {
           entry.fault = decision.fault;
-          const hold = delay(holdMs);
-          res.once("close", hold.cancel);
-          await hold.done;
-          res.destroy();
-          return;
+          return delays.holdThenDrop(res, holdMs);
         }
       }
       const caller: SimKey = authenticate(
@@ -123,25 +104,16 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
     }
   }
 
-  const server = createServer((req, res) => {
-    const pathname = safePathname(req.url);
-    const work = pathname.startsWith("/_sim/")
-      ? handleDeribitControlPlane(req, res, pathname, sim)
-      : handleApi(req, res, pathname);
-    work.catch(() => res.destroy());
+  const served = await serveSimulator({
+    port: opts.port,
+    host: opts.host,
+    api: handleApi,
+    controlPlane: (req, res, pathname) => handleDeribitControlPlane(req, res, pathname, sim),
+    delays,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   const sim: DeribitSimulator = {
-    url: `http://${host}:${address.port}`,
+    url: served.url,
     createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
     seedKey: (account, input) => {
       const key = store.seedKey(account, input);
@@ -160,11 +132,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
         .allKeys(account)
         .filter((key) => !key.admin)
         .map(toSimulatedKey),
-    close: async () => {
-      for (const cancel of [...pending]) cancel();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: served.close,
   };
   return sim;
 }
@@ -226,14 +194,6 @@ function failure(code: number, message: string, reason: string): Payload {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function safePathname(url: string | undefined): string {
-  try {
-    return new URL(url ?? "/", "http://simulator.invalid").pathname;
-  } catch {
-    return "/";
-  }
 }
 
 function toSimulatedKey(key: SimKey): DeribitSimulatedKey {
