@@ -24,6 +24,25 @@ export function rateSeconds(expression: string): number | undefined {
 }
 
 /**
+ * How often a schedule starts a rotation, in seconds: exact for `rate(...)`; for `cron(...)` the
+ * longest gap its day fields allow (a day-of-month or `#n`/`L` weekday: a month of 31 days; a month
+ * field: a year; a weekday list: a week; otherwise a day). Undefined for an expression it cannot
+ * read. The hygiene audit judges "overdue" by it.
+ */
+export function scheduleIntervalSeconds(expression: string): number | undefined {
+  const rate = rateSeconds(expression);
+  if (rate !== undefined) return rate;
+  const fields = CRON.exec(expression)?.[1]?.trim().split(/\s+/);
+  if (fields?.length !== 6) return undefined;
+  const [, , dayOfMonth, month, dayOfWeek] = fields;
+  if (month !== "*" && month !== "?") return 366 * 86_400;
+  if ((dayOfMonth !== "*" && dayOfMonth !== "?") || dayOfWeek?.includes("#") || dayOfWeek?.includes("L"))
+    return 31 * 86_400;
+  if (dayOfWeek !== "*" && dayOfWeek !== "?") return 7 * 86_400;
+  return 86_400;
+}
+
+/**
  * The first start strictly after `after`, or undefined when there is none within five years or the
  * expression is not one this understands (the heartbeat then simply answers its idle interval).
  */

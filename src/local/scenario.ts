@@ -22,7 +22,13 @@ export interface Enrolled {
  */
 export async function provisionLocalSecret(
   stack: LocalStack,
-  opts: { account?: string; secretId?: string; exchange?: LocalExchangeName } = {},
+  opts: {
+    account?: string;
+    secretId?: string;
+    exchange?: LocalExchangeName;
+    /** The scope the secret declares for its key, when it is not what the exchange shows (tests). */
+    declaredPermissions?: string[];
+  } = {},
 ): Promise<{ secretId: string; account: string }> {
   const account = opts.account ?? "acme-main";
   const secretId = opts.secretId ?? `keyshift/exchange/${account}/trading`;
@@ -43,7 +49,7 @@ export async function provisionLocalSecret(
         account,
         keyId: first.keyId,
         secret: first.secret,
-        permissions: first.permissions,
+        permissions: opts.declaredPermissions ?? first.permissions,
       }),
     }),
   );
@@ -58,6 +64,7 @@ export async function enrollLocalSecret(
     account?: string;
     secretId?: string;
     exchange?: LocalExchangeName;
+    declaredPermissions?: string[];
     settings?: Partial<SecretSettings>;
   } = {},
 ): Promise<Enrolled> {

@@ -4,7 +4,6 @@
  * kind on a fleet seeded with each problem, exit 1 when any is high.
  */
 import {
-  CreateSecretCommand,
   GetResourcePolicyCommand,
   PutResourcePolicyCommand,
   SecretsManagerClient,
@@ -166,43 +165,11 @@ describe("keyshift hygiene", () => {
 });
 
 /** A keyshift-sim key with `read,trade` whose secret declares only `read`. */
-async function enrollBroader(): Promise<Enrolled> {
-  const account = "broad";
-  const secretId = `keyshift/exchange/${account}/trading`;
-  const sim = stack.exchanges["keyshift-sim"];
-  const admin = sim.provisionAccount(account);
-  const key = sim.seedTradingKey(account);
-  const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
-  await sm.send(
-    new CreateSecretCommand({ Name: `keyshift/admin/${account}`, SecretString: JSON.stringify(admin) }),
-  );
-  await sm.send(
-    new CreateSecretCommand({
-      Name: secretId,
-      SecretString: JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions: ["read"] }),
-    }),
-  );
-  sm.destroy();
-  const { enrollSecret } = await import("../../src/core/use-cases/operator");
-  const { buildDeps } = await import("../../src/commons/deps");
-  const { loadConfig } = await import("../../src/commons/config");
-  const deps = buildDeps(loadConfig());
-  const settings = await enrollSecret(
-    {
-      secretId,
-      exchangeAccount: account,
-      minOverlapSeconds: 2,
-      deadlineSeconds: 15,
-      pollIntervalSeconds: 1,
-      maxPollIntervalSeconds: 2,
-      livenessMultiplier: 3,
-      idleHeartbeatSeconds: 1,
-      activeHeartbeatSeconds: 1,
-      schedule: "rate(30 days)",
-      scheduleEnabled: true,
-    },
-    "operator:test",
-    deps,
-  );
-  return { secretId, account, deps, settings };
+function enrollBroader(): Promise<Enrolled> {
+  return enrollLocalSecret(stack, {
+    account: "broad",
+    exchange: "keyshift-sim",
+    declaredPermissions: ["read"],
+    settings: { schedule: "rate(30 days)", scheduleEnabled: true },
+  });
 }

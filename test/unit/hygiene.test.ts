@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scheduleIntervalSeconds } from "../../src/core/hygiene/schedule";
+import { scheduleIntervalSeconds } from "../../src/core/schedule";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { hygieneAudit } from "../../src/core/use-cases/hygiene-audit";
 import { newLedgerEntry } from "../../src/core/use-cases/revocation";

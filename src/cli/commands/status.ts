@@ -1,5 +1,5 @@
 import { sanitizeErrorMessage } from "../../core/errors";
-import { scheduleIntervalSeconds } from "../../core/hygiene/schedule";
+import { rotationCadence } from "../../core/hygiene/findings";
 import { lockStatus } from "../../core/lock";
 import type { SecretSettings } from "../../core/model";
 import { evaluateReadiness } from "../../core/readiness";
@@ -90,11 +90,7 @@ async function currentKeyExpiry(
       expiresAt: null,
       beforeNextRotation: false,
     };
-  const interval = settings.schedule ? scheduleIntervalSeconds(settings.schedule) : undefined;
-  const completed = (await deps.store.listRotations(settings.secretId)).filter(
-    (r) => r.phase === "completed" && r.trigger !== "operator",
-  );
-  const since = Date.parse(completed.at(-1)?.updatedAt ?? settings.enrolledAt);
+  const { since, interval } = rotationCadence(settings, await deps.store.listRotations(settings.secretId));
   const beforeNextRotation = interval !== undefined && Date.parse(expiresAt) < since + interval * 1000;
   const days = Math.floor((Date.parse(expiresAt) - now.getTime()) / 86_400_000);
   return {

@@ -7,7 +7,7 @@ import type {
   VersionFingerprints,
 } from "../model";
 import type { ExchangeKey } from "../ports";
-import { scheduleIntervalSeconds } from "./schedule";
+import { scheduleIntervalSeconds } from "../schedule";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -66,6 +66,26 @@ const DAY = 86_400_000;
 const days = (ms: number) => Math.floor(ms / DAY);
 
 /**
+ * The secret's last successful rotation (operator markers aside), when it was (enrollment if never),
+ * and how often its schedule asks for one: what "overdue" and "expires before the next rotation"
+ * are judged by, in the audit and in `keyshift status`.
+ */
+export function rotationCadence(
+  settings: Pick<SecretSettings, "schedule" | "enrolledAt">,
+  rotations: RotationRecord[],
+): { last: RotationRecord | undefined; since: number; interval: number | undefined } {
+  const last = rotations
+    .filter((r) => r.phase === "completed" && r.trigger !== "operator")
+    .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+    .at(-1);
+  return {
+    last,
+    since: Date.parse(last?.updatedAt ?? settings.enrolledAt),
+    interval: settings.schedule ? scheduleIntervalSeconds(settings.schedule) : undefined,
+  };
+}
+
+/**
  * The credential hygiene rules, one secret at a time (the article's audit: is the owning service
  * still running, is the rotation schedule current, does the access scope still match). Pure: the
  * use case gathers the facts, this judges them; each finding carries its severity and its fix.
@@ -82,11 +102,7 @@ export function judgeSecret(
     out.push({ secretId, kind, severity, message, fix });
 
   // Rotation schedule: is it on, and is the last success recent enough?
-  const completed = facts.rotations
-    .filter((r) => r.phase === "completed" && r.trigger !== "operator")
-    .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
-  const last = completed.at(-1);
-  const interval = settings.schedule ? scheduleIntervalSeconds(settings.schedule) : undefined;
+  const { last, since, interval } = rotationCadence(settings, facts.rotations);
   if (settings.scheduleEnabled === false) {
     add(
       "schedule-disabled",
@@ -95,7 +111,6 @@ export function judgeSecret(
       "set enabled: true in rotation.config.yml and deploy",
     );
   }
-  const since = Date.parse(last?.updatedAt ?? settings.enrolledAt);
   if (interval !== undefined) {
     const ageSeconds = (now.getTime() - since) / 1000;
     if (ageSeconds > interval) {

@@ -6,9 +6,9 @@ import {
   sanitizeErrorMessage,
 } from "../errors";
 import { fingerprint } from "../fingerprint";
-import { scheduleIntervalSeconds } from "../hygiene/schedule";
 import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
+import { scheduleIntervalSeconds } from "../schedule";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../tokens";
 import { type Deps, parseKeySecret, type RotationRef, requireSettings } from "./deps";
 import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";

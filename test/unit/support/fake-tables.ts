@@ -20,6 +20,7 @@ import type {
   SecretState,
   VersionFingerprints,
 } from "../../../src/core/model";
+import { FIRST_STAGE_STATUSES } from "../../../src/core/model";
 import type {
   Alerts,
   AuditLog,
@@ -281,8 +282,6 @@ interface LedgerItem {
   sweepAt?: string;
 }
 
-const FIRST_STAGE = ["pending", "failed", "restored"];
-
 /**
  * Revocation ledger with the adapter's forward-only conditions (see `LedgerStatus`): first stage
  * (pending|failed|restored) → failed | disabled | revoked, disabled → disabled | revoked | restored,
@@ -320,7 +319,7 @@ export class FakeRevocationLedger implements RevocationLedger {
   }
   async markDisabled(entryId: string, update: { at: Date; removeAfter: Date }): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (!FIRST_STAGE.includes(item.entry.status)) return copy(item.entry);
+    if (!FIRST_STAGE_STATUSES.includes(item.entry.status)) return copy(item.entry);
     const at = update.at.toISOString();
     const next = update.removeAfter.toISOString();
     const { heldReason: _held, lastError: _err, restored: _restored, ...rest } = item.entry;
@@ -367,7 +366,7 @@ export class FakeRevocationLedger implements RevocationLedger {
   ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
     const removing = update.stage === "remove";
-    if (removing ? item.entry.status !== "disabled" : !FIRST_STAGE.includes(item.entry.status)) {
+    if (removing ? item.entry.status !== "disabled" : !FIRST_STAGE_STATUSES.includes(item.entry.status)) {
       return copy(item.entry);
     }
     const next = update.nextAttemptAt?.toISOString();
