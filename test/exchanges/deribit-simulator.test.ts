@@ -294,3 +294,42 @@ describe("Deribit simulator: the security-key challenge", () => {
     expect(again.json.error?.data?.reason).toBe("used_tfa_code");
   });
 });
+
+describe("Deribit simulator control plane (/_sim, unsigned)", () => {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+
+  it("creates an account, seeds a key, turns the security key on, lists keys; refuses bad input and unknown routes", async () => {
+    const created = await call("POST", "/_sim/accounts", { account: "cp-deribit" });
+    const seeded = await call("POST", "/_sim/accounts/cp-deribit/keys", {
+      label: "trading_main",
+      permissions: ["account:read", "trade:read_write"],
+    });
+    const securityKey = await call("POST", "/_sim/accounts/cp-deribit/security-key", { totpSeed: SEED });
+    const listed = await call("GET", "/_sim/accounts/cp-deribit/keys");
+    const badSeed = await call("POST", "/_sim/accounts/cp-deribit/keys", { label: 1, permissions: "x" });
+    const badTotp = await call("POST", "/_sim/accounts/cp-deribit/security-key", { totpSeed: 7 });
+    const unknownAccount = await call("POST", "/_sim/accounts/nobody/keys", { label: "a", permissions: [] });
+    const unknownRoute = await call("POST", "/_sim/accounts/cp-deribit/passwords", {});
+
+    expect(created).toMatchObject({ status: 201, json: { account: "cp-deribit" } });
+    expect(seeded.status).toBe(201);
+    expect(securityKey.status).toBe(204);
+    expect((listed.json?.keys as { keyId: string }[]).map((k) => k.keyId)).toEqual([seeded.json?.keyId]);
+    expect(badSeed).toMatchObject({ status: 400, json: { error: { code: "INVALID_REQUEST" } } });
+    expect(badTotp).toMatchObject({
+      status: 400,
+      json: { error: { message: "totpSeed must be a string or null" } },
+    });
+    expect(unknownAccount).toMatchObject({ status: 400, json: { error: { code: "INVALID_REQUEST" } } });
+    expect(unknownRoute).toMatchObject({ status: 404, json: { error: { code: "ROUTE_NOT_FOUND" } } });
+  });
+});

@@ -1,66 +1,86 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isExchangeEndpoint, validateFaultSpec } from "./faults";
+import { type ExchangeEndpoint, type FaultSpec, isExchangeEndpoint, validateFaultSpec } from "./faults";
 import { errorBody, parseJsonObject, readBody, SimulatorError, sendJson } from "./http-util";
 import type { ExchangeSimulator } from "./server";
 
-const ACCOUNT_KEYS_PATH = /^\/_sim\/accounts\/([^/]+)\/keys$/;
+const ACCOUNT_PATH = /^\/_sim\/accounts\/([^/]+)\/([a-z-]+)$/;
 
-/**
- * The simulator's control plane over HTTP under `/_sim/`: unsigned, for the local stack and for
- * tests in another process. Mirrors the programmatic `ExchangeSimulator` methods one to one.
- */
-export async function handleControlPlane(
-  req: IncomingMessage,
-  res: ServerResponse,
-  pathname: string,
-  sim: ExchangeSimulator,
-): Promise<void> {
-  const method = req.method ?? "GET";
-  try {
-    const body = await readBody(req);
-    if (pathname === "/_sim/accounts" && method === "POST") {
-      const input = parseJsonObject(body);
-      if (typeof input.account !== "string") throw badRequest("account must be a string");
-      if (input.maxActiveKeys !== undefined && typeof input.maxActiveKeys !== "number") {
-        throw badRequest("maxActiveKeys must be a number");
-      }
-      const opts = input.maxActiveKeys === undefined ? {} : { maxActiveKeys: input.maxActiveKeys };
-      const admin = sim.createAccount(input.account, opts);
-      return sendJson(res, 201, { account: input.account, ...admin });
-    }
-    if (pathname === "/_sim/faults" && method === "POST") {
-      const { endpoint, ...spec } = parseJsonObject(body);
-      if (!isExchangeEndpoint(endpoint)) throw badRequest("endpoint must name an exchange endpoint");
-      sim.setFault(endpoint, validateSpec(spec));
-      return sendJson(res, 204, undefined);
-    }
-    if (pathname === "/_sim/faults" && method === "DELETE") {
-      sim.clearFaults();
-      return sendJson(res, 204, undefined);
-    }
-    if (pathname === "/_sim/requests" && method === "GET") {
-      return sendJson(res, 200, { requests: sim.requestLog() });
-    }
-    const keysPath = ACCOUNT_KEYS_PATH.exec(pathname);
-    if (keysPath?.[1]) {
-      const account = decodeURIComponent(keysPath[1]);
-      if (method === "GET") return sendJson(res, 200, { keys: sim.keys(account) });
-      if (method === "POST") {
-        const input = parseJsonObject(body);
-        const permissions = Array.isArray(input.permissions) ? input.permissions : [];
-        const seeded = sim.seedKey(account, { label: String(input.label ?? ""), permissions });
-        return sendJson(res, 201, seeded);
-      }
-    }
-    throw new SimulatorError(404, "ROUTE_NOT_FOUND", `no control-plane route ${method} ${pathname}`);
-  } catch (err) {
-    if (err instanceof SimulatorError) return sendJson(res, err.status, errorBody(err.code, err.message));
-    return sendJson(res, 500, errorBody("INTERNAL", err instanceof Error ? err.message : String(err)));
-  }
+/** What every simulator's control plane drives, whatever its exchange. */
+export interface ControlPlaneSpec {
+  sim: {
+    setFault(endpoint: ExchangeEndpoint, spec: FaultSpec): void;
+    clearFaults(): void;
+    requestLog(): unknown[];
+    keys(account: string): unknown[];
+  };
+  /** `POST /_sim/accounts`: creates the account; its answer (201). */
+  createAccount(input: Record<string, unknown>): unknown;
+  /** `POST /_sim/accounts/<account>/keys`: a key made by hand; its answer (201). */
+  seedKey(account: string, input: Record<string, unknown>): unknown;
+  /** Further `POST /_sim/accounts/<account>/<name>` actions (204). */
+  accountActions?: Record<string, (account: string, input: Record<string, unknown>) => void>;
+  /** How an error other than a `SimulatorError` is answered; default 500 `INTERNAL`. */
+  otherError?: (err: unknown) => { status: number; code: string; message: string } | undefined;
 }
 
-function badRequest(message: string): SimulatorError {
+/**
+ * A simulator's control plane over HTTP under `/_sim/`: unsigned, for the local stack and for
+ * tests in another process; one to one with the programmatic simulator. It answers keyshift's own
+ * `{error:{code,message}}`, whatever the exchange's envelope: it is not part of the exchange.
+ * Routes: `POST /_sim/accounts`, `POST|DELETE /_sim/faults`, `GET /_sim/requests`,
+ * `GET|POST /_sim/accounts/<account>/keys`, and the spec's account actions.
+ */
+export function controlPlane(spec: ControlPlaneSpec) {
+  return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
+    const method = req.method ?? "GET";
+    try {
+      const body = await readBody(req);
+      if (pathname === "/_sim/accounts" && method === "POST") {
+        return sendJson(res, 201, spec.createAccount(parseJsonObject(body)));
+      }
+      if (pathname === "/_sim/faults" && method === "POST") {
+        const { endpoint, ...fault } = parseJsonObject(body);
+        if (!isExchangeEndpoint(endpoint)) throw badRequest("endpoint must name an exchange endpoint");
+        spec.sim.setFault(endpoint, validateSpec(fault));
+        return sendJson(res, 204, undefined);
+      }
+      if (pathname === "/_sim/faults" && method === "DELETE") {
+        spec.sim.clearFaults();
+        return sendJson(res, 204, undefined);
+      }
+      if (pathname === "/_sim/requests" && method === "GET") {
+        return sendJson(res, 200, { requests: spec.sim.requestLog() });
+      }
+      const match = ACCOUNT_PATH.exec(pathname);
+      if (match?.[1] && match[2]) {
+        const account = decodeURIComponent(match[1]);
+        const action = match[2] === "keys" ? undefined : spec.accountActions?.[match[2]];
+        if (match[2] === "keys" && method === "GET")
+          return sendJson(res, 200, { keys: spec.sim.keys(account) });
+        if (match[2] === "keys" && method === "POST") {
+          return sendJson(res, 201, spec.seedKey(account, parseJsonObject(body)));
+        }
+        if (action && method === "POST") {
+          action(account, parseJsonObject(body));
+          return sendJson(res, 204, undefined);
+        }
+      }
+      throw new SimulatorError(404, "ROUTE_NOT_FOUND", `no control-plane route ${method} ${pathname}`);
+    } catch (err) {
+      if (err instanceof SimulatorError) return sendJson(res, err.status, errorBody(err.code, err.message));
+      const mapped = spec.otherError?.(err);
+      if (mapped) return sendJson(res, mapped.status, errorBody(mapped.code, mapped.message));
+      return sendJson(res, 500, errorBody("INTERNAL", err instanceof Error ? err.message : String(err)));
+    }
+  };
+}
+
+export function badRequest(message: string): SimulatorError {
   return new SimulatorError(400, "INVALID_REQUEST", message);
+}
+
+export function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
 function validateSpec(spec: Record<string, unknown>) {
@@ -69,4 +89,28 @@ function validateSpec(spec: Record<string, unknown>) {
   } catch (err) {
     throw badRequest(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** keyshift's own test protocol's control plane. */
+export function handleControlPlane(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  sim: ExchangeSimulator,
+): Promise<void> {
+  return controlPlane({
+    sim,
+    createAccount(input) {
+      if (typeof input.account !== "string") throw badRequest("account must be a string");
+      if (input.maxActiveKeys !== undefined && typeof input.maxActiveKeys !== "number") {
+        throw badRequest("maxActiveKeys must be a number");
+      }
+      const opts = input.maxActiveKeys === undefined ? {} : { maxActiveKeys: input.maxActiveKeys };
+      return { account: input.account, ...sim.createAccount(input.account, opts) };
+    },
+    seedKey(account, input) {
+      const permissions = Array.isArray(input.permissions) ? input.permissions : [];
+      return sim.seedKey(account, { label: String(input.label ?? ""), permissions });
+    },
+  })(req, res, pathname);
 }
