@@ -1,5 +1,5 @@
 import { heartbeatIntervals } from "./heartbeat-policy";
-import type { ConsumerInstance, ConsumerRegistration, SecretSettings } from "./model";
+import type { ConsumerInstance, ConsumerRegistration, SecretSettings, VersionFingerprints } from "./model";
 
 /** At most this many lagging consumers travel in state data (256 KiB cap); the rest are counted. */
 export const MAX_LAGGING_IN_STATE = 20;
@@ -39,6 +39,26 @@ export function isLive(
   }
   const ageMs = now.getTime() - Date.parse(instance.lastSeenAt);
   return ageMs <= consumer.heartbeatIntervalSeconds * settings.livenessMultiplier * 1000;
+}
+
+/**
+ * The gate as operators read it (`keyshift status`, `keyshift list`): against the recorded current
+ * version, or undefined before anything is recorded.
+ */
+export function readinessOfRecorded(input: {
+  consumers: ConsumerRegistration[];
+  instances: ConsumerInstance[];
+  versions: VersionFingerprints | undefined;
+  settings: SecretSettings;
+  now: Date;
+}): Readiness | undefined {
+  const { versions, ...rest } = input;
+  if (!versions?.current) return undefined;
+  return evaluateReadiness({
+    ...rest,
+    currentFingerprint: versions.current.fingerprint,
+    promotedAt: new Date(versions.promotedAt ?? 0),
+  });
 }
 
 /**

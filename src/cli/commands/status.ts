@@ -2,7 +2,7 @@ import { sanitizeErrorMessage } from "../../core/errors";
 import { rotationCadence } from "../../core/hygiene/findings";
 import { lockStatus } from "../../core/lock";
 import type { SecretSettings } from "../../core/model";
-import { evaluateReadiness } from "../../core/readiness";
+import { readinessOfRecorded } from "../../core/readiness";
 import { type Deps, requireSettings } from "../../core/use-cases/deps";
 import { secretIdArg } from "../args";
 import { command } from "../command";
@@ -23,16 +23,7 @@ export const status = command({
       deps.ledger.listAll(),
     ]);
     const now = deps.clock.now();
-    const readiness = versions?.current
-      ? evaluateReadiness({
-          consumers,
-          instances,
-          currentFingerprint: versions.current.fingerprint,
-          promotedAt: new Date(versions.promotedAt ?? 0),
-          settings,
-          now,
-        })
-      : undefined;
+    const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
     const mine = ledger.filter((e) => e.secretId === secretId);
     const holder = lock ? await deps.store.getRotation(secretId, lock.rotationId) : undefined;
     const lockState = lockStatus(lock, holder, now);

@@ -1,6 +1,6 @@
 import { lockStatus } from "../lock";
 import type { LedgerEntry, RotationRecord, SecretSettings } from "../model";
-import { evaluateReadiness } from "../readiness";
+import { readinessOfRecorded } from "../readiness";
 import type { Deps } from "./deps";
 
 export interface RotationSummary {
@@ -76,16 +76,7 @@ async function overviewOf(
   const newestFirst = [...rotations].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   const holder = lock ? rotations.find((r) => r.rotationId === lock.rotationId) : undefined;
   const status = lockStatus(lock, holder, now);
-  const readiness = versions?.current
-    ? evaluateReadiness({
-        consumers,
-        instances,
-        currentFingerprint: versions.current.fingerprint,
-        promotedAt: new Date(versions.promotedAt ?? 0),
-        settings,
-        now,
-      })
-    : undefined;
+  const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
   const open = ledger.filter((e) => e.secretId === secretId && e.status !== "revoked");
   const completed = newestFirst.find((r) => r.phase === "completed" || r.phase === "force-revoked");
   return {
