@@ -39,10 +39,6 @@ export interface SecretFacts {
   versions: VersionFingerprints | undefined;
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
-  /** Key ids the secret's recorded versions (previous, current, next) hold. */
-  versionKeyIds: string[];
-  /** The scope the secret's current value declares for its key. */
-  declaredPermissions: string[] | undefined;
   /** The account's keys as the exchange lists them, or the error that stopped the listing. */
   exchange: { keys: ExchangeKey[] } | { error: string };
   /** Ledger entries of the secret's exchange account (all secrets of the account). */
@@ -64,6 +60,14 @@ export const DEFAULT_THRESHOLDS: HygieneThresholds = { silentConsumerDays: 14, e
 
 const DAY = 86_400_000;
 const days = (ms: number) => Math.floor(ms / DAY);
+
+/**
+ * Key ids the secret's recorded versions (previous, current, next) hold — from the versions record,
+ * never from a secret value: the read policy lets only consumers and CreateNext read those.
+ */
+export function recordedKeyIds(versions: VersionFingerprints | undefined): string[] {
+  return [versions?.previous, versions?.current, versions?.next].flatMap((r) => (r ? [r.exchangeKeyId] : []));
+}
 
 /**
  * The secret's last successful rotation (operator markers aside), when it was (enrollment if never),
@@ -103,6 +107,7 @@ export function judgeSecret(
 
   // Rotation schedule: is it on, and is the last success recent enough?
   const { last, since, interval } = rotationCadence(settings, facts.rotations);
+  const versionKeyIds = recordedKeyIds(facts.versions);
   if (settings.scheduleEnabled === false) {
     add(
       "schedule-disabled",
@@ -172,7 +177,7 @@ export function judgeSecret(
     );
   } else {
     const tracked = new Set([
-      ...facts.versionKeyIds,
+      ...versionKeyIds,
       ...facts.otherSecretsKeyIds,
       ...facts.ledger.filter((e) => e.status !== "revoked").map((e) => e.keyId),
     ]);
@@ -186,8 +191,9 @@ export function judgeSecret(
     }
     const current = facts.versions?.current?.exchangeKeyId;
     const listed = facts.exchange.keys.find((k) => k.keyId === current);
-    if (listed && facts.declaredPermissions) {
-      const declared = new Set(facts.declaredPermissions);
+    const declaredPermissions = facts.versions?.current?.permissions;
+    if (listed && declaredPermissions) {
+      const declared = new Set(declaredPermissions);
       const extra = listed.permissions.filter((p) => !declared.has(p));
       if (extra.length > 0) {
         add(
@@ -198,9 +204,7 @@ export function judgeSecret(
         );
       }
     }
-    for (const key of facts.exchange.keys.filter(
-      (k) => k.expiresAt && facts.versionKeyIds.includes(k.keyId),
-    )) {
+    for (const key of facts.exchange.keys.filter((k) => k.expiresAt && versionKeyIds.includes(k.keyId))) {
       const left = Date.parse(key.expiresAt ?? "") - now.getTime();
       const nextRotationMs = interval !== undefined ? since + interval * 1000 - now.getTime() : undefined;
       const beforeNext = nextRotationMs !== undefined && left < nextRotationMs;

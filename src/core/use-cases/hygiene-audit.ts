@@ -4,8 +4,10 @@ import {
   type HygieneFinding,
   type HygieneThresholds,
   judgeSecret,
+  recordedKeyIds,
   type SecretFacts,
 } from "../hygiene/findings";
+import type { VersionFingerprints } from "../model";
 import type { ExchangeKey } from "../ports";
 import type { Deps } from "./deps";
 
@@ -56,28 +58,26 @@ export async function hygieneAudit(
     }
     return found;
   };
-  const keyIdsBySecret = new Map<string, { keyIds: string[]; declared: string[] | undefined }>();
+  // Read once: each secret's versions are its own facts and the other secrets' "not an orphan".
+  const versionsOf = new Map<string, VersionFingerprints | undefined>();
   for (const settings of all)
-    keyIdsBySecret.set(settings.secretId, await versionKeys(deps, settings.secretId));
+    versionsOf.set(settings.secretId, await deps.store.getVersions(settings.secretId));
 
   const findings: HygieneFinding[] = [];
   for (const settings of all) {
     const { secretId, exchangeAccount } = settings;
     try {
-      const mine = keyIdsBySecret.get(secretId) ?? { keyIds: [], declared: undefined };
       const facts: SecretFacts = {
         settings,
         rotations: await deps.store.listRotations(secretId),
-        versions: await deps.store.getVersions(secretId),
+        versions: versionsOf.get(secretId),
         consumers: await deps.consumers.listConsumers(secretId),
         instances: await deps.consumers.listInstances(secretId),
-        versionKeyIds: mine.keyIds,
-        declaredPermissions: mine.declared,
         exchange: await listingOf(exchangeAccount),
         ledger: ledger.filter((e) => e.exchangeAccount === exchangeAccount),
         otherSecretsKeyIds: all
           .filter((s) => s.exchangeAccount === exchangeAccount && s.secretId !== secretId)
-          .flatMap((s) => keyIdsBySecret.get(s.secretId)?.keyIds ?? []),
+          .flatMap((s) => recordedKeyIds(versionsOf.get(s.secretId))),
         policyDrift: deps.policyDrift ? await deps.policyDrift(secretId) : [],
       };
       findings.push(...judgeSecret(facts, now, thresholds));
@@ -110,18 +110,4 @@ export async function hygieneAudit(
     });
   }
   return report;
-}
-
-/**
- * Key ids the secret's recorded versions hold, and the scope the current one declares — from the
- * versions record, never from a secret value: the read policy lets only consumers and CreateNext read
- * those, and the audit needs none.
- */
-async function versionKeys(
-  deps: Pick<Deps, "store">,
-  secretId: string,
-): Promise<{ keyIds: string[]; declared: string[] | undefined }> {
-  const versions = await deps.store.getVersions(secretId);
-  const refs = [versions?.previous, versions?.current, versions?.next].filter((r) => r !== undefined);
-  return { keyIds: refs.map((r) => r.exchangeKeyId), declared: versions?.current?.permissions };
 }
