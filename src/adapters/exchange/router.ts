@@ -72,11 +72,6 @@ export class ExchangeRouter implements Exchange {
     );
   }
 
-  /** Which protocol the account's admin secret names (for summaries and the status command). */
-  async exchangeOf(account: string): Promise<string> {
-    return (await this.load(account)).protocol;
-  }
-
   capabilities(account: string): Promise<ExchangeCapabilities> {
     return this.route(account, (x) => x.capabilities(account));
   }
