@@ -179,6 +179,45 @@ describe("two-stage revocation (exchanges that can disable keys)", () => {
     expect(deps.exchange.callsTo("enableKey")).toHaveLength(0);
   });
 
+  it("a restore that dies between the ledger and the exchange is finished by running it again; its lock is given back", async () => {
+    await promotedAndConfirmed();
+    await revokePrevious(ref, deps);
+    await completeRotation({ ...ref, outcome: "revoked" }, deps);
+    const entryId = ledgerEntryId(seeded.account, seeded.keyId);
+    deps.exchange.faults.failNext("enableKey", 1, ExchangeRetryableError);
+
+    await expect(restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps)).rejects.toThrow();
+    const between = await deps.ledger.get(entryId);
+    const again = await restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps);
+
+    // Between the two: recorded as restored (off the sweep), the key still disabled, the lock free.
+    expect(between?.status).toBe("restored");
+    expect(again.status).toBe("restored");
+    expect(deps.exchange.key(seeded.account, seeded.keyId)?.status).toBe("active");
+    expect(await deps.lock.get(seeded.secretId)).toBeUndefined();
+  });
+
+  it("a restore that dies holding the lock blocks rotations only for its short lease, then the next one frees it", async () => {
+    await promotedAndConfirmed();
+    await revokePrevious(ref, deps);
+    await completeRotation({ ...ref, outcome: "revoked" }, deps);
+    const entryId = ledgerEntryId(seeded.account, seeded.keyId);
+    const release = deps.lock.release.bind(deps.lock);
+    deps.lock.release = async () => {
+      throw new Error("the process died before giving the lock back");
+    };
+    await expect(restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps)).rejects.toThrow(/died/);
+    deps.lock.release = release;
+
+    await expect(startRotation(deps, seeded.secretId, "rot-2")).rejects.toThrow(/being rotated by restore-/);
+    deps.clock.advance(121);
+    await startRotation(deps, seeded.secretId, "rot-2");
+
+    expect((await deps.lock.get(seeded.secretId))?.rotationId).toBe("rot-2");
+    const actions = (await deps.audit.list(seeded.secretId)).map((a) => a.action);
+    expect(actions).toContain("lock-released-after-finish");
+  });
+
   it("removes a crashed attempt's key at once: a key no consumer was given needs no grace", async () => {
     await startRotation(deps, seeded.secretId, rotationId);
     deps.exchange.faults.failNext("verifyKey", 1, ExchangePermanentError);
