@@ -323,7 +323,8 @@ describe("Deribit simulator control plane (/_sim, unsigned)", () => {
     expect(created).toMatchObject({ status: 201, json: { account: "cp-deribit" } });
     expect(seeded.status).toBe(201);
     expect(securityKey.status).toBe(204);
-    expect((listed.json?.keys as { keyId: string }[]).map((k) => k.keyId)).toEqual([seeded.json?.keyId]);
+    const keys = (listed.json?.keys ?? []) as { keyId: string }[];
+    expect(keys.map((k) => k.keyId)).toEqual([seeded.json?.keyId]);
     expect(badSeed).toMatchObject({ status: 400, json: { error: { code: "INVALID_REQUEST" } } });
     expect(badTotp).toMatchObject({
       status: 400,
