@@ -8,7 +8,9 @@ usage: keyshift <command> [args] [--json]
                                  record the entry's settings and the current fingerprint
   register-consumer <secretId> --consumer ID --principal ROLE_ARN
         [--cache-ttl S] [--heartbeat-interval S] [--required true|false] [--config FILE]
-                                 register a consumer (defaults from the entry's consumer block)
+                                 register a consumer or change one; an omitted option keeps its current
+                                 setting (a new one: the entry's consumer block). During a rotation a
+                                 change that makes the gate wait less is refused
   consumers register <secretId> ...   the same as register-consumer
   consumers list <secretId>      the registered consumers and where their instances are
   consumers remove <secretId> <consumerId> --reason "..."

@@ -55,3 +55,34 @@ export function validRegistration<T extends Omit<ConsumerRegistration, "register
   }
   return { ...consumer, principalArn };
 }
+
+/**
+ * What a change of a registered consumer takes away from the gate that waits for it (empty: it
+ * waits as long or longer). Only legacy instance rows (no `expectedBy`) are judged with the
+ * heartbeat interval, but there a shorter one lets an instance live on the old key count as gone.
+ */
+export function gateWeakenings(
+  before: Omit<ConsumerRegistration, "registeredAt">,
+  after: Omit<ConsumerRegistration, "registeredAt">,
+  minOverlapSeconds: number,
+): string[] {
+  const found: string[] = [];
+  if (before.required && !after.required) found.push("required → optional (the gate stops waiting for it)");
+  if (principalKey(before.principalArn) !== principalKey(after.principalArn)) {
+    found.push(
+      `principal ${before.principalArn} → ${after.principalArn} (the old principal's instances are no longer heard from)`,
+    );
+  }
+  if (after.heartbeatIntervalSeconds < before.heartbeatIntervalSeconds) {
+    found.push(
+      `heartbeatIntervalSeconds ${before.heartbeatIntervalSeconds} → ${after.heartbeatIntervalSeconds} (its instances count as gone sooner)`,
+    );
+  }
+  if (after.cacheTtlSeconds > Math.max(before.cacheTtlSeconds, minOverlapSeconds)) {
+    found.push(
+      `cacheTtlSeconds ${before.cacheTtlSeconds} → ${after.cacheTtlSeconds}, past minOverlapSeconds ${minOverlapSeconds} ` +
+        "(the overlap no longer outlasts its cache)",
+    );
+  }
+  return found;
+}

@@ -11,11 +11,14 @@
  */
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
 import { RotationInProgressError } from "../../src/core/errors";
 import type { LedgerEntry, LockRecord } from "../../src/core/model";
+import { registerConsumer } from "../../src/core/use-cases/operator";
 import { newLedgerEntry } from "../../src/core/use-cases/revocation";
+import { makeDeps, seedSecret } from "../unit/fakes";
 import { dynamoTarget } from "./dynamodb-target";
 
 const target = dynamoTarget();
@@ -24,12 +27,14 @@ const { tables, partition, eventually } = target;
 let db: DynamoDBDocumentClient;
 let lock: DynamoRotationStore;
 let ledger: DynamoRevocationLedger;
+let consumers: DynamoConsumerRegistry;
 
 beforeAll(async () => {
   ({ db } = await target.open());
   // As src/commons/deps.ts: one DynamoRotationStore is both `store` and `lock`.
   lock = new DynamoRotationStore(db, tables.rotations);
   ledger = new DynamoRevocationLedger(db, tables.ledger);
+  consumers = new DynamoConsumerRegistry(db, tables.consumers);
 }, 360_000);
 
 afterAll(() => target.close(), 120_000);
@@ -1059,5 +1064,62 @@ describe("DynamoRevocationLedger two-stage transitions (disable, restore, remove
     expect(await ledger.markRestored(gone.entryId, { actor: "op", reason: "x", at: at(20) })).toEqual(
       revoked,
     );
+  });
+});
+
+describe("DynamoConsumerRegistry principal claims (issue 14, break 17)", () => {
+  const ROLE = "arn:aws:iam::123456789012:role/engine";
+
+  it("claims a free principal, re-claims it for the same id, and names the holder to any other id", async () => {
+    const secretId = partition("claim");
+
+    expect(await consumers.claimPrincipal(secretId, ROLE, "engine")).toBe("engine");
+    expect(await consumers.claimPrincipal(secretId, ROLE, "engine")).toBe("engine");
+    expect(await consumers.claimPrincipal(secretId, ROLE, "engine-2")).toBe("engine");
+    expect(await consumers.listPrincipalClaims(secretId)).toEqual([
+      { secretId, principalArn: ROLE, consumerId: "engine" },
+    ]);
+    // Claims stay off the by-principal index: they are not registrations.
+    expect(await consumers.findByPrincipal(ROLE, secretId)).toEqual([]);
+  });
+
+  it("releases only for the holder; deregister releases the consumer's claims", async () => {
+    const secretId = partition("release");
+    await consumers.claimPrincipal(secretId, ROLE, "engine");
+
+    await consumers.releasePrincipal(secretId, ROLE, "engine-2");
+    const kept = await consumers.listPrincipalClaims(secretId);
+    await consumers.deregister(secretId, "engine");
+
+    expect(kept).toHaveLength(1);
+    expect(await consumers.listPrincipalClaims(secretId)).toEqual([]);
+    expect(await consumers.claimPrincipal(secretId, ROLE, "engine-2")).toBe("engine-2");
+  });
+
+  it("break 17: of 5 concurrent `consumers register` of one role under different ids, exactly one is stored", async () => {
+    const deps = { ...makeDeps(), consumers };
+    const secretId = partition("register-race");
+    await seedSecret(deps as never, { secretId });
+
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map((n) =>
+        registerConsumer(
+          {
+            secretId,
+            consumerId: `engine-${n}`,
+            principalArn: ROLE,
+            cacheTtlSeconds: 300,
+            heartbeatIntervalSeconds: 60,
+            required: true,
+          },
+          "operator:test",
+          deps,
+        ),
+      ),
+    );
+
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    expect(await consumers.listConsumers(secretId)).toHaveLength(1);
+    expect(await consumers.findByPrincipal(ROLE, secretId)).toHaveLength(1);
   });
 });

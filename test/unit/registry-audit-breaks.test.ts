@@ -61,19 +61,26 @@ describe("break 7: a re-registration during a rotation may not make the gate wai
     ["required → optional", { required: false }],
     ["another principal", { principalArn: ROLE("engine-new-role") }],
     ["a shorter heartbeat interval", { heartbeatIntervalSeconds: 10 }],
-  ])("break 7: refuses %s while the rotation holds the lock; the gate keeps waiting", async (_what, change) => {
-    const refused = registerConsumer(
-      registration(seeded.secretId, "engine", change),
-      "operator:alice",
-      deps,
-    );
+  ])(
+    "break 7: refuses %s while the rotation holds the lock; the gate keeps waiting",
+    async (_what, change) => {
+      const refused = registerConsumer(
+        registration(seeded.secretId, "engine", change),
+        "operator:alice",
+        deps,
+      );
 
-    await expect(refused).rejects.toBeInstanceOf(OperatorActionRejectedError);
-    await expect(refused).rejects.toThrow(/rotation rot-1 of .* holds the lock/);
-    const [stored] = await deps.consumers.listConsumers(seeded.secretId);
-    expect(stored).toMatchObject({ required: true, principalArn: ROLE("engine"), heartbeatIntervalSeconds: 60 });
-    expect((await gate()).ready).toBe(false);
-  });
+      await expect(refused).rejects.toBeInstanceOf(OperatorActionRejectedError);
+      await expect(refused).rejects.toThrow(/rotation rot-1 of .* holds the lock/);
+      const [stored] = await deps.consumers.listConsumers(seeded.secretId);
+      expect(stored).toMatchObject({
+        required: true,
+        principalArn: ROLE("engine"),
+        heartbeatIntervalSeconds: 60,
+      });
+      expect((await gate()).ready).toBe(false);
+    },
+  );
 
   it("break 7: refuses a cache TTL raised past minOverlapSeconds while the rotation holds the lock", async () => {
     const refused = registerConsumer(
@@ -94,12 +101,12 @@ describe("break 7: a re-registration during a rotation may not make the gate wai
       "op",
       deps,
     );
-    expect((await deps.consumers.listConsumers(seeded.secretId)).map((c) => [c.consumerId, c.required])).toEqual(
-      [
-        ["engine", true],
-        ["gateway", true],
-      ],
-    );
+    expect(
+      (await deps.consumers.listConsumers(seeded.secretId)).map((c) => [c.consumerId, c.required]),
+    ).toEqual([
+      ["engine", true],
+      ["gateway", true],
+    ]);
 
     await deps.lock.release(seeded.secretId, rotationId);
     await registerConsumer(registration(seeded.secretId, "engine", { required: false }), "op", deps);
@@ -132,14 +139,25 @@ describe("break 7: the CLI keeps a registered consumer's settings for omitted fl
       ...values,
     });
     return consumersRegister.run(
-      { deps: deps as unknown as AppDeps, out: new Output(true, sink, sink), actor: "operator:alice", env: {} },
+      {
+        deps: deps as unknown as AppDeps,
+        out: new Output(true, sink, sink),
+        actor: "operator:alice",
+        env: {},
+      },
       parsed,
     );
   }
 
   it("break 7: `consumers register` with only --heartbeat-interval keeps required, the TTL, and is accepted mid-rotation", async () => {
     const engine = { consumerId: "engine", callerArn: "arn:aws:sts::123456789012:assumed-role/engine/s" };
-    await report(deps, SECRET, engine, "e1", (await deps.store.getVersions(SECRET))?.current?.fingerprint ?? "");
+    await report(
+      deps,
+      SECRET,
+      engine,
+      "e1",
+      (await deps.store.getVersions(SECRET))?.current?.fingerprint ?? "",
+    );
     await rotateToPromoted(deps, SECRET, "rot-1");
 
     expect(await cli({ "heartbeat-interval": "40" })).toBe(0);
@@ -152,7 +170,9 @@ describe("break 7: the CLI keeps a registered consumer's settings for omitted fl
     await cli({ consumer: "gateway", principal: ROLE("gateway") });
     await cli({ required: "false", "cache-ttl": "1" });
 
-    const byId = Object.fromEntries((await deps.consumers.listConsumers(SECRET)).map((c) => [c.consumerId, c]));
+    const byId = Object.fromEntries(
+      (await deps.consumers.listConsumers(SECRET)).map((c) => [c.consumerId, c]),
+    );
     expect(byId.gateway).toMatchObject({ required: false, cacheTtlSeconds: 0, heartbeatIntervalSeconds: 15 });
     expect(byId.engine).toMatchObject({ required: false, cacheTtlSeconds: 1, heartbeatIntervalSeconds: 20 });
   });
@@ -263,7 +283,11 @@ describe("break 15: an audit trail deleted whole is never restarted at genesis",
     deps.audit.remove(seeded.secretId, ...seqs);
     deps.audit.removeHead(seeded.secretId);
 
-    const append = deps.audit.append({ secretId: seeded.secretId, actor: "op", action: "consumer-registered" });
+    const append = deps.audit.append({
+      secretId: seeded.secretId,
+      actor: "op",
+      action: "consumer-registered",
+    });
 
     await expect(append).rejects.toBeInstanceOf(AuditChainBrokenError);
     await expect(append).rejects.toThrow(/keyshift audit verify/);
@@ -323,6 +347,8 @@ describe("break 17: one principal, one consumer id, also under concurrent regist
       deps,
     );
 
-    expect((await deps.consumers.listConsumers(seeded.secretId)).map((c) => c.consumerId)).toEqual(["engine-v2"]);
+    expect((await deps.consumers.listConsumers(seeded.secretId)).map((c) => c.consumerId)).toEqual([
+      "engine-v2",
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { ConsumerInstance, ConsumerRegistration, InstanceTouch } from "../../core/model";
-import type { ConsumerRegistry } from "../../core/ports";
+import type { ConsumerRegistry, PrincipalClaim } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
 
 /** Idle instances are cleaned up by TTL after this long; liveness never depends on TTL. */
@@ -14,7 +14,8 @@ const INSTANCE_RETENTION_SECONDS = 7 * 24 * 3600;
 
 /**
  * Consumers table: one partition per secret; registrations under `CONSUMER#<id>`, instances under
- * `INSTANCE#<consumerId>#<instanceId>`. Only registrations carry `principalArn` (sparse index).
+ * `INSTANCE#<consumerId>#<instanceId>`, principal claims under `PRINCIPAL#<principalArn>` (the
+ * principal as `claimedPrincipal`). Only registrations carry `principalArn` (sparse index).
  */
 export class DynamoConsumerRegistry implements ConsumerRegistry {
   constructor(
@@ -120,6 +121,60 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
     );
   }
 
+  /**
+   * One conditional put makes (secret, principal) unique: a claim is written only where there is
+   * none or it is already this consumer's. Refused: the holder is read back (consistently).
+   */
+  async claimPrincipal(secretId: string, principalArn: string, consumerId: string): Promise<string> {
+    const sk = `PRINCIPAL#${principalArn}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { secretId, sk, claimedPrincipal: principalArn, consumerId },
+            ConditionExpression: "attribute_not_exists(sk) OR consumerId = :id",
+            ExpressionAttributeValues: { ":id": consumerId },
+          }),
+        );
+        return consumerId;
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+      }
+      const held = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: { secretId, sk }, ConsistentRead: true }),
+      );
+      // Gone in between (a removal released it): try again.
+      if (held.Item) return String(held.Item.consumerId);
+    }
+    throw new Error(`principal claim ${principalArn} of ${secretId} changed hands 3 times in a row`);
+  }
+
+  async releasePrincipal(secretId: string, principalArn: string, consumerId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { secretId, sk: `PRINCIPAL#${principalArn}` },
+          ConditionExpression: "consumerId = :id",
+          ExpressionAttributeValues: { ":id": consumerId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  async listPrincipalClaims(secretId: string): Promise<PrincipalClaim[]> {
+    const items = await queryAll<{ claimedPrincipal: string; consumerId: string }>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":s": secretId, ":p": "PRINCIPAL#" },
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({ secretId, principalArn: i.claimedPrincipal, consumerId: i.consumerId }));
+  }
+
   async deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }> {
     await this.db.send(
       new DeleteCommand({ TableName: this.table, Key: { secretId, sk: `CONSUMER#${consumerId}` } }),
@@ -137,6 +192,11 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
     ).filter((i) => i.consumerId === consumerId);
     for (const { sk } of instances) {
       await this.db.send(new DeleteCommand({ TableName: this.table, Key: { secretId, sk } }));
+    }
+    // Last: a removal that dies before this leaves a claim, which its re-run finds and finishes.
+    for (const claim of await this.listPrincipalClaims(secretId)) {
+      if (claim.consumerId === consumerId)
+        await this.releasePrincipal(secretId, claim.principalArn, consumerId);
     }
     return { instancesRemoved: instances.length };
   }

@@ -1,3 +1,4 @@
+import type { ConsumerRegistration } from "../../core/model";
 import { REGISTRATION_BOUNDS } from "../../core/registry-rules";
 import { enrollSecret, registerConsumer } from "../../core/use-cases/operator";
 import {
@@ -36,7 +37,12 @@ export const enroll = command({
   },
 });
 
-/** Omitted options come from the entry's `consumer` defaults in the enrollment file. */
+/**
+ * Omitted options keep what the consumer is registered with; for a consumer not registered yet
+ * they come from the entry's `consumer` defaults in the enrollment file. (Filling them from the
+ * defaults for a registered consumer would change settings nobody asked to change: an omitted
+ * `--required` would make a required consumer optional.)
+ */
 function parseRegistration([secretId = ""]: string[], values: OptionValues) {
   const defaults = entryFor(secretIdArg(secretId), stringOption(values, "config")).consumer;
   const consumer = stringOption(values, "consumer");
@@ -46,30 +52,59 @@ function parseRegistration([secretId = ""]: string[], values: OptionValues) {
   const ttl = stringOption(values, "cache-ttl");
   const interval = stringOption(values, "heartbeat-interval");
   const required = stringOption(values, "required");
+  const given: Partial<Settings> = {
+    ...(ttl === undefined
+      ? {}
+      : { cacheTtlSeconds: wholeNumber("--cache-ttl", ttl, REGISTRATION_BOUNDS.cacheTtlSeconds) }),
+    ...(interval === undefined
+      ? {}
+      : {
+          heartbeatIntervalSeconds: wholeNumber(
+            "--heartbeat-interval",
+            interval,
+            REGISTRATION_BOUNDS.heartbeatIntervalSeconds,
+          ),
+        }),
+    ...(required === undefined ? {} : { required: booleanWord("--required", required) }),
+  };
   return {
     secretId,
     consumerId: consumerIdArg(consumer, "--consumer"),
     principalArn: principalArg(principal),
-    cacheTtlSeconds:
-      ttl === undefined
-        ? defaults.cacheTtlSeconds
-        : wholeNumber("--cache-ttl", ttl, REGISTRATION_BOUNDS.cacheTtlSeconds),
-    heartbeatIntervalSeconds:
-      interval === undefined
-        ? defaults.heartbeatIntervalSeconds
-        : wholeNumber("--heartbeat-interval", interval, REGISTRATION_BOUNDS.heartbeatIntervalSeconds),
-    required: required === undefined ? defaults.required : booleanWord("--required", required),
+    given,
+    defaults: {
+      cacheTtlSeconds: defaults.cacheTtlSeconds,
+      heartbeatIntervalSeconds: defaults.heartbeatIntervalSeconds,
+      required: defaults.required,
+    },
   };
 }
 
+type Settings = Pick<ConsumerRegistration, "cacheTtlSeconds" | "heartbeatIntervalSeconds" | "required">;
 type Registration = ReturnType<typeof parseRegistration>;
 
-async function runRegistration({ deps, out, actor }: CommandContext, consumer: Registration) {
-  const registered = await registerConsumer(consumer, actor, deps);
-  out.result(
-    `registered ${registered.consumerId} for ${registered.secretId} as ${registered.principalArn}`,
-    registered,
+/** The registration to store: given flags, else the registered consumer's settings, else the defaults. */
+export function registrationFromFlags(
+  parsed: Registration,
+  registered: Settings | undefined,
+): Omit<ConsumerRegistration, "registeredAt"> {
+  const base = registered ?? parsed.defaults;
+  return {
+    secretId: parsed.secretId,
+    consumerId: parsed.consumerId,
+    principalArn: parsed.principalArn,
+    cacheTtlSeconds: parsed.given.cacheTtlSeconds ?? base.cacheTtlSeconds,
+    heartbeatIntervalSeconds: parsed.given.heartbeatIntervalSeconds ?? base.heartbeatIntervalSeconds,
+    required: parsed.given.required ?? base.required,
+  };
+}
+
+async function runRegistration({ deps, out, actor }: CommandContext, parsed: Registration) {
+  const registered = (await deps.consumers.listConsumers(parsed.secretId)).find(
+    (c) => c.consumerId === parsed.consumerId,
   );
+  const stored = await registerConsumer(registrationFromFlags(parsed, registered), actor, deps);
+  out.result(`registered ${stored.consumerId} for ${stored.secretId} as ${stored.principalArn}`, stored);
   return 0;
 }
 

@@ -138,6 +138,13 @@ export interface RotationLock {
   release(secretId: string, rotationId: string): Promise<void>;
 }
 
+/** The consumer a principal reports for within one secret (see `ConsumerRegistry.claimPrincipal`). */
+export interface PrincipalClaim {
+  secretId: string;
+  principalArn: string;
+  consumerId: string;
+}
+
 export interface ConsumerRegistry {
   register(consumer: ConsumerRegistration): Promise<void>;
   listConsumers(secretId: string): Promise<ConsumerRegistration[]>;
@@ -156,9 +163,20 @@ export interface ConsumerRegistry {
   ): Promise<ConsumerInstance | undefined>;
   putInstance(instance: ConsumerInstance): Promise<void>;
   /**
+   * Claims `principalArn` for `consumerId` within the secret: one conditional write (free, or
+   * already this consumer's), so of registrations racing under different ids exactly one gets it
+   * — heartbeats are credited by principal, and a second id would never be live. Returns the id
+   * that holds the claim afterwards: `consumerId` when it is this one's.
+   */
+  claimPrincipal(secretId: string, principalArn: string, consumerId: string): Promise<string>;
+  /** Gives a claim back, only while `consumerId` holds it (a no-op otherwise). */
+  releasePrincipal(secretId: string, principalArn: string, consumerId: string): Promise<void>;
+  /** Every principal claim of the secret, with the consumer holding it. */
+  listPrincipalClaims(secretId: string): Promise<PrincipalClaim[]>;
+  /**
    * Deletes the registration first (its principal's heartbeats are refused from then on), then every
-   * instance row of the consumer; returns how many instance rows it deleted. Re-running it after a
-   * crash finishes the job.
+   * instance row of the consumer, then its principal claims; returns how many instance rows it
+   * deleted. Re-running it after a crash finishes the job.
    */
   deregister(secretId: string, consumerId: string): Promise<{ instancesRemoved: number }>;
   /**

@@ -1,12 +1,13 @@
-import { InvalidInputError, RotationStateError } from "../errors";
+import { InvalidInputError, OperatorActionRejectedError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
 import { heartbeatIntervals } from "../heartbeat-policy";
 import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model";
 import { EVENTS_PER_CHECK, MAX_DEADLINE_SECONDS, MAX_WAIT_EVENTS, maxChecks } from "../readiness";
-import { validRegistration } from "../registry-rules";
+import { gateWeakenings, validRegistration } from "../registry-rules";
 import { nextScheduledStart } from "../schedule";
 import { type Deps, parseKeySecret, requireSettings } from "./deps";
 import { planReadPolicy, type ReadPolicyDeps, syncReadPolicy } from "./read-policy";
+import { activeRotation } from "./registry-guard";
 
 export { forceRevoke, requeueRevocation, rollback } from "./operator-actions";
 export { removeConsumer } from "./remove-consumer";
@@ -147,44 +148,79 @@ async function requireOverlapCoversConsumers(
 /**
  * Register a consumer of a secret (or change the settings of a registered one).
  * 1. Validate the id and numbers; normalize the principal (see `validRegistration`).
- * 2. Refuse a principal already registered for the secret under another id: heartbeats are
- *    credited by principal, so the other id would never be live and every rotation would stall.
- * 3. Refuse a registration the read policy could not hold (size limit) before it is stored, so the
- *    registry never lists a consumer the policy denies.
- * 4. Write the registration, audit it, make the secret's read policy let it read.
+ * 2. While a rotation of the secret holds the lock, refuse a change that makes its gate wait less
+ *    (`gateWeakenings`: required → optional, another principal, ...): like a removal, it would let
+ *    the gate revoke the previous key a lagging consumer still uses, with no break-glass on record.
+ * 3. Claim the principal for this id (one conditional write): heartbeats are credited by principal,
+ *    so a second id would never be live and every rotation would stall. The claim decides races
+ *    between concurrent registrations; the by-principal read also catches registrations older
+ *    than claims.
+ * 4. Refuse a registration the read policy could not hold (size limit) before it is stored, so the
+ *    registry never lists a consumer the policy denies. A refusal gives back a claim it just took.
+ * 5. Write the registration (then give back the old principal's claim), audit it, make the secret's
+ *    read policy let it read.
  */
 export async function registerConsumer(
   consumer: Omit<ConsumerRegistration, "registeredAt">,
   actor: string,
-  deps: Pick<Deps, "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<ConsumerRegistration> {
   const valid = validRegistration(consumer);
-  await requireSettings(deps.store, consumer.secretId);
-  const taken = (await deps.consumers.findByPrincipal(valid.principalArn, valid.secretId)).find(
-    (c) => c.consumerId !== valid.consumerId,
-  );
-  if (taken) {
+  const { secretId, consumerId, principalArn } = valid;
+  const settings = await requireSettings(deps.store, secretId);
+  const before = (await deps.consumers.listConsumers(secretId)).find((c) => c.consumerId === consumerId);
+  const weakenings = before ? gateWeakenings(before, valid, settings.minOverlapSeconds) : [];
+  const rotation = weakenings.length > 0 ? await activeRotation(secretId, deps) : undefined;
+  if (rotation) {
+    throw new OperatorActionRejectedError(
+      `rotation ${rotation.rotationId} of ${secretId} holds the lock (${rotation.state}): changing "${consumerId}" ` +
+        `now (${weakenings.join("; ")}) would let it revoke the previous key without waiting for that consumer. ` +
+        "Change it once the rotation has finished (a strengthening change, or a new consumer, is accepted now); " +
+        `if it is stalled on this consumer, \`keyshift force-revoke ${secretId} --reason "..."\` first`,
+    );
+  }
+  const fresh = before === undefined || before.principalArn !== principalArn;
+  const holder = await deps.consumers.claimPrincipal(secretId, principalArn, consumerId);
+  const release = () =>
+    fresh ? deps.consumers.releasePrincipal(secretId, principalArn, consumerId) : Promise.resolve();
+  const taken =
+    holder !== consumerId
+      ? holder
+      : (await deps.consumers.findByPrincipal(principalArn, secretId)).find(
+          (c) => c.consumerId !== consumerId,
+        )?.consumerId;
+  if (taken !== undefined) {
+    if (holder === consumerId) await release();
     throw new InvalidInputError(
-      `principal ${valid.principalArn} is already registered for ${valid.secretId} as consumer "${taken.consumerId}": ` +
-        `one principal reports for one consumer. Register "${taken.consumerId}" again to change its settings, or ` +
-        `\`keyshift consumers remove ${valid.secretId} ${taken.consumerId} --reason "..."\` first`,
+      `principal ${principalArn} is already registered for ${secretId} as consumer "${taken}": ` +
+        `one principal reports for one consumer. Register "${taken}" again to change its settings, or ` +
+        `\`keyshift consumers remove ${secretId} ${taken} --reason "..."\` first (that also finishes a ` +
+        "registration or removal of it that did not complete)",
     );
   }
   const registration: ConsumerRegistration = { ...valid, registeredAt: deps.clock.now().toISOString() };
-  await planReadPolicy(deps, consumer.secretId, [registration.principalArn]);
-  await deps.consumers.register(registration);
+  try {
+    await planReadPolicy(deps, secretId, [principalArn]);
+    await deps.consumers.register(registration);
+  } catch (err) {
+    await release().catch(() => undefined);
+    throw err;
+  }
+  if (before && before.principalArn !== principalArn) {
+    await deps.consumers.releasePrincipal(secretId, before.principalArn, consumerId);
+  }
   await deps.audit.append({
-    secretId: consumer.secretId,
+    secretId,
     actor,
     action: "consumer-registered",
     details: {
-      consumerId: consumer.consumerId,
-      principalArn: registration.principalArn,
-      required: consumer.required,
-      cacheTtlSeconds: consumer.cacheTtlSeconds,
-      heartbeatIntervalSeconds: consumer.heartbeatIntervalSeconds,
+      consumerId,
+      principalArn,
+      required: valid.required,
+      cacheTtlSeconds: valid.cacheTtlSeconds,
+      heartbeatIntervalSeconds: valid.heartbeatIntervalSeconds,
     },
   });
-  await syncReadPolicy(deps, consumer.secretId, actor);
+  await syncReadPolicy(deps, secretId, actor);
   return registration;
 }

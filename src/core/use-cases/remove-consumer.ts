@@ -1,8 +1,7 @@
 import { InvalidInputError, OperatorActionRejectedError } from "../errors";
-import { lockStatus } from "../lock";
-import { FINAL_PHASES } from "../model";
 import { type Deps, requireSettings } from "./deps";
 import { type ReadPolicyDeps, syncReadPolicy } from "./read-policy";
+import { activeRotation } from "./registry-guard";
 
 export interface RemoveConsumerInput {
   secretId: string;
@@ -24,13 +23,13 @@ export interface RemoveConsumerOutput {
  * heartbeats are refused.
  *
  * Input: secret id, consumer id, actor, reason. Output: what was removed.
- * 1. Validate; the secret must be enrolled and the consumer registered (or its instance rows left
- *    by a removal that died half-way, which this finishes).
+ * 1. Validate; the secret must be enrolled and the consumer registered (or its instance rows or
+ *    principal claim left by a removal or registration that died half-way, which this finishes).
  * 2. Refuse while a rotation of the secret holds the lock (running or stalled): its gate would stop
  *    waiting for the consumer and revoke the previous key it may still use, with no break-glass on
  *    record. A stalled rotation waiting for a consumer that is gone is force-revoked first.
  * 3. Audit the removal with its reason BEFORE the first delete.
- * 4. Delete the registration, then its instance rows.
+ * 4. Delete the registration, then its instance rows, then its principal claim.
  */
 export async function removeConsumer(
   input: RemoveConsumerInput,
@@ -45,25 +44,23 @@ export async function removeConsumer(
   const registration = (await deps.consumers.listConsumers(secretId)).find(
     (c) => c.consumerId === consumerId,
   );
+  // What a removal (or a registration) that died half-way leaves: instance rows, a principal claim.
   const leftovers = registration
-    ? []
-    : (await deps.consumers.listInstances(secretId)).filter((i) => i.consumerId === consumerId);
-  if (!registration && leftovers.length === 0) {
+    ? 0
+    : (await deps.consumers.listInstances(secretId)).filter((i) => i.consumerId === consumerId).length +
+      (await deps.consumers.listPrincipalClaims(secretId)).filter((c) => c.consumerId === consumerId).length;
+  if (!registration && leftovers === 0) {
     throw new InvalidInputError(
       `no consumer "${consumerId}" is registered for ${secretId}: see \`keyshift consumers list ${secretId}\``,
     );
   }
-  const held = await deps.lock.get(secretId);
-  if (held) {
-    const holder = await deps.store.getRotation(secretId, held.rotationId);
-    if (!holder || !FINAL_PHASES.includes(holder.phase)) {
-      const status = lockStatus(held, holder, deps.clock.now());
-      throw new OperatorActionRejectedError(
-        `rotation ${held.rotationId} of ${secretId} holds the lock (${status.state}): removing "${consumerId}" now ` +
-          "would let it revoke the previous key without waiting for that consumer. Remove it once the rotation " +
-          `has finished; if it is stalled on this consumer, \`keyshift force-revoke ${secretId} --reason "..."\` first`,
-      );
-    }
+  const rotation = await activeRotation(secretId, deps);
+  if (rotation) {
+    throw new OperatorActionRejectedError(
+      `rotation ${rotation.rotationId} of ${secretId} holds the lock (${rotation.state}): removing "${consumerId}" now ` +
+        "would let it revoke the previous key without waiting for that consumer. Remove it once the rotation " +
+        `has finished; if it is stalled on this consumer, \`keyshift force-revoke ${secretId} --reason "..."\` first`,
+    );
   }
   await deps.audit.append({
     secretId,

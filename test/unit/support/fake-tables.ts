@@ -26,6 +26,7 @@ import type {
   AuditLog,
   Clock,
   ConsumerRegistry,
+  PrincipalClaim,
   RevocationLedger,
   RotationLock,
   RotationStore,
@@ -223,6 +224,7 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
   readonly instanceWrites: ConsumerInstance[] = [];
   private readonly consumers = new Map<string, ConsumerRegistration>();
   private readonly instances = new Map<string, ConsumerInstance>();
+  private readonly claims = new Map<string, PrincipalClaim>();
 
   async register(consumer: ConsumerRegistration) {
     this.consumers.set(`${consumer.secretId}#${consumer.consumerId}`, copy(consumer));
@@ -253,6 +255,21 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
     this.instanceWrites.push(copy(instance));
     this.instances.set(`${instance.secretId}#${instance.consumerId}#${instance.instanceId}`, copy(instance));
   }
+  /** The adapter's conditional put: free, or already this consumer's; else the holder's id. */
+  async claimPrincipal(secretId: string, principalArn: string, consumerId: string) {
+    const key = `${secretId}#${principalArn}`;
+    const held = this.claims.get(key);
+    if (held && held.consumerId !== consumerId) return held.consumerId;
+    this.claims.set(key, { secretId, principalArn, consumerId });
+    return consumerId;
+  }
+  async releasePrincipal(secretId: string, principalArn: string, consumerId: string) {
+    const key = `${secretId}#${principalArn}`;
+    if (this.claims.get(key)?.consumerId === consumerId) this.claims.delete(key);
+  }
+  async listPrincipalClaims(secretId: string) {
+    return [...this.claims.values()].filter((c) => c.secretId === secretId).map(copy);
+  }
   async deregister(secretId: string, consumerId: string) {
     this.consumers.delete(`${secretId}#${consumerId}`);
     let instancesRemoved = 0;
@@ -261,6 +278,9 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
         this.instances.delete(key);
         instancesRemoved += 1;
       }
+    }
+    for (const [key, claim] of this.claims) {
+      if (claim.secretId === secretId && claim.consumerId === consumerId) this.claims.delete(key);
     }
     return { instancesRemoved };
   }
