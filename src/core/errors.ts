@@ -80,6 +80,13 @@ export class AuditChainBrokenError extends KeyshiftError {}
  */
 export class ReadPolicyTooLargeError extends KeyshiftError {}
 
+/**
+ * The read policy on a secret still differs from the registry after every pass of a sync (the
+ * registry kept changing, or another writer kept putting an older policy): the change that asked
+ * for the sync did not take full effect, e.g. a removed consumer's role can still read.
+ */
+export class ReadPolicyOutOfSyncError extends KeyshiftError {}
+
 /** keyshift's own configuration is missing or wrong; the message names the variable and the fix. */
 export class ConfigurationError extends KeyshiftError {}
 

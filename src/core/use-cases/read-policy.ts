@@ -1,3 +1,4 @@
+import { ReadPolicyOutOfSyncError } from "../errors";
 import { detectPolicyDrift, type PolicyDriftFinding } from "../policy-drift";
 import type { SecretPolicyStore } from "../ports";
 import { buildReadPolicy, policyDigest, type ReadPolicy } from "../read-policy";
@@ -20,7 +21,7 @@ export interface ReadPolicySync {
   readers: string[];
 }
 
-/** Writes raced by another sync in between are re-done at most this many times. */
+/** Writes raced by another sync or a registry change are re-done at most this many times. */
 const MAX_SYNC_PASSES = 3;
 
 /**
@@ -47,8 +48,11 @@ export async function planReadPolicy(
  * 1. Build the policy from the registered consumers and keyshift's own readers (pure; fails on size).
  * 2. Read the policy on the secret; when it already says the same (no drift), write nothing.
  * 3. Otherwise put it (`BlockPublicPolicy`), and audit its digest and readers — never the JSON.
- * 4. Read the registry again: a registration or removal that raced this sync built its policy from
- *    an older registry and may have been overwritten, so a changed registry is synced once more.
+ * 4. Read the registry and the policy on the secret again: a registration, removal or older sync
+ *    that raced this one may have changed either, so the pass repeats until the policy on the
+ *    secret is the one the registry last read calls for. Success is never reported otherwise:
+ *    after `MAX_SYNC_PASSES`, `ReadPolicyOutOfSyncError` names the drift and the fix (a removed
+ *    consumer's role that can still read must not hide behind a command that said it succeeded).
  */
 export async function syncReadPolicy(
   deps: SyncDeps,
@@ -58,8 +62,8 @@ export async function syncReadPolicy(
   await requireSettings(deps.store, secretId);
   let changed = false;
   let policy = await planReadPolicy(deps, secretId);
+  let current = await deps.policies.getResourcePolicy(secretId);
   for (let pass = 1; ; pass++) {
-    const current = await deps.policies.getResourcePolicy(secretId);
     if (current === undefined || detectPolicyDrift(current, policy).length > 0) {
       await deps.policies.putResourcePolicy(secretId, policy.document);
       changed = true;
@@ -77,10 +81,23 @@ export async function syncReadPolicy(
       });
     }
     const after = await planReadPolicy(deps, secretId);
-    if (after.digest === policy.digest || pass >= MAX_SYNC_PASSES) break;
+    current = await deps.policies.getResourcePolicy(secretId);
+    const drift = detectPolicyDrift(current, after);
+    if (current !== undefined && drift.length === 0) {
+      return { secretId, changed, digest: after.digest, readers: after.readers };
+    }
+    if (pass >= MAX_SYNC_PASSES) {
+      throw new ReadPolicyOutOfSyncError(
+        `the read policy on ${secretId} still differs from the registry after ${pass} sync passes ` +
+          `(${drift.map((f) => f.message).join("; ") || "no policy"}): the registry or the policy kept changing ` +
+          "while it was written, so a removed consumer may still read the key or a registered one may be denied. " +
+          "The registry change itself is stored. Once the other writer is done, re-run " +
+          `\`keyshift enroll ${secretId}\` (it re-applies the policy from the registry) or the \`keyshift consumers register\` ` +
+          "command; any later sync also repairs it (`keyshift status` shows the drift until then)",
+      );
+    }
     policy = after;
   }
-  return { secretId, changed, digest: policy.digest, readers: policy.readers };
 }
 
 /** How the policy on the secret differs from the registry (for `keyshift status` and the hygiene audit). */
