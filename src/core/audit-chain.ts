@@ -42,6 +42,23 @@ export function instanceAuditStream(secretId: string, consumerId: string, instan
   return `${secretId}#instance#${consumerId}#${instanceId}`;
 }
 
+/**
+ * The stream register of a secret: the set of every stream started for it, one item outside the
+ * streams themselves. An append adds its stream when it writes the stream's first head (one cheap
+ * set ADD, only on seq 1: the heartbeat's steady path never appends). It answers two questions the
+ * streams cannot answer about themselves once deleted whole, head included:
+ * - does this stream exist? An append that finds neither head nor entries for a registered stream
+ *   refuses (restarting it at genesis would hide the deletion), and `audit verify` fails it;
+ * - which streams are there? Instance rows go away with a removal or their TTL; the register stays.
+ * It is added after the head of entry 1 (an append that dies before its head leaves nothing to
+ * register, never a registered stream with nothing in it, which would read as a deletion); an
+ * append that dies between the two leaves an uncommitted head at seq 1, and the next append of
+ * the stream registers it while storing that entry.
+ */
+export function streamRegisterOf(secretId: string): string {
+  return `${secretId}#streams`;
+}
+
 /** Rejected heartbeats, rate-limited per principal: kept out of every secret's own chain. */
 export const HEARTBEAT_REJECTIONS_STREAM = "_heartbeat-rejections";
 

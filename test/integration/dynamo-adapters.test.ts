@@ -11,6 +11,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
@@ -21,12 +22,14 @@ import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store"
 import {
   AUDIT_GENESIS_HASH,
   auditHash,
+  instanceAuditStream,
   verifyAuditChain,
   verifyAuditTrail,
 } from "../../src/core/audit-chain";
 import { AuditChainBrokenError, RotationInProgressError } from "../../src/core/errors";
 import type { AuditEntry, LedgerEntry } from "../../src/core/model";
 import type { Clock } from "../../src/core/ports";
+import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
 
 const REGION = "us-east-1";
@@ -693,6 +696,77 @@ describe("DynamoAuditLog", () => {
       ok: false,
       brokenAt: { seq: 3 },
     });
+  });
+
+  it("issue 14 break 8: the stream register lists every stream of a secret, written with its first entry only", async () => {
+    const { audit, consumers, db, tables } = await fresh();
+    const stream = instanceAuditStream(SECRET, "engine", "e1");
+    const send = vi.spyOn(db, "send");
+    await audit.append({ secretId: SECRET, actor: "op", action: "secret-enrolled" });
+    await audit.append({ secretId: SECRET, stream, actor: "engine", action: "instance-fingerprint-changed" });
+    const registerWrites = () =>
+      send.mock.calls.filter(
+        ([c]) => (c as { constructor: { name: string } }).constructor.name === "UpdateCommand",
+      ).length;
+    const afterFirst = registerWrites();
+    await audit.append({ secretId: SECRET, stream, actor: "engine", action: "instance-fingerprint-changed" });
+    const afterSecond = registerWrites();
+    send.mockRestore();
+
+    expect(afterFirst).toBe(2);
+    expect(afterSecond).toBe(2);
+    expect(await audit.streams(SECRET)).toEqual([SECRET, stream].sort());
+    expect(await audit.streams("keyshift/nobody")).toEqual([]);
+    // No instance row at all (removed, or gone by TTL): verify still finds the stream, and its truncation.
+    expect(await verifySecretAudit(SECRET, { audit, consumers })).toMatchObject({
+      ok: true,
+      instanceStreams: 1,
+    });
+    await db.send(new DeleteCommand({ TableName: tables.audit, Key: { stream, seq: 2 } }));
+    const truncated = await verifySecretAudit(SECRET, { audit, consumers });
+    expect(truncated.ok).toBe(false);
+    expect(truncated.broken[stream]?.brokenAt?.seq).toBe(2);
+  });
+
+  it("issue 14 break 15: a stream deleted whole, head included, is not restarted at genesis, and verify fails", async () => {
+    const { audit, consumers, db, tables } = await fresh();
+    for (let i = 1; i <= 3; i++) await audit.append({ secretId: SECRET, actor: "op", action: `step-${i}` });
+    for (const seq of [0, 1, 2, 3]) {
+      await db.send(new DeleteCommand({ TableName: tables.audit, Key: { stream: SECRET, seq } }));
+    }
+
+    const refused = await caught(audit.append({ secretId: SECRET, actor: "op", action: "step-4" }));
+    const verdict = await verifySecretAudit(SECRET, { audit, consumers });
+
+    expect(refused).toBeInstanceOf(AuditChainBrokenError);
+    expect(refused.message).toContain("deleted whole");
+    expect(await audit.list(SECRET)).toEqual([]);
+    expect(await audit.head(SECRET)).toBeUndefined();
+    expect(verdict.ok).toBe(false);
+    expect(verdict.secret.brokenAt?.reason).toContain("deleted whole");
+  });
+
+  it("issue 14 break 15: a crash between the first head and the register leaves no false break; the next append registers", async () => {
+    const { audit, consumers, db, tables } = await fresh();
+    let armed = true;
+    const flaky = {
+      send: async (command: unknown) => {
+        if (armed && command instanceof UpdateCommand) {
+          armed = false;
+          throw new Error("crashed before the register write");
+        }
+        return db.send(command as PutCommand);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const crashing = new DynamoAuditLog(flaky, tables.audit, { now: () => T0 });
+
+    await caught(crashing.append({ secretId: SECRET, actor: "op", action: "step-1" }));
+    const afterCrash = await verifySecretAudit(SECRET, { audit, consumers });
+    await audit.append({ secretId: SECRET, actor: "op", action: "step-2" });
+
+    expect(afterCrash.secret).toEqual({ ok: true, entries: 1, pending: 1 });
+    expect(await audit.streams(SECRET)).toEqual([SECRET]);
+    expect((await verifySecretAudit(SECRET, { audit, consumers })).ok).toBe(true);
   });
 
   it("break 12: refuses to append to entries that have no head (not written by this log, or the head was deleted)", async () => {

@@ -3,6 +3,7 @@
  * around them), each named after its break. Every one of them failed on the code before its fix.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { auditVerify } from "../../src/cli/commands/audit";
 import { consumersRegister } from "../../src/cli/commands/enroll";
 import { Output } from "../../src/cli/output";
 import type { AppDeps } from "../../src/commons/deps";
@@ -295,6 +296,22 @@ describe("break 15: an audit trail deleted whole is never restarted at genesis",
     const verdict = await verifySecretAudit(seeded.secretId, deps);
     expect(verdict.ok).toBe(false);
     expect(verdict.secret.ok).toBe(false);
+  });
+
+  it("break 15: `audit verify` of an enrolled secret whose trail is gone says BROKEN (exit 3), not 'is it enrolled?'", async () => {
+    const seqs = (await deps.audit.list(seeded.secretId)).map((e) => e.seq);
+    deps.audit.remove(seeded.secretId, ...seqs);
+    deps.audit.removeHead(seeded.secretId);
+    let stdout = "";
+    const sink = { write: (t: string) => (stdout += t) };
+
+    const code = await auditVerify.run(
+      { deps: deps as unknown as AppDeps, out: new Output(false, sink, sink), actor: "op", env: {} },
+      seeded.secretId,
+    );
+
+    expect(code).toBe(3);
+    expect(stdout).toMatch(/BROKEN at seq 0: no audit trail: the stream register lists it/);
   });
 
   it("break 15: an instance stream deleted whole while its row lives: the next change refuses to restart it", async () => {

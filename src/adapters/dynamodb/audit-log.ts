@@ -1,5 +1,11 @@
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../core/audit-chain";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type AuditHead,
+  auditHeadFor,
+  nextAuditEntry,
+  streamOf,
+  streamRegisterOf,
+} from "../../core/audit-chain";
 import { AuditChainBrokenError } from "../../core/errors";
 import type { AuditEntry, AuditEvent } from "../../core/model";
 import type { AuditLog, Clock } from "../../core/ports";
@@ -26,7 +32,9 @@ interface HeadItem {
  * crash between its writes leaves are in `AuditHead`, src/core/audit-chain.ts). Every write is a
  * conditional put — on the head's seq, or on an entry's seq being free — so two writers racing for
  * the same number cannot both win; entries are never updated or deleted. Query and PutItem only:
- * the head is read with the entries' own Query, and committed by a conditional put.
+ * the head is read with the entries' own Query, and committed by a conditional put. The secret's
+ * stream register (`streamRegisterOf`, a string set at seq 0 of its own partition) is ADDed to with
+ * each stream's first entry; see `streamRegisterOf` in src/core/audit-chain.ts.
  */
 export class DynamoAuditLog implements AuditLog {
   constructor(
@@ -45,8 +53,18 @@ export class DynamoAuditLog implements AuditLog {
             "its end is not anchored (see `keyshift audit verify`); nothing appended",
         );
       }
+      if (!head && !first && (await this.streams(event.secretId)).includes(stream)) {
+        throw new AuditChainBrokenError(
+          `audit trail of ${stream} was started (the stream register of ${event.secretId} lists it) but its head ` +
+            "and entries are gone: it was deleted whole, and restarting it at genesis would hide that. Nothing " +
+            `appended; see \`keyshift audit verify ${event.secretId}\``,
+        );
+      }
       // A previous append stopped after writing the head: store its entry before moving on.
-      if (head && !head.committed) await this.putEntry(head.entry);
+      if (head && !head.committed) {
+        if (head.seq === 1) await this.register(event.secretId, stream);
+        await this.putEntry(head.entry);
+      }
       const entry = nextAuditEntry(head?.entry, event, this.clock.now());
       try {
         await this.putHead(auditHeadFor(entry), head && { seq: head.seq, hash: head.hash });
@@ -54,6 +72,7 @@ export class DynamoAuditLog implements AuditLog {
         if (!isConditionFailed(err)) throw err;
         continue;
       }
+      if (entry.seq === 1) await this.register(event.secretId, stream);
       await this.putEntry(entry);
       await this.commit(entry);
       return entry;
@@ -74,6 +93,31 @@ export class DynamoAuditLog implements AuditLog {
 
   async head(stream: string): Promise<AuditHead | undefined> {
     return (await this.start(stream)).head;
+  }
+
+  async streams(secretId: string): Promise<string[]> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { stream: streamRegisterOf(secretId), seq: HEAD_SEQ },
+        ConsistentRead: true,
+      }),
+    );
+    const set = out.Item?.streams as Set<string> | undefined;
+    return [...(set ?? [])].sort();
+  }
+
+  /** Adds `stream` to the secret's stream register (a string-set ADD: idempotent, never races). */
+  private async register(secretId: string, stream: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { stream: streamRegisterOf(secretId), seq: HEAD_SEQ },
+        UpdateExpression: "ADD #streams :s",
+        ExpressionAttributeNames: { "#streams": "streams" },
+        ExpressionAttributeValues: { ":s": new Set([stream]) },
+      }),
+    );
   }
 
   /** The lowest item of the stream: the head when there is one, else the first entry, if any. */

@@ -11,14 +11,14 @@ export const auditVerify = command({
   options: [],
   parse: ([secretId = ""]) => secretIdArg(secretId),
   async run({ deps, out }, secretId) {
-    // The head first: an append while this runs then only adds entries past it.
-    const head = await deps.audit.head(secretId);
-    const entries = await deps.audit.list(secretId);
-    if (!head && entries.length === 0) {
-      throw new InvalidInputError(`no audit trail for ${secretId}: is it enrolled? (\`keyshift list\`)`);
-    }
     // The secret's chain, and every consumer instance's own stream of fingerprint changes.
     const whole = await verifySecretAudit(secretId, deps);
+    // Nothing at all is "not enrolled" only when nothing outside the trail says it existed: the
+    // stream register, or the enrollment record (enrolling appends the chain's first entry).
+    const none = !(await deps.audit.head(secretId)) && (await deps.audit.list(secretId)).length === 0;
+    if (none && !whole.started && !(await deps.store.getSettings(secretId))) {
+      throw new InvalidInputError(`no audit trail for ${secretId}: is it enrolled? (\`keyshift list\`)`);
+    }
     const result = whole.secret;
     const pending = result.pending
       ? ` (entry ${result.pending} verified from the head: an append was interrupted; the next one stores it)`

@@ -240,6 +240,12 @@ export interface AuditLog {
   list(stream: string): Promise<AuditEntry[]>;
   /** The record anchoring the end of the trail (see `AuditHead`); undefined for a stream never appended to. */
   head(stream: string): Promise<AuditHead | undefined>;
+  /**
+   * Every stream ever started for `secretId` (its own chain and its instances' streams), from the
+   * secret's stream register: written with each stream's first entry, never deleted with instance
+   * rows, so `audit verify` finds a removed consumer's streams and a stream deleted whole.
+   */
+  streams(secretId: string): Promise<string[]>;
 }
 
 export interface Alerts {

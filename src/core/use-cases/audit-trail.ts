@@ -9,7 +9,12 @@ export interface SecretAuditVerification {
   broken: Record<string, AuditVerification>;
   instanceStreams: number;
   instanceEntries: number;
+  /** The stream register lists the secret's own chain: it was started, whatever is left of it. */
+  started: boolean;
 }
+
+/** What a stream the register lists, but that has neither head nor entries, is. */
+const DELETED_WHOLE = "no audit trail: the stream register lists it, so it was deleted whole (head included)";
 
 /**
  * The whole trail of a secret: its own chain, and the stream of every consumer instance (its
@@ -17,28 +22,51 @@ export interface SecretAuditVerification {
  *
  * Input: secret id. Output: per-stream verdicts.
  * 1. Verify the secret's chain against its head.
- * 2. For every instance row: verify its stream against the stream's head; the entry at the row's
- *    `auditSeq` must carry the row's `auditHash` (a stream removed whole, head and all, fails here).
+ * 2. Find the instance streams in the secret's stream register (`AuditLog.streams`), which outlives
+ *    the instance rows (a removal or their TTL deletes those), and in the instance rows that are left.
+ * 3. Verify every stream against its head; a registered stream with neither head nor entries was
+ *    deleted whole. Where an instance row is left, the entry at its `auditSeq` must carry its
+ *    `auditHash` (a stream replaced whole, head and all, fails here).
  */
 export async function verifySecretAudit(
   secretId: string,
-  deps: { audit: Pick<AuditLog, "list" | "head">; consumers: Pick<ConsumerRegistry, "listInstances"> },
+  deps: {
+    audit: Pick<AuditLog, "list" | "head" | "streams">;
+    consumers: Pick<ConsumerRegistry, "listInstances">;
+  },
 ): Promise<SecretAuditVerification> {
-  const secret = verifyAuditTrail(await deps.audit.list(secretId), await deps.audit.head(secretId));
+  const registered = new Set(await deps.audit.streams(secretId));
+  const started = registered.has(secretId);
+  const own = verifyAuditTrail(await deps.audit.list(secretId), await deps.audit.head(secretId));
+  const secret =
+    started && !own.ok && own.entries === 0 && own.brokenAt?.seq === 0
+      ? { ...own, brokenAt: { seq: 0, reason: DELETED_WHOLE } }
+      : own;
+  const rows = new Map(
+    (await deps.consumers.listInstances(secretId)).map((i) => [
+      instanceAuditStream(secretId, i.consumerId, i.instanceId),
+      i,
+    ]),
+  );
+  const streams = [...new Set([...registered, ...rows.keys()])].filter((s) => s !== secretId).sort();
   const broken: Record<string, AuditVerification> = {};
   let instanceEntries = 0;
-  const instances = await deps.consumers.listInstances(secretId);
-  for (const instance of instances) {
-    const stream = instanceAuditStream(secretId, instance.consumerId, instance.instanceId);
+  let instanceStreams = 0;
+  for (const stream of streams) {
+    const instance = rows.get(stream);
     const [entries, head] = [await deps.audit.list(stream), await deps.audit.head(stream)];
+    const nothing = entries.length === 0 && !head;
     // A row from before instance streams: its changes are in the secret's own chain.
-    if (instance.auditSeq === undefined && entries.length === 0 && !head) continue;
-    const verdict = verifyAuditTrail(entries, head);
+    if (nothing && !registered.has(stream) && instance?.auditSeq === undefined) continue;
+    instanceStreams += 1;
+    const verdict = nothing
+      ? { ok: false, entries: 0, brokenAt: { seq: 0, reason: DELETED_WHOLE } }
+      : verifyAuditTrail(entries, head);
     instanceEntries += verdict.entries;
-    const anchored = entries.find((e) => e.seq === instance.auditSeq);
+    const anchored = entries.find((e) => e.seq === instance?.auditSeq);
     if (!verdict.ok) {
       broken[stream] = verdict;
-    } else if (instance.auditSeq !== undefined && anchored?.hash !== instance.auditHash) {
+    } else if (instance?.auditSeq !== undefined && anchored?.hash !== instance.auditHash) {
       broken[stream] = {
         ok: false,
         entries: verdict.entries,
@@ -53,7 +81,8 @@ export async function verifySecretAudit(
     ok: secret.ok && Object.keys(broken).length === 0,
     secret,
     broken,
-    instanceStreams: instances.length,
+    instanceStreams,
     instanceEntries,
+    started,
   };
 }
