@@ -13,7 +13,7 @@ export interface RemoveConsumerInput {
 export interface RemoveConsumerOutput {
   secretId: string;
   consumerId: string;
-  /** Null when only instance rows of an interrupted removal were left. */
+  /** Null when only leftovers (instance rows, a principal claim) of an interrupted removal were left. */
   principalArn: string | null;
   instancesRemoved: number;
 }
