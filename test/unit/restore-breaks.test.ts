@@ -99,7 +99,9 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
     expect(deps.exchange.key(seeded.account, seeded.keyId)?.status).toBe("active");
     const entry = await deps.ledger.get(entryId);
     expect(entry?.breakGlass).toBeUndefined();
-    expect(entry?.breakGlassHistory).toEqual([expect.objectContaining({ actor: "op:alice", reason: "leak" })]);
+    expect(entry?.breakGlassHistory).toEqual([
+      expect.objectContaining({ actor: "op:alice", reason: "leak" }),
+    ]);
     expect(entry?.heldReason).toMatch(/lagging/);
     // A later, new break-glass is recorded (and would authorise the next attempt).
     const again = await deps.ledger.recordBreakGlass(entryId, {
@@ -173,7 +175,9 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
     let raced: unknown;
     deps.exchange.before.removeKey = async () => {
       deps.exchange.before.removeKey = undefined;
-      raced = await restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch((e: unknown) => e);
+      raced = await restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch(
+        (e: unknown) => e,
+      );
     };
 
     await retryRevocations({ limit: 10 }, deps);
@@ -209,7 +213,6 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
 
   it("break 4: a rotation that took the lock before the restore wrote its intent makes the restore refuse, enabling nothing", async () => {
     await disabledAndCompleted();
-    let restore: Promise<unknown> | undefined;
     const paused = gate();
     const resume = gate();
     // The restore is paused right after it took the lock (before it writes anything to the ledger).
@@ -222,7 +225,7 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
       }
       return out;
     };
-    restore = restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch((e: unknown) => e);
+    const restore = restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch((e: unknown) => e);
     await paused.wait;
     deps.clock.advance(121);
     await rotateToPromoted(deps, seeded.secretId, "rot-2");
@@ -282,7 +285,13 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
     await report(oneStage, secret.secretId, consumer, "e1", secret.fingerprint);
     await rotateToPromoted(oneStage, secret.secretId, rotationId);
     oneStage.clock.advance(secret.settings.minOverlapSeconds);
-    await report(oneStage, secret.secretId, consumer, "e1", await currentFingerprint(oneStage, secret.secretId));
+    await report(
+      oneStage,
+      secret.secretId,
+      consumer,
+      "e1",
+      await currentFingerprint(oneStage, secret.secretId),
+    );
     // The admin secret names a sibling sub-account: it knows none of this secret's keys.
     oneStage.exchange.removeKey = async () => "not-found";
     oneStage.exchange.listKeys = async () => ({
