@@ -225,7 +225,9 @@ describe("restore / sweeper / ledger breaks (issue 14)", () => {
       }
       return out;
     };
-    const restore = restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch((e: unknown) => e);
+    const restore = restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps).catch(
+      (e: unknown) => e,
+    );
     await paused.wait;
     deps.clock.advance(121);
     await rotateToPromoted(deps, seeded.secretId, "rot-2");
