@@ -128,12 +128,16 @@ export function checkCreatedKey(
   return out;
 }
 
-/** `LedgerStatus`'s forward moves; `disabled → restored` is the operator's audited undo. */
+/**
+ * `LedgerStatus`'s forward moves (one event may cover several): `disabled → restoring → restored`
+ * is the operator's audited undo, `restoring → disabled` a restore withdrawn before it enabled anything.
+ */
 const FORWARD: Record<string, string[]> = {
   pending: ["pending", "failed", "disabled", "revoked"],
   failed: ["failed", "disabled", "revoked"],
   restored: ["restored", "failed", "disabled", "revoked"],
-  disabled: ["disabled", "restored", "revoked"],
+  disabled: ["disabled", "restoring", "restored", "revoked"],
+  restoring: ["restoring", "restored", "disabled"],
   revoked: ["revoked"],
 };
 

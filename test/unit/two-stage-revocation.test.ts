@@ -190,8 +190,9 @@ describe("two-stage revocation (exchanges that can disable keys)", () => {
     const between = await deps.ledger.get(entryId);
     const again = await restoreRevocation({ entryId, actor: "op", reason: "engine" }, deps);
 
-    // Between the two: recorded as restored (off the sweep), the key still disabled, the lock free.
-    expect(between?.status).toBe("restored");
+    // Between the two: the restore's intent (off the sweep; never `restored` while the key is
+    // disabled — issue 14 break 16), the key still disabled, the lock free.
+    expect(between?.status).toBe("restoring");
     expect(again.status).toBe("restored");
     expect(deps.exchange.key(seeded.account, seeded.keyId)?.status).toBe("active");
     expect(await deps.lock.get(seeded.secretId)).toBeUndefined();

@@ -28,9 +28,9 @@ export interface CreateNextOutput {
  * 2. Already promoted (a re-run after the promotion)? Return what was recorded.
  * 3. An AWSPENDING version exists: verify its key still authenticates and reuse it — never a third key.
  * 4. Revoke, through the ledger, keys this rotation created in a crashed attempt (found by label).
- * 5. Refuse with `ExchangeKeyLimitError` when the secret's previous key is still active (a third key
- *    for one secret) or the account is at its active-key limit, naming the unrevoked key and its
- *    ledger status.
+ * 5. Refuse with `ExchangeKeyLimitError` when the secret's previous key is still active, or is being
+ *    or was restored (ledger `restoring`/`restored`: a third key for one secret), or the account is
+ *    at its active-key limit, naming the unrevoked key and its ledger status.
  * 6. Create the key with the current key's permissions, verify it authenticates (testSecret), and
  *    store it with PutSecretValue + AWSPENDING and a token derived from the rotation.
  */
@@ -175,6 +175,7 @@ async function createAndStore(
       `not creating a key for ${secretId}: key ${unrevoked.join(", ")} from a crashed attempt of rotation ${rotationId} is not revoked yet (ledger)`,
     );
   }
+  await refuseWhileRestored(deps, secretId, account, ctx.recordedPrevious);
   const isActive = (keyId: string) => listing.keys.some((k) => k.keyId === keyId && k.status === "active");
   const previous = ctx.recordedPrevious;
   if (previous && previous.exchangeKeyId !== ctx.current.exchangeKeyId && isActive(previous.exchangeKeyId)) {
@@ -234,6 +235,36 @@ async function createAndStore(
     exchangeKeyId: created.keyId,
     permissions,
   };
+}
+
+/**
+ * The rotation's half of restore's write-then-read (I3): with the lock taken, read the ledger entry
+ * of the recorded previous key, the only key a restore may enable. `restoring`: a restore wrote
+ * its intent and may enable it at any moment; `restored`: it is active again. Either way a new key
+ * would be the secret's third. (The restore writes its intent, then reads the lock and records.)
+ */
+async function refuseWhileRestored(
+  deps: Pick<Deps, "ledger">,
+  secretId: string,
+  account: string,
+  previous: VersionRef | undefined,
+): Promise<void> {
+  if (!previous) return;
+  const entry = await deps.ledger.get(ledgerEntryId(account, previous.exchangeKeyId));
+  if (entry?.status === "restoring") {
+    throw new ExchangeKeyLimitError(
+      `not creating a key for ${secretId}: a restore of its previous key ${entry.keyId} is in progress ` +
+        `(ledger entry ${entry.entryId}); finish it with \`keyshift revocations restore ${entry.entryId} --reason "..."\`, ` +
+        `then, once its consumer moved to the current key, \`keyshift revocations retry ${entry.entryId}\` and rotate again`,
+    );
+  }
+  if (entry?.status === "restored") {
+    throw new ExchangeKeyLimitError(
+      `not creating a key for ${secretId}: its previous key ${entry.keyId} was restored (ledger entry ${entry.entryId}) ` +
+        "and authenticates again, so the secret already has two active keys. Once the consumer that needed it " +
+        `moved to the current key, run \`keyshift revocations retry ${entry.entryId}\`, then rotate again`,
+    );
+  }
 }
 
 /** This rotation's own version (its id is the rotation's token), if it exists and carries AWSPENDING. */

@@ -17,7 +17,8 @@ export interface SweepOutput {
  * Pending entries whose writer died are due too, once their safety delay passes.
  * The index it reads lags on AWS: each entry is re-read consistently before acting, and each
  * attempt obeys the same revocation guard (I1) as the workflow — the sweeper never revokes a key a
- * consumer may still hold.
+ * consumer may still hold. An entry restored since the listing is no longer due and is skipped; one
+ * being restored or worked by another attempt is held untouched (the claim, see `attemptRevocation`).
  */
 export async function retryRevocations(
   input: { limit: number; outOfTime?: () => boolean },
@@ -38,7 +39,7 @@ export async function retryRevocations(
       result.deferred = due.length - i;
       break;
     }
-    const attempt = await attemptRevocation(entry, "sweeper", deps);
+    const attempt = await attemptRevocation(entry, "sweeper", deps, { sweep: true });
     if (attempt.held) result.held += 1;
     else if (attempt.entry.status === "revoked") result.revoked += 1;
     else if (attempt.entry.needsOperator) result.needsOperator += 1;

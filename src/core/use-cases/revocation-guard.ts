@@ -5,8 +5,11 @@ import { readinessOf } from "./gate";
 
 /** Why a revocation may not call the exchange now; the entry is held and looked at again later. */
 export interface RevocationHold {
-  /** `label`: the key is current/pending. `gate`: consumers not confirmed. `state`: records missing. */
-  rule: "label" | "gate" | "state";
+  /**
+   * `label`: the key is current/pending. `gate`: consumers not confirmed. `state`: records missing.
+   * `busy`: a restore holds the entry, or another attempt's claim does (nothing was decided).
+   */
+  rule: "label" | "gate" | "state" | "busy";
   reason: string;
   retryInSeconds: number;
 }
@@ -21,8 +24,9 @@ const HOLD_RETRY_SECONDS = 300;
  *    recorded versions (read consistently, so a lagging label read cannot fool it) call current or
  *    next — break-glass or not. An abort clears `next` before it revokes its own key.
  * 2. A `previous` key (consumers used it) only while the gate is ready at this moment — unless an
- *    operator's break-glass was recorded on the entry before the call. `unpromoted` keys were never
- *    handed to a consumer and need no gate.
+ *    operator's break-glass was recorded on the entry before the call — and after its last restore:
+ *    a restore retires the break-glass (to `breakGlassHistory`), and the gate applies again.
+ *    `unpromoted` keys were never handed to a consumer and need no gate.
  * Both rules apply to each stage of a two-stage revocation (disable, then remove after the
  * grace): a removal waits while a later rotation waits for its consumers, as I1 says.
  * Returns undefined when the revocation may proceed.
@@ -52,7 +56,7 @@ export async function revocationGuard(
       retryInSeconds: HOLD_RETRY_SECONDS,
     };
   }
-  if (entry.kind === "unpromoted" || entry.breakGlass) return undefined;
+  if (entry.kind === "unpromoted" || breakGlassInForce(entry)) return undefined;
 
   const [enrolled, rotation] = await Promise.all([
     deps.store.getSettings(entry.secretId),
@@ -85,4 +89,10 @@ export async function revocationGuard(
       Math.max(settings.pollIntervalSeconds, gate.overlapRemainingSeconds),
     ),
   };
+}
+
+/** A break-glass authorises only the revocation it was given for: never one after a restore. */
+function breakGlassInForce(entry: LedgerEntry): boolean {
+  if (!entry.breakGlass) return false;
+  return !entry.restored || entry.breakGlass.at > entry.restored.at;
 }

@@ -1,9 +1,26 @@
+import { randomUUID } from "node:crypto";
 import { revocationBackoffSeconds } from "../backoff";
-import { ExchangeKeyNotFoundError, ExchangeRetryableError, sanitizeErrorMessage } from "../errors";
-import { type BreakGlass, DEFAULT_REMOVE_AFTER_SECONDS, type LedgerEntry, type LedgerKind } from "../model";
+import { sanitizeErrorMessage } from "../errors";
+import {
+  type BreakGlass,
+  DEFAULT_REMOVE_AFTER_SECONDS,
+  type LedgerEntry,
+  type LedgerKind,
+  restoringRefusal,
+} from "../model";
 import { ledgerEntryId } from "../tokens";
 import type { Deps } from "./deps";
+import { exchangeEffect, type GoneOutcome } from "./revocation-exchange";
 import { type RevocationHold, revocationGuard } from "./revocation-guard";
+
+/**
+ * A revocation attempt's claim on its entry: longer than a Lambda can run (15 min) plus a margin,
+ * so a live attempt never loses it; one that died frees the entry this long after it began.
+ */
+export const CLAIM_SECONDS = 20 * 60;
+
+/** A busy entry (restoring, or claimed) is looked at again after this long at most. */
+const BUSY_RETRY_SECONDS = 300;
 
 export type RevocationDeps = Pick<
   Deps,
@@ -53,28 +70,68 @@ export async function revokeThroughLedger(
  * One attempt to revoke a ledger entry's key on the exchange. The entry must already exist
  * (`pending` is written BEFORE the exchange is called, so a Lambda dying mid-call loses nothing).
  * 1. Re-read the entry consistently (the sweeper found it on an index that lags). A disabled key
- *    whose grace has not run out is left alone (an operator may still restore it).
+ *    whose grace has not run out is left alone (an operator may still restore it); for the
+ *    sweeper (`sweep`), so is anything no longer due. Then CLAIM the entry (a conditional write on
+ *    the status and attempts just read, and no live claim): a restore's intent and an attempt's
+ *    claim exclude each other, so a restore never lands under a disable or a removal (I9). A
+ *    `restoring` or claimed entry is held (`busy`), untouched.
  * 2. I1, at the moment of the decision: never a key AWSCURRENT/AWSPENDING points at; a `previous`
  *    key only while the gate is ready, unless an operator's break-glass is on the entry. Refused →
  *    the entry is held (no attempt counted), audited and alerted once per reason — at each stage.
- * 3. Where the exchange can disable keys, the first stage of a `previous` key's revocation disables (the key stops authenticating at
- *    once) and schedules the removal after the secret's `removeAfterSeconds`; otherwise, and at the
- *    second stage, remove. Only the exchange's own "removed"/"no such key", confirmed by a listing
- *    that no longer shows the key, means gone — which also settles an answer lost to a timeout.
- * 4. `disabled`/`revoked`, or a failure with one more attempt, the sanitized error and the next
- *    attempt time; at `maxAttempts` for the stage it is flagged for an operator and alerted.
+ * 3. Where the exchange can disable keys, the first stage of a `previous` key's revocation disables
+ *    (the key stops authenticating at once) and schedules the removal after the secret's
+ *    `removeAfterSeconds`; otherwise, and at the second stage, remove. Only the exchange's own
+ *    "removed"/"no such key", confirmed by a listing of the right account (it shows the secret's
+ *    current key) that no longer shows the key, means gone.
+ * 4. Audit the effect, then record `disabled`/`revoked` (both under the claim, which the write gives
+ *    back). An exchange failure records one more attempt, the sanitized error and the next attempt
+ *    time; at `maxAttempts` for the stage it is flagged for an operator and alerted. An error after
+ *    the effect is no exchange failure: it propagates, and the next attempt settles the entry.
  */
 export async function attemptRevocation(
   found: LedgerEntry,
   actor: string,
   deps: RevocationDeps,
+  opts: { sweep?: boolean } = {},
 ): Promise<RevocationAttempt> {
   const entry = (await deps.ledger.get(found.entryId)) ?? found;
   if (entry.status === "revoked") return { entry };
   const now = deps.clock.now();
+  if (entry.status === "restoring") return { entry, held: busyHold(entry, now) };
   if (entry.status === "disabled" && entry.nextAttemptAt && Date.parse(entry.nextAttemptAt) > now.getTime()) {
     return { entry };
   }
+  // The sweeper acts only on what is due at this re-read: a restore since its listing took the
+  // entry off the sweep, and only an operator's retry puts it back.
+  if (opts.sweep && !isDue(entry, now)) return { entry };
+  const owner = `${actor}#${randomUUID()}`;
+  const claimed = await deps.ledger.claim(
+    entry.entryId,
+    { status: entry.status, attempts: entry.attempts, ...(opts.sweep ? { dueBy: now } : {}) },
+    { owner, at: now, until: new Date(now.getTime() + CLAIM_SECONDS * 1000) },
+  );
+  if (claimed.claim?.owner !== owner) {
+    return claimed.status === "revoked"
+      ? { entry: claimed }
+      : { entry: claimed, held: busyHold(claimed, now) };
+  }
+  try {
+    return await underClaim(claimed, owner, actor, deps);
+  } catch (err) {
+    // Not an exchange failure (a write or an audit append after the effect): the next attempt
+    // settles it — the effect is idempotent and confirmed by a listing.
+    await deps.ledger.releaseClaim(entry.entryId, owner).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Steps 2–4 of `attemptRevocation`, with the entry claimed by `owner`. */
+async function underClaim(
+  entry: LedgerEntry,
+  owner: string,
+  actor: string,
+  deps: RevocationDeps,
+): Promise<RevocationAttempt> {
   // A key no consumer was ever given (`unpromoted`) needs no undo: it is removed at once.
   const stage: "disable" | "remove" =
     entry.status !== "disabled" &&
@@ -83,63 +140,64 @@ export async function attemptRevocation(
       ? "disable"
       : "remove";
   const held = await revocationGuard(entry, deps);
-  if (held) return { entry: await holdEntry(entry, held, actor, deps), held };
+  if (held) return { entry: await holdEntry(entry, held, actor, owner, deps), held };
+  let effect: "disabled" | GoneOutcome;
   try {
-    if (stage === "disable" && (await disableConfirmed(entry, deps)) === "disabled") {
-      return { entry: await recordDisabled(entry, actor, deps) };
-    }
-    const outcome = stage === "disable" ? "gone-before-disable" : await removeConfirmed(entry, deps);
-    const revoked = await deps.ledger.markRevoked(entry.entryId, deps.clock.now());
-    await deps.audit.append({
-      secretId: entry.secretId,
-      actor,
-      action: "key-revoked",
-      details: {
-        keyId: entry.keyId,
-        versionId: entry.versionId,
-        attempts: revoked.attempts,
-        outcome,
-        disabledAt: entry.disabledAt ?? null,
-        breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
-      },
-    });
-    return { entry: revoked };
+    effect = await exchangeEffect(entry, stage, deps);
   } catch (err) {
-    return recordFailure(entry, sanitizeErrorMessage(err), actor, deps);
+    return recordFailure(entry, sanitizeErrorMessage(err), actor, owner, deps);
   }
+  // Past the effect nothing is an exchange failure: errors below propagate. Each audit entry is
+  // appended BEFORE the ledger records the effect, so the ledger never says disabled/revoked
+  // without it; an append that fails leaves the entry as it was and the next attempt writes it.
+  if (effect === "disabled") return { entry: await recordDisabled(entry, actor, owner, deps) };
+  await deps.audit.append({
+    secretId: entry.secretId,
+    actor,
+    action: "key-revoked",
+    details: {
+      keyId: entry.keyId,
+      versionId: entry.versionId,
+      attempts: entry.attempts + 1,
+      outcome: effect,
+      disabledAt: entry.disabledAt ?? null,
+      breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
+    },
+  });
+  return { entry: await deps.ledger.markRevoked(entry.entryId, deps.clock.now(), owner) };
 }
 
-/**
- * Disable, then list: disabled only if the listing shows the key disabled; a listing without the
- * key means it is already gone (settled as revoked by the caller). A lost answer is settled the same way.
- */
-async function disableConfirmed(
+/** Due for the sweeper at `now`: scheduled, not waiting for an operator. */
+function isDue(entry: LedgerEntry, now: Date): boolean {
+  return !entry.needsOperator && !!entry.nextAttemptAt && Date.parse(entry.nextAttemptAt) <= now.getTime();
+}
+
+/** The entry is someone else's right now: a restore's intent, or another attempt's live claim. */
+function busyHold(entry: LedgerEntry, now: Date): RevocationHold {
+  if (entry.status === "restoring") {
+    return { rule: "busy", reason: restoringRefusal(entry.entryId), retryInSeconds: BUSY_RETRY_SECONDS };
+  }
+  const until = entry.claim ? Date.parse(entry.claim.until) : Number.NaN;
+  return {
+    rule: "busy",
+    reason:
+      until > now.getTime()
+        ? `another revocation attempt works on ledger entry ${entry.entryId} until ${entry.claim?.until}`
+        : `ledger entry ${entry.entryId} moved on (now ${entry.status}) while this attempt began`,
+    retryInSeconds: until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0,
+  };
+}
+
+async function recordDisabled(
   entry: LedgerEntry,
-  deps: Pick<Deps, "exchange">,
-): Promise<"disabled" | "gone"> {
-  let disableError: unknown;
-  try {
-    await deps.exchange.disableKey(entry.exchangeAccount, entry.keyId);
-  } catch (err) {
-    if (!(err instanceof ExchangeRetryableError) && !(err instanceof ExchangeKeyNotFoundError)) throw err;
-    disableError = err;
-  }
-  const listing = await deps.exchange.listKeys(entry.exchangeAccount);
-  const still = listing.keys.find((k) => k.keyId === entry.keyId);
-  if (!still) return "gone";
-  if (still.status === "disabled") return "disabled";
-  if (disableError) throw disableError;
-  throw new ExchangeRetryableError(
-    `exchange accepted disabling key ${entry.keyId} on ${entry.exchangeAccount}, but still lists it active`,
-  );
-}
-
-async function recordDisabled(entry: LedgerEntry, actor: string, deps: RevocationDeps): Promise<LedgerEntry> {
+  actor: string,
+  owner: string,
+  deps: RevocationDeps,
+): Promise<LedgerEntry> {
   const now = deps.clock.now();
   const settings = await deps.store.getSettings(entry.secretId);
   const graceSeconds = settings?.removeAfterSeconds ?? DEFAULT_REMOVE_AFTER_SECONDS;
   const removeAfter = new Date(now.getTime() + graceSeconds * 1000);
-  const disabled = await deps.ledger.markDisabled(entry.entryId, { at: now, removeAfter });
   await deps.audit.append({
     secretId: entry.secretId,
     actor,
@@ -147,51 +205,20 @@ async function recordDisabled(entry: LedgerEntry, actor: string, deps: Revocatio
     details: {
       keyId: entry.keyId,
       versionId: entry.versionId,
-      attempts: disabled.attempts,
+      attempts: entry.attempts + 1,
       removeAfter: removeAfter.toISOString(),
       breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
       undo: `keyshift revocations restore ${entry.entryId} --reason "..." (until ${removeAfter.toISOString()})`,
     },
   });
-  return disabled;
-}
-
-/**
- * Remove, then list: the key is gone only if the listing no longer shows it. A timeout or 5xx on
- * the removal is settled the same way (the exchange may have acted before the answer was lost).
- */
-async function removeConfirmed(
-  entry: LedgerEntry,
-  deps: Pick<Deps, "exchange">,
-): Promise<"removed" | "not-found" | "confirmed-after-error"> {
-  let outcome: "removed" | "not-found" | "confirmed-after-error";
-  let removalError: unknown;
-  try {
-    outcome = await deps.exchange.removeKey(entry.exchangeAccount, entry.keyId).catch((err: unknown) => {
-      if (err instanceof ExchangeKeyNotFoundError) return "not-found" as const;
-      throw err;
-    });
-  } catch (err) {
-    // A permanent refusal (auth, wrong account, bad path) will not be settled by a listing.
-    if (!(err instanceof ExchangeRetryableError)) throw err;
-    removalError = err;
-    outcome = "confirmed-after-error";
-  }
-  const listing = await deps.exchange.listKeys(entry.exchangeAccount);
-  const still = listing.keys.find((k) => k.keyId === entry.keyId);
-  if (still) {
-    if (removalError) throw removalError;
-    throw new ExchangeRetryableError(
-      `exchange answered ${outcome} for key ${entry.keyId} on ${entry.exchangeAccount}, but still lists it (${still.status})`,
-    );
-  }
-  return outcome;
+  return deps.ledger.markDisabled(entry.entryId, { at: now, removeAfter, owner });
 }
 
 async function holdEntry(
   entry: LedgerEntry,
   held: RevocationHold,
   actor: string,
+  owner: string,
   deps: RevocationDeps,
 ): Promise<LedgerEntry> {
   const now = deps.clock.now();
@@ -201,6 +228,7 @@ async function holdEntry(
     reason: held.reason,
     nextAttemptAt: next,
     needsOperator: false,
+    owner,
   });
   // Once per reason: the sweeper looks every few minutes, the audit trail and the pager should not.
   if (entry.heldReason !== held.reason) {
@@ -236,6 +264,7 @@ async function recordFailure(
   entry: LedgerEntry,
   error: string,
   actor: string,
+  owner: string,
   deps: RevocationDeps,
 ): Promise<RevocationAttempt> {
   const now = deps.clock.now();
@@ -253,6 +282,7 @@ async function recordFailure(
     nextAttemptAt,
     needsOperator,
     stage: removing ? "remove" : "revoke",
+    owner,
   });
   await deps.audit.append({
     secretId: entry.secretId,

@@ -105,6 +105,8 @@ export async function revokePrevious(
   );
   if (attempt.held) {
     if (attempt.held.rule === "gate") throw new ConsumersNotReadyError(attempt.held.reason);
+    // Another attempt (the sweeper) or a restore holds the entry: the state's retries, then the sweeper.
+    if (attempt.held.rule === "busy") throw new RevocationFailedError(attempt.held.reason);
     throw new RevocationRefusedError(attempt.held.reason);
   }
   const status = attempt.entry.status;

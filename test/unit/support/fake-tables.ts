@@ -14,13 +14,14 @@ import type {
   ConsumerRegistration,
   InstanceTouch,
   LedgerEntry,
+  LedgerStatus,
   LockRecord,
   RotationRecord,
   SecretSettings,
   SecretState,
   VersionFingerprints,
 } from "../../../src/core/model";
-import { FIRST_STAGE_STATUSES } from "../../../src/core/model";
+import { FIRST_STAGE_STATUSES, restoringRefusal } from "../../../src/core/model";
 import type {
   Alerts,
   AuditLog,
@@ -303,9 +304,10 @@ interface LedgerItem {
 }
 
 /**
- * Revocation ledger with the adapter's forward-only conditions (see `LedgerStatus`): first stage
- * (pending|failed|restored) → failed | disabled | revoked, disabled → disabled | revoked | restored,
- * `revoked` final; `openPending` never resets an existing entry.
+ * Revocation ledger with the adapter's conditions (see `LedgerStatus` and `RevocationLedger`):
+ * forward-only transitions, `revoked` final, `openPending` never resets an existing entry; a
+ * transition with an `owner` needs that owner's claim, one without needs no live claim; every
+ * transition gives the claim back.
  */
 export class FakeRevocationLedger implements RevocationLedger {
   private readonly items = new Map<string, LedgerItem>();
@@ -321,10 +323,32 @@ export class FakeRevocationLedger implements RevocationLedger {
     this.items.set(entry.entryId, { entry: stored, sweepAt: entry.nextAttemptAt });
     return copy(stored);
   }
-  async markRevoked(entryId: string, at: Date): Promise<LedgerEntry> {
+  async claim(
+    entryId: string,
+    expect: { status: LedgerStatus; attempts: number; dueBy?: Date },
+    claim: { owner: string; at: Date; until: Date },
+  ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status !== "revoked") {
-      const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
+    const e = item.entry;
+    const due =
+      !expect.dueBy ||
+      (!e.needsOperator && e.nextAttemptAt !== undefined && e.nextAttemptAt <= expect.dueBy.toISOString());
+    if (e.status !== expect.status || e.attempts !== expect.attempts || !due || claimLive(e, claim.at)) {
+      return copy(e);
+    }
+    item.entry = { ...e, claim: { owner: claim.owner, until: claim.until.toISOString() } };
+    return copy(item.entry);
+  }
+  async releaseClaim(entryId: string, owner: string): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (item.entry.claim?.owner === owner) item.entry = unclaimed(item.entry);
+    return copy(item.entry);
+  }
+  async markRevoked(entryId: string, at: Date, owner?: string): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    const status = item.entry.status;
+    if (status !== "revoked" && status !== "restoring" && claimAllows(item.entry, owner, at)) {
+      const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = unclaimed(item.entry);
       item.entry = {
         ...rest,
         status: "revoked",
@@ -337,12 +361,20 @@ export class FakeRevocationLedger implements RevocationLedger {
     }
     return copy(item.entry);
   }
-  async markDisabled(entryId: string, update: { at: Date; removeAfter: Date }): Promise<LedgerEntry> {
+  async markDisabled(
+    entryId: string,
+    update: { at: Date; removeAfter: Date; owner?: string },
+  ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (!FIRST_STAGE_STATUSES.includes(item.entry.status)) return copy(item.entry);
+    if (
+      !FIRST_STAGE_STATUSES.includes(item.entry.status) ||
+      !claimAllows(item.entry, update.owner, update.at)
+    ) {
+      return copy(item.entry);
+    }
     const at = update.at.toISOString();
     const next = update.removeAfter.toISOString();
-    const { heldReason: _held, lastError: _err, restored: _restored, ...rest } = item.entry;
+    const { heldReason: _held, lastError: _err, restored: _restored, ...rest } = unclaimed(item.entry);
     item.entry = {
       ...rest,
       status: "disabled",
@@ -356,22 +388,48 @@ export class FakeRevocationLedger implements RevocationLedger {
     item.sweepAt = next;
     return copy(item.entry);
   }
-  async markRestored(
+  async beginRestore(
     entryId: string,
-    restored: { actor: string; reason: string; at: Date },
+    intent: { owner: string; actor: string; reason: string; at: Date },
   ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status !== "disabled") return copy(item.entry);
-    const at = restored.at.toISOString();
-    const { nextAttemptAt: _dropped, ...rest } = item.entry;
+    const e = item.entry;
+    const from = e.status === "restoring" || (e.status === "disabled" && !claimLive(e, intent.at));
+    if (!from) return copy(e);
+    const at = intent.at.toISOString();
+    item.entry = {
+      ...unclaimed(e),
+      status: "restoring",
+      restoring: { owner: intent.owner, actor: intent.actor, reason: intent.reason, at },
+      updatedAt: at,
+    };
+    item.sweepAt = undefined;
+    return copy(item.entry);
+  }
+  async markRestored(entryId: string, update: { owner: string; at: Date }): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    const e = item.entry;
+    if (e.status !== "restoring" || e.restoring?.owner !== update.owner) return copy(e);
+    const at = update.at.toISOString();
+    const { nextAttemptAt: _next, restoring: intent, breakGlass, ...rest } = e;
     item.entry = {
       ...rest,
       status: "restored",
-      restored: { actor: restored.actor, reason: restored.reason, at },
+      restored: { actor: intent.actor, reason: intent.reason, at },
+      ...(breakGlass ? { breakGlassHistory: [...(e.breakGlassHistory ?? []), breakGlass] } : {}),
       updatedAt: at,
       needsOperator: true,
     };
     item.sweepAt = undefined;
+    return copy(item.entry);
+  }
+  async withdrawRestore(entryId: string, update: { owner: string; at: Date }): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    const e = item.entry;
+    if (e.status !== "restoring" || e.restoring?.owner !== update.owner) return copy(e);
+    const { restoring: _intent, ...rest } = e;
+    item.entry = { ...rest, status: "disabled", updatedAt: update.at.toISOString() };
+    item.sweepAt = e.nextAttemptAt;
     return copy(item.entry);
   }
   async markFailed(
@@ -382,6 +440,7 @@ export class FakeRevocationLedger implements RevocationLedger {
       nextAttemptAt: Date | undefined;
       needsOperator: boolean;
       stage?: "revoke" | "remove";
+      owner?: string;
     },
   ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
@@ -389,8 +448,9 @@ export class FakeRevocationLedger implements RevocationLedger {
     if (removing ? item.entry.status !== "disabled" : !FIRST_STAGE_STATUSES.includes(item.entry.status)) {
       return copy(item.entry);
     }
+    if (!claimAllows(item.entry, update.owner, update.at)) return copy(item.entry);
     const next = update.nextAttemptAt?.toISOString();
-    const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = item.entry;
+    const { nextAttemptAt: _dropped, heldReason: _held, ...rest } = unclaimed(item.entry);
     item.entry = {
       ...rest,
       status: removing ? "disabled" : "failed",
@@ -405,12 +465,21 @@ export class FakeRevocationLedger implements RevocationLedger {
   }
   async hold(
     entryId: string,
-    update: { at: Date; reason: string; nextAttemptAt: Date | undefined; needsOperator: boolean },
+    update: {
+      at: Date;
+      reason: string;
+      nextAttemptAt: Date | undefined;
+      needsOperator: boolean;
+      owner?: string;
+    },
   ): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status === "revoked") return copy(item.entry);
+    const status = item.entry.status;
+    if (status === "revoked" || status === "restoring" || !claimAllows(item.entry, update.owner, update.at)) {
+      return copy(item.entry);
+    }
     const next = update.nextAttemptAt?.toISOString();
-    const { nextAttemptAt: _dropped, ...rest } = item.entry;
+    const { nextAttemptAt: _dropped, ...rest } = unclaimed(item.entry);
     item.entry = {
       ...rest,
       updatedAt: update.at.toISOString(),
@@ -426,6 +495,7 @@ export class FakeRevocationLedger implements RevocationLedger {
     if (!item) throw new InvalidInputError(`no ledger entry ${entryId}: see \`keyshift revocations list\``);
     if (item.entry.status === "revoked")
       throw new OperatorActionRejectedError(`ledger entry ${entryId} is already revoked: nothing to retry`);
+    if (item.entry.status === "restoring") throw new OperatorActionRejectedError(restoringRefusal(entryId));
     item.entry = {
       ...item.entry,
       needsOperator: false,
@@ -437,7 +507,7 @@ export class FakeRevocationLedger implements RevocationLedger {
   }
   async recordBreakGlass(entryId: string, breakGlass: BreakGlass): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
-    if (item.entry.status === "revoked") return copy(item.entry);
+    if (item.entry.status === "revoked" || item.entry.status === "restoring") return copy(item.entry);
     item.entry = {
       ...item.entry,
       breakGlass: item.entry.breakGlass ?? copy(breakGlass),
@@ -465,6 +535,21 @@ export class FakeRevocationLedger implements RevocationLedger {
     if (!item) throw new Error(`ledger entry ${entryId} vanished`);
     return item;
   }
+}
+
+/** Another attempt's claim still runs at `at`. */
+function claimLive(entry: LedgerEntry, at: Date): boolean {
+  return entry.claim !== undefined && entry.claim.until > at.toISOString();
+}
+
+/** A transition by `owner` needs its claim; one without an owner needs no live claim. */
+function claimAllows(entry: LedgerEntry, owner: string | undefined, at: Date): boolean {
+  return owner ? entry.claim?.owner === owner : !claimLive(entry, at);
+}
+
+function unclaimed(entry: LedgerEntry): LedgerEntry {
+  const { claim: _claim, ...rest } = entry;
+  return rest;
 }
 
 /**
