@@ -5,8 +5,9 @@
  * process), and no "record, then audit" pair loses its audit entry to a crash between the two.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { STAGE } from "../../src/core/model";
+import { OperatorActionRejectedError } from "../../src/core/errors";
 import { OPERATOR_HOLD_SECONDS } from "../../src/core/lock";
+import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
@@ -25,6 +26,16 @@ import { report, resumeRotation, rotateToPromoted } from "./support/flow";
 
 const OPERATOR = { actor: "operator:alice", reason: "engine cannot reload" };
 const PORTS = ["store", "lock", "secrets", "exchange", "ledger", "audit", "alerts"] as const;
+/** The calls that change something (before and after issue 14's fencing). */
+const WRITES = new Set([
+  "store.putRotation",
+  "store.claimRotation",
+  "store.putRotationFenced",
+  "store.putVersions",
+  "secrets.moveStage",
+  "audit.append",
+  "ledger.openPending",
+]);
 
 /**
  * `deps` whose `at`-th port call (counted over every port; or the first call `at` picks) first
@@ -97,26 +108,44 @@ describe("break 11: operator commands fenced against any pause", () => {
     expect(await deps.ledger.get(ledgerEntryId(seeded.account, key ?? ""))).toBeUndefined();
   }
 
-  it("break 11: a rollback paused past the hold while a force-revoke removes the previous key never moves AWSCURRENT onto it", async () => {
-    // The scenario of the issue: paused between its checks (the exchange listing) and its next call.
-    let listed = false;
+  it("break 11: a rollback paused past the hold before its first write, while a force-revoke removes the previous key, never moves AWSCURRENT onto it", async () => {
+    // The scenario of the issue: the rollback made its checks, then its CLI was suspended.
     const paused = pausedAt(
       deps,
-      (port, method) => {
-        const after = listed;
-        if (port === "exchange" && method === "listKeys") listed = true;
-        return after;
-      },
+      (port, method) => WRITES.has(`${port}.${method}`),
       () => forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps),
     );
 
-    const out = await rollback({ secretId: seeded.secretId, ...OPERATOR }, paused.deps).catch((e: unknown) => e);
+    const out = await rollback({ secretId: seeded.secretId, ...OPERATOR }, paused.deps).catch(
+      (e: unknown) => e,
+    );
 
     expect(paused.state.reached).toBe(true);
-    expect(out).toBeInstanceOf(Error);
+    expect(out).toBeInstanceOf(OperatorActionRejectedError);
     expect(deps.exchange.key(seeded.account, seeded.keyId)).toBeUndefined();
     await expectCurrentKeyAlive();
     expect((await deps.store.getRotation(seeded.secretId, rotationId))?.phase).toBe("force-revoked");
+  });
+
+  it("break 11: a rollback paused past the hold after its intent is recorded refuses the force-revoke, and finishes", async () => {
+    let raced: unknown;
+    const paused = pausedAt(
+      deps,
+      (port, method) => port === "exchange" && method === "listKeys",
+      async () => {
+        raced = await forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps).catch((e: unknown) => e);
+        await expect(resumeRotation(deps, seeded.secretId, "x1")).rejects.toThrow(/rollback/);
+      },
+    );
+
+    const out = await rollback({ secretId: seeded.secretId, ...OPERATOR }, paused.deps);
+
+    expect(paused.state.reached).toBe(true);
+    expect((raced as Error).message).toMatch(/unfinished rollback/);
+    expect(out.currentVersionId).toBe(seeded.versionId);
+    expect(deps.exchange.activeKeyIds(seeded.account)).toContain(seeded.keyId);
+    await expectCurrentKeyAlive();
+    expect(await deps.lock.get(seeded.secretId)).not.toHaveProperty("intent");
   });
 
   for (const [name, paused, competitor] of [
