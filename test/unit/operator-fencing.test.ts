@@ -5,16 +5,18 @@
  * process), and no "record, then audit" pair loses its audit entry to a crash between the two.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { OperatorActionRejectedError } from "../../src/core/errors";
+import { ExchangeRetryableError, OperatorActionRejectedError } from "../../src/core/errors";
 import { OPERATOR_HOLD_SECONDS } from "../../src/core/lock";
 import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
+import { completeRotation } from "../../src/core/use-cases/complete-rotation";
 import { markStalled } from "../../src/core/use-cases/mark-stalled";
 import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
 import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
+  awsError,
   type FakeDeps,
   makeDeps,
   type SeededConsumer,
@@ -184,5 +186,112 @@ describe("break 11: operator commands fenced against any pause", () => {
       await expectCurrentKeyAlive();
       if (!p.state.reached) break;
     }
+  });
+});
+
+describe("break 13: no record-then-audit pair loses its audit entry to a crash between the two", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+  let engine: SeededConsumer;
+  const rotationId = "rot-1";
+
+  beforeEach(async () => {
+    deps = makeDeps({ revocation: { baseSeconds: 60, capSeconds: 600, maxAttempts: 10 } });
+    seeded = await seedSecret(deps, { settings: TINY_OVERLAP });
+    engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+    await rotateToPromoted(deps, seeded.secretId, rotationId);
+    deps.clock.advance(1);
+  });
+
+  /** The next append of `action` fails once (a throttled write, or the Lambda dying right there). */
+  function failAppendOf(action: string): void {
+    const real = deps.audit.append.bind(deps.audit);
+    deps.audit.append = async (event) => {
+      if (event.action === action) {
+        deps.audit.append = real;
+        throw awsError("InternalServerError", `crashed before auditing ${action}`);
+      }
+      return real(event);
+    };
+  }
+
+  async function stall(): Promise<void> {
+    const check = await checkConsumers({ secretId: seeded.secretId, rotationId, iteration: 0 }, deps);
+    await markStalled({ secretId: seeded.secretId, rotationId, ...check }, deps);
+  }
+
+  it("break 13: CompleteRotation dying at its audit entry: the retry still audits and alerts the completion", async () => {
+    deps.exchange.faults.failNext("disableKey", 1, ExchangeRetryableError);
+    deps.exchange.faults.failNext("removeKey", 1, ExchangeRetryableError);
+    await report(
+      deps,
+      seeded.secretId,
+      engine,
+      "e1",
+      (await deps.store.getVersions(seeded.secretId))?.current?.fingerprint ?? "",
+    );
+    deps.clock.advance(600);
+    await report(
+      deps,
+      seeded.secretId,
+      engine,
+      "e1",
+      (await deps.store.getVersions(seeded.secretId))?.current?.fingerprint ?? "",
+    );
+    await revokePrevious({ secretId: seeded.secretId, rotationId }, deps).catch(() => undefined);
+    const input = {
+      secretId: seeded.secretId,
+      rotationId,
+      outcome: "revocation-deferred" as const,
+      error: "X",
+    };
+    failAppendOf("rotation-completed");
+
+    await expect(completeRotation(input, deps)).rejects.toThrow(/crashed/);
+    const out = await completeRotation(input, deps);
+
+    expect(out.outcome).toBe("revocation-deferred");
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-completed");
+    expect(deps.alerts.kinds()).toContain("revocation-failed");
+    expect(await deps.lock.get(seeded.secretId)).toBeUndefined();
+  });
+
+  it("break 13: ParkRotation dying at its audit entry, then resumed by an operator, still leaves the stall audited", async () => {
+    const check = await checkConsumers({ secretId: seeded.secretId, rotationId, iteration: 0 }, deps);
+    failAppendOf("rotation-stalled");
+
+    await expect(markStalled({ secretId: seeded.secretId, rotationId, ...check }, deps)).rejects.toThrow(
+      /crashed/,
+    );
+    await resumeRotation(deps, seeded.secretId, "x1").catch(() => undefined);
+    await markStalled({ secretId: seeded.secretId, rotationId, ...check }, deps);
+
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-stalled");
+    expect(deps.alerts.kinds()).toContain("rotation-stalled");
+  });
+
+  it("break 13: force-revoke dying at its `rotation-force-revoked` audit: the re-run finishes it and audits", async () => {
+    await stall();
+    failAppendOf("rotation-force-revoked");
+
+    await expect(forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toThrow(/crashed/);
+    await forceRevoke({ secretId: seeded.secretId, ...OPERATOR }, deps).catch(() => undefined);
+
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-force-revoked");
+    expect((await deps.store.getRotation(seeded.secretId, rotationId))?.phase).toBe("force-revoked");
+    expect(await deps.lock.get(seeded.secretId)).toBeUndefined();
+  });
+
+  it("break 13: rollback dying at its `rotation-rolled-back` audit: the re-run finishes it and audits", async () => {
+    await stall();
+    failAppendOf("rotation-rolled-back");
+
+    await expect(rollback({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toThrow(/crashed/);
+    await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps).catch(() => undefined);
+
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-rolled-back");
+    expect((await deps.store.getRotation(seeded.secretId, rotationId))?.phase).toBe("rolled-back");
+    expect(await deps.lock.get(seeded.secretId)).not.toHaveProperty("intent");
   });
 });
