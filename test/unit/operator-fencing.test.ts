@@ -174,19 +174,22 @@ describe("break 11: operator commands fenced against any pause", () => {
     });
   }
 
-  it("break 11: a rollback paused past the hold while the rotation is resumed and revokes the previous key never moves AWSCURRENT onto it", async () => {
-    for (let at = 1; ; at += 1) {
-      await stalledWorld();
-      const p = pausedAt(deps, at, async () => {
-        await resumeRotation(deps, seeded.secretId, `x${at}`);
-        await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
-        await revokePrevious({ secretId: seeded.secretId, rotationId, execution: `x${at}` }, deps);
-      });
-      await rollback({ secretId: seeded.secretId, ...OPERATOR }, p.deps).catch(() => undefined);
-      await expectCurrentKeyAlive();
-      if (!p.state.reached) break;
-    }
-  });
+  for (const paused of ["rollback", "force-revoke"] as const) {
+    it(`break 11: a ${paused} paused past the hold at any port call while the rotation is resumed and revokes its previous key never interleaves with it`, async () => {
+      for (let at = 1; ; at += 1) {
+        await stalledWorld();
+        const p = pausedAt(deps, at, async () => {
+          await resumeRotation(deps, seeded.secretId, `x${at}`);
+          await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
+          await revokePrevious({ secretId: seeded.secretId, rotationId, execution: `x${at}` }, deps);
+        });
+        const command = paused === "rollback" ? rollback : forceRevoke;
+        await command({ secretId: seeded.secretId, ...OPERATOR }, p.deps).catch(() => undefined);
+        await expectCurrentKeyAlive();
+        if (!p.state.reached) break;
+      }
+    });
+  }
 });
 
 describe("break 13: no record-then-audit pair loses its audit entry to a crash between the two", () => {
