@@ -1,5 +1,11 @@
 import { InvalidInputError, OperatorActionRejectedError, RotationInProgressError } from "./errors";
-import { FINAL_PHASES, type LockRecord, type RotationRecord, type SecretSettings } from "./model";
+import {
+  FINAL_PHASES,
+  type LockRecord,
+  type OperatorIntent,
+  type RotationRecord,
+  type SecretSettings,
+} from "./model";
 import type { Alerts, AuditLog, Clock, RotationLock, RotationStore } from "./ports";
 
 /**
@@ -169,11 +175,15 @@ export async function stallLostExecution(
 
 /**
  * An operator command's hold on a stalled rotation. A running rotation is refused; one whose
- * execution is gone is stalled first. Release with `deps.lock.releaseOperator` when done.
+ * execution is gone is stalled first; another command's unfinished intent is refused (only that
+ * command's re-run may finish it). Release with `deps.lock.releaseOperator` when done.
+ * The hold is a lease (no renewal): it keeps two live commands apart, but cannot fence a command
+ * paused past it — the fencing token on the rotation record and the intent on the lock do that
+ * (see `use-cases/operator-actions.ts`).
  */
 export async function holdForOperator(
   deps: LockDeps,
-  input: { secretId: string; operation: string; actor: string; command: string },
+  input: { secretId: string; operation: string; actor: string; command: OperatorIntent },
 ): Promise<LockRecord> {
   const now = deps.clock.now();
   const held = await deps.lock.get(input.secretId);
@@ -204,11 +214,17 @@ export async function holdForOperator(
       input.operation,
       now,
       OPERATOR_HOLD_SECONDS,
+      input.command,
     );
   } catch (err) {
     if (!(err instanceof RotationInProgressError)) throw err;
+    const after = await deps.lock.get(input.secretId);
+    const unfinished =
+      after?.intent && after.intent !== input.command
+        ? `; it has an unfinished ${after.intent} (operation ${after.intentOperation}): run \`keyshift ${after.intent} ${input.secretId}\` again to finish it first`
+        : "";
     throw new OperatorActionRejectedError(
-      `cannot ${input.command} ${input.secretId} now: ${err.message}. If another operator command died, ` +
+      `cannot ${input.command} ${input.secretId} now: ${err.message}${unfinished}. If another operator command died, ` +
         `its hold ends within ${OPERATOR_HOLD_SECONDS}s; re-run then`,
       { cause: err },
     );
@@ -239,18 +255,20 @@ export function requireResumable(
 /** What the lock means for an operator at a glance, and what to do about it. */
 export function lockStatus(
   lock: LockRecord | undefined,
-  rotation: { phase: string; rollback?: unknown } | undefined,
+  rotation: { phase: string; rollback?: unknown; forceRevoke?: unknown } | undefined,
   now: Date,
 ): { state: "free" | "running" | "execution-lost" | "stalled"; summary: string; next?: string } {
   if (!lock) return { state: "free", summary: "free" };
   const who = `rotation ${lock.rotationId} (execution ${drivingExecution(lock)}, phase ${rotation?.phase ?? "unknown"})`;
   const op = lock.operator ? `; operator command ${lock.operator} holds it until ${lock.operatorUntil}` : "";
-  const rollback = rotation?.rollback ? "; a rollback is unfinished: run `keyshift rollback` again" : "";
+  const intent: OperatorIntent | undefined =
+    lock.intent ?? (rotation?.rollback ? "rollback" : rotation?.forceRevoke ? "force-revoke" : undefined);
+  const unfinished = intent ? `; a ${intent} is unfinished: run \`keyshift ${intent}\` again` : "";
   if (lock.stalled) {
     return {
       state: "stalled",
-      summary: `${who} STALLED${op}${rollback}`,
-      next: rotation?.rollback ? "keyshift rollback" : "keyshift resume | force-revoke | rollback",
+      summary: `${who} STALLED${op}${unfinished}`,
+      next: intent ? `keyshift ${intent}` : "keyshift resume | force-revoke | rollback",
     };
   }
   if (lockStillRunning(lock, now))

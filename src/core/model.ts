@@ -109,6 +109,25 @@ export interface RotationRecord {
    * sanctioned break of the gate, audited with this reason before the call).
    */
   emergency?: { reason: string; actor: string; requestedAt: string };
+  /**
+   * Fencing token: the operation id of the operator command that last claimed this record. Every
+   * write an operator command makes to the record is conditional on it still being its own
+   * (`RotationStore.putRotationFenced`), so a command paused past its lease cannot write after
+   * another claimed the record.
+   */
+  fence?: string;
+  /**
+   * A force-revoke recorded BEFORE its break-glass and its exchange call (the intent): while it is
+   * here rollback and resume refuse, and a re-run of force-revoke finishes it.
+   */
+  forceRevoke?: {
+    operation: string;
+    actor: string;
+    reason: string;
+    keyId: string;
+    versionId: string;
+    requestedAt: string;
+  };
 }
 
 /** Phases after which a rotation holds nothing: its lock, if still there, is a leftover. */
@@ -129,7 +148,18 @@ export interface LockRecord {
   /** An operator command holding the stalled rotation (rollback, force-revoke, retry) until `operatorUntil`. */
   operator?: string;
   operatorUntil?: string;
+  /**
+   * An operator command that recorded its intent (rollback, force-revoke) and has not finished:
+   * not lease-bound. While it is here resume and every other command are refused (a conditional
+   * write on this item); only a re-run of the same command may take it over and finish it.
+   */
+  intent?: OperatorIntent;
+  /** The operation that recorded `intent`. */
+  intentOperation?: string;
 }
+
+/** The operator commands that record an intent on the lock before their first effect. */
+export type OperatorIntent = "rollback" | "force-revoke";
 
 export interface ConsumerRegistration {
   secretId: string;

@@ -473,6 +473,86 @@ describe("DynamoRotationStore.holdForOperator", () => {
   });
 });
 
+describe("DynamoRotationStore operator intents and fencing (issue 14, break 11)", () => {
+  it("an intent needs the hold; it then refuses resume and other commands past the hold, lets the same command take it over, and is cleared only by its owner", async () => {
+    const secretId = partition("intent");
+    await stalledLock(secretId, "rot-1");
+    await lock.holdForOperator(secretId, "rot-1", "op-1", at(100), 120, "rollback");
+
+    await lockRefused(lock.recordIntent(secretId, "rot-1", "op-2", "rollback"));
+    const recorded = await lock.recordIntent(secretId, "rot-1", "op-1", "rollback");
+    await lockRefused(lock.resume(secretId, "rot-1", "exec-2", at(1000), LEASE));
+    await lockRefused(lock.holdForOperator(secretId, "rot-1", "op-2", at(1000), 120, "force-revoke"));
+    await lockRefused(lock.holdForOperator(secretId, "rot-1", "op-2", at(1000), 120));
+    await lock.holdForOperator(secretId, "rot-1", "op-2", at(1000), 120, "rollback");
+    await lock.recordIntent(secretId, "rot-1", "op-2", "rollback");
+    await lock.clearIntent(secretId, "rot-1", "op-1");
+    const stillThere = await lock.get(secretId);
+    await lock.clearIntent(secretId, "rot-1", "op-2");
+
+    expect(recorded).toMatchObject({ intent: "rollback", intentOperation: "op-1", operator: "op-1" });
+    expect(stillThere).toMatchObject({ intent: "rollback", intentOperation: "op-2" });
+    const cleared = await lock.get(secretId);
+    expect(cleared).not.toHaveProperty("intent");
+    expect(cleared).not.toHaveProperty("intentOperation");
+    await lock.resume(secretId, "rot-1", "exec-2", at(1200), LEASE);
+  });
+
+  it("a claim sets only the fence, over the one read; fenced writes pass only for the claimant", async () => {
+    const secretId = partition("fence");
+    const record = {
+      secretId,
+      rotationId: "rot-1",
+      trigger: "manual" as const,
+      phase: "stalled" as const,
+      startedAt: iso(0),
+      updatedAt: iso(0),
+    };
+    await lock.putRotation(record);
+
+    await lockRefused(lock.claimRotation(secretId, "rot-1", "op-1", "op-0"));
+    const claimed = await lock.claimRotation(secretId, "rot-1", "op-1", undefined);
+    await lockRefused(lock.claimRotation(secretId, "rot-1", "op-2", undefined));
+    await lock.putRotationFenced({ ...claimed, fence: "op-1", phase: "rolled-back" });
+    await lock.claimRotation(secretId, "rot-1", "op-2", "op-1");
+    await lockRefused(lock.putRotationFenced({ ...claimed, fence: "op-1", phase: "force-revoked" }));
+    await lockRefused(lock.claimRotation(partition("fence-none"), "rot-1", "op-1", undefined));
+
+    expect(claimed).toEqual({ ...record, fence: "op-1" });
+    expect(await lock.getRotation(secretId, "rot-1")).toEqual({
+      ...record,
+      phase: "rolled-back",
+      fence: "op-2",
+    });
+    expect(await lock.getRotation(partition("fence-none"), "rot-1")).toBeUndefined();
+  });
+
+  it("versions are written only while they still name the expected current version", async () => {
+    const secretId = partition("versions-cas");
+    const ref = (v: string) => ({ versionId: v, fingerprint: `fp-${v}`, exchangeKeyId: `key-${v}` });
+    await lock.putVersions({ secretId, current: ref("b"), previous: ref("a"), updatedAt: iso(0) });
+
+    await lockRefused(
+      lock.putVersionsIfCurrent({ secretId, current: ref("a"), previous: ref("b"), updatedAt: iso(1) }, "a"),
+    );
+    await lock.putVersionsIfCurrent(
+      { secretId, current: ref("a"), previous: ref("b"), updatedAt: iso(2) },
+      "b",
+    );
+    await lockRefused(lock.putVersionsIfCurrent({ secretId, updatedAt: iso(3) }, "b"));
+    const none = partition("versions-none");
+    await lockRefused(lock.putVersionsIfCurrent({ secretId: none, updatedAt: iso(3) }, "b"));
+    expect(await lock.getVersions(none)).toBeUndefined();
+
+    expect(await lock.getVersions(secretId)).toEqual({
+      secretId,
+      current: ref("a"),
+      previous: ref("b"),
+      updatedAt: iso(2),
+    });
+  });
+});
+
 describe("DynamoRotationStore.releaseOperator", () => {
   it("gives back the command's own hold, so another command can take it at once", async () => {
     const secretId = partition("unhold");

@@ -62,15 +62,16 @@ describe("safety breaks", () => {
   it("break 2: a rollback interrupted half-way blocks resume, finishes on re-run, and the current key is never revoked", async () => {
     await stall();
     // Rollback dies after rewriting the versions record (before the rotation record).
+    // (Its writes to the rotation record are fenced since issue 14: the 2nd one is the final record.)
     let puts = 0;
-    const realPut = deps.store.putRotation.bind(deps.store);
-    deps.store.putRotation = async (r) => {
+    const realPut = deps.store.putRotationFenced.bind(deps.store);
+    deps.store.putRotationFenced = async (r) => {
       puts += 1;
       if (puts === 2) throw awsError("InternalServerError", "crashed between writes");
       return realPut(r);
     };
     await expect(rollback({ secretId: seeded.secretId, ...OPERATOR }, deps)).rejects.toThrow(/crashed/);
-    deps.store.putRotation = realPut;
+    deps.store.putRotationFenced = realPut;
     expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(seeded.versionId);
 
     await expect(resumeRotation(deps, seeded.secretId, "x1")).rejects.toThrow(/unfinished rollback/);

@@ -9,6 +9,7 @@ import {
 import { RotationInProgressError } from "../../core/errors";
 import type {
   LockRecord,
+  OperatorIntent,
   RotationRecord,
   SecretSettings,
   SecretState,
@@ -76,6 +77,80 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
   }
   putRotation(rotation: RotationRecord) {
     return this.putItem(`ROTATION#${rotation.rotationId}`, rotation);
+  }
+  /** Sets only `fence`, over the one the command read (absent → the record must have none). */
+  async claimRotation(
+    secretId: string,
+    rotationId: string,
+    operation: string,
+    expectedFence: string | undefined,
+  ): Promise<RotationRecord> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { secretId, sk: `ROTATION#${rotationId}` },
+          UpdateExpression: "SET #fence = :op",
+          ConditionExpression:
+            expectedFence === undefined
+              ? "attribute_exists(secretId) AND attribute_not_exists(#fence)"
+              : "attribute_exists(secretId) AND #fence = :expected",
+          ExpressionAttributeNames: { "#fence": "fence" },
+          ExpressionAttributeValues: {
+            ":op": operation,
+            ...(expectedFence === undefined ? {} : { ":expected": expectedFence }),
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return strip<RotationRecord>(out.Attributes ?? {}, "sk");
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      throw new RotationInProgressError(
+        `rotation ${rotationId} of ${secretId} refused the claim of ${operation}: claimed by another command meanwhile`,
+        { cause: err },
+      );
+    }
+  }
+  /** The whole record, only while the stored fence is the writer's own. */
+  async putRotationFenced(rotation: RotationRecord & { fence: string }): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...rotation, sk: `ROTATION#${rotation.rotationId}` },
+          ConditionExpression: "#fence = :fence",
+          ExpressionAttributeNames: { "#fence": "fence" },
+          ExpressionAttributeValues: { ":fence": rotation.fence },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      throw new RotationInProgressError(
+        `rotation ${rotation.rotationId} of ${rotation.secretId} refused the write of ${rotation.fence}: claimed by another command`,
+        { cause: err },
+      );
+    }
+  }
+  /** The versions record, only while it still names `expectedCurrent` as current. */
+  async putVersionsIfCurrent(versions: VersionFingerprints, expectedCurrent: string): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...versions, sk: "VERSIONS" },
+          ConditionExpression: "#current.versionId = :expected",
+          ExpressionAttributeNames: { "#current": "current" },
+          ExpressionAttributeValues: { ":expected": expectedCurrent },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      throw new RotationInProgressError(
+        `versions of ${versions.secretId} refused the write: current is no longer ${expectedCurrent}`,
+        { cause: err },
+      );
+    }
   }
   async listRotations(secretId: string): Promise<RotationRecord[]> {
     const items = await queryAll<Record<string, unknown>>(this.db, {
@@ -216,8 +291,9 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
         remove: "#op, #opUntil",
         // Only a stalled lock no operator command holds, so of two racing resumes one wins; the
         // winner may re-enter (its BeginRotation retried).
+        // Never while an operator command's intent is on it (not lease-bound: see `recordIntent`).
         condition:
-          "rotationId = :rid AND ((stalled = :true AND (attribute_not_exists(#opUntil) OR #opUntil < :now)) OR (stalled = :false AND #exec = :exec))",
+          "rotationId = :rid AND ((stalled = :true AND attribute_not_exists(#intent) AND (attribute_not_exists(#opUntil) OR #opUntil < :now)) OR (stalled = :false AND #exec = :exec))",
         values: {
           ":false": false,
           ":true": true,
@@ -231,23 +307,63 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
     );
   }
 
-  async holdForOperator(secretId: string, rotationId: string, operator: string, now: Date, seconds: number) {
+  async holdForOperator(
+    secretId: string,
+    rotationId: string,
+    operator: string,
+    now: Date,
+    seconds: number,
+    command?: string,
+  ) {
     return this.updateLock(
       secretId,
       {
         set: "#op = :op, #opUntil = :until",
         condition:
-          "rotationId = :rid AND stalled = :true AND (attribute_not_exists(#opUntil) OR #opUntil < :now OR #op = :op)",
+          `rotationId = :rid AND stalled = :true AND ${command === undefined ? "attribute_not_exists(#intent)" : "(attribute_not_exists(#intent) OR #intent = :cmd)"} AND ` +
+          "(attribute_not_exists(#opUntil) OR #opUntil < :now OR #op = :op)",
         values: {
           ":op": operator,
           ":until": new Date(now.getTime() + seconds * 1000).toISOString(),
           ":rid": rotationId,
           ":true": true,
           ":now": now.toISOString(),
+          ...(command === undefined ? {} : { ":cmd": command }),
         },
       },
       `operator command ${operator} cannot hold rotation ${rotationId} of ${secretId}`,
     );
+  }
+
+  async recordIntent(secretId: string, rotationId: string, operator: string, intent: OperatorIntent) {
+    return this.updateLock(
+      secretId,
+      {
+        set: "#intent = :intent, #intentOp = :op",
+        condition:
+          "rotationId = :rid AND stalled = :true AND #op = :op AND (attribute_not_exists(#intent) OR #intent = :intent)",
+        values: { ":intent": intent, ":op": operator, ":rid": rotationId, ":true": true },
+      },
+      `operator command ${operator} no longer holds rotation ${rotationId} of ${secretId}`,
+    );
+  }
+
+  async clearIntent(secretId: string, rotationId: string, operator: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { secretId, sk: "LOCK" },
+          UpdateExpression: "REMOVE #intent, #intentOp",
+          ConditionExpression: "rotationId = :rid AND #intentOp = :op",
+          ExpressionAttributeNames: { "#intent": "intent", "#intentOp": "intentOperation" },
+          ExpressionAttributeValues: { ":rid": rotationId, ":op": operator },
+        }),
+      );
+    } catch (err) {
+      // Taken over by a re-run of the command, or gone: never clear someone else's intent.
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   async releaseOperator(secretId: string, rotationId: string, operator: string): Promise<void> {
@@ -290,6 +406,8 @@ const LOCK_NAMES: Record<string, string> = {
   "#op": "operator",
   "#opUntil": "operatorUntil",
   "#exec": "execution",
+  "#intent": "intent",
+  "#intentOp": "intentOperation",
 };
 
 /** Only the placeholders an expression uses: DynamoDB rejects unused ones. */
@@ -302,5 +420,8 @@ function describeLock(lock: LockRecord | undefined): string {
   if (!lock) return "the lock is free";
   const state = lock.stalled ? "stalled" : `running until ${lock.leaseExpiresAt}`;
   const op = lock.operator ? `, operator command ${lock.operator} until ${lock.operatorUntil}` : "";
-  return `held by rotation ${lock.rotationId} (execution ${lock.execution ?? lock.rotationId}), ${state}${op}`;
+  const intent = lock.intent
+    ? `, an unfinished ${lock.intent} (${lock.intentOperation}): run \`keyshift ${lock.intent} ${lock.secretId}\` again to finish it`
+    : "";
+  return `held by rotation ${lock.rotationId} (execution ${lock.execution ?? lock.rotationId}), ${state}${op}${intent}`;
 }

@@ -10,6 +10,7 @@ import type {
   LedgerEntry,
   LedgerStatus,
   LockRecord,
+  OperatorIntent,
   RotationRecord,
   SecretSettings,
   SecretState,
@@ -75,6 +76,27 @@ export interface RotationStore {
   putVersions(versions: VersionFingerprints): Promise<void>;
   getRotation(secretId: string, rotationId: string): Promise<RotationRecord | undefined>;
   putRotation(rotation: RotationRecord): Promise<void>;
+  /**
+   * An operator command claims the record: sets only `fence` to `operation`, if the record exists
+   * and its fence is still `expectedFence` (the one it read; absent when undefined). Returns the
+   * record as stored. Refused → `RotationInProgressError`, nothing written.
+   */
+  claimRotation(
+    secretId: string,
+    rotationId: string,
+    operation: string,
+    expectedFence: string | undefined,
+  ): Promise<RotationRecord>;
+  /**
+   * Writes the whole record only if the stored one's `fence` is still `fence` (the writer's claim)
+   * and `rotation.fence` is the same. Refused → `RotationInProgressError`, nothing written.
+   */
+  putRotationFenced(rotation: RotationRecord & { fence: string }): Promise<void>;
+  /**
+   * Writes the versions record only while its `current` is still version `expectedCurrent` (a
+   * rollback moving AWSCURRENT back). Refused → `RotationInProgressError`, nothing written.
+   */
+  putVersionsIfCurrent(versions: VersionFingerprints, expectedCurrent: string): Promise<void>;
   listRotations(secretId: string): Promise<RotationRecord[]>;
   /**
    * Settings, versions and lock of a secret in one read: what the heartbeat answers from. The
@@ -116,7 +138,8 @@ export interface RotationLock {
   ): Promise<void>;
   /**
    * Hands a stalled lock to `execution` resuming the same rotation. Refused when not stalled (a
-   * second resume lost the race) or an operator command holds it; re-entry by the same execution passes.
+   * second resume lost the race), an operator command holds it or an operator command's intent is
+   * on it; re-entry by the same execution passes.
    */
   resume(
     secretId: string,
@@ -125,14 +148,32 @@ export interface RotationLock {
     now: Date,
     leaseSeconds: number,
   ): Promise<LockRecord>;
-  /** An operator command takes a stalled lock for a short while; refused if another command holds it. */
+  /**
+   * An operator command (`command`) takes a stalled lock for a short while; refused if another
+   * command holds it, or if another command's unfinished intent is on the lock (the same command
+   * may take its own over: its re-run finishes it).
+   */
   holdForOperator(
     secretId: string,
     rotationId: string,
     operator: string,
     now: Date,
     seconds: number,
+    command?: string,
   ): Promise<LockRecord>;
+  /**
+   * Records `intent` on the lock, not lease-bound: only while `operator` still holds the stalled
+   * lock of `rotationId` and no other command's intent is there. From then on `resume` and every
+   * other command's `holdForOperator` are refused until `clearIntent` or `release`.
+   */
+  recordIntent(
+    secretId: string,
+    rotationId: string,
+    operator: string,
+    intent: OperatorIntent,
+  ): Promise<LockRecord>;
+  /** Removes the intent only if `operator` recorded it (a no-op otherwise: someone took it over). */
+  clearIntent(secretId: string, rotationId: string, operator: string): Promise<void>;
   /** Gives back the operator hold (a no-op when another command holds it or it is gone). */
   releaseOperator(secretId: string, rotationId: string, operator: string): Promise<void>;
   /** Deletes the lock only if held by `rotationId`; a no-op when already gone. */

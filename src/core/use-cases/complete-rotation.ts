@@ -29,7 +29,8 @@ export interface CompleteRotationOutput {
  *    the previous key; `revocation-deferred` needs an entry the sweeper will work on. With no entry
  *    at all nothing would ever revoke the key: refuse (`RotationStateError`, the workflow parks)
  *    rather than release the lock and lose track of it.
- * 4. Record `completed`, audit, alert when deferred, release the lock.
+ * 4. Audit, alert when deferred, THEN record `completed` (at least once: a retry after a crash
+ *    between them audits again rather than never), release the lock.
  */
 export async function completeRotation(
   input: CompleteRotationInput,
@@ -50,8 +51,9 @@ export async function completeRotation(
     ledgerEntryId(settings.exchangeAccount, rotation.previous.exchangeKeyId),
   );
   const outcome = confirmedOutcome(input, rotation, entry);
-  const now = deps.clock.now().toISOString();
-  await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
+  // Audit and alert BEFORE the record says `completed` (break 13): a retry that finds `completed`
+  // only releases the lock, so a crash between the record and the audit would lose both for good.
+  // This way a crash anywhere before the record is retried whole: at least once, like the heartbeat.
   await deps.audit.append({
     secretId,
     actor: `rotation:${rotationId}`,
@@ -76,6 +78,8 @@ export async function completeRotation(
       },
     });
   }
+  const now = deps.clock.now().toISOString();
+  await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
   await deps.lock.release(secretId, rotationId);
   return outputOf(rotation, outcome);
 }

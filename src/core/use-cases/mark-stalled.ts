@@ -23,10 +23,10 @@ export interface MarkStalledOutput {
  * 1. A lock this execution does not drive (another rotation's, or taken by a resume) is left alone.
  *    A lock still held by a rotation that already finished is released: every way an execution
  *    ends leaves the lock free or stalled (I4).
- * 2. Mark the lock stalled (it then never expires) and the rotation `stalled`. `rotationId` may be
+ * 2. Audit and alert, naming the lagging consumers or the error (first: at least once).
+ * 3. Mark the lock stalled (it then never expires) and the rotation `stalled`. `rotationId` may be
  *    the execution's own name (a BeginRotation that failed, perhaps mid-resume): the lock it drives
  *    is found by execution.
- * 3. Audit and alert, naming the lagging consumers or the error.
  */
 export async function markStalled(
   input: MarkStalledInput,
@@ -43,17 +43,9 @@ export async function markStalled(
   if (await releaseIfFinished(deps, held, rotation, `rotation:${rotationId}`)) {
     return { stalled: false, laggingCount: input.laggingCount };
   }
-  // Fenced: if a resume took the lock between the read and this write, it is left running.
-  await deps.lock.markStalled(secretId, rotationId, { execution });
-  if (rotation) {
-    await deps.store.putRotation({
-      ...rotation,
-      // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
-      // (`promoting` must survive, or a resume would create a key instead of rolling forward).
-      phase: rotation.previous ? "stalled" : rotation.phase,
-      updatedAt: deps.clock.now().toISOString(),
-    });
-  }
+  // Audit and alert BEFORE the lock says stalled (break 13): once it is stalled a resume may take
+  // it, and this step's retry then finds a lock it does not drive and returns — a crash between
+  // the lock and the audit would lose the stall's audit entry and alert for good. At least once.
   const laggingIds = input.lagging.map((l) => `${l.consumerId} (${l.reason})`);
   const why = input.error
     ? `step failed with ${input.error}`
@@ -82,5 +74,16 @@ export async function markStalled(
       action: `previous key kept; run \`keyshift resume ${secretId}\`, \`keyshift force-revoke ${secretId}\` or \`keyshift rollback ${secretId}\``,
     },
   });
+  // Fenced: if a resume took the lock between the read and this write, it is left running.
+  await deps.lock.markStalled(secretId, rotationId, { execution });
+  if (rotation) {
+    await deps.store.putRotation({
+      ...rotation,
+      // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
+      // (`promoting` must survive, or a resume would create a key instead of rolling forward).
+      phase: rotation.previous ? "stalled" : rotation.phase,
+      updatedAt: deps.clock.now().toISOString(),
+    });
+  }
   return { stalled: true, laggingCount: input.laggingCount };
 }

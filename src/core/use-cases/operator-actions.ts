@@ -1,15 +1,15 @@
-import { randomUUID } from "node:crypto";
 import { InvalidInputError, OperatorActionRejectedError } from "../errors";
-import { holdForOperator } from "../lock";
 import { type LedgerEntry, type RotationRecord, STAGE, type VersionRef } from "../model";
 import { ledgerEntryId } from "../tokens";
 import { type Deps, requireSettings } from "./deps";
-import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
+import { type Claim, type OperatorDeps, takenOver, underOperatorHold } from "./operator-claim";
+import { revokeThroughLedger } from "./revocation";
 
 /**
- * Operator commands on a stalled rotation. Each takes the lock's operator hold first (so two
- * commands, or a command and a resume, never interleave), records its intent before its first
- * effect, and tolerates "already done", so re-running one that died half-way finishes it.
+ * Operator commands on a stalled rotation. Each takes the lock's operator hold, claims the rotation
+ * record and records its intent on the lock before its first effect (`operator-claim.ts`: so two
+ * commands, or a command and a resume, never interleave their writes, whatever the pauses), and
+ * tolerates "already done", so re-running one that died half-way finishes it.
  */
 export interface OperatorInput {
   secretId: string;
@@ -22,93 +22,70 @@ export interface OperatorInput {
   operation?: string;
 }
 
-type OperatorDeps = LockedRevocationDeps;
-
-async function underOperatorHold<T>(
-  input: OperatorInput,
-  command: string,
-  deps: OperatorDeps,
-  act: (rotation: RotationRecord & { previous: VersionRef; current: VersionRef }) => Promise<T>,
-): Promise<T> {
-  if (!input.reason.trim()) throw new InvalidInputError(`${command} needs a reason (--reason "...")`);
-  await requireSettings(deps.store, input.secretId);
-  const operation = input.operation ?? `op-${randomUUID()}`;
-  const held = await holdForOperator(deps, { ...input, operation, command });
-  try {
-    const rotation = await deps.store.getRotation(input.secretId, held.rotationId);
-    if (!rotation?.previous || !rotation.current) {
-      throw new OperatorActionRejectedError(
-        `rotation ${held.rotationId} of ${input.secretId} has not promoted (phase ${rotation?.phase ?? "unknown"}); ` +
-          `only a promoted rotation can be ${command === "rollback" ? "rolled back" : "force-revoked"}: resume it instead`,
-      );
-    }
-    return await act({ ...rotation, previous: rotation.previous, current: rotation.current });
-  } finally {
-    await deps.lock.releaseOperator(input.secretId, held.rotationId, operation);
-  }
-}
-
 /**
  * Break-glass: revoke the previous key now, lagging consumers or not, and finish the rotation.
- * 1. Operator hold on the stalled rotation; an unfinished rollback must be finished first.
- * 2. Audit the request with its reason BEFORE any call; record the break-glass on the ledger entry.
- * 3. Revoke through the ledger (the key is still never revoked while it is current or pending).
- * 4. Record `force-revoked` and release the lock; a failed call stays in the ledger for the sweeper.
+ * 1. Hold, claim and intent on the lock (`underOperatorHold`); a rollback's intent refuses it.
+ * 2. Record the intent `forceRevoke: {operation, actor, reason, keyId}` on the rotation (fenced)
+ *    BEFORE the audit of the request, the break-glass on the ledger entry and the exchange call.
+ *    A re-run finds the intent and finishes it: rollback and resume refuse while it is there.
+ * 3. Revoke that key through the ledger (still never while it is current or pending).
+ * 4. Audit `rotation-force-revoked`, THEN record `force-revoked` (fenced) and release the lock: a
+ *    crash between the two leaves the intent for the re-run, never a finished rotation without
+ *    its audit entry (break 13). A failed call stays in the ledger for the sweeper.
  */
 export async function forceRevoke(input: OperatorInput, deps: OperatorDeps) {
   const settings = await requireSettings(deps.store, input.secretId);
-  return underOperatorHold(input, "force-revoke", deps, async (rotation) => {
-    if (rotation.rollback) {
-      throw new OperatorActionRejectedError(
-        `rotation ${rotation.rotationId} of ${input.secretId} has an unfinished rollback: run \`keyshift rollback\` again first`,
-      );
-    }
-    const { previous } = rotation;
+  return underOperatorHold(input, "force-revoke", deps, async (claim) => {
+    const { rotation, operation } = claim;
     const at = deps.clock.now().toISOString();
+    const intent = rotation.forceRevoke ?? {
+      operation,
+      actor: input.actor,
+      reason: input.reason,
+      keyId: rotation.previous.exchangeKeyId,
+      versionId: rotation.previous.versionId,
+      requestedAt: at,
+    };
+    if (!rotation.forceRevoke) await claim.write({ ...rotation, forceRevoke: intent, updatedAt: at });
     await deps.audit.append({
       secretId: input.secretId,
       actor: input.actor,
       action: "force-revoke-requested",
-      details: { rotationId: rotation.rotationId, keyId: previous.exchangeKeyId, reason: input.reason },
+      details: { rotationId: rotation.rotationId, keyId: intent.keyId, reason: intent.reason, operation },
     });
+    await claim.stillMine();
     const attempt = await revokeThroughLedger(
       {
         secretId: input.secretId,
         exchangeAccount: settings.exchangeAccount,
-        keyId: previous.exchangeKeyId,
-        versionId: previous.versionId,
+        keyId: intent.keyId,
+        versionId: intent.versionId,
         rotationId: rotation.rotationId,
         kind: "previous",
       },
       input.actor,
       deps,
-      { breakGlass: { actor: input.actor, reason: input.reason, at } },
+      { breakGlass: { actor: intent.actor, reason: intent.reason, at: intent.requestedAt } },
     );
     if (attempt.held) {
-      throw new OperatorActionRejectedError(
-        `force-revoke of ${previous.exchangeKeyId} refused: ${attempt.held.reason}`,
+      return claim.refuse(
+        new OperatorActionRejectedError(`force-revoke of ${intent.keyId} refused: ${attempt.held.reason}`),
+        "forceRevoke",
       );
     }
-    await deps.store.putRotation({
-      ...rotation,
-      phase: "force-revoked",
-      outcome: "force-revoked",
-      updatedAt: at,
-    });
     await deps.audit.append({
       secretId: input.secretId,
       actor: input.actor,
       action: "rotation-force-revoked",
-      details: {
-        rotationId: rotation.rotationId,
-        keyId: previous.exchangeKeyId,
-        ledger: attempt.entry.status,
-      },
+      details: { rotationId: rotation.rotationId, keyId: intent.keyId, ledger: attempt.entry.status },
     });
+    const { forceRevoke: _done, ...rest } = rotation;
+    const now = deps.clock.now().toISOString();
+    await claim.write({ ...rest, phase: "force-revoked", outcome: "force-revoked", updatedAt: now });
     await deps.lock.release(input.secretId, rotation.rotationId);
     return {
       rotationId: rotation.rotationId,
-      keyId: previous.exchangeKeyId,
+      keyId: intent.keyId,
       ledger: attempt.entry.status,
       error: attempt.error,
     };
@@ -119,73 +96,74 @@ export async function forceRevoke(input: OperatorInput, deps: OperatorDeps) {
  * Move AWSCURRENT back to the previous version while its key is still valid. The abandoned key
  * becomes the previous one, so `resume` waits for consumers to move back and revokes it through
  * the same gate.
- * 1. Operator hold. A rollback already done is not done twice (a re-run would flip it back).
+ * 1. Hold, claim and intent on the lock (`underOperatorHold`); a force-revoke's intent refuses it.
+ *    A rollback already done is not done twice (a re-run would flip it back).
  * 2. First run: the previous key must be active on the exchange and absent from the ledger; record
- *    the intent (from/to) on the rotation BEFORE the first write. A re-run finds the intent and
- *    finishes it: resume and force-revoke refuse while it is there.
- * 3. Label move (skipped when AWSCURRENT is already back), versions record, rotation record.
+ *    the intent (from/to) on the rotation (fenced) BEFORE any other write. A re-run finds the
+ *    intent and finishes it: resume and force-revoke refuse while it is there.
+ * 3. Label move, only from the intent's `from` to its `to` (conditional on `from` holding it), and
+ *    only after re-checking that the target key is still active and not in the ledger; versions
+ *    record only while it still names `from` current; audit; rotation record (fenced); the lock's
+ *    intent is cleared last.
  */
 export async function rollback(input: OperatorInput, deps: OperatorDeps) {
   const settings = await requireSettings(deps.store, input.secretId);
-  return underOperatorHold(input, "rollback", deps, async (rotation) => {
+  return underOperatorHold(input, "rollback", deps, async (claim) => {
+    const { rotation } = claim;
     if (rotation.phase === "rolled-back") {
-      throw new OperatorActionRejectedError(
-        `rotation ${rotation.rotationId} of ${input.secretId} is already rolled back (current ${rotation.current.versionId}); ` +
-          "`keyshift resume` revokes the abandoned key once consumers are back",
+      return claim.refuse(
+        new OperatorActionRejectedError(
+          `rotation ${rotation.rotationId} of ${input.secretId} is already rolled back (current ${rotation.current.versionId}); ` +
+            "`keyshift resume` revokes the abandoned key once consumers are back",
+        ),
       );
     }
+    const targetAlive = async (to: VersionRef) => {
+      const entry = await deps.ledger.get(ledgerEntryId(settings.exchangeAccount, to.exchangeKeyId));
+      const listing = await deps.exchange.listKeys(settings.exchangeAccount);
+      const active = listing.keys.some((k) => k.keyId === to.exchangeKeyId && k.status === "active");
+      return entry || !active ? rollbackRefused(input.secretId, to, entry) : undefined;
+    };
     let intent = rotation.rollback;
     if (!intent) {
-      const { previous, current } = rotation;
-      const entry = await deps.ledger.get(ledgerEntryId(settings.exchangeAccount, previous.exchangeKeyId));
-      const listing = await deps.exchange.listKeys(settings.exchangeAccount);
-      const stillActive = listing.keys.some(
-        (k) => k.keyId === previous.exchangeKeyId && k.status === "active",
-      );
-      if (entry || !stillActive) throw rollbackRefused(input.secretId, previous, entry);
+      const refused = await targetAlive(rotation.previous);
+      if (refused) return claim.refuse(refused);
       intent = {
-        from: current,
-        to: previous,
+        from: rotation.current,
+        to: rotation.previous,
         requestedAt: deps.clock.now().toISOString(),
         actor: input.actor,
         reason: input.reason,
       };
+      await claim.write({ ...rotation, rollback: intent, updatedAt: intent.requestedAt });
       await deps.audit.append({
         secretId: input.secretId,
         actor: input.actor,
         action: "rollback-requested",
-        details: { rotationId: rotation.rotationId, toVersionId: previous.versionId, reason: input.reason },
-      });
-      await deps.store.putRotation({ ...rotation, rollback: intent, updatedAt: intent.requestedAt });
-    }
-    const versions = await deps.secrets.listVersions(input.secretId);
-    const holder = versions.find((v) => v.stages.includes(STAGE.current));
-    if (holder?.versionId !== intent.to.versionId) {
-      await deps.secrets.moveStage(input.secretId, STAGE.current, {
-        to: intent.to.versionId,
-        from: holder?.versionId,
+        details: { rotationId: rotation.rotationId, toVersionId: intent.to.versionId, reason: input.reason },
       });
     }
+    await moveCurrentBack(input.secretId, intent, claim, deps, targetAlive);
     const now = deps.clock.now().toISOString();
     const recorded = await deps.store.getVersions(input.secretId);
     if (recorded?.current?.versionId !== intent.to.versionId) {
-      await deps.store.putVersions({
-        secretId: input.secretId,
-        current: intent.to,
-        previous: intent.from,
-        promotedAt: now,
-        updatedAt: now,
-      });
+      await takenOver(
+        () =>
+          deps.store.putVersionsIfCurrent(
+            {
+              secretId: input.secretId,
+              current: intent.to,
+              previous: intent.from,
+              promotedAt: now,
+              updatedAt: now,
+            },
+            intent.from.versionId,
+          ),
+        claim.operation,
+      );
     }
-    const { rollback: _done, ...rest } = rotation;
-    await deps.store.putRotation({
-      ...rest,
-      phase: "rolled-back",
-      current: intent.to,
-      previous: intent.from,
-      deadlineAt: undefined,
-      updatedAt: now,
-    });
+    // Audit first, then the record (break 13): a crash between them leaves the intent for the
+    // re-run, which audits again — at least once, never lost.
     await deps.audit.append({
       secretId: input.secretId,
       actor: input.actor,
@@ -197,6 +175,16 @@ export async function rollback(input: OperatorInput, deps: OperatorDeps) {
         reason: intent.reason,
       },
     });
+    const { rollback: _done, ...rest } = rotation;
+    await claim.write({
+      ...rest,
+      phase: "rolled-back",
+      current: intent.to,
+      previous: intent.from,
+      deadlineAt: undefined,
+      updatedAt: now,
+    });
+    await deps.lock.clearIntent(input.secretId, rotation.rotationId, claim.operation);
     return {
       rotationId: rotation.rotationId,
       currentVersionId: intent.to.versionId,
@@ -205,9 +193,36 @@ export async function rollback(input: OperatorInput, deps: OperatorDeps) {
   });
 }
 
-function rollbackRefused(secretId: string, previous: VersionRef, entry: LedgerEntry | undefined) {
+/**
+ * AWSCURRENT from `intent.from` to `intent.to`, and nothing else: the label is read first, then the
+ * target re-checked (active, not in the ledger) and the claim confirmed, then moved conditionally
+ * on `from` still holding it — so a label that moved on meanwhile is never dragged back.
+ */
+async function moveCurrentBack(
+  secretId: string,
+  intent: NonNullable<RotationRecord["rollback"]>,
+  claim: Claim,
+  deps: OperatorDeps,
+  targetAlive: (to: VersionRef) => Promise<Error | undefined>,
+): Promise<void> {
+  const versions = await deps.secrets.listVersions(secretId);
+  const holder = versions.find((v) => v.stages.includes(STAGE.current))?.versionId;
+  if (holder === intent.to.versionId) return;
+  if (holder !== intent.from.versionId) {
+    throw new OperatorActionRejectedError(
+      `AWSCURRENT of ${secretId} is on ${holder ?? "no version"}, neither the rollback's from (${intent.from.versionId}) ` +
+        `nor its target (${intent.to.versionId}): nothing moved; see \`keyshift status ${secretId}\``,
+    );
+  }
+  const refused = await targetAlive(intent.to);
+  if (refused) return claim.refuse(refused, "rollback");
+  await claim.stillMine();
+  await deps.secrets.moveStage(secretId, STAGE.current, { to: intent.to.versionId, from: holder });
+}
+
+function rollbackRefused(secretId: string, target: VersionRef, entry: LedgerEntry | undefined) {
   return new OperatorActionRejectedError(
-    `cannot roll back ${secretId}: previous key ${previous.exchangeKeyId} is ` +
+    `cannot roll back ${secretId}: previous key ${target.exchangeKeyId} is ` +
       `${entry ? `in the revocation ledger (${entry.status})` : "no longer active on the exchange"}`,
   );
 }

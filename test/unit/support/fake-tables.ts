@@ -16,6 +16,7 @@ import type {
   LedgerEntry,
   LedgerStatus,
   LockRecord,
+  OperatorIntent,
   RotationRecord,
   SecretSettings,
   SecretState,
@@ -89,6 +90,42 @@ export class FakeRotationStore implements RotationStore, RotationLock {
   }
   async putRotation(rotation: RotationRecord) {
     this.rotations.set(`${rotation.secretId}#${rotation.rotationId}`, copy(rotation));
+  }
+  /** The adapter's conditional UpdateItem: only `fence` changes, only over the expected one. */
+  async claimRotation(
+    secretId: string,
+    rotationId: string,
+    operation: string,
+    expectedFence: string | undefined,
+  ) {
+    const held = this.fencedRecord(secretId, rotationId, expectedFence);
+    const next = { ...held, fence: operation };
+    this.rotations.set(`${secretId}#${rotationId}`, copy(next));
+    return copy(next);
+  }
+  /** The adapter's conditional PutItem: the stored record's fence must be the writer's. */
+  async putRotationFenced(rotation: RotationRecord & { fence: string }) {
+    this.fencedRecord(rotation.secretId, rotation.rotationId, rotation.fence);
+    this.rotations.set(`${rotation.secretId}#${rotation.rotationId}`, copy(rotation));
+  }
+  private fencedRecord(secretId: string, rotationId: string, fence: string | undefined): RotationRecord {
+    const held = this.rotations.get(`${secretId}#${rotationId}`);
+    if (!held || held.fence !== fence) {
+      throw new RotationInProgressError(
+        `rotation ${rotationId} of ${secretId} refused the write: ` +
+          (held ? `claimed by ${held.fence ?? "nobody"}, not ${fence ?? "nobody"}` : "no such record"),
+      );
+    }
+    return held;
+  }
+  async putVersionsIfCurrent(versions: VersionFingerprints, expectedCurrent: string) {
+    const held = this.versions.get(versions.secretId);
+    if (held?.current?.versionId !== expectedCurrent) {
+      throw new RotationInProgressError(
+        `versions of ${versions.secretId} refused the write: current is ${held?.current?.versionId ?? "none"}, not ${expectedCurrent}`,
+      );
+    }
+    this.versions.set(versions.secretId, copy(versions));
   }
   async listRotations(secretId: string) {
     return [...this.rotations.values()]
@@ -165,7 +202,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
       secretId,
       (h) =>
         h.rotationId === rotationId &&
-        ((h.stalled && (h.operatorUntil === undefined || h.operatorUntil < at)) ||
+        ((h.stalled && h.intent === undefined && (h.operatorUntil === undefined || h.operatorUntil < at)) ||
           (!h.stalled && h.execution === execution)),
       ({ operator: _o, operatorUntil: _u, ...h }) => ({
         ...h,
@@ -175,16 +212,42 @@ export class FakeRotationStore implements RotationStore, RotationLock {
       }),
     );
   }
-  async holdForOperator(secretId: string, rotationId: string, operator: string, now: Date, seconds: number) {
+  async holdForOperator(
+    secretId: string,
+    rotationId: string,
+    operator: string,
+    now: Date,
+    seconds: number,
+    command?: string,
+  ) {
     const at = now.toISOString();
     return this.updateLock(
       secretId,
       (h) =>
         h.rotationId === rotationId &&
         h.stalled &&
+        (h.intent === undefined || h.intent === command) &&
         (h.operatorUntil === undefined || h.operatorUntil < at || h.operator === operator),
       (h) => ({ ...h, operator, operatorUntil: lease(now, seconds) }),
     );
+  }
+  async recordIntent(secretId: string, rotationId: string, operator: string, intent: OperatorIntent) {
+    return this.updateLock(
+      secretId,
+      (h) =>
+        h.rotationId === rotationId &&
+        h.stalled &&
+        h.operator === operator &&
+        (h.intent === undefined || h.intent === intent),
+      (h) => ({ ...h, intent, intentOperation: operator }),
+    );
+  }
+  async clearIntent(secretId: string, rotationId: string, operator: string) {
+    const held = this.locks.get(secretId);
+    if (held?.rotationId === rotationId && held.intentOperation === operator) {
+      const { intent: _i, intentOperation: _o, ...rest } = held;
+      this.locks.set(secretId, rest);
+    }
   }
   async releaseOperator(secretId: string, rotationId: string, operator: string) {
     const held = this.locks.get(secretId);
