@@ -22,7 +22,7 @@ export function scanForSecrets(
   secrets: string[],
 ): SecretHit[] {
   const needles = new SecretNeedles();
-  secrets.forEach((s, i) => needles.add(s, i));
+  for (const [i, s] of secrets.entries()) needles.add(s, i);
   return haystacks.flatMap(({ where, text }) =>
     needles.find(text).map((secretIndex) => ({ where, secretIndex })),
   );
