@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DeribitAdminConfig, DeribitExchange } from "../../src/adapters/exchange/deribit";
+import {
+  type DeribitAdminConfig,
+  DeribitExchange,
+  parseDeribitAdminSecret,
+} from "../../src/adapters/exchange/deribit";
 import { HttpExchange } from "../../src/adapters/exchange/http-exchange";
 import { sanitizeErrorMessage } from "../../src/core/errors";
 import { type BybitSimulator, startBybitSimulator } from "../../src/local/exchange/bybit";
@@ -336,5 +340,38 @@ describe("break 19: the leak scanner knows every secret shape the product handle
     const haystacks = CLEAN.map((text, i) => ({ where: `log line ${i + 1}`, text }));
     expect(scanForSecrets(haystacks, STORED)).toEqual([]);
     for (const { where, text } of haystacks) expect(scanner.scan(where, text)).toEqual([]);
+  });
+});
+
+describe("other leak paths: an admin secret's parse error echoes no value", () => {
+  const valid = {
+    exchange: "deribit",
+    endpoint: "https://test.deribit.com",
+    clientId: "AbCd1234",
+    clientSecret: CLIENT_SECRET,
+    accountId: 123456,
+  };
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a secret pasted as a field name", { ...valid, [CLIENT_SECRET]: "" }],
+    ["a seed pasted as a field name", { ...valid, [SEED_NORMALIZED]: true }],
+    ["a short secret pasted as a field name", { ...valid, [SHORT_CLIENT_SECRET]: 1 }],
+  ])("Deribit: %s", (_case, value) => {
+    const err = (() => {
+      try {
+        parseDeribitAdminSecret(value, "keyshift/admin/acme");
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expectNoSecret(err, [CLIENT_SECRET, SEED_NORMALIZED, SHORT_CLIENT_SECRET]);
+    expect((err as Error).message).toContain("unknown field(s) (a name not shown)");
+  });
+
+  it("Deribit: a misspelt field is still named", () => {
+    expect(() => parseDeribitAdminSecret({ ...valid, totp_seed: "JBSWY3DPEHPK3PXP" }, "a")).toThrow(
+      'unknown field(s) "totp_seed"',
+    );
   });
 });
