@@ -8,6 +8,12 @@ import { HttpExchange } from "../../src/adapters/exchange/http-exchange";
 import { sanitizeErrorMessage } from "../../src/core/errors";
 import { type BybitSimulator, startBybitSimulator } from "../../src/local/exchange/bybit";
 import { type DeribitSimulator, startDeribitSimulator } from "../../src/local/exchange/deribit";
+import {
+  judgeOldKey,
+  mainJobVerdict,
+  type OldKeyFacts,
+  type VerdictInput,
+} from "../../src/local/main-job-verdict";
 import { scanForSecrets } from "../../src/local/secret-scan";
 import { SecretScanner } from "../../src/sim/invariants";
 import { adapterFor, adminConfig, startProxy } from "../exchanges/bybit-helpers";
@@ -373,5 +379,54 @@ describe("other leak paths: an admin secret's parse error echoes no value", () =
     expect(() => parseDeribitAdminSecret({ ...valid, totp_seed: "JBSWY3DPEHPK3PXP" }, "a")).toThrow(
       'unknown field(s) "totp_seed"',
     );
+  });
+});
+
+describe("break 18: npm start's verdict never reads as success while the old key lives", () => {
+  const facts = (over: Partial<OldKeyFacts> = {}): OldKeyFacts => ({
+    keyId: "S1nK2bK5",
+    state: "removed",
+    entryId: "acme-main#S1nK2bK5",
+    needsOperator: false,
+    sweeperStopped: false,
+    ...over,
+  });
+  const verdict = (old: OldKeyFacts, over: Partial<VerdictInput> = {}) =>
+    mainJobVerdict({
+      rotation: "completed",
+      oldKey: judgeOldKey(old, "deribit"),
+      ledgerNeedsOperator: old.needsOperator ? 1 : 0,
+      sweeperOutcome: old.sweeperStopped ? "needs-operator" : "ledger-clear",
+      secretLeaks: 0,
+      requestsWithRemovedKey: 0,
+      ...over,
+    });
+
+  it("removed, or disabled with its removal still scheduled: exit 0", () => {
+    expect(verdict(facts()).code).toBe(0);
+    expect(verdict(facts({ state: "disabled" })).code).toBe(0);
+  });
+
+  it("disabled but its removal needs an operator: exit 1, says it lives and what to run", () => {
+    const old = facts({ state: "disabled", needsOperator: true, sweeperStopped: true });
+    const judged = judgeOldKey(old, "deribit");
+    expect(judged.dead).toBe(false);
+    expect(judged.fix).toContain("keyshift revocations retry acme-main#S1nK2bK5");
+    const v = verdict(old);
+    expect(v.code).toBe(1);
+    expect(v.reasons.join("; ")).toContain("the old key still lives (disabled on the exchange)");
+  });
+
+  it("still active after the sweeper gave up (one-stage exchanges): exit 1", () => {
+    const old = facts({ state: "active", sweeperStopped: true });
+    expect(verdict(old, { rotation: "revocation-deferred", sweeperOutcome: "gave-up" }).code).toBe(1);
+  });
+
+  it("a leak fails even a revocation the sweeper cleared", () => {
+    expect(verdict(facts(), { rotation: "revocation-deferred", secretLeaks: 1 }).code).toBe(1);
+  });
+
+  it("a stalled rotation is 2", () => {
+    expect(verdict(facts({ state: "active" }), { rotation: "stalled" }).code).toBe(2);
   });
 });
