@@ -96,22 +96,28 @@ print(
 );
 print(`duration:        ${(summary.durationMs / 1000).toFixed(1)} s`);
 
-let code = 0;
 if (summary.rotation === "stalled") {
   print(
     `\nRotation STALLED: ${summary.consumers.lagging.join(", ")} never reported the current key. The previous key was NOT revoked and the lock is kept.\n` +
       "Fix: make the lagging consumer refresh its secret, then `keyshift resume`; or `keyshift rollback` / `keyshift force-revoke` after review.",
   );
-  code = 2;
-} else if (
-  summary.rotation !== "completed" ||
-  summary.secretScan.hits > 0 ||
-  // An emergency leaves the lagging consumer behind on purpose: judged by what the others saw.
-  (summary.emergency
-    ? summary.emergency.previousKeyAuthenticates || summary.emergency.switchedConsumersFailedRequests > 0
-    : summary.requestsWithRemovedKey > 0)
-) {
-  code = summary.rotation === "revocation-deferred" && summary.sweeper.outcome === "ledger-clear" ? 0 : 1;
+} else if (summary.rotation !== "aborted" && summary.rotation !== "failed" && !summary.oldKey.dead) {
+  const k = summary.oldKey;
+  const what =
+    k.state === "disabled"
+      ? `disabled on ${summary.exchange} but never removed: it still exists, can be enabled again and holds one of the account's key slots`
+      : k.state === "active"
+        ? `still ACTIVE on ${summary.exchange}: anyone holding it can still trade`
+        : `in an unknown state on ${summary.exchange}`;
+  print(
+    `\nOLD KEY STILL LIVES: key ${k.keyId ?? "?"} is ${what}${k.entryId ? `; ledger entry ${k.entryId}${k.needsOperator ? " needs an operator" : " is still open"}` : ""}.\n` +
+      `Fix: ${k.fix ?? "see `keyshift revocations list`"}.`,
+  );
 }
+print(
+  summary.success
+    ? "\nresult:          success (rotation completed; the old key is dead)"
+    : `\nresult:          NOT a success (exit ${summary.exitCode}): ${summary.verdictReasons.join("; ")}`,
+);
 if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-process.exit(code);
+process.exit(summary.exitCode);

@@ -195,3 +195,70 @@ function quotedEnd(text: string, at: number, depth: number, quote: string): numb
     }
   }
 }
+
+/** What an exchange's code is shown as when it does not have a code's shape (it may be an echo). */
+export const UNSHOWN_CODE = "(code not shown)";
+/** A code: an integer, or a short token of words (`KEY_LIMIT_EXCEEDED`, `tfa_code_not_matched`). */
+const CODE_SHAPE = /^(?:-?\d{1,12}|[A-Za-z0-9_.-]{1,40})$/;
+/** A run of letters and digits this long is no word of a code: it may be secret material. */
+const MAX_CODE_RUN = 15;
+/** A run mixing letters and digits longer than this (`a1B2c3D4e`) reads as a key, not a code. */
+const MAX_MIXED_CODE_RUN = 8;
+
+/**
+ * An exchange's error code as it may appear in a message or on an error: codes are untrusted
+ * input an exchange (or a proxy) may fill with an echo of the request, so only a strict shape is
+ * kept — a safe integer, or a token of short words — and never one holding any of `secrets` (or a
+ * 16-character piece of one); anything else is `UNSHOWN_CODE`. Known codes keep their text, so
+ * callers that act on them still can.
+ */
+export function safeExchangeCode(code: unknown, secrets: readonly string[] = []): string {
+  const text = typeof code === "number" ? (Number.isSafeInteger(code) ? String(code) : "") : code;
+  if (typeof text !== "string" || !CODE_SHAPE.test(text)) return UNSHOWN_CODE;
+  const runs = text.split(/[_.-]/);
+  const suspicious = runs.some(
+    (run) =>
+      run.length > MAX_CODE_RUN ||
+      (run.length > MAX_MIXED_CODE_RUN && /\d/.test(run) && /[A-Za-z]/.test(run)),
+  );
+  if (suspicious || maskSecrets(text, secrets) !== text) return UNSHOWN_CODE;
+  return text;
+}
+
+/** How long a shared run must be to count as an echo of a secret (the leak oracles use the same). */
+const ECHO_PIECE = 16;
+
+/**
+ * `text` with every occurrence of each of `secrets` — and every 16-character piece of one, so a
+ * truncated or partly echoed secret goes too — replaced by `***`. For text an exchange sent back
+ * (messages, reasons, ids) before it reaches any message: the caller knows which secrets the
+ * call involved, the generic `sanitizeErrorMessage` cannot.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  const ranges: Array<[number, number]> = [];
+  for (const secret of secrets) {
+    if (!secret) continue;
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1))
+        ranges.push([at, at + form.length]);
+      if (form.length <= ECHO_PIECE) continue;
+      const pieces = new Set<string>();
+      for (let i = 0; i + ECHO_PIECE <= form.length; i++) pieces.add(form.slice(i, i + ECHO_PIECE));
+      for (let i = 0; i + ECHO_PIECE <= text.length; i++)
+        if (pieces.has(text.slice(i, i + ECHO_PIECE))) ranges.push([i, i + ECHO_PIECE]);
+    }
+  }
+  if (ranges.length === 0) return text;
+  ranges.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let cursor = 0;
+  for (const [start, stop] of ranges) {
+    if (start >= cursor) {
+      out += text.slice(cursor, start) + MASK;
+      cursor = stop;
+    } else if (stop > cursor) {
+      cursor = stop;
+    }
+  }
+  return out + text.slice(cursor);
+}

@@ -3,6 +3,7 @@ import type { LedgerEntry } from "../core/model";
 import { retryRevocations } from "../core/use-cases/retry-revocations";
 import { SimulatedFleet } from "./consumers";
 import type { LocalExchange, LocalExchangeName } from "./exchanges";
+import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
 import { type LocalStack, type SecretReadDelivery, startLocalStack } from "./stack";
@@ -54,6 +55,13 @@ export interface MainJobSummary {
   unregisteredReaders: string[];
   secretScan: { scanned: number; hits: number };
   durationMs: number;
+  /** The previous key's fate: dead, or still living and what an operator runs about it. */
+  oldKey: OldKeyVerdict;
+  /** True only when `exitCode` is 0: the rotation completed and the old key is dead. */
+  success: boolean;
+  /** `npm start`'s exit code (README, "Exit codes of `npm start`"), and why it is not 0. */
+  exitCode: 0 | 1 | 2;
+  verdictReasons: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -226,6 +234,26 @@ export async function runMainJob(
           : last?.phase === "aborted"
             ? "aborted"
             : "failed";
+    const oldKey = judgeOldKey(
+      {
+        keyId: previousKeyId ?? null,
+        state: previousKey,
+        entryId: previousEntry?.entryId ?? null,
+        needsOperator: previousEntry?.needsOperator ?? false,
+        sweeperStopped: sweeperOutcome === "needs-operator" || sweeperOutcome === "gave-up",
+      },
+      exchangeName,
+    );
+    const needsOperator = ledgerEntries.filter((e) => e.needsOperator).length;
+    const verdict = mainJobVerdict({
+      rotation,
+      oldKey,
+      ledgerNeedsOperator: needsOperator,
+      sweeperOutcome,
+      secretLeaks: hits.length,
+      requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      ...(emergency ? { emergency } : {}),
+    });
     return {
       rotation,
       secretId: enrolled.secretId,
@@ -242,7 +270,7 @@ export async function runMainJob(
         pending: ledgerEntries.filter((e) => e.status === "pending").length,
         revoked: ledgerEntries.filter((e) => e.status === "revoked").length,
         failed: ledgerEntries.filter((e) => e.status === "failed").length,
-        needsOperator: ledgerEntries.filter((e) => e.needsOperator).length,
+        needsOperator,
       },
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
       requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
@@ -254,6 +282,10 @@ export async function runMainJob(
       unregisteredReaders: unregisteredReaders(await stack.secretReads()),
       secretScan: { scanned: haystacks.length, hits: hits.length },
       durationMs: Date.now() - started,
+      oldKey,
+      success: verdict.code === 0,
+      exitCode: verdict.code,
+      verdictReasons: verdict.reasons,
     };
   } finally {
     await fleet?.stop().catch(() => undefined);

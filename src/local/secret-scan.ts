@@ -4,6 +4,7 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { SecretNeedles } from "../core/secret-shapes";
 
 export interface SecretHit {
   where: string;
@@ -12,29 +13,19 @@ export interface SecretHit {
 }
 
 /**
- * Looks for every secret value — and its JSON-escaped form and the key secret inside it — in
- * each haystack. Returns where, never what.
+ * Looks for every secret — each secret-bearing field of each stored value (exchange key secrets,
+ * Deribit/Bybit/keyshift-sim admin secrets: `core/secret-shapes`), whole or any 16-character
+ * piece, raw or JSON-escaped — in each haystack. Returns where and which, never what.
  */
 export function scanForSecrets(
   haystacks: Array<{ where: string; text: string }>,
   secrets: string[],
 ): SecretHit[] {
-  const needles = secrets.flatMap((s, i) => {
-    const forms = [s, JSON.stringify(s).slice(1, -1)];
-    try {
-      const inner = (JSON.parse(s) as { secret?: unknown }).secret;
-      if (typeof inner === "string" && inner.length >= 16) forms.push(inner);
-    } catch {
-      // not JSON: the value itself is the needle
-    }
-    return forms.map((f) => ({ f, i }));
-  });
-  const hits: SecretHit[] = [];
-  for (const { where, text } of haystacks) {
-    for (const { f, i } of needles)
-      if (f.length >= 8 && text.includes(f)) hits.push({ where, secretIndex: i });
-  }
-  return hits;
+  const needles = new SecretNeedles();
+  for (const [i, s] of secrets.entries()) needles.add(s, i);
+  return haystacks.flatMap(({ where, text }) =>
+    needles.find(text).map((secretIndex) => ({ where, secretIndex })),
+  );
 }
 
 /** Every version's value of every secret in the (local) Secrets Manager: what must never leak. */

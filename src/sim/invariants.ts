@@ -5,6 +5,7 @@
 import { instanceAuditStream, verifyAuditChain } from "../core/audit-chain";
 import { type ConsumerInstance, type LedgerEntry, type LockRecord, STAGE } from "../core/model";
 import { evaluateReadiness } from "../core/readiness";
+import { SecretNeedles } from "../core/secret-shapes";
 import { type SecretView, type Snapshot, secretOfKey } from "./snapshot";
 import type { Violation } from "./world";
 
@@ -330,26 +331,21 @@ export function checkQuiescence(snap: Snapshot): { violations: Violation[]; orph
 
 /** I7: no known secret, whole or a 16-character piece of it, in any text that leaves the system. */
 export class SecretScanner {
-  private readonly pieces = new Set<string>();
-  private static readonly WIDTH = 16;
+  /** Every secret shape the product handles (`core/secret-shapes`): field values, pieces, escapes. */
+  private readonly needles = new SecretNeedles();
 
   add(secret: string): void {
-    for (let i = 0; i + SecretScanner.WIDTH <= secret.length; i++)
-      this.pieces.add(secret.slice(i, i + SecretScanner.WIDTH));
+    this.needles.add(secret);
   }
 
   scan(where: string, text: string): Violation[] {
-    for (let i = 0; i + SecretScanner.WIDTH <= text.length; i++) {
-      if (this.pieces.has(text.slice(i, i + SecretScanner.WIDTH))) {
-        return [
-          v(
-            "I7",
-            `secret material in ${where.split(" ")[0]}`,
-            `secret material found in ${where} (value not shown)`,
-          ),
-        ];
-      }
-    }
-    return [];
+    if (this.needles.find(text).length === 0) return [];
+    return [
+      v(
+        "I7",
+        `secret material in ${where.split(" ")[0]}`,
+        `secret material found in ${where} (value not shown)`,
+      ),
+    ];
   }
 }

@@ -36,6 +36,9 @@ describe("npm start (the main job on the embedded local stack)", () => {
       // Deribit by default: the old key disabled at once, removed after the compressed grace.
       exchange: "deribit",
       previousKey: "removed",
+      oldKey: { dead: true, state: "removed" },
+      success: true,
+      exitCode: 0,
     });
     expect(Date.parse(summary.previousKeyTimeline.removedAt)).toBeGreaterThan(
       Date.parse(summary.previousKeyTimeline.disabledAt),
@@ -104,6 +107,25 @@ describe("npm start (the main job on the embedded local stack)", () => {
     });
     expect(summary.alerts.map((a: { kind: string }) => a.kind)).toContain("rotation-stalled");
     expect(run.stderr).toContain("Rotation STALLED");
+  });
+
+  it("break 18: --revoke-failure-rate 1 on Deribit: the old key is disabled but never removed, so exit 1 and a summary that says it lives and what to run", async () => {
+    const run = await start("--json", "--revoke-failure-rate", "1", "--consumers", "1");
+
+    expect(run.code).toBe(1);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      rotation: "completed",
+      previousRevoked: false,
+      previousKey: "disabled",
+      ledger: { needsOperator: 1 },
+      oldKey: { dead: false, needsOperator: true },
+      success: false,
+    });
+    expect(summary.oldKey.fix).toContain(`keyshift revocations retry ${summary.oldKey.entryId}`);
+    expect(run.stderr).toContain("OLD KEY STILL LIVES");
+    expect(run.stderr).toContain(`keyshift revocations retry ${summary.oldKey.entryId}`);
+    expect(run.stderr).not.toMatch(/^result: +success/m);
   });
 
   it.each([

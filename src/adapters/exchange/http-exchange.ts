@@ -3,6 +3,7 @@ import {
   ExchangeKeyNotFoundError,
   ExchangePermanentError,
   ExchangeRetryableError,
+  safeExchangeCode,
   sanitizeErrorMessage,
 } from "../../core/errors";
 import type {
@@ -15,6 +16,7 @@ import type {
 } from "../../core/ports/exchange";
 import {
   describeNetworkError,
+  fieldPaths,
   isTimeout,
   parseJsonOrUndefined as parseJson,
   ResponseTooLargeError,
@@ -154,7 +156,10 @@ export class HttpExchange implements Exchange {
     if (listing.account !== account) {
       // A listing of another account would "confirm" any removal: refuse it outright.
       throw new ExchangePermanentError(
-        `exchange listKeys on account ${account}: the admin credential lists account ${listing.account}; fix the admin secret`,
+        scrub(
+          `exchange listKeys on account ${account}: the admin credential lists account ${listing.account}; fix the admin secret`,
+          ctx.secrets,
+        ),
       );
     }
     return { keys: listing.keys, maxActiveKeys: listing.maxActiveKeys };
@@ -168,7 +173,10 @@ export class HttpExchange implements Exchange {
     const who = this.parse(ctx, accountSchema, json);
     if (who.keyId !== key.keyId || who.account !== account) {
       throw new ExchangePermanentError(
-        `exchange verifyKey on account ${account}: key ${key.keyId} authenticated as key ${who.keyId} of account ${who.account}`,
+        scrub(
+          `exchange verifyKey on account ${account}: key ${key.keyId} authenticated as key ${who.keyId} of account ${who.account}`,
+          ctx.secrets,
+        ),
       );
     }
   }
@@ -234,7 +242,9 @@ export class HttpExchange implements Exchange {
     if (response.ok) return { ok: true, status: response.status, json: parseJson(text) };
 
     const detail = errorSchema.safeParse(parseJson(text));
-    const code = detail.success ? detail.data.error.code : undefined;
+    // The code is the exchange's word only in shape: an echo of the request must not reach a message.
+    const rawCode = detail.success ? detail.data.error.code : undefined;
+    const code = rawCode === undefined ? undefined : safeExchangeCode(rawCode, ctx.secrets);
     const exchangeMessage = detail.success ? (detail.data.error.message ?? "") : "";
     const safe = sanitizeErrorMessage(this.scrub(ctx, exchangeMessage), 300);
     const message = `${where}: HTTP ${response.status}${code ? ` ${code}` : ""}${safe ? `: ${safe}` : ""}`;
@@ -255,7 +265,7 @@ export class HttpExchange implements Exchange {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       // Only field paths, never values: the body of a createKey response holds a secret.
-      const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+      const fields = fieldPaths(parsed.error.issues, ctx.secrets);
       throw new ExchangePermanentError(
         `exchange ${ctx.operation} on account ${ctx.account}: unexpected response shape (${fields})`,
       );

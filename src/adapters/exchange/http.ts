@@ -1,4 +1,9 @@
-import { ExchangePermanentError, ExchangeRetryableError, sanitizeErrorMessage } from "../../core/errors";
+import {
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  maskSecrets,
+  sanitizeErrorMessage,
+} from "../../core/errors";
 
 /**
  * HTTP plumbing shared by every exchange adapter: bounded bodies, timeouts, network-error
@@ -61,9 +66,32 @@ export function describeNetworkError(err: unknown): string {
   return `${err.message}${cause}`;
 }
 
-/** Replaces every occurrence of each secret with `***` (before any text reaches a message). */
+/**
+ * Replaces every occurrence of each secret, and every 16-character piece of one (an echo cut
+ * short), with `***`: for anything the exchange sent back, before it reaches a message.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((acc, secret) => (secret ? acc.split(secret).join("***") : acc), text);
+  return maskSecrets(text, secrets);
+}
+
+/** A field name from an answer as it may be shown: an identifier, not an echo (`?` otherwise). */
+const FIELD_NAME = /^(?:\d{1,6}|[A-Za-z_][A-Za-z_]{0,39})$/;
+
+/**
+ * The field paths of a schema's issues (`result.0.client_id`), never values. The names come from
+ * the exchange's answer too (a record's keys): one that is not a plain identifier, or that holds
+ * a secret, shows as `?`.
+ */
+export function fieldPaths(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }>,
+  secrets: readonly string[],
+): string {
+  const name = (part: PropertyKey) => {
+    const text = String(part);
+    return FIELD_NAME.test(text) && scrub(text, secrets) === text ? text : "?";
+  };
+  const paths = issues.map((issue) => issue.path.map(name).join(".") || "(root)");
+  return [...new Set(paths)].slice(0, 10).join(", ");
 }
 
 export function parseJsonOrUndefined(text: string): unknown {

@@ -1,4 +1,9 @@
-import { ExchangeKeyLimitError, ExchangePermanentError, ExchangeRetryableError } from "../../../core/errors";
+import {
+  ExchangeKeyLimitError,
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  safeExchangeCode,
+} from "../../../core/errors";
 import type {
   CreatedExchangeKey,
   CreateKeyInput,
@@ -7,7 +12,7 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
-import { withinBudget } from "../http";
+import { scrub, withinBudget } from "../http";
 import type { BybitConfig } from "./admin-secret";
 import { BybitClient, type BybitSigner, type CallContext, parseResult, type Refusal, where } from "./client";
 import { listSubKeys, toExchangeKey } from "./listing";
@@ -95,7 +100,10 @@ export class BybitExchange implements Exchange {
     const granted = requestedPart(normalizeScope(created.readOnly === 1, created.permissions));
     if (granted.join() !== wanted.join()) {
       throw new ExchangePermanentError(
-        `${where(ctx)}: granted [${granted.join(", ")}] instead of [${wanted.join(", ")}]; ${orphan}`,
+        scrub(
+          `${where(ctx)}: granted [${granted.join(", ")}] instead of [${wanted.join(", ")}]; ${orphan}`,
+          ctx.secrets,
+        ),
       );
     }
     const listed = await withinBudget(
@@ -110,7 +118,10 @@ export class BybitExchange implements Exchange {
     if (listed.label !== input.label) {
       // Found by id, not by label: an abort cannot find it, so the message must carry the id.
       throw new ExchangePermanentError(
-        `${where(ctx)}: key ${created.apiKey} was created but is listed with note "${listed.label}", not its label ${input.label}; remove it by its id`,
+        scrub(
+          `${where(ctx)}: key ${created.apiKey} was created but is listed with note "${listed.label}", not its label ${input.label}; remove it by its id`,
+          ctx.secrets,
+        ),
       );
     }
     if (
@@ -118,7 +129,10 @@ export class BybitExchange implements Exchange {
       (listed.ipAllowlist ?? []).join() !== wantedIps
     ) {
       throw new ExchangePermanentError(
-        `${where(ctx)}: listed with [${listed.permissions.join(", ")}] bound to [${(listed.ipAllowlist ?? []).join(", ") || "any IP"}], not what was asked; ${orphan}`,
+        scrub(
+          `${where(ctx)}: listed with [${listed.permissions.join(", ")}] bound to [${(listed.ipAllowlist ?? []).join(", ") || "any IP"}], not what was asked; ${orphan}`,
+          ctx.secrets,
+        ),
       );
     }
     return { ...listed, secret: created.secret };
@@ -154,7 +168,10 @@ export class BybitExchange implements Exchange {
     }
     if (info.apiKey !== key.keyId || String(info.userID) !== cfg.subuid || info.isMaster) {
       throw new ExchangePermanentError(
-        `${where(ctx)}: key ${key.keyId} authenticates as key ${info.apiKey} of ${info.isMaster ? "master" : "sub"} account ${info.userID}, not of sub-account ${cfg.subuid}`,
+        scrub(
+          `${where(ctx)}: key ${key.keyId} authenticates as key ${info.apiKey} of ${info.isMaster ? "master" : "sub"} account ${info.userID}, not of sub-account ${cfg.subuid}`,
+          ctx.secrets,
+        ),
       );
     }
   }
@@ -198,7 +215,7 @@ export class BybitExchange implements Exchange {
     signer: BybitSigner,
     answer: Refusal,
   ): Promise<Error> {
-    const code = { exchangeCode: String(answer.retCode) };
+    const code = { exchangeCode: safeExchangeCode(answer.retCode, ctx.secrets) };
     if (answer.retCode === RET_SUB_NOT_OWNED) {
       return Object.assign(
         new ExchangePermanentError(`${answer.message}; fix "subuid" or use that sub-account's master key`),

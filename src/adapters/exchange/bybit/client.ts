@@ -1,6 +1,11 @@
 import type * as z from "zod/mini";
-import { ExchangePermanentError, ExchangeRetryableError, sanitizeErrorMessage } from "../../../core/errors";
-import { fetchBounded, parseJsonOrUndefined, resolveUrl, scrub } from "../http";
+import {
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  safeExchangeCode,
+  sanitizeErrorMessage,
+} from "../../../core/errors";
+import { fetchBounded, fieldPaths, parseJsonOrUndefined, resolveUrl, scrub } from "../http";
 import type { ExchangeErrorDetail } from "../http-exchange";
 import { bybitSignedHeaders } from "./signing";
 import { envelopeSchema, RET_CODES } from "./wire";
@@ -126,8 +131,10 @@ export class BybitClient {
     }
     const said = sanitizeErrorMessage(scrub(retMsg, ctx.secrets), 200);
     const rule = RET_CODES[retCode];
-    const message = `${at}: retCode ${retCode}${said ? ` "${said}"` : ""}${rule ? `: ${rule.hint}` : ""}`;
-    const detail: ExchangeErrorDetail = { exchangeCode: String(retCode) };
+    // retCode is Bybit's word only in shape: a number from an answer, shown only as a safe integer.
+    const code = safeExchangeCode(retCode, ctx.secrets);
+    const message = `${at}: retCode ${code}${said ? ` "${said}"` : ""}${rule ? `: ${rule.hint}` : ""}`;
+    const detail: ExchangeErrorDetail = { exchangeCode: code };
     if (rule?.kind === "retryable") {
       const reset = Number(headers.get("x-bapi-limit-reset-timestamp"));
       const wait = Math.ceil((reset - this.opts.now()) / 1000);
@@ -142,7 +149,7 @@ export class BybitClient {
 /** A refusal as the permanent error it is, with the exchange's code kept. */
 export function refused(answer: Refusal, context = ""): ExchangePermanentError & ExchangeErrorDetail {
   const err = new ExchangePermanentError(`${answer.message}${context ? `; ${context}` : ""}`, answer.status);
-  return Object.assign(err, { exchangeCode: String(answer.retCode) });
+  return Object.assign(err, { exchangeCode: safeExchangeCode(answer.retCode) });
 }
 
 /** The result of a successful answer checked against its documented shape (field paths only, never values). */
@@ -150,7 +157,7 @@ export function parseResult<T>(ctx: CallContext, schema: z.ZodMiniType<T>, answe
   if (!answer.ok) throw refused(answer);
   const parsed = schema.safeParse(answer.result);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+    const fields = fieldPaths(parsed.error.issues, ctx.secrets);
     throw new ExchangePermanentError(`${where(ctx)}: unexpected result shape (${fields})`);
   }
   return parsed.data;

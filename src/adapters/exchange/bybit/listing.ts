@@ -1,5 +1,6 @@
 import { ExchangePermanentError } from "../../../core/errors";
 import type { ExchangeKey } from "../../../core/ports/exchange";
+import { scrub } from "../http";
 import { type BybitClient, type BybitSigner, type CallContext, parseResult, refused, where } from "./client";
 import { normalizeIps, normalizeScope } from "./scope";
 import {
@@ -90,7 +91,7 @@ export async function listSubKeys(
 export function toExchangeKey(ctx: CallContext, key: ListedKey): ExchangeKey {
   if (typeof key.readOnly === "number" && key.readOnly !== 0 && key.readOnly !== 1) {
     throw new ExchangePermanentError(
-      `${where(ctx)}: key ${key.apiKey} has readOnly ${key.readOnly}, not 0/1`,
+      scrub(`${where(ctx)}: key ${key.apiKey} has readOnly ${key.readOnly}, not 0/1`, ctx.secrets),
     );
   }
   const ips = normalizeIps(key.ips);

@@ -11,9 +11,9 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
-import { withinBudget } from "../http";
+import { scrub, withinBudget } from "../http";
 import type { DeribitAdminConfig } from "./admin-secret";
-import { context, parse, toExchangeKey } from "./answers";
+import { adminSecrets, context, parse, toExchangeKey } from "./answers";
 import { adminHint, isDeribitCode, mayBeTheKeyLimit, refusalError } from "./refusals";
 import { DeribitRpc, type RpcContext, whereOf } from "./rpc";
 import { permissionsFromScope, samePermissions, scopeFromPermissions } from "./scope";
@@ -134,7 +134,7 @@ export class DeribitExchange implements Exchange {
     if (mismatch) {
       await this.discard(ctx, admin, created.id);
       throw new ExchangePermanentError(
-        `${whereOf(ctx)}: Deribit created key ${created.client_id} with ${mismatch}; removed it`,
+        `${whereOf(ctx)}: Deribit created key ${scrub(created.client_id, ctx.secrets)} with ${mismatch}; removed it`,
       );
     }
     let final = created;
@@ -165,7 +165,7 @@ export class DeribitExchange implements Exchange {
     const ctx: RpcContext = {
       operation: `verifyKey ${key.keyId}`,
       account,
-      secrets: [admin.clientSecret, key.secret],
+      secrets: [...adminSecrets(admin), key.secret],
     };
     const signer = { endpoint: admin.endpoint, clientId: key.keyId, clientSecret: key.secret };
     const check = async () => {

@@ -26,6 +26,8 @@ export const DERIBIT_ADMIN_SECRET_SHAPE =
 
 const FIELDS = new Set(["exchange", "endpoint", "clientId", "clientSecret", "accountId", "totpSeed"]);
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** What a field name looks like: snake_case or camelCase words (`totp_seed`, `clientSecret`), no digits. */
+const FIELD_NAME = /^(?:[a-z][a-z_]{0,23}|[a-z]+(?:[A-Z][a-z]+){1,4})$/;
 
 /**
  * Parses a Deribit admin secret (the JSON text or its parsed value). Throws `RotationStateError`
@@ -46,8 +48,10 @@ export function parseDeribitAdminSecret(json: unknown, secretId: string): Deribi
   const secret = value as Record<string, unknown>;
   const unknown = Object.keys(secret).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) {
-    // A misspelt optional field (`totp_seed`) would otherwise be silently ignored.
-    throw bad(`unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
+    // A misspelt optional field (`totp_seed`) would otherwise be silently ignored. A name is shown
+    // only when it reads as one: a secret pasted as a key (`{"Ut_HrDF…": ""}`) must not be echoed.
+    const shown = unknown.map((k) => (FIELD_NAME.test(k) ? JSON.stringify(k) : "(a name not shown)"));
+    throw bad(`unknown field(s) ${shown.join(", ")}`);
   }
   if (secret.exchange !== "deribit") throw bad('field "exchange" must be "deribit"');
 

@@ -1,6 +1,8 @@
 import type * as z from "zod/mini";
 import { ExchangePermanentError } from "../../../core/errors";
 import type { ExchangeKey } from "../../../core/ports/exchange";
+import { normalizedSeed } from "../../../core/secret-shapes";
+import { fieldPaths } from "../http";
 import type { DeribitAdminConfig } from "./admin-secret";
 import { type RpcContext, whereOf } from "./rpc";
 import { permissionsFromScope } from "./scope";
@@ -8,8 +10,13 @@ import type { DeribitApiKey } from "./wire";
 
 /** Reading Deribit's answers into the port's shapes; never a value in an error. */
 
+/** Every secret of the admin secret, scrubbed from anything Deribit echoes (the seed as stored and as shown). */
+export function adminSecrets(admin: DeribitAdminConfig): string[] {
+  return [admin.clientSecret, ...(admin.totpSeed ? [admin.totpSeed, normalizedSeed(admin.totpSeed)] : [])];
+}
+
 export function context(operation: string, account: string, admin: DeribitAdminConfig): RpcContext {
-  return { operation, account, secrets: [admin.clientSecret] };
+  return { operation, account, secrets: adminSecrets(admin) };
 }
 
 export function toExchangeKey(key: DeribitApiKey): ExchangeKey {
@@ -28,6 +35,6 @@ export function parse<T>(ctx: RpcContext, schema: z.ZodMiniType<T>, value: unkno
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   // Field paths only, never values: a create_api_key answer holds the new secret.
-  const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+  const fields = fieldPaths(parsed.error.issues, ctx.secrets);
   throw new ExchangePermanentError(`${whereOf(ctx)}: unexpected answer shape from Deribit (${fields})`);
 }

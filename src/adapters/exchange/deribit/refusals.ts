@@ -1,4 +1,9 @@
-import { ExchangePermanentError, ExchangeRetryableError, sanitizeErrorMessage } from "../../../core/errors";
+import {
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  safeExchangeCode,
+  sanitizeErrorMessage,
+} from "../../../core/errors";
 import { scrub } from "../http";
 import { type DeribitErrorDetail, type RpcAnswer, type RpcContext, whereOf } from "./rpc";
 import { AUTH_CODES, DERIBIT_ERROR, RETRYABLE_CODES } from "./wire";
@@ -13,20 +18,26 @@ export function refusalError(
   answer: Extract<RpcAnswer, { ok: false }>,
   hint = "",
 ): (ExchangeRetryableError | ExchangePermanentError) & DeribitErrorDetail {
-  const reason = reasonOf(answer.data);
+  // Scrubbed whole, then cut: a cut first could leave a secret's head that no longer matches it.
+  const reason = rawReason(answer.data);
   const said = scrub(`${answer.message}${reason ? ` (${reason})` : ""}`, ctx.secrets);
-  const message = `${whereOf(ctx)}: Deribit error ${answer.code} ${sanitizeErrorMessage(said, 200)}${hint ? `; ${hint}` : ""}`;
+  const code = safeExchangeCode(answer.code, ctx.secrets);
+  const message = `${whereOf(ctx)}: Deribit error ${code} ${sanitizeErrorMessage(said, 200)}${hint ? `; ${hint}` : ""}`;
   const err = RETRYABLE_CODES.has(answer.code)
     ? new ExchangeRetryableError(message, answer.status)
     : new ExchangePermanentError(message, answer.status);
-  return Object.assign(err, { exchangeCode: String(answer.code) });
+  return Object.assign(err, { exchangeCode: code });
 }
 
 /** `error.data.reason` when Deribit sent one (a short token such as `tfa_code_not_matched`). */
 export function reasonOf(data: unknown): string | undefined {
+  return rawReason(data)?.slice(0, 80);
+}
+
+function rawReason(data: unknown): string | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const reason = (data as { reason?: unknown }).reason;
-  return typeof reason === "string" ? reason.slice(0, 80) : undefined;
+  return typeof reason === "string" ? reason : undefined;
 }
 
 export function isDeribitCode(err: unknown, code: number): boolean {
