@@ -314,6 +314,27 @@ describe("break 15: an audit trail deleted whole is never restarted at genesis",
     expect(stdout).toMatch(/BROKEN at seq 0: no audit trail: the stream register lists it/);
   });
 
+  it("break 15: the chain, its head AND the stream register deleted, then appended to: the enrollment record still tells", async () => {
+    const seqs = (await deps.audit.list(seeded.secretId)).map((e) => e.seq);
+    deps.audit.remove(seeded.secretId, ...seqs);
+    deps.audit.removeHead(seeded.secretId);
+    deps.audit.removeRegister(seeded.secretId);
+
+    // Nothing in the audit table says the trail existed: the append restarts it at genesis.
+    await deps.audit.append({ secretId: seeded.secretId, actor: "op", action: "consumer-registered" });
+
+    const verdict = await verifySecretAudit(seeded.secretId, deps);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.secret.brokenAt?.reason).toMatch(/does not begin with the secret's enrollment/);
+  });
+
+  it("break 15: an intact trail begins with the enrollment its settings record", async () => {
+    const [first] = await deps.audit.list(seeded.secretId);
+    const settings = await deps.store.getSettings(seeded.secretId);
+    expect(first?.details?.enrolledAt).toBe(settings?.enrolledAt);
+    expect((await verifySecretAudit(seeded.secretId, deps)).ok).toBe(true);
+  });
+
   it("break 15: an instance stream deleted whole while its row lives: the next change refuses to restart it", async () => {
     const engine = await addConsumer(deps, seeded.secretId, "engine");
     await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);

@@ -1,5 +1,6 @@
 import { type AuditVerification, instanceAuditStream, verifyAuditTrail } from "../audit-chain";
-import type { AuditLog, ConsumerRegistry } from "../ports";
+import type { AuditEntry } from "../model";
+import type { AuditLog, ConsumerRegistry, RotationStore } from "../ports";
 
 export interface SecretAuditVerification {
   ok: boolean;
@@ -17,11 +18,30 @@ export interface SecretAuditVerification {
 const DELETED_WHOLE = "no audit trail: the stream register lists it, so it was deleted whole (head included)";
 
 /**
+ * The secret's chain must begin where its enrollment record (another table) says it began: the
+ * `secret-enrolled` entry that carries the record's `enrolledAt`. A trail deleted whole — head and
+ * stream register too — and then appended to restarts at genesis with some other entry; the
+ * enrollment record outlives that and tells. Entries written before `enrolledAt` was recorded in
+ * the first entry are judged by the action alone.
+ */
+function enrollmentMismatch(first: AuditEntry | undefined, enrolledAt: string): string | undefined {
+  if (!first) return undefined;
+  const recorded = first.details?.enrolledAt;
+  if (first.action === "secret-enrolled" && (recorded === undefined || recorded === enrolledAt))
+    return undefined;
+  return (
+    `the chain does not begin with the secret's enrollment (enrolled ${enrolledAt}; seq 1 is ` +
+    `"${first.action}" at ${first.at}): the trail was deleted whole and restarted`
+  );
+}
+
+/**
  * The whole trail of a secret: its own chain, and the stream of every consumer instance (its
  * fingerprint changes), each checked to verify and to reach what the instance row anchors.
  *
  * Input: secret id. Output: per-stream verdicts.
- * 1. Verify the secret's chain against its head.
+ * 1. Verify the secret's chain against its head; when the secret is enrolled, its first entry must be
+ *    the enrollment its settings record (see `enrollmentMismatch`).
  * 2. Find the instance streams in the secret's stream register (`AuditLog.streams`), which outlives
  *    the instance rows (a removal or their TTL deletes those), and in the instance rows that are left.
  * 3. Verify every stream against its head; a registered stream with neither head nor entries was
@@ -33,15 +53,22 @@ export async function verifySecretAudit(
   deps: {
     audit: Pick<AuditLog, "list" | "head" | "streams">;
     consumers: Pick<ConsumerRegistry, "listInstances">;
+    /** The enrollment record, read from the rotations table: the anchor outside the audit table. */
+    store?: Pick<RotationStore, "getSettings">;
   },
 ): Promise<SecretAuditVerification> {
   const registered = new Set(await deps.audit.streams(secretId));
   const started = registered.has(secretId);
-  const own = verifyAuditTrail(await deps.audit.list(secretId), await deps.audit.head(secretId));
-  const secret =
+  const chain = await deps.audit.list(secretId);
+  const own = verifyAuditTrail(chain, await deps.audit.head(secretId));
+  const enrolledAt = (await deps.store?.getSettings(secretId))?.enrolledAt;
+  const restarted = own.ok && enrolledAt ? enrollmentMismatch(chain[0], enrolledAt) : undefined;
+  const secret: AuditVerification =
     started && !own.ok && own.entries === 0 && own.brokenAt?.seq === 0
       ? { ...own, brokenAt: { seq: 0, reason: DELETED_WHOLE } }
-      : own;
+      : restarted
+        ? { ok: false, entries: own.entries, brokenAt: { seq: 1, reason: restarted } }
+        : own;
   const rows = new Map(
     (await deps.consumers.listInstances(secretId)).map((i) => [
       instanceAuditStream(secretId, i.consumerId, i.instanceId),

@@ -92,6 +92,9 @@ export async function enrollSecret(
     actor,
     action: "secret-enrolled",
     details: {
+      // The chain's first entry carries what the enrollment record says: `audit verify` checks the
+      // two agree, so a trail deleted whole and restarted does not verify (break 15).
+      enrolledAt: enrolled.enrolledAt,
       exchangeAccount: settings.exchangeAccount,
       currentVersionId: current.versionId,
       keyId: first?.keyId ?? recorded?.current?.exchangeKeyId ?? null,
