@@ -140,12 +140,6 @@ export async function stallLostExecution(
   now: Date,
   foundBy: string,
 ): Promise<boolean> {
-  try {
-    await deps.lock.markStalled(held.secretId, held.rotationId, { expiredAt: now });
-  } catch (err) {
-    if (err instanceof RotationInProgressError) return false;
-    throw err;
-  }
   // The lock is the authority for "stalled"; the rotation record is left as its own execution wrote
   // it (one writer per rotation record), so resume still routes by the phase it had reached.
   const rotation = await deps.store.getRotation(held.secretId, held.rotationId);
@@ -155,12 +149,31 @@ export async function stallLostExecution(
     leaseExpiresAt: held.leaseExpiresAt,
     phase: rotation?.phase ?? "unknown",
   };
+  // Audited BEFORE the lock changes (at-least-once): a finder that dies between the two leaves a
+  // lock still running-but-expired, which the next finder audits and stalls again; the other order
+  // would leave a stall nobody audited. A stall that loses its conditional write is corrected below.
   await deps.audit.append({
     secretId: held.secretId,
     actor: foundBy,
     action: "rotation-execution-lost",
     details,
   });
+  try {
+    await deps.lock.markStalled(held.secretId, held.rotationId, { expiredAt: now });
+  } catch (err) {
+    if (!(err instanceof RotationInProgressError)) throw err;
+    const after = await deps.lock.get(held.secretId);
+    // Stalled by another finder meanwhile: the entry above is true. Renewed, or gone: it was not.
+    if (!(after?.stalled && after.rotationId === held.rotationId)) {
+      await deps.audit.append({
+        secretId: held.secretId,
+        actor: foundBy,
+        action: "rotation-execution-alive",
+        details: { rotationId: held.rotationId, lock: after ? drivingExecution(after) : "released" },
+      });
+    }
+    return false;
+  }
   await deps.alerts.send({
     kind: "rotation-execution-lost",
     secretId: held.secretId,

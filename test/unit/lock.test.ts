@@ -97,6 +97,41 @@ describe("per-secret rotation lock", () => {
     expect(resumed).toMatchObject({ rotationId: "r1", route: "wait" });
   });
 
+  it("a finder that dies right after stalling a lost execution's lock still leaves the stall audited", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    deps.clock.advance(leaseSecondsFor(seeded.settings) + 1);
+    // The stall lands, then the finder dies (its answer lost): nothing after it runs.
+    const realStall = deps.lock.markStalled.bind(deps.lock);
+    deps.lock.markStalled = async (...args) => {
+      await realStall(...args);
+      throw new Error("Lambda died after the stall");
+    };
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toThrow(/Lambda died/);
+
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: true });
+    expect(deps.audit.actions(seeded.secretId)).toContain("rotation-execution-lost");
+  });
+
+  it("a stall that loses to a renewal audits that the execution was alive after all", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    deps.clock.advance(leaseSecondsFor(seeded.settings) + 1);
+    const realStall = deps.lock.markStalled.bind(deps.lock);
+    deps.lock.markStalled = async (...args) => {
+      // The holder renews between the finder's read and its conditional stall.
+      await deps.lock.renew(seeded.secretId, "r1", "r1", deps.clock.now(), 3600);
+      return realStall(...args);
+    };
+
+    await expect(startRotation(deps, seeded.secretId, "r2")).rejects.toBeInstanceOf(RotationInProgressError);
+
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "r1", stalled: false });
+    expect(deps.audit.actions(seeded.secretId).slice(-2)).toEqual([
+      "rotation-execution-lost",
+      "rotation-execution-alive",
+    ]);
+  });
+
   it("break 5: a waiting execution renews its lease at every check, so it never looks dead", async () => {
     await rotateToPromoted(deps, seeded.secretId, "r1");
     const lease = leaseSecondsFor(seeded.settings);
