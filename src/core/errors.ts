@@ -188,3 +188,10 @@ function quotedEnd(text: string, at: number, depth: number, quote: string): numb
     }
   }
 }
+
+/**
+ * `rotate --compromised` cannot get the compromised key dead in this state of the secret (an earlier
+ * key that would make a new key the third cannot be revoked, a rollback is unfinished…): the message
+ * says exactly why and what to run. Nothing of a running rotation was changed.
+ */
+export class EmergencyRefusedError extends KeyshiftError {}
