@@ -12,7 +12,10 @@ const EMERGENCY_MAX_POLL_SECONDS = 15;
 type EmergencyView = Pick<RotationRecord, "emergency" | "previous">;
 
 /** The emergency names this key as compromised: only such a key may be revoked under its break-glass. */
-export function emergencyCovers(rotation: Pick<RotationRecord, "emergency"> | undefined, keyId: string): boolean {
+export function emergencyCovers(
+  rotation: Pick<RotationRecord, "emergency"> | undefined,
+  keyId: string,
+): boolean {
   return Boolean(rotation?.emergency?.keyIds?.includes(keyId));
 }
 

@@ -17,7 +17,12 @@ import {
 } from "../model";
 import { type Deps, requireSettings } from "./deps";
 import { breakGlassOnEarlierKeys, earlierKeysRefusal } from "./emergency-earlier-keys";
-import { alertCompromisedCurrent, type Escalated, escalateToEmergency, routeOf } from "./emergency-escalation";
+import {
+  alertCompromisedCurrent,
+  type Escalated,
+  escalateToEmergency,
+  routeOf,
+} from "./emergency-escalation";
 import type { LockedRevocationDeps } from "./revocation";
 
 export interface BeginRotationInput {
@@ -70,7 +75,10 @@ type BeginDeps = LockedRevocationDeps & Pick<Deps, "alerts">;
  *    current key is one its emergency named (rolled back onto the compromised key) alert and say
  *    what to run: the emergency cannot complete as such (break 6).
  */
-export async function beginRotation(input: BeginRotationInput, deps: BeginDeps): Promise<BeginRotationOutput> {
+export async function beginRotation(
+  input: BeginRotationInput,
+  deps: BeginDeps,
+): Promise<BeginRotationOutput> {
   const settings = await requireSettings(deps.store, input.secretId);
   if (input.mode === "resume") return resume(input, settings, deps);
 
@@ -83,11 +91,19 @@ export async function beginRotation(input: BeginRotationInput, deps: BeginDeps):
     const escalated = await escalateToEmergency({ ...input, reason }, settings, deps);
     if (!escalated) throw err;
     const { rotationId: escalatedId, route } = escalated;
-    return { secretId: input.secretId, rotationId: escalatedId, trigger: input.trigger, mode: "rotate", route, escalated };
+    return {
+      secretId: input.secretId,
+      rotationId: escalatedId,
+      trigger: input.trigger,
+      mode: "rotate",
+      route,
+      escalated,
+    };
   }
   let existing = await deps.store.getRotation(input.secretId, rotationId);
   if (!existing) existing = await recordStart(input, rotationId, reason, settings, deps);
-  if (existing.emergency && existing.phase === "started") await freeEarlierKeys(existing, input.actor, settings, deps);
+  if (existing.emergency && existing.phase === "started")
+    await freeEarlierKeys(existing, input.actor, settings, deps);
   return {
     secretId: input.secretId,
     rotationId,
@@ -108,7 +124,9 @@ async function recordStart(
   // The compromised key is the one AWSCURRENT held at the request (the recorded current): the
   // emergency's break-glass applies to it alone. If CreateNext finds another key current, the
   // emergency never breaks the glass and the rotation stalls like a normal one (the safe side).
-  const compromised = reason ? (await deps.store.getVersions(input.secretId))?.current?.exchangeKeyId : undefined;
+  const compromised = reason
+    ? (await deps.store.getVersions(input.secretId))?.current?.exchangeKeyId
+    : undefined;
   const emergency: EmergencyRecord | undefined = reason
     ? { reason, actor: input.actor, requestedAt: now, keyIds: compromised ? [compromised] : [] }
     : undefined;
@@ -176,7 +194,12 @@ async function freeEarlierKeys(
   const refusal = earlierKeysRefusal(secretId, compromisedKeyId, blocking);
   const now = deps.clock.now().toISOString();
   // Nothing was created: the rotation ends here and frees the lock (I4).
-  await deps.store.putRotation({ ...rotation, phase: "aborted", outcome: "emergency-refused", updatedAt: now });
+  await deps.store.putRotation({
+    ...rotation,
+    phase: "aborted",
+    outcome: "emergency-refused",
+    updatedAt: now,
+  });
   await deps.audit.append({
     secretId,
     actor,
@@ -232,6 +255,7 @@ async function resume(
     action: "rotation-resumed",
     details: { rotationId: held.rotationId, route, executionName },
   });
-  if (rotation && !emergencyInForce(rotation)) await alertCompromisedCurrent(deps, rotation, input.actor, "resumed");
+  if (rotation && !emergencyInForce(rotation))
+    await alertCompromisedCurrent(deps, rotation, input.actor, "resumed");
   return { secretId, rotationId: held.rotationId, trigger: input.trigger, mode: "resume", route };
 }

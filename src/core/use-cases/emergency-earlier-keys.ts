@@ -38,7 +38,8 @@ export async function breakGlassOnEarlierKeys(
   const caps = await deps.exchange.capabilities(input.account);
   const counts = (e: LedgerEntry) => e.status !== "disabled" || caps.limitCounts === "all";
   const earlier = (await deps.ledger.listAll()).filter(
-    (e) => e.secretId === secretId && e.status !== "revoked" && e.keyId !== input.compromisedKeyId && counts(e),
+    (e) =>
+      e.secretId === secretId && e.status !== "revoked" && e.keyId !== input.compromisedKeyId && counts(e),
   );
   const actor = `emergency:${rotationId}`;
   const blocking: BlockingKey[] = [];
@@ -77,7 +78,8 @@ export async function breakGlassOnEarlierKeys(
       entry = await deps.ledger.recordBreakGlass(entry.entryId, breakGlass);
     }
     entry = await revokeNow(entry, actor, deps);
-    if (entry.status === "disabled" && caps.limitCounts === "all") entry = await revokeNow(entry, actor, deps);
+    if (entry.status === "disabled" && caps.limitCounts === "all")
+      entry = await revokeNow(entry, actor, deps);
     if (entry.status !== "revoked" && counts(entry)) {
       blocking.push({ entry, why: entry.heldReason ?? entry.lastError ?? `ledger ${entry.status}` });
     }

@@ -1,7 +1,12 @@
 import { compromisedKeyCurrent, emergencyCovers, emergencyInForce } from "../emergency";
 import { EmergencyRefusedError, RotationInProgressError } from "../errors";
 import { drivingExecution, leaseSecondsFor, lockStillRunning, stallLostExecution } from "../lock";
-import { DEFAULT_EMERGENCY_DEADLINE_SECONDS, type EmergencyRecord, type RotationRecord, type SecretSettings } from "../model";
+import {
+  DEFAULT_EMERGENCY_DEADLINE_SECONDS,
+  type EmergencyRecord,
+  type RotationRecord,
+  type SecretSettings,
+} from "../model";
 import type { Deps } from "./deps";
 
 type EscalationDeps = Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">;
@@ -77,7 +82,8 @@ export async function escalateToEmergency(
     );
   }
   const versions = await deps.store.getVersions(secretId);
-  const target = rotation.previous?.exchangeKeyId ?? rotation.current?.exchangeKeyId ?? versions?.current?.exchangeKeyId;
+  const target =
+    rotation.previous?.exchangeKeyId ?? rotation.current?.exchangeKeyId ?? versions?.current?.exchangeKeyId;
   if (!target) throw refuse(`rotation ${rotation.rotationId} of ${secretId} records no key to retire`);
   const running = !held.stalled && lockStillRunning(held, now);
   if (running && emergencyInForce(rotation) && emergencyCovers(rotation, target)) {
@@ -92,7 +98,9 @@ export async function escalateToEmergency(
     actor: input.actor,
     // A key the emergency already named keeps its deadline; a newly named one counts from now.
     requestedAt:
-      previousEmergency && emergencyCovers(rotation, target) ? previousEmergency.requestedAt : now.toISOString(),
+      previousEmergency && emergencyCovers(rotation, target)
+        ? previousEmergency.requestedAt
+        : now.toISOString(),
     keyIds: [...new Set([...(previousEmergency?.keyIds ?? []), target])],
     escalatedAt: now.toISOString(),
     ...(followUpKeyId ? { followUpKeyId } : {}),
@@ -129,7 +137,13 @@ export async function escalateToEmergency(
     else await deps.lock.markStalled(secretId, held.rotationId, { execution: drivingExecution(held) });
   }
   try {
-    held = await deps.lock.resume(secretId, held.rotationId, input.executionName, now, leaseSecondsFor(settings));
+    held = await deps.lock.resume(
+      secretId,
+      held.rotationId,
+      input.executionName,
+      now,
+      leaseSecondsFor(settings),
+    );
   } catch (err) {
     if (!(err instanceof RotationInProgressError)) throw err;
     throw refuse(

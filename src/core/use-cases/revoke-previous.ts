@@ -132,7 +132,8 @@ async function emergencyBreakGlass(
   account: string,
 ): Promise<BreakGlass | undefined> {
   // Break 6: only a key the emergency names as compromised; never the abandoned key of a rollback.
-  if (!rotation.emergency || !emergencyDeadlinePassed(rotation, previous.exchangeKeyId, now)) return undefined;
+  if (!rotation.emergency || !emergencyDeadlinePassed(rotation, previous.exchangeKeyId, now))
+    return undefined;
   // A retry after a failed attempt: the break-glass is on the entry, audited and alerted already.
   const recorded = (await deps.ledger.get(ledgerEntryId(account, previous.exchangeKeyId)))?.breakGlass;
   if (recorded) return recorded;
