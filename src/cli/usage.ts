@@ -19,7 +19,9 @@ usage: keyshift <command> [args] [--json]
                                  start a rotation (Step Functions StartExecution, trigger "manual");
                                  --wait polls until it ends; --compromised: emergency rotation (no
                                  overlap; the previous key dies by emergencyDeadlineSeconds, default 120,
-                                 even if consumers lag — audited with the reason, alerted)
+                                 even if consumers lag — audited with the reason, alerted); on a secret
+                                 a promoted or stalled rotation holds, it escalates that rotation; earlier
+                                 keys still in the ledger are revoked first, or it refuses saying why
   resume <secretId> [--wait]     resume a stalled rotation (new execution, mode "resume")
   status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
   audit verify <secretId>        recompute the audit hash chain

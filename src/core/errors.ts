@@ -262,3 +262,9 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
   }
   return out + text.slice(cursor);
 }
+/**
+ * `rotate --compromised` cannot get the compromised key dead in this state of the secret (an earlier
+ * key that would make a new key the third cannot be revoked, a rollback is unfinished…): the message
+ * says exactly why and what to run. Nothing of a running rotation was changed.
+ */
+export class EmergencyRefusedError extends KeyshiftError {}

@@ -108,7 +108,7 @@ export interface RotationRecord {
    * short deadline, and at that deadline the previous key is revoked even if consumers lag (the one
    * sanctioned break of the gate, audited with this reason before the call).
    */
-  emergency?: { reason: string; actor: string; requestedAt: string };
+  emergency?: EmergencyRecord;
   /**
    * Fencing token: the operation id of the operator command that last claimed this record. Every
    * write an operator command makes to the record is conditional on it still being its own
@@ -128,6 +128,31 @@ export interface RotationRecord {
     versionId: string;
     requestedAt: string;
   };
+}
+
+/**
+ * What an emergency is about. Its break-glass applies only to the keys in `keyIds` (break 6: a
+ * rollback makes the abandoned NEW key the previous one; the emergency's reason is not about it).
+ */
+export interface EmergencyRecord {
+  reason: string;
+  actor: string;
+  /** The deadline counts from here (the latest request that named the key now being retired). */
+  requestedAt: string;
+  /**
+   * The compromised key(s): the key AWSCURRENT held when the emergency was requested, or, when a
+   * running rotation was escalated, the previous key it retires. Absent on records written before
+   * this existed: such an emergency never breaks the glass (it stalls like a normal rotation).
+   */
+  keyIds?: string[];
+  /** Set when `rotate --compromised` escalated a rotation that was already running or stalled. */
+  escalatedAt?: string;
+  /**
+   * An escalated rotation's current key: handed out before the report, so possibly just as exposed.
+   * It cannot die in this rotation (it is current); once the rotation completes an alert asks for
+   * a fresh `rotate --compromised` of it.
+   */
+  followUpKeyId?: string;
 }
 
 /** Phases after which a rotation holds nothing: its lock, if still there, is a leftover. */

@@ -68,7 +68,11 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
     );
     const executionArn = started.executionArn ?? "";
     if (!input.wait) {
-      out.result(`started ${executionArn}`, { executionArn, input: execution });
+      // An emergency on a secret whose lock a rotation holds escalates that rotation instead.
+      const note = input.compromised
+        ? ` (if a rotation holds ${input.secretId}, this escalates it: \`keyshift status ${input.secretId}\`)`
+        : "";
+      out.result(`started ${executionArn}${note}`, { executionArn, input: execution });
       return EXIT.ok;
     }
     // Progress goes to stderr so that --json leaves exactly one object on stdout.
@@ -96,6 +100,8 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
 
 interface ExecutionOutput {
   result?: { outcome?: string; previousKeyId?: string };
+  /** `rotate --compromised` escalated the rotation that held the lock (see core/use-cases/emergency-escalation.ts). */
+  escalated?: { rotationId?: string; keyIds?: string[]; followUpKeyId?: string };
 }
 
 interface Ended {
@@ -112,7 +118,14 @@ interface Ended {
  * the sweeper and still ends in `Done`. That is not a success to report with exit 0.
  */
 async function report({ deps, out }: CommandContext, input: RotateInput, ended: Ended): Promise<number> {
-  const what = `${input.mode === "resume" ? "resumed rotation" : "rotation"} of ${input.secretId}`;
+  const escalated = ended.output?.escalated;
+  const what = escalated
+    ? `emergency escalation of rotation ${escalated.rotationId ?? "?"} of ${input.secretId}`
+    : `${input.mode === "resume" ? "resumed rotation" : "rotation"} of ${input.secretId}`;
+  // The escalated rotation's current key was handed out before the report: it needs its own emergency.
+  const followUp = escalated?.followUpKeyId
+    ? `; the current key ${escalated.followUpKeyId} may be exposed too: run \`keyshift rotate ${input.secretId} --compromised --reason "..."\` now to replace it`
+    : "";
   if (ended.status !== "SUCCEEDED") {
     const stalled = ended.error === "RotationStalled" || ended.error === "RotationParked";
     const code = stalled ? EXIT.stalled : EXIT.failed;
@@ -127,12 +140,16 @@ async function report({ deps, out }: CommandContext, input: RotateInput, ended: 
   }
   const result = ended.output?.result;
   if (result?.outcome === "revoked") {
-    return out.outcome(`${what} succeeded: previous key ${result.previousKeyId} revoked`, ended, EXIT.ok);
+    return out.outcome(
+      `${what} succeeded: previous key ${result.previousKeyId} revoked${followUp}`,
+      ended,
+      EXIT.ok,
+    );
   }
   if (result?.outcome === "disabled") {
     return out.outcome(
       `${what} succeeded: previous key ${result.previousKeyId} disabled (it no longer authenticates; ` +
-        "removed after the grace, restorable until then: `keyshift revocations list`)",
+        `removed after the grace, restorable until then: \`keyshift revocations list\`)${followUp}`,
       ended,
       EXIT.ok,
     );

@@ -1,4 +1,5 @@
-import { InvalidInputError } from "../errors";
+import { emergencyInForce } from "../emergency";
+import { InvalidInputError, RotationInProgressError } from "../errors";
 import {
   drivingExecution,
   leaseSecondsFor,
@@ -7,8 +8,22 @@ import {
   stallLostExecution,
   takeLock,
 } from "../lock";
-import { DEFAULT_EMERGENCY_DEADLINE_SECONDS, FINAL_PHASES, type RotationRecord } from "../model";
+import {
+  DEFAULT_EMERGENCY_DEADLINE_SECONDS,
+  type EmergencyRecord,
+  FINAL_PHASES,
+  type RotationRecord,
+  type SecretSettings,
+} from "../model";
 import { type Deps, requireSettings } from "./deps";
+import { breakGlassOnEarlierKeys, earlierKeysRefusal } from "./emergency-earlier-keys";
+import {
+  alertCompromisedCurrent,
+  type Escalated,
+  escalateToEmergency,
+  routeOf,
+} from "./emergency-escalation";
+import type { LockedRevocationDeps } from "./revocation";
 
 export interface BeginRotationInput {
   secretId: string;
@@ -31,7 +46,14 @@ export interface BeginRotationOutput {
   trigger: "schedule" | "manual";
   mode: "rotate" | "resume";
   route: Route;
+  /**
+   * `rotate --compromised` found a rotation holding the lock and escalated it to an emergency; this
+   * execution now drives that rotation (`rotationId` is the escalated one's).
+   */
+  escalated?: Escalated;
 }
+
+type BeginDeps = LockedRevocationDeps & Pick<Deps, "alerts">;
 
 /**
  * Begin (or resume) a rotation.
@@ -40,71 +62,164 @@ export interface BeginRotationOutput {
  * 1. Load the secret's settings (fails with `SecretNotEnrolledError`).
  * 2. `rotate`: take the lock for a new rotation id (fails fast with `RotationInProgressError`,
  *    touching nothing of the holder; a holder whose execution is gone is stalled, never taken
- *    over) and record the rotation as `started` — with its emergency (reason, actor) when the
- *    input says `compromised`, audited and alerted.
- * 3. `resume`: adopt the stalled rotation that holds the lock with one conditional write (of two
+ *    over) and record the rotation as `started` — with its emergency (reason, actor, the
+ *    compromised key: the recorded current one) when the input says `compromised`, audited and
+ *    alerted. An emergency then breaks the glass on earlier keys of the secret still in the ledger
+ *    (they would make the replacement a third key); if one survives it refuses with what to run
+ *    (`EmergencyRefusedError`), the lock released and the rotation recorded `aborted`.
+ * 3. `rotate --compromised` while another rotation holds the lock: escalate it (see
+ *    `escalateToEmergency`); this execution takes it over.
+ * 4. `resume`: adopt the stalled rotation that holds the lock with one conditional write (of two
  *    racing resumes one wins), fencing out any execution that drove it before; refuse while a
- *    rollback is unfinished; route to the step it had reached with a fresh deadline.
+ *    rollback is unfinished; route to the step it had reached with a fresh deadline. When its
+ *    current key is one its emergency named (rolled back onto the compromised key) alert and say
+ *    what to run: the emergency cannot complete as such (break 6).
  */
 export async function beginRotation(
   input: BeginRotationInput,
-  deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
+  deps: BeginDeps,
 ): Promise<BeginRotationOutput> {
   const settings = await requireSettings(deps.store, input.secretId);
   if (input.mode === "resume") return resume(input, settings, deps);
 
   const rotationId = input.executionName;
-  await takeLock(deps, { secretId: input.secretId, rotationId }, settings);
-  const existing = await deps.store.getRotation(input.secretId, rotationId);
-  if (!existing) {
-    const now = deps.clock.now().toISOString();
-    const emergency =
-      input.compromised && input.reason
-        ? { reason: input.reason, actor: input.actor, requestedAt: now }
-        : undefined;
-    await deps.store.putRotation({
+  const reason = input.compromised ? input.reason : undefined;
+  try {
+    await takeLock(deps, { secretId: input.secretId, rotationId }, settings);
+  } catch (err) {
+    if (!(reason && err instanceof RotationInProgressError)) throw err;
+    const escalated = await escalateToEmergency({ ...input, reason }, settings, deps);
+    if (!escalated) throw err;
+    const { rotationId: escalatedId, route } = escalated;
+    return {
       secretId: input.secretId,
-      rotationId,
+      rotationId: escalatedId,
       trigger: input.trigger,
-      phase: "started",
-      startedAt: now,
-      updatedAt: now,
-      ...(emergency ? { emergency } : {}),
-    });
-    await deps.audit.append({
-      secretId: input.secretId,
-      actor: input.actor,
-      action: emergency ? "emergency-rotation-started" : "rotation-started",
-      details: { rotationId, trigger: input.trigger, ...(emergency ? { reason: emergency.reason } : {}) },
-    });
-    if (emergency) {
-      const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
-      await deps.alerts.send({
-        kind: "emergency-rotation",
-        secretId: input.secretId,
-        subject: `keyshift: EMERGENCY rotation of ${input.secretId} (suspected compromise)`,
-        details: {
-          rotationId,
-          reason: emergency.reason,
-          actor: input.actor,
-          action: `consumers that have not switched ${deadline}s after promotion will fail: \`keyshift status ${input.secretId}\``,
-        },
-      });
-    }
+      mode: "rotate",
+      route,
+      escalated,
+    };
   }
+  let existing = await deps.store.getRotation(input.secretId, rotationId);
+  if (!existing) existing = await recordStart(input, rotationId, reason, settings, deps);
+  if (existing.emergency && existing.phase === "started")
+    await freeEarlierKeys(existing, input.actor, settings, deps);
   return {
     secretId: input.secretId,
     rotationId,
     trigger: input.trigger,
     mode: "rotate",
-    route: routeFor(existing),
+    route: routeOf(existing),
   };
+}
+
+async function recordStart(
+  input: BeginRotationInput,
+  rotationId: string,
+  reason: string | undefined,
+  settings: SecretSettings,
+  deps: BeginDeps,
+): Promise<RotationRecord> {
+  const now = deps.clock.now().toISOString();
+  // The compromised key is the one AWSCURRENT held at the request (the recorded current): the
+  // emergency's break-glass applies to it alone. If CreateNext finds another key current, the
+  // emergency never breaks the glass and the rotation stalls like a normal one (the safe side).
+  const compromised = reason
+    ? (await deps.store.getVersions(input.secretId))?.current?.exchangeKeyId
+    : undefined;
+  const emergency: EmergencyRecord | undefined = reason
+    ? { reason, actor: input.actor, requestedAt: now, keyIds: compromised ? [compromised] : [] }
+    : undefined;
+  const record: RotationRecord = {
+    secretId: input.secretId,
+    rotationId,
+    trigger: input.trigger,
+    phase: "started",
+    startedAt: now,
+    updatedAt: now,
+    ...(emergency ? { emergency } : {}),
+  };
+  await deps.store.putRotation(record);
+  await deps.audit.append({
+    secretId: input.secretId,
+    actor: input.actor,
+    action: emergency ? "emergency-rotation-started" : "rotation-started",
+    details: {
+      rotationId,
+      trigger: input.trigger,
+      ...(emergency ? { reason: emergency.reason, keyIds: emergency.keyIds ?? [] } : {}),
+    },
+  });
+  if (emergency) {
+    const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
+    await deps.alerts.send({
+      kind: "emergency-rotation",
+      secretId: input.secretId,
+      subject: `keyshift: EMERGENCY rotation of ${input.secretId} (suspected compromise)`,
+      details: {
+        rotationId,
+        reason: emergency.reason,
+        actor: input.actor,
+        compromisedKeyId: compromised ?? "",
+        action: `consumers that have not switched ${deadline}s after the command will fail: \`keyshift status ${input.secretId}\``,
+      },
+    });
+  }
+  return record;
+}
+
+/** Incident path b: earlier keys are revoked under the emergency's break-glass, or the emergency is refused. */
+async function freeEarlierKeys(
+  rotation: RotationRecord,
+  actor: string,
+  settings: SecretSettings,
+  deps: BeginDeps,
+): Promise<void> {
+  const emergency = rotation.emergency;
+  const compromisedKeyId = emergency?.keyIds?.[0];
+  if (!emergency || !compromisedKeyId) return;
+  const { secretId, rotationId } = rotation;
+  const blocking = await breakGlassOnEarlierKeys(
+    {
+      secretId,
+      rotationId,
+      account: settings.exchangeAccount,
+      compromisedKeyId,
+      reason: emergency.reason,
+      requestedBy: emergency.actor,
+    },
+    deps,
+  );
+  if (blocking.length === 0) return;
+  const refusal = earlierKeysRefusal(secretId, compromisedKeyId, blocking);
+  const now = deps.clock.now().toISOString();
+  // Nothing was created: the rotation ends here and frees the lock (I4).
+  await deps.store.putRotation({
+    ...rotation,
+    phase: "aborted",
+    outcome: "emergency-refused",
+    updatedAt: now,
+  });
+  await deps.audit.append({
+    secretId,
+    actor,
+    action: "emergency-refused",
+    details: { rotationId, blockingKeyIds: blocking.map((b) => b.entry.keyId), compromisedKeyId },
+  });
+  await deps.alerts.send({
+    kind: "emergency-rotation",
+    secretId,
+    subject: `keyshift: EMERGENCY rotation of ${secretId} refused: the compromised key ${compromisedKeyId} is still active`,
+    details: { rotationId, compromisedKeyId, action: refusal.message },
+  });
+  await deps.lock.release(secretId, rotationId);
+  throw refusal;
 }
 
 async function resume(
   input: BeginRotationInput,
   settings: Parameters<typeof leaseSecondsFor>[0],
-  deps: Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">,
+  deps: BeginDeps,
 ): Promise<BeginRotationOutput> {
   const { secretId, executionName } = input;
   const now = deps.clock.now();
@@ -124,7 +239,7 @@ async function resume(
     await stallLostExecution(deps, held, now, input.actor);
   // Conditional: stalled and no operator command holding it, or this same execution re-entering.
   await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
-  const route = routeFor(rotation);
+  const route = routeOf(rotation);
   if (rotation && !FINAL_PHASES.includes(rotation.phase)) {
     // A resumed wait gets a whole new deadline, counted from now.
     await deps.store.putRotation({
@@ -140,22 +255,7 @@ async function resume(
     action: "rotation-resumed",
     details: { rotationId: held.rotationId, route, executionName },
   });
+  if (rotation && !emergencyInForce(rotation))
+    await alertCompromisedCurrent(deps, rotation, input.actor, "resumed");
   return { secretId, rotationId: held.rotationId, trigger: input.trigger, mode: "resume", route };
-}
-
-function routeFor(rotation: RotationRecord | undefined): Route {
-  switch (rotation?.phase) {
-    case undefined:
-    case "started":
-    case "next-created":
-    case "promoting":
-      return "create";
-    case "revoking":
-      return "revoke";
-    case "stalled":
-      // Stalled before promotion (an abort that could not finish, a lost execution): create again.
-      return rotation.previous ? "wait" : "create";
-    default:
-      return "wait";
-  }
 }

@@ -1,4 +1,4 @@
-import { emergencyDeadlineAt, settingsFor } from "../emergency";
+import { emergencyDeadlineAt, emergencyInForce, settingsFor } from "../emergency";
 import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
@@ -33,10 +33,12 @@ export interface CheckConsumersOutput {
  * Input: secret id, rotation id, iteration. Output: `{ready, lagging[], waitSeconds, deadlinePassed}`.
  * 0. The lock must be driven by this execution; its lease is renewed.
  * 1. Fix the deadline on the first check (now + `deadlineSeconds`; an emergency rotation's short
- *    deadline and no overlap, see `settingsFor`), keep it after.
+ *    deadline from its request and no overlap, see `settingsFor` — only while the previous key is
+ *    one the emergency names), keep it after. The record is read at every check, so an escalation
+ *    to an emergency is picked up by the next one.
  * 2. Evaluate readiness against the recorded current fingerprint (see `evaluateReadiness`).
- * 3. Compute the next, growing wait; say whether the deadline has passed — for an emergency
- *    rotation a passed deadline means `ready` with `emergencyBreak` (RevokePrevious breaks the gate).
+ * 3. Compute the next, growing wait; say whether the deadline has passed — for an emergency in
+ *    force a passed deadline means `ready` with `emergencyBreak` (RevokePrevious breaks the gate).
  * Waiting itself happens in the state machine (Wait state), never here.
  */
 export async function checkConsumers(
@@ -56,12 +58,17 @@ export async function checkConsumers(
   if (!rotation?.previous || !versions?.current || !versions.promotedAt) {
     throw new RotationStateError(`rotation ${rotationId} of ${secretId} has not promoted a current version`);
   }
+  // Break 6: only an emergency still about the previous key counts from its request; after a
+  // rollback the abandoned key gets the ordinary deadline, counted from now.
+  const emergency = emergencyInForce(rotation) ? rotation.emergency : undefined;
   let deadlineAt = rotation.deadlineAt;
   if (!deadlineAt) {
-    deadlineAt = rotation.emergency
-      ? emergencyDeadlineAt(rotation.emergency, enrolled)
+    deadlineAt = emergency
+      ? emergencyDeadlineAt(emergency, enrolled)
       : new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
-    await deps.store.putRotation({ ...rotation, deadlineAt, updatedAt: now.toISOString() });
+    // Re-read just before the write: an escalation (`rotate --compromised`) may have landed since.
+    const latest = (await deps.store.getRotation(secretId, rotationId)) ?? rotation;
+    await deps.store.putRotation({ ...latest, deadlineAt, updatedAt: now.toISOString() });
   }
   const readiness = await readinessOf(deps, {
     secretId,
@@ -71,7 +78,7 @@ export async function checkConsumers(
     now,
   });
   const secondsToDeadline = (Date.parse(deadlineAt) - now.getTime()) / 1000;
-  const emergencyBreak = !readiness.ready && secondsToDeadline <= 0 && Boolean(rotation.emergency);
+  const emergencyBreak = !readiness.ready && secondsToDeadline <= 0 && Boolean(emergency);
   return {
     ...readiness,
     ...(emergencyBreak ? { ready: true, emergencyBreak } : {}),

@@ -3,6 +3,7 @@ import { holdLock } from "../lock";
 import type { LedgerEntry, RotationRecord } from "../model";
 import { ledgerEntryId } from "../tokens";
 import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { alertCompromisedCurrent } from "./emergency-escalation";
 
 export interface CompleteRotationInput extends RotationRef {
   outcome: "revoked" | "disabled" | "revocation-deferred";
@@ -78,6 +79,8 @@ export async function completeRotation(
       },
     });
   }
+  // An emergency that leaves a compromised (or possibly exposed) key current asks for a fresh one.
+  await alertCompromisedCurrent(deps, rotation, `rotation:${rotationId}`, "completed");
   const now = deps.clock.now().toISOString();
   await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
   await deps.lock.release(secretId, rotationId);

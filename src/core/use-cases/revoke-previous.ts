@@ -28,9 +28,10 @@ export interface RevokePreviousOutput {
  * 1. The lock must be driven by this execution (renewed); the gate is checked again here (the rule
  *    lives in the core, not only in the ASL Choice): not ready → `ConsumersNotReadyError`, back to
  *    waiting, before anything is written.
- *    An emergency rotation (suspected compromise) past its short deadline revokes anyway: the one
- *    sanctioned break of the gate, audited with its reason and alerted with the consumers that will
- *    fail BEFORE the break-glass is recorded on the ledger entry and the exchange is called.
+ *    An emergency rotation (suspected compromise) past its short deadline revokes anyway — only a
+ *    key the emergency names as compromised (`emergencyCovers`): the one sanctioned break of the
+ *    gate, audited with its reason and alerted with the consumers that will fail BEFORE the
+ *    break-glass is recorded on the ledger entry and the exchange is called.
  * 2. Write the ledger entry `pending` BEFORE calling the exchange; the revocation guard checks the
  *    labels and the gate once more right before the call (I1).
  * 3. `revoked` once the exchange confirms the removal, `disabled` where revocation is two-stage (the
@@ -132,7 +133,9 @@ async function emergencyBreakGlass(
   now: Date,
   account: string,
 ): Promise<BreakGlass | undefined> {
-  if (!rotation.emergency || !emergencyDeadlinePassed(rotation, now)) return undefined;
+  // Break 6: only a key the emergency names as compromised; never the abandoned key of a rollback.
+  if (!rotation.emergency || !emergencyDeadlinePassed(rotation, previous.exchangeKeyId, now))
+    return undefined;
   // A retry after a failed attempt: the break-glass is on the entry, audited and alerted already.
   const recorded = (await deps.ledger.get(ledgerEntryId(account, previous.exchangeKeyId)))?.breakGlass;
   if (recorded) return recorded;

@@ -1,0 +1,453 @@
+/**
+ * Regression tests for issue 14's emergency breaks: break 6 (an emergency parked, rolled back and
+ * resumed broke the glass on the NEW key) and the incident paths (escalation of a running rotation,
+ * an earlier key still held in the ledger, and `rotate --compromised` in every state of a secret).
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  EmergencyRefusedError,
+  ExchangeRetryableError,
+  RevocationFailedError,
+  RotationInProgressError,
+} from "../../src/core/errors";
+import { STAGE } from "../../src/core/model";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { beginRotation } from "../../src/core/use-cases/begin-rotation";
+import { checkConsumers } from "../../src/core/use-cases/check-consumers";
+import { completeRotation } from "../../src/core/use-cases/complete-rotation";
+import { createNext } from "../../src/core/use-cases/create-next";
+import { markStalled } from "../../src/core/use-cases/mark-stalled";
+import { rollback } from "../../src/core/use-cases/operator";
+import { promoteCurrent } from "../../src/core/use-cases/promote-current";
+import { restoreRevocation } from "../../src/core/use-cases/restore-revocation";
+import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
+import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
+import {
+  addConsumer,
+  type FakeDeps,
+  makeDeps,
+  type SeededConsumer,
+  type SeededSecret,
+  seedSecret,
+} from "./fakes";
+import { report, resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
+
+const REASON = "key seen in a public paste";
+const OPERATOR = { actor: "operator:alice", reason: "new key breaks the engine" };
+
+function emergency(deps: FakeDeps, secretId: string, executionName: string) {
+  return beginRotation(
+    {
+      secretId,
+      trigger: "manual",
+      mode: "rotate",
+      executionName,
+      actor: "operator:ana",
+      compromised: true,
+      reason: REASON,
+    },
+    deps,
+  );
+}
+
+/** Every key an emergency break-glass was audited or recorded for. */
+async function brokenGlassKeys(deps: FakeDeps, secretId: string, account: string, keyIds: string[]) {
+  const audited = (await deps.audit.list(secretId))
+    .filter((a) => a.action === "emergency-break-glass")
+    .map((a) => String(a.details?.keyId));
+  const recorded: string[] = [];
+  for (const keyId of keyIds) {
+    const entry = await deps.ledger.get(ledgerEntryId(account, keyId));
+    if (entry?.breakGlass?.actor.startsWith("emergency:")) recorded.push(keyId);
+  }
+  return [...new Set([...audited, ...recorded])];
+}
+
+describe("break 6: an emergency parked, rolled back and resumed", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+  let engine: SeededConsumer;
+  const rotationId = "rot-emergency";
+
+  beforeEach(async () => {
+    deps = makeDeps();
+    seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 900, emergencyDeadlineSeconds: 120 } });
+    engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+  });
+
+  it("break 6: never breaks the glass on the new key; the key a live consumer holds is not revoked; the compromised key current again is alerted", async () => {
+    const ref = { secretId: seeded.secretId, rotationId, execution: rotationId };
+    await emergency(deps, seeded.secretId, rotationId);
+    const created = await createNext(ref, deps);
+    await promoteCurrent(ref, deps);
+    const newKey = created.next.exchangeKeyId;
+    // The engine switches to the new key at once.
+    await report(deps, seeded.secretId, engine, "e1", created.next.fingerprint);
+    // A step fails past its retries: the workflow parks the rotation.
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    // The operator rolls back to the old (compromised) key; the engine has not moved back yet.
+    await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps);
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(seeded.versionId);
+    deps.clock.advance(200); // well past the emergency's original deadline
+    await report(deps, seeded.secretId, engine, "e1", created.next.fingerprint);
+
+    await resumeRotation(deps, seeded.secretId, "x1");
+    await report(deps, seeded.secretId, engine, "e1", created.next.fingerprint);
+    const check = await checkConsumers({ ...ref, execution: "x1", iteration: 0 }, deps);
+    const revoked = check.ready
+      ? await revokePrevious({ ...ref, execution: "x1" }, deps).catch((e: unknown) => e)
+      : undefined;
+
+    expect(revoked).toBeUndefined();
+    expect(check).toMatchObject({ ready: false, deadlinePassed: false });
+    expect(check.emergencyBreak).toBeUndefined();
+    // The engine is live on the new key: it stays active, and no break-glass names it.
+    expect(deps.exchange.activeKeyIds(seeded.account)).toContain(newKey);
+    expect(await brokenGlassKeys(deps, seeded.secretId, seeded.account, [newKey, seeded.keyId])).toEqual([]);
+    // A normal gate for the abandoned key: the secret's own deadline, counted from the resume.
+    expect(Date.parse(check.deadlineAt) - deps.clock.now().getTime()).toBe(
+      seeded.settings.deadlineSeconds * 1000,
+    );
+    // The operator is told the compromised key is current again and what to run.
+    const alert = deps.alerts.sent.find(
+      (a) => a.kind === "emergency-rotation" && /is current again/.test(a.subject),
+    );
+    expect(alert?.details.compromisedKeyId).toBe(seeded.keyId);
+    expect(String(alert?.details.action)).toMatch(/keyshift rotate keyshift\/binance\/main --compromised/);
+    expect(deps.audit.actions(seeded.secretId)).toContain("emergency-compromised-key-current");
+  });
+
+  it("break 6: resumed without a rollback, the emergency still kills the compromised key at once", async () => {
+    const ref = { secretId: seeded.secretId, rotationId, execution: rotationId };
+    await emergency(deps, seeded.secretId, rotationId);
+    await createNext(ref, deps);
+    await promoteCurrent(ref, deps);
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    deps.clock.advance(200);
+
+    await resumeRotation(deps, seeded.secretId, "x1");
+    const check = await checkConsumers({ ...ref, execution: "x1", iteration: 0 }, deps);
+    const out = await revokePrevious({ ...ref, execution: "x1" }, deps);
+
+    expect(check).toMatchObject({ ready: true, emergencyBreak: true });
+    expect(out.keyId).toBe(seeded.keyId);
+    expect(await brokenGlassKeys(deps, seeded.secretId, seeded.account, [seeded.keyId])).toEqual([
+      seeded.keyId,
+    ]);
+  });
+});
+
+/** What BeginRotation answered to `rotate --compromised`, driven to its end like the state machine. */
+async function driveToEnd(
+  deps: FakeDeps,
+  secretId: string,
+  out: { rotationId: string; route: string },
+  execution: string,
+) {
+  const ref = { secretId, rotationId: out.rotationId, execution };
+  if (out.route === "create") {
+    await createNext(ref, deps);
+    await promoteCurrent(ref, deps);
+  }
+  let check = await checkConsumers({ ...ref, iteration: 0 }, deps);
+  while (!check.ready && !check.deadlinePassed) {
+    deps.clock.advance(check.waitSeconds);
+    check = await checkConsumers({ ...ref, iteration: check.iteration }, deps);
+  }
+  const revoked = await revokePrevious(ref, deps);
+  await completeRotation({ ...ref, outcome: "revoked" }, deps);
+  return { check, revoked };
+}
+
+type Expect = "new" | "escalate" | "refuse";
+interface World {
+  deps: FakeDeps;
+  seeded: SeededSecret;
+  engine: SeededConsumer;
+}
+interface StateCase {
+  state: string;
+  expect: Expect;
+  /** Brings the secret into the state; returns the compromised key (the one that must die). */
+  arrange: (w: World) => Promise<{ compromised: string; also?: string }>;
+  refusal?: RegExp;
+}
+
+const TWO_STAGE = { exchange: "fake-deribit", disable: true, limitCounts: "all" } as const;
+
+/** A rotation that completes with its previous key revoked (or disabled, two-stage). */
+async function completedRotation(w: World, rotationId: string) {
+  const { deps, seeded, engine } = w;
+  const p = await rotateToPromoted(deps, seeded.secretId, rotationId);
+  await report(deps, seeded.secretId, engine, "e1", p.created.next.fingerprint);
+  deps.clock.advance(seeded.settings.minOverlapSeconds);
+  await report(deps, seeded.secretId, engine, "e1", p.created.next.fingerprint);
+  const ref = { secretId: seeded.secretId, rotationId, execution: rotationId };
+  return { p, ref };
+}
+
+const STATES: StateCase[] = [
+  {
+    state: "idle",
+    expect: "new",
+    arrange: async ({ seeded }) => ({ compromised: seeded.keyId }),
+  },
+  {
+    state: "rotation running before promotion",
+    expect: "refuse",
+    refusal: /making its new key.*Re-run `keyshift rotate keyshift\/binance\/main --compromised/,
+    arrange: async ({ deps, seeded }) => {
+      await startRotation(deps, seeded.secretId, "rot-1");
+      return { compromised: seeded.keyId };
+    },
+  },
+  {
+    state: "promoted and waiting (running)",
+    expect: "escalate",
+    arrange: async ({ deps, seeded }) => {
+      const p = await rotateToPromoted(deps, seeded.secretId, "rot-1");
+      await checkConsumers(
+        { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1", iteration: 0 },
+        deps,
+      );
+      return { compromised: seeded.keyId, also: p.created.next.exchangeKeyId };
+    },
+  },
+  {
+    state: "stalled before promotion",
+    expect: "escalate",
+    arrange: async ({ deps, seeded }) => {
+      await startRotation(deps, seeded.secretId, "rot-1");
+      const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+      await createNext(ref, deps);
+      await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+      return { compromised: seeded.keyId };
+    },
+  },
+  {
+    state: "stalled after promotion",
+    expect: "escalate",
+    arrange: async ({ deps, seeded }) => {
+      const p = await rotateToPromoted(deps, seeded.secretId, "rot-1");
+      const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+      const check = await checkConsumers({ ...ref, iteration: 0 }, deps);
+      await markStalled({ ...ref, ...check }, deps);
+      return { compromised: seeded.keyId, also: p.created.next.exchangeKeyId };
+    },
+  },
+  {
+    state: "a rollback unfinished",
+    expect: "refuse",
+    refusal: /unfinished rollback.*keyshift rollback keyshift\/binance\/main/,
+    arrange: async ({ deps, seeded }) => {
+      const p = await rotateToPromoted(deps, seeded.secretId, "rot-1");
+      const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+      await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+      const rotation = await deps.store.getRotation(seeded.secretId, "rot-1");
+      if (!rotation?.current || !rotation.previous) throw new Error("not promoted");
+      // The rollback recorded its intent and died before moving the label.
+      await deps.store.putRotation({
+        ...rotation,
+        rollback: {
+          from: rotation.current,
+          to: rotation.previous,
+          requestedAt: "t",
+          actor: "op",
+          reason: "r",
+        },
+      });
+      return { compromised: p.created.next.exchangeKeyId };
+    },
+  },
+  {
+    state: "a previous key held in the ledger by the gate",
+    expect: "new",
+    arrange: async (w) => {
+      const { deps, seeded, engine } = w;
+      const { p, ref } = await completedRotation(w, "rot-1");
+      deps.exchange.faults.failNext("removeKey", 1, ExchangeRetryableError);
+      await expect(revokePrevious(ref, deps)).rejects.toBeInstanceOf(RevocationFailedError);
+      await completeRotation({ ...ref, outcome: "revocation-deferred" }, deps);
+      // An instance comes back on the old key: the sweeper holds the entry (gate).
+      await report(deps, seeded.secretId, engine, "e2", seeded.fingerprint);
+      deps.clock.advance(3600);
+      await report(deps, seeded.secretId, engine, "e2", seeded.fingerprint);
+      await report(deps, seeded.secretId, engine, "e1", p.created.next.fingerprint);
+      expect(await retryRevocations({ limit: 10 }, deps)).toMatchObject({ held: 1 });
+      return { compromised: p.created.next.exchangeKeyId, also: seeded.keyId };
+    },
+  },
+  {
+    state: "a disabled key within its grace (disabled keys count against the limit)",
+    expect: "new",
+    arrange: async (w) => {
+      w.deps.exchange.capabilitiesValue = { ...TWO_STAGE };
+      const { p, ref } = await completedRotation(w, "rot-1");
+      expect((await revokePrevious(ref, w.deps)).status).toBe("disabled");
+      await completeRotation({ ...ref, outcome: "disabled" }, w.deps);
+      return { compromised: p.created.next.exchangeKeyId, also: w.seeded.keyId };
+    },
+  },
+  {
+    state: "a restored key",
+    expect: "new",
+    arrange: async (w) => {
+      w.deps.exchange.capabilitiesValue = { ...TWO_STAGE };
+      const { p, ref } = await completedRotation(w, "rot-1");
+      const out = await revokePrevious(ref, w.deps);
+      await completeRotation({ ...ref, outcome: "disabled" }, w.deps);
+      await restoreRevocation({ entryId: out.entryId, actor: "operator:bo", reason: "engine lags" }, w.deps);
+      expect(w.deps.exchange.activeKeyIds(w.seeded.account)).toContain(w.seeded.keyId);
+      return { compromised: p.created.next.exchangeKeyId, also: w.seeded.keyId };
+    },
+  },
+  {
+    state: "a needs-operator ledger entry the exchange still refuses",
+    expect: "refuse",
+    refusal:
+      /earlier key\(s\) key-1 \(ledger entry acct-main#key-1: failed, 2 attempt\(s\).*keyshift revocations retry/,
+    arrange: async (w) => {
+      const { deps, seeded } = w;
+      const { p, ref } = await completedRotation(w, "rot-1");
+      deps.revocation.maxAttempts = 1;
+      deps.exchange.faults.failNext("removeKey", 5, ExchangeRetryableError);
+      await expect(revokePrevious(ref, deps)).rejects.toBeInstanceOf(RevocationFailedError);
+      await completeRotation({ ...ref, outcome: "revocation-deferred" }, deps);
+      expect((await deps.ledger.get(ledgerEntryId(seeded.account, seeded.keyId)))?.needsOperator).toBe(true);
+      return { compromised: p.created.next.exchangeKeyId, also: seeded.keyId };
+    },
+  },
+];
+
+describe("incident path c: rotate --compromised in every state of a secret", () => {
+  for (const c of STATES) {
+    it(`${c.state}: ${c.expect === "refuse" ? "refuses, saying why and what to run" : c.expect === "new" ? "a new emergency kills the compromised key within the deadline" : "escalates the rotation; the compromised key dies within the deadline"}`, async () => {
+      const deps = makeDeps();
+      const seeded = await seedSecret(deps, {
+        settings: { minOverlapSeconds: 900, emergencyDeadlineSeconds: 120 },
+      });
+      const engine = await addConsumer(deps, seeded.secretId, "engine");
+      await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+      const keys = await c.arrange({ deps, seeded, engine });
+      const lockBefore = await deps.lock.get(seeded.secretId);
+      const activeBefore = deps.exchange.activeKeyIds(seeded.account);
+      const commandAt = deps.clock.now().getTime();
+
+      const out = await emergency(deps, seeded.secretId, "emg-1").catch((e: unknown) => e);
+
+      if (c.expect === "refuse") {
+        expect(out).toBeInstanceOf(EmergencyRefusedError);
+        expect((out as Error).message).toMatch(c.refusal ?? /./);
+        expect(deps.exchange.activeKeyIds(seeded.account)).toContain(keys.compromised);
+        if (lockBefore) expect(await deps.lock.get(seeded.secretId)).toEqual(lockBefore);
+        else expect(await deps.lock.get(seeded.secretId)).toBeUndefined();
+        return;
+      }
+      if (out instanceof Error) throw out;
+      const begun = out as Awaited<ReturnType<typeof beginRotation>>;
+      expect(Boolean(begun.escalated)).toBe(c.expect === "escalate");
+      const { revoked } = await driveToEnd(deps, seeded.secretId, begun, "emg-1");
+
+      // Dead (disabled or removed) within the emergency deadline, counted from the command.
+      expect(deps.clock.now().getTime() - commandAt).toBeLessThanOrEqual(120_000);
+      expect(deps.exchange.activeKeyIds(seeded.account)).not.toContain(keys.compromised);
+      if (c.expect === "new" && keys.also) {
+        // The earlier key went too, under the emergency's own audited break-glass.
+        expect(deps.exchange.activeKeyIds(seeded.account)).not.toContain(keys.also);
+        expect(await brokenGlassKeys(deps, seeded.secretId, seeded.account, [keys.also])).toContain(
+          keys.also,
+        );
+      }
+      if (c.expect === "escalate") {
+        expect(revoked.keyId).toBe(keys.compromised);
+        if (keys.also) {
+          // The current key may be exposed too: it cannot die here; the operator is told to rotate it.
+          expect(deps.exchange.activeKeyIds(seeded.account)).toContain(keys.also);
+          expect(deps.audit.actions(seeded.secretId)).toContain("emergency-follow-up-required");
+        }
+      }
+      // Never a break-glass on a key the emergency did not name, nor on an earlier key it freed.
+      const allowed = [keys.compromised, ...(c.expect === "new" && keys.also ? [keys.also] : [])];
+      const broken = await brokenGlassKeys(deps, seeded.secretId, seeded.account, activeBefore);
+      expect(broken.every((k) => allowed.includes(k))).toBe(true);
+    });
+  }
+});
+
+describe("incident path a: escalating a waiting rotation", () => {
+  let deps: FakeDeps;
+  let seeded: SeededSecret;
+  let engine: SeededConsumer;
+
+  beforeEach(async () => {
+    deps = makeDeps();
+    seeded = await seedSecret(deps, { settings: { minOverlapSeconds: 900, emergencyDeadlineSeconds: 120 } });
+    engine = await addConsumer(deps, seeded.secretId, "engine");
+    await report(deps, seeded.secretId, engine, "e1", seeded.fingerprint);
+  });
+
+  it("records the emergency with the key ids, audited and alerted before anything changes; the replaced execution stops acting", async () => {
+    const p = await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const old = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    const first = await checkConsumers({ ...old, iteration: 0 }, deps);
+    expect(first.waitSeconds).toBeGreaterThan(0);
+    let lockAtAudit: unknown;
+    const append = deps.audit.append.bind(deps.audit);
+    deps.audit.append = async (e) => {
+      if (e.action === "emergency-escalated") lockAtAudit = await deps.lock.get(seeded.secretId);
+      return append(e);
+    };
+
+    const out = await emergency(deps, seeded.secretId, "emg-1");
+
+    expect(out.escalated).toEqual({
+      rotationId: "rot-1",
+      route: "wait",
+      keyIds: [seeded.keyId],
+      followUpKeyId: p.created.next.exchangeKeyId,
+    });
+    // Audited while the replaced execution still drove the lock: before anything changed.
+    expect(lockAtAudit).toMatchObject({ stalled: false, rotationId: "rot-1" });
+    expect((lockAtAudit as { execution?: string }).execution ?? "rot-1").toBe("rot-1");
+    expect((await deps.lock.get(seeded.secretId))?.execution).toBe("emg-1");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.emergency).toMatchObject({
+      reason: REASON,
+      keyIds: [seeded.keyId],
+      followUpKeyId: p.created.next.exchangeKeyId,
+    });
+    const alert = deps.alerts.sent.find((a) => /escalated/.test(a.subject));
+    expect(String(alert?.details.action)).toMatch(/may be exposed too.*--compromised/);
+    // The execution that drove it is fenced out: its next step is refused and changes nothing.
+    await expect(checkConsumers({ ...old, iteration: 1 }, deps)).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+    await expect(revokePrevious(old, deps)).rejects.toBeInstanceOf(RotationInProgressError);
+    expect(deps.exchange.callsTo("removeKey")).toEqual([]);
+    // A second `rotate --compromised` while the emergency runs has nothing to escalate.
+    await expect(emergency(deps, seeded.secretId, "emg-2")).rejects.toBeInstanceOf(RotationInProgressError);
+  });
+
+  it("a running execution that is not taken over picks the escalation up at its next check", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await checkConsumers({ ...ref, iteration: 0 }, deps);
+    const rotation = await deps.store.getRotation(seeded.secretId, "rot-1");
+    // The escalation as recorded (without the takeover): CheckConsumers reads the record each time.
+    await deps.store.putRotation({
+      ...(rotation as NonNullable<typeof rotation>),
+      deadlineAt: undefined,
+      emergency: {
+        reason: REASON,
+        actor: "op",
+        requestedAt: deps.clock.now().toISOString(),
+        keyIds: [seeded.keyId],
+      },
+    });
+    deps.clock.advance(110);
+
+    const check = await checkConsumers({ ...ref, iteration: 1 }, deps);
+
+    expect(check).toMatchObject({ ready: true, emergencyBreak: true });
+  });
+});
