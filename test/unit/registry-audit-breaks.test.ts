@@ -328,6 +328,28 @@ describe("break 15: an audit trail deleted whole is never restarted at genesis",
     expect(verdict.secret.brokenAt?.reason).toMatch(/does not begin with the secret's enrollment/);
   });
 
+  it("an append landing while `audit verify` reads the trail is no false break", async () => {
+    const realList = deps.audit.list.bind(deps.audit);
+    let raced = false;
+    deps.audit.list = async (stream) => {
+      const entries = await realList(stream);
+      if (!raced && stream === seeded.secretId) {
+        raced = true; // A rotation step appends right after verify read the entries.
+        await deps.audit.append({
+          secretId: seeded.secretId,
+          actor: "rotation:r1",
+          action: "rotation-stalled",
+        });
+      }
+      return entries;
+    };
+
+    const verdict = await verifySecretAudit(seeded.secretId, deps);
+
+    expect(raced).toBe(true);
+    expect(verdict.secret).toMatchObject({ ok: true });
+  });
+
   it("break 15: an intact trail begins with the enrollment its settings record", async () => {
     const [first] = await deps.audit.list(seeded.secretId);
     const settings = await deps.store.getSettings(seeded.secretId);

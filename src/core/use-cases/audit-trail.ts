@@ -59,8 +59,11 @@ export async function verifySecretAudit(
 ): Promise<SecretAuditVerification> {
   const registered = new Set(await deps.audit.streams(secretId));
   const started = registered.has(secretId);
+  // The head first, then the entries: an append in between only adds entries past the head, which
+  // verification leaves out; the other order sees a head ahead of the entries it read ("truncated").
+  const ownHead = await deps.audit.head(secretId);
   const chain = await deps.audit.list(secretId);
-  const own = verifyAuditTrail(chain, await deps.audit.head(secretId));
+  const own = verifyAuditTrail(chain, ownHead);
   const enrolledAt = (await deps.store?.getSettings(secretId))?.enrolledAt;
   const restarted = own.ok && enrolledAt ? enrollmentMismatch(chain[0], enrolledAt) : undefined;
   const secret: AuditVerification =
@@ -81,7 +84,8 @@ export async function verifySecretAudit(
   let instanceStreams = 0;
   for (const stream of streams) {
     const instance = rows.get(stream);
-    const [entries, head] = [await deps.audit.list(stream), await deps.audit.head(stream)];
+    const head = await deps.audit.head(stream);
+    const entries = await deps.audit.list(stream);
     const nothing = entries.length === 0 && !head;
     // A row from before instance streams: its changes are in the secret's own chain.
     if (nothing && !registered.has(stream) && instance?.auditSeq === undefined) continue;
