@@ -50,6 +50,7 @@ async function main(): Promise<number> {
   const okByKind: Record<string, number> = {};
   const auditVerify = { ok: 0, broken: 0, failed: 0 };
   let instanceRowsExpired = 0;
+  const incident: Record<string, number> = {};
   const add = (into: Record<string, number>, from: Record<string, number | undefined>) => {
     for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + (n ?? 0);
   };
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
     add(okByKind, r.operatorCommandsOkByKind);
     add(auditVerify, r.auditVerify);
     instanceRowsExpired += r.instanceRowsExpired;
+    add(incident, r.incident);
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);
@@ -106,6 +108,7 @@ async function main(): Promise<number> {
       operatorCommandsOkByKind: okByKind,
       auditVerify,
       instanceRowsExpired,
+      incident,
       violations: totals.violations,
       maxActiveKeys: totals.maxActiveKeys,
       orphansAtQuiescence: totals.orphans,

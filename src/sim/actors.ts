@@ -153,34 +153,48 @@ function spawnTtl(world: World, execs: Executions, rng: Rng, calm: () => boolean
  * its promotion fails its checks), rolled back, and resumed. Half the seeds run it once.
  */
 function spawnIncident(world: World, execs: Executions, rng: Rng, calm: () => boolean): void {
-  if (!rng.chance(0.5)) return;
+  if (!rng.chance(0.7)) return;
   const sched = world.sched;
   const actor = "incident";
   sched.spawn(actor, async () => {
-    await sched.sleep(actor, rng.range(300, 4 * 3600), "until the incident");
-    if (calm()) return;
+    await sched.sleep(actor, rng.range(120, 2400), "until the incident");
     const secretId = rng.pick(world.secretIds);
-    const started = await runOperator(world, execs, rng, "emergency", secretId);
-    sched.log(actor, `emergency ${secretId} -> ${started}`);
-    const name = /started (rot-\d+)/.exec(started)?.[1];
-    if (!name || started.startsWith("escalation")) return;
-    // Wait for the promotion, then a storm long enough to exhaust CheckConsumers' retries.
-    for (let i = 0; i < 60; i++) {
-      await sched.sleep(actor, 2, "emergency to promote");
-      const rotation = await world.raw.store.getRotation(secretId, name);
-      if (!rotation || FINAL_PHASES.includes(rotation.phase)) return;
-      if (rotation.current && rotation.previous) {
-        const seconds = rng.range(60, 300);
-        world.dynamoDownUntil = world.raw.clock.now().getTime() + seconds * 1000;
-        sched.log(actor, `DynamoDB storm for ${seconds}s`);
-        break;
+    // A compromise reported while the secret is idle (the escalation of a waiting one is the hook's).
+    for (let i = 0; i < 30 && !calm() && (await world.raw.store.get(secretId)); i++)
+      await sched.sleep(actor, 120, "secret to be idle");
+    if (calm()) return;
+    let name: string | undefined;
+    // An emergency refused or aborted before its promotion is simply run again, as an operator would.
+    for (let tries = 0; tries < 3 && !name && !calm(); tries++) {
+      const started = await runOperator(world, execs, rng, "emergency", secretId);
+      sched.log(actor, `emergency ${secretId} -> ${started}`);
+      const candidate = /started (rot-\d+)/.exec(started)?.[1];
+      if (!candidate || started.startsWith("escalation")) return;
+      world.incident.started += 1;
+      // Wait for the promotion, then a storm long enough to exhaust CheckConsumers' retries.
+      for (let i = 0; i < 60; i++) {
+        await sched.sleep(actor, 2, "emergency to promote");
+        const rotation = await world.raw.store.getRotation(secretId, candidate);
+        if (rotation && FINAL_PHASES.includes(rotation.phase)) break;
+        if (rotation?.current && rotation.previous) {
+          // Long enough to exhaust CheckConsumers' retries, short enough for ParkRotation's; now and
+          // then longer than both (then the lock outlives the failed execution until its lease ends).
+          const seconds = rng.chance(0.1) ? rng.range(600, 900) : rng.range(40, 120);
+          world.dynamoDownUntil = world.raw.clock.now().getTime() + seconds * 1000;
+          sched.log(actor, `DynamoDB storm for ${seconds}s`);
+          name = candidate;
+          break;
+        }
       }
+      if (!name) await sched.sleep(actor, 60, "before trying the emergency again");
     }
+    if (!name) return;
     for (let i = 0; i < 90 && !calm(); i++) {
       await sched.sleep(actor, 20, "emergency to park");
       const lock = await world.raw.store.get(secretId);
       if (!lock || lock.rotationId !== name) return;
       if (!lock.stalled) continue;
+      world.incident.parked += 1;
       for (const cmd of ["rollback", "resume"] as const) {
         let outcome = "";
         for (let t = 0; t < 3; t++) {
@@ -190,6 +204,7 @@ function spawnIncident(world: World, execs: Executions, rng: Rng, calm: () => bo
           await sched.sleep(actor, 130, "operator hold to lapse");
         }
         if (outcome.startsWith("refused")) return;
+        world.incident[cmd === "rollback" ? "rolledBack" : "resumed"] += 1;
       }
       return;
     }

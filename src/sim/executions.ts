@@ -132,8 +132,13 @@ export class Executions {
     return this.all.some((e) => !e.status && !e.rotationId);
   }
 
+  /** Rotations driven by a running execution, and the lock markers of operator commands still running. */
   liveRotations(): Set<string> {
-    return new Set(this.all.filter((e) => !e.status && e.rotationId).map((e) => e.rotationId as string));
+    const live = new Set(
+      this.all.filter((e) => !e.status && e.rotationId).map((e) => e.rotationId as string),
+    );
+    for (const marker of this.world.operatorLocks) live.add(marker);
+    return live;
   }
 
   /** Names of the executions still running: a lock is alive while the execution driving it runs. */

@@ -100,6 +100,8 @@ export interface CallContext {
   /** Rotation whose lock this invocation's writes need (set for workflow steps after BeginRotation). */
   rotation?: { secretId: string; rotationId: string; execution: string };
   faultsOn: boolean;
+  /** Locks an operator command took (restore's marker): alive while the command runs. */
+  operatorLocks?: Set<string>;
   /** The exchange write this invocation made last, until its next audit append. */
   exchangeEffect?: string;
 }

@@ -66,7 +66,8 @@ export async function runOperator(
   world.operatorCommands += 1;
   const kind = KIND[cmd];
   const actor = `op:${cmd}`;
-  const d = world.depsFor(world.context(actor));
+  const ctx = world.context(actor, { operatorLocks: new Set<string>() });
+  const d = world.depsFor(ctx);
   // Deterministic per command, so a replay writes the same operator-hold owner.
   const operation = `op-${world.operatorCommands}`;
   let attempted = false;
@@ -84,6 +85,8 @@ export async function runOperator(
     if (!attempted) attempt();
     const e = err as Error;
     return `refused/failed: ${e.name}`;
+  } finally {
+    for (const marker of ctx.operatorLocks ?? []) world.operatorLocks.delete(marker);
   }
 
   async function run(): Promise<string> {

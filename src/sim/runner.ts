@@ -45,6 +45,7 @@ export interface SeedResult {
   /** `audit verify` outcomes, and instance rows deleted by the TTL actor. */
   auditVerify: { ok: number; broken: number; failed: number };
   instanceRowsExpired: number;
+  incident: { started: number; parked: number; rolledBack: number; resumed: number };
   violations: Violation[];
   maxActiveKeys: number;
   /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
@@ -200,6 +201,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     operatorCommandsOkByKind: { ...world.commandsOkByKind },
     auditVerify: { ...world.auditVerify },
     instanceRowsExpired: world.instanceRowsExpired,
+    incident: { ...world.incident },
     violations: world.violations,
     maxActiveKeys,
     exchangeCalls: world.raw.exchange.calls.reduce<Record<string, number>>((acc, c) => {

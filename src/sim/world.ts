@@ -132,6 +132,10 @@ export class World {
   /** Instance rows deleted as DynamoDB TTL would (rows whose `expectedBy` is past by this much). */
   readonly instanceTtlSeconds: number;
   instanceRowsExpired = 0;
+  /** How far the incident scenario got: emergency started, parked, rolled back, resumed. */
+  readonly incident = { started: 0, parked: 0, rolledBack: 0, resumed: 0 };
+  /** Lock markers held by operator commands still running (I4: such a lock is alive, not leaked). */
+  readonly operatorLocks = new Set<string>();
   /** Quiescence: the chaos fleet is replaced by one fresh instance per registered consumer. */
   quiescing = false;
   /** Virtual ms until which the exchange answers 503 to everyone (0: up). */
@@ -190,7 +194,11 @@ export class World {
       dynamoDown: () => this.raw.clock.now().getTime() < this.dynamoDownUntil,
       before: (...args) => this.hooks.before(...args),
       after: async (...args) => {
-        const [port, method] = args;
+        const [port, method, callArgs, , ctx] = args;
+        if (port === "lock" && method === "acquire" && ctx.operatorLocks) {
+          ctx.operatorLocks.add(String(callArgs[1]));
+          this.operatorLocks.add(String(callArgs[1]));
+        }
         // The specs follow the registry at the very write, so no checker sees a stale `required`.
         if (port === "consumers" && (method === "register" || method === "deregister"))
           await this.syncSpecs();
