@@ -150,7 +150,7 @@ function spawnTtl(world: World, execs: Executions, rng: Rng, calm: () => boolean
 
 /**
  * The incident the issue names: an emergency rotation that is parked (a DynamoDB storm right after
- * its promotion fails its checks), rolled back, and resumed. Half the seeds run it once.
+ * its promotion fails its checks), rolled back, and resumed. 70 % of the seeds run it once.
  */
 function spawnIncident(world: World, execs: Executions, rng: Rng, calm: () => boolean): void {
   if (!rng.chance(0.7)) return;
