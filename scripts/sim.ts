@@ -46,6 +46,14 @@ async function main(): Promise<number> {
   };
   const faults: Record<string, number> = {};
   const exchangeCalls: Record<string, number> = {};
+  const byKind: Record<string, number> = {};
+  const okByKind: Record<string, number> = {};
+  const auditVerify = { ok: 0, broken: 0, failed: 0 };
+  let instanceRowsExpired = 0;
+  const incident: Record<string, number> = {};
+  const add = (into: Record<string, number>, from: Record<string, number | undefined>) => {
+    for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + (n ?? 0);
+  };
   const firstBySignature: Record<string, { seed: number; count: number; message: string }> = {};
   let firstFailing: number | undefined;
   const notQuiescedSeeds: number[] = [];
@@ -56,8 +64,12 @@ async function main(): Promise<number> {
     totals.operatorCommands += r.operatorCommands;
     totals.maxActiveKeys = Math.max(totals.maxActiveKeys, r.maxActiveKeys);
     totals.orphans += r.orphans;
-    for (const [method, n] of Object.entries(r.exchangeCalls))
-      exchangeCalls[method] = (exchangeCalls[method] ?? 0) + n;
+    add(exchangeCalls, r.exchangeCalls);
+    add(byKind, r.operatorCommandsByKind);
+    add(okByKind, r.operatorCommandsOkByKind);
+    add(auditVerify, r.auditVerify);
+    instanceRowsExpired += r.instanceRowsExpired;
+    add(incident, r.incident);
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);
@@ -92,6 +104,11 @@ async function main(): Promise<number> {
       faultsInjected: faults,
       exchangeCalls,
       operatorCommands: totals.operatorCommands,
+      operatorCommandsByKind: byKind,
+      operatorCommandsOkByKind: okByKind,
+      auditVerify,
+      instanceRowsExpired,
+      incident,
       violations: totals.violations,
       maxActiveKeys: totals.maxActiveKeys,
       orphansAtQuiescence: totals.orphans,

@@ -140,8 +140,12 @@ export function spawnInstance(
 export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void {
   let generation = 0;
   for (const spec of world.consumers) {
-    for (let i = 1; i <= spec.instances; i++)
-      spawnInstance(world, spec, `i${i}`, rng.fork(`${spec.consumerId}/i${i}`), stopped);
+    for (let i = 1; i <= spec.instances; i++) {
+      const id = `i${i}`;
+      spawnInstance(world, spec, id, rng.fork(`${spec.consumerId}/${id}`), () => {
+        return stopped() || world.instanceStopped(spec, id);
+      });
+    }
   }
   world.sched.spawn("fleet", async () => {
     while (!stopped()) {
@@ -149,7 +153,10 @@ export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void
       if (!world.faultsOn || stopped()) return;
       const spec = rng.pick(world.consumers);
       generation += 1;
-      spawnInstance(world, spec, `r${generation}`, rng.fork(`r${generation}`), stopped, {
+      const id = `r${generation}`;
+      // A removed consumer's hosts are not restarted (one it forgot may still run on its own).
+      if (!spec.registered) continue;
+      spawnInstance(world, spec, id, rng.fork(id), () => stopped() || world.instanceStopped(spec, id), {
         staleStart: rng.chance(0.5),
       });
     }

@@ -9,7 +9,7 @@ import { DEFINITION_PATH } from "../local/definition";
 import { type AslDefinition, runExecution } from "./asl-interpreter";
 import { type CallContext, LAMBDA_CRASH_ERRORS, type TaskCrash } from "./faults";
 import type { Json } from "./jsonpath";
-import type { World } from "./world";
+import type { CommandKind, World } from "./world";
 
 type StepFn = (event: unknown, deps: Deps) => Promise<unknown>;
 
@@ -112,6 +112,8 @@ export interface ExecutionRecord {
   rotationId?: string;
   status?: "SUCCEEDED" | "FAILED";
   error?: string;
+  /** The operator command that started it: counted as succeeded once BeginRotation accepts it. */
+  kind?: CommandKind;
 }
 
 export class Executions {
@@ -130,8 +132,13 @@ export class Executions {
     return this.all.some((e) => !e.status && !e.rotationId);
   }
 
+  /** Rotations driven by a running execution, and the lock markers of operator commands still running. */
   liveRotations(): Set<string> {
-    return new Set(this.all.filter((e) => !e.status && e.rotationId).map((e) => e.rotationId as string));
+    const live = new Set(
+      this.all.filter((e) => !e.status && e.rotationId).map((e) => e.rotationId as string),
+    );
+    for (const marker of this.world.operatorLocks) live.add(marker);
+    return live;
   }
 
   /** Names of the executions still running: a lock is alive while the execution driving it runs. */
@@ -148,12 +155,14 @@ export class Executions {
     mode: "rotate" | "resume",
     trigger: "schedule" | "manual",
     compromised = false,
+    kind?: CommandKind,
   ): string {
     this.counter += 1;
     const name = `${mode === "resume" ? "resume" : "rot"}-${this.counter}`;
     // A new rotation's id is its execution's name; a resume learns the id it adopts from BeginRotation.
     const rec: ExecutionRecord =
       mode === "rotate" ? { name, secretId, rotationId: name } : { name, secretId };
+    if (kind) rec.kind = kind;
     this.all.push(rec);
     if (mode === "rotate") this.world.rotationSecret.set(name, secretId);
     const input: Json =
@@ -191,6 +200,7 @@ export class Executions {
             ) as Json;
             if (call.state === "BeginRotation" && out && typeof out === "object" && !Array.isArray(out)) {
               rec.rotationId = String(out.rotationId);
+              if (rec.kind) world.countCommand(rec.kind, true);
             }
             this.onText(`${name} ${call.state} output`, JSON.stringify(out));
             return out;

@@ -15,7 +15,14 @@ export type PortName =
   | "exchange"
   | "audit"
   | "alerts";
-export type PortFault = "fail-before" | "fail-after" | "slow" | "lie-not-found" | "outage";
+export type PortFault =
+  | "fail-before"
+  | "fail-after"
+  | "slow"
+  | "lie-not-found"
+  | "outage"
+  | "audit-after-effect"
+  | "storm";
 export type TaskCrash = "crash-before" | "crash-mid" | "crash-after";
 export type FaultKind = PortFault | TaskCrash;
 
@@ -30,6 +37,11 @@ export interface FaultProfile {
   ledgerLagSeconds: number;
   /** Exchange answering "not found" for a key it did not remove (a proxy's 404). */
   lieRate: number;
+  /**
+   * An audit append right after an exchange effect (disable, remove, enable) of the same invocation
+   * fails this often: the record of an effect that already happened is the one that must not be lost.
+   */
+  auditAfterEffectRate: number;
 }
 
 export function drawProfile(rng: Rng): FaultProfile {
@@ -40,6 +52,7 @@ export function drawProfile(rng: Rng): FaultProfile {
     secretsLagChance: rng.pick([0, 0.3]),
     ledgerLagSeconds: rng.pick([0, 30, 120]),
     lieRate: rng.pick([0, 0, 0.1]),
+    auditAfterEffectRate: rng.pick([0, 0.2, 0.5]),
   };
 }
 
@@ -87,6 +100,10 @@ export interface CallContext {
   /** Rotation whose lock this invocation's writes need (set for workflow steps after BeginRotation). */
   rotation?: { secretId: string; rotationId: string; execution: string };
   faultsOn: boolean;
+  /** Locks an operator command took (restore's marker): alive while the command runs. */
+  operatorLocks?: Set<string>;
+  /** The exchange write this invocation made last, until its next audit append. */
+  exchangeEffect?: string;
 }
 
 export interface PortEnv {
@@ -101,9 +118,13 @@ export interface PortEnv {
   after(port: PortName, method: string, args: unknown[], result: unknown, ctx: CallContext): Promise<void>;
   /** True while the exchange is down for everyone (an outage window the chaos actor opens). */
   exchangeDown(): boolean;
+  /** True while DynamoDB throttles everyone (a storm: it parks a waiting rotation). */
+  dynamoDown(): boolean;
   /** A lagging view that answers instead of the port for some reads (eventual consistency). */
   view(port: PortName, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined;
 }
+
+const DYNAMO_PORTS = new Set<PortName>(["store", "lock", "consumers", "ledger", "audit"]);
 
 const READ = /^(get|list|find|describe|verify|query|scan)/;
 
@@ -130,7 +151,12 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
         if (ctx.faultsOn && env.rng.chance(profile.portRate)) {
           fault = env.rng.weighted({ "fail-before": 4, "fail-after": 3, slow: 2 });
         }
+        if (port === "audit" && prop === "append" && ctx.exchangeEffect) {
+          if (ctx.faultsOn && env.rng.chance(profile.auditAfterEffectRate)) fault = "audit-after-effect";
+          ctx.exchangeEffect = undefined;
+        }
         if (ctx.faultsOn && port === "exchange" && env.exchangeDown()) fault = "outage";
+        if (ctx.faultsOn && DYNAMO_PORTS.has(port) && env.dynamoDown()) fault = "storm";
         if (ctx.faultsOn && port === "exchange" && prop === "removeKey" && env.rng.chance(profile.lieRate)) {
           fault = "lie-not-found";
         }
@@ -138,7 +164,8 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
           env.countFault(fault);
           env.log(ctx.actor, `fault ${fault} on ${port}.${prop}`);
         }
-        if (fault === "fail-before") throw portError(env.rng, port, prop);
+        if (fault === "fail-before" || fault === "audit-after-effect" || fault === "storm")
+          throw portError(env.rng, port, prop);
         if (fault === "outage") throw new ExchangeRetryableError(`exchange ${prop}: HTTP 503 (outage)`, 503);
         if (fault === "slow") await env.sleep(ctx.actor, env.rng.range(1, 20), `slow ${port}.${prop}`);
         await env.before(port, prop, args, ctx);
@@ -147,6 +174,7 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
         }
         const impl = env.view(port, prop) ?? ((...a: unknown[]) => Reflect.apply(value, obj, a));
         const result = await impl(...args);
+        if (port === "exchange" && !isRead(prop)) ctx.exchangeEffect = prop;
         await env.after(port, prop, args, result, ctx);
         if (fault === "fail-after") throw portError(env.rng, port, prop);
         return result;

@@ -6,6 +6,7 @@
 
 import { type ConsumerInstance, STAGE } from "../core/model";
 import { exchangeLabelFor } from "../core/tokens";
+import { requeueRevocation } from "../core/use-cases/operator";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
 import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";
@@ -20,7 +21,7 @@ import {
   SecretScanner,
 } from "./invariants";
 import { type Snapshot, takeSnapshot } from "./snapshot";
-import { type Violation, World } from "./world";
+import { type CommandKind, sessionArn, type Violation, World } from "./world";
 
 export interface SeedOptions {
   /** Events under faults before quiescence. */
@@ -37,6 +38,14 @@ export interface SeedResult {
   digest: string;
   faults: Record<string, number>;
   operatorCommands: number;
+  /** Operator commands issued per kind (refused and failed attempts included)… */
+  operatorCommandsByKind: Partial<Record<CommandKind, number>>;
+  /** …and those that succeeded (an execution: BeginRotation accepted it). */
+  operatorCommandsOkByKind: Partial<Record<CommandKind, number>>;
+  /** `audit verify` outcomes, and instance rows deleted by the TTL actor. */
+  auditVerify: { ok: number; broken: number; failed: number };
+  instanceRowsExpired: number;
+  incident: { started: number; parked: number; rolledBack: number; resumed: number };
   violations: Violation[];
   maxActiveKeys: number;
   /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
@@ -188,6 +197,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     digest: world.trace.digest(),
     faults: { ...world.faults } as Record<string, number>,
     operatorCommands: world.operatorCommands,
+    operatorCommandsByKind: { ...world.commandsByKind },
+    operatorCommandsOkByKind: { ...world.commandsOkByKind },
+    auditVerify: { ...world.auditVerify },
+    instanceRowsExpired: world.instanceRowsExpired,
+    incident: { ...world.incident },
     violations: world.violations,
     maxActiveKeys,
     exchangeCalls: world.raw.exchange.calls.reduce<Record<string, number>>((acc, c) => {
@@ -203,7 +217,12 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   };
 }
 
-/** Calm end of a seed: settle every rotation, drain the ledger, so the end state can be judged. */
+/**
+ * Calm end of a seed: settle every rotation, drain the ledger, so the end state can be judged.
+ * The fleet is redeployed (one fresh instance per registered consumer, on the registered role; a
+ * forgotten host is finally stopped). Waits fast-forward over instance heartbeats (`pause`), so
+ * "did not settle" means the product never finishes, not that heartbeats ate the event budget.
+ */
 async function quiesce(
   world: World,
   execs: Executions,
@@ -211,10 +230,17 @@ async function quiesce(
   rng: ReturnType<World["rng"]["fork"]>,
 ) {
   const sched = world.sched;
+  world.quiescing = true;
+  world.dynamoDownUntil = 0;
+  world.exchangeDownUntil = 0;
   let n = 0;
-  for (const spec of world.consumers) spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => false);
-  for (let round = 0; round < 12; round++) {
-    while (execs.running > 0) await sched.sleep("quiesce", 60, "executions to finish");
+  for (const spec of world.consumers) {
+    spec.forgotten = undefined;
+    spec.callerArn = sessionArn(spec.principalArn);
+    if (spec.registered) spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => !spec.registered);
+  }
+  for (let round = 0; round < 30; round++) {
+    while (execs.running > 0) await pause(world, 300, "executions to finish");
     const ledger = await world.raw.ledger.listAll();
     const open = ledger.filter((e) => e.status !== "revoked");
     let locked = false;
@@ -236,23 +262,64 @@ async function quiesce(
           ? "resume"
           : round >= 3
             ? "force-revoke"
-            : rng.weighted<OperatorCommand>({
-                resume: 4,
-                "force-revoke": 1,
-                rollback: 1,
-                retry: 0,
-                "re-enroll": 0,
-              });
+            : rng.weighted<OperatorCommand>({ resume: 4, "force-revoke": 1, rollback: 1 } as Record<
+                OperatorCommand,
+                number
+              >);
       sched.log("quiesce", `${cmd} ${secretId} -> ${await runOperator(world, execs, rng, cmd, secretId)}`);
     }
-    for (const e of open.filter((x) => x.needsOperator)) {
-      sched.log(
-        "quiesce",
-        `retry ${e.entryId} -> ${await runOperator(world, execs, rng, "retry", e.secretId)}`,
-      );
+    // Restored entries (and any needing an operator) are requeued: the consumers moved meanwhile.
+    for (const e of open.filter((x) => x.needsOperator || x.status === "restored")) {
+      sched.log("quiesce", `retry ${e.entryId} -> ${await retryEntry(world, e.entryId)}`);
     }
     if (!locked && open.length === 0) return;
-    await sched.sleep("quiesce", 900, "sweeper backoff");
+    // Sleep until the ledger's next due attempt (a disabled key's grace end, a backoff), at most 15 min.
+    const now = world.raw.clock.now().getTime();
+    const due = open
+      .filter((e) => !e.needsOperator && e.nextAttemptAt)
+      .map((e) => Date.parse(e.nextAttemptAt ?? ""))
+      .reduce((a, b) => Math.min(a, b), now + 900_000);
+    await pause(world, Math.max(30, Math.ceil((due - now) / 1000) + 1), "sweeper backoff");
     await sweepOnce(world, steps, "sweeper:quiesce");
   }
+}
+
+/** `revocations retry <entry>` at quiescence (calm: no faults), counted as a retry. */
+async function retryEntry(world: World, entryId: string): Promise<string> {
+  world.countCommand("retry");
+  try {
+    await requeueRevocation({ entryId, actor: "operator:sim" }, world.depsFor(world.context("op:retry")));
+    world.countCommand("retry", true);
+    return "requeued";
+  } catch (err) {
+    return `refused/failed: ${(err as Error).name}`;
+  }
+}
+
+/** Heartbeats before a jump land at once: the instances are late, so not live, until they beat again. */
+const FAST_FORWARD_MARGIN_SECONDS = 120;
+
+/**
+ * Quiescence's wait: when nothing but instance heartbeats would happen before the wake-up (or
+ * before any other actor's timer), jump the clock to shortly before it and let the instances
+ * heartbeat once they find themselves late. Liveness stays honest: an instance past its
+ * `expectedBy` is not live until it beats again, and the margin leaves it time to. Never while a
+ * task runs (a Lambda cannot outlive its timeout) and never past another actor's timer.
+ */
+async function pause(world: World, seconds: number, why: string): Promise<void> {
+  const now = world.raw.clock.now().getTime();
+  let wake = now + seconds * 1000;
+  for (const t of world.sched.pendingTimers()) {
+    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce") {
+      wake = Math.min(wake, t.at);
+      break;
+    }
+  }
+  const target = wake - FAST_FORWARD_MARGIN_SECONDS * 1000;
+  if (target > now + 1000 && world.tasksInFlight === 0) {
+    world.raw.clock.set(new Date(target).toISOString());
+    world.sched.log("quiesce", `fast-forward ${Math.round((target - now) / 1000)}s (${why})`);
+  }
+  const left = Math.max(1, Math.ceil((now + seconds * 1000 - world.raw.clock.now().getTime()) / 1000));
+  await world.sched.sleep("quiesce", left, why);
 }

@@ -105,6 +105,16 @@ export class Scheduler {
     return this.ready.length === 0 && this.timers.length === 0;
   }
 
+  /** Parked timers, earliest first (quiescence fast-forwards over those of instances). */
+  pendingTimers(): { actor: string; what: string; at: number }[] {
+    return this.timers.map(({ actor, what, at }) => ({ actor, what, at }));
+  }
+
+  /** Turns ready to be granted now. */
+  get readyCount(): number {
+    return this.ready.length;
+  }
+
   /** The next timer's due time, if any (runners use it to stop before a horizon). */
   nextTimerAt(): number | undefined {
     return this.timers[0]?.at;

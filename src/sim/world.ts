@@ -35,11 +35,44 @@ import { Scheduler, Trace } from "./scheduler";
 export interface ConsumerSpec {
   secretId: string;
   consumerId: string;
+  /** The principal the instances heartbeat as (may lag a re-registration: a misconfigured fleet). */
   callerArn: string;
   heartbeatIntervalSeconds: number;
   instances: number;
-  /** The gate waits only for required consumers: I6 speaks for them alone. */
+  /**
+   * Registered AND required, as the registry says right now (kept in step by `syncSpecs` after
+   * every registry write): the gate waits only for required consumers, I6 speaks for them alone.
+   */
   required: boolean;
+  /** In the registry right now; a removed consumer's instances stop (but see `forgotten`). */
+  registered: boolean;
+  /** The principal the registry holds for it. */
+  principalArn: string;
+  cacheTtlSeconds: number;
+  /** An instance a decommission forgot: it keeps running unregistered (its heartbeats are refused). */
+  forgotten?: string;
+}
+
+/** Keys of `SeedResult.operatorCommandsByKind`. */
+export type CommandKind =
+  | "resume"
+  | "rollback"
+  | "forceRevoke"
+  | "retry"
+  | "restore"
+  | "register"
+  | "remove"
+  | "emergency"
+  | "reenroll"
+  | "syncPolicy"
+  | "auditVerify";
+
+/** The IAM role a consumer registers and the STS session its instances call as. */
+export function roleArn(name: string): string {
+  return `arn:aws:iam::123456789012:role/${name}`;
+}
+export function sessionArn(principalArn: string): string {
+  return `arn:aws:sts::123456789012:assumed-role/${principalArn.slice(principalArn.lastIndexOf("/") + 1)}/session`;
 }
 
 export interface Violation {
@@ -91,8 +124,24 @@ export class World {
   /** Keys removed under break-glass (I6 exempts them). */
   readonly breakGlassRemoved = new Set<string>();
   operatorCommands = 0;
+  /** Operator commands issued, by kind (refused and failed ones included), and those that succeeded. */
+  readonly commandsByKind: Partial<Record<CommandKind, number>> = {};
+  readonly commandsOkByKind: Partial<Record<CommandKind, number>> = {};
+  /** `audit verify` outcomes (a break with nothing tampered is an I8 violation). */
+  readonly auditVerify = { ok: 0, broken: 0, failed: 0 };
+  /** Instance rows deleted as DynamoDB TTL would (rows whose `expectedBy` is past by this much). */
+  readonly instanceTtlSeconds: number;
+  instanceRowsExpired = 0;
+  /** How far the incident scenario got: emergency started, parked, rolled back, resumed. */
+  readonly incident = { started: 0, parked: 0, rolledBack: 0, resumed: 0 };
+  /** Lock markers held by operator commands still running (I4: such a lock is alive, not leaked). */
+  readonly operatorLocks = new Set<string>();
+  /** Quiescence: the chaos fleet is replaced by one fresh instance per registered consumer. */
+  quiescing = false;
   /** Virtual ms until which the exchange answers 503 to everyone (0: up). */
   exchangeDownUntil = 0;
+  /** Virtual ms until which DynamoDB throttles everyone (0: up). */
+  dynamoDownUntil = 0;
   tasksInFlight = 0;
   readonly lagSecrets: LaggingSecrets;
   readonly lagLedger: LaggingLedgerIndex;
@@ -131,6 +180,7 @@ export class World {
     );
     this.lagLedger = new LaggingLedgerIndex(this.raw.ledger, clock, lagRng, () => this.liveProfile());
     this.knownSecrets.push(`adm_${keyRng.hex(40)}`);
+    this.instanceTtlSeconds = this.rng.fork("ttl").pick([300, 900, 3600]);
     this.env = {
       rng: faultRng,
       profile: () => this.liveProfile(),
@@ -141,8 +191,19 @@ export class World {
         this.faults[k] = (this.faults[k] ?? 0) + 1;
       },
       exchangeDown: () => this.raw.clock.now().getTime() < this.exchangeDownUntil,
+      dynamoDown: () => this.raw.clock.now().getTime() < this.dynamoDownUntil,
       before: (...args) => this.hooks.before(...args),
-      after: (...args) => this.hooks.after(...args),
+      after: async (...args) => {
+        const [port, method, callArgs, , ctx] = args;
+        if (port === "lock" && method === "acquire" && ctx.operatorLocks) {
+          ctx.operatorLocks.add(String(callArgs[1]));
+          this.operatorLocks.add(String(callArgs[1]));
+        }
+        // The specs follow the registry at the very write, so no checker sees a stale `required`.
+        if (port === "consumers" && (method === "register" || method === "deregister"))
+          await this.syncSpecs();
+        await this.hooks.after(...args);
+      },
       view: (port, method) => {
         if (port === "secrets" && method === "listVersions") return this.lagSecrets.listVersions;
         if (port === "secrets" && method === "getValue") return this.lagSecrets.getValue;
@@ -163,6 +224,7 @@ export class World {
           secretsLagChance: 0,
           ledgerLagSeconds: 0,
           lieRate: 0,
+          auditAfterEffectRate: 0,
         };
   }
 
@@ -189,6 +251,57 @@ export class World {
 
   context(actor: string, extra: Partial<CallContext> = {}): CallContext {
     return { actor, calls: 0, faultsOn: this.faultsOn, ...extra };
+  }
+
+  private serial = 0;
+  /** Names for things the operator adds (consumers, principals, instances): per world, so replays match. */
+  nextSerial(): number {
+    this.serial += 1;
+    return this.serial;
+  }
+
+  countCommand(kind: CommandKind, ok = false): void {
+    const into = ok ? this.commandsOkByKind : this.commandsByKind;
+    into[kind] = (into[kind] ?? 0) + 1;
+  }
+
+  /** Whether an instance of `spec` must stop (removed consumer, or the fleet redeployed at quiescence). */
+  instanceStopped(spec: ConsumerSpec, instanceId: string): boolean {
+    if (this.quiescing && !instanceId.startsWith("q")) return true;
+    return !spec.registered && spec.forgotten !== instanceId;
+  }
+
+  /**
+   * Brings `consumers` in step with the registry (raw, no scheduling point): registration changes,
+   * removals, and consumers registered by an operator command (added with no instance yet).
+   */
+  async syncSpecs(): Promise<void> {
+    for (const secretId of this.secretIds) {
+      const registered = await this.raw.consumers.listConsumers(secretId);
+      for (const reg of registered) {
+        if (this.consumers.some((c) => c.secretId === secretId && c.consumerId === reg.consumerId)) continue;
+        this.consumers.push({
+          secretId,
+          consumerId: reg.consumerId,
+          callerArn: sessionArn(reg.principalArn),
+          heartbeatIntervalSeconds: reg.heartbeatIntervalSeconds,
+          instances: 0,
+          required: reg.required,
+          registered: true,
+          principalArn: reg.principalArn,
+          cacheTtlSeconds: reg.cacheTtlSeconds,
+        });
+      }
+      for (const spec of this.consumers.filter((c) => c.secretId === secretId)) {
+        const reg = registered.find((r) => r.consumerId === spec.consumerId);
+        spec.registered = Boolean(reg);
+        spec.required = Boolean(reg?.required);
+        if (!reg) continue;
+        spec.principalArn = reg.principalArn;
+        spec.cacheTtlSeconds = reg.cacheTtlSeconds;
+        spec.heartbeatIntervalSeconds = reg.heartbeatIntervalSeconds;
+      }
+    }
   }
 
   violate(v: Violation): void {
@@ -250,16 +363,19 @@ export class World {
         const spec: ConsumerSpec = {
           secretId,
           consumerId,
-          callerArn: `arn:aws:sts::123456789012:assumed-role/${consumerId}/session`,
+          callerArn: sessionArn(roleArn(consumerId)),
           heartbeatIntervalSeconds: setup.pick([30, 60, 120]),
           instances: setup.range(1, 3),
           required: setup.chance(0.85),
+          registered: true,
+          principalArn: roleArn(consumerId),
+          cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
         };
         await registerConsumer(
           {
             secretId,
             consumerId,
-            principalArn: `arn:aws:iam::123456789012:role/${consumerId}`,
+            principalArn: spec.principalArn,
             cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
             heartbeatIntervalSeconds: spec.heartbeatIntervalSeconds,
             required: spec.required,

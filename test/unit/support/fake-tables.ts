@@ -358,6 +358,10 @@ export class FakeConsumerRegistry implements ConsumerRegistry {
     this.instances.set(key, copy(next));
     return true;
   }
+  /** Not a port method: what DynamoDB's TTL does to an idle instance row (the simulation uses it). */
+  expireInstance(secretId: string, consumerId: string, instanceId: string): boolean {
+    return this.instances.delete(`${secretId}#${consumerId}#${instanceId}`);
+  }
 }
 
 interface LedgerItem {
