@@ -296,20 +296,17 @@ export async function runOperator(
 }
 
 /**
- * `rotate --compromised`. While another rotation holds the lock the product refuses it today; the
- * escalation being built for issue 14 is to be called at HOOK(escalation) below.
+ * `rotate --compromised`: an execution started with `compromised`. While another rotation holds
+ * the lock, BeginRotation escalates that rotation to an emergency and this execution takes it over
+ * (`escalateToEmergency`), or refuses naming why (`EmergencyRefusedError`).
  */
 function startEmergency(world: World, execs: Executions, secretId: string): Promise<string> {
   return (async () => {
     const held = await world.raw.store.get(secretId);
     const holder = held && (await world.raw.store.getRotation(secretId, held.rotationId));
-    if (held && (!holder || !FINAL_PHASES.includes(holder.phase))) {
-      // HOOK(escalation): replace this start by the product's escalation of the waiting rotation
-      // (e.g. `escalateRotation({ secretId, reason, actor }, deps)`) once it exists; until then
-      // BeginRotation refuses the emergency (RotationInProgress) and the attempt counts as refused.
-      return `escalation (refused today): started ${execs.start(secretId, "rotate", "manual", true, "emergency")}`;
-    }
-    return `started ${execs.start(secretId, "rotate", "manual", true, "emergency")}`;
+    const escalating = held && (!holder || !FINAL_PHASES.includes(holder.phase));
+    const name = execs.start(secretId, "rotate", "manual", true, "emergency");
+    return `${escalating ? `escalation of ${held.rotationId}` : "emergency"}: started ${name}`;
   })();
 }
 

@@ -92,9 +92,24 @@ describe("what one heartbeat costs in DynamoDB calls", () => {
     const refill = await beat();
 
     // First sight: registrations, state, the failed conditional touch, then the consistent state
-    // read, the row, the instance stream's append (head query + head + entry + commit) and the row.
+    // read, the row, the instance stream's append (head query + head + entry + commit) and the row;
+    // a new stream also looks itself up in the secret's stream register (Get: was it deleted whole?)
+    // and is added to it (Update: a set ADD) — once per instance, never on the steady path.
     expect(first).toEqual(
-      ["BatchGet", "BatchGet", "Get", "Put", "Put", "Put", "Put", "Query", "Query", "Update"].sort(),
+      [
+        "BatchGet",
+        "BatchGet",
+        "Get",
+        "Get",
+        "Put",
+        "Put",
+        "Put",
+        "Put",
+        "Query",
+        "Query",
+        "Update",
+        "Update",
+      ].sort(),
     );
     expect(steady).toEqual(["Update"]);
     expect(again).toEqual(["Update"]);
@@ -128,7 +143,8 @@ describe("what one heartbeat costs in DynamoDB calls", () => {
     const writes = calls.filter((c) => c !== "Query");
     expect(calls.filter((c) => c === "Query").length).toBeLessThanOrEqual(1 + 6 + 1);
     expect(writes.filter((c) => c === "Put").length).toBeLessThanOrEqual(3); // one append: head, entry, commit
-    expect(writes.filter((c) => c === "Update")).toEqual([]);
+    // At most the stream register's ADD, when this append starts the rejections stream.
+    expect(writes.filter((c) => c === "Update").length).toBeLessThanOrEqual(1);
     db.destroy();
   });
 });
