@@ -84,7 +84,7 @@ export async function runOperator(
     if (err instanceof NothingToDo) return err.message;
     if (!attempted) attempt();
     const e = err as Error;
-    return `refused/failed: ${e.name}`;
+    return `refused/failed: ${e.name}: ${e.message.slice(0, 240)}`;
   } finally {
     for (const marker of ctx.operatorLocks ?? []) world.operatorLocks.delete(marker);
   }

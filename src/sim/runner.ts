@@ -256,8 +256,12 @@ async function quiesce(
       // As an operator reading `keyshift status` would: an unfinished rollback is finished first.
       const holder = await world.raw.store.getRotation(secretId, lock.rotationId);
       // Force-revoke and rollback need a promoted rotation; one stalled before promotion is resumed.
-      const cmd: OperatorCommand = holder?.rollback
-        ? "rollback"
+      // An unfinished command's intent (on the lock, or on the record) is finished by its re-run,
+      // as `keyshift status` says (`lockStatus`).
+      const intent =
+        lock.intent ?? (holder?.rollback ? "rollback" : holder?.forceRevoke ? "force-revoke" : undefined);
+      const cmd: OperatorCommand = intent
+        ? intent
         : !holder?.previous || holder.phase === "rolled-back"
           ? "resume"
           : round >= 3
