@@ -428,6 +428,30 @@ describe("incident path a: escalating a waiting rotation", () => {
     await expect(emergency(deps, seeded.secretId, "emg-2")).rejects.toBeInstanceOf(RotationInProgressError);
   });
 
+  it("an escalating BeginRotation whose answer is lost is retried: the retry returns the same escalation, never refuses", async () => {
+    // Stalled before promotion: once taken over, the rotation runs again un-promoted (route create),
+    // which a first-time escalation would refuse — its own retry must not.
+    await startRotation(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    const put = deps.store.putRotation.bind(deps.store);
+    let lost = true;
+    deps.store.putRotation = async (r) => {
+      await put(r);
+      if (lost && r.emergency?.escalatedAt) {
+        lost = false;
+        throw new Error("Lambda timed out after the write");
+      }
+    };
+
+    await expect(emergency(deps, seeded.secretId, "emg-1")).rejects.toThrow(/timed out/);
+    const retried = await emergency(deps, seeded.secretId, "emg-1");
+
+    expect(retried.escalated).toMatchObject({ rotationId: "rot-1", route: "create" });
+    expect((await deps.lock.get(seeded.secretId))?.execution).toBe("emg-1");
+    expect(deps.audit.actions(seeded.secretId).filter((a) => a === "emergency-escalated")).toHaveLength(1);
+  });
+
   it("a running execution that is not taken over picks the escalation up at its next check", async () => {
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
     const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };

@@ -55,6 +55,17 @@ export async function escalateToEmergency(
   let held = await deps.lock.get(secretId);
   if (!held) return undefined;
   const rotation = await deps.store.getRotation(secretId, held.rotationId);
+  // A retried BeginRotation of this very execution (its first attempt escalated, then its answer
+  // was lost): finish what is left of it — never refuse the rotation this execution now drives.
+  const reentry = Boolean(rotation) && !held.stalled && drivingExecution(held) === input.executionName;
+  if (reentry && rotation?.emergency?.escalatedAt) {
+    return {
+      rotationId: rotation.rotationId,
+      route: routeOf(rotation),
+      keyIds: rotation.emergency.keyIds ?? [],
+      ...(rotation.emergency.followUpKeyId ? { followUpKeyId: rotation.emergency.followUpKeyId } : {}),
+    };
+  }
   if (!rotation || rotation.trigger === "operator") {
     throw refuse(
       `an operator command holds ${secretId} (${held.rotationId}, until ${held.operatorUntil ?? held.leaseExpiresAt}); ` +
@@ -67,14 +78,14 @@ export async function escalateToEmergency(
         `run \`keyshift rollback ${secretId} --reason "..."\` again to finish it, then ${rerun(secretId)}`,
     );
   }
-  if (held.operator && held.operatorUntil && Date.parse(held.operatorUntil) >= now.getTime()) {
+  if (!reentry && held.operator && held.operatorUntil && Date.parse(held.operatorUntil) >= now.getTime()) {
     throw refuse(
       `operator command ${held.operator} holds rotation ${rotation.rotationId} of ${secretId} until ${held.operatorUntil}; ` +
         `re-run ${rerun(secretId)} after it`,
     );
   }
   const promoted = Boolean(rotation.previous);
-  if (!held.stalled && lockStillRunning(held, now) && !promoted) {
+  if (!reentry && !held.stalled && lockStillRunning(held, now) && !promoted) {
     throw refuse(
       `rotation ${rotation.rotationId} of ${secretId} is making its new key (phase ${rotation.phase}) and promotes it within ` +
         `minutes; taking it over mid-step could revoke the key it is storing. Re-run ${rerun(secretId)} once ` +
@@ -86,7 +97,7 @@ export async function escalateToEmergency(
     rotation.previous?.exchangeKeyId ?? rotation.current?.exchangeKeyId ?? versions?.current?.exchangeKeyId;
   if (!target) throw refuse(`rotation ${rotation.rotationId} of ${secretId} records no key to retire`);
   const running = !held.stalled && lockStillRunning(held, now);
-  if (running && emergencyInForce(rotation) && emergencyCovers(rotation, target)) {
+  if (!reentry && running && emergencyInForce(rotation) && emergencyCovers(rotation, target)) {
     throw new RotationInProgressError(
       `${secretId} is already under emergency rotation ${rotation.rotationId} for key ${target}: it dies by its deadline; nothing to escalate`,
     );
@@ -115,41 +126,44 @@ export async function escalateToEmergency(
     takenOverFrom: drivingExecution(held),
     executionName: input.executionName,
   };
-  await deps.audit.append({ secretId, actor: input.actor, action: "emergency-escalated", details });
-  const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
-  await deps.alerts.send({
-    kind: "emergency-rotation",
-    secretId,
-    subject: `keyshift: EMERGENCY: rotation ${rotation.rotationId} of ${secretId} escalated (suspected compromise)`,
-    details: {
-      ...details,
-      followUpKeyId: followUpKeyId ?? "",
-      action:
-        `key ${target} dies ${deadline}s after this command, consumers or not: \`keyshift status ${secretId}\`` +
-        (followUpKeyId
-          ? `; the current key ${followUpKeyId} may be exposed too: once this rotation completes run ${rerun(secretId)} to replace it`
-          : ""),
-    },
-  });
-  if (!held.stalled) {
-    if (!lockStillRunning(held, now)) await stallLostExecution(deps, held, now, input.actor);
-    // Fenced: only while the execution read above still drives it; it then stops at its next step.
-    else await deps.lock.markStalled(secretId, held.rotationId, { execution: drivingExecution(held) });
-  }
-  try {
-    held = await deps.lock.resume(
+  // A re-entry already audited, alerted and took the lock over: only the record is left to write.
+  if (!reentry) {
+    await deps.audit.append({ secretId, actor: input.actor, action: "emergency-escalated", details });
+    const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
+    await deps.alerts.send({
+      kind: "emergency-rotation",
       secretId,
-      held.rotationId,
-      input.executionName,
-      now,
-      leaseSecondsFor(settings),
-    );
-  } catch (err) {
-    if (!(err instanceof RotationInProgressError)) throw err;
-    throw refuse(
-      `rotation ${rotation.rotationId} of ${secretId} was taken by another command while escalating (${err.message}); ` +
-        `it is stalled: re-run ${rerun(secretId)}`,
-    );
+      subject: `keyshift: EMERGENCY: rotation ${rotation.rotationId} of ${secretId} escalated (suspected compromise)`,
+      details: {
+        ...details,
+        followUpKeyId: followUpKeyId ?? "",
+        action:
+          `key ${target} dies ${deadline}s after this command, consumers or not: \`keyshift status ${secretId}\`` +
+          (followUpKeyId
+            ? `; the current key ${followUpKeyId} may be exposed too: once this rotation completes run ${rerun(secretId)} to replace it`
+            : ""),
+      },
+    });
+    if (!held.stalled) {
+      if (!lockStillRunning(held, now)) await stallLostExecution(deps, held, now, input.actor);
+      // Fenced: only while the execution read above still drives it; it then stops at its next step.
+      else await deps.lock.markStalled(secretId, held.rotationId, { execution: drivingExecution(held) });
+    }
+    try {
+      held = await deps.lock.resume(
+        secretId,
+        held.rotationId,
+        input.executionName,
+        now,
+        leaseSecondsFor(settings),
+      );
+    } catch (err) {
+      if (!(err instanceof RotationInProgressError)) throw err;
+      throw refuse(
+        `rotation ${rotation.rotationId} of ${secretId} was taken by another command while escalating (${err.message}); ` +
+          `it is stalled: re-run ${rerun(secretId)}`,
+      );
+    }
   }
   // Re-read: the execution replaced above may have written the record since the first read.
   const latest = (await deps.store.getRotation(secretId, rotation.rotationId)) ?? rotation;
