@@ -177,6 +177,38 @@ describe("createNext", () => {
     expect(deps.secrets.holder(seeded.secretId, STAGE.next)).toBeUndefined();
   });
 
+  it("refuses, below the account's limit, while an aborted attempt's key of this secret still lives in the ledger (I3)", async () => {
+    // Room on the account for a new key; the secret still holds an unpromoted key whose removal failed.
+    deps = makeDeps();
+    seeded = await seedSecret(deps, { maxActiveKeys: 5 });
+    await startRotation(deps, seeded.secretId, rotationId);
+    const leftover = deps.exchange.seedKey(seeded.account, {
+      label: exchangeLabelFor("rot-0"),
+      permissions: [],
+    });
+    const now = deps.clock.now().toISOString();
+    await deps.ledger.openPending({
+      entryId: ledgerEntryId(seeded.account, leftover.keyId),
+      secretId: seeded.secretId,
+      exchangeAccount: seeded.account,
+      keyId: leftover.keyId,
+      versionId: "unstored",
+      rotationId: "rot-0",
+      kind: "unpromoted",
+      status: "pending",
+      attempts: 0,
+      needsOperator: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+
+    const err = await createNext(ref(), deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ExchangeKeyLimitError);
+    expect((err as Error).message).toMatch(new RegExp(`${leftover.keyId} \\(ledger entry .*pending`));
+    expect(deps.exchange.callsTo("createKey")).toHaveLength(0);
+  });
+
   it("wraps a failed verification of the new key in KeyVerificationFailedError and stores nothing", async () => {
     deps.exchange.faults.failNext("verifyKey", 1, ExchangePermanentError, "HTTP 401 INVALID_SIGNATURE");
 

@@ -186,6 +186,11 @@ async function createAndStore(
         "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
     );
   }
+  await refuseWhileOwnKeysActive(
+    deps,
+    { secretId, account, label, current: ctx.current.exchangeKeyId },
+    listing.keys,
+  );
   // Where disabled keys count against the limit (Deribit), a disabled key awaiting removal takes a slot.
   const caps = await deps.exchange.capabilities(account);
   const counted = listing.keys.filter(
@@ -282,6 +287,35 @@ async function ownPendingVersion(
     if (name === "ResourceNotFoundException" || name === "InvalidRequestException") return undefined;
     throw err;
   }
+}
+
+/**
+ * Any other key of this secret still active — an aborted attempt's key whose removal waits in the
+ * ledger, an earlier previous key the gate holds — makes a new key at least the secret's third (I3),
+ * whatever the account's limit. The ledger says whose a listed key is; the listing says it lives.
+ */
+async function refuseWhileOwnKeysActive(
+  deps: Pick<Deps, "ledger">,
+  ctx: { secretId: string; account: string; label: string; current: string },
+  keys: readonly { keyId: string; status: string; label?: string }[],
+): Promise<void> {
+  const candidates = keys.filter(
+    (k) => k.status === "active" && k.keyId !== ctx.current && k.label !== ctx.label,
+  );
+  const entries = await Promise.all(
+    candidates.map((k) => deps.ledger.get(ledgerEntryId(ctx.account, k.keyId))),
+  );
+  const own = entries.filter((e) => e && e.secretId === ctx.secretId && e.status !== "revoked");
+  if (own.length === 0) return;
+  throw new ExchangeKeyLimitError(
+    `not creating a key for ${ctx.secretId}: it still holds ${own
+      .map(
+        (e) =>
+          `${e?.keyId} (ledger entry ${e?.entryId}: ${e?.status}, ${e?.attempts} attempt(s)${e?.needsOperator ? ", needs operator" : ""})`,
+      )
+      .join(", ")} besides its current key; a new key would be its third. Let the sweeper finish it or ` +
+      `\`keyshift revocations retry <entry>\`, then rotate again`,
+  );
 }
 
 async function ledgerStatus(deps: Pick<Deps, "ledger">, account: string, keyId: string): Promise<string> {
