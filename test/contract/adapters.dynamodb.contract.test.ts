@@ -527,6 +527,31 @@ describe("DynamoRotationStore operator intents and fencing (issue 14, break 11)"
     expect(await lock.getRotation(partition("fence-none"), "rot-1")).toBeUndefined();
   });
 
+  it("a step's write names its writer; once another claimed the record, the replaced writer is refused", async () => {
+    const secretId = partition("writer");
+    const record = {
+      secretId,
+      rotationId: "rot-1",
+      trigger: "schedule" as const,
+      phase: "promoted" as const,
+      startedAt: iso(0),
+      updatedAt: iso(0),
+    };
+    await lock.putRotation(record, "rot-1");
+    await lock.putRotation({ ...record, updatedAt: iso(1) }, "rot-1");
+    expect((await lock.getRotation(secretId, "rot-1"))?.fence).toBe("rot-1");
+
+    await lock.claimRotation(secretId, "rot-1", "emg-1", "rot-1");
+    await lockRefused(lock.putRotation({ ...record, deadlineAt: iso(9) }, "rot-1"));
+    await lock.putRotation({ ...record, updatedAt: iso(2) }, "emg-1");
+
+    expect(await lock.getRotation(secretId, "rot-1")).toEqual({
+      ...record,
+      updatedAt: iso(2),
+      fence: "emg-1",
+    });
+  });
+
   it("versions are written only while they still name the expected current version", async () => {
     const secretId = partition("versions-cas");
     const ref = (v: string) => ({ versionId: v, fingerprint: `fp-${v}`, exchangeKeyId: `key-${v}` });

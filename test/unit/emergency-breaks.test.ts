@@ -452,6 +452,33 @@ describe("incident path a: escalating a waiting rotation", () => {
     expect(deps.audit.actions(seeded.secretId).filter((a) => a === "emergency-escalated")).toHaveLength(1);
   });
 
+  it("a step of the replaced execution already running when the escalation lands cannot write the record", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const old = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    // The old execution's first check has renewed its lease and read the record when the
+    // escalation takes the rotation over; then it writes its deadline.
+    const get = deps.store.getRotation.bind(deps.store);
+    let escalated = false;
+    deps.store.getRotation = async (secretId, rotationId) => {
+      const read = await get(secretId, rotationId);
+      if (!escalated) {
+        escalated = true;
+        await emergency(deps, seeded.secretId, "emg-1");
+      }
+      return read;
+    };
+
+    await expect(checkConsumers({ ...old, iteration: 0 }, deps)).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+
+    deps.store.getRotation = get;
+    const record = await deps.store.getRotation(seeded.secretId, "rot-1");
+    expect(record?.fence).toBe("emg-1");
+    expect(record?.emergency?.keyIds).toEqual([seeded.keyId]);
+    expect(record?.deadlineAt).toBeUndefined();
+  });
+
   it("a running execution that is not taken over picks the escalation up at its next check", async () => {
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
     const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };

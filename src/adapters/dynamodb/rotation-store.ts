@@ -75,8 +75,25 @@ export class DynamoRotationStore implements RotationStore, RotationLock {
   getRotation(secretId: string, rotationId: string) {
     return this.getItem<RotationRecord>(secretId, `ROTATION#${rotationId}`);
   }
-  putRotation(rotation: RotationRecord) {
-    return this.putItem(`ROTATION#${rotation.rotationId}`, rotation);
+  async putRotation(rotation: RotationRecord, writer?: string): Promise<void> {
+    if (writer === undefined) return this.putItem(`ROTATION#${rotation.rotationId}`, rotation);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...rotation, fence: writer, sk: `ROTATION#${rotation.rotationId}` },
+          ConditionExpression: "attribute_not_exists(#fence) OR #fence = :writer",
+          ExpressionAttributeNames: { "#fence": "fence" },
+          ExpressionAttributeValues: { ":writer": writer },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      throw new RotationInProgressError(
+        `rotation ${rotation.rotationId} of ${rotation.secretId} refused the write of ${writer}: taken over by another execution or command`,
+        { cause: err },
+      );
+    }
   }
   /** Sets only `fence`, over the one the command read (absent → the record must have none). */
   async claimRotation(

@@ -75,7 +75,15 @@ export interface RotationStore {
   getVersions(secretId: string): Promise<VersionFingerprints | undefined>;
   putVersions(versions: VersionFingerprints): Promise<void>;
   getRotation(secretId: string, rotationId: string): Promise<RotationRecord | undefined>;
-  putRotation(rotation: RotationRecord): Promise<void>;
+  /**
+   * Writes the whole record. With `writer` (the execution or command writing it), only while the
+   * stored record names no writer or names `writer` (`fence`), and the record then names `writer`:
+   * whoever takes a rotation over (resume, escalation, an operator command) claims it first
+   * (`claimRotation`), and from then on a step of the execution it replaced — even one already
+   * running — cannot write it (I4). Refused → `RotationInProgressError`, nothing written.
+   * Without `writer`: unconditional (a new record nobody else can know of, e.g. restore's marker).
+   */
+  putRotation(rotation: RotationRecord, writer?: string): Promise<void>;
   /**
    * An operator command claims the record: sets only `fence` to `operation`, if the record exists
    * and its fence is still `expectedFence` (the one it read; absent when undefined). Returns the

@@ -1,7 +1,7 @@
 import { drivingExecution } from "../lock";
 import { STAGE } from "../model";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
-import { type RotationRef, requireSettings } from "./deps";
+import { type RotationRef, requireSettings, writerOf } from "./deps";
 import { markStalled } from "./mark-stalled";
 import { promoteCurrent } from "./promote-current";
 import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
@@ -121,12 +121,15 @@ export async function abortRotation(
   }
 
   if (rotation) {
-    await deps.store.putRotation({
-      ...rotation,
-      phase: "aborted",
-      outcome: input.error,
-      updatedAt: now.toISOString(),
-    });
+    await deps.store.putRotation(
+      {
+        ...rotation,
+        phase: "aborted",
+        outcome: input.error,
+        updatedAt: now.toISOString(),
+      },
+      writerOf(input),
+    );
   }
   await deps.lock.release(secretId, rotationId);
   await deps.audit.append({

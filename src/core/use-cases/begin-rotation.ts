@@ -139,7 +139,7 @@ async function recordStart(
     updatedAt: now,
     ...(emergency ? { emergency } : {}),
   };
-  await deps.store.putRotation(record);
+  await deps.store.putRotation(record, input.executionName);
   await deps.audit.append({
     secretId: input.secretId,
     actor: input.actor,
@@ -194,12 +194,10 @@ async function freeEarlierKeys(
   const refusal = earlierKeysRefusal(secretId, compromisedKeyId, blocking);
   const now = deps.clock.now().toISOString();
   // Nothing was created: the rotation ends here and frees the lock (I4).
-  await deps.store.putRotation({
-    ...rotation,
-    phase: "aborted",
-    outcome: "emergency-refused",
-    updatedAt: now,
-  });
+  await deps.store.putRotation(
+    { ...rotation, phase: "aborted", outcome: "emergency-refused", updatedAt: now },
+    rotationId,
+  );
   await deps.audit.append({
     secretId,
     actor,
@@ -241,13 +239,19 @@ async function resume(
   await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
   const route = routeOf(rotation);
   if (rotation && !FINAL_PHASES.includes(rotation.phase)) {
+    // The record is this execution's from now on: whoever wrote it before (the execution this one
+    // replaces, an operator command) is fenced out of it (`putRotation` with a writer).
+    const claimed = await claimForExecution(deps, secretId, held.rotationId, executionName);
     // A resumed wait gets a whole new deadline, counted from now.
-    await deps.store.putRotation({
-      ...rotation,
-      phase: route === "wait" ? "promoted" : rotation.phase,
-      deadlineAt: undefined,
-      updatedAt: now.toISOString(),
-    });
+    await deps.store.putRotation(
+      {
+        ...claimed,
+        phase: route === "wait" ? "promoted" : claimed.phase,
+        deadlineAt: undefined,
+        updatedAt: now.toISOString(),
+      },
+      executionName,
+    );
   }
   await deps.audit.append({
     secretId,
@@ -258,4 +262,27 @@ async function resume(
   if (rotation && !emergencyInForce(rotation))
     await alertCompromisedCurrent(deps, rotation, input.actor, "resumed");
   return { secretId, rotationId: held.rotationId, trigger: input.trigger, mode: "resume", route };
+}
+
+/**
+ * Claims a rotation record for the execution that now drives its lock (a resume, an escalation):
+ * conditional on the writer it read, re-read and tried again if a step of the replaced execution
+ * wrote in between (its lease still ran: a Lambda may finish the step it was in).
+ */
+export async function claimForExecution(
+  deps: Pick<Deps, "store">,
+  secretId: string,
+  rotationId: string,
+  execution: string,
+): Promise<RotationRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await deps.store.getRotation(secretId, rotationId);
+    if (!read) throw new InvalidInputError(`rotation ${rotationId} of ${secretId} has no record to resume`);
+    if (read.fence === execution) return read;
+    try {
+      return await deps.store.claimRotation(secretId, rotationId, execution, read.fence);
+    } catch (err) {
+      if (!(err instanceof RotationInProgressError) || attempt >= 3) throw err;
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { emergencyDeadlineAt, emergencyInForce, settingsFor } from "../emergency
 import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import { type LaggingConsumer, nextWaitSeconds } from "../readiness";
-import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { type Deps, type RotationRef, requireSettings, writerOf } from "./deps";
 import { readinessOf } from "./gate";
 
 export interface CheckConsumersInput extends RotationRef {
@@ -68,7 +68,7 @@ export async function checkConsumers(
       : new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString();
     // Re-read just before the write: an escalation (`rotate --compromised`) may have landed since.
     const latest = (await deps.store.getRotation(secretId, rotationId)) ?? rotation;
-    await deps.store.putRotation({ ...latest, deadlineAt, updatedAt: now.toISOString() });
+    await deps.store.putRotation({ ...latest, deadlineAt, updatedAt: now.toISOString() }, writerOf(input));
   }
   const readiness = await readinessOf(deps, {
     secretId,

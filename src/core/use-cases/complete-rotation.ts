@@ -2,7 +2,7 @@ import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import type { LedgerEntry, RotationRecord } from "../model";
 import { ledgerEntryId } from "../tokens";
-import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { type Deps, type RotationRef, requireSettings, writerOf } from "./deps";
 import { alertCompromisedCurrent } from "./emergency-escalation";
 
 export interface CompleteRotationInput extends RotationRef {
@@ -82,7 +82,7 @@ export async function completeRotation(
   // An emergency that leaves a compromised (or possibly exposed) key current asks for a fresh one.
   await alertCompromisedCurrent(deps, rotation, `rotation:${rotationId}`, "completed");
   const now = deps.clock.now().toISOString();
-  await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now });
+  await deps.store.putRotation({ ...rotation, phase: "completed", outcome, updatedAt: now }, writerOf(input));
   await deps.lock.release(secretId, rotationId);
   return outputOf(rotation, outcome);
 }

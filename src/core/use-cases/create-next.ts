@@ -11,7 +11,7 @@ import { STAGE, type VersionRef } from "../model";
 import { scheduleIntervalSeconds } from "../schedule";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
 import { ledgerStatus, refuseWhileOwnKeysActive, refuseWhileRestored } from "./create-next-refusals";
-import { type Deps, parseKeySecret, type RotationRef, requireSettings } from "./deps";
+import { type Deps, parseKeySecret, type RotationRef, requireSettings, writerOf } from "./deps";
 import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
 
 export interface CreateNextOutput {
@@ -104,7 +104,10 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
 
   const at = deps.clock.now().toISOString();
   await deps.store.putVersions({ ...recorded, secretId, current, next, updatedAt: at });
-  await deps.store.putRotation({ ...rotation, phase: "next-created", current, next, updatedAt: at });
+  await deps.store.putRotation(
+    { ...rotation, phase: "next-created", current, next, updatedAt: at },
+    writerOf(input),
+  );
   await deps.audit.append({
     secretId,
     actor: `rotation:${rotationId}`,

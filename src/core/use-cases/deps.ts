@@ -34,6 +34,11 @@ export interface RotationRef {
   execution?: string | undefined;
 }
 
+/** Who writes a step's rotation record: its execution (the lock's and the record's fencing token). */
+export function writerOf(ref: RotationRef): string {
+  return ref.execution ?? ref.rotationId;
+}
+
 export async function requireSettings(store: RotationStore, secretId: string): Promise<SecretSettings> {
   const settings = await store.getSettings(secretId);
   if (!settings) {

@@ -144,6 +144,17 @@ export async function escalateToEmergency(
             : ""),
       },
     });
+    // The record first: from here a step of the execution being replaced — even one running right
+    // now — can no longer write it (I4), then the lock.
+    try {
+      await deps.store.claimRotation(secretId, rotation.rotationId, input.executionName, rotation.fence);
+    } catch (err) {
+      if (!(err instanceof RotationInProgressError)) throw err;
+      throw refuse(
+        `rotation ${rotation.rotationId} of ${secretId} was written by another execution or command while escalating ` +
+          `(${err.message}); nothing was taken over: re-run ${rerun(secretId)}`,
+      );
+    }
     if (!held.stalled) {
       if (!lockStillRunning(held, now)) await stallLostExecution(deps, held, now, input.actor);
       // Fenced: only while the execution read above still drives it; it then stops at its next step.
@@ -167,13 +178,16 @@ export async function escalateToEmergency(
   }
   // Re-read: the execution replaced above may have written the record since the first read.
   const latest = (await deps.store.getRotation(secretId, rotation.rotationId)) ?? rotation;
-  await deps.store.putRotation({
-    ...latest,
-    phase: route === "wait" && latest.previous ? "promoted" : latest.phase,
-    emergency,
-    deadlineAt: undefined,
-    updatedAt: now.toISOString(),
-  });
+  await deps.store.putRotation(
+    {
+      ...latest,
+      phase: route === "wait" && latest.previous ? "promoted" : latest.phase,
+      emergency,
+      deadlineAt: undefined,
+      updatedAt: now.toISOString(),
+    },
+    input.executionName,
+  );
   return {
     rotationId: rotation.rotationId,
     route,

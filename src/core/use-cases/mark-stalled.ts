@@ -1,6 +1,7 @@
 import { drivingExecution, releaseIfFinished } from "../lock";
 import type { LaggingConsumer } from "../readiness";
 import type { Deps, RotationRef } from "./deps";
+import { writerOf } from "./deps";
 
 export interface MarkStalledInput extends RotationRef {
   lagging: LaggingConsumer[];
@@ -77,13 +78,16 @@ export async function markStalled(
   // Fenced: if a resume took the lock between the read and this write, it is left running.
   await deps.lock.markStalled(secretId, rotationId, { execution });
   if (rotation) {
-    await deps.store.putRotation({
-      ...rotation,
-      // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
-      // (`promoting` must survive, or a resume would create a key instead of rolling forward).
-      phase: rotation.previous ? "stalled" : rotation.phase,
-      updatedAt: deps.clock.now().toISOString(),
-    });
+    await deps.store.putRotation(
+      {
+        ...rotation,
+        // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
+        // (`promoting` must survive, or a resume would create a key instead of rolling forward).
+        phase: rotation.previous ? "stalled" : rotation.phase,
+        updatedAt: deps.clock.now().toISOString(),
+      },
+      writerOf(input),
+    );
   }
   return { stalled: true, laggingCount: input.laggingCount };
 }

@@ -2,7 +2,7 @@ import { RotationStateError } from "../errors";
 import { holdLock } from "../lock";
 import { STAGE, type VersionRef } from "../model";
 import { ledgerEntryId } from "../tokens";
-import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { type Deps, type RotationRef, requireSettings, writerOf } from "./deps";
 
 export interface PromoteCurrentOutput {
   current: VersionRef;
@@ -63,11 +63,14 @@ export async function promoteCurrent(
     if (rotation.phase !== "promoting") {
       // The intent, BEFORE the first label move: from here on an abort rolls forward, never back,
       // even if a lost answer or a lagging read hides that the label moved.
-      await deps.store.putRotation({
-        ...rotation,
-        phase: "promoting",
-        updatedAt: deps.clock.now().toISOString(),
-      });
+      await deps.store.putRotation(
+        {
+          ...rotation,
+          phase: "promoting",
+          updatedAt: deps.clock.now().toISOString(),
+        },
+        writerOf(input),
+      );
     }
     await deps.secrets.moveStage(secretId, STAGE.current, { to: next.versionId, from: holder?.versionId });
   }
@@ -94,13 +97,16 @@ export async function promoteCurrent(
         previousFingerprint: previous.fingerprint,
       },
     });
-    await deps.store.putRotation({
-      ...rotation,
-      phase: "promoted",
-      previous,
-      current: next,
-      updatedAt: promotedAt,
-    });
+    await deps.store.putRotation(
+      {
+        ...rotation,
+        phase: "promoted",
+        previous,
+        current: next,
+        updatedAt: promotedAt,
+      },
+      writerOf(input),
+    );
   }
   return { current: next, previous, promotedAt };
 }

@@ -9,7 +9,7 @@ import { holdLock } from "../lock";
 import type { BreakGlass, RotationRecord, VersionRef } from "../model";
 import type { Readiness } from "../readiness";
 import { ledgerEntryId } from "../tokens";
-import { type Deps, type RotationRef, requireSettings } from "./deps";
+import { type Deps, type RotationRef, requireSettings, writerOf } from "./deps";
 import { readinessOf } from "./gate";
 import { revokeThroughLedger } from "./revocation";
 
@@ -89,7 +89,10 @@ export async function revokePrevious(
     );
   }
   if (rotation.phase !== "revoking") {
-    await deps.store.putRotation({ ...rotation, phase: "revoking", updatedAt: now.toISOString() });
+    await deps.store.putRotation(
+      { ...rotation, phase: "revoking", updatedAt: now.toISOString() },
+      writerOf(input),
+    );
   }
   const attempt = await revokeThroughLedger(
     {

@@ -88,8 +88,20 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     const found = this.rotations.get(`${secretId}#${rotationId}`);
     return found && copy(found);
   }
-  async putRotation(rotation: RotationRecord) {
-    this.rotations.set(`${rotation.secretId}#${rotation.rotationId}`, copy(rotation));
+  /** The adapter's PutItem; with `writer`, conditional on the record naming no writer or that one. */
+  async putRotation(rotation: RotationRecord, writer?: string) {
+    const key = `${rotation.secretId}#${rotation.rotationId}`;
+    if (writer === undefined) {
+      this.rotations.set(key, copy(rotation));
+      return;
+    }
+    const held = this.rotations.get(key);
+    if (held?.fence !== undefined && held.fence !== writer) {
+      throw new RotationInProgressError(
+        `rotation ${rotation.rotationId} of ${rotation.secretId} refused the write of ${writer}: taken over by ${held.fence}`,
+      );
+    }
+    this.rotations.set(key, copy({ ...rotation, fence: writer }));
   }
   /** The adapter's conditional UpdateItem: only `fence` changes, only over the expected one. */
   async claimRotation(
