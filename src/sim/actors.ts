@@ -6,6 +6,7 @@
 import { enrollSecret, forceRevoke, requeueRevocation, rollback } from "../core/use-cases/operator";
 import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import type { Rng } from "./rng";
+import { recordForceRevoke } from "./truth";
 import type { World } from "./world";
 
 export type OperatorCommand = "resume" | "force-revoke" | "rollback" | "retry" | "re-enroll";
@@ -28,8 +29,8 @@ export async function runOperator(
       case "resume":
         return `started ${execs.start(secretId, "resume", "manual")}`;
       case "force-revoke": {
+        await recordForceRevoke(world, secretId);
         const out = await forceRevoke({ secretId, actor: "operator:sim", reason: "sim", operation }, d);
-        world.breakGlassRemoved.add(out.keyId);
         return `force-revoked ${out.keyId} (${out.ledger})`;
       }
       case "rollback": {
