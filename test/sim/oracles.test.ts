@@ -10,7 +10,7 @@ import {
   type ExchangeCallRecord,
   type ExchangeTruth,
 } from "../../src/sim/oracles/records";
-import { Truth } from "../../src/sim/truth";
+import { type Answer, Truth } from "../../src/sim/truth";
 
 const S = "keyshift/sim/s1";
 const registry = (required = true, grace = 10): RegistryFacts => ({
@@ -19,7 +19,7 @@ const registry = (required = true, grace = 10): RegistryFacts => ({
 });
 
 /** An instance that reported `keyId` at `at` ms and was told to come back within `next` s. */
-function reported(truth: Truth, keyId: string, at: number, next: number, status = "current" as const) {
+function reported(truth: Truth, keyId: string, at: number, next: number, status: Answer = "current") {
   const inst = truth.instance({ actor: `inst:c1/i1`, secretId: S, consumerId: "c1", instanceId: "i1" });
   inst.held = keyId;
   truth.answered(truth.sent(inst, keyId, at), status, next);
