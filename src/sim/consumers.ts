@@ -5,12 +5,11 @@
  * last `current` is within the server's promise, pause, stop and restart — all at seeded moments.
  */
 import { fingerprint } from "../core/fingerprint";
-import { heartbeatIntervals } from "../core/heartbeat-policy";
 import { STAGE } from "../core/model";
 import { heartbeat } from "../core/use-cases/heartbeat";
-import { checkRequest, isBreakGlass } from "./invariants";
+import { checkRequestTruth } from "./oracles/liveness";
 import type { Rng } from "./rng";
-import { takeSnapshot } from "./snapshot";
+import { rawGraceSeconds } from "./truth";
 import type { ConsumerSpec, World } from "./world";
 
 interface Held {
@@ -30,6 +29,13 @@ export function spawnInstance(
   // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
   const prompt = rng.chance(0.75);
   const account = world.accountOf.get(spec.secretId) ?? "?";
+  // The world's own record of this instance (what it holds, what it sent, what it was told).
+  const truth = world.truth.instance({
+    actor,
+    secretId: spec.secretId,
+    consumerId: spec.consumerId,
+    instanceId,
+  });
   world.sched.spawn(actor, async () => {
     let held: Held | undefined;
     /** Until when the last `current` holds: sent-at + next + grace, within the server's liveness. */
@@ -42,6 +48,7 @@ export function spawnInstance(
       try {
         const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.current });
         held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        truth.held = held.keyId;
       } catch {
         // Secrets Manager hiccup: keep what we hold and try again at the next beat.
       }
@@ -51,21 +58,22 @@ export function spawnInstance(
       const d = world.depsFor(world.context(actor));
       // Measured from before the call: the server's `now` (and so its expectedBy) is no earlier.
       sentAt = world.raw.clock.now().getTime();
+      const sent = world.truth.sent(truth, held.keyId, sentAt);
       try {
         const out = await heartbeat(
           { callerArn: spec.callerArn, secretId: spec.secretId, fingerprint: held.fp, instanceId },
           d,
         );
         next = out.nextHeartbeatSeconds;
+        world.truth.answered(sent, out.status, next);
         if (out.status === "current") {
-          const grace = heartbeatIntervals(
-            await world.raw.store.getSettings(spec.secretId),
-          ).livenessGraceSeconds;
+          const grace = rawGraceSeconds(await world.raw.store.getSettings(spec.secretId));
           confirmedUntil = sentAt + (next + grace) * 1000;
         }
         return out.status;
       } catch {
         // A failed heartbeat: try again after the interval last heard (the SDK backs off alike).
+        sent.failed = true;
         return "failed";
       }
     };
@@ -75,6 +83,7 @@ export function spawnInstance(
       try {
         const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.previous });
         held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        truth.held = held.keyId;
         world.sched.log(actor, `starts on a stale key ${held.keyId}`);
       } catch {
         await fetch();
@@ -102,24 +111,23 @@ export function spawnInstance(
         const fresh = world.raw.clock.now().getTime() <= confirmedUntil;
         if (!held || !fresh) break;
         world.sched.log(actor, `request with ${held.keyId}`);
-        if (prompt && spec.required) {
-          const snap = await takeSnapshot(world);
-          for (const v of checkRequest(
-            snap,
-            account,
-            held.keyId,
-            actor,
-            isBreakGlass(
-              snap.secrets.find((s) => s.secretId === spec.secretId),
-              held.keyId,
-            ),
-          ))
-            world.violate(v);
-        }
+        // I6 for every instance, prompt or lazy, of a consumer the raw registry says is required.
+        const key = world.raw.exchange.key(account, held.keyId);
+        const registration = (await world.raw.consumers.listConsumers(spec.secretId)).find(
+          (c) => c.consumerId === spec.consumerId,
+        );
+        for (const v of checkRequestTruth(
+          truth,
+          key ? key.status : "removed",
+          registration?.required === true,
+          world.truth,
+        ))
+          world.violate(v);
       }
       const roll = rng.next();
       if (world.faultsOn && roll < 0.02) {
         world.sched.log(actor, "stops");
+        truth.running = false;
         return;
       }
       if (world.faultsOn && roll < 0.06) {
@@ -133,6 +141,7 @@ export function spawnInstance(
       const wait = Math.ceil((sentAt + interval * 1000 - world.raw.clock.now().getTime()) / 1000);
       await world.sched.sleep(actor, Math.max(1, wait), "next heartbeat");
     }
+    truth.running = false;
   });
 }
 

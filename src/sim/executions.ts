@@ -9,6 +9,7 @@ import { DEFINITION_PATH } from "../local/definition";
 import { type AslDefinition, runExecution } from "./asl-interpreter";
 import { type CallContext, LAMBDA_CRASH_ERRORS, type TaskCrash } from "./faults";
 import type { Json } from "./jsonpath";
+import { recordEmergency } from "./truth";
 import type { CommandKind, World } from "./world";
 
 type StepFn = (event: unknown, deps: Deps) => Promise<unknown>;
@@ -175,6 +176,8 @@ export class Executions {
     const world = this.world;
     const rng = world.rng.fork(actor);
     this.world.sched.spawn(actor, async () => {
+      // Before any step runs: the world notes which key this emergency is about (read raw).
+      if (compromised) await recordEmergency(world, secretId);
       const result = await runExecution(definition, input, contextFor(name, input, world), {
         invoke: async (call) => {
           await world.sched.point(actor, `task ${call.state}#${call.attempt}`);

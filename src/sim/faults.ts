@@ -127,6 +127,7 @@ export interface PortEnv {
 const DYNAMO_PORTS = new Set<PortName>(["store", "lock", "consumers", "ledger", "audit"]);
 
 const READ = /^(get|list|find|describe|verify|query|scan)/;
+const EFFECTS = new Set(["disableKey", "removeKey", "enableKey"]);
 
 export function isRead(method: string): boolean {
   return READ.test(method);
@@ -148,7 +149,11 @@ export function wrapPort<T extends object>(port: PortName, target: T, env: PortE
         ctx.calls += 1;
         const profile = env.profile();
         let fault: PortFault | undefined;
-        if (ctx.faultsOn && env.rng.chance(profile.portRate)) {
+        // Buggify: the exchange calls that change a key fail (or lose their answer) far more often
+        // than the rest, so every seed with faults walks the failure paths of revocation and restore.
+        const rate =
+          port === "exchange" && EFFECTS.has(prop) ? Math.max(profile.portRate, 0.1) : profile.portRate;
+        if (ctx.faultsOn && env.rng.chance(rate)) {
           fault = env.rng.weighted({ "fail-before": 4, "fail-after": 3, slow: 2 });
         }
         if (port === "audit" && prop === "append" && ctx.exchangeEffect) {

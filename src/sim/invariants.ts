@@ -3,10 +3,9 @@
  * being made, for the checks that must hold at the moment of an exchange call).
  */
 import { instanceAuditStream, verifyAuditChain } from "../core/audit-chain";
-import { type ConsumerInstance, type LedgerEntry, type LockRecord, STAGE } from "../core/model";
-import { evaluateReadiness } from "../core/readiness";
+import { type LedgerEntry, type LockRecord, STAGE } from "../core/model";
 import { SecretNeedles } from "../core/secret-shapes";
-import { type SecretView, type Snapshot, secretOfKey } from "./snapshot";
+import { type Snapshot, secretOfKey } from "./snapshot";
 import type { Violation } from "./world";
 
 const v = (invariant: string, signature: string, message: string): Violation => ({
@@ -15,42 +14,14 @@ const v = (invariant: string, signature: string, message: string): Violation => 
   message,
 });
 
-export function isBreakGlass(secret: SecretView | undefined, keyId: string): boolean {
-  return (secret?.audit ?? []).some(
-    (a) =>
-      (a.action === "force-revoke-requested" || a.action.startsWith("emergency-")) &&
-      a.details?.keyId === keyId,
-  );
-}
-
-/** The gate as the brief defines it: readiness over the registry against VERSIONS' current. */
-export function gateReady(
-  secret: SecretView,
-  now: Date,
-  instances = secret.instances,
-  /** The key about to be revoked: an emergency rotation's previous key waits for no overlap. */
-  keyId?: string,
-): boolean {
-  const rec = secret.recorded;
-  if (!rec?.current || !rec.promotedAt || !secret.settings) return false;
-  const emergency = keyId !== undefined && secret.emergencyPrevious.includes(keyId);
-  return evaluateReadiness({
-    consumers: secret.consumers,
-    instances,
-    currentFingerprint: rec.current.fingerprint,
-    promotedAt: new Date(rec.promotedAt),
-    settings: emergency ? { ...secret.settings, minOverlapSeconds: 0 } : secret.settings,
-    now,
-  }).ready;
-}
-
-/** I1 + I5 at the moment of a disableKey/removeKey call. */
+/**
+ * The label half of I1 and I5 at the moment of a disableKey/removeKey call: the ledger entry exists,
+ * and the key's version carries neither AWSCURRENT nor AWSPENDING (read raw). The consumer half of
+ * I1 is judged from the world's own record (`oracles/liveness.ts`), never by the product's gate.
+ */
 export function checkRevocationCall(
   snap: Snapshot,
   call: { method: string; account: string; keyId: string; labelOwner?: string },
-  everCurrent: ReadonlySet<string>,
-  /** The instances the revoking invocation read for its decision, when it read them this instant. */
-  decided?: ConsumerInstance[],
 ): Violation[] {
   const out: Violation[] = [];
   const { keyId } = call;
@@ -67,21 +38,6 @@ export function checkRevocationCall(
         "I1",
         `${call.method} of a key labelled ${labelled.stages.join("+")}`,
         `${call.method} ${keyId} of ${secret?.secretId} while its version carries ${labelled.stages.join(",")}`,
-      ),
-    );
-  }
-  const instances = decided?.filter((i) => i.secretId === secret?.secretId);
-  if (
-    secret &&
-    everCurrent.has(keyId) &&
-    !isBreakGlass(secret, keyId) &&
-    !gateReady(secret, snap.now, instances && instances.length > 0 ? instances : secret.instances, keyId)
-  ) {
-    out.push(
-      v(
-        "I1",
-        `${call.method} while the gate is not ready`,
-        `${call.method} ${keyId} of ${secret.secretId} while the gate is not ready (no break-glass audited)`,
       ),
     );
   }
@@ -241,25 +197,6 @@ export function checkLockAtEnd(
     }
   }
   return out;
-}
-
-/** I6: a prompt-refreshing consumer used a key that is gone (break-glass removals excepted). */
-export function checkRequest(
-  snap: Snapshot,
-  account: string,
-  keyId: string,
-  instance: string,
-  breakGlass: boolean,
-): Violation[] {
-  const key = snap.accounts[account]?.keys.find((k) => k.keyId === keyId);
-  if (key?.status === "active" || breakGlass) return [];
-  return [
-    v(
-      "I6",
-      "request with a removed key",
-      `${instance} made a request with ${keyId} (${key ? key.status : "removed"})`,
-    ),
-  ];
 }
 
 /** I2 (orphans) and the audit side of I8 at quiescence. Returns the orphan count too. */

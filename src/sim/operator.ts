@@ -21,6 +21,7 @@ import { restoreRevocation } from "../core/use-cases/restore-revocation";
 import { spawnInstance } from "./consumers";
 import type { Executions } from "./executions";
 import type { Rng } from "./rng";
+import { recordForceRevoke } from "./truth";
 import { type CommandKind, type ConsumerSpec, roleArn, sessionArn, type World } from "./world";
 
 export type OperatorCommand =
@@ -99,8 +100,9 @@ export async function runOperator(
         return startEmergency(world, execs, secretId);
       case "force-revoke": {
         attempt();
+        // The world notes, before the command, which key the operator breaks the glass on.
+        await recordForceRevoke(world, secretId);
         const out = await forceRevoke({ secretId, actor: ACTOR, reason: "sim", operation }, d);
-        world.breakGlassRemoved.add(out.keyId);
         return `force-revoked ${out.keyId} (${out.ledger})`;
       }
       case "rollback": {

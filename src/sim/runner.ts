@@ -4,13 +4,13 @@
  * ledger) and judge the end state. Invariants are checked after every event.
  */
 
-import { type ConsumerInstance, STAGE } from "../core/model";
+import { STAGE } from "../core/model";
 import { exchangeLabelFor } from "../core/tokens";
 import { requeueRevocation } from "../core/use-cases/operator";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
 import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";
-import { isRead } from "./faults";
+import { type CallContext, isRead } from "./faults";
 import {
   checkCreatedKey,
   checkLockAtEnd,
@@ -20,6 +20,8 @@ import {
   checkWriteUnderLock,
   SecretScanner,
 } from "./invariants";
+import { checkRevocationTruth, type DecisionPoint } from "./oracles/liveness";
+import { checkAfterEvent, checkAtQuiescence, RecordsSeen, registryFacts } from "./oracles/world-checks";
 import { type Snapshot, takeSnapshot } from "./snapshot";
 import { type CommandKind, sessionArn, type Violation, World } from "./world";
 
@@ -90,7 +92,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     scan,
   );
 
-  const decisionReads = new Map<string, { at: number; instances: ConsumerInstance[] }>();
+  // The instances each invocation read for its decision, per secret (I1 "at the moment of the decision").
+  const decisionReads = new WeakMap<CallContext, Map<string, DecisionPoint>>();
   world.hooks.before = async (port, method, args, ctx) => {
     if (port === "secrets" && !isRead(method)) await world.lagSecrets.recordWrite(String(args[0]));
     if (port === "exchange" && (method === "removeKey" || method === "disableKey")) {
@@ -99,25 +102,45 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       const keyId = String(args[1]);
       const label = snap.accounts[account]?.keys.find((k) => k.keyId === keyId)?.label;
       const call = { method, account, keyId, labelOwner: label ? labelOwner(label) : undefined };
-      // I1 speaks of the gate "at the moment of the decision": the instances this invocation read
-      // for it in the same virtual instant (an instance that appears between that read and the call
-      // is a race no check-then-act closes; it must heartbeat before it uses its key, I6 covers it).
-      const read = decisionReads.get(ctx.actor);
-      const decided = read && read.at === world.raw.clock.now().getTime() ? read.instances : undefined;
-      for (const v of checkRevocationCall(snap, call, world.everCurrent, decided)) world.violate(v);
+      for (const v of checkRevocationCall(snap, call)) world.violate(v);
+      // I1 from the world's record: the reads were this invocation's, the instances the world's own.
+      const at = { method, keyId, at: world.raw.clock.now().getTime(), seq: world.truth.tick() };
+      const reads = decisionReads.get(ctx);
+      const registry = await registryFacts(world);
+      for (const v of checkRevocationTruth(at, world.truth.instances.values(), registry, world.truth, (id) =>
+        reads?.get(id),
+      ))
+        world.violate(v);
     }
-    if (ctx.rotation && !isRead(method) && port !== "lock" && port !== "audit" && port !== "alerts") {
+    // A rotation-record write that names its writer is refused by the store once another claimed
+    // the record: judged after it succeeded (below), not at the attempt.
+    // Claiming the record is part of taking a rotation over (resume, escalation), like the lock's own calls.
+    const fencedWrite =
+      port === "store" && ((method === "putRotation" && args[1] !== undefined) || method === "claimRotation");
+    if (
+      ctx.rotation &&
+      !fencedWrite &&
+      !isRead(method) &&
+      port !== "lock" &&
+      port !== "audit" &&
+      port !== "alerts"
+    ) {
       const lock = await world.raw.store.get(ctx.rotation.secretId);
       for (const v of checkWriteUnderLock(lock, ctx.rotation, `${port}.${method}`)) world.violate(v);
     }
   };
   world.hooks.after = async (port, method, args, result, ctx) => {
-    if (port === "consumers" && method === "listInstances") {
-      decisionReads.set(ctx.actor, {
-        at: world.raw.clock.now().getTime(),
-        instances: JSON.parse(JSON.stringify(result)) as ConsumerInstance[],
-      });
+    if (ctx.rotation && port === "store" && method === "putRotation" && args[1] !== undefined) {
+      const lock = await world.raw.store.get(ctx.rotation.secretId);
+      for (const v of checkWriteUnderLock(lock, ctx.rotation, `${port}.${method}`)) world.violate(v);
     }
+    if (port === "consumers" && method === "listInstances") {
+      const reads = decisionReads.get(ctx) ?? new Map<string, DecisionPoint>();
+      reads.set(String(args[0]), { at: world.raw.clock.now().getTime(), seq: world.truth.tick() });
+      decisionReads.set(ctx, reads);
+    }
+    if (port === "exchange" && typeof args[1] === "string")
+      world.truth.effect(method, args[1], world.raw.clock.now().getTime());
     if (port === "ledger" && !isRead(method)) await world.lagLedger.recordWrite();
     if (port === "exchange" && method === "createKey") {
       const created = result as { keyId: string; label: string; secret: string };
@@ -136,6 +159,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   let prev: Snapshot | undefined;
   let maxActiveKeys = 0;
   const seen = { audit: new Map<string, number>(), alerts: 0 };
+  const recordsSeen = new RecordsSeen();
   const afterEvent = async () => {
     const snap = await takeSnapshot(world);
     for (const s of snap.secrets) {
@@ -157,6 +181,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       maxActiveKeys = Math.max(maxActiveKeys, acct.keys.filter((k) => k.status === "active").length);
     }
     for (const v of checkWorld(prev, snap)) world.violate(v);
+    for (const v of checkAfterEvent(world, snap, recordsSeen)) world.violate(v);
     prev = snap;
   };
   const stepUntil = async (done: () => boolean) => {
@@ -188,6 +213,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     for (const v of [
       ...end.violations,
       ...checkLockAtEnd(snap, { rotations: new Set(), executions: new Set() }, "quiescence"),
+      ...(await checkAtQuiescence(world, snap)),
     ])
       world.violate(v);
   }

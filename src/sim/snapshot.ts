@@ -34,8 +34,6 @@ export interface SecretView {
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
   audit: AuditEntry[];
-  /** Previous keys of emergency rotations: their gate waits for no overlap (`settingsFor`). */
-  emergencyPrevious: string[];
   /** Each instance's own audit stream (its fingerprint changes), by stream id. */
   instanceAudit: Record<string, AuditEntry[]>;
 }
@@ -90,9 +88,6 @@ export async function takeSnapshot(world: World): Promise<Snapshot> {
       consumers: await r.consumers.listConsumers(secretId),
       instances,
       audit: await r.audit.list(secretId),
-      emergencyPrevious: (await r.store.listRotations(secretId))
-        .filter((x) => x.emergency && x.previous)
-        .map((x) => x.previous?.exchangeKeyId ?? ""),
       instanceAudit,
     });
   }

@@ -31,6 +31,7 @@ import {
 } from "./faults";
 import { Rng } from "./rng";
 import { Scheduler, Trace } from "./scheduler";
+import { Truth } from "./truth";
 
 export interface ConsumerSpec {
   secretId: string;
@@ -121,8 +122,8 @@ export class World {
   readonly liedAbout = new Set<string>();
   /** rotationId → secretId, so a key found by its label can be tied to its secret. */
   readonly rotationSecret = new Map<string, string>();
-  /** Keys removed under break-glass (I6 exempts them). */
-  readonly breakGlassRemoved = new Set<string>();
+  /** The world's own record the oracles judge by (instances, break-glass, exchange effects). */
+  readonly truth = new Truth();
   operatorCommands = 0;
   /** Operator commands issued, by kind (refused and failed ones included), and those that succeeded. */
   readonly commandsByKind: Partial<Record<CommandKind, number>> = {};
