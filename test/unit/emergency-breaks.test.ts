@@ -479,6 +479,34 @@ describe("incident path a: escalating a waiting rotation", () => {
     expect(record?.deadlineAt).toBeUndefined();
   });
 
+  it("an escalation racing a resume that adopts the lock takes over from the resume, never leaves the lock to nobody", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    // The escalation reads the lock stalled; right after, an operator's resume adopts it (and claims
+    // the record), so the record the escalation reads next is the resume's.
+    const get = deps.lock.get.bind(deps.lock);
+    let reads = 0;
+    deps.lock.get = async (secretId) => {
+      const read = await get(secretId);
+      reads += 1;
+      if (reads === 3) await resumeRotation(deps, seeded.secretId, "res-1");
+      return read;
+    };
+
+    const out = await emergency(deps, seeded.secretId, "emg-1");
+
+    deps.lock.get = get;
+    expect(out.escalated?.rotationId).toBe("rot-1");
+    expect((await deps.lock.get(seeded.secretId))?.execution).toBe("emg-1");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("emg-1");
+    const next = await checkConsumers({ ...ref, execution: "emg-1", iteration: 0 }, deps);
+    expect(next.waitSeconds).toBeGreaterThanOrEqual(0);
+    await expect(checkConsumers({ ...ref, execution: "res-1", iteration: 0 }, deps)).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+  });
+
   it("a running execution that is not taken over picks the escalation up at its next check", async () => {
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
     const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };

@@ -155,24 +155,39 @@ export async function escalateToEmergency(
           `(${err.message}); nothing was taken over: re-run ${rerun(secretId)}`,
       );
     }
-    if (!held.stalled) {
-      if (!lockStillRunning(held, now)) await stallLostExecution(deps, held, now, input.actor);
-      // Fenced: only while the execution read above still drives it; it then stops at its next step.
-      else await deps.lock.markStalled(secretId, held.rotationId, { execution: drivingExecution(held) });
-    }
+    // The lock as it is now (a resume may have adopted it since the first read): its driver is
+    // the one stopped — conditionally, so a driver that changes again is left alone.
+    const current = await deps.lock.get(secretId);
     try {
+      if (!current || current.rotationId !== rotation.rotationId) {
+        throw new RotationInProgressError(
+          `the lock of ${secretId} is no longer rotation ${rotation.rotationId}'s`,
+        );
+      }
+      if (!current.stalled) {
+        if (!lockStillRunning(current, now)) await stallLostExecution(deps, current, now, input.actor);
+        else
+          await deps.lock.markStalled(secretId, current.rotationId, { execution: drivingExecution(current) });
+      }
       held = await deps.lock.resume(
         secretId,
-        held.rotationId,
+        current.rotationId,
         input.executionName,
         now,
         leaseSecondsFor(settings),
       );
     } catch (err) {
       if (!(err instanceof RotationInProgressError)) throw err;
+      // Nothing taken over: give the record back to whoever drives the lock, or it could not write.
+      const driver = await deps.lock.get(secretId);
+      if (driver?.rotationId === rotation.rotationId) {
+        await deps.store
+          .claimRotation(secretId, rotation.rotationId, drivingExecution(driver), input.executionName)
+          .catch(() => undefined);
+      }
       throw refuse(
         `rotation ${rotation.rotationId} of ${secretId} was taken by another command while escalating (${err.message}); ` +
-          `it is stalled: re-run ${rerun(secretId)}`,
+          `nothing was taken over: \`keyshift status ${secretId}\`, then re-run ${rerun(secretId)}`,
       );
     }
   }
