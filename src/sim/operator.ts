@@ -56,6 +56,14 @@ class NothingToDo extends Error {}
 
 const ACTOR = "operator:sim";
 
+/** Commands that end by syncing the secret's read policy with the registry. */
+const SYNCING: ReadonlySet<OperatorCommand> = new Set<OperatorCommand>([
+  "register",
+  "remove",
+  "re-enroll",
+  "sync-policy",
+]);
+
 /** One operator command; its refusals and failures are the operator's to read, not ours. */
 export async function runOperator(
   world: World,
@@ -80,10 +88,12 @@ export async function runOperator(
     const out = await run();
     // Executions count their success when BeginRotation accepts them (see Executions.start).
     if (cmd !== "resume" && cmd !== "emergency") world.countCommand(kind, true);
+    if (SYNCING.has(cmd)) world.syncOwed.delete(secretId);
     return out;
   } catch (err) {
     if (err instanceof NothingToDo) return err.message;
     if (!attempted) attempt();
+    if (SYNCING.has(cmd)) world.syncOwed.add(secretId);
     const e = err as Error;
     return `refused/failed: ${e.name}: ${e.message.slice(0, 240)}`;
   } finally {

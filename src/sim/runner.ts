@@ -267,6 +267,14 @@ async function quiesce(
   }
   for (let round = 0; round < 30; round++) {
     while (execs.running > 0) await pause(world, 300, "executions to finish");
+    // A registry command that failed is re-run by its operator (it said so); until it succeeds
+    // the read policy may differ from the registry.
+    for (const secretId of [...world.syncOwed]) {
+      sched.log(
+        "quiesce",
+        `syncPolicy ${secretId} -> ${await runOperator(world, execs, rng, "sync-policy", secretId)}`,
+      );
+    }
     const ledger = await world.raw.ledger.listAll();
     const open = ledger.filter((e) => e.status !== "revoked");
     let locked = false;

@@ -137,6 +137,11 @@ export class World {
   readonly incident = { started: 0, parked: 0, rolledBack: 0, resumed: 0 };
   /** Lock markers held by operator commands still running (I4: such a lock is alive, not leaked). */
   readonly operatorLocks = new Set<string>();
+  /**
+   * Secrets whose last registry command (register, remove, re-enroll, sync) failed: its operator
+   * was told so, and re-runs it before the end (the read policy must equal the registry then).
+   */
+  readonly syncOwed = new Set<string>();
   /** Quiescence: the chaos fleet is replaced by one fresh instance per registered consumer. */
   quiescing = false;
   /** Virtual ms until which the exchange answers 503 to everyone (0: up). */
