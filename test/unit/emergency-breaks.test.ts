@@ -29,6 +29,7 @@ import {
   type SeededConsumer,
   type SeededSecret,
   seedSecret,
+  TWO_STAGE,
 } from "./fakes";
 import { report, resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
 
@@ -173,8 +174,6 @@ interface StateCase {
   arrange: (w: World) => Promise<{ compromised: string; also?: string }>;
   refusal?: RegExp;
 }
-
-const TWO_STAGE = { exchange: "fake-deribit", disable: true, limitCounts: "all" } as const;
 
 /** A rotation that completes with its previous key revoked (or disabled, two-stage). */
 async function completedRotation(w: World, rotationId: string) {

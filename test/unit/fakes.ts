@@ -173,3 +173,6 @@ export async function addConsumer(
   );
   return { consumerId, callerArn: `arn:aws:sts::123456789012:assumed-role/${consumerId}/session-1` };
 }
+
+/** Deribit's rules: keys can be disabled and enabled, and disabled keys count against the limit. */
+export const TWO_STAGE = { exchange: "fake-deribit", disable: true, limitCounts: "all" } as const;

@@ -23,12 +23,11 @@ import {
   type SeededConsumer,
   type SeededSecret,
   seedSecret,
+  TWO_STAGE,
 } from "./fakes";
 import { ThrottlingException } from "./support/faults";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
 
-/** Deribit's rules: keys can be disabled and enabled, and disabled keys count against the limit. */
-const TWO_STAGE = { exchange: "fake-deribit", disable: true, limitCounts: "all" } as const;
 const GRACE = 3600;
 
 /** A promise and the function that settles it: lets a test pause one side of a race. */

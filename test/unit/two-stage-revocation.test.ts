@@ -19,11 +19,9 @@ import {
   type SeededConsumer,
   type SeededSecret,
   seedSecret,
+  TWO_STAGE,
 } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
-
-/** Deribit's rules: keys can be disabled and enabled, and disabled keys count against the limit. */
-const TWO_STAGE = { exchange: "fake-deribit", disable: true, limitCounts: "all" } as const;
 
 describe("two-stage revocation (exchanges that can disable keys)", () => {
   let deps: FakeDeps;
