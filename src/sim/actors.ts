@@ -9,6 +9,7 @@ import { FINAL_PHASES } from "../core/model";
 import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import { type OperatorCommand, runOperator } from "./operator";
 import type { Rng } from "./rng";
+import { spawnStuckIncident } from "./stuck-incident";
 import type { World } from "./world";
 
 export { type OperatorCommand, runOperator } from "./operator";
@@ -91,6 +92,7 @@ export function spawnChaosActors(
   spawnSweeper(world, execs, steps, rng, calm);
   spawnTtl(world, execs, rng.fork("ttl"), calm);
   spawnIncident(world, execs, rng.fork("incident"), calm);
+  spawnStuckIncident(world, execs, rng.fork("stuck-incident"), calm);
 }
 
 export async function sweepOnce(world: World, steps: Steps, actor = "sweeper"): Promise<void> {

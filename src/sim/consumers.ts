@@ -23,7 +23,14 @@ export function spawnInstance(
   instanceId: string,
   rng: Rng,
   isStopped: () => boolean,
-  opts: { staleStart?: boolean } = {},
+  opts: {
+    staleStart?: boolean;
+    /**
+     * A consumer that cannot reload (the brief's "engine cannot reload"): while this says true it
+     * ignores `stale`, keeps its key and keeps heartbeating it within its grace — live and lagging.
+     */
+    stuck?: () => boolean;
+  } = {},
 ): void {
   const actor = `inst:${spec.consumerId}/${instanceId}`;
   // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
@@ -91,6 +98,10 @@ export function spawnInstance(
     } else await fetch();
     while (!isStopped()) {
       const status = await beat();
+      if ((status === "stale" || status === "unknown") && opts.stuck?.()) {
+        await world.sched.sleep(actor, rng.range(1, 5), "stuck: cannot reload");
+        continue;
+      }
       if (status === "stale" || status === "unknown") {
         if (!prompt) await world.sched.sleep(actor, rng.range(30, 600), "lazy refresh");
         await fetch();

@@ -48,6 +48,7 @@ export interface SeedResult {
   auditVerify: { ok: number; broken: number; failed: number };
   instanceRowsExpired: number;
   incident: { started: number; parked: number; rolledBack: number; resumed: number };
+  stuckIncidents: { started: number; disabled: number; restored: number };
   violations: Violation[];
   maxActiveKeys: number;
   /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
@@ -228,6 +229,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     auditVerify: { ...world.auditVerify },
     instanceRowsExpired: world.instanceRowsExpired,
     incident: { ...world.incident },
+    stuckIncidents: { ...world.stuckIncidents },
     violations: world.violations,
     maxActiveKeys,
     exchangeCalls: world.raw.exchange.calls.reduce<Record<string, number>>((acc, c) => {

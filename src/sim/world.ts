@@ -135,6 +135,8 @@ export class World {
   instanceRowsExpired = 0;
   /** How far the incident scenario got: emergency started, parked, rolled back, resumed. */
   readonly incident = { started: 0, parked: 0, rolledBack: 0, resumed: 0 };
+  /** How far the stuck-consumer incident got (see stuck-incident.ts). */
+  readonly stuckIncidents = { started: 0, disabled: 0, restored: 0 };
   /** Lock markers held by operator commands still running (I4: such a lock is alive, not leaked). */
   readonly operatorLocks = new Set<string>();
   /**

@@ -506,6 +506,23 @@ describe("incident path a: escalating a waiting rotation", () => {
     );
   });
 
+  it("an escalation whose claim landed with its answer lost gives the record back: the running execution still writes", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const old = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    const claim = deps.store.claimRotation.bind(deps.store);
+    deps.store.claimRotation = async (...args) => {
+      await claim(...args);
+      deps.store.claimRotation = claim;
+      throw new Error("InternalServerError: the answer was lost");
+    };
+
+    await expect(emergency(deps, seeded.secretId, "emg-1")).rejects.toThrow(/answer was lost/);
+
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("rot-1");
+    const check = await checkConsumers({ ...old, iteration: 0 }, deps);
+    expect(check.waitSeconds).toBeGreaterThanOrEqual(0);
+  });
+
   it("a running execution that is not taken over picks the escalation up at its next check", async () => {
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
     const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };

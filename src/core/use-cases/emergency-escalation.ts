@@ -144,21 +144,34 @@ export async function escalateToEmergency(
             : ""),
       },
     });
+    // Whatever fails after the claim, the record goes back to whoever drives the lock, or that
+    // execution could no longer write it (best effort: a hand-back that fails too leaves the record
+    // to this execution's retry, which claims it again and finishes the takeover).
+    const handBack = async () => {
+      const driver = await deps.lock.get(secretId).catch(() => undefined);
+      if (driver?.rotationId !== rotation.rotationId || drivingExecution(driver) === input.executionName)
+        return;
+      await deps.store
+        .claimRotation(secretId, rotation.rotationId, drivingExecution(driver), input.executionName)
+        .catch(() => undefined);
+    };
     // The record first: from here a step of the execution being replaced — even one running right
     // now — can no longer write it (I4), then the lock.
     try {
       await deps.store.claimRotation(secretId, rotation.rotationId, input.executionName, rotation.fence);
     } catch (err) {
+      // The claim may have landed with its answer lost.
+      await handBack();
       if (!(err instanceof RotationInProgressError)) throw err;
       throw refuse(
         `rotation ${rotation.rotationId} of ${secretId} was written by another execution or command while escalating ` +
           `(${err.message}); nothing was taken over: re-run ${rerun(secretId)}`,
       );
     }
-    // The lock as it is now (a resume may have adopted it since the first read): its driver is
-    // the one stopped — conditionally, so a driver that changes again is left alone.
-    const current = await deps.lock.get(secretId);
     try {
+      // The lock as it is now (a resume may have adopted it since the first read): its driver is
+      // the one stopped — conditionally, so a driver that changes again is left alone.
+      const current = await deps.lock.get(secretId);
       if (!current || current.rotationId !== rotation.rotationId) {
         throw new RotationInProgressError(
           `the lock of ${secretId} is no longer rotation ${rotation.rotationId}'s`,
@@ -177,14 +190,8 @@ export async function escalateToEmergency(
         leaseSecondsFor(settings),
       );
     } catch (err) {
+      await handBack();
       if (!(err instanceof RotationInProgressError)) throw err;
-      // Nothing taken over: give the record back to whoever drives the lock, or it could not write.
-      const driver = await deps.lock.get(secretId);
-      if (driver?.rotationId === rotation.rotationId) {
-        await deps.store
-          .claimRotation(secretId, rotation.rotationId, drivingExecution(driver), input.executionName)
-          .catch(() => undefined);
-      }
       throw refuse(
         `rotation ${rotation.rotationId} of ${secretId} was taken by another command while escalating (${err.message}); ` +
           `nothing was taken over: \`keyshift status ${secretId}\`, then re-run ${rerun(secretId)}`,
