@@ -51,6 +51,7 @@ async function main(): Promise<number> {
   const auditVerify = { ok: 0, broken: 0, failed: 0 };
   let instanceRowsExpired = 0;
   const incident: Record<string, number> = {};
+  const stuckIncidents: Record<string, number> = {};
   const add = (into: Record<string, number>, from: Record<string, number | undefined>) => {
     for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + (n ?? 0);
   };
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
     add(auditVerify, r.auditVerify);
     instanceRowsExpired += r.instanceRowsExpired;
     add(incident, r.incident);
+    add(stuckIncidents, r.stuckIncidents);
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);
@@ -109,6 +111,7 @@ async function main(): Promise<number> {
       auditVerify,
       instanceRowsExpired,
       incident,
+      stuckIncidents,
       violations: totals.violations,
       maxActiveKeys: totals.maxActiveKeys,
       orphansAtQuiescence: totals.orphans,
