@@ -88,7 +88,6 @@ export async function runOperator(
     const out = await run();
     // Executions count their success when BeginRotation accepts them (see Executions.start).
     if (cmd !== "resume" && cmd !== "emergency") world.countCommand(kind, true);
-    if (SYNCING.has(cmd)) world.syncOwed.delete(secretId);
     return out;
   } catch (err) {
     if (err instanceof NothingToDo) return err.message;

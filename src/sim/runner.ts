@@ -272,10 +272,9 @@ async function quiesce(
     // A registry command that failed is re-run by its operator (it said so); until it succeeds
     // the read policy may differ from the registry.
     for (const secretId of [...world.syncOwed]) {
-      sched.log(
-        "quiesce",
-        `syncPolicy ${secretId} -> ${await runOperator(world, execs, rng, "sync-policy", secretId)}`,
-      );
+      const out = await runOperator(world, execs, rng, "sync-policy", secretId);
+      sched.log("quiesce", `syncPolicy ${secretId} -> ${out}`);
+      if (!out.startsWith("refused/failed")) world.syncOwed.delete(secretId);
     }
     const ledger = await world.raw.ledger.listAll();
     const open = ledger.filter((e) => e.status !== "revoked");

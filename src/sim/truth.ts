@@ -130,8 +130,8 @@ export async function recordForceRevoke(world: World, secretId: string): Promise
 
 /**
  * The break-glass an emergency requested now is about: the operator reports the SECRET compromised,
- * so every key of it that authenticates at this moment (read raw: its versions' keys and the keys of
- * its open ledger entries, if the exchange lists them active) was exposed. The key AWSCURRENT
+ * so every key of it still on the exchange at this moment (read raw: its versions' keys and the keys
+ * of its open ledger entries the exchange still lists, active or disabled) was exposed. The key AWSCURRENT
  * carries may die only once the emergency's deadline has run (consumers get that long to switch;
  * the product may stop waiting a margin before it — at most 10 s, a quarter of the deadline — so
  * the key is dead by then); an older key — one consumers were already told to leave — from now.
@@ -149,12 +149,9 @@ export async function recordEmergency(world: World, secretId: string): Promise<v
   const current = versions.find((v) => v.stages.includes(STAGE.current));
   const currentKey = current && keyOf(current.value);
   const account = world.accountOf.get(secretId) ?? "";
-  const active = new Set(
-    world.raw.exchange
-      .snapshot(account)
-      .keys.filter((k) => k.status === "active")
-      .map((k) => k.keyId),
-  );
+  // Disabled keys too: one still on the exchange is the secret's, restorable, and its removal is
+  // part of what the emergency may do (a key that no longer authenticates is no consumer's anyway).
+  const active = new Set(world.raw.exchange.snapshot(account).keys.map((k) => k.keyId));
   const older = new Set<string>();
   for (const v of versions) {
     const k = keyOf(v.value);

@@ -140,8 +140,10 @@ export class World {
   /** Lock markers held by operator commands still running (I4: such a lock is alive, not leaked). */
   readonly operatorLocks = new Set<string>();
   /**
-   * Secrets whose last registry command (register, remove, re-enroll, sync) failed: its operator
-   * was told so, and re-runs it before the end (the read policy must equal the registry then).
+   * Secrets for which a registry command (register, remove, re-enroll, sync) failed: its operator
+   * was told so and re-runs a sync before the end — even if another command succeeded since, whose
+   * own sync may have finished before the failed one wrote (the read policy must equal the registry
+   * then).
    */
   readonly syncOwed = new Set<string>();
   /** Quiescence: the chaos fleet is replaced by one fresh instance per registered consumer. */
