@@ -6,7 +6,7 @@
  * counted per kind; "nothing to do" (no disabled entry to restore…) is not an attempt.
  */
 
-import { FINAL_PHASES } from "../core/model";
+import { type ConsumerRegistration, FINAL_PHASES } from "../core/model";
 import { verifySecretAudit } from "../core/use-cases/audit-trail";
 import {
   enrollSecret,
@@ -71,6 +71,8 @@ export async function runOperator(
   rng: Rng,
   cmd: OperatorCommand,
   secretId: string,
+  /** `register` with exactly this registration (an incident's operator asks for a given change). */
+  given?: Omit<ConsumerRegistration, "registeredAt">,
 ): Promise<string> {
   world.operatorCommands += 1;
   const kind = KIND[cmd];
@@ -200,7 +202,7 @@ export async function runOperator(
     const specs = world.consumers.filter((c) => c.secretId === secretId);
     let spec: ConsumerSpec | undefined;
     let fresh = false;
-    const fresher = rng.chance(0.3) && specs.length < 5;
+    const fresher = !given && rng.chance(0.3) && specs.length < 5;
     const consumerId = fresher ? `n${world.secretIds.indexOf(secretId) + 1}${world.nextSerial()}` : undefined;
     const registration = consumerId
       ? {
@@ -213,7 +215,8 @@ export async function runOperator(
         }
       : undefined;
     let fleetFollows = true;
-    let body = registration;
+    let body = registration ?? given;
+    if (given) spec = specs.find((c) => c.consumerId === given.consumerId);
     if (!body) {
       spec = rng.pick(specs);
       fresh = !spec.registered;
@@ -232,10 +235,24 @@ export async function runOperator(
       };
     }
     const racing = raceSync();
+    // The world's own note of a required consumer made optional while a rotation holds the lock.
+    const before = (await world.raw.consumers.listConsumers(secretId)).find(
+      (c) => c.consumerId === body.consumerId,
+    );
+    const lock = await world.raw.store.get(secretId);
+    const holder = lock && (await world.raw.store.getRotation(secretId, lock.rotationId));
+    const midRotation =
+      lock && holder && holder.trigger !== "operator" && !FINAL_PHASES.includes(holder.phase);
     attempt();
     try {
       await registerConsumer(body, ACTOR, d);
     } finally {
+      // Judged on the raw registry: a registration that landed before a later failure counts too.
+      const after = (await world.raw.consumers.listConsumers(secretId)).find(
+        (c) => c.consumerId === body.consumerId,
+      );
+      if (midRotation && before?.required && after && !after.required)
+        world.truth.weakened.set(`${secretId}\n${body.consumerId}`, lock.rotationId);
       await world.syncSpecs();
       spec ??= world.consumers.find((c) => c.secretId === secretId && c.consumerId === body.consumerId);
       if (spec?.registered && (fresh || registration)) {

@@ -39,6 +39,8 @@ export function spawnStuckIncident(world: World, execs: Executions, rng: Rng, ca
       const cmd = !lock ? "emergency" : lock.stalled ? "resume" : undefined;
       if (cmd)
         sched.log(actor, `${cmd} ${secretId} -> ${await runOperator(world, execs, rng, cmd, secretId)}`);
+      if (round === 0 && rng.chance(0.5))
+        await tryToMakeOptional(world, execs, rng, secretId, spec.consumerId);
       for (let i = 0; i < 30 && !calm() && !(await disabledEntry()); i++)
         await sched.sleep(actor, 10, "key disabled");
     }
@@ -61,4 +63,26 @@ export function spawnStuckIncident(world: World, execs: Executions, rng: Rng, ca
     stuck = false;
     sched.log(actor, "the stuck consumer reloads");
   });
+}
+
+/**
+ * "It cannot reload: make it optional so the rotation can finish" — asked while the rotation holds
+ * the lock. The product must refuse it (break 7); were it accepted, the world still counts the
+ * consumer as required for that rotation (`truth.weakened`).
+ */
+async function tryToMakeOptional(
+  world: World,
+  execs: Executions,
+  rng: Rng,
+  secretId: string,
+  consumerId: string,
+): Promise<void> {
+  await world.sched.sleep("stuck-incident", rng.range(5, 40), "before asking to make it optional");
+  const current = (await world.raw.consumers.listConsumers(secretId)).find(
+    (c) => c.consumerId === consumerId,
+  );
+  if (!current?.required) return;
+  const { registeredAt: _r, ...rest } = current;
+  const out = await runOperator(world, execs, rng, "register", secretId, { ...rest, required: false });
+  world.sched.log("stuck-incident", `make ${consumerId} optional -> ${out}`);
 }

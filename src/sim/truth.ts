@@ -63,6 +63,13 @@ export class Truth {
   readonly breakGlassRecords: BreakGlassRecord[] = [];
   /** enableKey effects (a restore): the gate applies to that key again from then on. */
   readonly enabled: Array<{ keyId: string; at: number; seq: number }> = [];
+  /**
+   * Required consumers an operator made optional while a rotation held the secret's lock (by
+   * `${secretId}\n${consumerId}`, the rotation): the brief forbids it (break 7), so for I1 they stay
+   * required while that rotation holds the lock — a planted bug that accepts the weakening must not
+   * also switch the oracle off.
+   */
+  readonly weakened = new Map<string, string>();
   /** The first disable/remove effect on each key: when it stopped authenticating. */
   readonly deactivated = new Map<string, { at: number; seq: number }>();
 

@@ -30,6 +30,9 @@ export async function registryFacts(world: World): Promise<RegistryFacts> {
   for (const secretId of world.secretIds) {
     for (const c of await world.raw.consumers.listConsumers(secretId))
       if (c.required) required.add(`${secretId}\n${c.consumerId}`);
+    const lock = await world.raw.store.get(secretId);
+    for (const [key, rotationId] of world.truth.weakened)
+      if (key.startsWith(`${secretId}\n`) && lock?.rotationId === rotationId) required.add(key);
     grace.set(secretId, rawGraceSeconds(await world.raw.store.getSettings(secretId)));
   }
   return {
