@@ -175,8 +175,8 @@ export async function runOperator(
     const disabled = entries.filter((e) => e.status === "disabled");
     const within = disabled.filter((e) => Date.parse(e.nextAttemptAt ?? "") > now);
     const late = disabled.filter((e) => !within.includes(e));
-    // A re-run of a restore that died after marking the entry is allowed too.
-    const rerun = entries.filter((e) => e.status === "restored");
+    // A re-run finishes a restore that died after writing its intent (`restoring`).
+    const rerun = entries.filter((e) => e.status === "restoring");
     const pool =
       within.length > 0 && rng.chance(0.8)
         ? within
@@ -193,7 +193,7 @@ export async function runOperator(
       d,
     );
     const when =
-      entry.status === "restored" ? "re-run" : within.includes(entry) ? "within grace" : "after grace";
+      entry.status === "restoring" ? "re-run" : within.includes(entry) ? "within grace" : "after grace";
     return `restored ${entry.keyId} (${when})`;
   }
 

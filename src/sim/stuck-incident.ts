@@ -46,7 +46,10 @@ export function spawnStuckIncident(world: World, execs: Executions, rng: Rng, ca
     }
     if (calm() || !(await disabledEntry())) return;
     world.stuckIncidents.disabled += 1;
-    // The operator restores it for the consumer that cannot reload yet, then asks for a retry.
+    // Once the emergency has finished (it holds the lock until then), the operator restores the
+    // key for the consumer that cannot reload yet, then asks for a retry.
+    for (let i = 0; i < 60 && !calm() && (await world.raw.store.get(secretId)); i++)
+      await sched.sleep(actor, 10, "emergency to finish");
     for (let i = 0; i < 5 && !calm(); i++) {
       const out = await runOperator(world, execs, rng, "restore", secretId);
       sched.log(actor, `restore -> ${out}`);
