@@ -83,11 +83,19 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     steps,
     async () => {
       if (execs.anyUnknown()) return;
-      for (const v of checkLockAtEnd(
-        await takeSnapshot(world),
-        { rotations: execs.liveRotations(), executions: execs.liveExecutions() },
-        "execution ended",
-      ))
+      const executions = execs.liveExecutions();
+      const rotations = execs.liveRotations();
+      for (const secretId of world.secretIds) {
+        const lock = await world.raw.store.get(secretId);
+        const record = lock && (await world.raw.store.getRotation(secretId, lock.rotationId));
+        if (!lock || !record) continue;
+        // A running execution that claimed the record is taking the lock over (claim, then lock);
+        // an operator command's marker is final from the start: a command that died leaves it to
+        // the next rotation or command, which releases it once its short lease is past (restore).
+        if (record.fence !== undefined && executions.has(record.fence)) rotations.add(lock.rotationId);
+        if (record.trigger === "operator") rotations.add(lock.rotationId);
+      }
+      for (const v of checkLockAtEnd(await takeSnapshot(world), { rotations, executions }, "execution ended"))
         world.violate(v);
     },
     scan,
