@@ -160,6 +160,26 @@ describe("per-secret rotation lock", () => {
     ).resolves.toMatchObject({ ready: false });
   });
 
+  it("a resume fences the replaced execution out of the rotation record before it takes the lock", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "r1");
+    deps.clock.advance(leaseSecondsFor(seeded.settings) + 1);
+    const stale = await deps.store.getRotation(seeded.secretId, "r1");
+    let lateWrite: Promise<void> | undefined;
+    const resume = deps.lock.resume.bind(deps.lock);
+    deps.lock.resume = async (...args) => {
+      // The replaced execution, still mid-step, writes just before the resume takes the lock.
+      lateWrite = deps.store.putRotation({ ...(stale as NonNullable<typeof stale>), phase: "aborted" }, "r1");
+      await lateWrite.catch(() => undefined);
+      return resume(...args);
+    };
+
+    await resumeRotation(deps, seeded.secretId, "x1");
+
+    await expect(lateWrite).rejects.toBeInstanceOf(RotationInProgressError);
+    expect((await deps.store.getRotation(seeded.secretId, "r1"))?.phase).not.toBe("aborted");
+    expect((await deps.lock.get(seeded.secretId))?.execution).toBe("x1");
+  });
+
   it("break 8: of two concurrent resumes exactly one proceeds", async () => {
     await rotateToPromoted(deps, seeded.secretId, "r1");
     await markStalled({ secretId: seeded.secretId, rotationId: "r1", lagging: [], laggingCount: 0 }, deps);

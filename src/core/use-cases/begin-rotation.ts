@@ -233,15 +233,28 @@ async function resume(
       `rotation ${held.rotationId} of ${secretId} has an unfinished rollback: run \`keyshift rollback ${secretId}\` again to finish it, then resume`,
     );
   }
-  if (!held.stalled && drivingExecution(held) !== executionName)
-    await stallLostExecution(deps, held, now, input.actor);
-  // Conditional: stalled and no operator command holding it, or this same execution re-entering.
-  await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
   const route = routeOf(rotation);
-  if (rotation && !FINAL_PHASES.includes(rotation.phase)) {
-    // The record is this execution's from now on: whoever wrote it before (the execution this one
-    // replaces, an operator command) is fenced out of it (`putRotation` with a writer).
-    const claimed = await claimForExecution(deps, secretId, held.rotationId, executionName);
+  const live = rotation && !FINAL_PHASES.includes(rotation.phase);
+  // The record first, then the lock: from the claim on, whoever wrote it before (the execution this
+  // one replaces — even one still mid-step —, an operator command) is fenced out of it.
+  const claimed = live
+    ? await claimForExecution(deps, secretId, held.rotationId, executionName, drivingExecution(held))
+    : undefined;
+  try {
+    if (!held.stalled && drivingExecution(held) !== executionName)
+      await stallLostExecution(deps, held, now, input.actor);
+    // Conditional: stalled and no operator command holding it, or this same execution re-entering.
+    await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
+  } catch (err) {
+    // Not adopted: the record goes back to whoever wrote it before, or to the lock's driver.
+    const driver = await deps.lock.get(secretId).catch(() => undefined);
+    const back = rotation?.fence ?? (driver && drivingExecution(driver));
+    if (claimed && back && back !== executionName && driver?.rotationId === held.rotationId) {
+      await deps.store.claimRotation(secretId, held.rotationId, back, executionName).catch(() => undefined);
+    }
+    throw err;
+  }
+  if (claimed) {
     // A resumed wait gets a whole new deadline, counted from now.
     await deps.store.putRotation(
       {
@@ -265,20 +278,29 @@ async function resume(
 }
 
 /**
- * Claims a rotation record for the execution that now drives its lock (a resume, an escalation):
- * conditional on the writer it read, re-read and tried again if a step of the replaced execution
- * wrote in between (its lease still ran: a Lambda may finish the step it was in).
+ * Claims a rotation record for a resume, before it takes the lock: conditional on the writer it
+ * read. Tried again only when the one that wrote in between is the execution being replaced (a
+ * step it was still in) — never over another resume or command: of two, one claims, the other is
+ * refused with `RotationInProgressError` and changes nothing.
  */
 export async function claimForExecution(
   deps: Pick<Deps, "store">,
   secretId: string,
   rotationId: string,
   execution: string,
+  replaced: string,
 ): Promise<RotationRecord> {
+  let expected: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const read = await deps.store.getRotation(secretId, rotationId);
     if (!read) throw new InvalidInputError(`rotation ${rotationId} of ${secretId} has no record to resume`);
     if (read.fence === execution) return read;
+    if (attempt > 1 && read.fence !== expected && read.fence !== replaced) {
+      throw new RotationInProgressError(
+        `rotation ${rotationId} of ${secretId} was claimed by ${read.fence} meanwhile: it resumes it, not ${execution}`,
+      );
+    }
+    expected = read.fence;
     try {
       return await deps.store.claimRotation(secretId, rotationId, execution, read.fence);
     } catch (err) {
