@@ -75,6 +75,7 @@ export async function runOperator(
   given?: Omit<ConsumerRegistration, "registeredAt">,
 ): Promise<string> {
   world.operatorCommands += 1;
+  world.commandsInFlight += 1;
   const kind = KIND[cmd];
   const actor = `op:${cmd}`;
   const ctx = world.context(actor, { operatorLocks: new Set<string>() });
@@ -98,6 +99,7 @@ export async function runOperator(
     const e = err as Error;
     return `refused/failed: ${e.name}: ${e.message.slice(0, 240)}`;
   } finally {
+    world.commandsInFlight -= 1;
     for (const marker of ctx.operatorLocks ?? []) world.operatorLocks.delete(marker);
   }
 

@@ -276,7 +276,8 @@ async function quiesce(
     if (spec.registered) spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => !spec.registered);
   }
   for (let round = 0; round < 30; round++) {
-    while (execs.running > 0) await pause(world, 300, "executions to finish");
+    while (execs.running > 0 || world.commandsInFlight > 0)
+      await pause(world, 300, "executions and operator commands to finish");
     // A registry command that failed is re-run by its operator (it said so); until it succeeds
     // the read policy may differ from the registry.
     for (const secretId of [...world.syncOwed]) {

@@ -146,6 +146,8 @@ export class World {
    * then).
    */
   readonly syncOwed = new Set<string>();
+  /** Operator commands still running (a slow call may outlive the chaos): quiescence waits for them. */
+  commandsInFlight = 0;
   /** Quiescence: the chaos fleet is replaced by one fresh instance per registered consumer. */
   quiescing = false;
   /** Virtual ms until which the exchange answers 503 to everyone (0: up). */
