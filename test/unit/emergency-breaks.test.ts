@@ -523,6 +523,29 @@ describe("incident path a: escalating a waiting rotation", () => {
     expect(check.waitSeconds).toBeGreaterThanOrEqual(0);
   });
 
+  it("of two escalations of a rotation stalled before promotion, the second never takes over the first mid-CreateNext", async () => {
+    await startRotation(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    // The second reads the lock stalled; right after, the first escalation adopts the rotation.
+    const get = deps.lock.get.bind(deps.lock);
+    let reads = 0;
+    let first: Awaited<ReturnType<typeof emergency>> | undefined;
+    deps.lock.get = async (secretId) => {
+      const read = await get(secretId);
+      reads += 1;
+      if (reads === 3) first = await emergency(deps, seeded.secretId, "emg-1");
+      return read;
+    };
+
+    await expect(emergency(deps, seeded.secretId, "emg-2")).rejects.toBeInstanceOf(EmergencyRefusedError);
+
+    deps.lock.get = get;
+    expect(first?.escalated?.route).toBe("create");
+    expect((await deps.lock.get(seeded.secretId))?.execution).toBe("emg-1");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("emg-1");
+  });
+
   it("a running execution that is not taken over picks the escalation up at its next check", async () => {
     await rotateToPromoted(deps, seeded.secretId, "rot-1");
     const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };

@@ -177,6 +177,21 @@ export async function escalateToEmergency(
           `the lock of ${secretId} is no longer rotation ${rotation.rotationId}'s`,
         );
       }
+      // Another execution adopted it since the first read (a resume, a concurrent escalation): the
+      // first read's rules apply to what drives it now — never take over one making its new key,
+      // nor one already escalated for this key.
+      if (
+        !current.stalled &&
+        lockStillRunning(current, now) &&
+        drivingExecution(current) !== input.executionName
+      ) {
+        const fresh = await deps.store.getRotation(secretId, rotation.rotationId);
+        if (!fresh?.previous || (emergencyInForce(fresh) && emergencyCovers(fresh, target))) {
+          throw new RotationInProgressError(
+            `execution ${drivingExecution(current)} adopted rotation ${rotation.rotationId} meanwhile (phase ${fresh?.phase ?? "unknown"})`,
+          );
+        }
+      }
       if (!current.stalled) {
         if (!lockStillRunning(current, now)) await stallLostExecution(deps, current, now, input.actor);
         else
