@@ -24,6 +24,7 @@ import {
   routeOf,
 } from "./emergency-escalation";
 import type { LockedRevocationDeps } from "./revocation";
+import { claimForExecution, giveRecordBack } from "./rotation-claim";
 
 export interface BeginRotationInput {
   secretId: string;
@@ -247,11 +248,13 @@ async function resume(
     await deps.lock.resume(secretId, held.rotationId, executionName, now, leaseSecondsFor(settings));
   } catch (err) {
     // Not adopted: the record goes back to whoever wrote it before, or to the lock's driver.
-    const driver = await deps.lock.get(secretId).catch(() => undefined);
-    const back = rotation?.fence ?? (driver && drivingExecution(driver));
-    if (claimed && back && back !== executionName && driver?.rotationId === held.rotationId) {
-      await deps.store.claimRotation(secretId, held.rotationId, back, executionName).catch(() => undefined);
-    }
+    if (claimed)
+      await giveRecordBack(deps, {
+        secretId,
+        rotationId: held.rotationId,
+        from: executionName,
+        to: rotation?.fence,
+      });
     throw err;
   }
   if (claimed) {
@@ -275,36 +278,4 @@ async function resume(
   if (rotation && !emergencyInForce(rotation))
     await alertCompromisedCurrent(deps, rotation, input.actor, "resumed");
   return { secretId, rotationId: held.rotationId, trigger: input.trigger, mode: "resume", route };
-}
-
-/**
- * Claims a rotation record for a resume, before it takes the lock: conditional on the writer it
- * read. Tried again only when the one that wrote in between is the execution being replaced (a
- * step it was still in) — never over another resume or command: of two, one claims, the other is
- * refused with `RotationInProgressError` and changes nothing.
- */
-export async function claimForExecution(
-  deps: Pick<Deps, "store">,
-  secretId: string,
-  rotationId: string,
-  execution: string,
-  replaced: string,
-): Promise<RotationRecord> {
-  let expected: string | undefined;
-  for (let attempt = 1; ; attempt++) {
-    const read = await deps.store.getRotation(secretId, rotationId);
-    if (!read) throw new InvalidInputError(`rotation ${rotationId} of ${secretId} has no record to resume`);
-    if (read.fence === execution) return read;
-    if (attempt > 1 && read.fence !== expected && read.fence !== replaced) {
-      throw new RotationInProgressError(
-        `rotation ${rotationId} of ${secretId} was claimed by ${read.fence} meanwhile: it resumes it, not ${execution}`,
-      );
-    }
-    expected = read.fence;
-    try {
-      return await deps.store.claimRotation(secretId, rotationId, execution, read.fence);
-    } catch (err) {
-      if (!(err instanceof RotationInProgressError) || attempt >= 3) throw err;
-    }
-  }
 }

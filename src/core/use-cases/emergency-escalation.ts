@@ -8,6 +8,7 @@ import {
   type SecretSettings,
 } from "../model";
 import type { Deps } from "./deps";
+import { giveRecordBack } from "./rotation-claim";
 
 type EscalationDeps = Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">;
 
@@ -144,17 +145,9 @@ export async function escalateToEmergency(
             : ""),
       },
     });
-    // Whatever fails after the claim, the record goes back to whoever drives the lock, or that
-    // execution could no longer write it (best effort: a hand-back that fails too leaves the record
-    // to this execution's retry, which claims it again and finishes the takeover).
-    const handBack = async () => {
-      const driver = await deps.lock.get(secretId).catch(() => undefined);
-      if (driver?.rotationId !== rotation.rotationId || drivingExecution(driver) === input.executionName)
-        return;
-      await deps.store
-        .claimRotation(secretId, rotation.rotationId, drivingExecution(driver), input.executionName)
-        .catch(() => undefined);
-    };
+    // Whatever fails after the claim, the record goes back to whoever drives the lock.
+    const handBack = () =>
+      giveRecordBack(deps, { secretId, rotationId: rotation.rotationId, from: input.executionName });
     // The record first: from here a step of the execution being replaced — even one running right
     // now — can no longer write it (I4), then the lock.
     try {
