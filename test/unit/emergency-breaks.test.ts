@@ -12,6 +12,7 @@ import {
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
+import { abortRotation } from "../../src/core/use-cases/abort-rotation";
 import { beginRotation } from "../../src/core/use-cases/begin-rotation";
 import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { completeRotation } from "../../src/core/use-cases/complete-rotation";
@@ -543,6 +544,69 @@ describe("incident path a: escalating a waiting rotation", () => {
     deps.lock.get = get;
     expect(first?.escalated?.route).toBe("create");
     expect((await deps.lock.get(seeded.secretId))?.execution).toBe("emg-1");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("emg-1");
+  });
+
+  it("an escalation that dies between its claim and the lock: its abort gives the record back to the resume driving the lock (simulation seed 10990, I4)", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    await resumeRotation(deps, seeded.secretId, "res-1");
+    // What a Lambda timeout right after the escalation's claim leaves behind: the record is emg-1's,
+    // the lock still res-1's. Its execution then aborts under its own name.
+    await deps.store.claimRotation(seeded.secretId, "rot-1", "emg-1", "res-1");
+
+    const out = await abortRotation(
+      { secretId: seeded.secretId, rotationId: "emg-1", execution: "emg-1", error: "States.Timeout" },
+      deps,
+    );
+
+    expect(out.outcome).toBe("nothing");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("res-1");
+    const check = await checkConsumers({ ...ref, execution: "res-1", iteration: 0 }, deps);
+    expect(check.waitSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a resume fenced out of the record right after it took the lock stalls the lock again (simulation seed 11472, I4)", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await markStalled({ ...ref, lagging: [], laggingCount: 0, error: "States.TaskFailed" }, deps);
+    // An escalation claims the record between the resume's claim and its write, then dies.
+    const resume = deps.lock.resume.bind(deps.lock);
+    deps.lock.resume = async (...args) => {
+      const held = await resume(...args);
+      deps.lock.resume = resume;
+      await deps.store.claimRotation(seeded.secretId, "rot-1", "emg-1", "res-1");
+      return held;
+    };
+
+    await expect(resumeRotation(deps, seeded.secretId, "res-1")).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+
+    const lock = await deps.lock.get(seeded.secretId);
+    expect(lock).toMatchObject({ rotationId: "rot-1", stalled: true });
+    // The operator resumes again: it claims the record from the dead escalation and drives the wait.
+    await resumeRotation(deps, seeded.secretId, "res-2");
+    expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("res-2");
+  });
+
+  it("a step fenced out while its execution still drives the lock parks it: the lock stalls, the record stays the taker's", async () => {
+    await rotateToPromoted(deps, seeded.secretId, "rot-1");
+    const ref = { secretId: seeded.secretId, rotationId: "rot-1", execution: "rot-1" };
+    await deps.store.claimRotation(seeded.secretId, "rot-1", "emg-1", "rot-1");
+    await expect(checkConsumers({ ...ref, iteration: 0 }, deps)).rejects.toBeInstanceOf(
+      RotationInProgressError,
+    );
+
+    // The state machine's FencedOut: MarkStalled under this execution's name.
+    const parked = await markStalled(
+      { ...ref, lagging: [], laggingCount: 0, error: "RotationInProgressError" },
+      deps,
+    );
+
+    expect(parked.stalled).toBe(true);
+    expect(await deps.lock.get(seeded.secretId)).toMatchObject({ rotationId: "rot-1", stalled: true });
     expect((await deps.store.getRotation(seeded.secretId, "rot-1"))?.fence).toBe("emg-1");
   });
 

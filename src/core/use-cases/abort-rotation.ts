@@ -5,6 +5,7 @@ import { type RotationRef, requireSettings, writerOf } from "./deps";
 import { markStalled } from "./mark-stalled";
 import { promoteCurrent } from "./promote-current";
 import { type LockedRevocationDeps, revokeThroughLedger } from "./revocation";
+import { giveRecordBack } from "./rotation-claim";
 
 export interface AbortRotationInput extends RotationRef {
   /** The error that made the workflow abort (name and sanitized message only). */
@@ -33,7 +34,8 @@ const NOTHING_REVOKED = { revokedKeyIds: [], pendingRevocations: [] };
  *
  * Input: secret id, rotation id (or the execution's own name when BeginRotation failed), execution,
  * the error. Output: what happened (see `outcome`) and what was revoked.
- * 1. The lock is driven by another execution: touch nothing. Driven by this execution for another
+ * 1. The lock is driven by another execution: touch nothing, except a record this execution claimed
+ *    for a takeover that never got the lock, which goes back to the lock's driver. Driven by this execution for another
  *    rotation (a resume whose BeginRotation failed): stall it again, with an alert.
  * 2. PromoteCurrent began (phase `promoting`, written before its first label move), the record
  *    says it promoted, or AWSCURRENT already sits on our next version: do NOT abort (that key may
@@ -54,6 +56,10 @@ export async function abortRotation(
   // A free lock: this execution never took it (BeginRotation failed first), so it made nothing;
   // every way a rotation that took it ends leaves it held or stalled until its phase is final.
   if (!held || drivingExecution(held) !== execution) {
+    // A takeover (escalation, resume) whose BeginRotation died between claiming the record and
+    // taking the lock: the record goes back to whoever drives the lock, or that execution is
+    // fenced out of its own rotation (a no-op when this execution claimed nothing).
+    if (held) await giveRecordBack(deps, { secretId, rotationId: held.rotationId, from: execution });
     return { outcome: "nothing", aborted: false, ...NOTHING_REVOKED };
   }
   if (held.rotationId !== rotationId) {

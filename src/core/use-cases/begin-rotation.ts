@@ -24,7 +24,7 @@ import {
   routeOf,
 } from "./emergency-escalation";
 import type { LockedRevocationDeps } from "./revocation";
-import { claimForExecution, giveRecordBack } from "./rotation-claim";
+import { claimForExecution, giveRecordBack, stallFencedOut } from "./rotation-claim";
 
 export interface BeginRotationInput {
   secretId: string;
@@ -259,15 +259,19 @@ async function resume(
   }
   if (claimed) {
     // A resumed wait gets a whole new deadline, counted from now.
-    await deps.store.putRotation(
-      {
-        ...claimed,
-        phase: route === "wait" ? "promoted" : claimed.phase,
-        deadlineAt: undefined,
-        updatedAt: now.toISOString(),
-      },
-      executionName,
-    );
+    await deps.store
+      .putRotation(
+        {
+          ...claimed,
+          phase: route === "wait" ? "promoted" : claimed.phase,
+          deadlineAt: undefined,
+          updatedAt: now.toISOString(),
+        },
+        executionName,
+      )
+      .catch((err: unknown) =>
+        stallFencedOut(deps, { secretId, rotationId: held.rotationId, execution: executionName }, err),
+      );
   }
   await deps.audit.append({
     secretId,

@@ -1,3 +1,4 @@
+import { RotationInProgressError } from "../errors";
 import { drivingExecution, releaseIfFinished } from "../lock";
 import type { LaggingConsumer } from "../readiness";
 import type { Deps, RotationRef } from "./deps";
@@ -78,16 +79,22 @@ export async function markStalled(
   // Fenced: if a resume took the lock between the read and this write, it is left running.
   await deps.lock.markStalled(secretId, rotationId, { execution });
   if (rotation) {
-    await deps.store.putRotation(
-      {
-        ...rotation,
-        // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
-        // (`promoting` must survive, or a resume would create a key instead of rolling forward).
-        phase: rotation.previous ? "stalled" : rotation.phase,
-        updatedAt: deps.clock.now().toISOString(),
-      },
-      writerOf(input),
-    );
+    await deps.store
+      .putRotation(
+        {
+          ...rotation,
+          // The lock says "stalled"; the phase keeps saying how far a rotation that had not promoted got
+          // (`promoting` must survive, or a resume would create a key instead of rolling forward).
+          phase: rotation.previous ? "stalled" : rotation.phase,
+          updatedAt: deps.clock.now().toISOString(),
+        },
+        writerOf(input),
+      )
+      // Fenced out: a takeover claimed the record and died before the lock (FencedOut). The stalled
+      // lock is what an operator and I4 go by; the resume claims the record back and rewrites it.
+      .catch((err: unknown) => {
+        if (!(err instanceof RotationInProgressError)) throw err;
+      });
   }
   return { stalled: true, laggingCount: input.laggingCount };
 }

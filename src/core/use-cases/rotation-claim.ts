@@ -56,3 +56,25 @@ export async function giveRecordBack(
   if (back === claim.from) return;
   await deps.store.claimRotation(claim.secretId, claim.rotationId, back, claim.from).catch(() => undefined);
 }
+
+/**
+ * `err` from a record write of an execution that took the lock: when it says the record was claimed
+ * by another execution since (a takeover between this one's claim and its lock, which may die
+ * before it reaches the lock), this execution stalls the lock it drives before it rethrows — no lock
+ * is left held with no execution behind it (I4), and the taker, or an operator's resume, takes it
+ * from there. Conditional on this execution still driving it. Always rethrows `err`.
+ */
+export async function stallFencedOut(
+  deps: Pick<Deps, "lock">,
+  ref: { secretId: string; rotationId: string; execution: string },
+  err: unknown,
+): Promise<never> {
+  if (err instanceof RotationInProgressError) {
+    await deps.lock
+      .markStalled(ref.secretId, ref.rotationId, { execution: ref.execution })
+      .catch((lost: unknown) => {
+        if (!(lost instanceof RotationInProgressError)) throw lost;
+      });
+  }
+  throw err;
+}
