@@ -270,14 +270,25 @@ async function quiesce(
   world.dynamoDownUntil = 0;
   world.exchangeDownUntil = 0;
   let n = 0;
-  for (const spec of world.consumers) {
-    spec.forgotten = undefined;
-    spec.callerArn = sessionArn(spec.principalArn);
-    if (spec.registered) spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => !spec.registered);
-  }
+  const running = new Set<(typeof world.consumers)[number]>();
+  // Every registered consumer runs an instance: those registered when quiescence began, and those
+  // whose registration was still in flight then (seed 970: a required consumer registered after
+  // the start never reported, so every resumed wait stalled at its deadline until the event cap).
+  const startInstances = () => {
+    for (const spec of world.consumers) {
+      if (!spec.registered || running.has(spec)) continue;
+      running.add(spec);
+      spec.forgotten = undefined;
+      spec.callerArn = sessionArn(spec.principalArn);
+      spawnInstance(world, spec, `q${++n}`, rng.fork(`q${n}`), () => !spec.registered);
+    }
+  };
+  startInstances();
   for (let round = 0; round < 30; round++) {
-    while (execs.running > 0 || world.commandsInFlight > 0)
+    while (execs.running > 0 || world.commandsInFlight > 0) {
       await pause(world, 300, "executions and operator commands to finish");
+      startInstances();
+    }
     // A registry command that failed is re-run by its operator (it said so); until it succeeds
     // the read policy may differ from the registry.
     for (const secretId of [...world.syncOwed]) {
