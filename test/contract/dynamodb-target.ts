@@ -14,8 +14,8 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type LocalDynamo, startDynamo, tableInputs } from "../../harness/local/dynamodb";
 import { documentClient, type TableNames } from "../../src/adapters/dynamodb/client";
-import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
 import { retryUntil } from "./retry-until";
 
 export const DYNAMODB_ENDPOINT_ENV = "KEYSHIFT_CONTRACT_DYNAMODB_ENDPOINT";

@@ -9,11 +9,11 @@ import { randomBytes } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { DeleteSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { LocalIam } from "../../src/local/local-iam";
+import { LocalIam } from "../../harness/local/local-iam";
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
-} from "../../src/local/secrets-manager/server";
+} from "../../harness/local/secrets-manager/server";
 import { retryUntil } from "./retry-until";
 
 export const CONTRACT_ENDPOINT_ENV = "KEYSHIFT_CONTRACT_SECRETS_MANAGER_ENDPOINT";

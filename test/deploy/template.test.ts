@@ -1,11 +1,11 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../harness/local/definition";
+import { READ_TRAIL_PREFIX } from "../../harness/local/stack";
 import { loadEnrollment } from "../../infra/enrollment.cjs";
 import { heartbeatResources } from "../../infra/heartbeat.cjs";
 import { loadConfig } from "../../src/commons/config";
-import { DEFINITION_PATH, loadLocalDefinition, resolveDefinition } from "../../src/local/definition";
-import { READ_TRAIL_PREFIX } from "../../src/local/stack";
 import { loadBundles } from "./bundles";
 import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
 import { hardeningSuites } from "./hardening";

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type BybitSimulator, startBybitSimulator } from "../../harness/local/exchange/bybit";
 import type { BybitConfig } from "../../src/adapters/exchange/bybit";
 import { ResponseTooLargeError } from "../../src/adapters/exchange/http";
 import {
@@ -7,7 +8,6 @@ import {
   ExchangeRetryableError,
   sanitizeErrorMessage,
 } from "../../src/core/errors";
-import { type BybitSimulator, startBybitSimulator } from "../../src/local/exchange/bybit";
 import { adapterFor, adminConfig, failure, startProxy, TRADING_SCOPE } from "./bybit-helpers";
 
 const DAY = 24 * 3600 * 1000;

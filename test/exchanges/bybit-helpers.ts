@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { BybitAccountCredential, BybitSimulator } from "../../harness/local/exchange/bybit";
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "../../src/adapters/exchange/bybit";
 import { bybitSignedHeaders } from "../../src/adapters/exchange/bybit/signing";
-import type { BybitAccountCredential, BybitSimulator } from "../../src/local/exchange/bybit";
 
 /** The admin secret an operator would store for a simulated account. */
 export function adminConfig(

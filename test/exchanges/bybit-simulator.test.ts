@@ -4,7 +4,7 @@ import {
   type BybitSimulator,
   startBybitSimulator,
   tradingCall,
-} from "../../src/local/exchange/bybit";
+} from "../../harness/local/exchange/bybit";
 import { type RawAnswer, rawCall, TRADING_SCOPE } from "./bybit-helpers";
 
 const DAY = 24 * 3600 * 1000;

@@ -1,8 +1,8 @@
 import { describe, it } from "vitest";
+import { startBybitSimulator } from "../../harness/local/exchange/bybit";
 import { BybitExchange, parseBybitAdminSecret } from "../../src/adapters/exchange/bybit";
 import { ExchangeKeyNotFoundError } from "../../src/core/errors";
 import type { Exchange } from "../../src/core/ports";
-import { startBybitSimulator } from "../../src/local/exchange/bybit";
 import { adapterFor, adminConfig, TRADING_SCOPE } from "./bybit-helpers";
 import { describeExchangeConformance } from "./conformance";
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeribitSimulator, startDeribitSimulator } from "../../harness/local/exchange/deribit";
 import {
   type DeribitAdminConfig,
   DeribitExchange,
@@ -6,7 +7,6 @@ import {
 } from "../../src/adapters/exchange/deribit";
 import { base32Decode, totp } from "../../src/adapters/exchange/deribit/totp";
 import { ExchangePermanentError, ExchangeRetryableError } from "../../src/core/errors";
-import { type DeribitSimulator, startDeribitSimulator } from "../../src/local/exchange/deribit";
 import { startDeribitProxy } from "./deribit-proxy";
 
 const SCOPE = ["account:read", "trade:read_write"];

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type DeribitSimulator,
+  startDeribitSimulator,
+  tradingCall,
+} from "../../harness/local/exchange/deribit";
+import {
   type DeribitAdminConfig,
   DeribitExchange,
   type DeribitExchangeOptions,
@@ -10,7 +15,6 @@ import {
   ExchangePermanentError,
   ExchangeRetryableError,
 } from "../../src/core/errors";
-import { type DeribitSimulator, startDeribitSimulator, tradingCall } from "../../src/local/exchange/deribit";
 import { type CannedAnswer, HTML_404, startDeribitProxy } from "./deribit-proxy";
 
 const SCOPE = ["account:read", "trade:read_write", "wallet:none"];

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type DeribitSimulator,
+  startDeribitSimulator,
+  tradingCall,
+} from "../../harness/local/exchange/deribit";
 import { deribitAuthorizationHeader } from "../../src/adapters/exchange/deribit/signing";
 import { base32Decode, totp } from "../../src/adapters/exchange/deribit/totp";
-import { type DeribitSimulator, startDeribitSimulator, tradingCall } from "../../src/local/exchange/deribit";
 
 const SEED = "JBSWY3DPEHPK3PXP";
 let clock = Date.UTC(2026, 0, 1, 0, 0, 1);

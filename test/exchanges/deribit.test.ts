@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
+import { startDeribitSimulator } from "../../harness/local/exchange/deribit";
 import { DeribitExchange, parseDeribitAdminSecret } from "../../src/adapters/exchange/deribit";
-import { startDeribitSimulator } from "../../src/local/exchange/deribit";
 import { describeExchangeConformance } from "./conformance";
 
 const TRADING_SCOPE = ["account:read", "trade:read_write", "wallet:none"];

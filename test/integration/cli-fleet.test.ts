@@ -3,9 +3,9 @@
  * the local stack over its real protocols (each command is its own `keyshift` process).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provisionLocalSecret } from "../../src/local/scenario";
-import { captureLambdaLogs } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
+import { provisionLocalSecret } from "../../harness/local/scenario";
+import { captureLambdaLogs } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { keyshiftProcess } from "./support/keyshift-process";
 
 const CONFIG = "test/fixtures/enrollment/local-fast.yml";

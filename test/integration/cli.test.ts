@@ -1,10 +1,10 @@
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionLocalSecret } from "../../harness/local/scenario";
+import { captureLambdaLogs } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { documentClient } from "../../src/adapters/dynamodb/client";
-import { provisionLocalSecret } from "../../src/local/scenario";
-import { captureLambdaLogs } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
 import { keyshiftProcess } from "./support/keyshift-process";
 
 const SECRET = "keyshift/exchange/acme-main/trading";

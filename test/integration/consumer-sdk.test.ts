@@ -18,10 +18,10 @@ import {
   type Enrolled,
   enrollLocalSecret,
   registerConsumers,
-} from "../../src/local/scenario";
-import { allSecretValues, captureLambdaLogs, scanForSecrets } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
-import { runRotation } from "../../src/local/workflow-runner";
+} from "../../harness/local/scenario";
+import { allSecretValues, captureLambdaLogs, scanForSecrets } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { runRotation } from "../../harness/local/workflow-runner";
 
 const EXAMPLE = "test/fixtures/consumer/readme-example.ts";
 const ROLE_ARN = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/trading/trading-engine`;

@@ -14,6 +14,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type LocalDynamo, startDynamo, tableInputs } from "../../harness/local/dynamodb";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { documentClient, type TableNames } from "../../src/adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
@@ -30,7 +31,6 @@ import { AuditChainBrokenError, RotationInProgressError } from "../../src/core/e
 import type { AuditEntry, LedgerEntry } from "../../src/core/model";
 import type { Clock } from "../../src/core/ports";
 import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
-import { type LocalDynamo, startDynamo, tableInputs } from "../../src/local/dynamodb";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ExchangeSimulator, startExchangeSimulator } from "../../harness/local/exchange/server";
 import { computeSignature, SIGNATURE_HEADERS } from "../../src/adapters/exchange/signing";
-import { type ExchangeSimulator, startExchangeSimulator } from "../../src/local/exchange/server";
 
 interface Credential {
   keyId: string;

@@ -11,21 +11,21 @@ import { request } from "node:http";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
-import { fingerprint } from "../../src/core/fingerprint";
-import type { VersionFingerprints } from "../../src/core/model";
-import { FORBIDDEN_MESSAGE } from "../../src/local/http-api";
-import type { LocalCredentials } from "../../src/local/local-iam";
+import { FORBIDDEN_MESSAGE } from "../../harness/local/http-api";
+import type { LocalCredentials } from "../../harness/local/local-iam";
 import {
   CONSUMER_ACCOUNT,
   defaultConsumers,
   type Enrolled,
   enrollLocalSecret,
   registerConsumers,
-} from "../../src/local/scenario";
-import { allSecretValues, scanForSecrets } from "../../src/local/secret-scan";
-import { signRequest } from "../../src/local/sigv4";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
+} from "../../harness/local/scenario";
+import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
+import { signRequest } from "../../harness/local/sigv4";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
+import { fingerprint } from "../../src/core/fingerprint";
+import type { VersionFingerprints } from "../../src/core/model";
 
 const roleArn = (name: string) => `arn:aws:iam::${CONSUMER_ACCOUNT}:role/trading/${name}`;
 const randomFingerprint = () => `fp1_${randomBytes(8).toString("hex")}`;

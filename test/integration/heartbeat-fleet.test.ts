@@ -6,16 +6,16 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { heartbeatEvent } from "../../bench/events";
 import type { heartbeatRoute as Route } from "../../functions/heartbeat";
+import { heartbeatEvent } from "../../harness/bench/events";
+import { type Enrolled, enrollLocalSecret } from "../../harness/local/scenario";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { documentClient } from "../../src/adapters/dynamodb/client";
 import { SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
 import { loadHeartbeatConfig } from "../../src/commons/config";
 import { buildHeartbeatDeps } from "../../src/commons/heartbeat-deps";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
 import { registerConsumer } from "../../src/core/use-cases/operator";
-import { type Enrolled, enrollLocalSecret } from "../../src/local/scenario";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
 import { FakeClock } from "../unit/fakes";
 
 // Before any import builds the logger: the rejection flood below would print a line per knock.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ExchangeSimulator, startExchangeSimulator } from "../../harness/local/exchange/server";
 import {
   type ExchangeAdminCredential,
   type ExchangeErrorDetail,
@@ -12,7 +13,6 @@ import {
   ExchangePermanentError,
   ExchangeRetryableError,
 } from "../../src/core/errors";
-import { type ExchangeSimulator, startExchangeSimulator } from "../../src/local/exchange/server";
 
 const ACCOUNT = "acct-adapter";
 

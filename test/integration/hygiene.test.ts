@@ -9,18 +9,18 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ledgerEntryId } from "../../src/core/tokens";
-import { syncReadPolicy } from "../../src/core/use-cases/read-policy";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
-import { SimulatedFleet } from "../../src/local/consumers";
+import { SimulatedFleet } from "../../harness/local/consumers";
 import {
   defaultConsumers,
   type Enrolled,
   enrollLocalSecret,
   registerConsumers,
-} from "../../src/local/scenario";
-import { captureLambdaLogs } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
+} from "../../harness/local/scenario";
+import { captureLambdaLogs } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { syncReadPolicy } from "../../src/core/use-cases/read-policy";
+import { newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { keyshiftProcess } from "./support/keyshift-process";
 
 const DAY_MS = 86_400_000;

@@ -13,19 +13,19 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { documentClient } from "../../src/adapters/dynamodb/client";
-import { registerConsumer } from "../../src/core/use-cases/operator";
-import { readPolicyDrift, syncReadPolicy } from "../../src/core/use-cases/read-policy";
-import type { LocalCredentials } from "../../src/local/local-iam";
+import type { LocalCredentials } from "../../harness/local/local-iam";
 import {
   CONSUMER_ACCOUNT,
   defaultConsumers,
   type Enrolled,
   enrollLocalSecret,
   registerConsumers,
-} from "../../src/local/scenario";
-import { allSecretValues, scanForSecrets } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
+} from "../../harness/local/scenario";
+import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { documentClient } from "../../src/adapters/dynamodb/client";
+import { registerConsumer } from "../../src/core/use-cases/operator";
+import { readPolicyDrift, syncReadPolicy } from "../../src/core/use-cases/read-policy";
 
 const NOTEBOOK_ROLE = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/analytics/notebook`;
 const NOTEBOOK = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/notebook`;

@@ -1,9 +1,9 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureLambdaLogs } from "../../harness/local/secret-scan";
+import { type LocalSns, startLocalSns } from "../../harness/local/sns";
 import { type AlertLog, SnsAlerts, SUBJECT_MAX_LENGTH, snsSubject } from "../../src/adapters/sns-alerts";
 import type { Alert } from "../../src/core/model";
-import { captureLambdaLogs } from "../../src/local/secret-scan";
-import { type LocalSns, startLocalSns } from "../../src/local/sns";
 
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:keyshift-test-alerts";
 

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { ExecutionError, StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
-import { DEFINITION_PATH, loadLocalDefinition } from "../../src/local/definition";
-import { type AslDefinition, runExecution } from "../../src/sim/asl-interpreter";
-import type { Json } from "../../src/sim/jsonpath";
+import { DEFINITION_PATH, loadLocalDefinition } from "../../harness/local/definition";
+import { type AslDefinition, runExecution } from "../../harness/sim/asl-interpreter";
+import type { Json } from "../../harness/sim/jsonpath";
 
 type Step = Json | { throw: string; message?: string };
 type Script = Record<string, Step[]>;

@@ -1,16 +1,20 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry, LedgerEntry } from "../../src/core/model";
-import type { ExchangeKey } from "../../src/core/ports";
-import { checkRequestTruth, checkRevocationTruth, type RegistryFacts } from "../../src/sim/oracles/liveness";
-import { checkReadPolicy } from "../../src/sim/oracles/read-policy";
+import {
+  checkRequestTruth,
+  checkRevocationTruth,
+  type RegistryFacts,
+} from "../../harness/sim/oracles/liveness";
+import { checkReadPolicy } from "../../harness/sim/oracles/read-policy";
 import {
   checkAuditRecords,
   checkLedgerRecords,
   checkRecordedCurrent,
   type ExchangeCallRecord,
   type ExchangeTruth,
-} from "../../src/sim/oracles/records";
-import { type Answer, Truth } from "../../src/sim/truth";
+} from "../../harness/sim/oracles/records";
+import { type Answer, Truth } from "../../harness/sim/truth";
+import type { AuditEntry, LedgerEntry } from "../../src/core/model";
+import type { ExchangeKey } from "../../src/core/ports";
 
 const S = "keyshift/sim/s1";
 const registry = (required = true, grace = 10): RegistryFacts => ({

@@ -4,7 +4,7 @@
  * SIM_SKIP=1 while such a core is being fixed elsewhere.
  */
 import { describe, expect, it } from "vitest";
-import { runSeed } from "../../src/sim/runner";
+import { runSeed } from "../../harness/sim/runner";
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
 /** Every operator command the simulation must drive (issue 14, "Drive every command"). */

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import {
   ExchangePermanentError,
   ExchangeRetryableError,
@@ -12,7 +13,6 @@ import { checkConsumers } from "../../src/core/use-cases/check-consumers";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 import { currentFingerprint, report, resumeRotation, startRotation } from "./support/flow";
 
 describe("abortRotation", () => {

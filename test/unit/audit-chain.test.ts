@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import {
   AUDIT_GENESIS_HASH,
   auditHash,
@@ -9,7 +10,6 @@ import {
 import { AuditChainBrokenError } from "../../src/core/errors";
 import type { AuditEntry } from "../../src/core/model";
 import { FakeAuditLog, FakeClock } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 
 const SECRET = "keyshift/binance/main";
 

@@ -3,14 +3,14 @@
  * tests read arrange / act / assert. The fakes keep the adapters' conditional semantics (lock,
  * ledger) and Secrets Manager's staging-label rules; see `support/`.
  */
-import { fingerprint } from "../../src/core/fingerprint";
-import type { SecretSettings } from "../../src/core/model";
-import type { Deps } from "../../src/core/use-cases/deps";
-import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
-import type { ReadPolicyDeps } from "../../src/core/use-cases/read-policy";
-import { FakeExchange } from "./support/fake-exchange";
-import { FakeReaderAlertLog, FakeSecretPolicyStore, TEST_KEYSHIFT_READER } from "./support/fake-read-policy";
-import { FakeSecretStore } from "./support/fake-secret-store";
+
+import { FakeExchange } from "../../harness/memory/fake-exchange";
+import {
+  FakeReaderAlertLog,
+  FakeSecretPolicyStore,
+  TEST_KEYSHIFT_READER,
+} from "../../harness/memory/fake-read-policy";
+import { FakeSecretStore } from "../../harness/memory/fake-secret-store";
 import {
   FakeAlerts,
   FakeAuditLog,
@@ -18,15 +18,20 @@ import {
   FakeConsumerRegistry,
   FakeRevocationLedger,
   FakeRotationStore,
-} from "./support/fake-tables";
+} from "../../harness/memory/fake-tables";
+import { fingerprint } from "../../src/core/fingerprint";
+import type { SecretSettings } from "../../src/core/model";
+import type { Deps } from "../../src/core/use-cases/deps";
+import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
+import type { ReadPolicyDeps } from "../../src/core/use-cases/read-policy";
 
-export { type ExchangeCall, FakeExchange } from "./support/fake-exchange";
+export { type ExchangeCall, FakeExchange } from "../../harness/memory/fake-exchange";
 export {
   FakeReaderAlertLog,
   FakeSecretPolicyStore,
   TEST_KEYSHIFT_READER,
-} from "./support/fake-read-policy";
-export { FakeSecretStore, type StageMoveCall } from "./support/fake-secret-store";
+} from "../../harness/memory/fake-read-policy";
+export { FakeSecretStore, type StageMoveCall } from "../../harness/memory/fake-secret-store";
 export {
   FakeAlerts,
   FakeAuditLog,
@@ -34,8 +39,8 @@ export {
   FakeConsumerRegistry,
   FakeRevocationLedger,
   FakeRotationStore,
-} from "./support/fake-tables";
-export { awsError, type ErrorClass, Faults } from "./support/faults";
+} from "../../harness/memory/fake-tables";
+export { awsError, type ErrorClass, Faults } from "../../harness/memory/faults";
 
 export interface FakeDeps extends Deps, ReadPolicyDeps {
   secrets: FakeSecretStore;

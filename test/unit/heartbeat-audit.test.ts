@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
 import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 import {
@@ -9,7 +10,6 @@ import {
   type SeededSecret,
   seedSecret,
 } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 import { report } from "./support/flow";
 
 const FOREIGN = "fp1_deadbeefdeadbeef";

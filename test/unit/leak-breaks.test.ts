@@ -1,4 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BybitSimulator, startBybitSimulator } from "../../harness/local/exchange/bybit";
+import { type DeribitSimulator, startDeribitSimulator } from "../../harness/local/exchange/deribit";
+import {
+  judgeOldKey,
+  mainJobVerdict,
+  type OldKeyFacts,
+  type VerdictInput,
+} from "../../harness/local/main-job-verdict";
+import { scanForSecrets } from "../../harness/local/secret-scan";
+import { SecretScanner } from "../../harness/sim/invariants";
 import {
   type DeribitAdminConfig,
   DeribitExchange,
@@ -6,16 +16,6 @@ import {
 } from "../../src/adapters/exchange/deribit";
 import { HttpExchange } from "../../src/adapters/exchange/http-exchange";
 import { sanitizeErrorMessage } from "../../src/core/errors";
-import { type BybitSimulator, startBybitSimulator } from "../../src/local/exchange/bybit";
-import { type DeribitSimulator, startDeribitSimulator } from "../../src/local/exchange/deribit";
-import {
-  judgeOldKey,
-  mainJobVerdict,
-  type OldKeyFacts,
-  type VerdictInput,
-} from "../../src/local/main-job-verdict";
-import { scanForSecrets } from "../../src/local/secret-scan";
-import { SecretScanner } from "../../src/sim/invariants";
 import { adapterFor, adminConfig, startProxy } from "../exchanges/bybit-helpers";
 import { startDeribitProxy } from "../exchanges/deribit-proxy";
 

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import { RotationInProgressError, RotationStateError } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
 import { createNext } from "../../src/core/use-cases/create-next";
 import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 import { startRotation } from "./support/flow";
 
 describe("promoteCurrent", () => {

@@ -3,6 +3,7 @@
  * each named after its break. Every one of them failed on the code before its fix.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import { ExchangeRetryableError, OperatorActionRejectedError } from "../../src/core/errors";
 import type { LedgerEntry } from "../../src/core/model";
 import { ledgerEntryId } from "../../src/core/tokens";
@@ -25,7 +26,6 @@ import {
   seedSecret,
   TWO_STAGE,
 } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
 
 const GRACE = 3600;

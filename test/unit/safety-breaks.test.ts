@@ -3,6 +3,7 @@
  * break. Every one of them failed on the code before the fix.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { awsError } from "../../harness/memory/faults";
 import {
   ConsumersNotReadyError,
   ExchangeRetryableError,
@@ -29,7 +30,6 @@ import {
   seedSecret,
   TINY_OVERLAP,
 } from "./fakes";
-import { awsError } from "./support/faults";
 import { report, resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
 
 const OPERATOR = { actor: "operator:alice", reason: "engine cannot reload" };

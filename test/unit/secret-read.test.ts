@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ThrottlingException } from "../../harness/memory/faults";
 import { enrollSecret } from "../../src/core/use-cases/operator";
 import { recordSecretRead, type SecretRead } from "../../src/core/use-cases/secret-read";
 import {
@@ -9,7 +10,6 @@ import {
   seedSecret,
   TEST_KEYSHIFT_READER,
 } from "./fakes";
-import { ThrottlingException } from "./support/faults";
 
 const INTRUDER_ROLE = "arn:aws:iam::999988887777:role/ops/laptop-admin";
 

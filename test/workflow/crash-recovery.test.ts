@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { type InjectedFault, runRotation } from "../../harness/local/workflow-runner";
 import { STAGE } from "../../src/core/model";
-import { type InjectedFault, runRotation } from "../../src/local/workflow-runner";
 import { activeKeys, enroll, ledgerOf, secretLeaks, useWorld, withConsumers } from "./harness";
 
 const world = useWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect } from "vitest";
-import type { SecretSettings } from "../../src/core/model";
-import { type SimulatedConsumerSpec, SimulatedFleet } from "../../src/local/consumers";
+import { type SimulatedConsumerSpec, SimulatedFleet } from "../../harness/local/consumers";
 import {
   defaultConsumers,
   type Enrolled,
   enrollLocalSecret,
   registerConsumers,
-} from "../../src/local/scenario";
-import { allSecretValues, captureLambdaLogs, scanForSecrets } from "../../src/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../src/local/stack";
-import { type ExecutionResult, runRotation } from "../../src/local/workflow-runner";
+} from "../../harness/local/scenario";
+import { allSecretValues, captureLambdaLogs, scanForSecrets } from "../../harness/local/secret-scan";
+import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { type ExecutionResult, runRotation } from "../../harness/local/workflow-runner";
+import type { SecretSettings } from "../../src/core/model";
 
 export interface World {
   stack: LocalStack;

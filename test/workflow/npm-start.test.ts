@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 /** `npm start` as a user runs it: its own process, its own local stack. */
 function start(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "harness/scripts/start.ts", ...args], {
       env: { ...process.env, POWERTOOLS_LOG_LEVEL: "INFO" },
     });
     let stdout = "";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { runRotation } from "../../harness/local/workflow-runner";
 import { verifyAuditChain } from "../../src/core/audit-chain";
 import { STAGE } from "../../src/core/model";
-import { runRotation } from "../../src/local/workflow-runner";
 import {
   activeKeys,
   enroll,

@@ -3,7 +3,7 @@
  * after its break in the safety review. The core-level regressions are in test/unit.
  */
 import { describe, expect, it } from "vitest";
-import { type InjectedFault, runRotation } from "../../src/local/workflow-runner";
+import { type InjectedFault, runRotation } from "../../harness/local/workflow-runner";
 import { activeKeys, enroll, ledgerOf, statesEntered, useWorld, withConsumers } from "./harness";
 
 const world = useWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 });

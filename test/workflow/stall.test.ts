@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { defaultConsumers, registerConsumers } from "../../harness/local/scenario";
 import { STAGE } from "../../src/core/model";
 import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
-import { defaultConsumers, registerConsumers } from "../../src/local/scenario";
 import {
   activeKeys,
   enroll,
@@ -84,7 +84,7 @@ describe("wait-for-consumers gating", () => {
     const stalled = await rotate(world, enrolled);
     expect(stalled.error).toBe("RotationStalled");
 
-    const { SimulatedFleet } = await import("../../src/local/consumers");
+    const { SimulatedFleet } = await import("../../harness/local/consumers");
     const lateFleet = new SimulatedFleet(world.stack, [late]);
     await lateFleet.start();
     world.fleets.push(lateFleet);

@@ -17,8 +17,8 @@ import {
   SecretsManagerServiceException,
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
-import { LocalIam } from "../../../src/local/local-iam";
-import { startSecretsManagerEmulator } from "../../../src/local/secrets-manager/server";
+import { LocalIam } from "../../../harness/local/local-iam";
+import { startSecretsManagerEmulator } from "../../../harness/local/secrets-manager/server";
 import { eventually, isExternalTarget, LOCAL_CREDENTIALS } from "../secrets-manager-target";
 import { createWithValue, rejection, sm, target } from "./helpers";
 

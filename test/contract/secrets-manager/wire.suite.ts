@@ -13,7 +13,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
-import { startSecretsManagerEmulator } from "../../../src/local/secrets-manager/server";
+import { startSecretsManagerEmulator } from "../../../harness/local/secrets-manager/server";
 import { isExternalTarget, LOCAL_CREDENTIALS } from "../secrets-manager-target";
 import { target } from "./helpers";
 

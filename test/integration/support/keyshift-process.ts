@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { LocalStack } from "../../../src/local/stack";
+import type { LocalStack } from "../../../harness/local/stack";
 
 export interface KeyshiftRun {
   code: number;

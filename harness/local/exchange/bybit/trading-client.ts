@@ -1,0 +1,40 @@
+import { bybitSignedHeaders, DEFAULT_RECV_WINDOW_MS } from "../../../../src/adapters/exchange/bybit/signing";
+import { resolveUrl } from "../../../../src/adapters/exchange/http";
+
+export interface TradingCallResult {
+  /** HTTP 200 and retCode 0: the key authenticated. */
+  ok: boolean;
+  status: number;
+  /** Bybit's retCode when the answer had the envelope (10003 for a removed key, 10004 for a wrong secret). */
+  retCode?: number;
+}
+
+/**
+ * The read-only call a trading service makes with its key (`GET /v5/user/query-api`, which any
+ * key may call), so the local consumers can prove a removed key is refused; the simulator's
+ * request log records which key each call used. Signed like every Bybit call; the secret never
+ * leaves this function.
+ */
+export async function tradingCall(
+  endpoint: string,
+  key: { keyId: string; secret: string },
+  opts: { timeoutMs?: number; now?: () => number; fetchImpl?: typeof fetch } = {},
+): Promise<TradingCallResult> {
+  const url = resolveUrl(endpoint, "/v5/user/query-api");
+  const headers = bybitSignedHeaders({ apiKey: key.keyId, secret: key.secret }, "", {
+    nowMs: (opts.now ?? Date.now)(),
+    recvWindowMs: DEFAULT_RECV_WINDOW_MS,
+  });
+  const res = await (opts.fetchImpl ?? fetch)(url, {
+    method: "GET",
+    headers,
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 5_000),
+  });
+  const body = (await res.json().catch(() => undefined)) as { retCode?: unknown } | undefined;
+  const retCode = typeof body?.retCode === "number" ? body.retCode : undefined;
+  return {
+    ok: res.status === 200 && retCode === 0,
+    status: res.status,
+    ...(retCode !== undefined ? { retCode } : {}),
+  };
+}

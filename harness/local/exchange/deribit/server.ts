@@ -1,0 +1,210 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseDeribitAuthorization } from "../../../../src/adapters/exchange/deribit/signing";
+import { FaultPlan } from "../faults";
+import { readBody, SimulatorError, sendJson } from "../http-util";
+import { RequestLog } from "../request-log";
+import { Delays, serveSimulator } from "../sim-server";
+import { DeribitAccountStore, type SimKey } from "./accounts";
+import { authenticate, NonceBook } from "./auth";
+import { handleDeribitControlPlane } from "./control-plane";
+import { METHODS, runMethod } from "./methods";
+import { CODE, RpcError } from "./rpc-error";
+import { SecurityKeyBook } from "./security-keys";
+import type { DeribitSimulatedKey, DeribitSimulator, DeribitSimulatorOptions } from "./types";
+
+const API_PATH = /^\/api\/v2\/((?:public|private)\/[a-z_]+)$/;
+/** What a client_id looks like here; anything else claimed as one stays out of the request log. */
+const CLIENT_ID = /^[A-Za-z0-9_-]{4,16}$/;
+
+type Payload = { result: unknown } | { error: { code: number; message: string; data?: unknown } };
+
+/** Starts the Deribit simulator on `host:port` (default 127.0.0.1 and a free port). */
+export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}): Promise<DeribitSimulator> {
+  const now = opts.now ?? Date.now;
+  const holdMs = opts.timeoutMs ?? 10_000;
+  const store = new DeribitAccountStore(now);
+  const nonces = new NonceBook();
+  const faults = new FaultPlan(opts.seed ?? 1);
+  const log = new RequestLog(store, CLIENT_ID);
+  const securityKeys = new SecurityKeyBook(now, "test.deribit.com");
+  const delays = new Delays();
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const usIn = now() * 1000;
+    const httpMethod = req.method ?? "GET";
+    const uri = req.url ?? "/";
+    const name = API_PATH.exec(pathname)?.[1];
+    const spec = name ? METHODS[name] : undefined;
+    const authorization = header(req, "authorization");
+    const claimed = parseDeribitAuthorization(authorization)?.clientId;
+    const entry = log.begin({
+      endpoint: spec?.endpoint ?? "unknown",
+      method: httpMethod,
+      path: uri,
+      ...(claimed ? { keyId: claimed } : {}),
+    });
+    let id: number | string | undefined;
+    const reply = (status: number, payload: Payload, fault?: string) => {
+      const usOut = now() * 1000;
+      if (fault) entry.fault = fault;
+      entry.status = res.destroyed ? 0 : status;
+      const envelope = { jsonrpc: "2.0", ...(id === undefined ? {} : { id }), ...payload };
+      sendJson(res, status, { ...envelope, usIn, usOut, usDiff: usOut - usIn, testnet: true });
+    };
+    try {
+      const body = await readBody(req);
+      const request = parseRequest(httpMethod, uri, body, name);
+      id = request.id;
+      if (!name || !spec) throw new RpcError(CODE.methodNotFound, "Method not found");
+      const decision = faults.decide(spec.endpoint);
+      // Latency is not cancelled when the client gives up: like a real exchange, the call still
+      // takes effect after a client-side timeout, which is the ambiguous outcome callers must handle.
+      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
+      // Injected faults sit in front of authentication and the method: the call has no effect.
+      switch (decision.fault) {
+        case "4xx":
+          return reply(400, failure(CODE.badRequest, "bad_request", "injected"), decision.fault);
+        case "5xx":
+          return reply(
+            503,
+            failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
+            decision.fault,
+          );
+        case "429":
+          return reply(429, failure(CODE.tooManyRequests, "too_many_requests", "injected"), decision.fault);
+        case "timeout": {
+          entry.fault = decision.fault;
+          return delays.holdThenDrop(res, holdMs);
+        }
+      }
+      const caller: SimKey = authenticate(
+        { authorization, method: httpMethod, uri, body },
+        store,
+        nonces,
+        now(),
+      );
+      const result = runMethod(name, { caller, params: request.params, store }, securityKeys);
+      if (decision.fault === "5xx-after-effect") {
+        return reply(
+          503,
+          failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
+          decision.fault,
+        );
+      }
+      return reply(200, { result });
+    } catch (err) {
+      if (err instanceof RpcError) {
+        return reply(err.httpStatus, {
+          error: { code: err.code, message: err.message, ...(err.data ? { data: err.data } : {}) },
+        });
+      }
+      if (err instanceof SimulatorError)
+        return reply(400, failure(CODE.badRequest, "bad_request", err.message));
+      return reply(500, failure(11094, "internal_server_error", "internal simulator error"));
+    }
+  }
+
+  const served = await serveSimulator({
+    port: opts.port,
+    host: opts.host,
+    api: handleApi,
+    controlPlane: (req, res, pathname) => handleDeribitControlPlane(req, res, pathname, sim),
+    delays,
+  });
+
+  const sim: DeribitSimulator = {
+    url: served.url,
+    createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
+    seedKey: (account, input) => {
+      const key = store.seedKey(account, input);
+      return { keyId: key.clientId, secret: key.clientSecret };
+    },
+    requireSecurityKey: (account, totpSeed) => {
+      const record = store.account(account);
+      if (totpSeed) record.totpSeed = totpSeed;
+      else delete record.totpSeed;
+    },
+    setFault: (endpoint, spec) => faults.set(endpoint, spec),
+    clearFaults: () => faults.clear(),
+    requestLog: () => log.snapshot(),
+    keys: (account) =>
+      store
+        .allKeys(account)
+        .filter((key) => !key.admin)
+        .map(toSimulatedKey),
+    close: served.close,
+  };
+  return sim;
+}
+
+/**
+ * The call's params: a JSON-RPC 2.0 request object as the POST body (its `method`, if given,
+ * must be the path's), or the query string of a GET (strings; repeated names become lists).
+ */
+function parseRequest(
+  httpMethod: string,
+  uri: string,
+  body: string,
+  name: string | undefined,
+): { id?: number | string; params: Record<string, unknown> } {
+  if (httpMethod === "GET") {
+    const params: Record<string, unknown> = {};
+    for (const [key, value] of new URL(uri, "http://deribit.invalid").searchParams) {
+      const seen = params[key];
+      params[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    }
+    return { params };
+  }
+  if (httpMethod !== "POST")
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", { reason: "use GET or POST" });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new RpcError(CODE.parseError, "Parse error");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", {
+      reason: "batches and non-objects are not supported",
+    });
+  }
+  const request = parsed as Record<string, unknown>;
+  const id = request.id;
+  if (id !== undefined && typeof id !== "number" && typeof id !== "string") {
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", { reason: "id must be a number or a string" });
+  }
+  if (request.jsonrpc !== "2.0")
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", { reason: 'jsonrpc must be "2.0"' });
+  if (request.method !== undefined && request.method !== name) {
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", { reason: "method does not match the path" });
+  }
+  const params = request.params ?? {};
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    throw new RpcError(CODE.invalidParams, "Invalid params", {
+      reason: "only named parameters are supported",
+    });
+  }
+  return { ...(id === undefined ? {} : { id }), params: params as Record<string, unknown> };
+}
+
+function failure(code: number, message: string, reason: string): Payload {
+  return { error: { code, message, data: { reason } } };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function toSimulatedKey(key: SimKey): DeribitSimulatedKey {
+  return {
+    keyId: key.clientId,
+    id: key.id,
+    label: key.name,
+    permissions: [...key.scope].sort(),
+    ipAllowlist: [...key.ipWhitelist],
+    status: key.removed ? "removed" : key.enabled ? "active" : "disabled",
+    createdAt: new Date(key.timestamp).toISOString(),
+    ...(key.removedAt ? { removedAt: key.removedAt } : {}),
+  };
+}

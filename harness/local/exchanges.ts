@@ -1,0 +1,144 @@
+import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
+import { signedFetch } from "../../src/adapters/exchange/http-exchange";
+import type { BybitSimulator } from "./exchange/bybit";
+import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
+import type { DeribitSimulator } from "./exchange/deribit";
+import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
+import type { RequestLogEntry } from "./exchange/request-log";
+import type { ExchangeSimulator } from "./exchange/server";
+
+/** The exchanges the local stack simulates: two real protocols and keyshift's own test protocol. */
+export const LOCAL_EXCHANGES = ["deribit", "bybit", "keyshift-sim"] as const;
+export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
+
+export function isLocalExchange(value: unknown): value is LocalExchangeName {
+  return typeof value === "string" && (LOCAL_EXCHANGES as readonly string[]).includes(value);
+}
+
+/** A trading key as the operator made it by hand, with its scope as keyshift normalizes it. */
+export interface SeededTradingKey {
+  keyId: string;
+  secret: string;
+  permissions: string[];
+}
+
+/**
+ * One simulated exchange behind one interface for the local stack: what an operator does by hand
+ * (an account with its admin key, a first trading key) and what a trading service does (a read
+ * call with its key), whatever the wire protocol.
+ */
+export interface LocalExchange {
+  name: LocalExchangeName;
+  url: string;
+  /** Creates the account and returns the admin secret's JSON, in that exchange's shape. */
+  provisionAccount(account: string): Record<string, unknown>;
+  seedTradingKey(account: string): SeededTradingKey;
+  /** The read call a trading service makes with its key: did it authenticate? */
+  trade(key: { keyId: string; secret: string }): Promise<boolean>;
+  /** Every trading key of the account, removed ones included. */
+  keys(account: string): Array<{ keyId: string; status: "active" | "disabled" | "removed" }>;
+  requestLog(): RequestLogEntry[];
+  /** Makes key removal fail at `rate` (the `--revoke-failure-rate` knob). */
+  failRemovals(rate: number): void;
+}
+
+const DERIBIT_SCOPE = ["account:read", "trade:read_write", "wallet:none"];
+const BYBIT_SCOPE = { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] };
+
+export function deribitLocal(sim: DeribitSimulator): LocalExchange {
+  return {
+    name: "deribit",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account);
+      return {
+        exchange: "deribit",
+        endpoint: sim.url,
+        clientId: admin.adminKeyId,
+        clientSecret: admin.adminSecret,
+        accountId: admin.accountId,
+      };
+    },
+    seedTradingKey(account) {
+      const key = sim.seedKey(account, { label: "trading_main", permissions: DERIBIT_SCOPE });
+      return { ...key, permissions: [...DERIBIT_SCOPE].sort() };
+    },
+    trade: async (key) => (await deribitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    keys: (account) => sim.keys(account),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
+export function bybitLocal(sim: BybitSimulator): LocalExchange {
+  return {
+    name: "bybit",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account);
+      return {
+        exchange: "bybit",
+        endpoint: sim.url,
+        apiKey: admin.apiKey,
+        apiSecret: admin.apiSecret,
+        subuid: admin.subuid,
+      };
+    },
+    seedTradingKey(account) {
+      const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE });
+      // What the operator records is what Bybit shows, groups it assigns itself (Derivatives) included.
+      const shown = sim.keys(account).find((k) => k.keyId === key.keyId);
+      return {
+        ...key,
+        permissions: normalizeScope(shown?.readOnly ?? false, shown?.permissions ?? BYBIT_SCOPE),
+      };
+    },
+    trade: async (key) => (await bybitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    // Bybit has no disable: an expired key is as dead as a disabled one.
+    keys: (account) =>
+      sim
+        .keys(account)
+        .map((k) => ({ keyId: k.keyId, status: k.status === "expired" ? "disabled" : k.status })),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
+export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
+  return {
+    name: "keyshift-sim",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account);
+      return { endpoint: sim.url, keyId: admin.adminKeyId, secret: admin.adminSecret };
+    },
+    seedTradingKey(account) {
+      const permissions = ["read", "trade"];
+      return { ...sim.seedKey(account, { label: "initial", permissions }), permissions };
+    },
+    async trade(key) {
+      const res = await signedFetch({ endpoint: sim.url, ...key }, "GET", "/v1/account", undefined, {
+        timeoutMs: 2000,
+      });
+      await res.arrayBuffer();
+      return res.ok;
+    },
+    keys: (account) => sim.keys(account),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
+/** Starts the two real-protocol simulators (the test protocol's is started by the stack itself). */
+export async function startRealExchangeSimulators(seed: number): Promise<{
+  deribit: DeribitSimulator;
+  bybit: BybitSimulator;
+}> {
+  const deribit = await startDeribitSimulator({ seed });
+  try {
+    return { deribit, bybit: await startBybitSimulator({ seed }) };
+  } catch (err) {
+    await deribit.close();
+    throw err;
+  }
+}

@@ -1,0 +1,256 @@
+import type { TableNames } from "../../src/adapters/dynamodb/client";
+import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
+import { startDynamo } from "./dynamodb";
+import { type ExchangeSimulator, startExchangeSimulator } from "./exchange/server";
+import {
+  bybitLocal,
+  deribitLocal,
+  keyshiftSimLocal,
+  type LocalExchange,
+  type LocalExchangeName,
+  startRealExchangeSimulators,
+} from "./exchanges";
+import { startLocalFunctionUrl } from "./http-api";
+import { lambdaContext } from "./lambda-context";
+import { LocalIam } from "./local-iam";
+import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
+import { startSecretsManagerEmulator } from "./secrets-manager/server";
+import { type LocalSns, startLocalSns } from "./sns";
+import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
+
+export const LOCAL_TABLES: TableNames = {
+  consumers: "keyshift-local-consumers",
+  rotations: "keyshift-local-rotations",
+  ledger: "keyshift-local-ledger",
+  audit: "keyshift-local-audit",
+};
+
+export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:keyshift-local-alerts`;
+export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
+
+/**
+ * keyshift's own role in the local stack: the handlers, the CLI and the scenario's operator all sign
+ * with a session of it (on AWS each function has its own role and the operator another). It is the
+ * one keyshift reader of every read policy (KEYSHIFT_READER_ROLE_ARNS).
+ */
+export const LOCAL_KEYSHIFT_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-functions`;
+
+/** The secrets whose reads are routed to the secret-read handler, as the rule in infra/secret-reads.yml filters them. */
+export const READ_TRAIL_PREFIX = "keyshift/exchange/";
+
+/** One GetSecretValue the local "EventBridge rule" delivered, and what the handler made of it. */
+export interface SecretReadDelivery {
+  secretRef: string;
+  callerArn: string;
+  denied: boolean;
+  outcome?: unknown;
+  error?: string;
+}
+
+export interface LocalStackOptions {
+  seed?: number;
+  maxActiveKeys?: number;
+  /** On-disk dynalite store (default: in memory). */
+  dynamoPath?: string;
+  /** Secrets Manager emulator state file (default: in memory). */
+  secretsStateFile?: string;
+  /** Revocation policy for the steps and the sweeper (defaults suit compressed local runs). */
+  revocation?: { maxAttempts: number; baseSeconds: number; capSeconds: number };
+  exchangeTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  region: string;
+  endpoints: {
+    dynamodb: string;
+    secretsManager: string;
+    sns: string;
+    exchange: string;
+    heartbeatApi: string;
+    stepFunctions: string;
+  };
+  /** The environment the handlers read at cold start (also applied to this process). */
+  env: Record<string, string>;
+  tables: TableNames;
+  /** keyshift's own test protocol's simulator (most integration tests drive it directly). */
+  exchange: ExchangeSimulator;
+  /** Every simulated exchange, real protocols included, behind one interface. */
+  exchanges: Record<LocalExchangeName, LocalExchange>;
+  sns: LocalSns;
+  iam: LocalIam;
+  /**
+   * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
+   * once the deliveries under way have finished (they run after each read returns, as on AWS).
+   */
+  secretReads(): Promise<SecretReadDelivery[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
+ * Secrets Manager emulator, an SNS alert sink, the simulated exchanges, and the heartbeat function
+ * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator enforces
+ * read policies by the caller's credentials (`iam`) and hands each GetSecretValue of a keyshift
+ * secret to the real `secret-read` handler as CloudTrail's event, as the EventBridge rule does.
+ *
+ * The handlers read their configuration from `process.env` at cold start, exactly as on Lambda,
+ * so this sets it before they are first imported. One stack per process.
+ */
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const closers: Array<() => Promise<void>> = [];
+  const reads = secretReadRoute();
+  try {
+    const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
+    closers.push(dynamo.close);
+    const iam = new LocalIam();
+    const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
+    const sm = await startSecretsManagerEmulator({
+      stateFile: opts.secretsStateFile,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      callers: iam,
+      onCloudTrailEvent: reads.deliver,
+    });
+    closers.push(sm.close);
+    const sns = await startLocalSns();
+    closers.push(sns.close);
+    const exchange = await startExchangeSimulator({
+      seed: opts.seed ?? 1,
+      maxActiveKeys: opts.maxActiveKeys ?? 2,
+    });
+    closers.push(exchange.close);
+    const real = await startRealExchangeSimulators(opts.seed ?? 1);
+    closers.push(real.deribit.close, real.bybit.close);
+    const exchanges: Record<LocalExchangeName, LocalExchange> = {
+      deribit: deribitLocal(real.deribit),
+      bybit: bybitLocal(real.bybit),
+      "keyshift-sim": keyshiftSimLocal(exchange),
+    };
+
+    const revocation = opts.revocation ?? { maxAttempts: 5, baseSeconds: 1, capSeconds: 4 };
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      // Everything keyshift runs here signs as keyshift's role; the emulator checks the signature.
+      AWS_ACCESS_KEY_ID: keyshift.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keyshift.secretAccessKey,
+      AWS_SESSION_TOKEN: keyshift.sessionToken,
+      KEYSHIFT_READER_ROLE_ARNS: LOCAL_KEYSHIFT_ROLE_ARN,
+      KEYSHIFT_TABLE_CONSUMERS: LOCAL_TABLES.consumers,
+      KEYSHIFT_TABLE_ROTATIONS: LOCAL_TABLES.rotations,
+      KEYSHIFT_TABLE_LEDGER: LOCAL_TABLES.ledger,
+      KEYSHIFT_TABLE_AUDIT: LOCAL_TABLES.audit,
+      KEYSHIFT_ALERT_TOPIC_ARN: LOCAL_TOPIC_ARN,
+      KEYSHIFT_ADMIN_SECRET_PREFIX: ADMIN_SECRET_PREFIX,
+      KEYSHIFT_REVOCATION_MAX_ATTEMPTS: String(revocation.maxAttempts),
+      KEYSHIFT_REVOCATION_BASE_SECONDS: String(revocation.baseSeconds),
+      KEYSHIFT_REVOCATION_CAP_SECONDS: String(revocation.capSeconds),
+      KEYSHIFT_EXCHANGE_TIMEOUT_MS: String(opts.exchangeTimeoutMs ?? 2000),
+      KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
+      KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
+      KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
+      // Lambda logs go to stdout as JSON; keep local runs readable unless asked for more.
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+    };
+    Object.assign(process.env, env);
+
+    const { handler: heartbeat } = await import("../../functions/heartbeat");
+    const { handler: secretRead } = await import("../../functions/secret-read");
+    reads.route((event) => secretRead(event, lambdaContext("secret-read")));
+    // Closed first (closers run in reverse): deliveries under way finish against live tables.
+    closers.push(reads.settle);
+    // The heartbeat's function URL: consumers POST <heartbeatApi>/heartbeats, signed for `lambda`.
+    const api = await startLocalFunctionUrl({
+      iam,
+      region: LOCAL_REGION,
+      functionName: "heartbeat",
+      handler: (event, context) => heartbeat(event, context),
+    });
+    closers.push(api.close);
+    // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
+    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50 });
+    closers.push(sfn.close);
+    env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+    process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+
+    return {
+      region: LOCAL_REGION,
+      endpoints: {
+        dynamodb: dynamo.endpoint,
+        secretsManager: sm.endpoint,
+        sns: sns.endpoint,
+        exchange: exchange.url,
+        heartbeatApi: api.url,
+        stepFunctions: sfn.endpoint,
+      },
+      env,
+      tables: LOCAL_TABLES,
+      exchange,
+      exchanges,
+      sns,
+      iam,
+      secretReads: async () => {
+        await reads.settle();
+        return [...reads.delivered];
+      },
+      close: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+}
+
+/**
+ * The local EventBridge rule: GetSecretValue events of `keyshift/exchange/` secrets (by name or ARN)
+ * go to the secret-read handler after the read has returned, one at a time per secret (as Lambda
+ * would see them arrive, without audit appends racing each other); `settle` waits for them.
+ */
+function secretReadRoute() {
+  const delivered: SecretReadDelivery[] = [];
+  const queues = new Map<string, Promise<void>>();
+  let handler: ((event: CloudTrailApiCallEvent) => Promise<unknown>) | undefined;
+  return {
+    delivered,
+    route(h: (event: CloudTrailApiCallEvent) => Promise<unknown>) {
+      handler = h;
+    },
+    deliver(event: CloudTrailApiCallEvent): void {
+      const params = event.detail.requestParameters as { secretId?: string } | undefined;
+      const secretRef = params?.secretId ?? "";
+      const route = handler;
+      if (
+        !route ||
+        !(secretRef.startsWith(READ_TRAIL_PREFIX) || secretRef.includes(`:secret:${READ_TRAIL_PREFIX}`))
+      )
+        return;
+      const identity = event.detail.userIdentity as { arn?: string };
+      const record: SecretReadDelivery = {
+        secretRef,
+        callerArn: identity.arn ?? "unknown",
+        denied: event.detail.errorCode !== undefined,
+      };
+      delivered.push(record);
+      const next = (queues.get(secretRef) ?? Promise.resolve()).then(async () => {
+        try {
+          record.outcome = await route(event);
+        } catch (err) {
+          record.error = (err as Error).name;
+        }
+      });
+      queues.set(secretRef, next);
+    },
+    async settle(): Promise<void> {
+      // A delivery may queue another while this waits: settle until nothing is left under way.
+      for (let pending = [...queues.values()]; pending.length > 0; pending = [...queues.values()]) {
+        await Promise.all(pending);
+        for (const [key, queued] of queues) if (pending.includes(queued)) queues.delete(key);
+      }
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Benchmarks, each a ratio measured side by side in one run (the machine is shared: absolute numbers
+ * drift, ratios hold), written to harness/bench/results.json with the absolute numbers beside them.
+ *   npm run bench                         every section, human-readable summary
+ *   npm run bench -- --json               the same figures as one JSON line
+ *   npm run bench -- --only gate,bundles  some sections (the others keep their last figures)
+ * The modules are in harness/bench/; what each measures is in its doc comment.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
+import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
+import type { AuditEntry } from "../../src/core/model";
+import { bundleAll, cleanUp, coldInit, largestZip } from "../bench/bundles";
+import { confirmationAfterPromotion } from "../bench/confirmation";
+import { costModel } from "../bench/cost-model";
+import { fleetSwitch } from "../bench/fleet-switch";
+import { gateVsQuery } from "../bench/gate-query";
+import { heartbeatVsPutItem } from "../bench/heartbeat-throughput";
+import { DynamoMeter } from "../bench/support";
+import { sweeperIndexVsScan } from "../bench/sweeper";
+import { defaultConsumers, enrollLocalSecret, registerConsumers } from "../local/scenario";
+import { captureLambdaLogs } from "../local/secret-scan";
+import { type LocalStack, startLocalStack } from "../local/stack";
+
+const json = process.argv.includes("--json");
+const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+const only = process.argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
+const OUT = process.env.BENCH_OUT ?? join(import.meta.dirname, "..", "bench", "results.json");
+const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "bundles"] as const;
+type Section = (typeof SECTIONS)[number];
+const wanted = (s: Section) => !only || only.has(s);
+
+const progress = (what: string) => {
+  if (!json) process.stderr.write(`bench: ${what}\n`);
+};
+
+type Results = Record<string, unknown> & { details: Record<string, unknown> };
+const load = (): Results => {
+  const found = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, "utf8")) as Results) : { details: {} };
+  found.details ??= {};
+  return found;
+};
+let results = load();
+
+/**
+ * Each section's figures are written as soon as it ends, over what the file holds then: a slow
+ * machine loses no finished work, and a run of other sections (`--only`) keeps these.
+ */
+function record(section: string, top: Record<string, unknown>, detail: unknown): void {
+  results = load();
+  Object.assign(results, top);
+  results.details[section] = detail;
+  // When each section was last measured: sections may come from different runs.
+  results.details.measuredAt = {
+    ...((results.details.measuredAt as object | undefined) ?? {}),
+    [section]: new Date().toISOString(),
+  };
+  const { details, ...head } = results;
+  writeFileSync(OUT, `${JSON.stringify({ ...head, details }, null, 2)}\n`);
+}
+
+// As deployed (serverless.yml): what a heartbeat logs at INFO is part of what it costs.
+process.env.POWERTOOLS_LOG_LEVEL = "INFO";
+const needsStack = SECTIONS.filter((s) => s !== "bundles").some(wanted);
+const logs = captureLambdaLogs();
+const meter = new DynamoMeter();
+meter.install();
+let stack: LocalStack | undefined;
+if (needsStack) stack = await startLocalStack();
+
+if (stack && wanted("heartbeat")) {
+  progress("heartbeat handler vs raw PutItem, and what one heartbeat costs");
+  const enrolled = await enrollLocalSecret(stack, { account: "bench-hb" });
+  const [spec] = defaultConsumers(enrolled.secretId, 1);
+  if (!spec) throw new Error("no consumer spec");
+  await registerConsumers(enrolled, [spec]);
+  const current = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current?.fingerprint ?? "";
+  const heartbeat = await heartbeatVsPutItem({
+    stack,
+    secretId: enrolled.secretId,
+    callerArn: `arn:aws:sts::111122223333:assumed-role/${spec.consumerId}/bench`,
+    fingerprint: current,
+    meter,
+    logLines: logs.lines,
+  });
+  record("heartbeat", { heartbeatVsPutItem: heartbeat.ratio }, heartbeat);
+  // Ten consumers' principals, each cache refilled at its TTL: the fleet's share of reads.
+  const cost = costModel(heartbeat.perHeartbeat, {
+    refresh: heartbeat.refresh && {
+      ...heartbeat.refresh,
+      stateTtlSeconds: SECRET_STATE_TTL_MS / 1000,
+      registrationTtlSeconds: REGISTRATIONS_TTL_MS / 1000,
+      principals: 10,
+    },
+  });
+  record(
+    "cost",
+    {
+      costPer1000InstancesMonthUSD: cost.atDefaults.totalUSD,
+      costPer1000InstancesMonthUSDFixed30s: cost.atFixed30s.totalUSD,
+    },
+    cost,
+  );
+}
+
+if (stack && wanted("gate")) {
+  progress("gate over 10,000 instances vs raw Query");
+  const gate = await gateVsQuery({
+    stack,
+    enrolled: await enrollLocalSecret(stack, { account: "bench-gate" }),
+  });
+  record("gate", { gateVsQuery10k: gate.ratio }, gate);
+}
+
+if (stack && wanted("switch")) {
+  progress("1,000 instances switching fingerprint within 5 s");
+  const enrolled = await enrollLocalSecret(stack, { account: "bench-switch" });
+  const audit = enrolled.deps.audit;
+  const rows = () => enrolled.deps.consumers.listInstances(enrolled.secretId);
+  const switched = await fleetSwitch({
+    stack,
+    enrolled,
+    // Wherever the design puts a change (the secret's chain, an instance's stream), it counts once.
+    changesAudited: async (secretId, to) => {
+      const changed = (e: AuditEntry) => e.action === "instance-fingerprint-changed" && e.details?.to === to;
+      const inChain = new Set((await audit.list(secretId)).filter(changed).map((e) => e.details?.instanceId));
+      let count = 0;
+      for (const i of await rows()) {
+        const stream = await audit.list(instanceAuditStream(secretId, i.consumerId, i.instanceId));
+        if (inChain.has(i.instanceId) || stream.some(changed)) count += 1;
+      }
+      return count;
+    },
+    chainsVerify: async (secretId) => {
+      for (const i of await rows()) {
+        const stream = instanceAuditStream(secretId, i.consumerId, i.instanceId);
+        const [entries, head] = [await audit.list(stream), await audit.head(stream)];
+        if ((entries.length > 0 || head) && !verifyAuditTrail(entries, head).ok) return false;
+      }
+      return true;
+    },
+  });
+  record(
+    "fleetSwitch",
+    {
+      fleetSwitchUnrecordedChanges: switched.changesUnrecorded,
+      fleetSwitchRotationStepFailures: switched.rotationStepFailures,
+    },
+    switched,
+  );
+}
+
+if (stack && wanted("confirmation")) {
+  progress("1,000 instances confirming a promotion (simulated time)");
+  const confirmation = await confirmationAfterPromotion({ stack });
+  record(
+    "confirmation",
+    { confirmationSecondsAfterCacheTtl: confirmation.unscheduled.secondsAfterCacheTtl },
+    confirmation,
+  );
+}
+
+if (stack && wanted("sweeper")) {
+  progress("sweeper: sparse index vs Scan");
+  const sweeper = await sweeperIndexVsScan({
+    stack,
+    enrolled: await enrollLocalSecret(stack, { account: "bench-sweep" }),
+  });
+  record("sweeper", {}, sweeper);
+}
+meter.uninstall();
+logs.restore();
+await stack?.close();
+
+if (wanted("bundles")) {
+  progress("bundles: cold init and zip sizes");
+  const bundled = await bundleAll();
+  try {
+    const init = await coldInit(bundled);
+    record("coldInit", { coldInitVsMinimalWorst: init.worstRatio }, init);
+    const zips = largestZip(bundled);
+    record("zips", { largestZipKB: zips.largestKB }, zips);
+  } finally {
+    cleanUp(bundled);
+  }
+}
+
+const { details: _d, ...top } = results;
+if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
+else for (const [k, v] of Object.entries(top)) process.stdout.write(`${k.padEnd(40)} ${v}\n`);
+process.exit(0);

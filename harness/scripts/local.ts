@@ -1,0 +1,34 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startLocalStack } from "../local/stack";
+
+/**
+ * `npm run local`: the local stack, long-running, until Ctrl-C. In memory by default;
+ * `--state-dir DIR` keeps DynamoDB (dynalite on disk) and Secrets Manager (state file) across
+ * restarts. The simulated exchange always starts empty: create accounts through its control plane.
+ */
+const { values } = parseArgs({
+  options: { "state-dir": { type: "string" }, seed: { type: "string", default: "1" } },
+});
+const dir = values["state-dir"] ? resolve(values["state-dir"]) : undefined;
+if (dir) mkdirSync(dir, { recursive: true });
+const stack = await startLocalStack({
+  seed: Number(values.seed),
+  ...(dir ? { dynamoPath: join(dir, "dynamodb"), secretsStateFile: join(dir, "secrets-manager.json") } : {}),
+});
+process.stdout.write(
+  `${[
+    `keyshift local stack is up (${dir ? `state in ${dir}` : "in memory"}; Ctrl-C to stop)`,
+    ...Object.entries(stack.endpoints).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+    "  exchange control plane: POST /_sim/accounts, POST /_sim/faults, GET /_sim/requests",
+    "environment for the handlers and the CLI (npm run keyshift -- ...):",
+    ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),
+  ].join("\n")}\n`,
+);
+const stop = async () => {
+  await stack.close();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

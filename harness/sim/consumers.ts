@@ -1,0 +1,184 @@
+/**
+ * Consumer instances: fetch AWSCURRENT, fingerprint it with the project's helper, heartbeat through
+ * the real use case, refresh when told `stale` (at once, or late for "lazy" instances), come back
+ * when the server says (`nextHeartbeatSeconds`), make requests with the key they hold while their
+ * last `current` is within the server's promise, pause, stop and restart — all at seeded moments.
+ */
+import { fingerprint } from "../../src/core/fingerprint";
+import { STAGE } from "../../src/core/model";
+import { heartbeat } from "../../src/core/use-cases/heartbeat";
+import { checkRequestTruth } from "./oracles/liveness";
+import type { Rng } from "./rng";
+import { rawGraceSeconds } from "./truth";
+import type { ConsumerSpec, World } from "./world";
+
+interface Held {
+  keyId: string;
+  fp: string;
+}
+
+export function spawnInstance(
+  world: World,
+  spec: ConsumerSpec,
+  instanceId: string,
+  rng: Rng,
+  isStopped: () => boolean,
+  opts: {
+    staleStart?: boolean;
+    /**
+     * A consumer that cannot reload (the brief's "engine cannot reload"): while this says true it
+     * ignores `stale`, keeps its key and keeps heartbeating it within its grace — live and lagging.
+     */
+    stuck?: () => boolean;
+  } = {},
+): void {
+  const actor = `inst:${spec.consumerId}/${instanceId}`;
+  // Prompt instances are the ones I6 speaks for; lazy ones delay their refresh on purpose.
+  const prompt = rng.chance(0.75);
+  const account = world.accountOf.get(spec.secretId) ?? "?";
+  // The world's own record of this instance (what it holds, what it sent, what it was told).
+  const truth = world.truth.instance({
+    actor,
+    secretId: spec.secretId,
+    consumerId: spec.consumerId,
+    instanceId,
+  });
+  world.sched.spawn(actor, async () => {
+    let held: Held | undefined;
+    /** Until when the last `current` holds: sent-at + next + grace, within the server's liveness. */
+    let confirmedUntil = Number.NEGATIVE_INFINITY;
+    /** What the server said last: when to come back. */
+    let next = spec.heartbeatIntervalSeconds;
+    let sentAt = 0;
+    const fetch = async (): Promise<void> => {
+      const d = world.depsFor(world.context(actor));
+      try {
+        const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.current });
+        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        truth.held = held.keyId;
+      } catch {
+        // Secrets Manager hiccup: keep what we hold and try again at the next beat.
+      }
+    };
+    const beat = async (): Promise<"current" | "stale" | "unknown" | "failed"> => {
+      if (!held) return "failed";
+      const d = world.depsFor(world.context(actor));
+      // Measured from before the call: the server's `now` (and so its expectedBy) is no earlier.
+      sentAt = world.raw.clock.now().getTime();
+      const sent = world.truth.sent(truth, held.keyId, sentAt);
+      try {
+        const out = await heartbeat(
+          { callerArn: spec.callerArn, secretId: spec.secretId, fingerprint: held.fp, instanceId },
+          d,
+        );
+        next = out.nextHeartbeatSeconds;
+        world.truth.answered(sent, out.status, next);
+        if (out.status === "current") {
+          const grace = rawGraceSeconds(await world.raw.store.getSettings(spec.secretId));
+          confirmedUntil = sentAt + (next + grace) * 1000;
+        }
+        return out.status;
+      } catch {
+        // A failed heartbeat: try again after the interval last heard (the SDK backs off alike).
+        sent.failed = true;
+        return "failed";
+      }
+    };
+    if (opts.staleStart) {
+      // Restored from a stale cache or image: starts on the previous key until told `stale`.
+      const d = world.depsFor(world.context(actor));
+      try {
+        const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.previous });
+        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        truth.held = held.keyId;
+        world.sched.log(actor, `starts on a stale key ${held.keyId}`);
+      } catch {
+        await fetch();
+      }
+    } else await fetch();
+    while (!isStopped()) {
+      const status = await beat();
+      if ((status === "stale" || status === "unknown") && opts.stuck?.()) {
+        await world.sched.sleep(actor, rng.range(1, 5), "stuck: cannot reload");
+        continue;
+      }
+      if (status === "stale" || status === "unknown") {
+        if (!prompt) await world.sched.sleep(actor, rng.range(30, 600), "lazy refresh");
+        await fetch();
+        await world.sched.sleep(actor, 1, "refreshed");
+        continue;
+      }
+      if (status === "failed") {
+        // Retried within the grace the server allows, as the SDK backs off: a few seconds.
+        if (!held) await fetch();
+        await world.sched.sleep(actor, rng.range(1, 5), "retry heartbeat");
+        continue;
+      }
+      // Requests between beats, with the key held; only while the last `current` is still fresh.
+      const interval = Math.max(1, next);
+      const requests = rng.range(0, 2);
+      for (let i = 0; i < requests; i++) {
+        await world.sched.sleep(actor, rng.range(1, Math.max(1, Math.floor(interval / 2))), "request");
+        const fresh = world.raw.clock.now().getTime() <= confirmedUntil;
+        if (!held || !fresh) break;
+        world.sched.log(actor, `request with ${held.keyId}`);
+        // I6 for every instance, prompt or lazy, of a consumer the raw registry says is required.
+        const key = world.raw.exchange.key(account, held.keyId);
+        const registration = (await world.raw.consumers.listConsumers(spec.secretId)).find(
+          (c) => c.consumerId === spec.consumerId,
+        );
+        for (const v of checkRequestTruth(
+          truth,
+          key ? key.status : "removed",
+          registration?.required === true,
+          world.truth,
+        ))
+          world.violate(v);
+      }
+      const roll = rng.next();
+      if (world.faultsOn && roll < 0.02) {
+        world.sched.log(actor, "stops");
+        truth.running = false;
+        return;
+      }
+      if (world.faultsOn && roll < 0.06) {
+        await world.sched.sleep(actor, rng.range(interval * 2, interval * 10), "paused");
+        // Back from a pause longer than liveness: behave as a restart (fetch, heartbeat first).
+        confirmedUntil = Number.NEGATIVE_INFINITY;
+        await fetch();
+        continue;
+      }
+      // Back when the server said, counted from when the heartbeat went out.
+      const wait = Math.ceil((sentAt + interval * 1000 - world.raw.clock.now().getTime()) / 1000);
+      await world.sched.sleep(actor, Math.max(1, wait), "next heartbeat");
+    }
+    truth.running = false;
+  });
+}
+
+/** Keeps each consumer's instances running: restarts stopped ones now and then. */
+export function spawnFleet(world: World, rng: Rng, stopped: () => boolean): void {
+  let generation = 0;
+  for (const spec of world.consumers) {
+    for (let i = 1; i <= spec.instances; i++) {
+      const id = `i${i}`;
+      spawnInstance(world, spec, id, rng.fork(`${spec.consumerId}/${id}`), () => {
+        return stopped() || world.instanceStopped(spec, id);
+      });
+    }
+  }
+  world.sched.spawn("fleet", async () => {
+    while (!stopped()) {
+      await world.sched.sleep("fleet", rng.range(300, 1800), "restart window");
+      if (!world.faultsOn || stopped()) return;
+      const spec = rng.pick(world.consumers);
+      generation += 1;
+      const id = `r${generation}`;
+      // A removed consumer's hosts are not restarted (one it forgot may still run on its own).
+      if (!spec.registered) continue;
+      spawnInstance(world, spec, id, rng.fork(id), () => stopped() || world.instanceStopped(spec, id), {
+        staleStart: rng.chance(0.5),
+      });
+    }
+  });
+}
