@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { abortRotationEventSchema, parseOrThrow } from "../src/commons/schemas";
-import { type AbortRotationOutput, abortRotation } from "../src/core/use-cases/abort-rotation";
-import type { Deps } from "../src/core/use-cases/deps";
+import type { Deps } from "../src/core/deps";
+import { type AbortRotationOutput, abortRotation } from "../src/core/rotation/abort-rotation";
 
 const deps = buildDeps(loadConfig());
 

@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { beginRotationEventSchema, parseOrThrow } from "../src/commons/schemas";
-import { type BeginRotationOutput, beginRotation } from "../src/core/use-cases/begin-rotation";
-import type { Deps } from "../src/core/use-cases/deps";
+import type { Deps } from "../src/core/deps";
+import { type BeginRotationOutput, beginRotation } from "../src/core/rotation/begin-rotation";
 
 const deps = buildDeps(loadConfig());
 

@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { completeRotationEventSchema, parseOrThrow } from "../src/commons/schemas";
-import { type CompleteRotationOutput, completeRotation } from "../src/core/use-cases/complete-rotation";
-import type { Deps } from "../src/core/use-cases/deps";
+import type { Deps } from "../src/core/deps";
+import { type CompleteRotationOutput, completeRotation } from "../src/core/rotation/complete-rotation";
 
 const deps = buildDeps(loadConfig());
 

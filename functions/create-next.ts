@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { parseOrThrow, rotationRefSchema } from "../src/commons/schemas";
-import { type CreateNextOutput, createNext } from "../src/core/use-cases/create-next";
-import type { Deps } from "../src/core/use-cases/deps";
+import type { Deps } from "../src/core/deps";
+import { type CreateNextOutput, createNext } from "../src/core/rotation/create-next";
 
 const deps = buildDeps(loadConfig());
 

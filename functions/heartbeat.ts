@@ -5,8 +5,8 @@ import { buildHeartbeatDeps } from "../src/commons/heartbeat-deps";
 import { parseJsonStrict } from "../src/commons/json";
 import { logger } from "../src/commons/logger";
 import { heartbeatBodySchema, parseOrThrow } from "../src/commons/schemas";
+import { type HeartbeatDeps, heartbeat } from "../src/core/consumers/heartbeat";
 import { InvalidInputError, PrincipalNotAllowedError, sanitizeErrorMessage } from "../src/core/errors";
-import { type HeartbeatDeps, heartbeat } from "../src/core/use-cases/heartbeat";
 
 const deps = buildHeartbeatDeps(loadHeartbeatConfig());
 

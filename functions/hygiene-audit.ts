@@ -3,8 +3,8 @@ import type { ScheduledEvent } from "aws-lambda";
 import { loadConfig } from "../src/commons/config";
 import { type AppDeps, buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
-import { type HygieneReport, hygieneAudit } from "../src/core/use-cases/hygiene-audit";
-import { readPolicyDrift } from "../src/core/use-cases/read-policy";
+import { type HygieneReport, hygieneAudit } from "../src/core/hygiene/audit";
+import { readPolicyDrift } from "../src/core/read-policy/sync";
 
 const deps = buildDeps(loadConfig());
 

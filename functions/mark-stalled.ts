@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { markStalledEventSchema, parseOrThrow } from "../src/commons/schemas";
-import type { Deps } from "../src/core/use-cases/deps";
-import { markStalled } from "../src/core/use-cases/mark-stalled";
+import type { Deps } from "../src/core/deps";
+import { markStalled } from "../src/core/rotation/mark-stalled";
 
 const deps = buildDeps(loadConfig());
 

@@ -3,8 +3,8 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
-import type { Deps } from "../src/core/use-cases/deps";
-import { retryRevocations, type SweepOutput } from "../src/core/use-cases/retry-revocations";
+import type { Deps } from "../src/core/deps";
+import { retryRevocations, type SweepOutput } from "../src/core/revocation/retry";
 
 const deps = buildDeps(loadConfig());
 

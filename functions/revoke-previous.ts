@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { parseOrThrow, rotationRefSchema } from "../src/commons/schemas";
-import type { Deps } from "../src/core/use-cases/deps";
-import { type RevokePreviousOutput, revokePrevious } from "../src/core/use-cases/revoke-previous";
+import type { Deps } from "../src/core/deps";
+import { type RevokePreviousOutput, revokePrevious } from "../src/core/revocation/revoke-previous";
 
 const deps = buildDeps(loadConfig());
 

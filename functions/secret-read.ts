@@ -4,8 +4,8 @@ import { type AppDeps, buildDeps } from "../src/commons/deps";
 import { logger } from "../src/commons/logger";
 import { stepLogging } from "../src/commons/middleware";
 import { toSecretRead } from "../src/commons/secret-read-event";
+import { recordSecretRead, type SecretReadOutcome } from "../src/core/consumers/secret-read";
 import { ConfigurationError } from "../src/core/errors";
-import { recordSecretRead, type SecretReadOutcome } from "../src/core/use-cases/secret-read";
 
 const config = loadConfig();
 // Without keyshift's own readers every read by CreateNext would be alerted on: refuse to start.

@@ -3,8 +3,8 @@ import { loadConfig } from "../src/commons/config";
 import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { checkConsumersEventSchema, parseOrThrow } from "../src/commons/schemas";
-import { type CheckConsumersOutput, checkConsumers } from "../src/core/use-cases/check-consumers";
-import type { Deps } from "../src/core/use-cases/deps";
+import type { Deps } from "../src/core/deps";
+import { type CheckConsumersOutput, checkConsumers } from "../src/core/rotation/check-consumers";
 
 const deps = buildDeps(loadConfig());
 

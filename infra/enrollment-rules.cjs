@@ -5,9 +5,9 @@
  * mirrored from src/core. Used by infra/enrollment.cjs; CommonJS for the same reason.
  */
 
-/** `leaseSecondsFor` in src/core/use-cases/deps.ts: the lock outlives the deadline by an hour. */
+/** `leaseSecondsFor` in src/core/deps.ts: the lock outlives the deadline by an hour. */
 const LEASE_MARGIN_SECONDS = 3600;
-/** src/core/readiness.ts: EVENTS_PER_CHECK and MAX_WAIT_EVENTS (25,000-event history limit). */
+/** src/core/revocation/readiness.ts: EVENTS_PER_CHECK and MAX_WAIT_EVENTS (25,000-event history limit). */
 const EVENTS_PER_CHECK = 10;
 const MAX_WAIT_EVENTS = 20_000;
 
@@ -55,15 +55,15 @@ function scheduleProblem(expression) {
 }
 
 /**
- * src/core/readiness.ts MAX_DEADLINE_SECONDS (13 days): the one deadline bound `enroll` and this
+ * src/core/revocation/readiness.ts MAX_DEADLINE_SECONDS (13 days): the one deadline bound `enroll` and this
  * config check apply; kept in step by test/deploy/enrollment.test.ts.
  */
 const MAX_DEADLINE_SECONDS = 13 * 24 * 3600;
-/** src/core/readiness.ts: past this many growing waits the interval cannot be growing any more. */
+/** src/core/revocation/readiness.ts: past this many growing waits the interval cannot be growing any more. */
 const MAX_GROWING_WAITS = 4000;
 
 /**
- * Mirrors `maxChecks` in src/core/readiness.ts (kept in step by test/deploy/enrollment.test.ts):
+ * Mirrors `maxChecks` in src/core/revocation/readiness.ts (kept in step by test/deploy/enrollment.test.ts):
  * counts the waits while the interval grows, then closed form, so any deadline answers at once.
  */
 function maxChecks(settings) {

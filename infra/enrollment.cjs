@@ -46,13 +46,13 @@ const ENTRY_KEYS = [
   "livenessGraceSeconds",
   "consumer",
 ];
-/** src/core/heartbeat-policy.ts: the intervals an entry that leaves them out gets. */
+/** src/core/consumers/heartbeat-policy.ts: the intervals an entry that leaves them out gets. */
 const DEFAULT_IDLE_HEARTBEAT_SECONDS = 300;
 const DEFAULT_ACTIVE_HEARTBEAT_SECONDS = 5;
 /** Everything but the identity of a secret may come from `defaults`. */
 const DEFAULTABLE_KEYS = ENTRY_KEYS.filter((k) => k !== "secretId" && k !== "exchangeAccount");
 const CONSUMER_KEYS = ["cacheTtlSeconds", "heartbeatIntervalSeconds", "required"];
-/** `REGISTRATION_BOUNDS` in src/core/registry-rules.ts: the defaults must pass `register-consumer`. */
+/** `REGISTRATION_BOUNDS` in src/core/consumers/registry-rules.ts: the defaults must pass `register-consumer`. */
 const CONSUMER_BOUNDS = {
   cacheTtlSeconds: { min: 0, max: 7 * 24 * 3600 },
   heartbeatIntervalSeconds: { min: 1, max: 24 * 3600 },
@@ -198,7 +198,7 @@ function validateEnrollment(raw, source = DEFAULT_CONFIG_PATH) {
       );
     }
 
-    // Server-driven heartbeats (src/core/heartbeat-policy.ts): optional, defaults 300 / 5 / 30.
+    // Server-driven heartbeats (src/core/consumers/heartbeat-policy.ts): optional, defaults 300 / 5 / 30.
     const optionalInt = (field, min) => {
       if (e[field] === undefined) return true;
       if (!isInt(e[field]) || e[field] < min) {

@@ -2,12 +2,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { loadHeartbeatConfig } from "../../src/commons/config";
 import { buildHeartbeatDeps } from "../../src/commons/heartbeat-deps";
 import { fingerprint } from "../../src/core/fingerprint";
+import { registerConsumer } from "../../src/core/operator/operator";
 import type { Clock } from "../../src/core/ports";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { readinessOf } from "../../src/core/use-cases/gate";
-import { registerConsumer } from "../../src/core/use-cases/operator";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
+import { readinessOf } from "../../src/core/revocation/gate";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { type Enrolled, enrollLocalSecret } from "../local/scenario";
 import type { LocalStack } from "../local/stack";
 import { heartbeatEvent } from "./events";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { verifyAuditTrail } from "../../src/core/audit-chain";
-import { registerConsumer } from "../../src/core/use-cases/operator";
+import { verifyAuditTrail } from "../../src/core/audit/chain";
+import { registerConsumer } from "../../src/core/operator/operator";
 import type { LocalCredentials } from "../local/local-iam";
 import type { Enrolled } from "../local/scenario";
 import { signRequest } from "../local/sigv4";

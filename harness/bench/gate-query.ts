@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { documentClient, queryAll } from "../../src/adapters/dynamodb/client";
-import { readinessOf } from "../../src/core/use-cases/gate";
-import { registerConsumer } from "../../src/core/use-cases/operator";
+import { registerConsumer } from "../../src/core/operator/operator";
+import { readinessOf } from "../../src/core/revocation/gate";
 import type { Enrolled } from "../local/scenario";
 import type { LocalStack } from "../local/stack";
 import { median, round } from "./support";

@@ -1,7 +1,7 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { documentClient } from "../../src/adapters/dynamodb/client";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
 import type { Enrolled } from "../local/scenario";
 import type { LocalStack } from "../local/stack";
 import { round, throughput } from "./support";

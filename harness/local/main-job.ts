@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LedgerEntry } from "../../src/core/model";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
+import { retryRevocations } from "../../src/core/revocation/retry";
 import { SimulatedFleet } from "./consumers";
 import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";

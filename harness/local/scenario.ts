@@ -2,7 +2,7 @@ import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secre
 import { loadConfig } from "../../src/commons/config";
 import { type AppDeps, buildDeps } from "../../src/commons/deps";
 import type { SecretSettings } from "../../src/core/model";
-import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
+import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { SimulatedConsumerSpec } from "./consumers";
 import type { LocalExchangeName } from "./exchanges";
 import { ADMIN_SECRET_PREFIX, type LocalStack } from "./stack";

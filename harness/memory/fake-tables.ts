@@ -1,4 +1,4 @@
-import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../src/core/audit-chain";
+import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../src/core/audit/chain";
 import {
   AuditChainBrokenError,
   InvalidInputError,
@@ -633,7 +633,7 @@ function unclaimed(entry: LedgerEntry): LedgerEntry {
 
 /**
  * Append-only audit trail, one hash chain per secret, anchored by a head per stream with the
- * adapter's protocol (`AuditHead` in src/core/audit-chain.ts): the head (the intent) first, then
+ * adapter's protocol (`AuditHead` in src/core/audit/chain.ts): the head (the intent) first, then
  * the entry, then the head committed; an uncommitted head's entry is stored by the next append.
  * `faults` fails an append before it writes anything (`append`), or crashes it after the head
  * (`putEntry`) or after the entry (`commit`). `remove` and `removeHead` tamper like a raw DeleteItem.

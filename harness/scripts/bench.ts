@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
-import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
+import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
 import type { AuditEntry } from "../../src/core/model";
 import { bundleAll, cleanUp, coldInit, largestZip } from "../bench/bundles";
 import { confirmationAfterPromotion } from "../bench/confirmation";

@@ -4,9 +4,10 @@
  * when the server says (`nextHeartbeatSeconds`), make requests with the key they hold while their
  * last `current` is within the server's promise, pause, stop and restart — all at seeded moments.
  */
+
+import { heartbeat } from "../../src/core/consumers/heartbeat";
 import { fingerprint } from "../../src/core/fingerprint";
 import { STAGE } from "../../src/core/model";
-import { heartbeat } from "../../src/core/use-cases/heartbeat";
 import { checkRequestTruth } from "./oracles/liveness";
 import type { Rng } from "./rng";
 import { rawGraceSeconds } from "./truth";

@@ -4,7 +4,7 @@
  * Each Task invocation may crash (before, mid-way between two port calls, or after its work).
  */
 import { readFileSync } from "node:fs";
-import type { Deps } from "../../src/core/use-cases/deps";
+import type { Deps } from "../../src/core/deps";
 import { DEFINITION_PATH } from "../local/definition";
 import { type AslDefinition, runExecution } from "./asl-interpreter";
 import { type CallContext, LAMBDA_CRASH_ERRORS, type TaskCrash } from "./faults";

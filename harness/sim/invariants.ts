@@ -2,7 +2,7 @@
  * The safety invariants I1–I8 of the brief, as pure functions over a world snapshot (plus the call
  * being made, for the checks that must hold at the moment of an exchange call).
  */
-import { instanceAuditStream, verifyAuditChain } from "../../src/core/audit-chain";
+import { instanceAuditStream, verifyAuditChain } from "../../src/core/audit/chain";
 import { type LedgerEntry, type LockRecord, STAGE } from "../../src/core/model";
 import { SecretNeedles } from "../../src/core/secret-shapes";
 import { type Snapshot, secretOfKey } from "./snapshot";

@@ -6,8 +6,8 @@
  * counted per kind; "nothing to do" (no disabled entry to restore…) is not an attempt.
  */
 
+import { verifySecretAudit } from "../../src/core/audit/trail";
 import { type ConsumerRegistration, FINAL_PHASES } from "../../src/core/model";
-import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 import {
   enrollSecret,
   forceRevoke,
@@ -15,9 +15,9 @@ import {
   removeConsumer,
   requeueRevocation,
   rollback,
-} from "../../src/core/use-cases/operator";
-import { syncReadPolicy } from "../../src/core/use-cases/read-policy";
-import { restoreRevocation } from "../../src/core/use-cases/restore-revocation";
+} from "../../src/core/operator/operator";
+import { syncReadPolicy } from "../../src/core/read-policy/sync";
+import { restoreRevocation } from "../../src/core/revocation/restore";
 import { spawnInstance } from "./consumers";
 import type { Executions } from "./executions";
 import type { Rng } from "./rng";

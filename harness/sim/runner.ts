@@ -5,8 +5,8 @@
  */
 
 import { STAGE } from "../../src/core/model";
+import { requeueRevocation } from "../../src/core/operator/operator";
 import { exchangeLabelFor } from "../../src/core/tokens";
-import { requeueRevocation } from "../../src/core/use-cases/operator";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
 import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";

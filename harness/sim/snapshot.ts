@@ -2,7 +2,7 @@
  * A read of the whole world straight from the fakes (no scheduling, no faults, no lag): what the
  * invariant checkers judge. Values are reduced to key ids and fingerprints as they are read.
  */
-import { instanceAuditStream } from "../../src/core/audit-chain";
+import { instanceAuditStream } from "../../src/core/audit/chain";
 import { fingerprint } from "../../src/core/fingerprint";
 import type {
   AuditEntry,

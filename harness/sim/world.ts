@@ -4,10 +4,10 @@
  * current, which rotation a key label belongs to, every secret value to scan for).
  */
 
+import type { Deps } from "../../src/core/deps";
+import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { ExchangeKey } from "../../src/core/ports";
-import type { Deps } from "../../src/core/use-cases/deps";
-import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
-import type { ReadPolicyDeps } from "../../src/core/use-cases/read-policy";
+import type { ReadPolicyDeps } from "../../src/core/read-policy/sync";
 import { FakeExchange } from "../memory/fake-exchange";
 import { FakeSecretPolicyStore } from "../memory/fake-read-policy";
 import { FakeSecretStore } from "../memory/fake-secret-store";

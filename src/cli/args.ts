@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
+import { CONSUMER_ID_PATTERN, CONSUMER_ID_RULE } from "../core/consumers/registry-rules";
 import { InvalidInputError } from "../core/errors";
 import { principalKey } from "../core/principal";
-import { CONSUMER_ID_PATTERN, CONSUMER_ID_RULE } from "../core/registry-rules";
 
 /** The command line is wrong: exit 64, and the message says what to type instead. */
 export class UsageError extends Error {

@@ -10,9 +10,9 @@ import { EXCHANGE_PROTOCOLS } from "../adapters/exchange/protocols";
 import { ExchangeRouter } from "../adapters/exchange/router";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
+import type { Deps } from "../core/deps";
 import { type ReaderAlertLog, systemClock } from "../core/ports";
-import type { Deps } from "../core/use-cases/deps";
-import type { ReadPolicyDeps } from "../core/use-cases/read-policy";
+import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import { logger } from "./logger";
 

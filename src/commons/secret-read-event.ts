@@ -1,4 +1,4 @@
-import type { SecretRead } from "../core/use-cases/secret-read";
+import type { SecretRead } from "../core/consumers/secret-read";
 import { parseOrThrow } from "./schemas";
 import * as z from "./zod";
 

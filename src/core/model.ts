@@ -36,7 +36,7 @@ export interface SecretSettings {
   schedule?: string;
   /** False when the schedule exists but is disabled. */
   scheduleEnabled?: boolean;
-  /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see heartbeat-policy.ts). */
+  /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see consumers/heartbeat-policy.ts). */
   idleHeartbeatSeconds?: number;
   /** `nextHeartbeatSeconds` while a rotation holds the lock (default 5). */
   activeHeartbeatSeconds?: number;

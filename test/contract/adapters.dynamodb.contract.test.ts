@@ -16,8 +16,8 @@ import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-l
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
 import { RotationInProgressError } from "../../src/core/errors";
 import type { LedgerEntry, LockRecord } from "../../src/core/model";
-import { registerConsumer } from "../../src/core/use-cases/operator";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
+import { registerConsumer } from "../../src/core/operator/operator";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { makeDeps, seedSecret } from "../unit/fakes";
 import { dynamoTarget } from "./dynamodb-target";
 

@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretsManagerStore } from "../../src/adapters/secrets-manager";
 import { fingerprint } from "../../src/core/fingerprint";
 import { STAGE } from "../../src/core/model";
-import { detectPolicyDrift } from "../../src/core/policy-drift";
-import { buildReadPolicy } from "../../src/core/read-policy";
+import { detectPolicyDrift } from "../../src/core/read-policy/drift";
+import { buildReadPolicy } from "../../src/core/read-policy/policy";
 import { versionTokenFor } from "../../src/core/tokens";
 import { eventually, openSecretsManagerTarget, type SecretsManagerTarget } from "./secrets-manager-target";
 

@@ -12,8 +12,8 @@ import {
   scheduleEvents,
   validateEnrollment,
 } from "../../infra/enrollment.cjs";
-import { maxChecks as coreMaxChecks, MAX_DEADLINE_SECONDS } from "../../src/core/readiness";
-import { REGISTRATION_BOUNDS } from "../../src/core/registry-rules";
+import { REGISTRATION_BOUNDS } from "../../src/core/consumers/registry-rules";
+import { maxChecks as coreMaxChecks, MAX_DEADLINE_SECONDS } from "../../src/core/revocation/readiness";
 import { runServerless } from "./packaged";
 
 const FIXTURES = "test/fixtures/enrollment";
@@ -164,7 +164,7 @@ describe("enrollment config (rotation.config.yml)", () => {
     expect(problems[0]).toMatch(/^entry secrets\[0\] \(/);
   });
 
-  it("bounds the consumer defaults exactly as register-consumer does (src/core/registry-rules.ts)", () => {
+  it("bounds the consumer defaults exactly as register-consumer does (src/core/consumers/registry-rules.ts)", () => {
     expect(CONSUMER_BOUNDS).toEqual(REGISTRATION_BOUNDS);
   });
 
@@ -178,7 +178,7 @@ describe("enrollment config (rotation.config.yml)", () => {
     ]);
   });
 
-  it("bounds the wait loop exactly as the core does (src/core/readiness.ts maxChecks)", () => {
+  it("bounds the wait loop exactly as the core does (src/core/revocation/readiness.ts maxChecks)", () => {
     for (const s of [
       { pollIntervalSeconds: 30, maxPollIntervalSeconds: 900, deadlineSeconds: 86_400 },
       { pollIntervalSeconds: 1, maxPollIntervalSeconds: 5, deadlineSeconds: 3_600 },

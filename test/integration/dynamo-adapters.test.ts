@@ -26,11 +26,11 @@ import {
   instanceAuditStream,
   verifyAuditChain,
   verifyAuditTrail,
-} from "../../src/core/audit-chain";
+} from "../../src/core/audit/chain";
+import { verifySecretAudit } from "../../src/core/audit/trail";
 import { AuditChainBrokenError, RotationInProgressError } from "../../src/core/errors";
 import type { AuditEntry, LedgerEntry } from "../../src/core/model";
 import type { Clock } from "../../src/core/ports";
-import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };

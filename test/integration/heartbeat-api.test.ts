@@ -23,7 +23,7 @@ import {
 import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
 import { signRequest } from "../../harness/local/sigv4";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
-import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
+import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit/chain";
 import { fingerprint } from "../../src/core/fingerprint";
 import type { VersionFingerprints } from "../../src/core/model";
 

@@ -14,8 +14,8 @@ import { documentClient } from "../../src/adapters/dynamodb/client";
 import { SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
 import { loadHeartbeatConfig } from "../../src/commons/config";
 import { buildHeartbeatDeps } from "../../src/commons/heartbeat-deps";
-import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
-import { registerConsumer } from "../../src/core/use-cases/operator";
+import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
+import { registerConsumer } from "../../src/core/operator/operator";
 import { FakeClock } from "../unit/fakes";
 
 // Before any import builds the logger: the rejection flood below would print a line per knock.

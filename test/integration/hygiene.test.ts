@@ -18,9 +18,9 @@ import {
 } from "../../harness/local/scenario";
 import { captureLambdaLogs } from "../../harness/local/secret-scan";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { syncReadPolicy } from "../../src/core/read-policy/sync";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { syncReadPolicy } from "../../src/core/use-cases/read-policy";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { keyshiftProcess } from "./support/keyshift-process";
 
 const DAY_MS = 86_400_000;

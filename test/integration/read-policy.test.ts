@@ -24,8 +24,8 @@ import {
 import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { documentClient } from "../../src/adapters/dynamodb/client";
-import { registerConsumer } from "../../src/core/use-cases/operator";
-import { readPolicyDrift, syncReadPolicy } from "../../src/core/use-cases/read-policy";
+import { registerConsumer } from "../../src/core/operator/operator";
+import { readPolicyDrift, syncReadPolicy } from "../../src/core/read-policy/sync";
 
 const NOTEBOOK_ROLE = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/analytics/notebook`;
 const NOTEBOOK = `arn:aws:iam::${CONSUMER_ACCOUNT}:role/notebook`;

@@ -7,11 +7,11 @@ import {
   RotationInProgressError,
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { exchangeLabelFor, ledgerEntryId } from "../../src/core/tokens";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { currentFingerprint, report, resumeRotation, startRotation } from "./support/flow";
 

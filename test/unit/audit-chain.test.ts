@@ -6,7 +6,7 @@ import {
   auditHeadFor,
   verifyAuditChain,
   verifyAuditTrail,
-} from "../../src/core/audit-chain";
+} from "../../src/core/audit/chain";
 import { AuditChainBrokenError } from "../../src/core/errors";
 import type { AuditEntry } from "../../src/core/model";
 import { FakeAuditLog, FakeClock } from "./fakes";

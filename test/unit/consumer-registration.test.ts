@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { heartbeat } from "../../src/core/consumers/heartbeat";
 import { InvalidInputError, OperatorActionRejectedError } from "../../src/core/errors";
-import { heartbeat } from "../../src/core/use-cases/heartbeat";
-import { registerConsumer, removeConsumer } from "../../src/core/use-cases/operator";
+import { registerConsumer, removeConsumer } from "../../src/core/operator/operator";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { report, rotateToPromoted } from "./support/flow";
 

@@ -8,11 +8,11 @@ import {
 } from "../../src/core/errors";
 import { fingerprint } from "../../src/core/fingerprint";
 import { STAGE } from "../../src/core/model";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../../src/core/tokens";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted, startRotation } from "./support/flow";
 

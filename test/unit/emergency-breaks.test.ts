@@ -11,18 +11,18 @@ import {
   RotationInProgressError,
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
+import { rollback } from "../../src/core/operator/operator";
+import { restoreRevocation } from "../../src/core/revocation/restore";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { rollback } from "../../src/core/use-cases/operator";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { restoreRevocation } from "../../src/core/use-cases/restore-revocation";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { executionInputSchema, parseOrThrow } from "../../src/commons/schemas";
 import { ConsumersNotReadyError } from "../../src/core/errors";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

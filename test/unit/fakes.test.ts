@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RotationInProgressError } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { FakeRevocationLedger, FakeRotationStore, FakeSecretStore } from "./fakes";
 
 /** The fakes stand in for AWS in every other unit test, so their semantics are pinned here. */

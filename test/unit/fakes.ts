@@ -19,11 +19,11 @@ import {
   FakeRevocationLedger,
   FakeRotationStore,
 } from "../../harness/memory/fake-tables";
+import type { Deps } from "../../src/core/deps";
 import { fingerprint } from "../../src/core/fingerprint";
 import type { SecretSettings } from "../../src/core/model";
-import type { Deps } from "../../src/core/use-cases/deps";
-import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
-import type { ReadPolicyDeps } from "../../src/core/use-cases/read-policy";
+import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
+import type { ReadPolicyDeps } from "../../src/core/read-policy/sync";
 
 export { type ExchangeCall, FakeExchange } from "../../harness/memory/fake-exchange";
 export {

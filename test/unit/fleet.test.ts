@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { fleetOverview } from "../../src/core/use-cases/fleet";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
+import { fleetOverview } from "../../src/core/operator/fleet";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
 import { addConsumer, makeDeps, seedSecret } from "./fakes";
 import { report, rotateToPromoted } from "./support/flow";
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ThrottlingException } from "../../harness/memory/faults";
-import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit-chain";
-import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
+import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
+import { verifySecretAudit } from "../../src/core/audit/trail";
 import {
   addConsumer,
   type FakeDeps,

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { DUE_WINDOW_SECONDS, nextHeartbeatSeconds } from "../../src/core/heartbeat-policy";
+import { heartbeat } from "../../src/core/consumers/heartbeat";
+import { DUE_WINDOW_SECONDS, nextHeartbeatSeconds } from "../../src/core/consumers/heartbeat-policy";
 import type { LockRecord, SecretSettings } from "../../src/core/model";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { heartbeat } from "../../src/core/use-cases/heartbeat";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
 import {
   addConsumer,
   type FakeDeps,
@@ -151,8 +151,8 @@ describe("heartbeat: liveness follows the promise, one write in the steady state
 
 /** CreateNext and PromoteCurrent of the rotation a test already began (rot-1). */
 async function rotateToPromotedAfterStart(deps: FakeDeps, secretId: string) {
-  const { createNext } = await import("../../src/core/use-cases/create-next");
-  const { promoteCurrent } = await import("../../src/core/use-cases/promote-current");
+  const { createNext } = await import("../../src/core/rotation/create-next");
+  const { promoteCurrent } = await import("../../src/core/rotation/promote-current");
   await createNext({ secretId, rotationId: "rot-1" }, deps);
   await promoteCurrent({ secretId, rotationId: "rot-1" }, deps);
 }
@@ -188,7 +188,7 @@ describe("heartbeat answers a fleet", () => {
 
 describe("enrollment: the overlap covers the longest cache TTL and the idle interval", () => {
   const enrollAgain = async (deps: FakeDeps, seeded: SeededSecret, settings: Partial<SecretSettings>) => {
-    const { enrollSecret } = await import("../../src/core/use-cases/operator");
+    const { enrollSecret } = await import("../../src/core/operator/operator");
     const { enrolledAt: _e, ...rest } = seeded.settings;
     return enrollSecret({ ...rest, ...settings }, "operator:test", deps).catch((e: unknown) => e as Error);
   };

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit-chain";
+import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit/chain";
+import { heartbeat } from "../../src/core/consumers/heartbeat";
+import { RejectionLimiter } from "../../src/core/consumers/rejection-limiter";
 import { PrincipalNotAllowedError } from "../../src/core/errors";
 import { principalKey } from "../../src/core/principal";
-import { RejectionLimiter } from "../../src/core/rejection-limiter";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { heartbeat } from "../../src/core/use-cases/heartbeat";
+import { createNext } from "../../src/core/rotation/create-next";
 import {
   addConsumer,
   type FakeDeps,

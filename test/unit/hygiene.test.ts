@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { hygieneAudit } from "../../src/core/hygiene/audit";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { scheduleIntervalSeconds } from "../../src/core/schedule";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { hygieneAudit } from "../../src/core/use-cases/hygiene-audit";
-import { newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { addConsumer, type FakeDeps, makeDeps, seedSecret } from "./fakes";
 import { report } from "./support/flow";
 
@@ -119,7 +119,7 @@ describe("hygiene audit", () => {
 
 describe("CreateNext and exchange-imposed expiry", () => {
   it("alerts when the new key expires before the next scheduled rotation, and not otherwise", async () => {
-    const { createNext } = await import("../../src/core/use-cases/create-next");
+    const { createNext } = await import("../../src/core/rotation/create-next");
     const { startRotation } = await import("./support/flow");
     const deps = makeDeps();
     const seeded = await seedSecret(deps, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, denies } from "../../harness/local/secrets-manager/resource-policy";
-import { buildReadPolicy } from "../../src/core/read-policy";
+import { buildReadPolicy } from "../../src/core/read-policy/policy";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:keyshift/exchange/a/t-AbCdEf";
 const deny = (condition?: Record<string, unknown>, action: unknown = "secretsmanager:GetSecretValue") =>

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { leaseSecondsFor } from "../../src/core/deps";
 import { InvalidInputError, RotationInProgressError } from "../../src/core/errors";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { leaseSecondsFor } from "../../src/core/use-cases/deps";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { resumeRotation, rotateToPromoted, startRotation } from "./support/flow";
 

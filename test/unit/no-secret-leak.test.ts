@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { heartbeat } from "../../src/core/consumers/heartbeat";
 import { ExchangePermanentError, ExchangeRetryableError } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { heartbeat } from "../../src/core/use-cases/heartbeat";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
+import { forceRevoke, rollback } from "../../src/core/operator/operator";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { addConsumer, type FakeDeps, makeDeps, seedSecret } from "./fakes";
 import { currentFingerprint, report, startRotation } from "./support/flow";
 

@@ -6,14 +6,14 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { ExchangeRetryableError, OperatorActionRejectedError } from "../../src/core/errors";
-import { OPERATOR_HOLD_SECONDS } from "../../src/core/lock";
 import { STAGE } from "../../src/core/model";
+import { forceRevoke, rollback } from "../../src/core/operator/operator";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { OPERATOR_HOLD_SECONDS } from "../../src/core/rotation/lock";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   awsError,

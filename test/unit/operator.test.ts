@@ -5,13 +5,13 @@ import {
   RevocationFailedError,
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
+import { forceRevoke, rollback } from "../../src/core/operator/operator";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { beginRotation } from "../../src/core/rotation/begin-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { beginRotation } from "../../src/core/use-cases/begin-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ExchangeRetryableError, RotationStateError } from "../../src/core/errors";
 import type { RotationRecord } from "../../src/core/model";
+import { attemptRevocation, newLedgerEntry } from "../../src/core/revocation/through-ledger";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { attemptRevocation, newLedgerEntry } from "../../src/core/use-cases/revocation";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { rotateToPromoted, startRotation } from "./support/flow";
 

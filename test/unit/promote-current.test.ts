@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ThrottlingException } from "../../harness/memory/faults";
 import { RotationInProgressError, RotationStateError } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
+import { createNext } from "../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { startRotation } from "./support/flow";
 

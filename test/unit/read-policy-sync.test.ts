@@ -5,9 +5,9 @@ import {
   ReadPolicyTooLargeError,
   SecretNotEnrolledError,
 } from "../../src/core/errors";
-import { buildReadPolicy } from "../../src/core/read-policy";
-import { enrollSecret, registerConsumer } from "../../src/core/use-cases/operator";
-import { readPolicyDrift, syncReadPolicy } from "../../src/core/use-cases/read-policy";
+import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
+import { buildReadPolicy } from "../../src/core/read-policy/policy";
+import { readPolicyDrift, syncReadPolicy } from "../../src/core/read-policy/sync";
 import {
   addConsumer,
   DEFAULT_SETTINGS,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError, ReadPolicyTooLargeError } from "../../src/core/errors";
-import { detectPolicyDrift } from "../../src/core/policy-drift";
+import { detectPolicyDrift } from "../../src/core/read-policy/drift";
 import {
   buildReadPolicy,
   MAX_RESOURCE_POLICY_CHARS,
   READ_POLICY_SID,
   readerPatterns,
-} from "../../src/core/read-policy";
+} from "../../src/core/read-policy/policy";
 
 const KEYSHIFT = "arn:aws:iam::123456789012:role/keyshift-prod-createNext";
 const role = (name: string, account = "111122223333") => `arn:aws:iam::${account}:role/${name}`;

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../src/core/errors";
 import type { ConsumerInstance, ConsumerRegistration } from "../../src/core/model";
+import { enrollSecret, MAX_DEADLINE_SECONDS } from "../../src/core/operator/operator";
 import {
   EVENTS_PER_CHECK,
   evaluateReadiness,
@@ -9,8 +10,7 @@ import {
   MAX_WAIT_EVENTS,
   maxChecks,
   nextWaitSeconds,
-} from "../../src/core/readiness";
-import { enrollSecret, MAX_DEADLINE_SECONDS } from "../../src/core/use-cases/operator";
+} from "../../src/core/revocation/readiness";
 import { DEFAULT_SETTINGS, makeDeps, seedSecret } from "./fakes";
 
 const NOW = new Date("2030-01-01T12:00:00.000Z");
@@ -289,7 +289,7 @@ describe("break 15: maxChecks is bounded by construction", () => {
     ];
     const started = Date.now();
     const run = runBounded(
-      `const { maxChecks } = await import(${JSON.stringify(`${process.cwd()}/src/core/readiness.ts`)});
+      `const { maxChecks } = await import(${JSON.stringify(`${process.cwd()}/src/core/revocation/readiness.ts`)});
        console.log(JSON.stringify(${JSON.stringify(cases)}.map((s) => maxChecks(s))));`,
     );
 
@@ -316,8 +316,8 @@ describe("break 15: maxChecks is bounded by construction", () => {
     }
   });
 
-  it("break 15: one deadline bound for the config check and enroll: 13 days, defined in readiness.ts", async () => {
-    const readiness = await import("../../src/core/readiness");
+  it("break 15: one deadline bound for the config check and enroll: 13 days, defined in revocation/readiness.ts", async () => {
+    const readiness = await import("../../src/core/revocation/readiness");
 
     expect(readiness.MAX_DEADLINE_SECONDS).toBe(1_123_200);
     expect(MAX_DEADLINE_SECONDS).toBe(readiness.MAX_DEADLINE_SECONDS);

@@ -7,12 +7,12 @@ import { auditVerify } from "../../src/cli/commands/audit";
 import { consumersRegister } from "../../src/cli/commands/enroll";
 import { Output } from "../../src/cli/output";
 import type { AppDeps } from "../../src/commons/deps";
-import { instanceAuditStream } from "../../src/core/audit-chain";
+import { instanceAuditStream } from "../../src/core/audit/chain";
+import { verifySecretAudit } from "../../src/core/audit/trail";
 import { AuditChainBrokenError, OperatorActionRejectedError } from "../../src/core/errors";
-import { verifySecretAudit } from "../../src/core/use-cases/audit-trail";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { registerConsumer, removeConsumer } from "../../src/core/use-cases/operator";
-import { readPolicyDrift, syncReadPolicy } from "../../src/core/use-cases/read-policy";
+import { registerConsumer, removeConsumer } from "../../src/core/operator/operator";
+import { readPolicyDrift, syncReadPolicy } from "../../src/core/read-policy/sync";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
 import {
   addConsumer,
   type FakeDeps,

@@ -6,17 +6,17 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ThrottlingException } from "../../harness/memory/faults";
 import { ExchangeRetryableError, OperatorActionRejectedError } from "../../src/core/errors";
 import type { LedgerEntry } from "../../src/core/model";
+import { forceRevoke, requeueRevocation } from "../../src/core/operator/operator";
+import { restoreRevocation } from "../../src/core/revocation/restore";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { forceRevoke, requeueRevocation } from "../../src/core/use-cases/operator";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { restoreRevocation } from "../../src/core/use-cases/restore-revocation";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

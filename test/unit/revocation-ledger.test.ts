@@ -7,10 +7,10 @@ import {
   RevocationFailedError,
 } from "../../src/core/errors";
 import type { LedgerEntry } from "../../src/core/model";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { attemptRevocation, newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { attemptRevocation, newLedgerEntry } from "../../src/core/use-cases/revocation";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret, TINY_OVERLAP } from "./fakes";
 import { currentFingerprint, report, rotateToPromoted } from "./support/flow";
 

@@ -12,15 +12,15 @@ import {
   RevocationRefusedError,
 } from "../../src/core/errors";
 import { STAGE } from "../../src/core/model";
+import { enrollSecret, forceRevoke, rollback } from "../../src/core/operator/operator";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
+import { promoteCurrent } from "../../src/core/rotation/promote-current";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { abortRotation } from "../../src/core/use-cases/abort-rotation";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { enrollSecret, forceRevoke, rollback } from "../../src/core/use-cases/operator";
-import { promoteCurrent } from "../../src/core/use-cases/promote-current";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

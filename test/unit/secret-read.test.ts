@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ThrottlingException } from "../../harness/memory/faults";
-import { enrollSecret } from "../../src/core/use-cases/operator";
-import { recordSecretRead, type SecretRead } from "../../src/core/use-cases/secret-read";
+import { recordSecretRead, type SecretRead } from "../../src/core/consumers/secret-read";
+import { enrollSecret } from "../../src/core/operator/operator";
 import {
   addConsumer,
   type FakeDeps,

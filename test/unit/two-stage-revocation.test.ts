@@ -5,13 +5,13 @@ import {
   ExchangeRetryableError,
   OperatorActionRejectedError,
 } from "../../src/core/errors";
+import { requeueRevocation } from "../../src/core/operator/actions";
+import { restoreRevocation } from "../../src/core/revocation/restore";
+import { retryRevocations } from "../../src/core/revocation/retry";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { completeRotation } from "../../src/core/rotation/complete-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { completeRotation } from "../../src/core/use-cases/complete-rotation";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { requeueRevocation } from "../../src/core/use-cases/operator-actions";
-import { restoreRevocation } from "../../src/core/use-cases/restore-revocation";
-import { retryRevocations } from "../../src/core/use-cases/retry-revocations";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { ConsumersNotReadyError, RotationInProgressError, RotationStateError } from "../../src/core/errors";
-import { MAX_LAGGING_IN_STATE } from "../../src/core/readiness";
+import { MAX_LAGGING_IN_STATE } from "../../src/core/revocation/readiness";
+import { revokePrevious } from "../../src/core/revocation/revoke-previous";
+import { checkConsumers } from "../../src/core/rotation/check-consumers";
+import { createNext } from "../../src/core/rotation/create-next";
+import { markStalled } from "../../src/core/rotation/mark-stalled";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { checkConsumers } from "../../src/core/use-cases/check-consumers";
-import { createNext } from "../../src/core/use-cases/create-next";
-import { markStalled } from "../../src/core/use-cases/mark-stalled";
-import { revokePrevious } from "../../src/core/use-cases/revoke-previous";
 import {
   addConsumer,
   type FakeDeps,

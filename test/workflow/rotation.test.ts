@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runRotation } from "../../harness/local/workflow-runner";
-import { verifyAuditChain } from "../../src/core/audit-chain";
+import { verifyAuditChain } from "../../src/core/audit/chain";
 import { STAGE } from "../../src/core/model";
 import {
   activeKeys,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultConsumers, registerConsumers } from "../../harness/local/scenario";
 import { STAGE } from "../../src/core/model";
-import { forceRevoke, rollback } from "../../src/core/use-cases/operator";
+import { forceRevoke, rollback } from "../../src/core/operator/operator";
 import {
   activeKeys,
   enroll,

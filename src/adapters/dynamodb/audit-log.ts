@@ -5,7 +5,7 @@ import {
   nextAuditEntry,
   streamOf,
   streamRegisterOf,
-} from "../../core/audit-chain";
+} from "../../core/audit/chain";
 import { AuditChainBrokenError } from "../../core/errors";
 import type { AuditEntry, AuditEvent } from "../../core/model";
 import type { AuditLog, Clock } from "../../core/ports";
@@ -29,12 +29,12 @@ interface HeadItem {
  * Append-only audit trail, one hash chain per stream (`stream` = the secret id for the secret's own
  * chain, or another stream an event names, e.g. an instance's; `seq` = 1, 2, ...),
  * anchored by a head record at `seq` 0 that every append advances first (the protocol and what a
- * crash between its writes leaves are in `AuditHead`, src/core/audit-chain.ts). Every write is a
+ * crash between its writes leaves are in `AuditHead`, src/core/audit/chain.ts). Every write is a
  * conditional put — on the head's seq, or on an entry's seq being free — so two writers racing for
  * the same number cannot both win; entries are never updated or deleted. Query and PutItem only:
  * the head is read with the entries' own Query, and committed by a conditional put. The secret's
  * stream register (`streamRegisterOf`, a string set at seq 0 of its own partition) is ADDed to with
- * each stream's first entry; see `streamRegisterOf` in src/core/audit-chain.ts.
+ * each stream's first entry; see `streamRegisterOf` in src/core/audit/chain.ts.
  */
 export class DynamoAuditLog implements AuditLog {
   constructor(

@@ -122,7 +122,7 @@ type CallResult =
  * elsewhere), any other 404 (a proxy's HTML, a wrong path, a wrong account) and any other 4xx →
  * `ExchangePermanentError`; a 2xx on remove counts only with the exchange's removal answer, and a
  * listing only for the account asked for. A timeout on a mutating call is ambiguous (the exchange
- * may have acted): the core confirms every removal with a listing (`core/use-cases/revocation.ts`).
+ * may have acted): the core confirms every removal with a listing (`core/revocation/through-ledger.ts`).
  */
 export class HttpExchange implements Exchange {
   private readonly credentials: AdminCredentialSource;

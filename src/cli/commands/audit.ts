@@ -1,5 +1,5 @@
+import { verifySecretAudit } from "../../core/audit/trail";
 import { InvalidInputError } from "../../core/errors";
-import { verifySecretAudit } from "../../core/use-cases/audit-trail";
 import { secretIdArg } from "../args";
 import { command } from "../command";
 import { EXIT } from "../output";

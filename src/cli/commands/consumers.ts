@@ -1,6 +1,6 @@
-import { evaluateReadiness } from "../../core/readiness";
-import { requireSettings } from "../../core/use-cases/deps";
-import { removeConsumer } from "../../core/use-cases/operator";
+import { requireSettings } from "../../core/deps";
+import { removeConsumer } from "../../core/operator/operator";
+import { evaluateReadiness } from "../../core/revocation/readiness";
 import { reasonOption, registeredIdArg, secretIdArg, stringOption } from "../args";
 import { command } from "../command";
 

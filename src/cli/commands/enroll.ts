@@ -1,6 +1,6 @@
+import { REGISTRATION_BOUNDS } from "../../core/consumers/registry-rules";
 import type { ConsumerRegistration } from "../../core/model";
-import { REGISTRATION_BOUNDS } from "../../core/registry-rules";
-import { enrollSecret, registerConsumer } from "../../core/use-cases/operator";
+import { enrollSecret, registerConsumer } from "../../core/operator/operator";
 import {
   booleanWord,
   consumerIdArg,

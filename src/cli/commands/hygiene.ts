@@ -1,5 +1,5 @@
-import { hygieneAudit } from "../../core/use-cases/hygiene-audit";
-import { readPolicyDrift } from "../../core/use-cases/read-policy";
+import { hygieneAudit } from "../../core/hygiene/audit";
+import { readPolicyDrift } from "../../core/read-policy/sync";
 import { command } from "../command";
 
 /**

@@ -1,5 +1,5 @@
 import type { EnrolledSecret } from "../../../infra/enrollment.cjs";
-import { fleetOverview, type SecretOverview } from "../../core/use-cases/fleet";
+import { fleetOverview, type SecretOverview } from "../../core/operator/fleet";
 import { stringOption } from "../args";
 import { command } from "../command";
 import { enrollment, rateSeconds } from "../enrollment";

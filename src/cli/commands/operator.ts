@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { forceRevoke, rollback } from "../../core/use-cases/operator";
+import { forceRevoke, rollback } from "../../core/operator/operator";
 import { reasonOption, secretIdArg, stringOption } from "../args";
 import { command } from "../command";
 

@@ -1,5 +1,5 @@
-import { requeueRevocation } from "../../core/use-cases/operator";
-import { restoreRevocation } from "../../core/use-cases/restore-revocation";
+import { requeueRevocation } from "../../core/operator/operator";
+import { restoreRevocation } from "../../core/revocation/restore";
 import { ledgerEntryIdArg, reasonOption, stringOption } from "../args";
 import { command } from "../command";
 

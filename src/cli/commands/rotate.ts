@@ -1,5 +1,5 @@
+import type { Deps } from "../../core/deps";
 import { ledgerEntryId } from "../../core/tokens";
-import type { Deps } from "../../core/use-cases/deps";
 import { reasonOption, secretIdArg, stringOption, UsageError } from "../args";
 import { type CommandContext, command } from "../command";
 import { ConfigError, EXIT } from "../output";
@@ -12,7 +12,7 @@ interface RotateInput {
   secretId: string;
   mode: "rotate" | "resume";
   wait: boolean;
-  /** `rotate --compromised --reason`: an emergency rotation (see src/core/emergency.ts). */
+  /** `rotate --compromised --reason`: an emergency rotation (see src/core/emergency/rules.ts). */
   compromised?: { reason: string };
 }
 
@@ -100,7 +100,7 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
 
 interface ExecutionOutput {
   result?: { outcome?: string; previousKeyId?: string };
-  /** `rotate --compromised` escalated the rotation that held the lock (see core/use-cases/emergency-escalation.ts). */
+  /** `rotate --compromised` escalated the rotation that held the lock (see core/emergency/escalation.ts). */
   escalated?: { rotationId?: string; keyIds?: string[]; followUpKeyId?: string };
 }
 

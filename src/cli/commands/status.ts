@@ -1,9 +1,9 @@
+import { type Deps, requireSettings } from "../../core/deps";
 import { sanitizeErrorMessage } from "../../core/errors";
 import { rotationCadence } from "../../core/hygiene/findings";
-import { lockStatus } from "../../core/lock";
 import type { SecretSettings } from "../../core/model";
-import { readinessOfRecorded } from "../../core/readiness";
-import { type Deps, requireSettings } from "../../core/use-cases/deps";
+import { readinessOfRecorded } from "../../core/revocation/readiness";
+import { lockStatus } from "../../core/rotation/lock";
 import { secretIdArg } from "../args";
 import { command } from "../command";
 

@@ -1,4 +1,4 @@
-import type { AuditHead } from "../audit-chain";
+import type { AuditHead } from "../audit/chain";
 import type {
   Alert,
   AuditEntry,

@@ -1,9 +1,9 @@
+import { heartbeat } from "../../../src/core/consumers/heartbeat";
 import { fingerprint } from "../../../src/core/fingerprint";
 import { STAGE } from "../../../src/core/model";
-import { beginRotation } from "../../../src/core/use-cases/begin-rotation";
-import { createNext } from "../../../src/core/use-cases/create-next";
-import { heartbeat } from "../../../src/core/use-cases/heartbeat";
-import { promoteCurrent } from "../../../src/core/use-cases/promote-current";
+import { beginRotation } from "../../../src/core/rotation/begin-rotation";
+import { createNext } from "../../../src/core/rotation/create-next";
+import { promoteCurrent } from "../../../src/core/rotation/promote-current";
 import type { FakeDeps, SeededConsumer } from "../fakes";
 
 /** The state machine's BeginRotation for a new manual rotation named `rotationId`. */

@@ -1,0 +1,113 @@
+import type { Deps } from "../deps";
+import { sanitizeErrorMessage } from "../errors";
+import type { VersionFingerprints } from "../model";
+import type { ExchangeKey } from "../ports";
+import {
+  DEFAULT_THRESHOLDS,
+  type HygieneFinding,
+  type HygieneThresholds,
+  judgeSecret,
+  recordedKeyIds,
+  type SecretFacts,
+} from "./findings";
+
+export interface HygieneReport {
+  at: string;
+  secrets: number;
+  findings: HygieneFinding[];
+  counts: { high: number; medium: number; low: number };
+}
+
+export type HygieneDeps = Pick<
+  Deps,
+  "store" | "consumers" | "secrets" | "exchange" | "ledger" | "alerts" | "clock"
+> & {
+  /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
+  policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
+};
+
+/**
+ * The credential hygiene audit over every enrolled secret (`keyshift hygiene`, and weekly).
+ *
+ * Input: thresholds, whether to alert. Output: every finding with severity and fix, counted.
+ * 1. Gather per secret: settings, rotations, consumers and instances, the recorded versions' key ids
+ *    and declared scope (no secret value is read), the account's keys as the exchange lists them
+ *    (once per account), the ledger, the read-policy drift.
+ * 2. Judge with `judgeSecret` (pure rules, `core/hygiene/findings.ts`).
+ * 3. With `alert`, one SNS alert listing the high and medium findings (none when clean).
+ * A failure to gather one secret's facts is itself a finding, so one broken secret does not hide
+ * the others.
+ */
+export async function hygieneAudit(
+  input: { thresholds?: Partial<HygieneThresholds>; alert?: boolean },
+  deps: HygieneDeps,
+): Promise<HygieneReport> {
+  const now = deps.clock.now();
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
+  const all = await deps.store.listSettings();
+  const ledger = await deps.ledger.listAll();
+  const listings = new Map<string, Promise<{ keys: ExchangeKey[] } | { error: string }>>();
+  const listingOf = (account: string) => {
+    let found = listings.get(account);
+    if (!found) {
+      found = deps.exchange.listKeys(account).then(
+        (l) => ({ keys: l.keys }),
+        (err: unknown) => ({ error: sanitizeErrorMessage(err, 200) }),
+      );
+      listings.set(account, found);
+    }
+    return found;
+  };
+  // Read once: each secret's versions are its own facts and the other secrets' "not an orphan".
+  const versionsOf = new Map<string, VersionFingerprints | undefined>();
+  for (const settings of all)
+    versionsOf.set(settings.secretId, await deps.store.getVersions(settings.secretId));
+
+  const findings: HygieneFinding[] = [];
+  for (const settings of all) {
+    const { secretId, exchangeAccount } = settings;
+    try {
+      const facts: SecretFacts = {
+        settings,
+        rotations: await deps.store.listRotations(secretId),
+        versions: versionsOf.get(secretId),
+        consumers: await deps.consumers.listConsumers(secretId),
+        instances: await deps.consumers.listInstances(secretId),
+        exchange: await listingOf(exchangeAccount),
+        ledger: ledger.filter((e) => e.exchangeAccount === exchangeAccount),
+        otherSecretsKeyIds: all
+          .filter((s) => s.exchangeAccount === exchangeAccount && s.secretId !== secretId)
+          .flatMap((s) => recordedKeyIds(versionsOf.get(s.secretId))),
+        policyDrift: deps.policyDrift ? await deps.policyDrift(secretId) : [],
+      };
+      findings.push(...judgeSecret(facts, now, thresholds));
+    } catch (err) {
+      findings.push({
+        secretId,
+        kind: "rotation-stuck",
+        severity: "high",
+        message: `the audit could not read this secret's state: ${sanitizeErrorMessage(err, 200)}`,
+        fix: `keyshift status ${secretId}`,
+      });
+    }
+  }
+  const counts = {
+    high: findings.filter((f) => f.severity === "high").length,
+    medium: findings.filter((f) => f.severity === "medium").length,
+    low: findings.filter((f) => f.severity === "low").length,
+  };
+  const report = { at: now.toISOString(), secrets: all.length, findings, counts };
+  if (input.alert && counts.high + counts.medium > 0) {
+    const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
+    await deps.alerts.send({
+      kind: "hygiene-findings",
+      secretId: "_system",
+      subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${all.length} secret(s)`,
+      details: {
+        findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
+        action: "`keyshift hygiene` lists every finding with the command that fixes it",
+      },
+    });
+  }
+  return report;
+}

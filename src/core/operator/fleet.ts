@@ -1,0 +1,107 @@
+import type { Deps } from "../deps";
+import type { LedgerEntry, RotationRecord, SecretSettings } from "../model";
+import { readinessOfRecorded } from "../revocation/readiness";
+import { lockStatus } from "../rotation/lock";
+
+export interface RotationSummary {
+  rotationId: string;
+  trigger: RotationRecord["trigger"];
+  phase: RotationRecord["phase"];
+  startedAt: string;
+  /** When the record last changed: for a finished rotation, when it finished. */
+  updatedAt: string;
+  outcome: string | null;
+}
+
+export interface SecretOverview {
+  secretId: string;
+  exchangeAccount: string;
+  /** The lock's state: `free` (no rotation), `running`, `stalled`, or `execution-lost`. */
+  state: ReturnType<typeof lockStatus>["state"];
+  /** What to do about the state, when an operator must act. */
+  next: string | null;
+  /** The newest rotation, whatever its phase. */
+  lastRotation: RotationSummary | null;
+  /** The newest rotation that finished with the previous key revoked (or handed to the sweeper). */
+  lastCompleted: RotationSummary | null;
+  /** When the newest rotation started by the schedule started (a rate schedule's next run follows it). */
+  lastScheduledStartAt: string | null;
+  consumers: number;
+  /** Required consumers not live on the current fingerprint now: who a rotation would wait for. */
+  lagging: number;
+  /** Ledger entries of this secret not revoked yet, and how many of those need an operator. */
+  openRevocations: number;
+  needsOperator: number;
+}
+
+/** Secrets read at once; a fleet of hundreds should not open thousands of requests together. */
+const CONCURRENCY = 8;
+
+/**
+ * Every enrolled secret at a glance (`keyshift list`), read-only.
+ *
+ * Output: one overview per enrolled secret, sorted by secret id.
+ * 1. Enrolled secrets and the whole ledger (one scan, grouped by secret).
+ * 2. Per secret: lock (and its holder's phase), rotations, consumers and instances, versions.
+ * 3. Lagging = the gate's answer against the current fingerprint, as if a rotation asked now.
+ */
+export async function fleetOverview(
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "ledger" | "clock">,
+): Promise<SecretOverview[]> {
+  const [settings, ledger] = await Promise.all([deps.store.listSettings(), deps.ledger.listAll()]);
+  const now = deps.clock.now();
+  const sorted = [...settings].sort((a, b) => a.secretId.localeCompare(b.secretId));
+  const out: SecretOverview[] = [];
+  for (let i = 0; i < sorted.length; i += CONCURRENCY) {
+    const batch = sorted.slice(i, i + CONCURRENCY);
+    out.push(...(await Promise.all(batch.map((s) => overviewOf(s, ledger, now, deps)))));
+  }
+  return out;
+}
+
+async function overviewOf(
+  settings: SecretSettings,
+  ledger: LedgerEntry[],
+  now: Date,
+  deps: Pick<Deps, "store" | "lock" | "consumers">,
+): Promise<SecretOverview> {
+  const { secretId } = settings;
+  const [lock, rotations, consumers, instances, versions] = await Promise.all([
+    deps.lock.get(secretId),
+    deps.store.listRotations(secretId),
+    deps.consumers.listConsumers(secretId),
+    deps.consumers.listInstances(secretId),
+    deps.store.getVersions(secretId),
+  ]);
+  const newestFirst = [...rotations].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const holder = lock ? rotations.find((r) => r.rotationId === lock.rotationId) : undefined;
+  const status = lockStatus(lock, holder, now);
+  const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
+  const open = ledger.filter((e) => e.secretId === secretId && e.status !== "revoked");
+  const completed = newestFirst.find((r) => r.phase === "completed" || r.phase === "force-revoked");
+  return {
+    secretId,
+    exchangeAccount: settings.exchangeAccount,
+    state: status.state,
+    next: status.next ?? null,
+    lastRotation: summaryOf(newestFirst[0]),
+    lastCompleted: summaryOf(completed),
+    lastScheduledStartAt: newestFirst.find((r) => r.trigger === "schedule")?.startedAt ?? null,
+    consumers: consumers.length,
+    lagging: readiness?.lagging.length ?? consumers.filter((c) => c.required).length,
+    openRevocations: open.length,
+    needsOperator: open.filter((e) => e.needsOperator).length,
+  };
+}
+
+function summaryOf(rotation: RotationRecord | undefined): RotationSummary | null {
+  if (!rotation) return null;
+  return {
+    rotationId: rotation.rotationId,
+    trigger: rotation.trigger,
+    phase: rotation.phase,
+    startedAt: rotation.startedAt,
+    updatedAt: rotation.updatedAt,
+    outcome: rotation.outcome ?? null,
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * Drift between a secret's actual resource policy and the one the registry calls for (pure).
+ * `keyshift status` and the hygiene audit report these findings; re-enrolling the secret
+ * (`keyshift enroll <secret>`, which re-applies the read policy) fixes every one of them.
+ */
+import { DENIED_READ_ACTIONS, READ_POLICY_SID, READER_CONDITION, type ReadPolicy } from "./policy";
+
+export type PolicyDriftKind =
+  /** No resource policy at all: anyone an identity policy allows can read the key. */
+  | "policy-missing"
+  /** Not a JSON policy document keyshift can read. */
+  | "policy-unreadable"
+  /** keyshift's Deny statement is gone (or no longer a Deny to everyone on this secret). */
+  | "deny-missing"
+  /** An action keyshift denies is no longer in the statement. */
+  | "action-not-denied"
+  /** The statement's condition is not the single ArnNotLike on aws:PrincipalArn keyshift writes. */
+  | "condition-changed"
+  /** A principal not in the registry is let through the Deny: it can read without being waited for. */
+  | "extra-reader"
+  /** A registered consumer (or keyshift's own role) is denied: it will fail to read the new key. */
+  | "reader-denied"
+  /** An Allow statement to any principal ("*"): the broad access BlockPublicPolicy is there to refuse. */
+  | "public-allow"
+  /** Another Allow statement: access granted outside the registry (cross-account, say). */
+  | "allow-statement"
+  /** Another Deny statement: narrows access further; reported so nobody is surprised by it. */
+  | "extra-statement";
+
+export type DriftSeverity = "high" | "medium" | "low";
+
+export interface PolicyDriftFinding {
+  kind: PolicyDriftKind;
+  severity: DriftSeverity;
+  message: string;
+  /** The `aws:PrincipalArn` pattern concerned, for extra-reader / reader-denied. */
+  pattern?: string;
+  fix: string;
+}
+
+interface Statement {
+  Sid?: unknown;
+  Effect?: unknown;
+  Principal?: unknown;
+  NotPrincipal?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: unknown;
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+const isEveryone = (p: unknown): boolean =>
+  p === "*" ||
+  (typeof p === "object" && p !== null && asList((p as Record<string, unknown>).AWS).includes("*"));
+
+function statementsOf(text: string): Statement[] | undefined {
+  try {
+    const doc = JSON.parse(text) as { Statement?: unknown };
+    if (typeof doc !== "object" || doc === null || doc.Statement === undefined) return undefined;
+    const list = asList(doc.Statement);
+    return list.every((s) => typeof s === "object" && s !== null) ? (list as Statement[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The exception patterns of keyshift's statement, or why they cannot be read. Condition operator
+ * and key names are matched case-insensitively, as IAM does.
+ */
+function exceptions(statement: Statement): string[] | undefined {
+  const condition = statement.Condition;
+  if (typeof condition !== "object" || condition === null) return undefined;
+  const operators = Object.entries(condition as Record<string, unknown>);
+  if (operators.length !== 1) return undefined;
+  const [[operator, keys] = ["", undefined]] = operators;
+  if (operator.toLowerCase() !== READER_CONDITION.operator.toLowerCase()) return undefined;
+  if (typeof keys !== "object" || keys === null) return undefined;
+  const entries = Object.entries(keys as Record<string, unknown>);
+  if (entries.length !== 1) return undefined;
+  const [[key, values] = ["", undefined]] = entries;
+  if (key.toLowerCase() !== READER_CONDITION.key.toLowerCase()) return undefined;
+  const list = asList(values);
+  return list.every((v) => typeof v === "string") ? (list as string[]) : undefined;
+}
+
+/**
+ * Compares the policy on the secret (`actual`, undefined when there is none) with the one the
+ * registry calls for. Returns one finding per difference; none means the policy is what keyshift
+ * would write, whatever its formatting.
+ */
+export function detectPolicyDrift(actual: string | undefined, expected: ReadPolicy): PolicyDriftFinding[] {
+  const fix = "keyshift enroll <secretId> (re-applies the read policy from the registry)";
+  if (actual === undefined) {
+    return [
+      {
+        kind: "policy-missing",
+        severity: "high",
+        message: "the secret has no resource policy: every principal an identity policy allows can read it",
+        fix,
+      },
+    ];
+  }
+  const statements = statementsOf(actual);
+  if (!statements) {
+    return [
+      {
+        kind: "policy-unreadable",
+        severity: "high",
+        message: "the resource policy is not a policy document",
+        fix,
+      },
+    ];
+  }
+  const findings: PolicyDriftFinding[] = [];
+  const ours = statements.find((s) => s.Sid === READ_POLICY_SID);
+  for (const s of statements) {
+    if (s === ours) continue;
+    if (s.Effect === "Allow") {
+      const everyone = isEveryone(s.Principal);
+      findings.push({
+        kind: everyone ? "public-allow" : "allow-statement",
+        severity: "high",
+        message: `statement ${String(s.Sid ?? "(no Sid)")} allows ${everyone ? "every principal" : "principals outside the registry"}`,
+        fix,
+      });
+    } else {
+      findings.push({
+        kind: "extra-statement",
+        severity: "low",
+        message: `statement ${String(s.Sid ?? "(no Sid)")} is not keyshift's; it can only deny more`,
+        fix: "review it; keyshift leaves other Deny statements out of its policy",
+      });
+    }
+  }
+  const denyToAll =
+    ours &&
+    ours.Effect === "Deny" &&
+    isEveryone(ours.Principal) &&
+    ours.NotPrincipal === undefined &&
+    ours.NotAction === undefined &&
+    ours.NotResource === undefined &&
+    asList(ours.Resource).includes("*");
+  if (!ours || !denyToAll) {
+    findings.push({
+      kind: "deny-missing",
+      severity: "high",
+      message: `keyshift's Deny statement (${READ_POLICY_SID}) is missing or no longer denies everyone on this secret`,
+      fix,
+    });
+    return findings;
+  }
+  const actions = asList(ours.Action).map((a) => String(a).toLowerCase());
+  for (const action of DENIED_READ_ACTIONS) {
+    if (
+      !actions.includes(action.toLowerCase()) &&
+      !actions.includes("secretsmanager:*") &&
+      !actions.includes("*")
+    ) {
+      findings.push({
+        kind: "action-not-denied",
+        severity: "high",
+        message: `${action} is no longer denied`,
+        fix,
+      });
+    }
+  }
+  const patterns = exceptions(ours);
+  if (!patterns) {
+    findings.push({
+      kind: "condition-changed",
+      severity: "high",
+      message: `the Deny's condition is not one ${READER_CONDITION.operator} on ${READER_CONDITION.key}: who it lets through cannot be checked`,
+      fix,
+    });
+    return findings;
+  }
+  const want = new Set(expected.patterns);
+  const have = new Set(patterns);
+  for (const p of patterns.filter((x) => !want.has(x))) {
+    findings.push({
+      kind: "extra-reader",
+      severity: "high",
+      pattern: p,
+      message: `${p} may read the secret but is not a registered consumer nor a keyshift role`,
+      fix,
+    });
+  }
+  for (const p of expected.patterns.filter((x) => !have.has(x))) {
+    findings.push({
+      kind: "reader-denied",
+      severity: "high",
+      pattern: p,
+      message: `${p} is registered but the policy denies it: it cannot read the key`,
+      fix,
+    });
+  }
+  return findings;
+}
