@@ -1,6 +1,6 @@
+import { EnrollmentConfigError } from "../core/enrollment";
 import { KeyshiftError, sanitizeErrorMessage } from "../core/errors";
 import { UsageError } from "./args";
-import { enrollment } from "./enrollment";
 
 /** Exit codes; `keyshift --help` lists them (usage.ts). 64 and 78 are sysexits' EX_USAGE / EX_CONFIG. */
 export const EXIT = {
@@ -71,7 +71,7 @@ export class Output {
 function describe(err: unknown): { code: number; kind: string; name: string; message: string } {
   if (err instanceof UsageError)
     return { code: EXIT.usage, kind: "usage", name: err.name, message: err.message };
-  if (err instanceof ConfigError || err instanceof enrollment.EnrollmentConfigError) {
+  if (err instanceof ConfigError || err instanceof EnrollmentConfigError) {
     return { code: EXIT.config, kind: "config", name: err.name, message: err.message };
   }
   if (err instanceof KeyshiftError)

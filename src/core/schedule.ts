@@ -6,8 +6,9 @@
  * its answer is as good as that anchor (docs/architecture.md, "Heartbeat intervals").
  */
 
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\(([^()]+)\)$/;
+/** EventBridge's `rate(<value> <unit>)`: the enrollment check (core/enrollment) reads the same syntax. */
+export const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+export const CRON = /^cron\(([^()]+)\)$/;
 const UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3600, day: 86_400 };
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 /** EventBridge numbers days of the week 1-7 from Sunday. */

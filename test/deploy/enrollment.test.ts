@@ -1,22 +1,24 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   CONSUMER_BOUNDS,
+  deadlineBound,
   EnrollmentConfigError,
+  LEASE_MARGIN_SECONDS,
   loadEnrollment,
-  maxChecks,
-  scheduleEvents,
-  validateEnrollment,
-} from "../../infra/enrollment.cjs";
+  validateEnrollment as validateWith,
+  workflowLimits,
+} from "../../src/cli/enrollment-file";
 import { REGISTRATION_BOUNDS } from "../../src/core/consumers/registry-rules";
-import { maxChecks as coreMaxChecks, MAX_DEADLINE_SECONDS } from "../../src/core/revocation/readiness";
+import { MAX_DEADLINE_SECONDS } from "../../src/core/revocation/readiness";
 import { runServerless } from "./packaged";
 
 const FIXTURES = "test/fixtures/enrollment";
+/** The rules with this checkout's workflow limits (the rotation ASL's TimeoutSeconds), as loadEnrollment runs them. */
+const validateEnrollment = (raw: unknown) => validateWith(raw, workflowLimits());
 
 /** A valid entry; tests spread it and break one field. */
 const ENTRY = {
@@ -45,17 +47,12 @@ const problemsFor = (entry: Record<string, unknown>) =>
   problemsOf(() => validateEnrollment({ secrets: [entry] }));
 
 describe("enrollment config (rotation.config.yml)", () => {
-  it("accepts the checked-in config and gives one schedule event per secret", () => {
+  it("accepts the checked-in config, every entry enabled unless it says otherwise", () => {
     const config = loadEnrollment();
-    expect(config.secrets.length).toBeGreaterThan(0);
-    expect(scheduleEvents(config)).toEqual(
-      config.secrets.map((s) => ({
-        schedule: expect.objectContaining({
-          rate: s.schedule,
-          input: { secretId: s.secretId, trigger: "schedule" },
-        }),
-      })),
-    );
+    expect(config.secrets.map((s) => [s.secretId, s.enabled])).toEqual([
+      ["keyshift/exchange/acme-main/trading", true],
+      ["keyshift/exchange/acme-hedge/market-data", true],
+    ]);
   });
 
   it("applies defaults, lets an entry override them, and accepts cron and disabled entries", () => {
@@ -164,8 +161,8 @@ describe("enrollment config (rotation.config.yml)", () => {
     expect(problems[0]).toMatch(/^entry secrets\[0\] \(/);
   });
 
-  it("bounds the consumer defaults exactly as register-consumer does (src/core/consumers/registry-rules.ts)", () => {
-    expect(CONSUMER_BOUNDS).toEqual(REGISTRATION_BOUNDS);
+  it("bounds the consumer defaults with register-consumer's own bounds (src/core/consumers/registry-rules.ts)", () => {
+    expect(CONSUMER_BOUNDS).toBe(REGISTRATION_BOUNDS);
   });
 
   it("rejects a file without a secrets list, or with unknown top-level keys", () => {
@@ -178,16 +175,6 @@ describe("enrollment config (rotation.config.yml)", () => {
     ]);
   });
 
-  it("bounds the wait loop exactly as the core does (src/core/revocation/readiness.ts maxChecks)", () => {
-    for (const s of [
-      { pollIntervalSeconds: 30, maxPollIntervalSeconds: 900, deadlineSeconds: 86_400 },
-      { pollIntervalSeconds: 1, maxPollIntervalSeconds: 5, deadlineSeconds: 3_600 },
-      { pollIntervalSeconds: 60, maxPollIntervalSeconds: 3_600, deadlineSeconds: 1_206_000 },
-    ]) {
-      expect(maxChecks(s)).toBe(coreMaxChecks(s));
-    }
-  });
-
   it("break 15: rejects a deadline of 1e11 s or more at once, naming the bound, without counting the checks", () => {
     // Its own process: the old validator counted one check per wait and never came back.
     const entries = [1e11, 1e18, Number.MAX_SAFE_INTEGER].map((deadlineSeconds) => ({
@@ -198,10 +185,10 @@ describe("enrollment config (rotation.config.yml)", () => {
       deadlineSeconds,
     }));
     const code = `
-      const { validateEnrollment } = require("./infra/enrollment.cjs");
+      const { validateEnrollment, workflowLimits } = require("./infra/enrollment.cjs");
       const entries = ${JSON.stringify(entries)};
       const problems = entries.map((entry) => {
-        try { validateEnrollment({ secrets: [entry] }); return []; } catch (err) { return err.problems; }
+        try { validateEnrollment({ secrets: [entry] }, workflowLimits()); return []; } catch (err) { return err.problems; }
       });
       process.stdout.write(JSON.stringify(problems));`;
     const started = Date.now();
@@ -218,38 +205,17 @@ describe("enrollment config (rotation.config.yml)", () => {
   it("break 15: the config check and enroll agree on the deadline bound (MAX_DEADLINE_SECONDS)", () => {
     const at = { ...ENTRY, schedule: "rate(30 days)", deadlineSeconds: MAX_DEADLINE_SECONDS };
 
-    const rules = createRequire(import.meta.url)("../../infra/enrollment-rules.cjs") as {
-      LEASE_MARGIN_SECONDS: number;
-      MAX_DEADLINE_SECONDS: number;
-    };
     const asl = JSON.parse(readFileSync("statemachines/rotation.asl.json", "utf8")) as {
       TimeoutSeconds: number;
     };
 
     expect(MAX_DEADLINE_SECONDS).toBe(13 * 24 * 3600);
-    expect(rules.MAX_DEADLINE_SECONDS).toBe(MAX_DEADLINE_SECONDS);
-    expect(MAX_DEADLINE_SECONDS + rules.LEASE_MARGIN_SECONDS).toBeLessThan(asl.TimeoutSeconds);
+    expect(deadlineBound(asl.TimeoutSeconds)).toBe(MAX_DEADLINE_SECONDS);
+    expect(MAX_DEADLINE_SECONDS + LEASE_MARGIN_SECONDS).toBeLessThan(asl.TimeoutSeconds);
     expect(validateEnrollment({ secrets: [at] }).secrets[0]?.deadlineSeconds).toBe(MAX_DEADLINE_SECONDS);
     expect(problemsFor({ ...at, deadlineSeconds: MAX_DEADLINE_SECONDS + 1 })).toEqual([
       expect.stringContaining(`field deadlineSeconds: must be at most ${MAX_DEADLINE_SECONDS}`),
     ]);
-  });
-
-  it("bounds the wait loop exactly as the core does, for random settings and huge deadlines", () => {
-    let seed = 15;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return seed / 2_147_483_648;
-    };
-    for (let i = 0; i < 500; i++) {
-      const poll = 1 + Math.floor(random() * 3600);
-      const s = {
-        pollIntervalSeconds: poll,
-        maxPollIntervalSeconds: poll + Math.floor(random() * 7200),
-        deadlineSeconds: Math.floor(random() * 10 ** (2 + Math.floor(random() * 18))),
-      };
-      expect(maxChecks(s), JSON.stringify(s)).toBe(coreMaxChecks(s));
-    }
   });
 
   it("fails `serverless package` with the entry and field when the config is invalid", async () => {

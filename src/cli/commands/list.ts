@@ -1,8 +1,9 @@
-import type { EnrolledSecret } from "../../../infra/enrollment.cjs";
+import type { EnrolledSecret } from "../../core/enrollment";
 import { fleetOverview, type SecretOverview } from "../../core/operator/fleet";
+import { rateSeconds } from "../../core/schedule";
 import { stringOption } from "../args";
 import { command } from "../command";
-import { enrollment, rateSeconds } from "../enrollment";
+import { DEFAULT_CONFIG_PATH, EnrollmentConfigError, loadEnrollment } from "../enrollment-file";
 
 /**
  * Where a secret's schedule comes from: its entry in the enrollment file, the file `serverless
@@ -31,12 +32,12 @@ export const list = command({
   args: [],
   options: ["config"],
   parse: (_args, values): ListInput => {
-    const file = stringOption(values, "config") ?? enrollment.DEFAULT_CONFIG_PATH;
+    const file = stringOption(values, "config") ?? DEFAULT_CONFIG_PATH;
     // A broken file must not hide the fleet: the list is shown, without schedules, and says why.
     try {
-      return { file, entries: enrollment.loadEnrollment(file).secrets, problem: undefined };
+      return { file, entries: loadEnrollment(file).secrets, problem: undefined };
     } catch (err) {
-      if (!(err instanceof enrollment.EnrollmentConfigError)) throw err;
+      if (!(err instanceof EnrollmentConfigError)) throw err;
       return { file, entries: undefined, problem: err.message };
     }
   },
