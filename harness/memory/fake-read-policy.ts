@@ -27,12 +27,14 @@ export class FakeSecretPolicyStore implements SecretPolicyStore {
 /** The adapter's claim rules: first claim wins; an unconfirmed claim older than `staleSeconds` may be retaken. */
 export class FakeReaderAlertLog implements ReaderAlertLog {
   private readonly claims = new Map<string, { claimedAt: number; alerted: boolean }>();
+  /** 30: `STALE_CLAIM_SECONDS` of the DynamoDB adapter (the contract suite holds both to it). */
   constructor(private readonly staleSeconds = 30) {}
 
   async claim(secretId: string, principalArn: string, day: string, now: Date) {
     const key = `${secretId}#${day}#${principalArn}`;
     const held = this.claims.get(key);
-    if (held && (held.alerted || now.getTime() - held.claimedAt < this.staleSeconds * 1000)) return false;
+    // Stale only strictly past `staleSeconds`, like the adapter's `claimedAt < now - stale`.
+    if (held && (held.alerted || now.getTime() - held.claimedAt <= this.staleSeconds * 1000)) return false;
     this.claims.set(key, { claimedAt: now.getTime(), alerted: false });
     return true;
   }

@@ -1,3 +1,4 @@
+import { describeLock, NEVER, refusals } from "../../src/adapters/dynamodb/lock-refusals";
 import { type AuditHead, auditHeadFor, nextAuditEntry, streamOf } from "../../src/core/audit/chain";
 import {
   AuditChainBrokenError,
@@ -34,9 +35,6 @@ import type {
   RotationStore,
 } from "../../src/core/ports";
 import { Faults } from "./faults";
-
-/** A stalled lock never expires by lease (same sentinel as the DynamoDB adapter). */
-const NEVER = "9999-12-31T23:59:59.999Z";
 
 /** What a DynamoDB round trip does to an item: a copy, with undefined attributes dropped. */
 function copy<T>(value: T): T {
@@ -97,9 +95,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     }
     const held = this.rotations.get(key);
     if (held?.fence !== undefined && held.fence !== writer) {
-      throw new RotationInProgressError(
-        `rotation ${rotation.rotationId} of ${rotation.secretId} refused the write of ${writer}: taken over by ${held.fence}`,
-      );
+      throw new RotationInProgressError(refusals.writer(rotation.secretId, rotation.rotationId, writer));
     }
     this.rotations.set(key, copy({ ...rotation, fence: writer }));
   }
@@ -110,32 +106,40 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     operation: string,
     expectedFence: string | undefined,
   ) {
-    const held = this.fencedRecord(secretId, rotationId, expectedFence);
+    const held = this.fencedRecord(
+      secretId,
+      rotationId,
+      expectedFence,
+      refusals.claim(secretId, rotationId, operation),
+    );
     const next = { ...held, fence: operation };
     this.rotations.set(`${secretId}#${rotationId}`, copy(next));
     return copy(next);
   }
   /** The adapter's conditional PutItem: the stored record's fence must be the writer's. */
   async putRotationFenced(rotation: RotationRecord & { fence: string }) {
-    this.fencedRecord(rotation.secretId, rotation.rotationId, rotation.fence);
+    this.fencedRecord(
+      rotation.secretId,
+      rotation.rotationId,
+      rotation.fence,
+      refusals.fenced(rotation.secretId, rotation.rotationId, rotation.fence),
+    );
     this.rotations.set(`${rotation.secretId}#${rotation.rotationId}`, copy(rotation));
   }
-  private fencedRecord(secretId: string, rotationId: string, fence: string | undefined): RotationRecord {
+  private fencedRecord(
+    secretId: string,
+    rotationId: string,
+    fence: string | undefined,
+    refused: string,
+  ): RotationRecord {
     const held = this.rotations.get(`${secretId}#${rotationId}`);
-    if (!held || held.fence !== fence) {
-      throw new RotationInProgressError(
-        `rotation ${rotationId} of ${secretId} refused the write: ` +
-          (held ? `claimed by ${held.fence ?? "nobody"}, not ${fence ?? "nobody"}` : "no such record"),
-      );
-    }
+    if (!held || held.fence !== fence) throw new RotationInProgressError(refused);
     return held;
   }
   async putVersionsIfCurrent(versions: VersionFingerprints, expectedCurrent: string) {
     const held = this.versions.get(versions.secretId);
     if (held?.current?.versionId !== expectedCurrent) {
-      throw new RotationInProgressError(
-        `versions of ${versions.secretId} refused the write: current is ${held?.current?.versionId ?? "none"}, not ${expectedCurrent}`,
-      );
+      throw new RotationInProgressError(refusals.versions(versions.secretId, expectedCurrent));
     }
     this.versions.set(versions.secretId, copy(versions));
   }
@@ -162,13 +166,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
         !held.stalled &&
         (held.execution === undefined || held.execution === rotationId));
     if (!free) {
-      throw new RotationInProgressError(
-        `secret ${secretId} is being rotated by ${held.rotationId}` +
-          (held.stalled
-            ? " (stalled: resume, force-revoke or roll it back)"
-            : ` (lease until ${held.leaseExpiresAt})`) +
-          `; rotation ${rotationId} changed nothing`,
-      );
+      throw new RotationInProgressError(refusals.taken(secretId, rotationId, copy(held)));
     }
     const lock: LockRecord = {
       secretId,
@@ -191,6 +189,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
       (h) =>
         h.rotationId === rotationId && !h.stalled && (h.execution === undefined || h.execution === execution),
       (h) => ({ ...h, leaseExpiresAt: lease(now, leaseSeconds) }),
+      refusals.renew(secretId, rotationId, execution),
     );
   }
   async markStalled(
@@ -206,6 +205,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
         (expiredAt === undefined || (!h.stalled && h.leaseExpiresAt < expiredAt)) &&
         (opts.execution === undefined || h.execution === undefined || h.execution === opts.execution),
       (h) => ({ ...h, stalled: true, leaseExpiresAt: NEVER }),
+      refusals.stall(secretId, rotationId, expiredAt !== undefined),
     );
   }
   async resume(secretId: string, rotationId: string, execution: string, now: Date, leaseSeconds: number) {
@@ -222,6 +222,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
         leaseExpiresAt: lease(now, leaseSeconds),
         execution,
       }),
+      refusals.resume(secretId, rotationId, execution),
     );
   }
   async holdForOperator(
@@ -241,6 +242,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
         (h.intent === undefined || h.intent === command) &&
         (h.operatorUntil === undefined || h.operatorUntil < at || h.operator === operator),
       (h) => ({ ...h, operator, operatorUntil: lease(now, seconds) }),
+      refusals.hold(secretId, rotationId, operator),
     );
   }
   async recordIntent(secretId: string, rotationId: string, operator: string, intent: OperatorIntent) {
@@ -252,6 +254,7 @@ export class FakeRotationStore implements RotationStore, RotationLock {
         h.operator === operator &&
         (h.intent === undefined || h.intent === intent),
       (h) => ({ ...h, intent, intentOperation: operator }),
+      refusals.intent(secretId, rotationId, operator),
     );
   }
   async clearIntent(secretId: string, rotationId: string, operator: string) {
@@ -272,18 +275,21 @@ export class FakeRotationStore implements RotationStore, RotationLock {
     // Held by someone else: releasing must never free another rotation's lock.
     if (this.locks.get(secretId)?.rotationId === rotationId) this.locks.delete(secretId);
   }
+  /** Not a port method: stores a lock item as is, past every condition (one an older version wrote). */
+  seedLock(lock: Omit<LockRecord, "execution"> & { execution?: string }): void {
+    this.locks.set(lock.secretId, copy(lock));
+  }
 
   /** UpdateItem with a condition: only the named attributes change (acquiredAt is kept). */
   private updateLock(
     secretId: string,
     condition: (held: LockRecord) => boolean,
     change: (held: LockRecord) => LockRecord,
+    refused: string,
   ): LockRecord {
     const held = this.locks.get(secretId);
     if (!held || !condition(held)) {
-      throw new RotationInProgressError(
-        `lock of ${secretId} refused the update (${held ? `held by ${held.rotationId}${held.stalled ? ", stalled" : ""}` : "free"})`,
-      );
+      throw new RotationInProgressError(`${refused} (${describeLock(held && copy(held))})`);
     }
     const next = change(held);
     this.locks.set(secretId, copy(next));
