@@ -54,6 +54,11 @@ export class FakeSecretStore implements SecretStore {
     return (this.secrets.get(secretId) ?? []).map((v) => ({ ...v, stages: [...v.stages] }));
   }
 
+  /** Whether the secret exists (what a bound policy store asks). */
+  has(secretId: string): boolean {
+    return this.secrets.has(secretId);
+  }
+
   /** The version holding `stage`, if any. */
   holder(secretId: string, stage: string): string | undefined {
     return this.require(secretId).find((v) => v.stages.includes(stage))?.versionId;

@@ -168,16 +168,18 @@ export class World {
     const clock = new FakeClock();
     const keyRng = this.rng.fork("keys");
     const store = new FakeRotationStore();
+    const secrets = new FakeSecretStore();
     this.raw = {
       clock,
       store,
-      secrets: new FakeSecretStore(),
+      secrets,
       exchange: new FakeExchange(() => `sk_${keyRng.hex(48)}`),
       consumers: new FakeConsumerRegistry(),
       ledger: new FakeRevocationLedger(),
       audit: new FakeAuditLog(clock),
       alerts: new FakeAlerts(),
-      policies: new FakeSecretPolicyStore(),
+      // Bound to the secrets, as Secrets Manager is: a policy call on a missing secret is refused.
+      policies: new FakeSecretPolicyStore(secrets),
     };
     this.profile = drawProfile(this.rng.fork("profile"));
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);

@@ -64,12 +64,13 @@ export function makeDeps(
 ): FakeDeps {
   const clock = new FakeClock(overrides.start);
   const store = new FakeRotationStore();
+  const secrets = new FakeSecretStore();
   return {
-    secrets: new FakeSecretStore(),
+    secrets,
     store,
     lock: store,
     consumers: new FakeConsumerRegistry(),
-    policies: new FakeSecretPolicyStore(),
+    policies: new FakeSecretPolicyStore(secrets),
     keyshiftReaders: [TEST_KEYSHIFT_READER],
     readerAlerts: new FakeReaderAlertLog(),
     ledger: new FakeRevocationLedger(),
