@@ -7,13 +7,13 @@
  */
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
-import { FakeReaderAlertLog } from "../../harness/memory/fake-read-policy";
 import {
-  FakeAuditLog,
-  FakeConsumerRegistry,
-  FakeRevocationLedger,
-  FakeRotationStore,
-} from "../../harness/memory/fake-tables";
+  InMemoryAuditLog,
+  InMemoryConsumerRegistry,
+  InMemoryReaderAlertLog,
+  InMemoryRevocationLedger,
+  InMemoryRotationStore,
+} from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
@@ -60,7 +60,7 @@ function memory<T>(make: () => T): PortTarget<T> & { current(): T } {
   };
 }
 
-const rotationsInMemory = memory(() => new FakeRotationStore());
+const rotationsInMemory = memory(() => new InMemoryRotationStore());
 const rotationsInDynamo = dynamo(() => new DynamoRotationStore(db, target.tables.rotations));
 
 rotationLockContract({
@@ -76,24 +76,24 @@ rotationLockContract({
 rotationStoreContract(rotationsInMemory);
 rotationStoreContract(rotationsInDynamo);
 
-const ledgerInMemory = memory(() => new FakeRevocationLedger());
+const ledgerInMemory = memory(() => new InMemoryRevocationLedger());
 const ledgerInDynamo = dynamo(() => new DynamoRevocationLedger(db, target.tables.ledger));
 revocationLedgerContract(ledgerInMemory);
 revocationLedgerContract(ledgerInDynamo);
 revocationLedgerTwoStageContract(ledgerInMemory);
 revocationLedgerTwoStageContract(ledgerInDynamo);
 
-consumerRegistryContract(memory(() => new FakeConsumerRegistry()));
+consumerRegistryContract(memory(() => new InMemoryConsumerRegistry()));
 consumerRegistryContract(dynamo(() => new DynamoConsumerRegistry(db, target.tables.consumers)));
 
-readerAlertLogContract(memory(() => new FakeReaderAlertLog()));
+readerAlertLogContract(memory(() => new InMemoryReaderAlertLog()));
 readerAlertLogContract(dynamo(() => new DynamoReaderAlertLog(db, target.tables.consumers)));
 
-let auditInMemory: FakeAuditLog | undefined;
+let auditInMemory: InMemoryAuditLog | undefined;
 auditLogContract({
   ...memory(() => undefined),
   make: (clock) => {
-    auditInMemory = new FakeAuditLog(clock);
+    auditInMemory = new InMemoryAuditLog(clock);
     return auditInMemory;
   },
   async crashAfterHead(event) {

@@ -7,8 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { CreateSecretCommand, ListSecretVersionIdsCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll } from "vitest";
-import { FakeSecretPolicyStore } from "../../harness/memory/fake-read-policy";
-import { FakeSecretStore } from "../../harness/memory/fake-secret-store";
+import { InMemorySecretPolicyStore, InMemorySecretStore } from "../../harness/memory";
 import { SecretsManagerStore } from "../../src/adapters/secrets-manager";
 import { secretPolicyStoreContract } from "./ports/secret-policy-store.suite";
 import { secretStoreContract } from "./ports/secret-store.suite";
@@ -53,7 +52,7 @@ const emulator = {
 };
 
 /** A fresh in-memory world per test: the secrets, and the policies bound to them. */
-let secrets = new FakeSecretStore();
+let secrets = new InMemorySecretStore();
 const ids = counterIds("keyshift/exchange/mem");
 const inMemory = {
   name: "in-memory",
@@ -69,7 +68,7 @@ const inMemory = {
 secretStoreContract({
   ...inMemory,
   make: () => {
-    secrets = new FakeSecretStore();
+    secrets = new InMemorySecretStore();
     return secrets;
   },
 });
@@ -78,8 +77,8 @@ secretStoreContract(emulator);
 secretPolicyStoreContract({
   ...inMemory,
   make: () => {
-    secrets = new FakeSecretStore();
-    return new FakeSecretPolicyStore(secrets);
+    secrets = new InMemorySecretStore();
+    return new InMemorySecretPolicyStore(secrets);
   },
 });
 secretPolicyStoreContract(emulator);

@@ -9,7 +9,7 @@ export const TEST_KEYSHIFT_READER = "arn:aws:iam::123456789012:role/keyshift-tes
  * secrets (`secrets`), a call on a secret that does not exist is `ResourceNotFoundException`, as the
  * service answers; unbound (unit tests that never create the secret), every secret exists.
  */
-export class FakeSecretPolicyStore implements SecretPolicyStore {
+export class InMemorySecretPolicyStore implements SecretPolicyStore {
   readonly puts: Array<{ secretId: string; document: string }> = [];
   private readonly policies = new Map<string, string>();
   constructor(private readonly secrets?: { has(secretId: string): boolean }) {}
@@ -38,7 +38,7 @@ export class FakeSecretPolicyStore implements SecretPolicyStore {
 }
 
 /** The adapter's claim rules: first claim wins; an unconfirmed claim older than `staleSeconds` may be retaken. */
-export class FakeReaderAlertLog implements ReaderAlertLog {
+export class InMemoryReaderAlertLog implements ReaderAlertLog {
   private readonly claims = new Map<string, { claimedAt: number; alerted: boolean }>();
   /** 30: `STALE_CLAIM_SECONDS` of the DynamoDB adapter (the contract suite holds both to it). */
   constructor(private readonly staleSeconds = 30) {}
