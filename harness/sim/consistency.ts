@@ -7,8 +7,7 @@
 
 import type { LedgerEntry } from "../../src/core/model";
 import type { SecretVersionInfo } from "../../src/core/ports";
-import type { FakeSecretStore } from "../memory/fake-secret-store";
-import type { FakeClock, FakeRevocationLedger } from "../memory/fake-tables";
+import type { FakeClock, InMemoryRevocationLedger, InMemorySecretStore } from "../memory";
 import type { FaultProfile } from "./faults";
 import type { Rng } from "./rng";
 
@@ -22,7 +21,7 @@ export class LaggingSecrets {
   private readonly before = new Map<string, LabelSnapshot[]>();
 
   constructor(
-    private readonly raw: FakeSecretStore,
+    private readonly raw: InMemorySecretStore,
     private readonly clock: FakeClock,
     private readonly rng: Rng,
     private readonly profile: () => FaultProfile,
@@ -67,7 +66,7 @@ export class LaggingLedgerIndex {
   private readonly snapshots: { at: number; entries: LedgerEntry[] }[] = [];
 
   constructor(
-    private readonly raw: FakeRevocationLedger,
+    private readonly raw: InMemoryRevocationLedger,
     private readonly clock: FakeClock,
     private readonly rng: Rng,
     private readonly profile: () => FaultProfile,

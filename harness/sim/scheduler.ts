@@ -5,7 +5,7 @@
  * lets the microtask queue drain (the fakes never do I/O), never as a clock. Which ready turn goes
  * next is drawn from the seed, so Promise interleaving is a function of the seed alone.
  */
-import type { FakeClock } from "../memory/fake-tables";
+import type { FakeClock } from "../memory";
 import type { Rng } from "./rng";
 
 interface Waiter {

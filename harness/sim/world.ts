@@ -1,24 +1,25 @@
 /**
- * The simulated world: the unit tests' in-memory fakes (one per port), seeded with 1–2 enrolled
- * secrets and a few consumers, plus everything the checkers need to remember (which keys were ever
- * current, which rotation a key label belongs to, every secret value to scan for).
+ * The simulated world: the in-memory adapters (harness/memory: one per port, proven equal to the
+ * production adapters by the contract suites), seeded with 1–2 enrolled secrets and a few
+ * consumers, plus everything the checkers need to remember (which keys were ever current, which
+ * rotation a key label belongs to, every secret value to scan for).
  */
 
 import type { Deps } from "../../src/core/deps";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { ExchangeKey } from "../../src/core/ports";
 import type { ReadPolicyDeps } from "../../src/core/read-policy/sync";
-import { FakeExchange } from "../memory/fake-exchange";
-import { FakeSecretPolicyStore } from "../memory/fake-read-policy";
-import { FakeSecretStore } from "../memory/fake-secret-store";
 import {
-  FakeAlerts,
-  FakeAuditLog,
   FakeClock,
-  FakeConsumerRegistry,
-  FakeRevocationLedger,
-  FakeRotationStore,
-} from "../memory/fake-tables";
+  InMemoryAlerts,
+  InMemoryAuditLog,
+  InMemoryConsumerRegistry,
+  InMemoryExchange,
+  InMemoryRevocationLedger,
+  InMemoryRotationStore,
+  InMemorySecretPolicyStore,
+  InMemorySecretStore,
+} from "../memory";
 import { LaggingLedgerIndex, LaggingSecrets } from "./consistency";
 import {
   type CallContext,
@@ -85,15 +86,15 @@ export interface Violation {
 
 export interface Raw {
   clock: FakeClock;
-  store: FakeRotationStore;
-  secrets: FakeSecretStore;
-  exchange: FakeExchange;
-  consumers: FakeConsumerRegistry;
-  ledger: FakeRevocationLedger;
-  audit: FakeAuditLog;
-  alerts: FakeAlerts;
+  store: InMemoryRotationStore;
+  secrets: InMemorySecretStore;
+  exchange: InMemoryExchange;
+  consumers: InMemoryConsumerRegistry;
+  ledger: InMemoryRevocationLedger;
+  audit: InMemoryAuditLog;
+  alerts: InMemoryAlerts;
   /** Resource policies: a Secrets Manager call like any other (wrapped as the `secrets` port). */
-  policies: FakeSecretPolicyStore;
+  policies: InMemorySecretPolicyStore;
 }
 
 /** CreateNext's role in the simulated account: the read policies keep it a reader. */
@@ -167,17 +168,19 @@ export class World {
     this.rng = new Rng(seed);
     const clock = new FakeClock();
     const keyRng = this.rng.fork("keys");
-    const store = new FakeRotationStore();
+    const store = new InMemoryRotationStore();
+    const secrets = new InMemorySecretStore();
     this.raw = {
       clock,
       store,
-      secrets: new FakeSecretStore(),
-      exchange: new FakeExchange(() => `sk_${keyRng.hex(48)}`),
-      consumers: new FakeConsumerRegistry(),
-      ledger: new FakeRevocationLedger(),
-      audit: new FakeAuditLog(clock),
-      alerts: new FakeAlerts(),
-      policies: new FakeSecretPolicyStore(),
+      secrets,
+      exchange: new InMemoryExchange(() => `sk_${keyRng.hex(48)}`),
+      consumers: new InMemoryConsumerRegistry(),
+      ledger: new InMemoryRevocationLedger(),
+      audit: new InMemoryAuditLog(clock),
+      alerts: new InMemoryAlerts(),
+      // Bound to the secrets, as Secrets Manager is: a policy call on a missing secret is refused.
+      policies: new InMemorySecretPolicyStore(secrets),
     };
     this.profile = drawProfile(this.rng.fork("profile"));
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);

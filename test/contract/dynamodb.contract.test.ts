@@ -178,7 +178,7 @@ describe("conditional writes", () => {
   });
 
   // The rotation lock's own conditions (acquire, renew, markStalled, resume, operator hold, release)
-  // are not copied here: adapters.dynamodb.contract.test.ts drives the production DynamoRotationStore
+  // are not copied here: ports.dynamodb.contract.test.ts drives the production DynamoRotationStore
   // (and DynamoRevocationLedger) against this same target, so a condition can never drift from what
   // is tested. The cases below pin only the DynamoDB semantics those conditions are built on.
 

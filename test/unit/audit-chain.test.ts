@@ -9,7 +9,7 @@ import {
 } from "../../src/core/audit/chain";
 import { AuditChainBrokenError } from "../../src/core/errors";
 import type { AuditEntry } from "../../src/core/model";
-import { FakeAuditLog, FakeClock } from "./fakes";
+import { FakeClock, InMemoryAuditLog } from "./fakes";
 
 const SECRET = "keyshift/binance/main";
 
@@ -18,7 +18,7 @@ describe("audit hash chain", () => {
 
   beforeEach(async () => {
     const clock = new FakeClock();
-    const log = new FakeAuditLog(clock);
+    const log = new InMemoryAuditLog(clock);
     for (const action of ["rotation-started", "next-created", "current-promoted", "key-revoked"]) {
       clock.advance(60);
       await log.append({
@@ -107,7 +107,7 @@ describe("audit hash chain", () => {
 
 describe("break 12: the head anchors the end of the trail", () => {
   let clock: FakeClock;
-  let log: FakeAuditLog;
+  let log: InMemoryAuditLog;
 
   async function appendSteps(n: number): Promise<void> {
     for (let i = 1; i <= n; i++) {
@@ -119,7 +119,7 @@ describe("break 12: the head anchors the end of the trail", () => {
 
   beforeEach(() => {
     clock = new FakeClock();
-    log = new FakeAuditLog(clock);
+    log = new InMemoryAuditLog(clock);
   });
 
   it("break 12: verifies a trail that reaches its committed head", async () => {

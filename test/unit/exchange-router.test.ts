@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ExchangeRouter } from "../../src/adapters/exchange/router";
 import { ExchangePermanentError, RotationStateError } from "../../src/core/errors";
-import { FakeSecretStore } from "./fakes";
+import { InMemorySecretStore } from "./fakes";
 
 const PREFIX = "keyshift/admin/";
 
 function routerWith(value: string) {
-  const secrets = new FakeSecretStore();
+  const secrets = new InMemorySecretStore();
   secrets.create(`${PREFIX}acct`, value);
   return ExchangeRouter.withProtocols(secrets, PREFIX, {});
 }

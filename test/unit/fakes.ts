@@ -1,58 +1,56 @@
 /**
- * In-memory fakes of every port, wired like the composition root, plus arrange helpers so unit
- * tests read arrange / act / assert. The fakes keep the adapters' conditional semantics (lock,
- * ledger) and Secrets Manager's staging-label rules; see `support/`.
+ * The in-memory adapters of every port (harness/memory), wired like the composition root, plus
+ * arrange helpers so unit tests read arrange / act / assert. The adapters pass the same contract
+ * suites as the production ones (test/contract/ports/); see also `support/`.
  */
 
-import { FakeExchange } from "../../harness/memory/fake-exchange";
 import {
-  FakeReaderAlertLog,
-  FakeSecretPolicyStore,
-  TEST_KEYSHIFT_READER,
-} from "../../harness/memory/fake-read-policy";
-import { FakeSecretStore } from "../../harness/memory/fake-secret-store";
-import {
-  FakeAlerts,
-  FakeAuditLog,
   FakeClock,
-  FakeConsumerRegistry,
-  FakeRevocationLedger,
-  FakeRotationStore,
-} from "../../harness/memory/fake-tables";
+  InMemoryAlerts,
+  InMemoryAuditLog,
+  InMemoryConsumerRegistry,
+  InMemoryExchange,
+  InMemoryReaderAlertLog,
+  InMemoryRevocationLedger,
+  InMemoryRotationStore,
+  InMemorySecretPolicyStore,
+  InMemorySecretStore,
+  TEST_KEYSHIFT_READER,
+} from "../../harness/memory";
 import type { Deps } from "../../src/core/deps";
 import { fingerprint } from "../../src/core/fingerprint";
 import type { SecretSettings } from "../../src/core/model";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { ReadPolicyDeps } from "../../src/core/read-policy/sync";
 
-export { type ExchangeCall, FakeExchange } from "../../harness/memory/fake-exchange";
 export {
-  FakeReaderAlertLog,
-  FakeSecretPolicyStore,
-  TEST_KEYSHIFT_READER,
-} from "../../harness/memory/fake-read-policy";
-export { FakeSecretStore, type StageMoveCall } from "../../harness/memory/fake-secret-store";
-export {
-  FakeAlerts,
-  FakeAuditLog,
+  type ExchangeCall,
   FakeClock,
-  FakeConsumerRegistry,
-  FakeRevocationLedger,
-  FakeRotationStore,
-} from "../../harness/memory/fake-tables";
+  InMemoryAlerts,
+  InMemoryAuditLog,
+  InMemoryConsumerRegistry,
+  InMemoryExchange,
+  InMemoryReaderAlertLog,
+  InMemoryRevocationLedger,
+  InMemoryRotationStore,
+  InMemorySecretPolicyStore,
+  InMemorySecretStore,
+  type StageMoveCall,
+  TEST_KEYSHIFT_READER,
+} from "../../harness/memory";
 export { awsError, type ErrorClass, Faults } from "../../harness/memory/faults";
 
 export interface FakeDeps extends Deps, ReadPolicyDeps {
-  secrets: FakeSecretStore;
-  policies: FakeSecretPolicyStore;
-  readerAlerts: FakeReaderAlertLog;
-  store: FakeRotationStore;
-  lock: FakeRotationStore;
-  consumers: FakeConsumerRegistry;
-  ledger: FakeRevocationLedger;
-  exchange: FakeExchange;
-  audit: FakeAuditLog;
-  alerts: FakeAlerts;
+  secrets: InMemorySecretStore;
+  policies: InMemorySecretPolicyStore;
+  readerAlerts: InMemoryReaderAlertLog;
+  store: InMemoryRotationStore;
+  lock: InMemoryRotationStore;
+  consumers: InMemoryConsumerRegistry;
+  ledger: InMemoryRevocationLedger;
+  exchange: InMemoryExchange;
+  audit: InMemoryAuditLog;
+  alerts: InMemoryAlerts;
   clock: FakeClock;
 }
 
@@ -63,19 +61,20 @@ export function makeDeps(
   overrides: { revocation?: Partial<Deps["revocation"]>; start?: string } = {},
 ): FakeDeps {
   const clock = new FakeClock(overrides.start);
-  const store = new FakeRotationStore();
+  const store = new InMemoryRotationStore();
+  const secrets = new InMemorySecretStore();
   return {
-    secrets: new FakeSecretStore(),
+    secrets,
     store,
     lock: store,
-    consumers: new FakeConsumerRegistry(),
-    policies: new FakeSecretPolicyStore(),
+    consumers: new InMemoryConsumerRegistry(),
+    policies: new InMemorySecretPolicyStore(secrets),
     keyshiftReaders: [TEST_KEYSHIFT_READER],
-    readerAlerts: new FakeReaderAlertLog(),
-    ledger: new FakeRevocationLedger(),
-    exchange: new FakeExchange(),
-    audit: new FakeAuditLog(clock),
-    alerts: new FakeAlerts(),
+    readerAlerts: new InMemoryReaderAlertLog(),
+    ledger: new InMemoryRevocationLedger(),
+    exchange: new InMemoryExchange(),
+    audit: new InMemoryAuditLog(clock),
+    alerts: new InMemoryAlerts(),
     clock,
     revocation: { ...TEST_REVOCATION, ...overrides.revocation },
   };

@@ -76,7 +76,7 @@ describe("the line between product and harness", () => {
 
       writeFileSync(
         join(scratch, "src", "core", "planted.ts"),
-        'import { FakeClock } from "../../harness/memory/fake-tables";\nexport const c = FakeClock;\n',
+        'import { FakeClock } from "../../harness/memory";\nexport const c = FakeClock;\n',
       );
       writeFileSync(
         join(scratch, "functions", "planted.ts"),
@@ -87,7 +87,7 @@ describe("the line between product and harness", () => {
       expect(planted.output.match(/lint\/style\/noRestrictedImports/g)).toHaveLength(2);
       expect(crossings(scratch).sort()).toEqual([
         "functions/planted.ts -> ../test/unit/fakes",
-        "src/core/planted.ts -> ../../harness/memory/fake-tables",
+        "src/core/planted.ts -> ../../harness/memory",
       ]);
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -31,8 +31,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/rotation/promote-current.ts promoteCurrent",
 ];
 const KNOWN_LONG_FILES: string[] = [
-  "src/adapters/dynamodb/revocation-ledger.ts",
-  "src/adapters/dynamodb/rotation-store.ts",
   "src/adapters/exchange/deribit/adapter.ts",
   "src/core/model.ts",
   "src/core/ports/index.ts",

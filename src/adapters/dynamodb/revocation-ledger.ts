@@ -1,29 +1,10 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { InvalidInputError, OperatorActionRejectedError } from "../../core/errors";
 import { type BreakGlass, type LedgerEntry, type LedgerStatus, restoringRefusal } from "../../core/model";
 import type { RevocationLedger } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
-
-/** `sweep` is present only while an entry still needs work: the by-sweep index is sparse. */
-const DUE = "due";
-
-/** Names the expressions may use; only those an expression mentions are sent (DynamoDB refuses unused ones). */
-const NAMES: Record<string, string> = {
-  "#s": "status",
-  "#claim": "claim",
-  "#owner": "owner",
-  "#until": "until",
-  "#bgat": "at",
-};
-
-/** No revocation attempt's claim is live at `:now`. */
-const CLAIM_FREE = "(attribute_not_exists(#claim) OR #claim.#until <= :now)";
+import { beginRestore, markRestored, withdrawRestore } from "./ledger-restore";
+import { CLAIM_FREE, claimClause, DUE, LedgerTable, withSchedule } from "./ledger-table";
 
 /**
  * The revocation ledger. Every transition is a conditional write that only moves forward (see
@@ -32,22 +13,17 @@ const CLAIM_FREE = "(attribute_not_exists(#claim) OR #claim.#until <= :now)";
  * other's absence). `revoked` is final.
  */
 export class DynamoRevocationLedger implements RevocationLedger {
+  private readonly rows: LedgerTable;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
-
-  async get(entryId: string): Promise<LedgerEntry | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { entryId }, ConsistentRead: true }),
-    );
-    return out.Item ? strip<LedgerEntry>(out.Item, "sweep", "sweepAt") : undefined;
+  ) {
+    this.rows = new LedgerTable(db, table);
   }
 
-  private async mustGet(entryId: string): Promise<LedgerEntry> {
-    const entry = await this.get(entryId);
-    if (!entry) throw new Error(`ledger entry ${entryId} vanished`);
-    return entry;
+  get(entryId: string): Promise<LedgerEntry | undefined> {
+    return this.rows.get(entryId);
   }
 
   async openPending(entry: LedgerEntry): Promise<LedgerEntry> {
@@ -62,7 +38,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       return { ...entry, status: "pending" };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
-      return this.mustGet(entry.entryId);
+      return this.rows.mustGet(entry.entryId);
     }
   }
 
@@ -84,11 +60,11 @@ export class DynamoRevocationLedger implements RevocationLedger {
       condition +=
         " AND nextAttemptAt <= :dueBy AND (attribute_not_exists(needsOperator) OR needsOperator = :false)";
     }
-    return this.conditionalUpdate(entryId, "SET #claim = :claim", condition, values);
+    return this.rows.update(entryId, "SET #claim = :claim", condition, values);
   }
 
   async releaseClaim(entryId: string, owner: string): Promise<LedgerEntry> {
-    return this.conditionalUpdate(entryId, "REMOVE #claim", "#claim.#owner = :owner", { ":owner": owner });
+    return this.rows.update(entryId, "REMOVE #claim", "#claim.#owner = :owner", { ":owner": owner });
   }
 
   async markRevoked(entryId: string, at: Date, owner?: string): Promise<LedgerEntry> {
@@ -103,7 +79,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       ":zero": 0,
       ":false": false,
     };
-    return this.conditionalUpdate(
+    return this.rows.update(
       entryId,
       "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
@@ -133,7 +109,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       values,
       ["heldReason", "lastError", "restored", "#claim"],
     );
-    return this.conditionalUpdate(
+    return this.rows.update(
       entryId,
       expression,
       `#s IN (:pending, :failed, :restored) AND ${claimClause(update.owner, update.at, values)}`,
@@ -141,81 +117,16 @@ export class DynamoRevocationLedger implements RevocationLedger {
     );
   }
 
-  async beginRestore(
-    entryId: string,
-    intent: { owner: string; actor: string; reason: string; at: Date },
-  ): Promise<LedgerEntry> {
-    const at = intent.at.toISOString();
-    return this.conditionalUpdate(
-      entryId,
-      "SET #s = :restoring, restoring = :intent, updatedAt = :at REMOVE #claim, sweep, sweepAt",
-      `(#s = :disabled AND ${CLAIM_FREE}) OR #s = :restoring`,
-      {
-        ":restoring": "restoring",
-        ":disabled": "disabled",
-        ":intent": { owner: intent.owner, actor: intent.actor, reason: intent.reason, at },
-        ":at": at,
-        ":now": at,
-      },
-    );
+  beginRestore(entryId: string, intent: { owner: string; actor: string; reason: string; at: Date }) {
+    return beginRestore(this.rows, entryId, intent);
   }
 
-  async markRestored(entryId: string, update: { owner: string; at: Date }): Promise<LedgerEntry> {
-    const entry = await this.mustGet(entryId);
-    const intent = entry.restoring;
-    if (entry.status !== "restoring" || intent?.owner !== update.owner) return entry;
-    const at = update.at.toISOString();
-    const values: Record<string, unknown> = {
-      ":restoring": "restoring",
-      ":restored": "restored",
-      ":owner": update.owner,
-      ":r": { actor: intent.actor, reason: intent.reason, at },
-      ":at": at,
-      ":true": true,
-    };
-    let set = "SET #s = :restored, restored = :r, updatedAt = :at, needsOperator = :true";
-    const remove = ["restoring", "nextAttemptAt", "sweep", "sweepAt"];
-    let unchanged = "attribute_not_exists(breakGlass)";
-    // The break-glass authorised the disable a restore undid: it moves to history (I1 again).
-    // `recordBreakGlass` is refused while restoring, so the one read here is the one moved.
-    if (entry.breakGlass) {
-      values[":bgl"] = [entry.breakGlass];
-      values[":empty"] = [];
-      values[":bgAt"] = entry.breakGlass.at;
-      set += ", breakGlassHistory = list_append(if_not_exists(breakGlassHistory, :empty), :bgl)";
-      remove.push("breakGlass");
-      unchanged = "breakGlass.#bgat = :bgAt";
-    }
-    return this.conditionalUpdate(
-      entryId,
-      `${set} REMOVE ${remove.join(", ")}`,
-      `#s = :restoring AND restoring.#owner = :owner AND ${unchanged}`,
-      values,
-    );
+  markRestored(entryId: string, update: { owner: string; at: Date }) {
+    return markRestored(this.rows, entryId, update);
   }
 
-  async withdrawRestore(entryId: string, update: { owner: string; at: Date }): Promise<LedgerEntry> {
-    const entry = await this.mustGet(entryId);
-    if (entry.status !== "restoring" || entry.restoring?.owner !== update.owner) return entry;
-    const values: Record<string, unknown> = {
-      ":restoring": "restoring",
-      ":disabled": "disabled",
-      ":owner": update.owner,
-      ":at": update.at.toISOString(),
-    };
-    // Back on the sweep at the removal time the disable scheduled (absent: it waits for an operator).
-    let set = "SET #s = :disabled, updatedAt = :at";
-    if (entry.nextAttemptAt) {
-      values[":next"] = entry.nextAttemptAt;
-      values[":due"] = DUE;
-      set += ", sweep = :due, sweepAt = :next";
-    }
-    return this.conditionalUpdate(
-      entryId,
-      `${set} REMOVE restoring`,
-      "#s = :restoring AND restoring.#owner = :owner",
-      values,
-    );
+  withdrawRestore(entryId: string, update: { owner: string; at: Date }) {
+    return withdrawRestore(this.rows, entryId, update);
   }
 
   async markFailed(
@@ -249,7 +160,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       ["heldReason", "#claim"],
     );
     const status = removing ? "#s = :disabled" : "#s IN (:pending, :failed, :restored)";
-    return this.conditionalUpdate(
+    return this.rows.update(
       entryId,
       expression,
       `${status} AND ${claimClause(update.owner, update.at, values)}`,
@@ -280,7 +191,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       values,
       ["#claim"],
     );
-    return this.conditionalUpdate(
+    return this.rows.update(
       entryId,
       expression,
       `#s <> :revoked AND #s <> :restoring AND ${claimClause(update.owner, update.at, values)}`,
@@ -290,42 +201,12 @@ export class DynamoRevocationLedger implements RevocationLedger {
 
   async recordBreakGlass(entryId: string, breakGlass: BreakGlass): Promise<LedgerEntry> {
     // Not while restoring: the restore moves the break-glass it read to history when it finishes.
-    return this.conditionalUpdate(
+    return this.rows.update(
       entryId,
       "SET breakGlass = if_not_exists(breakGlass, :bg), updatedAt = :at",
       "#s <> :revoked AND #s <> :restoring",
       { ":revoked": "revoked", ":restoring": "restoring", ":bg": breakGlass, ":at": breakGlass.at },
     );
-  }
-
-  /** An update under `condition` (and the entry existing); refused → the entry as it stands. */
-  private async conditionalUpdate(
-    entryId: string,
-    expression: string,
-    condition: string,
-    values: Record<string, unknown>,
-  ): Promise<LedgerEntry> {
-    const text = `${expression} ${condition}`;
-    const used = (token: string) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(text);
-    const names = Object.fromEntries(Object.entries(NAMES).filter(([k]) => used(k)));
-    const sent = Object.fromEntries(Object.entries(values).filter(([k]) => used(k)));
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { entryId },
-          UpdateExpression: expression,
-          ConditionExpression: `attribute_exists(entryId) AND (${condition})`,
-          ExpressionAttributeNames: names,
-          ...(Object.keys(sent).length > 0 ? { ExpressionAttributeValues: sent } : {}),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      return this.mustGet(entryId);
-    }
   }
 
   async requeue(entryId: string, at: Date): Promise<LedgerEntry> {
@@ -389,32 +270,4 @@ export class DynamoRevocationLedger implements RevocationLedger {
     } while (ExclusiveStartKey);
     return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
-}
-
-/** A transition by `owner` needs its claim; one without an owner needs no live claim at `at`. */
-function claimClause(owner: string | undefined, at: Date, values: Record<string, unknown>): string {
-  if (owner) {
-    values[":owner"] = owner;
-    return "#claim.#owner = :owner";
-  }
-  values[":now"] = at.toISOString();
-  return CLAIM_FREE;
-}
-
-/**
- * Appends the sweep schedule to an update: due at `next` (on the sparse index), or off the index
- * when there is no next attempt (revoked, or waiting for an operator). `remove` names attributes
- * the update also drops.
- */
-function withSchedule(
-  set: string,
-  nextAttemptAt: Date | undefined,
-  values: Record<string, unknown>,
-  remove: string[],
-): string {
-  if (!nextAttemptAt) return `${set} REMOVE ${["nextAttemptAt", "sweep", "sweepAt", ...remove].join(", ")}`;
-  values[":next"] = nextAttemptAt.toISOString();
-  values[":due"] = DUE;
-  const schedule = `${set}, nextAttemptAt = :next, sweep = :due, sweepAt = :next`;
-  return remove.length > 0 ? `${schedule} REMOVE ${remove.join(", ")}` : schedule;
 }

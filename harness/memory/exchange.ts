@@ -34,7 +34,7 @@ interface Account {
  * aside, failures injectable per method (`faults.failNext`), a hook before each call, and every
  * call recorded. Secrets are random so a leak test can look for them.
  */
-export class FakeExchange implements Exchange {
+export class InMemoryExchange implements Exchange {
   readonly faults = new Faults<Method>();
   readonly calls: ExchangeCall[] = [];
   readonly removed: ExchangeKey[] = [];

@@ -22,8 +22,9 @@ export interface StageMoveCall {
  * ClientRequestToken becomes the version id (same token + same value is a no-op, another value is
  * `ResourceExistsException`); moving a label held elsewhere without `from` is `InvalidParameterException`.
  * Every check runs before anything changes, so a refused call leaves the labels as they were.
+ * Proven equal to the production adapter by secret-store.suite.ts (test/contract/ports/).
  */
-export class FakeSecretStore implements SecretStore {
+export class InMemorySecretStore implements SecretStore {
   readonly faults = new Faults<"listVersions" | "getValue" | "putPending" | "moveStage">();
   readonly stageMoves: StageMoveCall[] = [];
   readonly puts: { secretId: string; token: string }[] = [];
@@ -52,6 +53,11 @@ export class FakeSecretStore implements SecretStore {
   /** Every version, labelled or not, with its value: for the simulator's checks, never for output. */
   versions(secretId: string): { versionId: string; stages: string[]; value: string }[] {
     return (this.secrets.get(secretId) ?? []).map((v) => ({ ...v, stages: [...v.stages] }));
+  }
+
+  /** Whether the secret exists (what a bound policy store asks). */
+  has(secretId: string): boolean {
+    return this.secrets.has(secretId);
   }
 
   /** The version holding `stage`, if any. */

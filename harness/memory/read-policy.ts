@@ -1,22 +1,35 @@
 import type { ReaderAlertLog, SecretPolicyStore } from "../../src/core/ports";
+import { awsError } from "./faults";
 
 /** keyshift's own reader in unit tests (CreateNext's role). */
 export const TEST_KEYSHIFT_READER = "arn:aws:iam::123456789012:role/keyshift-test-createNext";
 
-/** Resource policies by secret id, as Secrets Manager keeps them (the document as put). */
-export class FakeSecretPolicyStore implements SecretPolicyStore {
+/**
+ * Resource policies by secret id, as Secrets Manager keeps them (the document as put). Bound to the
+ * secrets (`secrets`), a call on a secret that does not exist is `ResourceNotFoundException`, as the
+ * service answers; unbound (unit tests that never create the secret), every secret exists.
+ */
+export class InMemorySecretPolicyStore implements SecretPolicyStore {
   readonly puts: Array<{ secretId: string; document: string }> = [];
   private readonly policies = new Map<string, string>();
+  constructor(private readonly secrets?: { has(secretId: string): boolean }) {}
 
   async getResourcePolicy(secretId: string) {
+    this.requireSecret(secretId);
     return this.policies.get(secretId);
   }
   async putResourcePolicy(secretId: string, document: string) {
+    this.requireSecret(secretId);
     this.puts.push({ secretId, document });
     this.policies.set(secretId, document);
   }
   async deleteResourcePolicy(secretId: string) {
+    this.requireSecret(secretId);
     this.policies.delete(secretId);
+  }
+  private requireSecret(secretId: string): void {
+    if (this.secrets && !this.secrets.has(secretId))
+      throw awsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
   }
   /** A hand edit behind keyshift's back (drift). */
   edit(secretId: string, document: string): void {
@@ -25,14 +38,16 @@ export class FakeSecretPolicyStore implements SecretPolicyStore {
 }
 
 /** The adapter's claim rules: first claim wins; an unconfirmed claim older than `staleSeconds` may be retaken. */
-export class FakeReaderAlertLog implements ReaderAlertLog {
+export class InMemoryReaderAlertLog implements ReaderAlertLog {
   private readonly claims = new Map<string, { claimedAt: number; alerted: boolean }>();
+  /** 30: `STALE_CLAIM_SECONDS` of the DynamoDB adapter (the contract suite holds both to it). */
   constructor(private readonly staleSeconds = 30) {}
 
   async claim(secretId: string, principalArn: string, day: string, now: Date) {
     const key = `${secretId}#${day}#${principalArn}`;
     const held = this.claims.get(key);
-    if (held && (held.alerted || now.getTime() - held.claimedAt < this.staleSeconds * 1000)) return false;
+    // Stale only strictly past `staleSeconds`, like the adapter's `claimedAt < now - stale`.
+    if (held && (held.alerted || now.getTime() - held.claimedAt <= this.staleSeconds * 1000)) return false;
     this.claims.set(key, { claimedAt: now.getTime(), alerted: false });
     return true;
   }

@@ -1,0 +1,16 @@
+/**
+ * The in-memory adapters: one per port, the world the simulation (harness/sim) decides on and the
+ * unit tests run on. Each is proven equal to the production adapter by the same contract suite
+ * (test/contract/ports/*.suite.ts, run by test/contract/ports.*.contract.test.ts against both), so a
+ * verdict reached here transfers to DynamoDB and Secrets Manager. Beyond its port, an adapter may
+ * offer arrange and inspection helpers (marked "not a port method") and fault injection (`faults`).
+ */
+export { InMemoryAuditLog } from "./audit-log";
+export { FakeClock, InMemoryAlerts } from "./clock";
+export { InMemoryConsumerRegistry } from "./consumer-registry";
+export { type ExchangeCall, InMemoryExchange } from "./exchange";
+export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
+export { InMemoryReaderAlertLog, InMemorySecretPolicyStore, TEST_KEYSHIFT_READER } from "./read-policy";
+export { InMemoryRevocationLedger } from "./revocation-ledger";
+export { InMemoryRotationStore } from "./rotation-store";
+export { InMemorySecretStore, type StageMoveCall } from "./secret-store";
