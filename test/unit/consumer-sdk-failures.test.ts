@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ConsumerConfigError, type ConsumerOptions } from "../../src/consumer";
+import { ConsumerConfigError, type ConsumerOptions } from "../../packages/consumer/src";
 import { fingerprint } from "../../src/core/fingerprint";
 import { answer, consumerWorld, errorAnswer, KEY_A, KEY_B, settle } from "./support/consumer-fakes";
 

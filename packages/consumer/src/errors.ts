@@ -1,4 +1,4 @@
-import { sanitizeErrorMessage } from "../core/errors.js";
+import { sanitizeErrorMessage } from "./scrub.js";
 
 /** The first read of the secret failed: there is no value to serve yet. */
 export class SecretUnavailableError extends Error {

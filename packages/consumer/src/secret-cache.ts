@@ -1,5 +1,5 @@
-import { fingerprint } from "../core/fingerprint.js";
 import { SecretUnavailableError } from "./errors.js";
+import { fingerprint } from "./fingerprint.js";
 import { backoffDelayMs, refreshAtMs } from "./schedule.js";
 
 export interface HeldSecret {

@@ -1,15 +1,15 @@
 /**
- * keyshift/consumer: how a trading service joins keyshift. See README "Joining as a consumer" and
+ * @keyshift/consumer: how a trading service joins keyshift. See README "Joining as a consumer" and
  * docs/heartbeat-protocol.md (the wire protocol, for services not written in TypeScript).
  */
 
-export { fingerprint } from "../core/fingerprint.js";
 export { type Consumer, type ConsumerStatus, createConsumer, type RotateListener } from "./consumer.js";
 export {
   type ConsumerError,
   HeartbeatRejectedError,
   SecretUnavailableError,
 } from "./errors.js";
+export { fingerprint } from "./fingerprint.js";
 export {
   ConsumerConfigError,
   type ConsumerCredentials,
