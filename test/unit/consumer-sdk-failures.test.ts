@@ -153,7 +153,7 @@ describe("options", () => {
     [{ endpoint: "api.example.test/heartbeats" }, "endpoint must be the full http(s) URL"],
     [{ region: "Europe" }, "region must be an AWS region"],
     [{ instanceId: "has space" }, "instanceId must be 1-128 characters"],
-    [{ cacheTtlSeconds: -1 }, "cacheTtlSeconds must be a number of seconds"],
+    [{ cacheTtlSeconds: -1 }, "cacheTtlSeconds must be a number from 0.1 to 604800 (seconds), got -1"],
     [{ signingService: "Execute API" }, "signingService"],
   ])("reject %o with a message naming it", (bad, message) => {
     expect(() => consumer(bad as Partial<ConsumerOptions>)).toThrow(ConsumerConfigError);

@@ -1,11 +1,14 @@
-import { sanitizeErrorMessage } from "./scrub.js";
+import { maskSecrets, sanitizeErrorMessage } from "./scrub.js";
 
 /** The first read of the secret failed: there is no value to serve yet. */
 export class SecretUnavailableError extends Error {
   override name = "SecretUnavailableError";
 }
 
-/** The heartbeat endpoint answered with an error status; `message` is the server's (sanitized). */
+/**
+ * The heartbeat endpoint answered with an error status (or a redirect); `message` carries the
+ * server's own words, so it is shown only through `describeError`, which masks them.
+ */
 export class HeartbeatRejectedError extends Error {
   override name = "HeartbeatRejectedError";
   constructor(
@@ -14,6 +17,16 @@ export class HeartbeatRejectedError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A read or a heartbeat did not answer within `requestTimeoutMs`; it was abandoned. */
+export class RequestTimeoutError extends Error {
+  override name = "RequestTimeoutError";
+}
+
+/** `stop()` was called: work in flight was abandoned. */
+export class ConsumerStoppedError extends Error {
+  override name = "ConsumerStoppedError";
 }
 
 /** An error as `status()` reports it: what failed, when, and a message that carries no secret. */
@@ -25,24 +38,47 @@ export interface ConsumerError {
   httpStatus?: number;
 }
 
+/** Longest text of an error looked at: a heartbeat answer is read up to 16 KiB, nothing longer. */
+const MAX_ERROR_TEXT = 16 * 1024;
+
 /**
- * Reduces an error to what may be shown anywhere. The message goes through the project's scrubber
- * and, belt and braces, loses any occurrence of the value this process holds.
+ * Reduces an error to what may be shown anywhere. First every value this process held (`secrets`:
+ * the key and the one before it, whole, JSON-escaped, or any 16-character piece of either) is
+ * masked, on the whole text, so no cut can leave the start of one; then the project's scrubber masks
+ * whatever looks secret and bounds the length.
  */
 export function describeError(
   err: unknown,
   operation: ConsumerError["operation"],
   at: number,
-  held: string | undefined,
+  secrets: readonly string[],
 ): ConsumerError {
   const name = err instanceof Error ? err.name : "Error";
-  let message = sanitizeErrorMessage(err instanceof Error ? err.message : err, 300);
-  if (held && held.length >= 4) message = message.split(held).join("***");
+  const raw = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_TEXT);
   return {
     at: new Date(at).toISOString(),
     operation,
     name,
-    message,
+    message: sanitizeErrorMessage(maskSecrets(raw, secrets), 300),
     ...(err instanceof HeartbeatRejectedError ? { httpStatus: err.httpStatus } : {}),
   };
+}
+
+/**
+ * What to mask for a held value: the value, and each string inside it (a JSON key's `secret`,
+ * `passphrase`…) long enough to be a credential, since a server may echo one alone.
+ */
+export function secretsOf(value: string): string[] {
+  const found = [value];
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      if (v.length >= 8) found.push(v);
+    } else if (v && typeof v === "object") for (const x of Object.values(v)) visit(x);
+  };
+  try {
+    visit(JSON.parse(value));
+  } catch {
+    // not JSON: the value is the secret
+  }
+  return found;
 }

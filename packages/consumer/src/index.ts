@@ -3,10 +3,11 @@
  * docs/heartbeat-protocol.md (the wire protocol, for services not written in TypeScript).
  */
 
-export { type Consumer, type ConsumerStatus, createConsumer, type RotateListener } from "./consumer.js";
+export { type Consumer, createConsumer, type RotateListener } from "./consumer.js";
 export {
   type ConsumerError,
   HeartbeatRejectedError,
+  RequestTimeoutError,
   SecretUnavailableError,
 } from "./errors.js";
 export { fingerprint } from "./fingerprint.js";
@@ -19,3 +20,4 @@ export {
   type ConsumerTimers,
   type SecretsManagerLike,
 } from "./options.js";
+export type { ConsumerStatus } from "./status.js";
