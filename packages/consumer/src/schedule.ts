@@ -64,7 +64,8 @@ export function backoffDelayMs(consecutiveErrors: number, opts: { capMs: number;
 
 /**
  * When a value read at `loadedAt` must be read again: within its TTL, never after it (the TTL is the
- * staleness an operator sized `minOverlapSeconds` for), up to 20% sooner at random.
+ * staleness an operator sized `minOverlapSeconds` for), up to 20% sooner at random. The value is
+ * served while that read runs, so it may outlive the TTL by one read (bounded by `requestTimeoutMs`).
  */
 export function refreshAtMs(loadedAt: number, ttlMs: number, random: number): number {
   return loadedAt + Math.round(ttlMs * (1 - TTL_JITTER * random));
