@@ -96,11 +96,15 @@ describe("stop, status, and secrecy", () => {
     const stopping = c.stop().then(() => {
       stopped = true;
     });
+    let again = false;
+    const stoppingAgain = c.stop().then(() => {
+      again = true;
+    });
     await settle();
-    expect(stopped).toBe(false);
+    expect([stopped, again]).toEqual([false, false]);
 
     release?.();
-    await Promise.all([beat, stopping]);
+    await Promise.all([beat, stopping, stoppingAgain]);
     expect(timers.pending()).toBe(0);
     await timers.advance(60_000);
     expect(api.sent).toHaveLength(1);

@@ -82,7 +82,7 @@ export class HeartbeatLoop {
   async stop(): Promise<void> {
     const { state } = this;
     this.clearTimer();
-    if (state.name === "beating") {
+    if (state.name === "beating" || state.name === "stopping") {
       this.state = { name: "stopping", beat: state.beat };
       await state.beat;
     }
