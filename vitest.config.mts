@@ -2,7 +2,7 @@ import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  // `keyshift/consumer` resolves to the SDK's TypeScript source in this repo (package.json exports).
+  // `@keyshift/consumer` resolves to the SDK's TypeScript source in this repo (packages/consumer/package.json exports).
   // Vitest's own default minus `module` (which would pick the AWS SDK's extensionless dist-es builds).
   ssr: {
     resolve: { conditions: ["keyshift-source", ...defaultServerConditions.filter((c) => c !== "module")] },

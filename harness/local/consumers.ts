@@ -4,7 +4,7 @@ import {
   type ConsumerLogger,
   createConsumer,
   type SecretsManagerLike,
-} from "../../src/consumer";
+} from "../../packages/consumer/src";
 import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import type { LocalStack } from "./stack";
 
@@ -36,7 +36,7 @@ export interface InstanceState {
 
 /**
  * A simulated trading service instance, written the way a real one joins keyshift: a consumer from
- * the SDK (`src/consumer`, what services import as `keyshift/consumer`) holds the key and heartbeats
+ * the SDK (`packages/consumer`, what services install as `@keyshift/consumer`) holds the key and heartbeats
  * with the instance's own role credentials; the instance only trades with whatever key the consumer
  * hands it. What is simulated here is the trading traffic and, for `stuck`, a broken refresh path.
  */

@@ -1,6 +1,6 @@
 /**
  * The README's consumer example, run as a real trading service: its own process, importing
- * `keyshift/consumer` through the package's exports, credentials from the default chain (an assumed
+ * `@keyshift/consumer` through the package's exports, credentials from the default chain (an assumed
  * role's temporary credentials in the environment, as ECS/EKS/Lambda provide them), Secrets Manager
  * found through `AWS_ENDPOINT_URL_SECRETS_MANAGER`. A real rotation runs meanwhile (the ASL, the
  * handlers, the SigV4-checking heartbeat API). What is asserted is the SDK's promise: the service holds

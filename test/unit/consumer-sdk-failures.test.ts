@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ConsumerConfigError, type ConsumerOptions } from "../../src/consumer";
+import { ConsumerConfigError, type ConsumerOptions } from "../../packages/consumer/src";
 import { fingerprint } from "../../src/core/fingerprint";
 import { answer, consumerWorld, errorAnswer, KEY_A, KEY_B, settle } from "./support/consumer-fakes";
 
@@ -96,11 +96,15 @@ describe("stop, status, and secrecy", () => {
     const stopping = c.stop().then(() => {
       stopped = true;
     });
+    let again = false;
+    const stoppingAgain = c.stop().then(() => {
+      again = true;
+    });
     await settle();
-    expect(stopped).toBe(false);
+    expect([stopped, again]).toEqual([false, false]);
 
     release?.();
-    await Promise.all([beat, stopping]);
+    await Promise.all([beat, stopping, stoppingAgain]);
     expect(timers.pending()).toBe(0);
     await timers.advance(60_000);
     expect(api.sent).toHaveLength(1);
@@ -153,7 +157,7 @@ describe("options", () => {
     [{ endpoint: "api.example.test/heartbeats" }, "endpoint must be the full http(s) URL"],
     [{ region: "Europe" }, "region must be an AWS region"],
     [{ instanceId: "has space" }, "instanceId must be 1-128 characters"],
-    [{ cacheTtlSeconds: -1 }, "cacheTtlSeconds must be a number of seconds"],
+    [{ cacheTtlSeconds: -1 }, "cacheTtlSeconds must be a number from 0.1 to 604800 (seconds), got -1"],
     [{ signingService: "Execute API" }, "signingService"],
   ])("reject %o with a message naming it", (bad, message) => {
     expect(() => consumer(bad as Partial<ConsumerOptions>)).toThrow(ConsumerConfigError);

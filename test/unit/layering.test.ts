@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
-const SHIPPED = ["src", "functions", "infra", "statemachines"];
+const SHIPPED = ["src", "packages", "functions", "infra", "statemachines"];
 const FORBIDDEN = ["harness", "test"];
 const SPECIFIER = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'](\.{1,2}\/[^"']*)["']/g;
 

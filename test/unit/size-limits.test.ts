@@ -1,6 +1,6 @@
 /**
- * Readable units (issue: the product/harness line): no function in src/ over 80 lines, no file in
- * src/ over 300. Measured with the TypeScript parser: a function is any declaration, method,
+ * Readable units (issue: the product/harness line): no function in src/ or in the consumer SDK's
+ * package (packages/consumer/src/, what a trading service installs) over 80 lines, no file there over 300. Measured with the TypeScript parser: a function is any declaration, method,
  * accessor, constructor, arrow or function expression; its length is from its first to its last line.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -16,7 +16,6 @@ const MAX_FILE_LINES = 300;
  * from here) and nothing else may grow long. Empty is the goal.
  */
 const KNOWN_LONG_FUNCTIONS: string[] = [
-  "src/consumer/consumer.ts createConsumer",
   "src/core/emergency/escalation.ts escalateToEmergency",
   "src/core/hygiene/findings.ts judgeSecret",
   "src/core/operator/actions.ts rollback",
@@ -72,8 +71,8 @@ function nameOfParent(node: ts.Node): string {
   return "<anonymous>";
 }
 
-describe("unit sizes in src/", () => {
-  const files = sources(join(ROOT, "src"));
+describe("unit sizes in src/ and packages/consumer/src/", () => {
+  const files = [...sources(join(ROOT, "src")), ...sources(join(ROOT, "packages", "consumer", "src"))];
 
   it(`no function over ${MAX_FUNCTION_LINES} lines`, () => {
     const long = files

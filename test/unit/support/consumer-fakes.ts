@@ -5,7 +5,7 @@ import {
   type ConsumerTimers,
   createConsumer,
   type SecretsManagerLike,
-} from "../../../src/consumer";
+} from "../../../packages/consumer/src";
 
 export const KEY_A = JSON.stringify({ account: "acme", keyId: "k-a", secret: "sEcReT-AAAA-0123456789" });
 export const KEY_B = JSON.stringify({ account: "acme", keyId: "k-b", secret: "sEcReT-BBBB-9876543210" });

@@ -30,6 +30,30 @@ export function heartbeatDelayMs(
 }
 
 /**
+ * When to beat again after an answer, and whether the one "at once" is now spent. Two things ask for
+ * at once: the server's 0, and a fingerprint held that the server has not heard yet (report a new key
+ * now, not one interval later). Either gets ONE immediate beat; until the server asks for a real
+ * interval again, a further "at once" waits the floor. So a server answering `stale`/0 while Secrets
+ * Manager flaps between two values costs about one heartbeat per floor, not a busy loop.
+ */
+export function nextBeat(
+  serverSeconds: number | undefined,
+  opts: {
+    atOnceSpent: boolean;
+    unreported: boolean;
+    minMs: number;
+    maxMs: number;
+    fallbackMs: number;
+    random: number;
+  },
+): { delayMs: number; atOnceSpent: boolean } {
+  const wantsAtOnce = serverSeconds === 0 || opts.unreported;
+  if (wantsAtOnce && !opts.atOnceSpent) return { delayMs: 0, atOnceSpent: true };
+  const delayMs = heartbeatDelayMs(wantsAtOnce ? 0 : serverSeconds, { ...opts, zeroHonoured: true });
+  return { delayMs, atOnceSpent: wantsAtOnce };
+}
+
+/**
  * Wait after the n-th consecutive failure: doubling from 1 s up to `capMs`, with "equal jitter"
  * (half fixed, half random) so a fleet that failed together spreads out, yet never retries at once.
  */
@@ -40,7 +64,8 @@ export function backoffDelayMs(consecutiveErrors: number, opts: { capMs: number;
 
 /**
  * When a value read at `loadedAt` must be read again: within its TTL, never after it (the TTL is the
- * staleness an operator sized `minOverlapSeconds` for), up to 20% sooner at random.
+ * staleness an operator sized `minOverlapSeconds` for), up to 20% sooner at random. The value is
+ * served while that read runs, so it may outlive the TTL by one read (bounded by `requestTimeoutMs`).
  */
 export function refreshAtMs(loadedAt: number, ttlMs: number, random: number): number {
   return loadedAt + Math.round(ttlMs * (1 - TTL_JITTER * random));

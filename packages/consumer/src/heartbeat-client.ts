@@ -24,7 +24,9 @@ const MAX_ANSWER_CHARS = 16 * 1024;
 /**
  * Sends heartbeats: `POST <endpoint>` with a JSON body, signed with SigV4 for `service` in `region`
  * with the caller's own (usually temporary) credentials. Resolves with the answer of a 2xx, rejects
- * with `HeartbeatRejectedError` carrying the status and the server's message otherwise.
+ * with `HeartbeatRejectedError` carrying the status and the server's message otherwise. A redirect
+ * is never followed: the request carries the session token and a signature, and keyshift's endpoint
+ * never redirects, so an answer from anywhere but `endpoint` is not a heartbeat answer.
  */
 export function heartbeatSender(opts: {
   endpoint: URL;
@@ -32,8 +34,7 @@ export function heartbeatSender(opts: {
   service: string;
   credentials: ConsumerCredentials | ConsumerCredentialsProvider;
   fetchImpl: typeof fetch;
-  timeoutMs: number;
-}): (body: HeartbeatBody) => Promise<HeartbeatAnswer> {
+}): (body: HeartbeatBody, signal: AbortSignal) => Promise<HeartbeatAnswer> {
   const signer = new SignatureV4({
     credentials: opts.credentials,
     region: opts.region,
@@ -44,7 +45,7 @@ export function heartbeatSender(opts: {
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = v;
 
-  return async (body) => {
+  return async (body, signal) => {
     const payload = JSON.stringify(body);
     const signed = await signer.sign({
       method: "POST",
@@ -60,12 +61,31 @@ export function heartbeatSender(opts: {
       method: "POST",
       headers: signed.headers as Record<string, string>,
       body: payload,
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      redirect: "manual",
+      signal,
     });
+    refuseRedirect(res, url);
     const text = (await res.text()).slice(0, MAX_ANSWER_CHARS);
     if (!res.ok) throw new HeartbeatRejectedError(res.status, serverMessage(res.status, text));
     return parseAnswer(res.status, text);
   };
+}
+
+/** A 3xx, or an answer a fetch got by following one anyway (a wrapper, a proxy agent), is refused. */
+function refuseRedirect(res: Response, endpoint: URL): void {
+  const elsewhere = res.redirected || (res.url !== "" && new URL(res.url).origin !== endpoint.origin);
+  if (res.status >= 300 && res.status < 400) {
+    throw new HeartbeatRejectedError(
+      res.status,
+      `HTTP ${res.status}: the heartbeat endpoint redirected; not followed (keyshift's never does: check \`endpoint\`)`,
+    );
+  }
+  if (elsewhere) {
+    throw new HeartbeatRejectedError(
+      res.status,
+      "the answer came from another URL than `endpoint` (a redirect was followed); ignored",
+    );
+  }
 }
 
 function parseAnswer(httpStatus: number, text: string): HeartbeatAnswer {
@@ -101,5 +121,6 @@ function serverMessage(httpStatus: number, text: string): string {
   } catch {
     // not JSON: fall through
   }
-  return `HTTP ${httpStatus}: ${text.slice(0, 200) || "(empty body)"}`;
+  // Not cut here: `describeError` masks any held value in the whole text first, then cuts.
+  return `HTTP ${httpStatus}: ${text || "(empty body)"}`;
 }

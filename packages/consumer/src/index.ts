@@ -1,15 +1,16 @@
 /**
- * keyshift/consumer: how a trading service joins keyshift. See README "Joining as a consumer" and
+ * @keyshift/consumer: how a trading service joins keyshift. See README "Joining as a consumer" and
  * docs/heartbeat-protocol.md (the wire protocol, for services not written in TypeScript).
  */
 
-export { fingerprint } from "../core/fingerprint.js";
-export { type Consumer, type ConsumerStatus, createConsumer, type RotateListener } from "./consumer.js";
+export { type Consumer, createConsumer, type RotateListener } from "./consumer.js";
 export {
   type ConsumerError,
   HeartbeatRejectedError,
+  RequestTimeoutError,
   SecretUnavailableError,
 } from "./errors.js";
+export { fingerprint } from "./fingerprint.js";
 export {
   ConsumerConfigError,
   type ConsumerCredentials,
@@ -19,3 +20,4 @@ export {
   type ConsumerTimers,
   type SecretsManagerLike,
 } from "./options.js";
+export type { ConsumerStatus } from "./status.js";

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { GetSecretValueCommand, GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+import { nodeTimers } from "./timers.js";
 
 /** AWS credentials, static. Structural, so the SDK's public types need no `@smithy/*` package. */
 export interface ConsumerCredentials {
@@ -14,7 +15,11 @@ export type ConsumerCredentialsProvider = () => Promise<ConsumerCredentials>;
 
 /** What the SDK needs of a Secrets Manager client: a `SecretsManagerClient` fits. */
 export interface SecretsManagerLike {
-  send(command: GetSecretValueCommand): Promise<GetSecretValueCommandOutput>;
+  /** The SDK passes an `abortSignal` and abandons a read past `requestTimeoutMs` even if it is ignored. */
+  send(
+    command: GetSecretValueCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<GetSecretValueCommandOutput>;
 }
 
 /** Structured logging; Powertools' Logger and `console` both fit. Fields carry ids and fingerprints only. */
@@ -44,15 +49,15 @@ export interface ConsumerOptions {
   signingService?: string;
   /** This process's id in heartbeats (1-128 of A-Z a-z 0-9 . _ : -). Default: host, pid and a random tag. */
   instanceId?: string;
-  /** Longest time a value is served before Secrets Manager is read again (fractions allowed). Default 300. */
+  /** Longest time a value is served before Secrets Manager is read again, 0.1-604800 (fractions allowed). Default 300. */
   cacheTtlSeconds?: number;
-  /** Floor for the server's interval once an "at once" (0) was honoured. Default 1. */
+  /** Floor for the server's interval once an "at once" was honoured, and for refreshes the server asks for; 0.1-3600. Default 1. */
   minHeartbeatIntervalSeconds?: number;
-  /** Ceiling for the server's interval. Default 3600. */
+  /** Ceiling for the server's interval, 0.1-86400. Default 3600. */
   maxHeartbeatIntervalSeconds?: number;
-  /** Ceiling of the exponential backoff after failed heartbeats or reads. Default 60. */
+  /** Ceiling of the exponential backoff after failed heartbeats or reads, 0.1-3600. Default 60. */
   maxBackoffSeconds?: number;
-  /** Per heartbeat request. Default 5000. */
+  /** Bound of each heartbeat and each Secrets Manager read, 100-60000. Default 5000. */
   requestTimeoutMs?: number;
   /** Secrets Manager endpoint override (the local stack); `AWS_ENDPOINT_URL_SECRETS_MANAGER` works too. */
   secretsManagerEndpoint?: string;
@@ -87,6 +92,19 @@ export class ConsumerConfigError extends Error {
   override name = "ConsumerConfigError";
 }
 
+/**
+ * [min, max, default, unit] of each number. Every timer the SDK sets comes from these (or from the
+ * server's answer, clamped to them), so all stay far below Node's 2^31 ms limit (24.8 days), past
+ * which a timer fires at once; and a request bound above a minute only hides a dead endpoint.
+ */
+const RANGES = {
+  cacheTtlSeconds: [0.1, 604_800, 300, "seconds"],
+  minHeartbeatIntervalSeconds: [0.1, 3_600, 1, "seconds"],
+  maxHeartbeatIntervalSeconds: [0.1, 86_400, 3_600, "seconds"],
+  maxBackoffSeconds: [0.1, 3_600, 60, "seconds"],
+  requestTimeoutMs: [100, 60_000, 5_000, "milliseconds"],
+} as const;
+
 // The same rules the heartbeat endpoint applies (src/commons/schemas.ts), checked here so a typo fails
 // at start-up with a clear message instead of as a 400 on every heartbeat.
 const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -120,24 +138,20 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
   if (!INSTANCE_ID.test(instanceId)) {
     fail("instanceId must be 1-128 characters of A-Z a-z 0-9 . _ : - (or leave it out for a generated one)");
   }
-  const seconds = (name: keyof ConsumerOptions, fallback: number, min: number): number => {
+  const number = (name: keyof typeof RANGES, scale: number): number => {
+    const [min, max, fallback, unit] = RANGES[name];
     const value = opts[name] ?? fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-      fail(`${name} must be a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+      fail(`${name} must be a number from ${min} to ${max} (${unit}), got ${JSON.stringify(value)}`);
     }
-    return (value as number) * 1000;
+    return (value as number) * scale;
   };
-  const cacheTtlMs = seconds("cacheTtlSeconds", 300, 0.001);
-  const maxIntervalMs = seconds("maxHeartbeatIntervalSeconds", 3600, 0.001);
+  const cacheTtlMs = number("cacheTtlSeconds", 1000);
+  const maxIntervalMs = number("maxHeartbeatIntervalSeconds", 1000);
   // A ceiling below the default floor lowers the floor (a test fleet that beats every 250 ms).
-  const minIntervalMs = Math.min(seconds("minHeartbeatIntervalSeconds", 1, 0.001), maxIntervalMs);
-  const maxBackoffMs = seconds("maxBackoffSeconds", 60, 0.001);
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
-  if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
-    fail(
-      `requestTimeoutMs must be a positive number of milliseconds, got ${JSON.stringify(requestTimeoutMs)}`,
-    );
-  }
+  const minIntervalMs = Math.min(number("minHeartbeatIntervalSeconds", 1000), maxIntervalMs);
+  const maxBackoffMs = number("maxBackoffSeconds", 1000);
+  const requestTimeoutMs = number("requestTimeoutMs", 1);
   const signingService = opts.signingService ?? "lambda";
   if (!/^[a-z0-9-]+$/.test(signingService)) {
     fail('signingService must be a SigV4 service name such as "execute-api" or "lambda"');
@@ -178,11 +192,4 @@ const consoleLogger: ConsumerLogger = {
   info: () => undefined,
   warn: (message, fields) => console.warn(`keyshift: ${message}`, fields ?? {}),
   error: (message, fields) => console.error(`keyshift: ${message}`, fields ?? {}),
-};
-
-/** Real timers that never keep the process alive: a consumer must not block a service's shutdown. */
-const nodeTimers: ConsumerTimers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

@@ -1,0 +1,149 @@
+/**
+ * What the SDK shows of an error never carries a secret. A copy of keyshift's scrubber
+ * (`sanitizeErrorMessage` and `maskSecrets` in src/core/errors.ts): this package ships alone, so it
+ * carries its own; test/unit/consumer-sdk-parity.test.ts keeps the two giving the same answers.
+ */
+
+/**
+ * Where a secret value starts: after a key naming one (`secret`, `secret_key`, `apiSecret`,
+ * `client_secret`, `password`, `passphrase`, `private_key`, `access_token`, `signature`, `sign`,
+ * `sig`, `X-BAPI-SIGN`, `Authorization`, ...; bare, quoted, or quoted inside escaped JSON) and its
+ * `:` or `=`; or after an HTTP auth scheme (`Bearer`, `deri-hmac-sha256`, ...). Matching starts at
+ * the word, not at the start of the key, so no leading `[\w]*` can backtrack. Over-matching
+ * (`design=`) costs one readable word; under-matching costs a key.
+ */
+const SECRET_START =
+  /(?:secret|passw(?:or)?d|passphrase|pwd|token|sig|private[_-]?key|credential|auth|cookie)[\w.-]*(?:\\*["'])?\s*[:=]\s*|\b(?:bearer|basic|digest|deri-hmac-sha256)[ \t]+/gi;
+/** An `Authorization` value without quotes runs to the end of the line (`Digest a="x", b="y"`). */
+const AUTHORIZATION = /authorization/i;
+/** A bare value ends at whitespace or at a separator of the text around it. */
+const BARE_END = /[\s,;&}\])"'\\]/;
+const MASK = "***";
+/** Scrubbing is linear, but a megabyte of text is never worth it: far past any limit, cut first. */
+const MIN_SCRUB_WINDOW = 8192;
+
+/**
+ * Trims an error message to something safe for a ledger, an audit entry or a log: every value that
+ * looks secret masked, then bounded length. Adapters already avoid putting values in messages;
+ * this is the second belt.
+ *
+ * Order matters: the whole message is scrubbed first (a secret is recognised by its key, which a
+ * cut could separate from it), then cut; the cut never lands inside a mask. A value that reaches
+ * the end of the text (an unterminated quote, a bare value at the end) is masked to the end, so
+ * even the bounded window scrubbed for a huge message cannot leave the start of a secret.
+ */
+export function sanitizeErrorMessage(err: unknown, maxLength = 300): string {
+  const raw = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const window = Math.max(MIN_SCRUB_WINDOW, 4 * maxLength);
+  const { text, masks } = scrubSecrets(raw.length > window ? raw.slice(0, window) : raw);
+  if (text.length <= maxLength && raw.length <= window) return text;
+  const inside = masks.find((m) => m.start < maxLength && maxLength < m.end);
+  return `${text.slice(0, inside ? inside.start : maxLength)}…`;
+}
+
+/** `text` with every secret-looking value replaced by `***`, and where each mask landed. */
+function scrubSecrets(input: string): { text: string; masks: Array<{ start: number; end: number }> } {
+  const masks: Array<{ start: number; end: number }> = [];
+  let text = "";
+  let copied = 0;
+  const start = new RegExp(SECRET_START.source, SECRET_START.flags);
+  for (let m = start.exec(input); m; m = start.exec(input)) {
+    const valueStart = m.index + m[0].length;
+    const scheme = !/[:=]\s*$/.test(m[0]);
+    const end = scheme ? bareEnd(input, valueStart) : valueEnd(input, valueStart, AUTHORIZATION.test(m[0]));
+    if (end === valueStart) continue;
+    text += input.slice(copied, valueStart);
+    masks.push({ start: text.length, end: text.length + MASK.length });
+    text += MASK;
+    copied = end;
+    start.lastIndex = end;
+  }
+  return { text: text + input.slice(copied), masks };
+}
+
+/** Where the value starting at `at` ends: a quoted string (at any JSON escaping depth) or a bare value. */
+function valueEnd(text: string, at: number, authorization: boolean): number {
+  let slashes = 0;
+  while (text[at + slashes] === "\\") slashes++;
+  const quote = text[at + slashes];
+  if (quote === '"' || quote === "'") {
+    // `"` is depth 0, `\"` depth 1 (JSON inside a JSON string), `\\\"` depth 2, ...
+    const depth = Math.floor(Math.log2(slashes + 1));
+    return quotedEnd(text, at + slashes + 1, depth, quote);
+  }
+  if (authorization) {
+    const eol = text.slice(at).search(/[\r\n]/);
+    return eol < 0 ? text.length : at + eol;
+  }
+  return bareEnd(text, at);
+}
+
+function bareEnd(text: string, at: number): number {
+  const stop = text.slice(at).search(BARE_END);
+  return stop < 0 ? text.length : at + stop;
+}
+
+/**
+ * The index just past the closing quote of a string opened at escaping depth `depth`, reading
+ * `text` from `at` with one level of `\x` escapes undone per depth. Unterminated: the end of text.
+ */
+function quotedEnd(text: string, at: number, depth: number, quote: string): number {
+  const read = (i: number, d: number): { c: string; next: number } | undefined => {
+    const c = text[i];
+    if (c === undefined) return undefined;
+    if (d === 0) return { c, next: i + 1 };
+    const outer = read(i, d - 1);
+    if (outer?.c !== "\\") return outer;
+    return read(outer.next, d - 1);
+  };
+  let i = at;
+  for (;;) {
+    const r = read(i, depth);
+    if (!r) return text.length;
+    i = r.next;
+    if (r.c === quote) return i;
+    if (r.c === "\\") {
+      const escaped = read(i, depth);
+      if (!escaped) return text.length;
+      i = escaped.next;
+    }
+  }
+}
+
+/** How long a shared run must be to count as an echo of a secret (the leak oracles use the same). */
+const ECHO_PIECE = 16;
+
+/**
+ * `text` with every occurrence of each of `secrets` — and every 16-character piece of one, so a
+ * truncated or partly echoed secret goes too — replaced by `***`. For text an exchange sent back
+ * (messages, reasons, ids) before it reaches any message: the caller knows which secrets the
+ * call involved, the generic `sanitizeErrorMessage` cannot.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  const ranges: Array<[number, number]> = [];
+  for (const secret of secrets) {
+    if (!secret) continue;
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1))
+        ranges.push([at, at + form.length]);
+      if (form.length <= ECHO_PIECE) continue;
+      const pieces = new Set<string>();
+      for (let i = 0; i + ECHO_PIECE <= form.length; i++) pieces.add(form.slice(i, i + ECHO_PIECE));
+      for (let i = 0; i + ECHO_PIECE <= text.length; i++)
+        if (pieces.has(text.slice(i, i + ECHO_PIECE))) ranges.push([i, i + ECHO_PIECE]);
+    }
+  }
+  if (ranges.length === 0) return text;
+  ranges.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let cursor = 0;
+  for (const [start, stop] of ranges) {
+    if (start >= cursor) {
+      out += text.slice(cursor, start) + MASK;
+      cursor = stop;
+    } else if (stop > cursor) {
+      cursor = stop;
+    }
+  }
+  return out + text.slice(cursor);
+}

@@ -1,0 +1,61 @@
+/**
+ * The consumer SDK ships alone (packages/consumer), so it carries its own copy of two things keyshift
+ * also has: the fingerprint derivation (the protocol: what the SDK reports must be what the server
+ * computes) and the error scrubber. These checks keep each copy giving the same answers as the
+ * original, on generated inputs of the shapes each one meets.
+ */
+import { describe, expect, it } from "vitest";
+import { fingerprint as sdkFingerprint } from "../../packages/consumer/src";
+import {
+  maskSecrets as sdkMaskSecrets,
+  sanitizeErrorMessage as sdkSanitize,
+} from "../../packages/consumer/src/scrub";
+import { maskSecrets, sanitizeErrorMessage } from "../../src/core/errors";
+import { fingerprint } from "../../src/core/fingerprint";
+import { seeded } from "./support/consumer-fakes";
+
+const CHARS = `ABCabcxyz0189+/=_.-~ ,;:&}]){['"\\\n\té€😀`;
+const WORDS = [
+  "secret",
+  "apiSecret",
+  "password",
+  "token",
+  "Authorization: ",
+  "Bearer ",
+  "sig=",
+  "HTTP 500: ",
+];
+
+function text(random: () => number, length: number): string {
+  let out = "";
+  while (out.length < length) {
+    out +=
+      random() < 0.2
+        ? (WORDS[Math.floor(random() * WORDS.length)] ?? "")
+        : (CHARS[Math.floor(random() * CHARS.length)] ?? "");
+  }
+  return out;
+}
+
+describe("the SDK's copies agree with keyshift's originals", () => {
+  it("fingerprint: the same for 2,000 generated values, JSON keys and unicode included", () => {
+    const random = seeded(7);
+    for (let i = 0; i < 2000; i++) {
+      const value =
+        i % 2 ? JSON.stringify({ keyId: `k-${i}`, secret: text(random, 30) }) : text(random, i % 90);
+      expect(sdkFingerprint(value)).toBe(fingerprint(value));
+    }
+  });
+
+  it("sanitizeErrorMessage and maskSecrets: the same for 2,000 generated messages and lengths", () => {
+    const random = seeded(11);
+    for (let i = 0; i < 2000; i++) {
+      const message = text(random, Math.floor(random() * 700));
+      const max = 20 + Math.floor(random() * 400);
+      const err = i % 3 ? new Error(message) : message;
+      expect(sdkSanitize(err, max)).toBe(sanitizeErrorMessage(err, max));
+      const secrets = [text(random, 5 + Math.floor(random() * 30)), message.slice(10, 40)];
+      expect(sdkMaskSecrets(message, secrets)).toBe(maskSecrets(message, secrets));
+    }
+  });
+});
