@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SIGNATURE_HEADERS } from "../../../src/adapters/exchange/signing";
+import { type ExchangeEndpoint, FaultPlan, type FaultSpec } from "../faults";
+import { errorBody, readBody, SimulatorError, sendJson } from "../http-util";
+import { RequestLog, type RequestLogEntry } from "../request-log";
+import { Delays, serveSimulator } from "../sim-server";
 import { AccountStore } from "./accounts";
 import { authenticate, NonceCache } from "./auth";
 import { handleControlPlane } from "./control-plane";
-import { type ExchangeEndpoint, FaultPlan, type FaultSpec } from "./faults";
-import { errorBody, readBody, SimulatorError, sendJson } from "./http-util";
-import { RequestLog, type RequestLogEntry } from "./request-log";
 import { handleRoute, matchRoute } from "./routes";
-import { Delays, serveSimulator } from "./sim-server";
+import { SIGNATURE_HEADERS } from "./signing";
 
-export type { ExchangeEndpoint, FaultKind, FaultSpec } from "./faults";
-export type { RequestLogEntry } from "./request-log";
+export type { ExchangeEndpoint, FaultKind, FaultSpec } from "../faults";
+export type { RequestLogEntry } from "../request-log";
 
 export interface SimulatedKey {
   keyId: string;
