@@ -33,7 +33,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
   "src/adapters/dynamodb/rotation-store.ts",
-  "src/adapters/exchange/deribit/adapter.ts",
   "src/core/model.ts",
   "src/core/ports/index.ts",
   "src/core/revocation/through-ledger.ts",
