@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { badRequest, controlPlane } from "../control-plane";
-import type { ExchangeSimulator } from "./server";
+import type { ExchangeSimulator } from "./types";
 
 /** keyshift's own test protocol's control plane. */
 export function handleControlPlane(
