@@ -1,11 +1,10 @@
 import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
-import { signedFetch } from "../../src/adapters/exchange/http-exchange";
 import type { BybitSimulator } from "./exchange/bybit";
 import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
+import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
 import type { RequestLogEntry } from "./exchange/request-log";
-import type { ExchangeSimulator } from "./exchange/server";
 
 /** The exchanges the local stack simulates: two real protocols and keyshift's own test protocol. */
 export const LOCAL_EXCHANGES = ["deribit", "bybit", "keyshift-sim"] as const;
@@ -110,7 +109,12 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
     url: sim.url,
     provisionAccount(account) {
       const admin = sim.createAccount(account);
-      return { endpoint: sim.url, keyId: admin.adminKeyId, secret: admin.adminSecret };
+      return {
+        exchange: KEYSHIFT_SIM,
+        endpoint: sim.url,
+        keyId: admin.adminKeyId,
+        secret: admin.adminSecret,
+      };
     },
     seedTradingKey(account) {
       const permissions = ["read", "trade"];

@@ -1,7 +1,7 @@
 import type { TableNames } from "../../src/adapters/dynamodb/client";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
-import { type ExchangeSimulator, startExchangeSimulator } from "./exchange/server";
+import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
   bybitLocal,
   deribitLocal,
@@ -97,6 +97,8 @@ export interface LocalStack {
  * so this sets it before they are first imported. One stack per process.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  // Before any handler loads: the handlers' router speaks only real exchanges unless told otherwise.
+  registerKeyshiftSim();
   const closers: Array<() => Promise<void>> = [];
   const reads = secretReadRoute();
   try {

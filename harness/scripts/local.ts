@@ -23,6 +23,7 @@ process.stdout.write(
     ...Object.entries(stack.endpoints).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
     "  exchange control plane: POST /_sim/accounts, POST /_sim/faults, GET /_sim/requests",
     "environment for the handlers and the CLI (npm run keyshift -- ...):",
+    "  (for keyshift-sim accounts: npx tsx --import ./harness/local/exchange/keyshift-sim/register.ts src/cli/main.ts ...)",
     ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),
   ].join("\n")}\n`,
 );

@@ -42,7 +42,7 @@ export function buildDeps(config: Config): AppDeps {
     ledger: new DynamoRevocationLedger(db, config.KEYSHIFT_TABLE_LEDGER),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
     alerts: new SnsAlerts(sns, config.KEYSHIFT_ALERT_TOPIC_ARN, logger),
-    exchange: ExchangeRouter.withProtocols(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX, EXCHANGE_PROTOCOLS, {
+    exchange: new ExchangeRouter(secrets, config.KEYSHIFT_ADMIN_SECRET_PREFIX, EXCHANGE_PROTOCOLS, {
       timeoutMs: config.KEYSHIFT_EXCHANGE_TIMEOUT_MS,
     }),
     clock,

@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ExchangeSimulator, startExchangeSimulator } from "../../harness/local/exchange/server";
-import { computeSignature, SIGNATURE_HEADERS } from "../../src/adapters/exchange/signing";
+import {
+  type ExchangeSimulator,
+  startExchangeSimulator,
+} from "../../harness/local/exchange/keyshift-sim/server";
+import { computeSignature, SIGNATURE_HEADERS } from "../../harness/local/exchange/keyshift-sim/signing";
 
 interface Credential {
   keyId: string;

@@ -1,13 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ExchangeSimulator, startExchangeSimulator } from "../../harness/local/exchange/server";
 import {
   type ExchangeAdminCredential,
   type ExchangeErrorDetail,
   HttpExchange,
   signedFetch,
-} from "../../src/adapters/exchange/http-exchange";
+} from "../../harness/local/exchange/keyshift-sim/adapter";
+import {
+  type ExchangeSimulator,
+  startExchangeSimulator,
+} from "../../harness/local/exchange/keyshift-sim/server";
 import {
   ExchangeKeyNotFoundError,
   ExchangePermanentError,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BybitSimulator, startBybitSimulator } from "../../harness/local/exchange/bybit";
 import { type DeribitSimulator, startDeribitSimulator } from "../../harness/local/exchange/deribit";
+import { HttpExchange } from "../../harness/local/exchange/keyshift-sim/adapter";
 import {
   judgeOldKey,
   mainJobVerdict,
@@ -14,7 +15,6 @@ import {
   DeribitExchange,
   parseDeribitAdminSecret,
 } from "../../src/adapters/exchange/deribit";
-import { HttpExchange } from "../../src/adapters/exchange/http-exchange";
 import { sanitizeErrorMessage } from "../../src/core/errors";
 import { adapterFor, adminConfig, startProxy } from "../exchanges/bybit-helpers";
 import { startDeribitProxy } from "../exchanges/deribit-proxy";

@@ -30,7 +30,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/rotation/promote-current.ts promoteCurrent",
 ];
 const KNOWN_LONG_FILES: string[] = [
-  "src/adapters/exchange/deribit/adapter.ts",
   "src/core/model.ts",
   "src/core/ports/index.ts",
   "src/core/revocation/through-ledger.ts",

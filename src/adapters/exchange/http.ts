@@ -77,6 +77,14 @@ export function scrub(text: string, secrets: readonly string[]): string {
 /** A field name from an answer as it may be shown: an identifier, not an echo (`?` otherwise). */
 const FIELD_NAME = /^(?:\d{1,6}|[A-Za-z_][A-Za-z_]{0,39})$/;
 
+/** Extra detail kept on the domain errors without changing their classes (name stays matchable). */
+export interface ExchangeErrorDetail {
+  /** The exchange's own error code (`KEY_LIMIT_EXCEEDED`, `10006`, …) when it sent one. */
+  exchangeCode?: string;
+  /** Seconds from a 429's `retry-after`. */
+  retryAfterSeconds?: number;
+}
+
 /**
  * The field paths of a schema's issues (`result.0.client_id`), never values. The names come from
  * the exchange's answer too (a record's keys): one that is not a plain identifier, or that holds

@@ -1,29 +1,50 @@
-import { BybitExchange, parseBybitAdminSecret } from "./bybit";
-import { DeribitExchange, parseDeribitAdminSecret } from "./deribit";
-import type { ExchangeProtocol } from "./router";
+import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
+import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
+import type { ExchangeProtocol, ExchangeProtocols } from "./router";
+
+const deribit: ExchangeProtocol<DeribitAdminConfig> = {
+  parseAdminSecret: parseDeribitAdminSecret,
+  create: (credentials, opts) =>
+    new DeribitExchange({
+      credentials,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+    }),
+};
+
+const bybit: ExchangeProtocol<BybitConfig> = {
+  parseAdminSecret: parseBybitAdminSecret,
+  create: (credentials, opts) =>
+    new BybitExchange({
+      credentials,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+    }),
+};
+
+/** The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries. */
+export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit"]);
+
+const registry = new Map<string, ExchangeProtocol<unknown>>([
+  ["deribit", deribit],
+  ["bybit", bybit],
+]);
 
 /**
- * The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries
- * (keyshift's own test protocol, `keyshift-sim`, is built into the router). `docs/exchanges.md`
+ * What the composition root's router speaks: the real exchanges, and nothing else unless a harness
+ * registered a protocol of its own in this process (`registerExchangeProtocol`). `docs/exchanges.md`
  * describes each admin secret's shape.
  */
-export const EXCHANGE_PROTOCOLS = {
-  deribit: {
-    parseAdminSecret: parseDeribitAdminSecret,
-    create: (credentials, opts) =>
-      new DeribitExchange({
-        credentials,
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
-      }),
-  } satisfies ExchangeProtocol<ReturnType<typeof parseDeribitAdminSecret>>,
-  bybit: {
-    parseAdminSecret: parseBybitAdminSecret,
-    create: (credentials, opts) =>
-      new BybitExchange({
-        credentials,
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
-      }),
-  } satisfies ExchangeProtocol<ReturnType<typeof parseBybitAdminSecret>>,
-} as unknown as Record<string, ExchangeProtocol<never>>;
+export const EXCHANGE_PROTOCOLS: ExchangeProtocols = registry;
+
+/**
+ * For a harness only: adds its own protocol (the local stack's `keyshift-sim`) to what the
+ * composition root's router speaks, so the real handlers it runs in its own process can reach its
+ * simulator. Nothing that ships calls this; a real exchange's protocol cannot be replaced.
+ */
+export function registerExchangeProtocol<Config>(name: string, protocol: ExchangeProtocol<Config>): void {
+  if (REAL_EXCHANGES.includes(name)) {
+    throw new Error(`exchange protocol ${name} is a real exchange's and cannot be replaced`);
+  }
+  registry.set(name, protocol);
+}

@@ -8,7 +8,6 @@ import type {
   ExchangeKeyCredential,
   SecretStore,
 } from "../../core/ports";
-import { HttpExchange } from "./http-exchange";
 
 /**
  * One exchange protocol keyshift can speak: how to read its admin secret, and how to build its
@@ -24,53 +23,29 @@ export interface RouterOptions {
   fetchImpl?: typeof fetch;
 }
 
-/** keyshift's own test protocol (`{endpoint, keyId, secret}`, no `exchange` field or `"keyshift-sim"`). */
-const keyshiftSim: ExchangeProtocol<{ endpoint: string; keyId: string; secret: string }> = {
-  parseAdminSecret(json, secretId) {
-    const p = json as Record<string, unknown>;
-    for (const field of ["endpoint", "keyId", "secret"]) {
-      if (typeof p[field] !== "string" || p[field] === "") {
-        throw new RotationStateError(
-          `admin secret ${secretId}: field "${field}" must be a non-empty string; expected {"exchange":"keyshift-sim","endpoint","keyId","secret"}`,
-        );
-      }
-    }
-    return { endpoint: String(p.endpoint), keyId: String(p.keyId), secret: String(p.secret) };
-  },
-  create: (credentials, opts) => new HttpExchange({ credentials, ...opts }),
-};
+/** The protocols a router speaks, by the `"exchange"` name an admin secret carries. */
+export type ExchangeProtocols = ReadonlyMap<string, ExchangeProtocol<unknown>>;
 
 /**
  * The `Exchange` port for every enrolled account, whatever its exchange: each account's admin
- * secret (`<prefix><account>`) names its protocol in `"exchange"` and holds that protocol's
- * credential. The secret is read on use and cached per warm container for a minute (never logged,
+ * secret (`<prefix><account>`) names its protocol in `"exchange"` (required: there is no default)
+ * and holds that protocol's credential. The secret is read on use and cached per warm container for a minute (never logged,
  * never in an error); a malformed one fails naming the field, never the value.
  */
 export class ExchangeRouter implements Exchange {
   private readonly cache = new Map<string, { at: number; protocol: string; config: unknown }>();
   private readonly adapters = new Map<string, Exchange>();
 
+  /**
+   * `protocols` is every protocol this router may speak and nothing else (production passes the
+   * real exchanges, `EXCHANGE_PROTOCOLS`); it is read on each load, not copied.
+   */
   constructor(
     private readonly secrets: SecretStore,
     private readonly prefix: string,
-    private readonly protocols: Record<string, ExchangeProtocol<unknown>>,
+    private readonly protocols: ExchangeProtocols,
     private readonly opts: RouterOptions & { ttlMs?: number } = {},
   ) {}
-
-  /** Built-in protocols plus the ones passed (Deribit, Bybit…). */
-  static withProtocols(
-    secrets: SecretStore,
-    prefix: string,
-    protocols: Record<string, ExchangeProtocol<never>>,
-    opts: RouterOptions & { ttlMs?: number } = {},
-  ): ExchangeRouter {
-    return new ExchangeRouter(
-      secrets,
-      prefix,
-      { "keyshift-sim": keyshiftSim, ...protocols } as Record<string, ExchangeProtocol<unknown>>,
-      opts,
-    );
-  }
 
   capabilities(account: string): Promise<ExchangeCapabilities> {
     return this.route(account, (x) => x.capabilities(account));
@@ -98,7 +73,7 @@ export class ExchangeRouter implements Exchange {
     const { protocol } = await this.load(account);
     let adapter = this.adapters.get(protocol);
     if (!adapter) {
-      const spec = this.protocols[protocol] as ExchangeProtocol<unknown>;
+      const spec = this.protocols.get(protocol) as ExchangeProtocol<unknown>;
       adapter = spec.create(async (acct) => (await this.load(acct)).config, this.opts);
       this.adapters.set(protocol, adapter);
     }
@@ -121,13 +96,18 @@ export class ExchangeRouter implements Exchange {
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       throw new RotationStateError(`admin secret ${secretId} must hold a JSON object`);
     }
-    const named = (json as { exchange?: unknown }).exchange ?? "keyshift-sim";
-    if (typeof named !== "string" || !Object.hasOwn(this.protocols, named)) {
+    const named = (json as { exchange?: unknown }).exchange;
+    const spec = typeof named === "string" ? this.protocols.get(named) : undefined;
+    if (typeof named !== "string" || !spec) {
+      // Names the field and the choices, never what the field holds (a pasted key lands anywhere).
+      const allowed = [...this.protocols.keys()].join(", ");
       throw new ExchangePermanentError(
-        `admin secret ${secretId}: field "exchange" must be one of ${Object.keys(this.protocols).join(", ")}`,
+        named === undefined
+          ? `admin secret ${secretId}: field "exchange" is missing; it must be one of ${allowed}`
+          : `admin secret ${secretId}: field "exchange" must be one of ${allowed}`,
       );
     }
-    const config = (this.protocols[named] as ExchangeProtocol<unknown>).parseAdminSecret(json, secretId);
+    const config = spec.parseAdminSecret(json, secretId);
     const loaded = { at: Date.now(), protocol: named, config };
     this.cache.set(account, loaded);
     return loaded;

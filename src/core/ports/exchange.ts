@@ -3,8 +3,9 @@
  * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError` /
  * `ExchangeKeyLimitError` (from `core/errors`) and never put a key secret in an error message.
  *
- * Adapters: `src/adapters/exchange/{deribit,bybit}/` (real wire protocols), `http-exchange.ts`
- * (keyshift's own test protocol), chosen per account by `src/adapters/exchange/router.ts`.
+ * Adapters: `src/adapters/exchange/{deribit,bybit}/` (real wire protocols), chosen per account by
+ * `src/adapters/exchange/router.ts`; keyshift's own test protocol lives in the harness
+ * (`harness/local/exchange/keyshift-sim/`).
  */
 export interface ExchangeKey {
   keyId: string;

@@ -7,6 +7,9 @@ export interface KeyshiftRun {
   stderr: string;
 }
 
+/** Preloaded so the CLI's router also speaks the local stack's test protocol (keyshift-sim accounts). */
+const HARNESS_PROTOCOL = ["--import", "tsx", "--import", "./harness/local/exchange/keyshift-sim/register.ts"];
+
 /**
  * Runs the real CLI in its own process, as an operator would: through the `bin` launcher
  * (`npx keyshift`), with the local stack's environment unless `env` replaces it.
@@ -17,7 +20,7 @@ export function keyshiftProcess(
   env: NodeJS.ProcessEnv = { ...process.env, ...stack?.env },
 ): Promise<KeyshiftRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/keyshift.mjs", ...args], {
+    const child = spawn(process.execPath, [...HARNESS_PROTOCOL, "bin/keyshift.mjs", ...args], {
       env: { ...env, KEYSHIFT_ACTOR: "alice", POWERTOOLS_LOG_LEVEL: "ERROR", KEYSHIFT_POLL_MS: "200" },
     });
     let stdout = "";

@@ -1,9 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { BYBIT_HEADERS } from "../../../../src/adapters/exchange/bybit/signing";
-import { FaultPlan } from "../faults";
-import { readBody, sendJson } from "../http-util";
-import { RequestLog, type RequestLogEntry } from "../request-log";
-import { Delays, serveSimulator } from "../sim-server";
+import { SimulatorError } from "../http-util";
+import { RequestLog } from "../request-log";
+import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
 import { authenticate } from "./auth";
 import { handleBybitControlPlane } from "./control-plane";
 import { BybitSimError, envelope, paramError, RET } from "./errors";
@@ -27,6 +26,8 @@ export interface BybitSimulatorOptions {
   timeoutMs?: number;
 }
 
+const GATEWAY_503 = "<html><body>503 Service Temporarily Unavailable</body></html>";
+
 /**
  * A Bybit v5 simulator over real HTTP: the user endpoints keyshift calls, Bybit's envelope and
  * retCodes (HTTP 200 for most errors), HMAC signing with the recv window, the master/sub-account
@@ -36,110 +37,82 @@ export interface BybitSimulatorOptions {
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
   const now = opts.now ?? Date.now;
   const store = new BybitStore(opts.maxKeys ?? 20, now);
-  const faults = new FaultPlan(opts.seed ?? 1);
-  const log = new RequestLog(store, API_KEY_FORMAT);
-  const delays = new Delays();
-  const holdMs = opts.timeoutMs ?? 10_000;
 
-  const answer = (
-    entry: RequestLogEntry,
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers = {},
-  ) => {
-    entry.status = res.destroyed ? 0 : status;
-    sendJson(res, status, body, headers);
-  };
-  const edge = (entry: RequestLogEntry, res: ServerResponse, status: number, fault: string, page: string) => {
-    entry.fault = fault;
-    entry.status = res.destroyed ? 0 : status;
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { "content-type": "text/html", "content-length": Buffer.byteLength(page) });
-    res.end(page);
+  const faultAnswer = (kind: AnsweredFault): Answer => {
+    switch (kind) {
+      case "4xx":
+        return { status: 403, html: "<html><body>403 Forbidden: access too frequent</body></html>" };
+      case "5xx":
+      case "5xx-after-effect":
+        return { status: 503, html: GATEWAY_503 };
+      case "429":
+        return {
+          status: 200,
+          body: envelope(RET.rateLimit, "Too many visits!", {}, now()),
+          headers: {
+            "x-bapi-limit": "10",
+            "x-bapi-limit-status": "0",
+            "x-bapi-limit-reset-timestamp": String(now() + 1_000),
+          },
+        };
+    }
   };
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  function open(req: IncomingMessage, pathname: string): ExchangeCall {
     const method = req.method ?? "GET";
     const raw = req.url ?? "/";
     const rawQuery = raw.includes("?") ? raw.slice(raw.indexOf("?") + 1) : "";
     const route = matchRoute(method, pathname);
     const claimed = req.headers[BYBIT_HEADERS.apiKey];
-    const entry = log.begin({
-      endpoint: route?.endpoint ?? "unknown",
-      method,
-      path: raw,
-      ...(typeof claimed === "string" ? { keyId: claimed } : {}),
-    });
-    try {
-      const body = await readBody(req).catch(() => {
-        throw paramError("request body too large");
-      });
-      if (!route) throw new BybitSimError(RET.routeNotFound, "Route not found.", 404);
-      const decision = faults.decide(route.endpoint);
-      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
-      switch (decision.fault) {
-        case "4xx":
-          return edge(entry, res, 403, "4xx", "<html><body>403 Forbidden: access too frequent</body></html>");
-        case "5xx":
-          return edge(
-            entry,
-            res,
-            503,
-            "5xx",
-            "<html><body>503 Service Temporarily Unavailable</body></html>",
-          );
-        case "429":
-          entry.fault = "429";
-          return answer(entry, res, 200, envelope(RET.rateLimit, "Too many visits!", {}, now()), {
-            "x-bapi-limit": "10",
-            "x-bapi-limit-status": "0",
-            "x-bapi-limit-reset-timestamp": String(now() + 1_000),
-          });
-        case "timeout": {
-          entry.fault = "timeout";
-          return delays.holdThenDrop(res, holdMs);
-        }
-      }
-      const payload = method === "GET" ? rawQuery : body;
-      const caller = authenticate(
-        { headers: req.headers, payload, remoteAddress: req.socket.remoteAddress ?? "" },
-        store,
-      );
-      const result = runOperation(
-        route.operation,
-        caller,
-        { query: new URLSearchParams(rawQuery), body: method === "POST" ? parseBody(body) : {} },
-        store,
-      );
-      if (decision.fault === "5xx-after-effect") {
-        return edge(
-          entry,
-          res,
-          503,
-          "5xx-after-effect",
-          "<html><body>503 Service Temporarily Unavailable</body></html>",
+    return {
+      endpoint: route?.endpoint,
+      keyId: typeof claimed === "string" ? claimed : undefined,
+      accept: () => {
+        if (!route) throw new BybitSimError(RET.routeNotFound, "Route not found.", 404);
+        return route.endpoint;
+      },
+      run: (body) => {
+        const payload = method === "GET" ? rawQuery : body;
+        const caller = authenticate(
+          { headers: req.headers, payload, remoteAddress: req.socket.remoteAddress ?? "" },
+          store,
         );
-      }
-      return answer(entry, res, 200, envelope(RET.ok, "OK", result, now()));
-    } catch (err) {
-      if (err instanceof BybitSimError) {
-        return answer(entry, res, err.httpStatus, envelope(err.retCode, err.retMsg, {}, now()), err.headers);
-      }
-      return answer(entry, res, 200, envelope(RET.serverError, "Server error.", {}, now()));
-    }
+        const result = runOperation(
+          (route as NonNullable<typeof route>).operation,
+          caller,
+          { query: new URLSearchParams(rawQuery), body: method === "POST" ? parseBody(body) : {} },
+          store,
+        );
+        return { status: 200, body: envelope(RET.ok, "OK", result, now()) };
+      },
+      fault: faultAnswer,
+      refusal: (caught) => {
+        // An oversized body is Bybit's parameter error, as any other unreadable request.
+        const err = caught instanceof SimulatorError ? paramError("request body too large") : caught;
+        if (err instanceof BybitSimError) {
+          return {
+            status: err.httpStatus,
+            body: envelope(err.retCode, err.retMsg, {}, now()),
+            headers: err.headers,
+          };
+        }
+        return { status: 200, body: envelope(RET.serverError, "Server error.", {}, now()) };
+      },
+    };
   }
 
-  const served = await serveSimulator({
+  const served = await serveExchange({
     port: opts.port,
     host: opts.host,
-    api: handleApi,
+    seed: opts.seed,
+    timeoutMs: opts.timeoutMs,
+    log: new RequestLog(store, API_KEY_FORMAT),
+    open,
     controlPlane: (req, res, pathname) => handleBybitControlPlane(req, res, pathname, sim),
-    delays,
   });
 
   const sim: BybitSimulator = {
-    url: served.url,
+    ...served,
     createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
     addMasterKey: (account, keyOpts) => {
       const key = store.addMasterKey(store.account(account).masterUid, {
@@ -160,9 +133,6 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       });
       return { keyId: key.apiKey, secret: key.secret };
     },
-    setFault: (endpoint, spec) => faults.set(endpoint, spec),
-    clearFaults: () => faults.clear(),
-    requestLog: () => log.snapshot(),
     keys: (account) =>
       store.allSubKeys(account).map((key) => {
         const life = lifetime(key, now());
@@ -179,7 +149,6 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
         };
       }),
     now,
-    close: served.close,
   };
   return sim;
 }

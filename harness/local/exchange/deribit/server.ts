@@ -1,9 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { parseDeribitAuthorization } from "../../../../src/adapters/exchange/deribit/signing";
-import { FaultPlan } from "../faults";
-import { readBody, SimulatorError, sendJson } from "../http-util";
+import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
-import { Delays, serveSimulator } from "../sim-server";
+import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
 import { DeribitAccountStore, type SimKey } from "./accounts";
 import { authenticate, NonceBook } from "./auth";
 import { handleDeribitControlPlane } from "./control-plane";
@@ -18,102 +17,86 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{4,16}$/;
 
 type Payload = { result: unknown } | { error: { code: number; message: string; data?: unknown } };
 
+/** Deribit's look of an injected fault: its JSON-RPC error codes, with the reason `injected`. */
+const FAULTS: Record<AnsweredFault, { status: number; payload: Payload }> = {
+  "4xx": { status: 400, payload: failure(CODE.badRequest, "bad_request", "injected") },
+  "5xx": {
+    status: 503,
+    payload: failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
+  },
+  "5xx-after-effect": {
+    status: 503,
+    payload: failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
+  },
+  "429": { status: 429, payload: failure(CODE.tooManyRequests, "too_many_requests", "injected") },
+};
+
 /** Starts the Deribit simulator on `host:port` (default 127.0.0.1 and a free port). */
 export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}): Promise<DeribitSimulator> {
   const now = opts.now ?? Date.now;
-  const holdMs = opts.timeoutMs ?? 10_000;
   const store = new DeribitAccountStore(now);
   const nonces = new NonceBook();
-  const faults = new FaultPlan(opts.seed ?? 1);
-  const log = new RequestLog(store, CLIENT_ID);
   const securityKeys = new SecurityKeyBook(now, "test.deribit.com");
-  const delays = new Delays();
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  function open(req: IncomingMessage, pathname: string): ExchangeCall {
     const usIn = now() * 1000;
     const httpMethod = req.method ?? "GET";
     const uri = req.url ?? "/";
     const name = API_PATH.exec(pathname)?.[1];
     const spec = name ? METHODS[name] : undefined;
     const authorization = header(req, "authorization");
-    const claimed = parseDeribitAuthorization(authorization)?.clientId;
-    const entry = log.begin({
-      endpoint: spec?.endpoint ?? "unknown",
-      method: httpMethod,
-      path: uri,
-      ...(claimed ? { keyId: claimed } : {}),
-    });
-    let id: number | string | undefined;
-    const reply = (status: number, payload: Payload, fault?: string) => {
+    let request: ReturnType<typeof parseRequest> | undefined;
+    // Every answer is a JSON-RPC envelope echoing the request's id, with Deribit's timing fields.
+    const reply = (status: number, payload: Payload): Answer => {
       const usOut = now() * 1000;
-      if (fault) entry.fault = fault;
-      entry.status = res.destroyed ? 0 : status;
+      const id = request?.id;
       const envelope = { jsonrpc: "2.0", ...(id === undefined ? {} : { id }), ...payload };
-      sendJson(res, status, { ...envelope, usIn, usOut, usDiff: usOut - usIn, testnet: true });
+      return { status, body: { ...envelope, usIn, usOut, usDiff: usOut - usIn, testnet: true } };
     };
-    try {
-      const body = await readBody(req);
-      const request = parseRequest(httpMethod, uri, body, name);
-      id = request.id;
-      if (!name || !spec) throw new RpcError(CODE.methodNotFound, "Method not found");
-      const decision = faults.decide(spec.endpoint);
-      // Latency is not cancelled when the client gives up: like a real exchange, the call still
-      // takes effect after a client-side timeout, which is the ambiguous outcome callers must handle.
-      if (decision.latencyMs > 0) await delays.start(decision.latencyMs).done;
-      // Injected faults sit in front of authentication and the method: the call has no effect.
-      switch (decision.fault) {
-        case "4xx":
-          return reply(400, failure(CODE.badRequest, "bad_request", "injected"), decision.fault);
-        case "5xx":
-          return reply(
-            503,
-            failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
-            decision.fault,
-          );
-        case "429":
-          return reply(429, failure(CODE.tooManyRequests, "too_many_requests", "injected"), decision.fault);
-        case "timeout": {
-          entry.fault = decision.fault;
-          return delays.holdThenDrop(res, holdMs);
-        }
-      }
-      const caller: SimKey = authenticate(
-        { authorization, method: httpMethod, uri, body },
-        store,
-        nonces,
-        now(),
-      );
-      const result = runMethod(name, { caller, params: request.params, store }, securityKeys);
-      if (decision.fault === "5xx-after-effect") {
-        return reply(
-          503,
-          failure(CODE.temporarilyUnavailable, "temporarily_unavailable", "injected"),
-          decision.fault,
+    return {
+      endpoint: spec?.endpoint,
+      keyId: parseDeribitAuthorization(authorization)?.clientId,
+      accept: (body) => {
+        request = parseRequest(httpMethod, uri, body, name);
+        if (!name || !spec) throw new RpcError(CODE.methodNotFound, "Method not found");
+        return spec.endpoint;
+      },
+      run: (body) => {
+        const caller: SimKey = authenticate(
+          { authorization, method: httpMethod, uri, body },
+          store,
+          nonces,
+          now(),
         );
-      }
-      return reply(200, { result });
-    } catch (err) {
-      if (err instanceof RpcError) {
-        return reply(err.httpStatus, {
-          error: { code: err.code, message: err.message, ...(err.data ? { data: err.data } : {}) },
-        });
-      }
-      if (err instanceof SimulatorError)
-        return reply(400, failure(CODE.badRequest, "bad_request", err.message));
-      return reply(500, failure(11094, "internal_server_error", "internal simulator error"));
-    }
+        const params = request?.params ?? {};
+        return reply(200, { result: runMethod(name ?? "", { caller, params, store }, securityKeys) });
+      },
+      fault: (kind) => reply(FAULTS[kind].status, FAULTS[kind].payload),
+      refusal: (err) => {
+        if (err instanceof RpcError) {
+          return reply(err.httpStatus, {
+            error: { code: err.code, message: err.message, ...(err.data ? { data: err.data } : {}) },
+          });
+        }
+        if (err instanceof SimulatorError)
+          return reply(400, failure(CODE.badRequest, "bad_request", err.message));
+        return reply(500, failure(11094, "internal_server_error", "internal simulator error"));
+      },
+    };
   }
 
-  const served = await serveSimulator({
+  const served = await serveExchange({
     port: opts.port,
     host: opts.host,
-    api: handleApi,
+    seed: opts.seed,
+    timeoutMs: opts.timeoutMs,
+    log: new RequestLog(store, CLIENT_ID),
+    open,
     controlPlane: (req, res, pathname) => handleDeribitControlPlane(req, res, pathname, sim),
-    delays,
   });
 
   const sim: DeribitSimulator = {
-    url: served.url,
+    ...served,
     createAccount: (account, accountOpts) => store.createAccount(account, accountOpts),
     seedKey: (account, input) => {
       const key = store.seedKey(account, input);
@@ -124,15 +107,11 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
       if (totpSeed) record.totpSeed = totpSeed;
       else delete record.totpSeed;
     },
-    setFault: (endpoint, spec) => faults.set(endpoint, spec),
-    clearFaults: () => faults.clear(),
-    requestLog: () => log.snapshot(),
     keys: (account) =>
       store
         .allKeys(account)
         .filter((key) => !key.admin)
         .map(toSimulatedKey),
-    close: served.close,
   };
   return sim;
 }

@@ -5,8 +5,14 @@ import {
   safeExchangeCode,
   sanitizeErrorMessage,
 } from "../../../core/errors";
-import { fetchBounded, fieldPaths, parseJsonOrUndefined, resolveUrl, scrub } from "../http";
-import type { ExchangeErrorDetail } from "../http-exchange";
+import {
+  type ExchangeErrorDetail,
+  fetchBounded,
+  fieldPaths,
+  parseJsonOrUndefined,
+  resolveUrl,
+  scrub,
+} from "../http";
 import { bybitSignedHeaders } from "./signing";
 import { envelopeSchema, RET_CODES } from "./wire";
 

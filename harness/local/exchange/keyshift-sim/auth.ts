@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { SIGNATURE_HEADERS, signatureMatches } from "../../../src/adapters/exchange/signing";
+import { SimulatorError } from "../http-util";
 import type { AccountStore, StoredKey } from "./accounts";
-import { SimulatorError } from "./http-util";
+import { SIGNATURE_HEADERS, signatureMatches } from "./signing";
 
 /** Per key; past this many nonces inside one tolerance window the caller is throttled. */
 const MAX_NONCES_PER_KEY = 10_000;

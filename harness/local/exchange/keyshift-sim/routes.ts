@@ -1,6 +1,6 @@
+import type { ExchangeEndpoint } from "../faults";
+import { parseJsonObject, SimulatorError } from "../http-util";
 import type { AccountStore, StoredKey } from "./accounts";
-import type { ExchangeEndpoint } from "./faults";
-import { parseJsonObject, SimulatorError } from "./http-util";
 
 export interface Route {
   endpoint: ExchangeEndpoint;

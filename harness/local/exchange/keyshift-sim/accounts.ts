@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { SimulatorError } from "./http-util";
+import { SimulatorError } from "../http-util";
 
 /** What a trading key may be allowed to do; a new key's permissions must be a subset. */
 export const PERMISSION_CATALOGUE = ["read", "trade", "withdraw"] as const;

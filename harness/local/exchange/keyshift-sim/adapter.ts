@@ -1,21 +1,7 @@
-import * as z from "../../commons/zod";
-import {
-  ExchangeKeyNotFoundError,
-  ExchangePermanentError,
-  ExchangeRetryableError,
-  safeExchangeCode,
-  sanitizeErrorMessage,
-} from "../../core/errors";
-import type {
-  CreatedExchangeKey,
-  CreateKeyInput,
-  Exchange,
-  ExchangeCapabilities,
-  ExchangeKey,
-  ExchangeKeyCredential,
-} from "../../core/ports/exchange";
+import * as z from "zod/mini";
 import {
   describeNetworkError,
+  type ExchangeErrorDetail,
   fieldPaths,
   isTimeout,
   parseJsonOrUndefined as parseJson,
@@ -23,8 +9,25 @@ import {
   readBoundedText,
   resolveUrl,
   scrub,
-} from "./http";
+} from "../../../../src/adapters/exchange/http";
+import {
+  ExchangeKeyNotFoundError,
+  ExchangePermanentError,
+  ExchangeRetryableError,
+  safeExchangeCode,
+  sanitizeErrorMessage,
+} from "../../../../src/core/errors";
+import type {
+  CreatedExchangeKey,
+  CreateKeyInput,
+  Exchange,
+  ExchangeCapabilities,
+  ExchangeKey,
+  ExchangeKeyCredential,
+} from "../../../../src/core/ports/exchange";
 import { signatureHeaders } from "./signing";
+
+export type { ExchangeErrorDetail };
 
 /** Where and as whom to manage an account's keys. Comes from the per-account admin secret. */
 export interface ExchangeAdminCredential {
@@ -94,14 +97,6 @@ const accountSchema = z.object({ account: z.string(), keyId: z.string(), permiss
 const errorSchema = z.object({
   error: z.object({ code: z.optional(z.string()), message: z.optional(z.string()) }),
 });
-
-/** Extra detail kept on the domain errors without changing their classes (name stays matchable). */
-export interface ExchangeErrorDetail {
-  /** The exchange's own error code (`KEY_LIMIT_EXCEEDED`, `KEY_DISABLED`, …) when it sent one. */
-  exchangeCode?: string;
-  /** Seconds from a 429's `retry-after`. */
-  retryAfterSeconds?: number;
-}
 
 interface CallContext {
   operation: string;
