@@ -65,7 +65,10 @@ export async function forceRevoke(input: OperatorInput, deps: OperatorDeps) {
       },
       input.actor,
       deps,
-      { breakGlass: { actor: intent.actor, reason: intent.reason, at: intent.requestedAt } },
+      {
+        breakGlass: { actor: intent.actor, reason: intent.reason, at: intent.requestedAt },
+        known: { settings, rotation },
+      },
     );
     if (attempt.held) {
       return claim.refuse(

@@ -112,7 +112,7 @@ export async function enrollSecret(
  */
 async function requireOverlapCoversConsumers(
   settings: Omit<SecretSettings, "enrolledAt">,
-  deps: Pick<Deps, "consumers">,
+  deps: Pick<Deps, "consumers" | "clock">,
 ): Promise<void> {
   const { secretId, minOverlapSeconds } = settings;
   const {
@@ -127,7 +127,8 @@ async function requireOverlapCoversConsumers(
         `<= idleHeartbeatSeconds (${idle}) and livenessGraceSeconds (${grace}) >= 0`,
     );
   }
-  if (settings.schedule !== undefined && !nextScheduledStart(settings.schedule, new Date(), new Date())) {
+  const now = deps.clock.now();
+  if (settings.schedule !== undefined && !nextScheduledStart(settings.schedule, now, now)) {
     throw new InvalidInputError(
       `${secretId}: schedule "${settings.schedule}" is not a rate(...) or cron(...) expression with a next start; fix it in the enrollment config`,
     );

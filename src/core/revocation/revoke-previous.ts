@@ -72,6 +72,9 @@ export async function revokePrevious(
     );
   }
   const now = deps.clock.now();
+  // The first of two gate evaluations, on purpose: this one refuses before anything is written
+  // (no phase, no ledger entry) and decides an emergency's break-glass; the guard evaluates it
+  // again under the entry's claim, right before the exchange call (I1).
   const gate = await readinessOf(deps, {
     secretId,
     currentFingerprint: versions.current.fingerprint,
@@ -105,7 +108,9 @@ export async function revokePrevious(
     },
     `rotation:${rotationId}`,
     deps,
-    breakGlass ? { breakGlass } : {},
+    // The guard takes this invocation's enrollment and record as read; it reads labels, versions
+    // and the gate again itself, right before the call (I1).
+    { known: { settings: enrolled, rotation }, ...(breakGlass ? { breakGlass } : {}) },
   );
   if (attempt.held) {
     if (attempt.held.rule === "gate") throw new ConsumersNotReadyError(attempt.held.reason);

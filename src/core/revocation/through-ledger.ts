@@ -8,10 +8,11 @@ import {
   type LedgerEntry,
   type LedgerKind,
   restoringRefusal,
+  type SecretSettings,
 } from "../model";
 import { ledgerEntryId } from "../tokens";
 import { exchangeEffect, type GoneOutcome } from "./exchange-calls";
-import { type RevocationHold, revocationGuard } from "./guard";
+import { type CallerReads, type RevocationHold, revocationGuard } from "./guard";
 
 /**
  * A revocation attempt's claim on its entry: longer than a Lambda can run (15 min) plus a margin,
@@ -55,7 +56,7 @@ export async function revokeThroughLedger(
   target: RevocationTarget,
   actor: string,
   deps: RevocationDeps,
-  opts: { breakGlass?: BreakGlass } = {},
+  opts: { breakGlass?: BreakGlass; known?: CallerReads } = {},
 ): Promise<RevocationAttempt> {
   const now = deps.clock.now();
   let entry = await deps.ledger.openPending(
@@ -63,7 +64,8 @@ export async function revokeThroughLedger(
   );
   if (opts.breakGlass && !entry.breakGlass)
     entry = await deps.ledger.recordBreakGlass(entry.entryId, opts.breakGlass);
-  return attemptRevocation(entry, actor, deps);
+  // The entry was just read (consistently) or written: no re-read; the claim is conditional on it.
+  return attemptRevocation(entry, actor, deps, { fresh: true, ...(opts.known ? { known: opts.known } : {}) });
 }
 
 /**
@@ -92,9 +94,9 @@ export async function attemptRevocation(
   found: LedgerEntry,
   actor: string,
   deps: RevocationDeps,
-  opts: { sweep?: boolean } = {},
+  opts: { sweep?: boolean; fresh?: boolean; known?: CallerReads } = {},
 ): Promise<RevocationAttempt> {
-  const entry = (await deps.ledger.get(found.entryId)) ?? found;
+  const entry = opts.fresh ? found : ((await deps.ledger.get(found.entryId)) ?? found);
   if (entry.status === "revoked") return { entry };
   const now = deps.clock.now();
   if (entry.status === "restoring") return { entry, held: busyHold(entry, now) };
@@ -116,7 +118,7 @@ export async function attemptRevocation(
       : { entry: claimed, held: busyHold(claimed, now) };
   }
   try {
-    return await underClaim(claimed, owner, actor, deps);
+    return await underClaim(claimed, owner, actor, deps, opts.known);
   } catch (err) {
     // Not an exchange failure (a write or an audit append after the effect): the next attempt
     // settles it — the effect is idempotent and confirmed by a listing.
@@ -131,6 +133,7 @@ async function underClaim(
   owner: string,
   actor: string,
   deps: RevocationDeps,
+  known: CallerReads | undefined,
 ): Promise<RevocationAttempt> {
   // A key no consumer was ever given (`unpromoted`) needs no undo: it is removed at once.
   const stage: "disable" | "remove" =
@@ -139,18 +142,21 @@ async function underClaim(
     (await deps.exchange.capabilities(entry.exchangeAccount)).disable
       ? "disable"
       : "remove";
-  const held = await revocationGuard(entry, deps);
+  const verdict = await revocationGuard(entry, deps, known);
+  const held = verdict.hold;
   if (held) return { entry: await holdEntry(entry, held, actor, owner, deps), held };
   let effect: "disabled" | GoneOutcome;
   try {
-    effect = await exchangeEffect(entry, stage, deps);
+    effect = await exchangeEffect(entry, stage, verdict.recorded, deps);
   } catch (err) {
     return recordFailure(entry, sanitizeErrorMessage(err), actor, owner, deps);
   }
   // Past the effect nothing is an exchange failure: errors below propagate. Each audit entry is
   // appended BEFORE the ledger records the effect, so the ledger never says disabled/revoked
   // without it; an append that fails leaves the entry as it was and the next attempt writes it.
-  if (effect === "disabled") return { entry: await recordDisabled(entry, actor, owner, deps) };
+  if (effect === "disabled") {
+    return { entry: await recordDisabled(entry, verdict.settings, actor, owner, deps) };
+  }
   await deps.audit.append({
     secretId: entry.secretId,
     actor,
@@ -190,12 +196,14 @@ function busyHold(entry: LedgerEntry, now: Date): RevocationHold {
 
 async function recordDisabled(
   entry: LedgerEntry,
+  known: SecretSettings | undefined,
   actor: string,
   owner: string,
   deps: RevocationDeps,
 ): Promise<LedgerEntry> {
   const now = deps.clock.now();
-  const settings = await deps.store.getSettings(entry.secretId);
+  // The grace from the enrollment the guard judged with, when it had one (a break-glass skips it).
+  const settings = known ?? (await deps.store.getSettings(entry.secretId));
   const graceSeconds = settings?.removeAfterSeconds ?? DEFAULT_REMOVE_AFTER_SECONDS;
   const removeAfter = new Date(now.getTime() + graceSeconds * 1000);
   await deps.audit.append({
