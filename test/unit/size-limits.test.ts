@@ -36,7 +36,6 @@ const KNOWN_LONG_FILES: string[] = [
   "src/adapters/exchange/deribit/adapter.ts",
   "src/core/model.ts",
   "src/core/ports/index.ts",
-  "src/core/revocation/through-ledger.ts",
   "src/core/rotation/create-next.ts",
 ];
 
