@@ -24,7 +24,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/operator/operator.ts enrollSecret",
   "src/core/read-policy/drift.ts detectPolicyDrift",
   "src/core/revocation/restore.ts restoreRevocation",
-  "src/core/revocation/revoke-previous.ts revokePrevious",
   "src/core/rotation/abort-rotation.ts abortRotation",
   "src/core/rotation/create-next.ts createNext",
   "src/core/rotation/create-next.ts createAndStore",
