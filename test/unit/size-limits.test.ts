@@ -33,8 +33,6 @@ const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
   "src/adapters/dynamodb/rotation-store.ts",
   "src/adapters/exchange/deribit/adapter.ts",
-  "src/core/model.ts",
-  "src/core/ports/index.ts",
   "src/core/rotation/create-next.ts",
 ];
 
