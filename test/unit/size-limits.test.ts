@@ -25,15 +25,12 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/read-policy/drift.ts detectPolicyDrift",
   "src/core/revocation/restore.ts restoreRevocation",
   "src/core/rotation/abort-rotation.ts abortRotation",
-  "src/core/rotation/create-next.ts createNext",
-  "src/core/rotation/create-next.ts createAndStore",
   "src/core/rotation/promote-current.ts promoteCurrent",
 ];
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
   "src/adapters/dynamodb/rotation-store.ts",
   "src/adapters/exchange/deribit/adapter.ts",
-  "src/core/rotation/create-next.ts",
 ];
 
 function sources(dir: string): string[] {
