@@ -25,7 +25,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/read-policy/drift.ts detectPolicyDrift",
   "src/core/revocation/restore.ts restoreRevocation",
   "src/core/rotation/abort-rotation.ts abortRotation",
-  "src/core/rotation/promote-current.ts promoteCurrent",
 ];
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
