@@ -24,7 +24,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/operator/operator.ts enrollSecret",
   "src/core/read-policy/drift.ts detectPolicyDrift",
   "src/core/revocation/restore.ts restoreRevocation",
-  "src/core/rotation/abort-rotation.ts abortRotation",
 ];
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
