@@ -23,7 +23,6 @@ const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/core/operator/actions.ts <anonymous>",
   "src/core/operator/operator.ts enrollSecret",
   "src/core/read-policy/drift.ts detectPolicyDrift",
-  "src/core/revocation/restore.ts restoreRevocation",
 ];
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
