@@ -18,9 +18,6 @@ const MAX_FILE_LINES = 300;
 const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/consumer/consumer.ts createConsumer",
   "src/core/hygiene/findings.ts judgeSecret",
-  "src/core/operator/actions.ts rollback",
-  "src/core/operator/actions.ts <anonymous>",
-  "src/core/operator/operator.ts enrollSecret",
   "src/core/read-policy/drift.ts detectPolicyDrift",
 ];
 const KNOWN_LONG_FILES: string[] = [
