@@ -17,7 +17,6 @@ const MAX_FILE_LINES = 300;
  */
 const KNOWN_LONG_FUNCTIONS: string[] = [
   "src/consumer/consumer.ts createConsumer",
-  "src/core/read-policy/drift.ts detectPolicyDrift",
 ];
 const KNOWN_LONG_FILES: string[] = [
   "src/adapters/dynamodb/revocation-ledger.ts",
