@@ -232,4 +232,15 @@ describe("enrollment: the overlap covers the longest cache TTL and the idle inte
       schedule: "cron(0 6 ? * MON#1 *)",
     });
   });
+
+  it("judges a schedule's next start by the Clock port, not the host's clock", async () => {
+    // The fake clock says 2030: a schedule whose last start is in 2029 has no next start, whatever
+    // year the machine running the test thinks it is.
+    const deps = makeDeps({ start: "2030-01-01T00:00:00Z" });
+    const seeded = await seedSecret(deps);
+
+    const refused = await enrollAgain(deps, seeded, { schedule: "cron(0 6 1 6 ? 2029)" });
+
+    expect((refused as Error).message).toMatch(/schedule "cron\(0 6 1 6 \? 2029\)"/);
+  });
 });

@@ -1,16 +1,18 @@
 import type { Deps } from "../deps";
-import { EmergencyRefusedError, RotationInProgressError } from "../errors";
+import { RotationInProgressError } from "../errors";
 import {
   DEFAULT_EMERGENCY_DEADLINE_SECONDS,
   type EmergencyRecord,
+  type LockRecord,
   type RotationRecord,
   type SecretSettings,
 } from "../model";
-import { drivingExecution, leaseSecondsFor, lockStillRunning, stallLostExecution } from "../rotation/lock";
-import { giveRecordBack } from "../rotation/rotation-claim";
+import { drivingExecution, lockStillRunning } from "../rotation/lock";
+import { refuse, rerun } from "./refusal";
 import { compromisedKeyCurrent, emergencyCovers, emergencyInForce } from "./rules";
+import { takeOverForEmergency } from "./takeover";
 
-type EscalationDeps = Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">;
+export type EscalationDeps = Pick<Deps, "store" | "lock" | "audit" | "alerts" | "clock">;
 
 export interface EscalationInput {
   secretId: string;
@@ -27,8 +29,6 @@ export interface Escalated {
   /** The current key, handed out before the report: a fresh `rotate --compromised` replaces it after. */
   followUpKeyId?: string;
 }
-
-const rerun = (secretId: string) => `\`keyshift rotate ${secretId} --compromised --reason "..."\``;
 
 /**
  * `rotate --compromised` on a secret whose lock a rotation holds: escalate that rotation to an
@@ -53,20 +53,60 @@ export async function escalateToEmergency(
 ): Promise<Escalated | undefined> {
   const { secretId } = input;
   const now = deps.clock.now();
-  let held = await deps.lock.get(secretId);
+  const held = await deps.lock.get(secretId);
   if (!held) return undefined;
   const rotation = await deps.store.getRotation(secretId, held.rotationId);
   // A retried BeginRotation of this very execution (its first attempt escalated, then its answer
   // was lost): finish what is left of it — never refuse the rotation this execution now drives.
   const reentry = Boolean(rotation) && !held.stalled && drivingExecution(held) === input.executionName;
-  if (reentry && rotation?.emergency?.escalatedAt) {
-    return {
-      rotationId: rotation.rotationId,
-      route: routeOf(rotation),
-      keyIds: rotation.emergency.keyIds ?? [],
-      ...(rotation.emergency.followUpKeyId ? { followUpKeyId: rotation.emergency.followUpKeyId } : {}),
-    };
+  if (reentry && rotation?.emergency?.escalatedAt) return escalatedAs(rotation, rotation.emergency);
+  const escalatable = refuseUnlessEscalatable(held, rotation, reentry, secretId, now);
+  const target = await keyToRetire(deps, escalatable);
+  const running = !held.stalled && lockStillRunning(held, now);
+  if (!reentry && running && emergencyInForce(escalatable) && emergencyCovers(escalatable, target)) {
+    throw new RotationInProgressError(
+      `${secretId} is already under emergency rotation ${escalatable.rotationId} for key ${target}: it dies by its deadline; nothing to escalate`,
+    );
   }
+  const emergency = emergencyFor(input, escalatable, target, now);
+  const route = routeOf(escalatable);
+  // A re-entry already audited, alerted and took the lock over: only the record is left to write.
+  if (!reentry) {
+    await announceEscalation(deps, input, settings, escalatable, held, emergency, target);
+    await takeOverForEmergency(deps, input, settings, escalatable, target, now);
+  }
+  // Re-read: the execution replaced above may have written the record since the first read.
+  const latest = (await deps.store.getRotation(secretId, escalatable.rotationId)) ?? escalatable;
+  await deps.store.putRotation(
+    {
+      ...latest,
+      phase: route === "wait" && latest.previous ? "promoted" : latest.phase,
+      emergency,
+      deadlineAt: undefined,
+      updatedAt: now.toISOString(),
+    },
+    input.executionName,
+  );
+  return escalatedAs(escalatable, emergency);
+}
+
+function escalatedAs(rotation: RotationRecord, emergency: EmergencyRecord): Escalated {
+  return {
+    rotationId: rotation.rotationId,
+    route: routeOf(rotation),
+    keyIds: emergency.keyIds ?? [],
+    ...(emergency.followUpKeyId ? { followUpKeyId: emergency.followUpKeyId } : {}),
+  };
+}
+
+/** Step 1: the refusals that need only the lock and the record (what to run is in each message). */
+function refuseUnlessEscalatable(
+  held: LockRecord,
+  rotation: RotationRecord | undefined,
+  reentry: boolean,
+  secretId: string,
+  now: Date,
+): RotationRecord {
   if (!rotation || rotation.trigger === "operator") {
     throw refuse(
       `an operator command holds ${secretId} (${held.rotationId}, until ${held.operatorUntil ?? held.leaseExpiresAt}); ` +
@@ -85,27 +125,39 @@ export async function escalateToEmergency(
         `re-run ${rerun(secretId)} after it`,
     );
   }
-  const promoted = Boolean(rotation.previous);
-  if (!reentry && !held.stalled && lockStillRunning(held, now) && !promoted) {
+  if (!reentry && !held.stalled && lockStillRunning(held, now) && !rotation.previous) {
     throw refuse(
       `rotation ${rotation.rotationId} of ${secretId} is making its new key (phase ${rotation.phase}) and promotes it within ` +
         `minutes; taking it over mid-step could revoke the key it is storing. Re-run ${rerun(secretId)} once ` +
         `\`keyshift status ${secretId}\` shows it promoted: that escalates it and the old key dies by the emergency deadline`,
     );
   }
-  const versions = await deps.store.getVersions(secretId);
+  return rotation;
+}
+
+/** The compromised key: the one the rotation retires (its previous), else the current one. */
+async function keyToRetire(deps: Pick<Deps, "store">, rotation: RotationRecord): Promise<string> {
+  const versions = await deps.store.getVersions(rotation.secretId);
   const target =
     rotation.previous?.exchangeKeyId ?? rotation.current?.exchangeKeyId ?? versions?.current?.exchangeKeyId;
-  if (!target) throw refuse(`rotation ${rotation.rotationId} of ${secretId} records no key to retire`);
-  const running = !held.stalled && lockStillRunning(held, now);
-  if (!reentry && running && emergencyInForce(rotation) && emergencyCovers(rotation, target)) {
-    throw new RotationInProgressError(
-      `${secretId} is already under emergency rotation ${rotation.rotationId} for key ${target}: it dies by its deadline; nothing to escalate`,
-    );
-  }
-  const followUpKeyId = promoted ? rotation.current?.exchangeKeyId : undefined;
+  if (!target)
+    throw refuse(`rotation ${rotation.rotationId} of ${rotation.secretId} records no key to retire`);
+  return target;
+}
+
+/**
+ * Step 4's record: the keys the break-glass may kill (break 6: only those), when the deadline
+ * counts from, and — once promoted — the current key as the follow-up.
+ */
+function emergencyFor(
+  input: EscalationInput,
+  rotation: RotationRecord,
+  target: string,
+  now: Date,
+): EmergencyRecord {
+  const followUpKeyId = rotation.previous ? rotation.current?.exchangeKeyId : undefined;
   const previousEmergency = rotation.emergency;
-  const emergency: EmergencyRecord = {
+  return {
     reason: input.reason,
     actor: input.actor,
     // A key the emergency already named keeps its deadline; a newly named one counts from now.
@@ -117,7 +169,20 @@ export async function escalateToEmergency(
     escalatedAt: now.toISOString(),
     ...(followUpKeyId ? { followUpKeyId } : {}),
   };
-  const route = routeOf(rotation);
+}
+
+/** Step 2: audited and alerted BEFORE anything changes. */
+async function announceEscalation(
+  deps: EscalationDeps,
+  input: EscalationInput,
+  settings: SecretSettings,
+  rotation: RotationRecord,
+  held: LockRecord,
+  emergency: EmergencyRecord,
+  target: string,
+): Promise<void> {
+  const { secretId } = input;
+  const { followUpKeyId } = emergency;
   const details = {
     rotationId: rotation.rotationId,
     keyIds: emergency.keyIds ?? [],
@@ -127,107 +192,22 @@ export async function escalateToEmergency(
     takenOverFrom: drivingExecution(held),
     executionName: input.executionName,
   };
-  // A re-entry already audited, alerted and took the lock over: only the record is left to write.
-  if (!reentry) {
-    await deps.audit.append({ secretId, actor: input.actor, action: "emergency-escalated", details });
-    const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
-    await deps.alerts.send({
-      kind: "emergency-rotation",
-      secretId,
-      subject: `keyshift: EMERGENCY: rotation ${rotation.rotationId} of ${secretId} escalated (suspected compromise)`,
-      details: {
-        ...details,
-        followUpKeyId: followUpKeyId ?? "",
-        action:
-          `key ${target} dies ${deadline}s after this command, consumers or not: \`keyshift status ${secretId}\`` +
-          (followUpKeyId
-            ? `; the current key ${followUpKeyId} may be exposed too: once this rotation completes run ${rerun(secretId)} to replace it`
-            : ""),
-      },
-    });
-    // Whatever fails after the claim, the record goes back to whoever drives the lock.
-    const handBack = () =>
-      giveRecordBack(deps, { secretId, rotationId: rotation.rotationId, from: input.executionName });
-    // The record first: from here a step of the execution being replaced — even one running right
-    // now — can no longer write it (I4), then the lock.
-    try {
-      await deps.store.claimRotation(secretId, rotation.rotationId, input.executionName, rotation.fence);
-    } catch (err) {
-      // The claim may have landed with its answer lost.
-      await handBack();
-      if (!(err instanceof RotationInProgressError)) throw err;
-      throw refuse(
-        `rotation ${rotation.rotationId} of ${secretId} was written by another execution or command while escalating ` +
-          `(${err.message}); nothing was taken over: re-run ${rerun(secretId)}`,
-      );
-    }
-    try {
-      // The lock as it is now (a resume may have adopted it since the first read): its driver is
-      // the one stopped — conditionally, so a driver that changes again is left alone.
-      const current = await deps.lock.get(secretId);
-      if (!current || current.rotationId !== rotation.rotationId) {
-        throw new RotationInProgressError(
-          `the lock of ${secretId} is no longer rotation ${rotation.rotationId}'s`,
-        );
-      }
-      // Another execution adopted it since the first read (a resume, a concurrent escalation): the
-      // first read's rules apply to what drives it now — never take over one making its new key,
-      // nor one already escalated for this key.
-      if (
-        !current.stalled &&
-        lockStillRunning(current, now) &&
-        drivingExecution(current) !== input.executionName
-      ) {
-        const fresh = await deps.store.getRotation(secretId, rotation.rotationId);
-        if (!fresh?.previous || (emergencyInForce(fresh) && emergencyCovers(fresh, target))) {
-          throw new RotationInProgressError(
-            `execution ${drivingExecution(current)} adopted rotation ${rotation.rotationId} meanwhile (phase ${fresh?.phase ?? "unknown"})`,
-          );
-        }
-      }
-      if (!current.stalled) {
-        if (!lockStillRunning(current, now)) await stallLostExecution(deps, current, now, input.actor);
-        else
-          await deps.lock.markStalled(secretId, current.rotationId, { execution: drivingExecution(current) });
-      }
-      held = await deps.lock.resume(
-        secretId,
-        current.rotationId,
-        input.executionName,
-        now,
-        leaseSecondsFor(settings),
-      );
-    } catch (err) {
-      await handBack();
-      if (!(err instanceof RotationInProgressError)) throw err;
-      throw refuse(
-        `rotation ${rotation.rotationId} of ${secretId} was taken by another command while escalating (${err.message}); ` +
-          `nothing was taken over: \`keyshift status ${secretId}\`, then re-run ${rerun(secretId)}`,
-      );
-    }
-  }
-  // Re-read: the execution replaced above may have written the record since the first read.
-  const latest = (await deps.store.getRotation(secretId, rotation.rotationId)) ?? rotation;
-  await deps.store.putRotation(
-    {
-      ...latest,
-      phase: route === "wait" && latest.previous ? "promoted" : latest.phase,
-      emergency,
-      deadlineAt: undefined,
-      updatedAt: now.toISOString(),
+  await deps.audit.append({ secretId, actor: input.actor, action: "emergency-escalated", details });
+  const deadline = settings.emergencyDeadlineSeconds ?? DEFAULT_EMERGENCY_DEADLINE_SECONDS;
+  await deps.alerts.send({
+    kind: "emergency-rotation",
+    secretId,
+    subject: `keyshift: EMERGENCY: rotation ${rotation.rotationId} of ${secretId} escalated (suspected compromise)`,
+    details: {
+      ...details,
+      followUpKeyId: followUpKeyId ?? "",
+      action:
+        `key ${target} dies ${deadline}s after this command, consumers or not: \`keyshift status ${secretId}\`` +
+        (followUpKeyId
+          ? `; the current key ${followUpKeyId} may be exposed too: once this rotation completes run ${rerun(secretId)} to replace it`
+          : ""),
     },
-    input.executionName,
-  );
-  return {
-    rotationId: rotation.rotationId,
-    route,
-    keyIds: emergency.keyIds ?? [],
-    ...(followUpKeyId ? { followUpKeyId } : {}),
-  };
-}
-
-function refuse(message: string): EmergencyRefusedError {
-  return new EmergencyRefusedError(`rotate --compromised refused: ${message}`);
+  });
 }
 
 /** Where a rotation goes next: make a key, wait for consumers, or revoke. */

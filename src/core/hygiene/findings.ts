@@ -99,15 +99,43 @@ export function judgeSecret(
   now: Date,
   t: HygieneThresholds = DEFAULT_THRESHOLDS,
 ): HygieneFinding[] {
+  const secretId = facts.settings.secretId;
+  const out: HygieneFinding[] = [];
+  const add: Add = (kind, severity, message, fix) => out.push({ secretId, kind, severity, message, fix });
+  const cadence = rotationCadence(facts.settings, facts.rotations);
+  judgeSchedule(facts, cadence, now, add);
+  judgeConsumers(facts, now, t, add);
+  for (const drift of facts.policyDrift) {
+    add(
+      "read-policy-drift",
+      drift.severity,
+      `read policy differs from the registry: ${drift.message}`,
+      drift.fix.replaceAll("<secretId>", secretId),
+    );
+  }
+  if ("error" in facts.exchange) {
+    add(
+      "orphan-key",
+      "medium",
+      `cannot list the exchange account's keys: ${facts.exchange.error}`,
+      "fix the admin secret, then run the audit again",
+    );
+  } else {
+    judgeOrphans(facts, facts.exchange.keys, add);
+    judgeCurrentKey(facts, facts.exchange.keys, cadence, now, t, add);
+  }
+  judgeLedger(facts, add);
+  return out;
+}
+
+type Add = (kind: FindingKind, severity: Severity, message: string, fix: string) => void;
+type Cadence = ReturnType<typeof rotationCadence>;
+
+/** Rotation schedule: is it on, is the last success recent enough, is a rotation stuck? */
+function judgeSchedule(facts: SecretFacts, cadence: Cadence, now: Date, add: Add): void {
   const { settings } = facts;
   const secretId = settings.secretId;
-  const out: HygieneFinding[] = [];
-  const add = (kind: FindingKind, severity: Severity, message: string, fix: string) =>
-    out.push({ secretId, kind, severity, message, fix });
-
-  // Rotation schedule: is it on, and is the last success recent enough?
-  const { last, since, interval } = rotationCadence(settings, facts.rotations);
-  const versionKeyIds = recordedKeyIds(facts.versions);
+  const { last, since, interval } = cadence;
   if (settings.scheduleEnabled === false) {
     add(
       "schedule-disabled",
@@ -139,8 +167,11 @@ export function judgeSecret(
       `keyshift status ${secretId}, then keyshift resume ${secretId}`,
     );
   }
+}
 
-  // Consumers: registered but silent for days (decommissioned, or broken?).
+/** Consumers registered but silent for days: decommissioned, or broken? */
+function judgeConsumers(facts: SecretFacts, now: Date, t: HygieneThresholds, add: Add): void {
+  const secretId = facts.settings.secretId;
   for (const consumer of facts.consumers) {
     const seen = facts.instances
       .filter((i) => i.consumerId === consumer.consumerId)
@@ -157,68 +188,71 @@ export function judgeSecret(
       );
     }
   }
+}
 
-  for (const drift of facts.policyDrift) {
-    add(
-      "read-policy-drift",
-      drift.severity,
-      `read policy differs from the registry: ${drift.message}`,
-      drift.fix.replaceAll("<secretId>", secretId),
-    );
-  }
-
-  // Exchange side: orphans, scope, expiry.
-  if ("error" in facts.exchange) {
+/** Keys on the account referenced by no secret version and no open ledger entry. */
+function judgeOrphans(facts: SecretFacts, keys: ExchangeKey[], add: Add): void {
+  const { settings } = facts;
+  const secretId = settings.secretId;
+  const tracked = new Set([
+    ...recordedKeyIds(facts.versions),
+    ...facts.otherSecretsKeyIds,
+    ...facts.ledger.filter((e) => e.status !== "revoked").map((e) => e.keyId),
+  ]);
+  for (const key of keys.filter((k) => !tracked.has(k.keyId))) {
     add(
       "orphan-key",
-      "medium",
-      `cannot list the exchange account's keys: ${facts.exchange.error}`,
-      "fix the admin secret, then run the audit again",
+      "high",
+      `key ${key.keyId} (${key.status}, label ${key.label}, created ${key.createdAt}) on ${settings.exchangeAccount} is referenced by no secret version and no ledger entry`,
+      `check who uses it; then remove it on the exchange (a ks_ label is a crashed rotation's key: \`keyshift status ${secretId}\`)`,
     );
-  } else {
-    const tracked = new Set([
-      ...versionKeyIds,
-      ...facts.otherSecretsKeyIds,
-      ...facts.ledger.filter((e) => e.status !== "revoked").map((e) => e.keyId),
-    ]);
-    for (const key of facts.exchange.keys.filter((k) => !tracked.has(k.keyId))) {
+  }
+}
+
+/** The current key as the exchange lists it: scope beyond what the secret declares, an expiry coming first. */
+function judgeCurrentKey(
+  facts: SecretFacts,
+  keys: ExchangeKey[],
+  { since, interval }: Cadence,
+  now: Date,
+  t: HygieneThresholds,
+  add: Add,
+): void {
+  const secretId = facts.settings.secretId;
+  const versionKeyIds = recordedKeyIds(facts.versions);
+  const current = facts.versions?.current?.exchangeKeyId;
+  const listed = keys.find((k) => k.keyId === current);
+  const declaredPermissions = facts.versions?.current?.permissions;
+  if (listed && declaredPermissions) {
+    const declared = new Set(declaredPermissions);
+    const extra = listed.permissions.filter((p) => !declared.has(p));
+    if (extra.length > 0) {
       add(
-        "orphan-key",
+        "scope-broader",
         "high",
-        `key ${key.keyId} (${key.status}, label ${key.label}, created ${key.createdAt}) on ${settings.exchangeAccount} is referenced by no secret version and no ledger entry`,
-        `check who uses it; then remove it on the exchange (a ks_ label is a crashed rotation's key: \`keyshift status ${secretId}\`)`,
+        `current key ${listed.keyId} has scope beyond what the secret declares: ${extra.join(", ")}`,
+        `narrow the key's scope on the exchange, or record the intended scope, then keyshift rotate ${secretId}`,
       );
     }
-    const current = facts.versions?.current?.exchangeKeyId;
-    const listed = facts.exchange.keys.find((k) => k.keyId === current);
-    const declaredPermissions = facts.versions?.current?.permissions;
-    if (listed && declaredPermissions) {
-      const declared = new Set(declaredPermissions);
-      const extra = listed.permissions.filter((p) => !declared.has(p));
-      if (extra.length > 0) {
-        add(
-          "scope-broader",
-          "high",
-          `current key ${listed.keyId} has scope beyond what the secret declares: ${extra.join(", ")}`,
-          `narrow the key's scope on the exchange, or record the intended scope, then keyshift rotate ${secretId}`,
-        );
-      }
-    }
-    for (const key of facts.exchange.keys.filter((k) => k.expiresAt && versionKeyIds.includes(k.keyId))) {
-      const left = Date.parse(key.expiresAt ?? "") - now.getTime();
-      const nextRotationMs = interval !== undefined ? since + interval * 1000 - now.getTime() : undefined;
-      const beforeNext = nextRotationMs !== undefined && left < nextRotationMs;
-      if (key.keyId === current && (beforeNext || left < t.expiryWarningDays * DAY)) {
-        add(
-          "key-expiring",
-          left < 0 || beforeNext ? "high" : "medium",
-          `current key ${key.keyId} expires ${key.expiresAt} (in ${days(left)} day(s))${beforeNext ? ", before its next scheduled rotation" : ""}`,
-          `keyshift rotate ${secretId} --wait (or bind the key to IPs so the exchange does not expire it)`,
-        );
-      }
+  }
+  for (const key of keys.filter((k) => k.expiresAt && versionKeyIds.includes(k.keyId))) {
+    const left = Date.parse(key.expiresAt ?? "") - now.getTime();
+    const nextRotationMs = interval !== undefined ? since + interval * 1000 - now.getTime() : undefined;
+    const beforeNext = nextRotationMs !== undefined && left < nextRotationMs;
+    if (key.keyId === current && (beforeNext || left < t.expiryWarningDays * DAY)) {
+      add(
+        "key-expiring",
+        left < 0 || beforeNext ? "high" : "medium",
+        `current key ${key.keyId} expires ${key.expiresAt} (in ${days(left)} day(s))${beforeNext ? ", before its next scheduled rotation" : ""}`,
+        `keyshift rotate ${secretId} --wait (or bind the key to IPs so the exchange does not expire it)`,
+      );
     }
   }
+}
 
+/** Ledger entries of this secret waiting for an operator. */
+function judgeLedger(facts: SecretFacts, add: Add): void {
+  const secretId = facts.settings.secretId;
   for (const entry of facts.ledger.filter(
     (e) => e.secretId === secretId && e.needsOperator && e.status !== "revoked",
   )) {
@@ -231,5 +265,4 @@ export function judgeSecret(
         : `fix the cause, then keyshift revocations retry ${entry.entryId}`,
     );
   }
-  return out;
 }

@@ -65,7 +65,10 @@ export async function forceRevoke(input: OperatorInput, deps: OperatorDeps) {
       },
       input.actor,
       deps,
-      { breakGlass: { actor: intent.actor, reason: intent.reason, at: intent.requestedAt } },
+      {
+        breakGlass: { actor: intent.actor, reason: intent.reason, at: intent.requestedAt },
+        known: { settings, rotation },
+      },
     );
     if (attempt.held) {
       return claim.refuse(
@@ -118,79 +121,113 @@ export async function rollback(input: OperatorInput, deps: OperatorDeps) {
         ),
       );
     }
-    const targetAlive = async (to: VersionRef) => {
-      const entry = await deps.ledger.get(ledgerEntryId(settings.exchangeAccount, to.exchangeKeyId));
-      const listing = await deps.exchange.listKeys(settings.exchangeAccount);
-      const active = listing.keys.some((k) => k.keyId === to.exchangeKeyId && k.status === "active");
-      return entry || !active ? rollbackRefused(input.secretId, to, entry) : undefined;
-    };
-    let intent = rotation.rollback;
-    if (!intent) {
-      const refused = await targetAlive(rotation.previous);
-      if (refused) return claim.refuse(refused);
-      intent = {
-        from: rotation.current,
-        to: rotation.previous,
-        requestedAt: deps.clock.now().toISOString(),
-        actor: input.actor,
-        reason: input.reason,
-      };
-      await claim.write({ ...rotation, rollback: intent, updatedAt: intent.requestedAt });
-      await deps.audit.append({
-        secretId: input.secretId,
-        actor: input.actor,
-        action: "rollback-requested",
-        details: { rotationId: rotation.rotationId, toVersionId: intent.to.versionId, reason: input.reason },
-      });
-    }
+    const targetAlive = (to: VersionRef) =>
+      rollbackTargetAlive(deps, settings.exchangeAccount, input.secretId, to);
+    const intent = rotation.rollback ?? (await recordRollbackIntent(input, claim, deps, targetAlive));
     await moveCurrentBack(input.secretId, intent, claim, deps, targetAlive);
-    const now = deps.clock.now().toISOString();
-    const recorded = await deps.store.getVersions(input.secretId);
-    if (recorded?.current?.versionId !== intent.to.versionId) {
-      await takenOver(
-        () =>
-          deps.store.putVersionsIfCurrent(
-            {
-              secretId: input.secretId,
-              current: intent.to,
-              previous: intent.from,
-              promotedAt: now,
-              updatedAt: now,
-            },
-            intent.from.versionId,
-          ),
-        claim.operation,
-      );
-    }
-    // Audit first, then the record (break 13): a crash between them leaves the intent for the
-    // re-run, which audits again — at least once, never lost.
-    await deps.audit.append({
-      secretId: input.secretId,
-      actor: input.actor,
-      action: "rotation-rolled-back",
-      details: {
-        rotationId: rotation.rotationId,
-        currentVersionId: intent.to.versionId,
-        abandonedKeyId: intent.from.exchangeKeyId,
-        reason: intent.reason,
-      },
-    });
-    const { rollback: _done, ...rest } = rotation;
-    await claim.write({
-      ...rest,
-      phase: "rolled-back",
-      current: intent.to,
-      previous: intent.from,
-      deadlineAt: undefined,
-      updatedAt: now,
-    });
-    await deps.lock.clearIntent(input.secretId, rotation.rotationId, claim.operation);
-    return {
+    return recordRolledBack(input, claim, intent, deps);
+  });
+}
+
+type RollbackIntent = NonNullable<RotationRecord["rollback"]>;
+
+/** The rollback's target is still alive: active on the exchange and in no ledger entry. Else the refusal. */
+async function rollbackTargetAlive(
+  deps: Pick<OperatorDeps, "ledger" | "exchange">,
+  account: string,
+  secretId: string,
+  to: VersionRef,
+): Promise<Error | undefined> {
+  const entry = await deps.ledger.get(ledgerEntryId(account, to.exchangeKeyId));
+  const listing = await deps.exchange.listKeys(account);
+  const active = listing.keys.some((k) => k.keyId === to.exchangeKeyId && k.status === "active");
+  return entry || !active ? rollbackRefused(secretId, to, entry) : undefined;
+}
+
+/** Step 2, first run: the target checked, then the intent (from/to) recorded (fenced) and audited before any other write. */
+async function recordRollbackIntent(
+  input: OperatorInput,
+  claim: Claim,
+  deps: OperatorDeps,
+  targetAlive: (to: VersionRef) => Promise<Error | undefined>,
+): Promise<RollbackIntent> {
+  const { rotation } = claim;
+  const refused = await targetAlive(rotation.previous);
+  if (refused) return claim.refuse(refused);
+  const intent: RollbackIntent = {
+    from: rotation.current,
+    to: rotation.previous,
+    requestedAt: deps.clock.now().toISOString(),
+    actor: input.actor,
+    reason: input.reason,
+  };
+  await claim.write({ ...rotation, rollback: intent, updatedAt: intent.requestedAt });
+  await deps.audit.append({
+    secretId: input.secretId,
+    actor: input.actor,
+    action: "rollback-requested",
+    details: { rotationId: rotation.rotationId, toVersionId: intent.to.versionId, reason: input.reason },
+  });
+  return intent;
+}
+
+/**
+ * Step 3, after the label moved: the versions record (only while it still names `from` current),
+ * the audit entry, the rotation record (fenced), and the lock's intent cleared last.
+ */
+async function recordRolledBack(
+  input: OperatorInput,
+  claim: Claim,
+  intent: RollbackIntent,
+  deps: OperatorDeps,
+) {
+  const { rotation } = claim;
+  const now = deps.clock.now().toISOString();
+  const recorded = await deps.store.getVersions(input.secretId);
+  if (recorded?.current?.versionId !== intent.to.versionId) {
+    await takenOver(
+      () =>
+        deps.store.putVersionsIfCurrent(
+          {
+            secretId: input.secretId,
+            current: intent.to,
+            previous: intent.from,
+            promotedAt: now,
+            updatedAt: now,
+          },
+          intent.from.versionId,
+        ),
+      claim.operation,
+    );
+  }
+  // Audit first, then the record (break 13): a crash between them leaves the intent for the
+  // re-run, which audits again — at least once, never lost.
+  await deps.audit.append({
+    secretId: input.secretId,
+    actor: input.actor,
+    action: "rotation-rolled-back",
+    details: {
       rotationId: rotation.rotationId,
       currentVersionId: intent.to.versionId,
       abandonedKeyId: intent.from.exchangeKeyId,
-    };
+      reason: intent.reason,
+    },
   });
+  const { rollback: _done, ...rest } = rotation;
+  await claim.write({
+    ...rest,
+    phase: "rolled-back",
+    current: intent.to,
+    previous: intent.from,
+    deadlineAt: undefined,
+    updatedAt: now,
+  });
+  await deps.lock.clearIntent(input.secretId, rotation.rotationId, claim.operation);
+  return {
+    rotationId: rotation.rotationId,
+    currentVersionId: intent.to.versionId,
+    abandonedKeyId: intent.from.exchangeKeyId,
+  };
 }
 
 /**
@@ -200,7 +237,7 @@ export async function rollback(input: OperatorInput, deps: OperatorDeps) {
  */
 async function moveCurrentBack(
   secretId: string,
-  intent: NonNullable<RotationRecord["rollback"]>,
+  intent: RollbackIntent,
   claim: Claim,
   deps: OperatorDeps,
   targetAlive: (to: VersionRef) => Promise<Error | undefined>,

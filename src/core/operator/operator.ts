@@ -29,20 +29,7 @@ export async function enrollSecret(
   deps: Pick<Deps, "secrets" | "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
 ): Promise<SecretSettings> {
   await requireOverlapCoversConsumers(settings, deps);
-  if (settings.deadlineSeconds > MAX_DEADLINE_SECONDS) {
-    throw new InvalidInputError(
-      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} is past the state machine's ` +
-        `TimeoutSeconds; at most ${MAX_DEADLINE_SECONDS} (the execution must reach MarkStalled, not time out)`,
-    );
-  }
-  const checks = maxChecks(settings);
-  if (checks * EVENTS_PER_CHECK > MAX_WAIT_EVENTS) {
-    throw new InvalidInputError(
-      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} with maxPollIntervalSeconds ` +
-        `${settings.maxPollIntervalSeconds} needs up to ${checks} consumer checks, over the ` +
-        `${MAX_WAIT_EVENTS / EVENTS_PER_CHECK} a Standard execution's history can hold; raise maxPollIntervalSeconds`,
-    );
-  }
+  requireWaitFitsExecution(settings);
   // Fails on a missing reader role or an oversized policy before anything is written.
   await planReadPolicy(deps, settings.secretId);
   const versions = await deps.secrets.listVersions(settings.secretId);
@@ -52,24 +39,9 @@ export async function enrollSecret(
   // and a re-enrollment that read the labels just before a promotion would put the old key back.
   const recorded = await deps.store.getVersions(settings.secretId);
   const previous = recorded && (await deps.store.getSettings(settings.secretId));
-  let first: { fingerprint: string; keyId: string; permissions: string[] } | undefined;
-  if (previous) {
-    if (previous.exchangeAccount !== settings.exchangeAccount) {
-      throw new InvalidInputError(
-        `secret ${settings.secretId} is enrolled for account ${previous.exchangeAccount}, not ` +
-          `${settings.exchangeAccount}: an enrolled secret cannot change account; enroll a new secret instead`,
-      );
-    }
-  } else {
-    const { value } = await deps.secrets.getValue(settings.secretId, { versionId: current.versionId });
-    const key = parseKeySecret(settings.secretId, current.versionId, value);
-    if (key.account !== settings.exchangeAccount) {
-      throw new InvalidInputError(
-        `secret ${settings.secretId} holds a key of account ${key.account}, not ${settings.exchangeAccount}`,
-      );
-    }
-    first = { fingerprint: fingerprint(value), keyId: key.keyId, permissions: key.permissions };
-  }
+  const first = previous
+    ? requireSameAccount(settings, previous)
+    : await readFirstKey(settings, current.versionId, deps);
   const now = deps.clock.now().toISOString();
   // When keyshift took the secret over: reads before it are not keyshift's to judge (secret-read.ts).
   const enrolled: SecretSettings = { ...settings, enrolledAt: previous?.enrolledAt ?? now };
@@ -105,6 +77,54 @@ export async function enrollSecret(
   return enrolled;
 }
 
+/** The wait must end in MarkStalled within the execution's timeout and its history's event budget. */
+function requireWaitFitsExecution(settings: Omit<SecretSettings, "enrolledAt">): void {
+  if (settings.deadlineSeconds > MAX_DEADLINE_SECONDS) {
+    throw new InvalidInputError(
+      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} is past the state machine's ` +
+        `TimeoutSeconds; at most ${MAX_DEADLINE_SECONDS} (the execution must reach MarkStalled, not time out)`,
+    );
+  }
+  const checks = maxChecks(settings);
+  if (checks * EVENTS_PER_CHECK > MAX_WAIT_EVENTS) {
+    throw new InvalidInputError(
+      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} with maxPollIntervalSeconds ` +
+        `${settings.maxPollIntervalSeconds} needs up to ${checks} consumer checks, over the ` +
+        `${MAX_WAIT_EVENTS / EVENTS_PER_CHECK} a Standard execution's history can hold; raise maxPollIntervalSeconds`,
+    );
+  }
+}
+
+/** A re-enrollment reads no value: it may not change the account (nothing new is recorded). */
+function requireSameAccount(
+  settings: Omit<SecretSettings, "enrolledAt">,
+  previous: SecretSettings,
+): undefined {
+  if (previous.exchangeAccount !== settings.exchangeAccount) {
+    throw new InvalidInputError(
+      `secret ${settings.secretId} is enrolled for account ${previous.exchangeAccount}, not ` +
+        `${settings.exchangeAccount}: an enrolled secret cannot change account; enroll a new secret instead`,
+    );
+  }
+  return undefined;
+}
+
+/** A first enrollment reads the current key once: its fingerprint, id and scope are recorded. */
+async function readFirstKey(
+  settings: Omit<SecretSettings, "enrolledAt">,
+  versionId: string,
+  deps: Pick<Deps, "secrets">,
+): Promise<{ fingerprint: string; keyId: string; permissions: string[] }> {
+  const { value } = await deps.secrets.getValue(settings.secretId, { versionId });
+  const key = parseKeySecret(settings.secretId, versionId, value);
+  if (key.account !== settings.exchangeAccount) {
+    throw new InvalidInputError(
+      `secret ${settings.secretId} holds a key of account ${key.account}, not ${settings.exchangeAccount}`,
+    );
+  }
+  return { fingerprint: fingerprint(value), keyId: key.keyId, permissions: key.permissions };
+}
+
 /**
  * The overlap must outlast the longest cache TTL of the secret's consumers (one that never hears
  * `stale` still refreshes by then) and the idle heartbeat interval (an instance told to come back
@@ -112,7 +132,7 @@ export async function enrollSecret(
  */
 async function requireOverlapCoversConsumers(
   settings: Omit<SecretSettings, "enrolledAt">,
-  deps: Pick<Deps, "consumers">,
+  deps: Pick<Deps, "consumers" | "clock">,
 ): Promise<void> {
   const { secretId, minOverlapSeconds } = settings;
   const {
@@ -127,7 +147,8 @@ async function requireOverlapCoversConsumers(
         `<= idleHeartbeatSeconds (${idle}) and livenessGraceSeconds (${grace}) >= 0`,
     );
   }
-  if (settings.schedule !== undefined && !nextScheduledStart(settings.schedule, new Date(), new Date())) {
+  const now = deps.clock.now();
+  if (settings.schedule !== undefined && !nextScheduledStart(settings.schedule, now, now)) {
     throw new InvalidInputError(
       `${secretId}: schedule "${settings.schedule}" is not a rate(...) or cron(...) expression with a next start; fix it in the enrollment config`,
     );

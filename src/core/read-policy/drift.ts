@@ -92,14 +92,13 @@ function exceptions(statement: Statement): string[] | undefined {
  * would write, whatever its formatting.
  */
 export function detectPolicyDrift(actual: string | undefined, expected: ReadPolicy): PolicyDriftFinding[] {
-  const fix = "keyshift enroll <secretId> (re-applies the read policy from the registry)";
   if (actual === undefined) {
     return [
       {
         kind: "policy-missing",
         severity: "high",
         message: "the secret has no resource policy: every principal an identity policy allows can read it",
-        fix,
+        fix: FIX,
       },
     ];
   }
@@ -110,92 +109,110 @@ export function detectPolicyDrift(actual: string | undefined, expected: ReadPoli
         kind: "policy-unreadable",
         severity: "high",
         message: "the resource policy is not a policy document",
-        fix,
+        fix: FIX,
       },
     ];
   }
-  const findings: PolicyDriftFinding[] = [];
   const ours = statements.find((s) => s.Sid === READ_POLICY_SID);
-  for (const s of statements) {
-    if (s === ours) continue;
-    if (s.Effect === "Allow") {
-      const everyone = isEveryone(s.Principal);
-      findings.push({
-        kind: everyone ? "public-allow" : "allow-statement",
-        severity: "high",
-        message: `statement ${String(s.Sid ?? "(no Sid)")} allows ${everyone ? "every principal" : "principals outside the registry"}`,
-        fix,
-      });
-    } else {
-      findings.push({
-        kind: "extra-statement",
-        severity: "low",
-        message: `statement ${String(s.Sid ?? "(no Sid)")} is not keyshift's; it can only deny more`,
-        fix: "review it; keyshift leaves other Deny statements out of its policy",
-      });
-    }
-  }
-  const denyToAll =
-    ours &&
-    ours.Effect === "Deny" &&
-    isEveryone(ours.Principal) &&
-    ours.NotPrincipal === undefined &&
-    ours.NotAction === undefined &&
-    ours.NotResource === undefined &&
-    asList(ours.Resource).includes("*");
-  if (!ours || !denyToAll) {
+  const findings = otherStatements(statements.filter((s) => s !== ours));
+  if (!ours || !deniesEveryone(ours)) {
     findings.push({
       kind: "deny-missing",
       severity: "high",
       message: `keyshift's Deny statement (${READ_POLICY_SID}) is missing or no longer denies everyone on this secret`,
-      fix,
+      fix: FIX,
     });
     return findings;
   }
-  const actions = asList(ours.Action).map((a) => String(a).toLowerCase());
-  for (const action of DENIED_READ_ACTIONS) {
-    if (
-      !actions.includes(action.toLowerCase()) &&
-      !actions.includes("secretsmanager:*") &&
-      !actions.includes("*")
-    ) {
-      findings.push({
-        kind: "action-not-denied",
-        severity: "high",
-        message: `${action} is no longer denied`,
-        fix,
-      });
-    }
-  }
+  findings.push(...actionsNotDenied(ours));
   const patterns = exceptions(ours);
   if (!patterns) {
     findings.push({
       kind: "condition-changed",
       severity: "high",
       message: `the Deny's condition is not one ${READER_CONDITION.operator} on ${READER_CONDITION.key}: who it lets through cannot be checked`,
-      fix,
+      fix: FIX,
     });
     return findings;
   }
-  const want = new Set(expected.patterns);
-  const have = new Set(patterns);
-  for (const p of patterns.filter((x) => !want.has(x))) {
-    findings.push({
-      kind: "extra-reader",
-      severity: "high",
-      pattern: p,
-      message: `${p} may read the secret but is not a registered consumer nor a keyshift role`,
-      fix,
-    });
-  }
-  for (const p of expected.patterns.filter((x) => !have.has(x))) {
-    findings.push({
-      kind: "reader-denied",
-      severity: "high",
-      pattern: p,
-      message: `${p} is registered but the policy denies it: it cannot read the key`,
-      fix,
-    });
-  }
+  findings.push(...readersDiffering(patterns, expected.patterns));
   return findings;
+}
+
+const FIX = "keyshift enroll <secretId> (re-applies the read policy from the registry)";
+
+/** Statements that are not keyshift's: an Allow grants access outside the registry; a Deny only narrows it. */
+function otherStatements(others: Statement[]): PolicyDriftFinding[] {
+  return others.map((s) => {
+    if (s.Effect === "Allow") {
+      const everyone = isEveryone(s.Principal);
+      return {
+        kind: everyone ? "public-allow" : "allow-statement",
+        severity: "high",
+        message: `statement ${String(s.Sid ?? "(no Sid)")} allows ${everyone ? "every principal" : "principals outside the registry"}`,
+        fix: FIX,
+      };
+    }
+    return {
+      kind: "extra-statement",
+      severity: "low",
+      message: `statement ${String(s.Sid ?? "(no Sid)")} is not keyshift's; it can only deny more`,
+      fix: "review it; keyshift leaves other Deny statements out of its policy",
+    };
+  });
+}
+
+/** keyshift's statement still denies everyone, on this secret, with no Not* escape hatch. */
+function deniesEveryone(ours: Statement): boolean {
+  return (
+    ours.Effect === "Deny" &&
+    isEveryone(ours.Principal) &&
+    ours.NotPrincipal === undefined &&
+    ours.NotAction === undefined &&
+    ours.NotResource === undefined &&
+    asList(ours.Resource).includes("*")
+  );
+}
+
+/** Each read action keyshift denies must still be in the statement (or covered by a wildcard). */
+function actionsNotDenied(ours: Statement): PolicyDriftFinding[] {
+  const actions = asList(ours.Action).map((a) => String(a).toLowerCase());
+  const covered = (action: string) =>
+    actions.includes(action.toLowerCase()) || actions.includes("secretsmanager:*") || actions.includes("*");
+  return DENIED_READ_ACTIONS.filter((action) => !covered(action)).map((action) => ({
+    kind: "action-not-denied",
+    severity: "high",
+    message: `${action} is no longer denied`,
+    fix: FIX,
+  }));
+}
+
+/** Readers let through that the registry does not list, then registered readers the policy denies. */
+function readersDiffering(patterns: string[], expected: string[]): PolicyDriftFinding[] {
+  const want = new Set(expected);
+  const have = new Set(patterns);
+  return [
+    ...patterns
+      .filter((p) => !want.has(p))
+      .map(
+        (p): PolicyDriftFinding => ({
+          kind: "extra-reader",
+          severity: "high",
+          pattern: p,
+          message: `${p} may read the secret but is not a registered consumer nor a keyshift role`,
+          fix: FIX,
+        }),
+      ),
+    ...expected
+      .filter((p) => !have.has(p))
+      .map(
+        (p): PolicyDriftFinding => ({
+          kind: "reader-denied",
+          severity: "high",
+          pattern: p,
+          message: `${p} is registered but the policy denies it: it cannot read the key`,
+          fix: FIX,
+        }),
+      ),
+  ];
 }

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps";
 import { ExchangeKeyNotFoundError, ExchangeRetryableError } from "../errors";
-import type { LedgerEntry } from "../model";
+import type { LedgerEntry, VersionFingerprints } from "../model";
 import type { ExchangeKey } from "../ports";
 
 /** What makes a listing a listing of the account that held the key (see `proveAccount`). */
@@ -20,12 +20,13 @@ export type GoneOutcome = "removed" | "not-found" | "confirmed-after-error" | "g
 export async function exchangeEffect(
   entry: LedgerEntry,
   stage: "disable" | "remove",
-  deps: Pick<Deps, "exchange" | "store">,
+  recorded: VersionFingerprints | undefined,
+  deps: Pick<Deps, "exchange">,
 ): Promise<"disabled" | GoneOutcome> {
-  // The secret's recorded current key is on the account that holds its keys: a listing that
-  // shows it is a listing of that account. Without one, a listing before the call must show the
-  // key itself.
-  const current = (await deps.store.getVersions(entry.secretId))?.current?.exchangeKeyId;
+  // The secret's recorded current key (as the guard read it right before) is on the account that
+  // holds its keys: a listing that shows it is a listing of that account. Without one, a listing
+  // before the call must show the key itself.
+  const current = recorded?.current?.exchangeKeyId;
   const anchor: Anchor = current
     ? { keyId: current, what: "its current key" }
     : (await deps.exchange.listKeys(entry.exchangeAccount)).keys.some((k) => k.keyId === entry.keyId)

@@ -38,16 +38,33 @@ export interface RestoreInput {
  * gate applies again, so the consumer must have moved to the current key by then.
  */
 export async function restoreRevocation(input: RestoreInput, deps: RestoreDeps): Promise<LedgerEntry> {
-  const entry = await deps.ledger.get(input.entryId);
-  if (!entry)
-    throw new InvalidInputError(`no ledger entry ${input.entryId}: see \`keyshift revocations list\``);
+  const entry = await restorableEntry(input.entryId, deps);
+  const marker = await takeLockUnderMarker(entry, input.actor, deps);
+  try {
+    await writeIntentThenCheck(entry, marker, input, deps);
+    await enableConfirmed(entry, deps);
+    return await recordRestored(entry, marker, input, deps);
+  } finally {
+    await deps.lock.release(entry.secretId, marker);
+  }
+}
+
+/** Step 1: only a disabled key (within its grace) or a restore that died half-way. */
+async function restorableEntry(entryId: string, deps: Pick<Deps, "ledger">): Promise<LedgerEntry> {
+  const entry = await deps.ledger.get(entryId);
+  if (!entry) throw new InvalidInputError(`no ledger entry ${entryId}: see \`keyshift revocations list\``);
   if (entry.status !== "disabled" && entry.status !== "restoring") {
     throw new OperatorActionRejectedError(
-      `ledger entry ${input.entryId} is ${entry.status}: only a disabled key (two-stage revocation, within its grace) can be restored` +
+      `ledger entry ${entryId} is ${entry.status}: only a disabled key (two-stage revocation, within its grace) can be restored` +
         (entry.status === "revoked" ? "; it was removed from the exchange for good" : "") +
         (entry.status === "restored" ? `; it was restored already (${entry.restored?.at ?? "?"})` : ""),
     );
   }
+  return entry;
+}
+
+/** Step 2: the lock (free only), under a marker record that is final from the start. Returns the marker. */
+async function takeLockUnderMarker(entry: LedgerEntry, actor: string, deps: RestoreDeps): Promise<string> {
   const now = deps.clock.now();
   const marker = `restore-${createHash("sha256").update(`${entry.entryId}@${now.toISOString()}`).digest("hex").slice(0, 16)}`;
   // Final from the start: a lock left behind by a dead restore is released by whoever finds it.
@@ -56,74 +73,94 @@ export async function restoreRevocation(input: RestoreInput, deps: RestoreDeps):
     rotationId: marker,
     trigger: "operator",
     phase: "completed",
-    outcome: `restore of ${entry.keyId} by ${input.actor}`,
+    outcome: `restore of ${entry.keyId} by ${actor}`,
     startedAt: now.toISOString(),
     updatedAt: now.toISOString(),
   });
-  await acquireFree(deps, entry.secretId, marker, input.actor);
-  try {
-    await deps.audit.append({
-      secretId: entry.secretId,
-      actor: input.actor,
-      action: "key-restore-requested",
-      details: { entryId: entry.entryId, keyId: entry.keyId, reason: input.reason },
-    });
-    const intent = await deps.ledger.beginRestore(entry.entryId, {
-      owner: marker,
-      actor: input.actor,
-      reason: input.reason,
-      at: deps.clock.now(),
-    });
-    if (intent.restoring?.owner !== marker) throw intentRefused(intent, deps.clock.now());
-    const listing = await deps.exchange.listKeys(entry.exchangeAccount);
-    const problem = await whyNotRestore(entry, marker, listing.keys, deps);
-    if (problem) {
-      const enabled = isActive(listing.keys, entry.keyId);
-      // A key an earlier run already enabled stays `restoring` (true: rotations keep refusing).
-      if (!enabled) await deps.ledger.withdrawRestore(entry.entryId, { owner: marker, at: deps.clock.now() });
-      throw new OperatorActionRejectedError(
-        `not restoring key ${entry.keyId} of ${entry.secretId}: ${problem}` +
-          (enabled
-            ? `. An earlier run already enabled it: the entry stays restoring; fix that, then run the restore again`
-            : "; nothing was enabled"),
-      );
-    }
-    await deps.exchange.enableKey(entry.exchangeAccount, entry.keyId);
-    const after = await deps.exchange.listKeys(entry.exchangeAccount);
-    if (!isActive(after.keys, entry.keyId)) {
-      const listed = after.keys.find((k) => k.keyId === entry.keyId);
-      throw new OperatorActionRejectedError(
-        `exchange accepted enabling key ${entry.keyId} but lists it ${listed ? listed.status : "nowhere"}; ` +
-          `the entry stays restoring: run \`keyshift revocations restore ${entry.entryId}\` again`,
-      );
-    }
-    const restored = await deps.ledger.markRestored(entry.entryId, { owner: marker, at: deps.clock.now() });
-    if (restored.status !== "restored") {
-      throw new OperatorActionRejectedError(
-        `ledger entry ${entry.entryId} is ${restored.status}: another run of the restore took it over; see \`keyshift revocations list\``,
-      );
-    }
-    await deps.audit.append({
-      secretId: entry.secretId,
-      actor: input.actor,
-      action: "key-restored",
-      details: { entryId: entry.entryId, keyId: entry.keyId, reason: input.reason },
-    });
-    await deps.alerts.send({
-      kind: "key-restored",
-      secretId: entry.secretId,
-      subject: `keyshift: previous key ${entry.keyId} of ${entry.secretId} was enabled again by ${input.actor}`,
-      details: {
-        entryId: entry.entryId,
-        keyId: entry.keyId,
-        reason: input.reason,
-        action: `register the consumer that needed it, let it move to the current key, then \`keyshift revocations retry ${entry.entryId}\``,
-      },
-    });
-    return restored;
-  } finally {
-    await deps.lock.release(entry.secretId, marker);
+  await acquireFree(deps, entry.secretId, marker, actor);
+  return marker;
+}
+
+/**
+ * Steps 3–4: audit the request, write the intent (`restoring`), THEN read what could make the key
+ * a third active one (`whyNotRestore`). Refused → the intent is withdrawn when nothing was enabled.
+ */
+async function writeIntentThenCheck(
+  entry: LedgerEntry,
+  marker: string,
+  input: RestoreInput,
+  deps: RestoreDeps,
+): Promise<void> {
+  await deps.audit.append({
+    secretId: entry.secretId,
+    actor: input.actor,
+    action: "key-restore-requested",
+    details: { entryId: entry.entryId, keyId: entry.keyId, reason: input.reason },
+  });
+  const intent = await deps.ledger.beginRestore(entry.entryId, {
+    owner: marker,
+    actor: input.actor,
+    reason: input.reason,
+    at: deps.clock.now(),
+  });
+  if (intent.restoring?.owner !== marker) throw intentRefused(intent, deps.clock.now());
+  const listing = await deps.exchange.listKeys(entry.exchangeAccount);
+  const problem = await whyNotRestore(entry, marker, listing.keys, deps);
+  if (!problem) return;
+  const enabled = isActive(listing.keys, entry.keyId);
+  // A key an earlier run already enabled stays `restoring` (true: rotations keep refusing).
+  if (!enabled) await deps.ledger.withdrawRestore(entry.entryId, { owner: marker, at: deps.clock.now() });
+  throw new OperatorActionRejectedError(
+    `not restoring key ${entry.keyId} of ${entry.secretId}: ${problem}` +
+      (enabled
+        ? `. An earlier run already enabled it: the entry stays restoring; fix that, then run the restore again`
+        : "; nothing was enabled"),
+  );
+}
+
+/** Step 5, the effect: enable, then list — the ledger may say `restored` only once the listing shows it active (I9). */
+async function enableConfirmed(entry: LedgerEntry, deps: Pick<Deps, "exchange">): Promise<void> {
+  await deps.exchange.enableKey(entry.exchangeAccount, entry.keyId);
+  const after = await deps.exchange.listKeys(entry.exchangeAccount);
+  if (isActive(after.keys, entry.keyId)) return;
+  const listed = after.keys.find((k) => k.keyId === entry.keyId);
+  throw new OperatorActionRejectedError(
+    `exchange accepted enabling key ${entry.keyId} but lists it ${listed ? listed.status : "nowhere"}; ` +
+      `the entry stays restoring: run \`keyshift revocations restore ${entry.entryId}\` again`,
+  );
+}
+
+/** Step 5, the record: `restored` (the break-glass retired: the gate applies again), audited and alerted. */
+async function recordRestored(
+  entry: LedgerEntry,
+  marker: string,
+  input: RestoreInput,
+  deps: RestoreDeps,
+): Promise<LedgerEntry> {
+  const restored = await deps.ledger.markRestored(entry.entryId, { owner: marker, at: deps.clock.now() });
+  if (restored.status !== "restored") {
+    throw new OperatorActionRejectedError(
+      `ledger entry ${entry.entryId} is ${restored.status}: another run of the restore took it over; see \`keyshift revocations list\``,
+    );
   }
+  await deps.audit.append({
+    secretId: entry.secretId,
+    actor: input.actor,
+    action: "key-restored",
+    details: { entryId: entry.entryId, keyId: entry.keyId, reason: input.reason },
+  });
+  await deps.alerts.send({
+    kind: "key-restored",
+    secretId: entry.secretId,
+    subject: `keyshift: previous key ${entry.keyId} of ${entry.secretId} was enabled again by ${input.actor}`,
+    details: {
+      entryId: entry.entryId,
+      keyId: entry.keyId,
+      reason: input.reason,
+      action: `register the consumer that needed it, let it move to the current key, then \`keyshift revocations retry ${entry.entryId}\``,
+    },
+  });
+  return restored;
 }
 
 type RestoreDeps = Pick<Deps, "ledger" | "exchange" | "store" | "lock" | "audit" | "alerts" | "clock">;

@@ -6,12 +6,12 @@ import {
   RevocationRefusedError,
   RotationStateError,
 } from "../errors";
-import type { BreakGlass, RotationRecord, VersionRef } from "../model";
+import type { BreakGlass, RotationRecord, SecretSettings, VersionRef } from "../model";
 import { holdLock } from "../rotation/lock";
 import { ledgerEntryId } from "../tokens";
 import { readinessOf } from "./gate";
 import type { Readiness } from "./readiness";
-import { revokeThroughLedger } from "./through-ledger";
+import { type RevocationAttempt, revokeThroughLedger } from "./through-ledger";
 
 export interface RevokePreviousOutput {
   entryId: string;
@@ -40,25 +40,61 @@ export interface RevokePreviousOutput {
  */
 export async function revokePrevious(
   input: RotationRef,
-  deps: Pick<
-    Deps,
-    | "secrets"
-    | "store"
-    | "lock"
-    | "consumers"
-    | "ledger"
-    | "exchange"
-    | "audit"
-    | "alerts"
-    | "clock"
-    | "revocation"
-  >,
+  deps: RevokePreviousDeps,
 ): Promise<RevokePreviousOutput> {
   const { secretId, rotationId } = input;
   const enrolled = await requireSettings(deps.store, secretId);
   await holdLock(deps, input, enrolled);
+  const { rotation, previous, current } = await promotedPair(input, deps);
+  const now = deps.clock.now();
+  const breakGlass = await gateOrBreakGlass(deps, rotation, previous, current, enrolled, now);
+  if (rotation.phase !== "revoking") {
+    await deps.store.putRotation(
+      { ...rotation, phase: "revoking", updatedAt: now.toISOString() },
+      writerOf(input),
+    );
+  }
+  const attempt = await revokeThroughLedger(
+    {
+      secretId,
+      exchangeAccount: enrolled.exchangeAccount,
+      keyId: previous.exchangeKeyId,
+      versionId: previous.versionId,
+      rotationId,
+      kind: "previous",
+    },
+    `rotation:${rotationId}`,
+    deps,
+    // The guard takes this invocation's enrollment and record as read; it reads labels, versions
+    // and the gate again itself, right before the call (I1).
+    { known: { settings: enrolled, rotation }, ...(breakGlass ? { breakGlass } : {}) },
+  );
+  return outcomeOf(attempt, previous, enrolled.exchangeAccount);
+}
+
+type RevokePreviousDeps = Pick<
+  Deps,
+  | "secrets"
+  | "store"
+  | "lock"
+  | "consumers"
+  | "ledger"
+  | "exchange"
+  | "audit"
+  | "alerts"
+  | "clock"
+  | "revocation"
+>;
+
+/**
+ * The rotation's previous key and the recorded current version it was replaced by. Refuses a
+ * rotation with no promoted pair, and a previous key that is the current one again (a rollback).
+ */
+async function promotedPair(
+  { secretId, rotationId }: RotationRef,
+  deps: Pick<Deps, "store">,
+): Promise<{ rotation: RotationRecord; previous: VersionRef; current: PromotedCurrent }> {
   const rotation = await deps.store.getRotation(secretId, rotationId);
-  const settings = settingsFor(enrolled, rotation);
   const versions = await deps.store.getVersions(secretId);
   if (!rotation?.previous || !versions?.current || !versions.promotedAt) {
     throw new RotationStateError(
@@ -71,42 +107,44 @@ export async function revokePrevious(
       `rotation ${rotationId} of ${secretId}: its previous key ${previous.exchangeKeyId} is the current key again; nothing is revoked`,
     );
   }
-  const now = deps.clock.now();
+  return { rotation, previous, current: { ...versions.current, promotedAt: versions.promotedAt } };
+}
+
+type PromotedCurrent = VersionRef & { promotedAt: string };
+
+/**
+ * The first of two gate evaluations, on purpose: this one refuses before anything is written (no
+ * phase, no ledger entry: `ConsumersNotReadyError`, back to waiting) and decides an emergency's
+ * break-glass; the guard evaluates the gate again under the entry's claim, right before the
+ * exchange call (I1). Returns the break-glass when the gate is broken, undefined when it is ready.
+ */
+async function gateOrBreakGlass(
+  deps: RevokePreviousDeps,
+  rotation: RotationRecord,
+  previous: VersionRef,
+  current: PromotedCurrent,
+  enrolled: SecretSettings,
+  now: Date,
+): Promise<BreakGlass | undefined> {
+  const settings = settingsFor(enrolled, rotation);
   const gate = await readinessOf(deps, {
-    secretId,
-    currentFingerprint: versions.current.fingerprint,
-    promotedAt: versions.promotedAt,
+    secretId: rotation.secretId,
+    currentFingerprint: current.fingerprint,
+    promotedAt: current.promotedAt,
     settings,
     now,
   });
-  const breakGlass = gate.ready
-    ? undefined
-    : await emergencyBreakGlass(deps, rotation, previous, gate, now, settings.exchangeAccount);
-  if (!gate.ready && !breakGlass) {
-    throw new ConsumersNotReadyError(
-      `not revoking ${previous.exchangeKeyId}: ${gate.laggingCount} consumer(s) lagging` +
-        (gate.overlapRemainingSeconds > 0 ? `, ${gate.overlapRemainingSeconds}s of overlap left` : ""),
-    );
-  }
-  if (rotation.phase !== "revoking") {
-    await deps.store.putRotation(
-      { ...rotation, phase: "revoking", updatedAt: now.toISOString() },
-      writerOf(input),
-    );
-  }
-  const attempt = await revokeThroughLedger(
-    {
-      secretId,
-      exchangeAccount: settings.exchangeAccount,
-      keyId: previous.exchangeKeyId,
-      versionId: previous.versionId,
-      rotationId,
-      kind: "previous",
-    },
-    `rotation:${rotationId}`,
-    deps,
-    breakGlass ? { breakGlass } : {},
+  if (gate.ready) return undefined;
+  const breakGlass = await emergencyBreakGlass(deps, rotation, previous, gate, now, settings.exchangeAccount);
+  if (breakGlass) return breakGlass;
+  throw new ConsumersNotReadyError(
+    `not revoking ${previous.exchangeKeyId}: ${gate.laggingCount} consumer(s) lagging` +
+      (gate.overlapRemainingSeconds > 0 ? `, ${gate.overlapRemainingSeconds}s of overlap left` : ""),
   );
+}
+
+/** The state machine's answer: the entry revoked or disabled, or the error its Retry/Catch matches. */
+function outcomeOf(attempt: RevocationAttempt, previous: VersionRef, account: string): RevokePreviousOutput {
   if (attempt.held) {
     if (attempt.held.rule === "gate") throw new ConsumersNotReadyError(attempt.held.reason);
     // Another attempt (the sweeper) or a restore holds the entry: the state's retries, then the sweeper.
@@ -116,7 +154,7 @@ export async function revokePrevious(
   const status = attempt.entry.status;
   if (status !== "revoked" && status !== "disabled") {
     throw new RevocationFailedError(
-      `revoking ${previous.exchangeKeyId} on ${settings.exchangeAccount} failed (attempt ${attempt.entry.attempts}): ${attempt.error}`,
+      `revoking ${previous.exchangeKeyId} on ${account} failed (attempt ${attempt.entry.attempts}): ${attempt.error}`,
     );
   }
   return {

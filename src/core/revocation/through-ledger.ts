@@ -1,17 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { revocationBackoffSeconds } from "../backoff";
 import type { Deps } from "../deps";
 import { sanitizeErrorMessage } from "../errors";
-import {
-  type BreakGlass,
-  DEFAULT_REMOVE_AFTER_SECONDS,
-  type LedgerEntry,
-  type LedgerKind,
-  restoringRefusal,
-} from "../model";
+import { type BreakGlass, type LedgerEntry, type LedgerKind, restoringRefusal } from "../model";
 import { ledgerEntryId } from "../tokens";
+import { holdEntry, recordDisabled, recordFailure, recordRevoked } from "./attempt-records";
 import { exchangeEffect, type GoneOutcome } from "./exchange-calls";
-import { type RevocationHold, revocationGuard } from "./guard";
+import { type CallerReads, type RevocationHold, revocationGuard } from "./guard";
 
 /**
  * A revocation attempt's claim on its entry: longer than a Lambda can run (15 min) plus a margin,
@@ -38,6 +32,15 @@ export interface RevocationAttempt {
   held?: RevocationHold;
 }
 
+export interface AttemptOptions {
+  /** The scheduled sweeper: acts only on an entry still due at its re-read. */
+  sweep?: boolean;
+  /** The entry was just returned by a consistent read or write of the ledger: no re-read. */
+  fresh?: boolean;
+  /** What the caller already read in this invocation (see `CallerReads`). */
+  known?: CallerReads;
+}
+
 export interface RevocationTarget {
   secretId: string;
   exchangeAccount: string;
@@ -55,7 +58,7 @@ export async function revokeThroughLedger(
   target: RevocationTarget,
   actor: string,
   deps: RevocationDeps,
-  opts: { breakGlass?: BreakGlass } = {},
+  opts: { breakGlass?: BreakGlass; known?: CallerReads } = {},
 ): Promise<RevocationAttempt> {
   const now = deps.clock.now();
   let entry = await deps.ledger.openPending(
@@ -63,13 +66,15 @@ export async function revokeThroughLedger(
   );
   if (opts.breakGlass && !entry.breakGlass)
     entry = await deps.ledger.recordBreakGlass(entry.entryId, opts.breakGlass);
-  return attemptRevocation(entry, actor, deps);
+  // The entry was just read (consistently) or written: no re-read; the claim is conditional on it.
+  return attemptRevocation(entry, actor, deps, { fresh: true, ...(opts.known ? { known: opts.known } : {}) });
 }
 
 /**
  * One attempt to revoke a ledger entry's key on the exchange. The entry must already exist
  * (`pending` is written BEFORE the exchange is called, so a Lambda dying mid-call loses nothing).
- * 1. Re-read the entry consistently (the sweeper found it on an index that lags). A disabled key
+ * 1. Re-read the entry consistently (the sweeper found it on an index that lags; not when `fresh`:
+ *    `revokeThroughLedger` hands over the entry it just opened). A disabled key
  *    whose grace has not run out is left alone (an operator may still restore it); for the
  *    sweeper (`sweep`), so is anything no longer due. Then CLAIM the entry (a conditional write on
  *    the status and attempts just read, and no live claim): a restore's intent and an attempt's
@@ -92,9 +97,9 @@ export async function attemptRevocation(
   found: LedgerEntry,
   actor: string,
   deps: RevocationDeps,
-  opts: { sweep?: boolean } = {},
+  opts: AttemptOptions = {},
 ): Promise<RevocationAttempt> {
-  const entry = (await deps.ledger.get(found.entryId)) ?? found;
+  const entry = opts.fresh ? found : ((await deps.ledger.get(found.entryId)) ?? found);
   if (entry.status === "revoked") return { entry };
   const now = deps.clock.now();
   if (entry.status === "restoring") return { entry, held: busyHold(entry, now) };
@@ -116,7 +121,7 @@ export async function attemptRevocation(
       : { entry: claimed, held: busyHold(claimed, now) };
   }
   try {
-    return await underClaim(claimed, owner, actor, deps);
+    return await underClaim(claimed, owner, actor, deps, opts);
   } catch (err) {
     // Not an exchange failure (a write or an audit append after the effect): the next attempt
     // settles it — the effect is idempotent and confirmed by a listing.
@@ -131,40 +136,34 @@ async function underClaim(
   owner: string,
   actor: string,
   deps: RevocationDeps,
+  opts: AttemptOptions,
 ): Promise<RevocationAttempt> {
-  // A key no consumer was ever given (`unpromoted`) needs no undo: it is removed at once.
-  const stage: "disable" | "remove" =
-    entry.status !== "disabled" &&
-    entry.kind !== "unpromoted" &&
-    (await deps.exchange.capabilities(entry.exchangeAccount)).disable
-      ? "disable"
-      : "remove";
-  const held = await revocationGuard(entry, deps);
+  const stage = await stageOf(entry, deps);
+  const verdict = await revocationGuard(entry, deps, opts.known);
+  const held = verdict.hold;
   if (held) return { entry: await holdEntry(entry, held, actor, owner, deps), held };
   let effect: "disabled" | GoneOutcome;
   try {
-    effect = await exchangeEffect(entry, stage, deps);
+    effect = await exchangeEffect(entry, stage, verdict.recorded, deps);
   } catch (err) {
     return recordFailure(entry, sanitizeErrorMessage(err), actor, owner, deps);
   }
   // Past the effect nothing is an exchange failure: errors below propagate. Each audit entry is
   // appended BEFORE the ledger records the effect, so the ledger never says disabled/revoked
   // without it; an append that fails leaves the entry as it was and the next attempt writes it.
-  if (effect === "disabled") return { entry: await recordDisabled(entry, actor, owner, deps) };
-  await deps.audit.append({
-    secretId: entry.secretId,
-    actor,
-    action: "key-revoked",
-    details: {
-      keyId: entry.keyId,
-      versionId: entry.versionId,
-      attempts: entry.attempts + 1,
-      outcome: effect,
-      disabledAt: entry.disabledAt ?? null,
-      breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
-    },
-  });
-  return { entry: await deps.ledger.markRevoked(entry.entryId, deps.clock.now(), owner) };
+  if (effect === "disabled") {
+    return { entry: await recordDisabled(entry, verdict.settings, actor, owner, deps) };
+  }
+  return { entry: await recordRevoked(entry, effect, actor, owner, deps) };
+}
+
+/**
+ * Disable where the exchange can (the first stage of a `previous` key: undoable within the grace),
+ * remove otherwise. A key no consumer was ever given (`unpromoted`) needs no undo: removed at once.
+ */
+async function stageOf(entry: LedgerEntry, deps: Pick<Deps, "exchange">): Promise<"disable" | "remove"> {
+  if (entry.status === "disabled" || entry.kind === "unpromoted") return "remove";
+  return (await deps.exchange.capabilities(entry.exchangeAccount)).disable ? "disable" : "remove";
 }
 
 /** Due for the sweeper at `now`: scheduled, not waiting for an operator. */
@@ -186,129 +185,6 @@ function busyHold(entry: LedgerEntry, now: Date): RevocationHold {
         : `ledger entry ${entry.entryId} moved on (now ${entry.status}) while this attempt began`,
     retryInSeconds: until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0,
   };
-}
-
-async function recordDisabled(
-  entry: LedgerEntry,
-  actor: string,
-  owner: string,
-  deps: RevocationDeps,
-): Promise<LedgerEntry> {
-  const now = deps.clock.now();
-  const settings = await deps.store.getSettings(entry.secretId);
-  const graceSeconds = settings?.removeAfterSeconds ?? DEFAULT_REMOVE_AFTER_SECONDS;
-  const removeAfter = new Date(now.getTime() + graceSeconds * 1000);
-  await deps.audit.append({
-    secretId: entry.secretId,
-    actor,
-    action: "key-disabled",
-    details: {
-      keyId: entry.keyId,
-      versionId: entry.versionId,
-      attempts: entry.attempts + 1,
-      removeAfter: removeAfter.toISOString(),
-      breakGlass: entry.breakGlass ? entry.breakGlass.actor : null,
-      undo: `keyshift revocations restore ${entry.entryId} --reason "..." (until ${removeAfter.toISOString()})`,
-    },
-  });
-  return deps.ledger.markDisabled(entry.entryId, { at: now, removeAfter, owner });
-}
-
-async function holdEntry(
-  entry: LedgerEntry,
-  held: RevocationHold,
-  actor: string,
-  owner: string,
-  deps: RevocationDeps,
-): Promise<LedgerEntry> {
-  const now = deps.clock.now();
-  const next = new Date(now.getTime() + held.retryInSeconds * 1000);
-  const updated = await deps.ledger.hold(entry.entryId, {
-    at: now,
-    reason: held.reason,
-    nextAttemptAt: next,
-    needsOperator: false,
-    owner,
-  });
-  // Once per reason: the sweeper looks every few minutes, the audit trail and the pager should not.
-  if (entry.heldReason !== held.reason) {
-    await deps.audit.append({
-      secretId: entry.secretId,
-      actor,
-      action: "revocation-held",
-      details: {
-        keyId: entry.keyId,
-        rule: held.rule,
-        reason: held.reason,
-        nextAttemptAt: next.toISOString(),
-      },
-    });
-    if (held.rule === "label") {
-      await deps.alerts.send({
-        kind: "revocation-refused",
-        secretId: entry.secretId,
-        subject: `keyshift: refused to revoke key ${entry.keyId}: it is current or pending`,
-        details: {
-          keyId: entry.keyId,
-          entryId: entry.entryId,
-          reason: held.reason,
-          action: `\`keyshift status ${entry.secretId}\`; the ledger entry stays listed and is re-checked`,
-        },
-      });
-    }
-  }
-  return updated;
-}
-
-async function recordFailure(
-  entry: LedgerEntry,
-  error: string,
-  actor: string,
-  owner: string,
-  deps: RevocationDeps,
-): Promise<RevocationAttempt> {
-  const now = deps.clock.now();
-  const attempts = entry.attempts + 1;
-  const removing = entry.status === "disabled";
-  // The removal of a disabled key gets its own budget of attempts.
-  const stageAttempts = removing ? attempts - (entry.attemptsAtDisable ?? 0) : attempts;
-  const needsOperator = stageAttempts >= deps.revocation.maxAttempts;
-  const nextAttemptAt = needsOperator
-    ? undefined
-    : new Date(now.getTime() + revocationBackoffSeconds(attempts, deps.revocation) * 1000);
-  const failed = await deps.ledger.markFailed(entry.entryId, {
-    at: now,
-    error,
-    nextAttemptAt,
-    needsOperator,
-    stage: removing ? "remove" : "revoke",
-    owner,
-  });
-  await deps.audit.append({
-    secretId: entry.secretId,
-    actor,
-    action: needsOperator ? "revocation-needs-operator" : "revocation-attempt-failed",
-    details: {
-      keyId: entry.keyId,
-      attempts: failed.attempts,
-      error,
-      nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
-    },
-  });
-  if (needsOperator && failed.status !== "revoked") {
-    await deps.alerts.send({
-      kind: "revocation-needs-operator",
-      secretId: entry.secretId,
-      subject: `keyshift: revoking key ${entry.keyId} needs an operator (${failed.attempts} attempts)`,
-      details: {
-        keyId: entry.keyId,
-        exchangeAccount: entry.exchangeAccount,
-        lastError: error,
-        action: `fix the cause, then \`keyshift revocations retry ${entry.entryId}\``,
-      },
-    });
-  }
-  return { entry: failed, error };
 }
 
 export function newLedgerEntry(

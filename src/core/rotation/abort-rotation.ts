@@ -1,5 +1,5 @@
 import { type RotationRef, requireSettings, writerOf } from "../deps";
-import { STAGE } from "../model";
+import { type RotationRecord, STAGE } from "../model";
 import { type LockedRevocationDeps, revokeThroughLedger } from "../revocation/through-ledger";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
 import { drivingExecution } from "./lock";
@@ -71,7 +71,6 @@ export async function abortRotation(
   }
   const rotation = await deps.store.getRotation(secretId, rotationId);
   const now = deps.clock.now();
-  const actor = `rotation:${rotationId}`;
   const versions = await deps.secrets.listVersions(secretId);
   const currentHolder = versions.find((v) => v.stages.includes(STAGE.current));
 
@@ -85,24 +84,49 @@ export async function abortRotation(
     return { outcome: "promoted", aborted: false, ...NOTHING_REVOKED };
   }
 
-  // Only our own AWSPENDING: the version this rotation recorded, or the one its token created (a
-  // crash between PutSecretValue and the bookkeeping); another rotation's pending is not ours. The
-  // label is removed by a conditional write on each candidate, not by what a listing shows: a
-  // lagging read must never leave AWSPENDING on a key that is about to be revoked.
-  const candidates = new Set([rotation?.next?.versionId, versionTokenFor(rotationId)]);
-  for (const candidate of candidates) {
-    if (!candidate || candidate === currentHolder?.versionId) continue;
-    await deps.secrets.moveStage(secretId, STAGE.next, { from: candidate }).catch(ignoreNotAttached);
-  }
-
+  await removeOwnPending(deps, input, rotation, currentHolder?.versionId);
   // Before revoking: the revocation guard refuses the key the versions record calls next.
   const recorded = await deps.store.getVersions(secretId);
   if (recorded?.next) {
     await deps.store.putVersions({ ...recorded, next: undefined, updatedAt: now.toISOString() });
   }
+  const revoked = await revokeOwnKeys(deps, input, rotation, settings.exchangeAccount);
+  return recordAborted(deps, input, rotation, revoked, now);
+}
 
+/**
+ * Step 3. Only our own AWSPENDING: the version this rotation recorded, or the one its token created
+ * (a crash between PutSecretValue and the bookkeeping); another rotation's pending is not ours. The
+ * label is removed by a conditional write on each candidate, not by what a listing shows: a
+ * lagging read must never leave AWSPENDING on a key that is about to be revoked.
+ */
+async function removeOwnPending(
+  deps: AbortDeps,
+  { secretId, rotationId }: RotationRef,
+  rotation: RotationRecord | undefined,
+  currentVersionId: string | undefined,
+): Promise<void> {
+  const candidates = new Set([rotation?.next?.versionId, versionTokenFor(rotationId)]);
+  for (const candidate of candidates) {
+    if (!candidate || candidate === currentVersionId) continue;
+    await deps.secrets.moveStage(secretId, STAGE.next, { from: candidate }).catch(ignoreNotAttached);
+  }
+}
+
+type Revoked = Pick<AbortRotationOutput, "revokedKeyIds" | "pendingRevocations">;
+
+/**
+ * Step 4: every key this rotation created — the stored one and keys carrying its label (crashed
+ * attempts) — but never the current one, through the ledger (I5). One that fails stays there.
+ */
+async function revokeOwnKeys(
+  deps: AbortDeps,
+  { secretId, rotationId }: RotationRef,
+  rotation: RotationRecord | undefined,
+  account: string,
+): Promise<Revoked> {
   const label = exchangeLabelFor(rotationId);
-  const listing = await deps.exchange.listKeys(settings.exchangeAccount);
+  const listing = await deps.exchange.listKeys(account);
   const ours = new Set(listing.keys.filter((k) => k.label === label).map((k) => k.keyId));
   if (rotation?.next) ours.add(rotation.next.exchangeKeyId);
   const current = rotation?.current?.exchangeKeyId;
@@ -114,18 +138,29 @@ export async function abortRotation(
     const attempt = await revokeThroughLedger(
       {
         secretId,
-        exchangeAccount: settings.exchangeAccount,
+        exchangeAccount: account,
         keyId,
         versionId: rotation?.next?.exchangeKeyId === keyId ? rotation.next.versionId : "unstored",
         rotationId,
         kind: "unpromoted",
       },
-      actor,
+      `rotation:${rotationId}`,
       deps,
     );
     (attempt.entry.status === "revoked" ? revokedKeyIds : pendingRevocations).push(keyId);
   }
+  return { revokedKeyIds, pendingRevocations };
+}
 
+/** Step 5: `aborted` (fenced), the lock released, then audited and alerted. */
+async function recordAborted(
+  deps: AbortDeps,
+  input: AbortRotationInput,
+  rotation: RotationRecord | undefined,
+  revoked: Revoked,
+  now: Date,
+): Promise<AbortRotationOutput> {
+  const { secretId, rotationId } = input;
   if (rotation) {
     await deps.store.putRotation(
       {
@@ -140,17 +175,17 @@ export async function abortRotation(
   await deps.lock.release(secretId, rotationId);
   await deps.audit.append({
     secretId,
-    actor,
+    actor: `rotation:${rotationId}`,
     action: "rotation-aborted",
-    details: { rotationId, error: input.error, revokedKeyIds, pendingRevocations },
+    details: { rotationId, error: input.error, ...revoked },
   });
   await deps.alerts.send({
     kind: "rotation-aborted",
     secretId,
     subject: `keyshift: rotation of ${secretId} aborted before promotion`,
-    details: { rotationId, error: input.error, revokedKeyIds, pendingRevocations },
+    details: { rotationId, error: input.error, ...revoked },
   });
-  return { outcome: "aborted", aborted: true, revokedKeyIds, pendingRevocations };
+  return { outcome: "aborted", aborted: true, ...revoked };
 }
 
 /** UpdateSecretVersionStage refuses to remove a label from a version that does not carry it (or does not exist). */

@@ -1,6 +1,7 @@
 import type { Deps } from "../deps";
 import { ExchangeKeyLimitError } from "../errors";
 import type { VersionRef } from "../model";
+import type { ExchangeKey } from "../ports";
 import { ledgerEntryId } from "../tokens";
 
 /*
@@ -64,6 +65,53 @@ export async function refuseWhileOwnKeysActive(
       )
       .join(", ")} besides its current key; a new key would be its third. Let the sweeper finish it or ` +
       `\`keyshift revocations retry <entry>\`, then rotate again`,
+  );
+}
+
+/** Current + previous + a new one would be a third key for one secret (I3), whatever the account limit. */
+export async function refuseWhilePreviousActive(
+  deps: Pick<Deps, "ledger">,
+  ctx: { secretId: string; account: string; current: string; previous: VersionRef | undefined },
+  keys: readonly ExchangeKey[],
+): Promise<void> {
+  const { secretId, account, previous } = ctx;
+  if (!previous || previous.exchangeKeyId === ctx.current) return;
+  if (!keys.some((k) => k.keyId === previous.exchangeKeyId && k.status === "active")) return;
+  throw new ExchangeKeyLimitError(
+    `secret ${secretId} still holds its previous key ${previous.exchangeKeyId} ` +
+      `(${await ledgerStatus(deps, account, previous.exchangeKeyId)}); a new key would be its third. ` +
+      "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
+  );
+}
+
+/**
+ * The account's own limit (I3: never more than the exchange allows), this rotation's keys aside
+ * (they were just revoked or refused). Where disabled keys count against the limit (Deribit), a
+ * disabled key awaiting removal takes a slot.
+ */
+export async function refuseAtAccountLimit(
+  deps: Pick<Deps, "ledger" | "exchange">,
+  ctx: { account: string; label: string; current: string },
+  listing: { keys: readonly ExchangeKey[]; maxActiveKeys: number },
+): Promise<void> {
+  const { account } = ctx;
+  const caps = await deps.exchange.capabilities(account);
+  const counted = listing.keys.filter(
+    (k) => (caps.limitCounts === "all" || k.status === "active") && k.label !== ctx.label,
+  );
+  if (counted.length < listing.maxActiveKeys) return;
+  const others = counted.filter((k) => k.keyId !== ctx.current);
+  const described = await Promise.all(
+    others.map(
+      async (k) =>
+        `${k.keyId} (${k.status === "disabled" ? "disabled, " : ""}${await ledgerStatus(deps, account, k.keyId)})`,
+    ),
+  );
+  throw new ExchangeKeyLimitError(
+    `exchange account ${account} already holds ${counted.length} of ${listing.maxActiveKeys} ` +
+      `${caps.limitCounts === "all" ? `keys (disabled keys count on ${caps.exchange})` : "active keys"}; ` +
+      `unrevoked: ${described.join(", ") || "none besides current"}. ` +
+      "Revoke it first (`keyshift revocations retry` or `keyshift force-revoke`), then rotate again.",
   );
 }
 
