@@ -1,8 +1,7 @@
 /**
- * Contract (emulator only): every call is authenticated and authorized as AWS does it — the
- * emulator starts its own instance here, with principals it knows, because AWS cannot be asked to
- * forget a caller. What AWS answers, and where that was checked, is in
- * harness/local/secrets-manager/errors.ts (`authenticationFailed`, `notAllowed`).
+ * Contract (emulator only): every call is authenticated and authorized as AWS does it, on an
+ * emulator of its own with principals it knows (auth-world.ts). What AWS answers, and where that
+ * was checked: harness/local/secrets-manager/errors.ts (`authenticationFailed`, `notAllowed`).
  *
  * Deviations from AWS that remain by design (each one refuses rather than guesses, or is listed):
  * - Resource policies: only Deny statements to `"*"`, with no condition or `ArnNotLike` /
@@ -22,140 +21,43 @@
  */
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { Sha256 } from "@aws-crypto/sha256-js";
 import {
-  CreateSecretCommand,
   DeleteResourcePolicyCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
-  ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
-  type SecretsManagerServiceException,
 } from "@aws-sdk/client-secrets-manager";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCredentials, LocalIam } from "../../../harness/local/local-iam";
-import {
-  type SecretsManagerEmulator,
-  startSecretsManagerEmulator,
-} from "../../../harness/local/secrets-manager/server";
-import { isExternalTarget, localPrincipals } from "../secrets-manager-target";
+import { isExternalTarget } from "../secrets-manager-target";
+import { AuthWorld, failure, READER, READER_ROLE, REGION } from "./auth-world";
 import { denyAllBut } from "./policy.suite";
 
-const REGION = "us-east-1";
-const READER_ROLE = "arn:aws:iam::123456789012:role/apps/reader";
-const READER = "arn:aws:sts::123456789012:assumed-role/reader/r-1";
-
-let emulator: SecretsManagerEmulator;
-let iam: LocalIam;
-let operatorCredentials: LocalCredentials;
-let readerCredentials: LocalCredentials;
-const clients: SecretsManagerClient[] = [];
-
-function client(
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
-  region = REGION,
-) {
-  // No retries: a refused call must come back as refused, not be retried into a timeout.
-  const c = new SecretsManagerClient({ endpoint: emulator.endpoint, region, credentials, maxAttempts: 1 });
-  clients.push(c);
-  return c;
-}
-
-/** The error `call` fails with, or undefined if it succeeded. */
-const failure = (call: Promise<unknown>): Promise<SecretsManagerServiceException | undefined> =>
-  call.then(
-    () => undefined,
-    (error: SecretsManagerServiceException) => error,
-  );
-
-/** A raw JSON 1.1 call with the given headers (or a SigV4 signature made here, dated `signedAt`). */
-async function raw(
-  target: string,
-  body: unknown,
-  auth: { headers: Record<string, string> } | { sign: LocalCredentials; signedAt: Date },
-): Promise<{ status: number; type: string; message: string }> {
-  const url = new URL(emulator.endpoint);
-  const text = JSON.stringify(body);
-  let headers: Record<string, string> = {
-    host: url.host,
-    "content-type": "application/x-amz-json-1.1",
-    "x-amz-target": `secretsmanager.${target}`,
-  };
-  if ("headers" in auth) headers = { ...headers, ...auth.headers };
-  else {
-    const signer = new SignatureV4({
-      credentials: auth.sign,
-      region: REGION,
-      service: "secretsmanager",
-      sha256: Sha256,
-    });
-    const signed = await signer.sign(
-      {
-        method: "POST",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: "/",
-        headers,
-        body: text,
-      },
-      { signingDate: auth.signedAt },
-    );
-    headers = signed.headers as Record<string, string>;
-  }
-  const response = await fetch(new URL("/", emulator.endpoint), { method: "POST", headers, body: text });
-  const out = (await response.json()) as { __type?: string; message?: string };
-  return { status: response.status, type: String(out.__type), message: String(out.message) };
-}
-
-async function versionCount(secretId: string): Promise<number> {
-  const out = await client(operatorCredentials).send(
-    new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
-  );
-  return out.Versions?.length ?? 0;
-}
+let world: AuthWorld;
 
 export function authContract(): void {
   describe.skipIf(isExternalTarget())("emulator: every call is authenticated", () => {
     beforeAll(async () => {
-      const principals = localPrincipals();
-      iam = principals.iam;
-      operatorCredentials = principals.operator;
-      readerCredentials = iam.assumeRole(READER_ROLE, "r-1");
-      emulator = await startSecretsManagerEmulator({ callers: iam, region: REGION });
-      const operator = client(operatorCredentials);
-      await operator.send(new CreateSecretCommand({ Name: "open", SecretString: "open-value" }));
-      await operator.send(new CreateSecretCommand({ Name: "guarded", SecretString: "guarded-value" }));
-      await operator.send(
-        new PutResourcePolicyCommand({
-          SecretId: "guarded",
-          ResourcePolicy: denyAllBut("arn:aws:iam::123456789012:role/contract/*"),
-          BlockPublicPolicy: true,
-        }),
-      );
+      world = await AuthWorld.open();
     });
 
     afterAll(async () => {
-      for (const c of clients.splice(0)) c.destroy();
-      await emulator?.close();
+      await world?.close();
     });
 
     it("refuses no signature, or a header that is not a whole SigV4 one, on a secret without a policy", async () => {
-      const before = await versionCount("open");
+      const before = await world.versionCount("open");
 
-      const unsigned = await raw("GetSecretValue", { SecretId: "open" }, { headers: {} });
-      const basic = await raw(
+      const unsigned = await world.raw("GetSecretValue", { SecretId: "open" }, { headers: {} });
+      const basic = await world.raw(
         "PutSecretValue",
         { SecretId: "open", SecretString: "x" },
         {
           headers: { authorization: "Basic dXNlcjpwYXNz" },
         },
       );
-      const partial = await raw(
+      const partial = await world.raw(
         "PutSecretValue",
         { SecretId: "open", SecretString: "x" },
         {
@@ -176,15 +78,15 @@ export function authContract(): void {
       expect(partial).toMatchObject({ status: 400, type: "IncompleteSignatureException" });
       expect(partial.message).toContain("Authorization header requires 'Signature' parameter.");
       expect(partial.message).toContain("Authorization header requires 'SignedHeaders' parameter.");
-      expect(await versionCount("open")).toBe(before);
+      expect(await world.versionCount("open")).toBe(before);
     });
 
     it("refuses an unknown key, a wrong secret key, a wrong session token or another region, with AWS's names", async () => {
-      const before = await versionCount("open");
-      const unknown = client({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "whatever" });
-      const forged = client({ ...readerCredentials, secretAccessKey: "not-the-key" });
-      const wrongToken = client({ ...readerCredentials, sessionToken: "not-the-token" });
-      const elsewhere = client(readerCredentials, "eu-west-1");
+      const before = await world.versionCount("open");
+      const unknown = world.client({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "whatever" });
+      const forged = world.client({ ...world.reader, secretAccessKey: "not-the-key" });
+      const wrongToken = world.client({ ...world.reader, sessionToken: "not-the-token" });
+      const elsewhere = world.client(world.reader, "eu-west-1");
 
       const refusals = await Promise.all([
         failure(unknown.send(new GetSecretValueCommand({ SecretId: "open" }))),
@@ -205,9 +107,9 @@ export function authContract(): void {
       ]);
       expect(refusals[0]?.message).toBe("The security token included in the request is invalid.");
       expect(refusals[5]?.message).toBe("Credential should be scoped to a valid region, not 'eu-west-1'.");
-      expect(await versionCount("open")).toBe(before);
+      expect(await world.versionCount("open")).toBe(before);
       expect(
-        (await client(operatorCredentials).send(new GetResourcePolicyCommand({ SecretId: "guarded" })))
+        (await world.client(world.operator).send(new GetResourcePolicyCommand({ SecretId: "guarded" })))
           .ResourcePolicy,
       ).toBeDefined();
     });
@@ -215,19 +117,19 @@ export function authContract(): void {
     it("accepts a signature up to 5 minutes old, as Secrets Manager does, and refuses an older one", async () => {
       const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-      const recent = await raw(
+      const recent = await world.raw(
         "GetSecretValue",
         { SecretId: "open" },
         {
-          sign: readerCredentials,
+          sign: world.reader,
           signedAt: minutesAgo(4),
         },
       );
-      const stale = await raw(
+      const stale = await world.raw(
         "GetSecretValue",
         { SecretId: "open" },
         {
-          sign: readerCredentials,
+          sign: world.reader,
           signedAt: minutesAgo(6),
         },
       );
@@ -240,7 +142,7 @@ export function authContract(): void {
     });
 
     it("grants a reader only its role's identity policy: denied GetSecretValue, it can neither delete the policy nor write", async () => {
-      const reader = client(readerCredentials);
+      const reader = world.client(world.reader);
       const noGrant = (action: string, resource?: string) =>
         `User: ${READER} is not authorized to perform: secretsmanager:${action}${resource ? ` on resource: ${resource}` : ""} because no identity-based policy allows the secretsmanager:${action} action`;
 
@@ -276,15 +178,15 @@ export function authContract(): void {
     });
 
     it("lets whoever is granted DeleteResourcePolicy delete it and then read, as on AWS", async () => {
-      iam.grant(READER_ROLE, ["secretsmanager:GetSecretValue", "secretsmanager:DeleteResourcePolicy"]);
-      const reader = client(readerCredentials);
+      world.iam.grant(READER_ROLE, ["secretsmanager:GetSecretValue", "secretsmanager:DeleteResourcePolicy"]);
+      const reader = world.client(world.reader);
       try {
         await reader.send(new DeleteResourcePolicyCommand({ SecretId: "guarded" }));
         const read = await reader.send(new GetSecretValueCommand({ SecretId: "guarded" }));
 
         expect(read.SecretString).toBe("guarded-value");
       } finally {
-        iam.grant(READER_ROLE, ["secretsmanager:GetSecretValue"]);
+        world.iam.grant(READER_ROLE, ["secretsmanager:GetSecretValue"]);
       }
     });
 
@@ -302,7 +204,7 @@ export function authContract(): void {
               "--secret-id",
               "open",
               "--endpoint-url",
-              emulator.endpoint,
+              world.emulator.endpoint,
             ],
             {
               env: {
@@ -319,7 +221,7 @@ export function authContract(): void {
             },
           );
 
-        const { stdout } = await aws(readerCredentials);
+        const { stdout } = await aws(world.reader);
         const refused = await aws({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "x" }).then(
           () => "",
           (error: { stderr: string }) => error.stderr,
