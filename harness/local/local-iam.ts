@@ -17,15 +17,38 @@ export interface LocalPrincipal {
   userId: string;
   /** When the session's credentials were issued (CloudTrail's `sessionContext.attributes.creationDate`). */
   createdAt: string;
+  /**
+   * The actions the role's identity policy allows (IAM action names, `*` and `?` wildcards), on
+   * every resource: what the local services check after the signature (the Secrets Manager
+   * emulator does; the heartbeat's function URL authorizes by the registry instead).
+   */
+  allowedActions: readonly string[];
 }
 
 /**
- * Stand-in for STS in the local stack: issues temporary credentials for a role session (what IRSA
- * or an instance profile gives a real consumer) and resolves an access key back to its principal,
- * which is what API Gateway's IAM authorization does after checking the SigV4 signature.
+ * A role nobody granted more: a workload that reads its secret, with what docs/deploy.md tells a
+ * consumer's role to be given, `secretsmanager:GetSecretValue`, and nothing else — so it cannot
+ * write a secret, nor read, replace or delete a resource policy.
+ */
+export const WORKLOAD_ACTIONS: readonly string[] = ["secretsmanager:GetSecretValue"];
+
+/**
+ * Stand-in for STS and IAM in the local stack: issues temporary credentials for a role session
+ * (what IRSA or an instance profile gives a real consumer), holds each role's identity policy
+ * (`grant`; `WORKLOAD_ACTIONS` unless granted), and resolves an access key back to its principal,
+ * which is what an AWS front end does after checking the SigV4 signature.
  */
 export class LocalIam {
-  private readonly sessions = new Map<string, LocalPrincipal>();
+  private readonly sessions = new Map<string, Omit<LocalPrincipal, "allowedActions">>();
+  private readonly policies = new Map<string, readonly string[]>();
+
+  /**
+   * Sets the identity policy of `roleArn`: the actions its sessions may call, replacing what it had.
+   * Applies to sessions already issued, as an IAM policy change does.
+   */
+  grant(roleArn: string, actions: readonly string[]): void {
+    this.policies.set(roleArn, [...actions]);
+  }
 
   assumeRole(roleArn: string, sessionName: string): LocalCredentials {
     const match = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
@@ -51,6 +74,8 @@ export class LocalIam {
   }
 
   lookup(accessKeyId: string): LocalPrincipal | undefined {
-    return this.sessions.get(accessKeyId);
+    const session = this.sessions.get(accessKeyId);
+    if (!session) return undefined;
+    return { ...session, allowedActions: this.policies.get(session.principalArn) ?? WORKLOAD_ACTIONS };
   }
 }

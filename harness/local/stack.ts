@@ -89,8 +89,9 @@ export interface LocalStack {
 /**
  * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
  * Secrets Manager emulator, an SNS alert sink, the simulated exchanges, and the heartbeat function
- * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator enforces
- * read policies by the caller's credentials (`iam`) and hands each GetSecretValue of a keyshift
+ * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator
+ * authenticates every call by the caller's credentials (`iam`), enforces read policies and each
+ * role's grant (`iam.grant`), and hands each GetSecretValue of a keyshift
  * secret to the real `secret-read` handler as CloudTrail's event, as the EventBridge rule does.
  *
  * The handlers read their configuration from `process.env` at cold start, exactly as on Lambda,
@@ -105,6 +106,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
     closers.push(dynamo.close);
     const iam = new LocalIam();
+    // keyshift's role is also the operator here (enroll, register, rotate): every Secrets Manager
+    // action. Every other role is a workload that may only read (`WORKLOAD_ACTIONS`).
+    iam.grant(LOCAL_KEYSHIFT_ROLE_ARN, ["secretsmanager:*"]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
       stateFile: opts.secretsStateFile,

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { DeleteSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { LocalIam } from "../../harness/local/local-iam";
+import { type LocalCredentials, LocalIam } from "../../harness/local/local-iam";
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
@@ -21,10 +21,21 @@ export const CONTRACT_ENDPOINT_ENV = "KEYSHIFT_CONTRACT_SECRETS_MANAGER_ENDPOINT
 /** True when the suite runs against an external endpoint instead of the emulator. */
 export const isExternalTarget = (): boolean => Boolean(process.env[CONTRACT_ENDPOINT_ENV]);
 
-export const LOCAL_CREDENTIALS = { accessKeyId: "x", secretAccessKey: "y" };
-
-/** The emulator's caller in the contract run: a role session, as a consumer or keyshift would be. */
+/**
+ * The emulator's caller in the contract run: a role session granted every Secrets Manager action,
+ * as the operator (or an admin on AWS) would be.
+ */
 const CONTRACT_ROLE = "arn:aws:iam::123456789012:role/contract/keyshift-contract";
+
+/**
+ * Principals for a test that starts its own emulator: the directory to give it, and an operator's
+ * credentials (every Secrets Manager action), as `openSecretsManagerTarget` sets up its own.
+ */
+export function localPrincipals(): { iam: LocalIam; operator: LocalCredentials } {
+  const iam = new LocalIam();
+  iam.grant(CONTRACT_ROLE, ["secretsmanager:*"]);
+  return { iam, operator: iam.assumeRole(CONTRACT_ROLE, "contract") };
+}
 
 export interface SecretsManagerTarget {
   client: SecretsManagerClient;
@@ -53,9 +64,9 @@ export async function openSecretsManagerTarget(): Promise<SecretsManagerTarget> 
   const region = external ? (process.env.AWS_REGION ?? "us-east-1") : "us-east-1";
   let emulator: SecretsManagerEmulator | undefined;
   let endpoint: string;
-  // Resource policies are enforced by the caller's SigV4 access key: the emulator resolves it here.
-  const iam = new LocalIam();
-  const credentials = external ? undefined : iam.assumeRole(CONTRACT_ROLE, "contract");
+  // Every call is authenticated by its SigV4 access key: the emulator resolves it here.
+  const { iam, operator } = localPrincipals();
+  const credentials = external ? undefined : operator;
   if (external) {
     endpoint = external;
   } else {

@@ -1,80 +1,96 @@
 /**
- * Who is calling, and whether the secret's resource policy lets them. The caller is identified from
- * the request's SigV4 access key, as AWS does (and as the local heartbeat API does): only when a
- * policy could apply to the operation — so callers of secrets without a policy keep working as
- * before, unsigned or with any credentials — or when a CloudTrail hook wants the identity.
+ * Who is calling, and whether they may — on every call, as AWS does before any operation runs.
+ *
+ * 1. Authentication: the request's SigV4 signature is checked against the principals the emulator
+ *    knows (`CallerDirectory`: `LocalIam` in the local stack). No signature, a malformed one, an
+ *    unknown access key or a wrong signature is refused with AWS's error (`authenticationFailed`).
+ * 2. Authorization, as IAM evaluates a call within one account: an explicit Deny in the secret's
+ *    resource policy refuses; otherwise the caller's identity policy (`allowedActions`) must allow
+ *    the action, or the call is implicitly denied. A resource policy holds no Allow here (the
+ *    emulator refuses one at put), so the identity policy is the only grant. A Deny naming only
+ *    GetSecretValue therefore does not let a denied reader delete the policy and then read: a
+ *    reader's role is not granted DeleteResourcePolicy (`WORKLOAD_ACTIONS`); whoever is granted it
+ *    can, as on AWS (docs/deploy.md: restrict those actions to the operator).
  */
 import type { IncomingMessage } from "node:http";
 import { type SigningSecret, verifySigV4 } from "../sigv4-verify";
 import type { CloudTrailCaller } from "./cloudtrail";
-import { accessDenied, authenticationFailed, type ServiceError } from "./errors";
-import { compilePolicy, concerns, denies } from "./resource-policy";
+import { accessDenied, authenticationFailed, notAllowed, type ServiceError } from "./errors";
+import { actionMatches, compilePolicy, type DenyStatement, denies } from "./resource-policy";
 import type { SecretsStore } from "./store";
 import type { Input } from "./validation";
 
+/** An authenticated caller: its identity as CloudTrail reports it, and what it is granted. */
+export interface Caller extends CloudTrailCaller {
+  /** Its identity policy: IAM action patterns it is allowed, on every secret. */
+  allowedActions: readonly string[];
+}
+
 /** Resolves an access key to its holder: `LocalIam` in the local stack. */
 export interface CallerDirectory {
-  lookup(accessKeyId: string): (SigningSecret & Omit<CloudTrailCaller, "accessKeyId">) | undefined;
+  lookup(accessKeyId: string): (SigningSecret & Omit<Caller, "accessKeyId">) | undefined;
 }
 
-export interface Authorization {
-  /** The identified caller, when identification was needed or asked for and succeeded. */
-  caller?: CloudTrailCaller;
-  /** Set when the policy refuses the call: thrown by the server after its CloudTrail record. */
-  denied?: ServiceError;
-}
+/**
+ * Secrets Manager refuses a signature dated more than 5 minutes from its clock ("Signature
+ * expired: … (… - 5 min.)", boto/botocore#3587), where most services allow 15.
+ */
+const MAX_SKEW_MS = 5 * 60 * 1000;
 
-async function identify(
-  store: SecretsStore,
+/** The caller of `request`, or throws the authentication error AWS would answer. */
+export async function authenticate(
+  region: string,
   request: IncomingMessage,
   body: string,
-  directory: CallerDirectory | undefined,
-): Promise<CloudTrailCaller | ServiceError> {
+  directory: CallerDirectory,
+): Promise<Caller> {
   const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
   const result = await verifySigV4(
     { method: request.method ?? "POST", url, headers: request.headers, body },
-    { service: "secretsmanager", region: store.region },
-    (key) => directory?.lookup(key),
+    { service: "secretsmanager", region, maxSkewMs: MAX_SKEW_MS },
+    (key) => directory.lookup(key),
   );
-  if ("reject" in result) return authenticationFailed(result.reject, store.region);
+  if ("reject" in result) throw authenticationFailed(result);
   const { secretAccessKey: _s, sessionToken: _t, ...who } = result.principal;
   return { accessKeyId: result.accessKeyId, ...who };
 }
 
-/**
- * Evaluates the secret's resource policy for `secretsmanager:<operation>`. A caller that cannot be
- * identified where a policy applies is refused with the authentication error AWS would give.
- */
-export async function authorize(
-  store: SecretsStore,
-  request: IncomingMessage,
-  body: string,
-  operation: string,
-  input: Input,
-  options: { directory?: CallerDirectory; wantIdentity: boolean },
-): Promise<Authorization> {
-  const secretId = typeof input.SecretId === "string" ? input.SecretId : undefined;
-  const secret = secretId === undefined ? undefined : store.resolve(secretId);
-  const action = `secretsmanager:${operation}`;
+/** The secret's resource policy as enforced; one that no longer compiles denies everything. */
+function statementsOf(policy: string): DenyStatement[] {
   // Stored policies were validated at put; one that no longer compiles (an edited state file) is
   // enforced as "deny everything", never ignored.
-  let statements: ReturnType<typeof compilePolicy> | undefined;
-  if (secret?.resourcePolicy !== undefined) {
-    try {
-      statements = compilePolicy(secret.resourcePolicy, false);
-    } catch {
-      statements = [{ actions: ["*"], resources: ["*"], conditions: [] }];
-    }
+  try {
+    return compilePolicy(policy, false);
+  } catch {
+    return [{ actions: ["*"], resources: ["*"], conditions: [] }];
   }
-  if (statements && secret && concerns(statements, action)) {
-    const caller = await identify(store, request, body, options.directory);
-    if (!("userArn" in caller)) throw caller;
-    if (denies(statements, { action, resourceArn: secret.arn, principalArn: caller.principalArn })) {
-      return { caller, denied: accessDenied(caller.userArn, action, secretId ?? secret.name) };
-    }
-    return { caller };
+}
+
+/**
+ * Why `caller` may not call `secretsmanager:<operation>` with `input`, or undefined when it may.
+ * The resource is named as the request gave it (SecretId, or CreateSecret's Name), as AWS does.
+ */
+export function authorize(
+  store: SecretsStore,
+  caller: Caller,
+  operation: string,
+  input: Input,
+): ServiceError | undefined {
+  const action = `secretsmanager:${operation}`;
+  const named = [input.SecretId, input.Name].find((v): v is string => typeof v === "string");
+  const secret = typeof input.SecretId === "string" ? store.resolve(input.SecretId) : undefined;
+  if (
+    secret?.resourcePolicy !== undefined &&
+    denies(statementsOf(secret.resourcePolicy), {
+      action,
+      resourceArn: secret.arn,
+      principalArn: caller.principalArn,
+    })
+  ) {
+    return accessDenied(caller.userArn, action, named ?? secret.name);
   }
-  if (!options.wantIdentity) return {};
-  const caller = await identify(store, request, body, options.directory);
-  return "userArn" in caller ? { caller } : {};
+  if (!caller.allowedActions.some((pattern) => actionMatches(pattern, action))) {
+    return notAllowed(caller.userArn, action, named);
+  }
+  return undefined;
 }

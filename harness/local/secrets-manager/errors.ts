@@ -1,3 +1,5 @@
+import type { SigV4Rejection } from "../sigv4-verify";
+
 /**
  * Errors as Secrets Manager puts them on the wire: a `__type` the SDK maps to its modeled
  * exception class, an HTTP status, and a message. Messages name ids, labels and parameter
@@ -63,34 +65,43 @@ export const accessDenied = (callerArn: string, action: string, resource: string
     `User: ${callerArn} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in a resource-based policy`,
   );
 
-/** Why a request's SigV4 signature was not accepted, as AWS's JSON front end answers. */
-export const authenticationFailed = (
-  reason: "missing" | "scope" | "unknown-key" | "token" | "expired" | "signature",
-  region: string,
-): ServiceError => {
-  switch (reason) {
-    case "missing":
-      return new ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token");
-    case "scope":
-      return new ServiceError(
-        "InvalidSignatureException",
-        `Credential should be scoped to a valid region and service secretsmanager in ${region}.`,
-      );
-    case "unknown-key":
-    case "token":
-      return new ServiceError(
-        "UnrecognizedClientException",
-        "The security token included in the request is invalid.",
-      );
-    case "expired":
-      return new ServiceError(
-        "InvalidSignatureException",
-        "Signature expired: the request date is more than 15 minutes off.",
-      );
-    case "signature":
-      return new ServiceError(
-        "InvalidSignatureException",
-        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-      );
-  }
-};
+/**
+ * A caller whose identity policy does not allow the action (an implicit deny). AWS's wording, HTTP
+ * 400, as Secrets Manager answers it (e.g. aws-cdk, terraform and Kralizek's issue threads quote
+ * "... is not authorized to perform: secretsmanager:GetResourcePolicy on resource: <arn> because no
+ * identity-based policy allows the secretsmanager:GetResourcePolicy action", status code 400);
+ * without a resource (ListSecrets) the "on resource" part is left out.
+ */
+export const notAllowed = (callerArn: string, action: string, resource: string | undefined): ServiceError =>
+  new ServiceError(
+    "AccessDeniedException",
+    `User: ${callerArn} is not authorized to perform: ${action}${resource === undefined ? "" : ` on resource: ${resource}`} because no identity-based policy allows the ${action} action`,
+  );
+
+/**
+ * The error AWS's JSON front end answers for a request it cannot authenticate, all HTTP 400, with
+ * the message `verifySigV4` worded. Checked against:
+ * - Secrets Manager's Common Errors page: IncompleteSignature is 400; it lists the Query
+ *   protocol's names (InvalidClientTokenId 403), which the JSON 1.1 front end does not answer;
+ * - Secrets Manager's answers quoted in public threads: `{"__type":"UnrecognizedClientException",
+ *   "message":"The security token included in the request is invalid."}` with "400 Bad Request"
+ *   (GetSecretValue, aws/aws-sdk-php-laravel#228; "Status Code: 400" in
+ *   spring-attic/spring-cloud-aws#492), `InvalidSignatureException` "Signature expired: … (… - 5 min.)"
+ *   for GetSecretValue (boto/botocore#3587; hence the emulator's 5 minutes), and the signature
+ *   mismatch's wording (aws/aws-sdk-net#3978);
+ * - the same coral front end's answers recorded by dynalite (DynamoDB, JSON 1.0): no or a non-SigV4
+ *   header is `MissingAuthenticationTokenException` "Request is missing Authentication Token" (400),
+ *   a header lacking a part `IncompleteSignatureException` (400), in the order `verifySigV4` checks.
+ */
+export function authenticationFailed(rejection: SigV4Rejection): ServiceError {
+  const type = {
+    missing: "MissingAuthenticationTokenException",
+    incomplete: "IncompleteSignatureException",
+    expired: "InvalidSignatureException",
+    scope: "InvalidSignatureException",
+    signature: "InvalidSignatureException",
+    "unknown-key": "UnrecognizedClientException",
+    token: "UnrecognizedClientException",
+  }[rejection.reject];
+  return new ServiceError(type, rejection.message);
+}

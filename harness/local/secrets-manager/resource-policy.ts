@@ -151,8 +151,8 @@ function arnLike(pattern: string, arn: string): boolean {
 
 /**
  * True when a statement denies `action` on the secret at `resourceArn` to a caller whose
- * `aws:PrincipalArn` is `principalArn` (undefined: unknown caller, for whom a negated condition
- * holds, as IAM evaluates a missing key).
+ * `aws:PrincipalArn` is `principalArn` (undefined: a caller without one, such as a service
+ * principal, for whom a negated condition holds, as IAM evaluates a missing key: fails closed).
  */
 export function denies(
   statements: DenyStatement[],
@@ -171,7 +171,5 @@ export function denies(
   );
 }
 
-/** Whether any statement could apply to `action` at all: only then is the caller identified. */
-export function concerns(statements: DenyStatement[], action: string): boolean {
-  return statements.some((s) => s.actions.some((a) => glob(a, action, true)));
-}
+/** Whether an identity policy's action pattern (`secretsmanager:*`, `secretsmanager:Get*`) covers `action`. */
+export const actionMatches = (pattern: string, action: string): boolean => glob(pattern, action, true);

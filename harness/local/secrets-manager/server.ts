@@ -5,16 +5,16 @@
  * JSON, failure a 4xx/5xx with `{"__type": …, "message": …}`. Nothing is logged: requests carry
  * secret values.
  *
- * A secret's resource policy is enforced (`authorization.ts`): where it applies, the caller is
- * identified by its SigV4 access key through `callers` and the signature checked; elsewhere
- * signatures are not checked. Each GetSecretValue, served or refused, is handed to
- * `onCloudTrailEvent` as the CloudTrail event EventBridge would deliver, after the answer went out
- * (as on AWS, where it arrives minutes later).
+ * Every call is authenticated by its SigV4 signature against the principals in `callers`, then
+ * authorized by the secret's resource policy and the caller's identity policy (`authorization.ts`).
+ * Each authenticated GetSecretValue, served or refused, is handed to `onCloudTrailEvent` as the
+ * CloudTrail event EventBridge would deliver, after the answer went out (as on AWS, where it
+ * arrives minutes later); a call refused at authentication has no identity and is not delivered.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Authorization, authorize, type CallerDirectory } from "./authorization";
+import { authenticate, authorize, type Caller, type CallerDirectory } from "./authorization";
 import { type CloudTrailApiCallEvent, cloudTrailEvent } from "./cloudtrail";
 import { ServiceError, serializationError, unknownOperation } from "./errors";
 import { loadState, saveState } from "./persistence";
@@ -55,8 +55,11 @@ export interface SecretsManagerEmulatorOptions {
   region?: string;
   /** Used in ARNs. Default 123456789012. */
   accountId?: string;
-  /** Resolves access keys to callers (the local stack's `LocalIam`); without it no caller is known. */
-  callers?: CallerDirectory;
+  /**
+   * The principals: access keys to callers and their identity policies (the local stack's
+   * `LocalIam`). A request signed with any other key is refused.
+   */
+  callers: CallerDirectory;
   /**
    * Receives the CloudTrail event of every GetSecretValue once the answer is sent. Not awaited, and
    * its failures are swallowed: CloudTrail delivery never slows or fails a call.
@@ -67,7 +70,7 @@ export interface SecretsManagerEmulatorOptions {
 interface Context {
   store: SecretsStore;
   stateFile: string | undefined;
-  callers: CallerDirectory | undefined;
+  callers: CallerDirectory;
   onCloudTrailEvent: SecretsManagerEmulatorOptions["onCloudTrailEvent"];
 }
 
@@ -99,7 +102,7 @@ const TARGET_PREFIX = "secretsmanager.";
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export async function startSecretsManagerEmulator(
-  options: SecretsManagerEmulatorOptions = {},
+  options: SecretsManagerEmulatorOptions,
 ): Promise<SecretsManagerEmulator> {
   const store = new SecretsStore({
     region: options.region ?? "us-east-1",
@@ -152,19 +155,17 @@ async function handle(ctx: Context, request: IncomingMessage, response: ServerRe
   const receivedMs = store.now();
   let status = 200;
   let payload: unknown;
-  let trailed: { operation: string; input: Input; auth: Authorization; error?: ServiceError } | undefined;
+  let trailed: { operation: string; input: Input; caller: Caller; error?: ServiceError } | undefined;
   try {
     const body = await readBody(request);
     const { name, operation } = route(request);
+    // As AWS's front end: the operation is known, then the caller, before the body is read as input.
+    const caller = await authenticate(store.region, request, body.toString("utf8"), ctx.callers);
     const input = parseInput(body);
     store.purgeExpired();
-    const wantIdentity = TRAILED.has(name) && ctx.onCloudTrailEvent !== undefined;
-    const auth = await authorize(store, request, body.toString("utf8"), name, input, {
-      directory: ctx.callers,
-      wantIdentity,
-    });
-    if (wantIdentity) trailed = { operation: name, input, auth };
-    if (auth.denied) throw auth.denied;
+    if (TRAILED.has(name) && ctx.onCloudTrailEvent) trailed = { operation: name, input, caller };
+    const denied = authorize(store, caller, name, input);
+    if (denied) throw denied;
     payload = operation(store, input);
   } catch (error) {
     const failure = error instanceof ServiceError ? error : internalError();
@@ -188,13 +189,13 @@ async function handle(ctx: Context, request: IncomingMessage, response: ServerRe
   });
   response.end(text);
   if (trailed && ctx.onCloudTrailEvent) {
-    const { operation, input, auth, error } = trailed;
+    const { operation, input, caller, error } = trailed;
     const event = cloudTrailEvent({
       region: store.region,
       accountId: store.accountId,
       eventName: operation,
       requestParameters: trailParameters(input),
-      caller: auth.caller,
+      caller,
       error: error && {
         code: error.type === "AccessDeniedException" ? "AccessDenied" : error.type,
         message: error.message,

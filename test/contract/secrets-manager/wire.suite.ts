@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { startSecretsManagerEmulator } from "../../../harness/local/secrets-manager/server";
-import { isExternalTarget, LOCAL_CREDENTIALS } from "../secrets-manager-target";
+import { isExternalTarget, localPrincipals } from "../secrets-manager-target";
 import { target } from "./helpers";
 
 export function wireContract(): void {
@@ -39,10 +39,11 @@ export function wireContract(): void {
     it("persists secrets, versions, labels, tags and deletions across a restart", async () => {
       const directory = await mkdtemp(join(tmpdir(), "keyshift-sm-state-"));
       const stateFile = join(directory, "nested", "secrets.json");
+      const { iam, operator } = localPrincipals();
       const clientFor = (endpoint: string) =>
-        new SecretsManagerClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+        new SecretsManagerClient({ endpoint, region: "us-east-1", credentials: operator });
       try {
-        const first = await startSecretsManagerEmulator({ stateFile });
+        const first = await startSecretsManagerEmulator({ stateFile, callers: iam });
         const before = clientFor(first.endpoint);
         const created = await before.send(
           new CreateSecretCommand({ Name: "kept", SecretString: "v1", Tags: [{ Key: "t", Value: "1" }] }),
@@ -55,7 +56,7 @@ export function wireContract(): void {
         before.destroy();
         await first.close();
 
-        const second = await startSecretsManagerEmulator({ stateFile });
+        const second = await startSecretsManagerEmulator({ stateFile, callers: iam });
         const after = clientFor(second.endpoint);
         const described = await after.send(new DescribeSecretCommand({ SecretId: created.ARN }));
         const pendingValue = await after.send(
