@@ -2,11 +2,12 @@ import { heartbeatIntervals } from "../consumers/heartbeat-policy";
 import { activeRotation } from "../consumers/registry-guard";
 import { gateWeakenings, validRegistration } from "../consumers/registry-rules";
 import { type Deps, parseKeySecret, requireSettings } from "../deps";
+import { historyBudgetProblem, overlapNeededSeconds } from "../enrollment/wait-rules";
 import { InvalidInputError, OperatorActionRejectedError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
 import { type ConsumerRegistration, type SecretSettings, STAGE } from "../model";
 import { planReadPolicy, type ReadPolicyDeps, syncReadPolicy } from "../read-policy/sync";
-import { EVENTS_PER_CHECK, MAX_DEADLINE_SECONDS, MAX_WAIT_EVENTS, maxChecks } from "../revocation/readiness";
+import { MAX_DEADLINE_SECONDS } from "../revocation/readiness";
 import { nextScheduledStart } from "../schedule";
 
 export { removeConsumer } from "../consumers/remove-consumer";
@@ -85,14 +86,9 @@ function requireWaitFitsExecution(settings: Omit<SecretSettings, "enrolledAt">):
         `TimeoutSeconds; at most ${MAX_DEADLINE_SECONDS} (the execution must reach MarkStalled, not time out)`,
     );
   }
-  const checks = maxChecks(settings);
-  if (checks * EVENTS_PER_CHECK > MAX_WAIT_EVENTS) {
-    throw new InvalidInputError(
-      `${settings.secretId}: deadlineSeconds ${settings.deadlineSeconds} with maxPollIntervalSeconds ` +
-        `${settings.maxPollIntervalSeconds} needs up to ${checks} consumer checks, over the ` +
-        `${MAX_WAIT_EVENTS / EVENTS_PER_CHECK} a Standard execution's history can hold; raise maxPollIntervalSeconds`,
-    );
-  }
+  // The same rule `enroll --config` and packaging apply (core/enrollment), here on the settings stored.
+  const budget = historyBudgetProblem(settings);
+  if (budget) throw new InvalidInputError(`${settings.secretId}: ${budget}`);
 }
 
 /** A re-enrollment reads no value: it may not change the account (nothing new is recorded). */
@@ -158,7 +154,7 @@ async function requireOverlapCoversConsumers(
     (max, c) => (c.cacheTtlSeconds > max.ttl ? { ttl: c.cacheTtlSeconds, id: c.consumerId } : max),
     { ttl: 0, id: "" },
   );
-  const needed = Math.max(longest.ttl, idle);
+  const needed = overlapNeededSeconds(idle, longest.ttl);
   if (!(minOverlapSeconds >= needed)) {
     throw new InvalidInputError(
       `${secretId}: minOverlapSeconds ${minOverlapSeconds} does not cover the longest consumer cache TTL ` +

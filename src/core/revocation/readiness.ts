@@ -143,8 +143,8 @@ export const MAX_WAIT_EVENTS = 20_000;
 /**
  * The longest `deadlineSeconds` enrollment accepts: 13 days. The rotation ASL's `TimeoutSeconds` is
  * 14 days, and the execution must reach MarkStalled (lock lease = deadline + 1 h, then the last
- * steps) rather than time out. The one bound for `enrollSecret` and the config check
- * (`infra/enrollment-rules.cjs` mirrors it; test/deploy/enrollment.test.ts keeps the two in step).
+ * steps) rather than time out. The one bound for `enrollSecret` and the config check, which
+ * imports it (`core/enrollment/wait-rules.ts`).
  */
 export const MAX_DEADLINE_SECONDS = 13 * 24 * 3600;
 
