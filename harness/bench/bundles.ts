@@ -167,7 +167,12 @@ function initOnce(file: string, env: Record<string, string>): Promise<[number, n
       ["--input-type=module", "-e", PROBE, file],
       { env: { PATH: process.env.PATH, ...env } },
       (error, stdout, stderr) => {
-        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        // Node echoes the failing (minified, one-line) source: keep the error lines, not the bundle.
+        const errors = stderr
+          .split("\n")
+          .filter((l) => /^\w*Error\b|^\s+at /.test(l))
+          .map((l) => l.slice(0, 300));
+        if (error) return reject(new Error(`${file} failed to load:\n${errors.join("\n")}`));
         const line = stdout.split("\n").find((l) => l.startsWith("INIT "));
         if (!line) return reject(new Error(`no INIT line from ${file}: ${stdout}${stderr}`));
         const [importMs = 0, processMs = 0] = line.slice(5).split(" ").map(Number);

@@ -24,11 +24,13 @@ export async function heartbeatVsPutItem(opts: {
   logLines: string[];
   n?: number;
   concurrency?: number;
+  /** Distinct instances the heartbeats cycle through (each seen once before the measured rounds). */
+  instances?: number;
 }) {
   const { stack, secretId, callerArn, fingerprint, meter } = opts;
   const n = opts.n ?? 2000;
   const concurrency = opts.concurrency ?? 8;
-  const INSTANCES = 200;
+  const INSTANCES = opts.instances ?? 200;
   const { heartbeatRoute } = await import("../../functions/heartbeat");
   const beat = async (i: number) => {
     const res = await heartbeatRoute(

@@ -4,9 +4,14 @@
  *   npm run bench                         every section, human-readable summary
  *   npm run bench -- --json               the same figures as one JSON line
  *   npm run bench -- --only gate,bundles  some sections (the others keep their last figures)
+ *   npm run bench -- --smoke              every section at a toy size, in seconds: proves each step
+ *                                         still runs (CI does, test/workflow/npm-bench.test.ts); its
+ *                                         figures mean nothing and go to a temporary file, never to
+ *                                         results.json
  * The modules are in harness/bench/; what each measures is in its doc comment.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
@@ -26,7 +31,36 @@ import { type LocalStack, startLocalStack } from "../local/stack";
 const json = process.argv.includes("--json");
 const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
 const only = process.argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
-const OUT = process.env.BENCH_OUT ?? join(import.meta.dirname, "..", "bench", "results.json");
+const smoke = process.argv.includes("--smoke");
+/** The sizes of a real run, or of a smoke run: enough to go through every step once. */
+const size = smoke
+  ? {
+      heartbeats: 40,
+      heartbeatInstances: 10,
+      gateInstances: 50,
+      switchInstances: 20,
+      switchWindowMs: 500,
+      confirmInstances: 20,
+      settled: 30,
+      due: 5,
+      runs: 1,
+    }
+  : {
+      heartbeats: 2000,
+      heartbeatInstances: 200,
+      gateInstances: 10_000,
+      switchInstances: 1000,
+      switchWindowMs: 5000,
+      confirmInstances: 1000,
+      settled: 3000,
+      due: 20,
+      runs: 11,
+    };
+const OUT =
+  process.env.BENCH_OUT ??
+  (smoke
+    ? join(mkdtempSync(join(tmpdir(), "keyshift-bench-smoke-")), "results.json")
+    : join(import.meta.dirname, "..", "bench", "results.json"));
 const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "bundles"] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = (s: Section) => !only || only.has(s);
@@ -83,6 +117,8 @@ if (stack && wanted("heartbeat")) {
     fingerprint: current,
     meter,
     logLines: logs.lines,
+    n: size.heartbeats,
+    instances: size.heartbeatInstances,
   });
   record("heartbeat", { heartbeatVsPutItem: heartbeat.ratio }, heartbeat);
   // Ten consumers' principals, each cache refilled at its TTL: the fleet's share of reads.
@@ -105,22 +141,25 @@ if (stack && wanted("heartbeat")) {
 }
 
 if (stack && wanted("gate")) {
-  progress("gate over 10,000 instances vs raw Query");
+  progress(`gate over ${size.gateInstances} instances vs raw Query`);
   const gate = await gateVsQuery({
     stack,
     enrolled: await enrollLocalSecret(stack, { account: "bench-gate" }),
+    instances: size.gateInstances,
   });
   record("gate", { gateVsQuery10k: gate.ratio }, gate);
 }
 
 if (stack && wanted("switch")) {
-  progress("1,000 instances switching fingerprint within 5 s");
+  progress(`${size.switchInstances} instances switching fingerprint within ${size.switchWindowMs / 1000} s`);
   const enrolled = await enrollLocalSecret(stack, { account: "bench-switch" });
   const audit = enrolled.deps.audit;
   const rows = () => enrolled.deps.consumers.listInstances(enrolled.secretId);
   const switched = await fleetSwitch({
     stack,
     enrolled,
+    instances: size.switchInstances,
+    windowMs: size.switchWindowMs,
     // Wherever the design puts a change (the secret's chain, an instance's stream), it counts once.
     changesAudited: async (secretId, to) => {
       const changed = (e: AuditEntry) => e.action === "instance-fingerprint-changed" && e.details?.to === to;
@@ -152,8 +191,8 @@ if (stack && wanted("switch")) {
 }
 
 if (stack && wanted("confirmation")) {
-  progress("1,000 instances confirming a promotion (simulated time)");
-  const confirmation = await confirmationAfterPromotion({ stack });
+  progress(`${size.confirmInstances} instances confirming a promotion (simulated time)`);
+  const confirmation = await confirmationAfterPromotion({ stack, instances: size.confirmInstances });
   record(
     "confirmation",
     { confirmationSecondsAfterCacheTtl: confirmation.unscheduled.secondsAfterCacheTtl },
@@ -166,6 +205,9 @@ if (stack && wanted("sweeper")) {
   const sweeper = await sweeperIndexVsScan({
     stack,
     enrolled: await enrollLocalSecret(stack, { account: "bench-sweep" }),
+    settled: size.settled,
+    due: size.due,
+    calls: smoke ? 3 : 30,
   });
   record("sweeper", {}, sweeper);
 }
@@ -177,7 +219,7 @@ if (wanted("bundles")) {
   progress("bundles: cold init and zip sizes");
   const bundled = await bundleAll();
   try {
-    const init = await coldInit(bundled);
+    const init = await coldInit(bundled, size.runs);
     record("coldInit", { coldInitVsMinimalWorst: init.worstRatio }, init);
     const zips = largestZip(bundled);
     record("zips", { largestZipKB: zips.largestKB }, zips);
