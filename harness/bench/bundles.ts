@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuildOptions, build } from "esbuild";
@@ -84,7 +84,7 @@ export interface Bundled {
  * handler with serverless-esbuild and zips it; each zip is measured and unpacked for the cold-init
  * probe. The minimal handler is bundled with the same esbuild options (`custom.esbuild`).
  */
-export async function bundleAll(): Promise<Bundled> {
+export async function bundleAll(root = ROOT): Promise<Bundled> {
   const dir = mkdtempSync(join(tmpdir(), "keyshift-bench-bundles-"));
   const packageDir = join(dir, "package");
   await new Promise<void>((resolve, reject) => {
@@ -98,7 +98,7 @@ export async function bundleAll(): Promise<Bundled> {
     execFile(
       process.execPath,
       [SERVERLESS, "package", "--stage", "dev", "--package", packageDir],
-      { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+      { cwd: root, env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) =>
         error ? reject(new Error(`serverless package failed:\n${stdout}${stderr}`)) : resolve(),
     );
@@ -106,7 +106,7 @@ export async function bundleAll(): Promise<Bundled> {
   const template = JSON.parse(
     readFileSync(join(packageDir, "cloudformation-template-update-stack.json"), "utf8"),
   ) as { Resources: Record<string, CfnResource> };
-  const functions = parse(readFileSync(join(ROOT, "infra", "functions.yml"), "utf8")) as Record<
+  const functions = parse(readFileSync(join(root, "infra", "functions.yml"), "utf8")) as Record<
     string,
     { handler: string }
   >;
@@ -191,8 +191,20 @@ function ratiosOf(samples: Record<string, number[]>) {
       .filter(([k]) => k !== "minimal")
       .map(([k, v]) => [k, round(v / minimal)]),
   );
-  const [worst, worstRatio] = Object.entries(ratios).sort((a, b) => b[1] - a[1])[0] ?? ["none", 0];
-  return { worstRatio, worst, minimalMs: minimal, medianMs: medians, ratios };
+  return {
+    ...worstOf(ratios, (name) => !name.startsWith("before:")),
+    minimalMs: minimal,
+    medianMs: medians,
+    ratios,
+  };
+}
+
+/** The highest ratio among the bundles `counted` keeps (a baseline's do not count). */
+export function worstOf(ratios: Record<string, number>, counted: (name: string) => boolean) {
+  const [worst, worstRatio] = Object.entries(ratios)
+    .filter(([name]) => counted(name))
+    .sort((a, b) => b[1] - a[1])[0] ?? ["none", 0];
+  return { worst, worstRatio };
 }
 
 /**
@@ -222,4 +234,31 @@ export function largestZip(bundled: Bundled) {
 
 export function cleanUp(bundled: Bundled): void {
   rmSync(bundled.dir, { recursive: true, force: true });
+}
+
+/**
+ * The tree of another commit (`--baseline main`), unpacked beside this one with the same
+ * node_modules, to be packaged and measured in the same run: before and after side by side.
+ */
+export function checkout(ref: string): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "keyshift-bench-baseline-"));
+  execFileSync("sh", ["-c", `git archive --format=tar "$1" | tar -x -C "$2"`, "sh", ref, root], {
+    cwd: ROOT,
+  });
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Another bundle set measured in the same interleaved runs, its names prefixed (`before:heartbeat`). */
+export function withBaseline(bundled: Bundled, baseline: Bundled, prefix = "before:"): Bundled {
+  const { minimal: _f, ...files } = baseline.files;
+  const { minimal: _e, ...env } = baseline.env;
+  const named = <T>(o: Record<string, T>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
+  return {
+    dir: bundled.dir,
+    files: { ...bundled.files, ...named(files) },
+    zipKB: bundled.zipKB,
+    env: { ...bundled.env, ...named(env) },
+  };
 }

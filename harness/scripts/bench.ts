@@ -4,6 +4,8 @@
  *   npm run bench                         every section, human-readable summary
  *   npm run bench -- --json               the same figures as one JSON line
  *   npm run bench -- --only gate,bundles  some sections (the others keep their last figures)
+ *   npm run bench -- --only bundles --baseline main   cold init of main's bundles beside these,
+ *                                         interleaved in one run (ratios per handler, before and after)
  *   npm run bench -- --smoke              every section at a toy size, in seconds: proves each step
  *                                         still runs (CI does, test/workflow/npm-bench.test.ts); its
  *                                         figures mean nothing and go to a temporary file, never to
@@ -16,7 +18,7 @@ import { join } from "node:path";
 import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
 import type { AuditEntry } from "../../src/core/model";
-import { bundleAll, cleanUp, coldInit, largestZip } from "../bench/bundles";
+import { bundleAll, checkout, cleanUp, coldInit, largestZip, withBaseline } from "../bench/bundles";
 import { confirmationAfterPromotion } from "../bench/confirmation";
 import { costModel } from "../bench/cost-model";
 import { fleetSwitch } from "../bench/fleet-switch";
@@ -32,6 +34,9 @@ const json = process.argv.includes("--json");
 const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
 const only = process.argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const smoke = process.argv.includes("--smoke");
+const baselineArg = process.argv.indexOf("--baseline");
+/** `--baseline <git ref>`: that commit's bundles measured in the same cold-init runs (`before:<name>`). */
+const baselineRef = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 /** The sizes of a real run, or of a smoke run: enough to go through every step once. */
 const size = smoke
   ? {
@@ -218,13 +223,25 @@ await stack?.close();
 if (wanted("bundles")) {
   progress("bundles: cold init and zip sizes");
   const bundled = await bundleAll();
+  const base = baselineRef ? checkout(baselineRef) : undefined;
+  const before = base ? await bundleAll(base.root) : undefined;
   try {
-    const init = await coldInit(bundled, size.runs);
-    record("coldInit", { coldInitVsMinimalWorst: init.worstRatio }, init);
+    const init = await coldInit(before ? withBaseline(bundled, before) : bundled, size.runs);
+    record(
+      "coldInit",
+      { coldInitVsMinimalWorst: init.worstRatio },
+      { ...init, ...(baselineRef ? { baseline: baselineRef } : {}) },
+    );
     const zips = largestZip(bundled);
-    record("zips", { largestZipKB: zips.largestKB }, zips);
+    record(
+      "zips",
+      { largestZipKB: zips.largestKB },
+      { ...zips, ...(before ? { before: before.zipKB } : {}) },
+    );
   } finally {
     cleanUp(bundled);
+    if (before) cleanUp(before);
+    base?.remove();
   }
 }
 
