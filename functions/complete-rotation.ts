@@ -1,15 +1,17 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
-import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { completeRotationEventSchema, parseOrThrow } from "../src/commons/schemas";
-import type { Deps } from "../src/core/deps";
+import { alerts, audit, clock, compose, ledger, lock, store } from "../src/commons/wiring";
 import { type CompleteRotationOutput, completeRotation } from "../src/core/rotation/complete-rotation";
 
-const deps = buildDeps(loadConfig());
+const deps = compose(loadConfig(), { store, lock, ledger, audit, alerts, clock });
 
 /** CompleteRotation: record the outcome, release the lock (and alert when revocation was deferred). */
-export async function completeRotationStep(event: unknown, d: Deps = deps): Promise<CompleteRotationOutput> {
+export async function completeRotationStep(
+  event: unknown,
+  d: Parameters<typeof completeRotation>[1] = deps,
+): Promise<CompleteRotationOutput> {
   return completeRotation(parseOrThrow(completeRotationEventSchema, event, "complete-rotation input"), d);
 }
 

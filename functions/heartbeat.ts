@@ -2,9 +2,10 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadHeartbeatConfig } from "../src/commons/config";
 import { buildHeartbeatDeps } from "../src/commons/heartbeat-deps";
+import { heartbeatBodySchema } from "../src/commons/heartbeat-schema";
 import { parseJsonStrict } from "../src/commons/json";
 import { logger } from "../src/commons/logger";
-import { heartbeatBodySchema, parseOrThrow } from "../src/commons/schemas";
+import { parseOrThrow } from "../src/commons/parse";
 import { type HeartbeatDeps, heartbeat } from "../src/core/consumers/heartbeat";
 import { InvalidInputError, PrincipalNotAllowedError, sanitizeErrorMessage } from "../src/core/errors";
 

@@ -1,17 +1,19 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
-import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { markStalledEventSchema, parseOrThrow } from "../src/commons/schemas";
-import type { Deps } from "../src/core/deps";
+import { alerts, audit, clock, compose, lock, store } from "../src/commons/wiring";
 import { markStalled } from "../src/core/rotation/mark-stalled";
 
-const deps = buildDeps(loadConfig());
+const deps = compose(loadConfig(), { store, lock, audit, alerts, clock });
 
 type Output = Awaited<ReturnType<typeof markStalled>>;
 
 /** MarkStalled: deadline passed — alert, keep the lock, revoke nothing. */
-export async function markStalledStep(event: unknown, d: Deps = deps): Promise<Output> {
+export async function markStalledStep(
+  event: unknown,
+  d: Parameters<typeof markStalled>[1] = deps,
+): Promise<Output> {
   return markStalled(parseOrThrow(markStalledEventSchema, event, "mark-stalled input"), d);
 }
 

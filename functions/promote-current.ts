@@ -1,15 +1,17 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
-import { buildDeps } from "../src/commons/deps";
 import { stepLogging } from "../src/commons/middleware";
 import { parseOrThrow, rotationRefSchema } from "../src/commons/schemas";
-import type { Deps } from "../src/core/deps";
+import { audit, clock, compose, ledger, lock, secrets, store } from "../src/commons/wiring";
 import { type PromoteCurrentOutput, promoteCurrent } from "../src/core/rotation/promote-current";
 
-const deps = buildDeps(loadConfig());
+const deps = compose(loadConfig(), { secrets, store, lock, ledger, audit, clock });
 
 /** PromoteCurrent: AWSCURRENT moves to the new version, AWSPREVIOUS follows. */
-export async function promoteCurrentStep(event: unknown, d: Deps = deps): Promise<PromoteCurrentOutput> {
+export async function promoteCurrentStep(
+  event: unknown,
+  d: Parameters<typeof promoteCurrent>[1] = deps,
+): Promise<PromoteCurrentOutput> {
   return promoteCurrent(parseOrThrow(rotationRefSchema, event, "promote-current input"), d);
 }
 

@@ -1,9 +1,18 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
-import { type AppDeps, buildDeps } from "../src/commons/deps";
 import { logger } from "../src/commons/logger";
 import { stepLogging } from "../src/commons/middleware";
 import { toSecretRead } from "../src/commons/secret-read-event";
+import {
+  alerts,
+  audit,
+  clock,
+  compose,
+  consumers,
+  keyshiftReaders,
+  readerAlerts,
+  store,
+} from "../src/commons/wiring";
 import { recordSecretRead, type SecretReadOutcome } from "../src/core/consumers/secret-read";
 import { ConfigurationError } from "../src/core/errors";
 
@@ -14,7 +23,7 @@ if (!config.KEYSHIFT_READER_ROLE_ARNS?.length) {
     "KEYSHIFT_READER_ROLE_ARNS is required by the secret-read function (CreateNext's role ARN)",
   );
 }
-const deps = buildDeps(config);
+const deps = compose(config, { store, consumers, audit, alerts, clock, keyshiftReaders, readerAlerts });
 
 type Outcome = SecretReadOutcome | { recorded: false; reason: string };
 
@@ -22,7 +31,10 @@ type Outcome = SecretReadOutcome | { recorded: false; reason: string };
  * EventBridge rule on CloudTrail's GetSecretValue events for keyshift's secrets: audits every read
  * and alerts, once a day per principal, on a reader that is not a registered consumer.
  */
-export async function secretReadEvent(event: unknown, d: AppDeps = deps): Promise<Outcome> {
+export async function secretReadEvent(
+  event: unknown,
+  d: Parameters<typeof recordSecretRead>[1] = deps,
+): Promise<Outcome> {
   const read = toSecretRead(event);
   if ("ignored" in read) return { recorded: false, reason: read.ignored };
   const outcome = await recordSecretRead(read, d);

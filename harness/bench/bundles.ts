@@ -1,30 +1,51 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuildOptions, build } from "esbuild";
 import { parse } from "yaml";
 import { median, round } from "./support";
 
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = join(import.meta.dirname, "..", "..");
 
-/** Enough configuration for every handler's cold start (`loadConfig()` at module scope). */
-const LAMBDA_ENV = {
-  AWS_REGION: "eu-west-1",
-  AWS_ACCESS_KEY_ID: "bench",
-  AWS_SECRET_ACCESS_KEY: "bench",
-  KEYSHIFT_TABLE_CONSUMERS: "keyshift-bench-consumers",
-  KEYSHIFT_TABLE_ROTATIONS: "keyshift-bench-rotations",
-  KEYSHIFT_TABLE_LEDGER: "keyshift-bench-ledger",
-  KEYSHIFT_TABLE_AUDIT: "keyshift-bench-audit",
-  KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:keyshift-bench-alerts",
-  KEYSHIFT_ADMIN_SECRET_PREFIX: "keyshift/admin/",
-  KEYSHIFT_REVOCATION_MAX_ATTEMPTS: "3",
-  KEYSHIFT_REVOCATION_BASE_SECONDS: "1",
-  KEYSHIFT_REVOCATION_CAP_SECONDS: "2",
-  KEYSHIFT_EXCHANGE_TIMEOUT_MS: "100",
-  POWERTOOLS_LOG_LEVEL: "SILENT",
-};
+/**
+ * What the Lambda runtime itself puts in every function's environment (region, the role's session
+ * credentials, the function's name and memory); the function's own variables come from the
+ * packaged template, as deployment sets them.
+ */
+function runtimeEnv(functionName: string, memoryMB: number): Record<string, string> {
+  return {
+    AWS_REGION: "eu-west-1",
+    AWS_DEFAULT_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "ASIABENCH",
+    AWS_SECRET_ACCESS_KEY: "bench",
+    AWS_SESSION_TOKEN: "bench",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMB),
+  };
+}
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+/**
+ * A value CloudFormation fills in at deploy time (`Ref` of the alert topic, `Fn::GetAtt` of a
+ * role's Arn), stood in for by an ARN of the same shape. Anything else is refused by name: a new
+ * kind of variable must be taught here rather than silently left out (which is how this
+ * benchmark once broke: secret-read's reader roles were missing and its bundle refused to load).
+ */
+function deployTimeValue(key: string, value: unknown, resources: Record<string, CfnResource>): string {
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  const v = value as { Ref?: string; "Fn::GetAtt"?: [string, string] };
+  const [id, attribute] = v.Ref ? [v.Ref, "Ref"] : (v["Fn::GetAtt"] ?? ["", ""]);
+  const type = resources[id]?.Type;
+  if (type === "AWS::SNS::Topic" && attribute === "Ref") return `arn:aws:sns:eu-west-1:123456789012:${id}`;
+  if (type === "AWS::IAM::Role" && attribute === "Arn") return `arn:aws:iam::123456789012:role/${id}`;
+  throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)} (${type ?? "unknown resource"})`);
+}
 
 /** The esbuild options serverless-esbuild derives from `custom.esbuild` in serverless.yml. */
 function esbuildOptions(): BuildOptions {
@@ -54,6 +75,8 @@ export interface Bundled {
   dir: string;
   files: Record<string, string>;
   zipKB: Record<string, number>;
+  /** Each function's environment as deployed (the template's variables, the runtime's own). */
+  env: Record<string, Record<string, string>>;
 }
 
 /**
@@ -61,7 +84,7 @@ export interface Bundled {
  * handler with serverless-esbuild and zips it; each zip is measured and unpacked for the cold-init
  * probe. The minimal handler is bundled with the same esbuild options (`custom.esbuild`).
  */
-export async function bundleAll(): Promise<Bundled> {
+export async function bundleAll(root = ROOT): Promise<Bundled> {
   const dir = mkdtempSync(join(tmpdir(), "keyshift-bench-bundles-"));
   const packageDir = join(dir, "package");
   await new Promise<void>((resolve, reject) => {
@@ -75,18 +98,34 @@ export async function bundleAll(): Promise<Bundled> {
     execFile(
       process.execPath,
       [SERVERLESS, "package", "--stage", "dev", "--package", packageDir],
-      { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+      { cwd: root, env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) =>
         error ? reject(new Error(`serverless package failed:\n${stdout}${stderr}`)) : resolve(),
     );
   });
-  const functions = parse(readFileSync(join(ROOT, "infra", "functions.yml"), "utf8")) as Record<
+  const template = JSON.parse(
+    readFileSync(join(packageDir, "cloudformation-template-update-stack.json"), "utf8"),
+  ) as { Resources: Record<string, CfnResource> };
+  const functions = parse(readFileSync(join(root, "infra", "functions.yml"), "utf8")) as Record<
     string,
     { handler: string }
   >;
   const files: Record<string, string> = {};
   const zipKB: Record<string, number> = {};
+  const env: Record<string, Record<string, string>> = {};
   for (const [name, fn] of Object.entries(functions)) {
+    const resource = template.Resources[`${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`];
+    if (resource?.Type !== "AWS::Lambda::Function") throw new Error(`bench: no Lambda function for ${name}`);
+    const props = resource.Properties as {
+      FunctionName: string;
+      MemorySize: number;
+      Environment?: { Variables?: Record<string, unknown> };
+    };
+    const variables = Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [
+      k,
+      deployTimeValue(k, v, template.Resources),
+    ]);
+    env[name] = { ...runtimeEnv(props.FunctionName, props.MemorySize), ...Object.fromEntries(variables) };
     const zip = join(packageDir, `${name}.zip`);
     zipKB[name] = round(statSync(zip).size / 1024, 1);
     const out = join(dir, name);
@@ -96,13 +135,15 @@ export async function bundleAll(): Promise<Bundled> {
   const minimal = join(dir, "minimal");
   await build({
     ...esbuildOptions(),
-    entryPoints: [join(ROOT, "bench", "minimal-handler.ts")],
+    entryPoints: [join(import.meta.dirname, "minimal-handler.ts")],
     outdir: minimal,
   });
   files.minimal = join(minimal, "minimal-handler.mjs");
   execFileSync("zip", ["-q", "-X", "-j", join(dir, "minimal.zip"), files.minimal]);
   zipKB.minimal = round(statSync(join(dir, "minimal.zip")).size / 1024, 1);
-  return { dir, files, zipKB };
+  // The floor: the same runtime, none of our variables (it reads none).
+  env.minimal = runtimeEnv("keyshift-bench-minimal", 512);
+  return { dir, files, zipKB, env };
 }
 
 /**
@@ -119,14 +160,19 @@ const all = process.cpuUsage();
 process.stdout.write("INIT " + ((used.user + used.system) / 1000).toFixed(2) + " " + ((all.user + all.system) / 1000).toFixed(2) + "\\n");
 `;
 
-function initOnce(file: string): Promise<[number, number]> {
+function initOnce(file: string, env: Record<string, string>): Promise<[number, number]> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ["--input-type=module", "-e", PROBE, file],
-      { env: { PATH: process.env.PATH, ...LAMBDA_ENV } },
+      { env: { PATH: process.env.PATH, ...env } },
       (error, stdout, stderr) => {
-        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        // Node echoes the failing (minified, one-line) source: keep the error lines, not the bundle.
+        const errors = stderr
+          .split("\n")
+          .filter((l) => /^\w*Error\b|^\s+at /.test(l))
+          .map((l) => l.slice(0, 300));
+        if (error) return reject(new Error(`${file} failed to load:\n${errors.join("\n")}`));
         const line = stdout.split("\n").find((l) => l.startsWith("INIT "));
         if (!line) return reject(new Error(`no INIT line from ${file}: ${stdout}${stderr}`));
         const [importMs = 0, processMs = 0] = line.slice(5).split(" ").map(Number);
@@ -145,8 +191,20 @@ function ratiosOf(samples: Record<string, number[]>) {
       .filter(([k]) => k !== "minimal")
       .map(([k, v]) => [k, round(v / minimal)]),
   );
-  const [worst, worstRatio] = Object.entries(ratios).sort((a, b) => b[1] - a[1])[0] ?? ["none", 0];
-  return { worstRatio, worst, minimalMs: minimal, medianMs: medians, ratios };
+  return {
+    ...worstOf(ratios, (name) => !name.startsWith("before:")),
+    minimalMs: minimal,
+    medianMs: medians,
+    ratios,
+  };
+}
+
+/** The highest ratio among the bundles `counted` keeps (a baseline's do not count). */
+export function worstOf(ratios: Record<string, number>, counted: (name: string) => boolean) {
+  const [worst, worstRatio] = Object.entries(ratios)
+    .filter(([name]) => counted(name))
+    .sort((a, b) => b[1] - a[1])[0] ?? ["none", 0];
+  return { worst, worstRatio };
 }
 
 /**
@@ -160,7 +218,7 @@ export async function coldInit(bundled: Bundled, runs = 11) {
   const processes: Record<string, number[]> = {};
   for (let r = 0; r < runs; r++) {
     for (const [name, file] of Object.entries(bundled.files)) {
-      const [importMs, processMs] = await initOnce(file);
+      const [importMs, processMs] = await initOnce(file, bundled.env[name] ?? {});
       imports[name] = [...(imports[name] ?? []), importMs];
       processes[name] = [...(processes[name] ?? []), processMs];
     }
@@ -176,4 +234,31 @@ export function largestZip(bundled: Bundled) {
 
 export function cleanUp(bundled: Bundled): void {
   rmSync(bundled.dir, { recursive: true, force: true });
+}
+
+/**
+ * The tree of another commit (`--baseline main`), unpacked beside this one with the same
+ * node_modules, to be packaged and measured in the same run: before and after side by side.
+ */
+export function checkout(ref: string): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "keyshift-bench-baseline-"));
+  execFileSync("sh", ["-c", `git archive --format=tar "$1" | tar -x -C "$2"`, "sh", ref, root], {
+    cwd: ROOT,
+  });
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Another bundle set measured in the same interleaved runs, its names prefixed (`before:heartbeat`). */
+export function withBaseline(bundled: Bundled, baseline: Bundled, prefix = "before:"): Bundled {
+  const { minimal: _f, ...files } = baseline.files;
+  const { minimal: _e, ...env } = baseline.env;
+  const named = <T>(o: Record<string, T>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
+  return {
+    dir: bundled.dir,
+    files: { ...bundled.files, ...named(files) },
+    zipKB: bundled.zipKB,
+    env: { ...bundled.env, ...named(env) },
+  };
 }

@@ -90,7 +90,7 @@ export interface HeartbeatDeployment {
 }
 
 export function heartbeatDeployment(): HeartbeatDeployment {
-  const root = join(import.meta.dirname, "..");
+  const root = join(import.meta.dirname, "..", "..");
   const functions = parse(readFileSync(join(root, "infra", "functions.yml"), "utf8")) as Record<
     string,
     { url?: unknown; memorySize?: number; logs?: { systemLogLevel?: string } }

@@ -10,10 +10,17 @@ import { round, throughput } from "./support";
  * Finding due revocations through the sparse `by-sweep` index vs a filtered Scan of the whole
  * ledger, with many settled entries — why the index exists.
  */
-export async function sweeperIndexVsScan(opts: { stack: LocalStack; enrolled: Enrolled }) {
+export async function sweeperIndexVsScan(opts: {
+  stack: LocalStack;
+  enrolled: Enrolled;
+  settled?: number;
+  due?: number;
+  calls?: number;
+}) {
   const { stack, enrolled } = opts;
-  const SETTLED = 3000;
-  const DUE = 20;
+  const SETTLED = opts.settled ?? 3000;
+  const DUE = opts.due ?? 20;
+  const calls = opts.calls ?? 30;
   const now = new Date();
   for (let i = 0; i < SETTLED + DUE; i++) {
     const id = ledgerEntryId(enrolled.account, `k_bench${i}`);
@@ -32,10 +39,10 @@ export async function sweeperIndexVsScan(opts: { stack: LocalStack; enrolled: En
     if (i < SETTLED) await enrolled.deps.ledger.markRevoked(id, now);
   }
   const db = documentClient({ region: stack.region, endpoint: stack.endpoints.dynamodb });
-  const index = await throughput("due revocations via sparse index", 30, 1, () =>
+  const index = await throughput("due revocations via sparse index", calls, 1, () =>
     enrolled.deps.ledger.listDue(new Date(), 100),
   );
-  const scan = await throughput("due revocations via filtered Scan", 30, 1, async () => {
+  const scan = await throughput("due revocations via filtered Scan", calls, 1, async () => {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     const due: unknown[] = [];
     do {

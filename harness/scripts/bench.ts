@@ -4,14 +4,21 @@
  *   npm run bench                         every section, human-readable summary
  *   npm run bench -- --json               the same figures as one JSON line
  *   npm run bench -- --only gate,bundles  some sections (the others keep their last figures)
+ *   npm run bench -- --only bundles --baseline main   cold init of main's bundles beside these,
+ *                                         interleaved in one run (ratios per handler, before and after)
+ *   npm run bench -- --smoke              every section at a toy size, in seconds: proves each step
+ *                                         still runs (CI does, test/workflow/npm-bench.test.ts); its
+ *                                         figures mean nothing and go to a temporary file, never to
+ *                                         results.json
  * The modules are in harness/bench/; what each measures is in its doc comment.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REGISTRATIONS_TTL_MS, SECRET_STATE_TTL_MS } from "../../src/adapters/heartbeat-cache";
 import { instanceAuditStream, verifyAuditTrail } from "../../src/core/audit/chain";
 import type { AuditEntry } from "../../src/core/model";
-import { bundleAll, cleanUp, coldInit, largestZip } from "../bench/bundles";
+import { bundleAll, checkout, cleanUp, coldInit, largestZip, withBaseline } from "../bench/bundles";
 import { confirmationAfterPromotion } from "../bench/confirmation";
 import { costModel } from "../bench/cost-model";
 import { fleetSwitch } from "../bench/fleet-switch";
@@ -26,7 +33,39 @@ import { type LocalStack, startLocalStack } from "../local/stack";
 const json = process.argv.includes("--json");
 const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
 const only = process.argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
-const OUT = process.env.BENCH_OUT ?? join(import.meta.dirname, "..", "bench", "results.json");
+const smoke = process.argv.includes("--smoke");
+const baselineArg = process.argv.indexOf("--baseline");
+/** `--baseline <git ref>`: that commit's bundles measured in the same cold-init runs (`before:<name>`). */
+const baselineRef = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
+/** The sizes of a real run, or of a smoke run: enough to go through every step once. */
+const size = smoke
+  ? {
+      heartbeats: 40,
+      heartbeatInstances: 10,
+      gateInstances: 50,
+      switchInstances: 20,
+      switchWindowMs: 500,
+      confirmInstances: 20,
+      settled: 30,
+      due: 5,
+      runs: 1,
+    }
+  : {
+      heartbeats: 2000,
+      heartbeatInstances: 200,
+      gateInstances: 10_000,
+      switchInstances: 1000,
+      switchWindowMs: 5000,
+      confirmInstances: 1000,
+      settled: 3000,
+      due: 20,
+      runs: 11,
+    };
+const OUT =
+  process.env.BENCH_OUT ??
+  (smoke
+    ? join(mkdtempSync(join(tmpdir(), "keyshift-bench-smoke-")), "results.json")
+    : join(import.meta.dirname, "..", "bench", "results.json"));
 const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "bundles"] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = (s: Section) => !only || only.has(s);
@@ -57,7 +96,12 @@ function record(section: string, top: Record<string, unknown>, detail: unknown):
     [section]: new Date().toISOString(),
   };
   const { details, ...head } = results;
-  writeFileSync(OUT, `${JSON.stringify({ ...head, details }, null, 2)}\n`);
+  // Short arrays of numbers on one line, as the formatter (`npm run lint`) wants them.
+  const text = JSON.stringify({ ...head, details }, null, 2).replace(
+    /\[\s+(-?[\d.]+(?:,\s+-?[\d.]+)*)\s+\]/g,
+    (_all, items: string) => `[${items.split(/,\s+/).join(", ")}]`,
+  );
+  writeFileSync(OUT, `${text}\n`);
 }
 
 // As deployed (serverless.yml): what a heartbeat logs at INFO is part of what it costs.
@@ -83,6 +127,8 @@ if (stack && wanted("heartbeat")) {
     fingerprint: current,
     meter,
     logLines: logs.lines,
+    n: size.heartbeats,
+    instances: size.heartbeatInstances,
   });
   record("heartbeat", { heartbeatVsPutItem: heartbeat.ratio }, heartbeat);
   // Ten consumers' principals, each cache refilled at its TTL: the fleet's share of reads.
@@ -105,22 +151,25 @@ if (stack && wanted("heartbeat")) {
 }
 
 if (stack && wanted("gate")) {
-  progress("gate over 10,000 instances vs raw Query");
+  progress(`gate over ${size.gateInstances} instances vs raw Query`);
   const gate = await gateVsQuery({
     stack,
     enrolled: await enrollLocalSecret(stack, { account: "bench-gate" }),
+    instances: size.gateInstances,
   });
   record("gate", { gateVsQuery10k: gate.ratio }, gate);
 }
 
 if (stack && wanted("switch")) {
-  progress("1,000 instances switching fingerprint within 5 s");
+  progress(`${size.switchInstances} instances switching fingerprint within ${size.switchWindowMs / 1000} s`);
   const enrolled = await enrollLocalSecret(stack, { account: "bench-switch" });
   const audit = enrolled.deps.audit;
   const rows = () => enrolled.deps.consumers.listInstances(enrolled.secretId);
   const switched = await fleetSwitch({
     stack,
     enrolled,
+    instances: size.switchInstances,
+    windowMs: size.switchWindowMs,
     // Wherever the design puts a change (the secret's chain, an instance's stream), it counts once.
     changesAudited: async (secretId, to) => {
       const changed = (e: AuditEntry) => e.action === "instance-fingerprint-changed" && e.details?.to === to;
@@ -152,8 +201,8 @@ if (stack && wanted("switch")) {
 }
 
 if (stack && wanted("confirmation")) {
-  progress("1,000 instances confirming a promotion (simulated time)");
-  const confirmation = await confirmationAfterPromotion({ stack });
+  progress(`${size.confirmInstances} instances confirming a promotion (simulated time)`);
+  const confirmation = await confirmationAfterPromotion({ stack, instances: size.confirmInstances });
   record(
     "confirmation",
     { confirmationSecondsAfterCacheTtl: confirmation.unscheduled.secondsAfterCacheTtl },
@@ -166,6 +215,9 @@ if (stack && wanted("sweeper")) {
   const sweeper = await sweeperIndexVsScan({
     stack,
     enrolled: await enrollLocalSecret(stack, { account: "bench-sweep" }),
+    settled: size.settled,
+    due: size.due,
+    calls: smoke ? 3 : 30,
   });
   record("sweeper", {}, sweeper);
 }
@@ -176,13 +228,25 @@ await stack?.close();
 if (wanted("bundles")) {
   progress("bundles: cold init and zip sizes");
   const bundled = await bundleAll();
+  const base = baselineRef ? checkout(baselineRef) : undefined;
+  const before = base ? await bundleAll(base.root) : undefined;
   try {
-    const init = await coldInit(bundled);
-    record("coldInit", { coldInitVsMinimalWorst: init.worstRatio }, init);
+    const init = await coldInit(before ? withBaseline(bundled, before) : bundled, size.runs);
+    record(
+      "coldInit",
+      { coldInitVsMinimalWorst: init.worstRatio },
+      { ...init, ...(baselineRef ? { baseline: baselineRef } : {}) },
+    );
     const zips = largestZip(bundled);
-    record("zips", { largestZipKB: zips.largestKB }, zips);
+    record(
+      "zips",
+      { largestZipKB: zips.largestKB },
+      { ...zips, ...(before ? { before: before.zipKB } : {}) },
+    );
   } finally {
     cleanUp(bundled);
+    if (before) cleanUp(before);
+    base?.remove();
   }
 }
 

@@ -1,21 +1,23 @@
+import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
-import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { readSecretState } from "../adapters/dynamodb/secret-state";
 import { CachedRegistrations, CachedSecretState } from "../adapters/heartbeat-cache";
+import { SnsAlerts } from "../adapters/sns-alerts";
 import type { HeartbeatDeps } from "../core/consumers/heartbeat";
 import { RejectionLimiter } from "../core/consumers/rejection-limiter";
 import { type Clock, systemClock } from "../core/ports";
 import type { HeartbeatConfig } from "./config";
-import { lazySnsAlerts } from "./lazy-ports";
+import { firstUse } from "./lazy-ports";
 import { logger } from "./logger";
 
 /**
  * The heartbeat's own composition root: one DynamoDB document client, the caches in front of its
  * two reads (src/adapters/heartbeat-cache.ts), the rejection limiter, and an SNS client built only
- * when an unknown fingerprint is first alerted. Nothing else — no Secrets Manager, no exchange —
- * so a cold start loads and builds what a heartbeat uses and no more.
+ * when an unknown fingerprint is first alerted. Nothing else — no Secrets Manager, no exchange, no
+ * workflow half of the rotation store — so a cold start loads and builds what a heartbeat uses.
  */
 export function buildHeartbeatDeps(
   config: HeartbeatConfig,
@@ -34,15 +36,25 @@ export function buildHeartbeatDeps(
         consumers.getInstance(secretId, consumerId, instanceId),
       putInstance: (instance) => consumers.putInstance(instance),
     },
-    store: new CachedSecretState(new DynamoRotationStore(db, config.KEYSHIFT_TABLE_ROTATIONS), clock),
+    // The one read of the rotations table it makes (DynamoRotationStore.getSecretState is this read;
+    // the rest of that class is the workflow's and stays out of this bundle).
+    store: new CachedSecretState(
+      {
+        getSecretState: (secretId, opts) =>
+          readSecretState(db, config.KEYSHIFT_TABLE_ROTATIONS, secretId, opts),
+      },
+      clock,
+    ),
     audit: new DynamoAuditLog(db, config.KEYSHIFT_TABLE_AUDIT, clock),
-    // Alerts are rare on this path (a new unknown fingerprint): SNS loads on the first one.
-    alerts: lazySnsAlerts({
-      region: config.AWS_REGION,
-      endpoint: config.KEYSHIFT_ENDPOINT_SNS,
-      topicArn: config.KEYSHIFT_ALERT_TOPIC_ARN,
-      log: logger,
-    }),
+    // Alerts are rare on this path (a new unknown fingerprint): the SNS client is built on the first.
+    alerts: firstUse(
+      () =>
+        new SnsAlerts(
+          new SNSClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_SNS }),
+          config.KEYSHIFT_ALERT_TOPIC_ARN,
+          logger,
+        ),
+    ),
     clock,
     rejections: new RejectionLimiter(),
   };

@@ -1,39 +1,17 @@
-import type { AlertLog } from "../adapters/sns-alerts";
-import type { Alert } from "../core/model";
 import type { Alerts } from "../core/ports";
 
 /**
- * Ports whose SDK client is imported and built on the first call, not at cold start: a function that
- * never alerts never loads SNS. The bundle still holds the code (esbuild inlines the dynamic import);
- * its evaluation waits. A failed load is not remembered: the next call tries again.
+ * Alerts whose adapter (and its SDK client) is built on the first alert, not at cold start: a
+ * heartbeat container that never alerts never builds an SNS client. The SDK module is imported
+ * statically on purpose: a dynamic `import()` of it is inlined by esbuild anyway, as a whole
+ * namespace that cannot be tree-shaken — twice the bytes for Lambda to compile at init.
  */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= load().catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
-    return loading;
+export function firstUse(build: () => Alerts): Alerts {
+  let built: Alerts | undefined;
+  return {
+    send: (alert) => {
+      built ??= build();
+      return built.send(alert);
+    },
   };
-}
-
-export function lazySnsAlerts(opts: {
-  region: string;
-  endpoint?: string;
-  topicArn: string;
-  log: AlertLog;
-}): Alerts {
-  const alerts = once(async () => {
-    const [{ SNSClient }, { SnsAlerts }] = await Promise.all([
-      import("@aws-sdk/client-sns"),
-      import("../adapters/sns-alerts"),
-    ]);
-    return new SnsAlerts(
-      new SNSClient({ region: opts.region, endpoint: opts.endpoint }),
-      opts.topicArn,
-      opts.log,
-    );
-  });
-  return { send: async (alert: Alert) => (await alerts()).send(alert) };
 }

@@ -1,13 +1,11 @@
-import { InvalidInputError } from "../core/errors";
-import { FINGERPRINT_PATTERN } from "../core/fingerprint";
+import { parseOrThrow, secretIdSchema } from "./parse";
 import * as z from "./zod";
 
-/** Secrets Manager names: 1–512 of letters, digits and /_+=.@- */
-export const secretIdSchema = z
-  .string({ error: "secretId must be a string" })
-  .check(
-    z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, "secretId must be 1-512 characters of A-Z a-z 0-9 / _ + = . @ -"),
-  );
+/**
+ * The workflow's inputs, one schema per step. The heartbeat's body has its own module
+ * (./heartbeat-schema.ts), so that its cold start builds none of these.
+ */
+export { parseOrThrow, secretIdSchema };
 
 /** 1-80 characters: an execution name (and so a rotation id). */
 const name80 = () => z.string().check(z.minLength(1), z.maxLength(80));
@@ -81,23 +79,3 @@ export const completeRotationEventSchema = z.extend(rotationRefSchema, {
 export const abortRotationEventSchema = z.extend(rotationRefSchema, {
   error: z.string().check(z.maxLength(200)),
 });
-
-export const heartbeatBodySchema = z.strictObject({
-  secretId: secretIdSchema,
-  fingerprint: z
-    .string({ error: "fingerprint must be a string" })
-    .check(z.regex(FINGERPRINT_PATTERN, "fingerprint must be fp1_ followed by 16 lowercase hex digits")),
-  instanceId: z
-    .string({ error: "instanceId must be a string" })
-    .check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, "instanceId must be 1-128 characters of A-Z a-z 0-9 . _ : -")),
-});
-
-/** Validates `value` against `schema`; the error lists every problem by field, never the value. */
-export function parseOrThrow<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new InvalidInputError(`invalid ${what}: ${problems.join("; ")}`);
-  }
-  return parsed.data;
-}
