@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { CONSUMER_ID_PATTERN, CONSUMER_ID_RULE } from "../core/consumers/registry-rules";
 import { InvalidInputError } from "../core/errors";
 import { principalKey } from "../core/principal";
+import { SECRET_ID } from "../core/secret-id";
 
 /** The command line is wrong: exit 64, and the message says what to type instead. */
 export class UsageError extends Error {
@@ -63,8 +64,6 @@ export function shown(value: string): string {
   return value.length > 80 ? `${escaped} (${value.length} characters)` : escaped;
 }
 
-/** Secrets Manager names (src/commons/schemas.ts `secretIdSchema`); longer ones would fail at DynamoDB. */
-const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** `<account>#<keyId>` (`ledgerEntryId` in src/core/tokens.ts), bounded well under DynamoDB's key size. */
 const LEDGER_ENTRY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}#[\x21-\x7e]{1,256}$/;
 

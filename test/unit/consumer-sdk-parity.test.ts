@@ -6,12 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { fingerprint as sdkFingerprint } from "../../packages/consumer/src";
+import { SECRET_ID as sdkSecretId } from "../../packages/consumer/src/options";
 import {
   maskSecrets as sdkMaskSecrets,
   sanitizeErrorMessage as sdkSanitize,
 } from "../../packages/consumer/src/scrub";
 import { maskSecrets, sanitizeErrorMessage } from "../../src/core/errors";
 import { fingerprint } from "../../src/core/fingerprint";
+import { SECRET_ID } from "../../src/core/secret-id";
 import { seeded } from "./support/consumer-fakes";
 
 const CHARS = `ABCabcxyz0189+/=_.-~ ,;:&}]){['"\\\n\té€😀`;
@@ -57,5 +59,10 @@ describe("the SDK's copies agree with keyshift's originals", () => {
       const secrets = [text(random, 5 + Math.floor(random() * 30)), message.slice(10, 40)];
       expect(sdkMaskSecrets(message, secrets)).toBe(maskSecrets(message, secrets));
     }
+  });
+
+  it("the secret-id rule: the SDK refuses at start-up exactly what the heartbeat endpoint would refuse", () => {
+    expect(sdkSecretId.source).toBe(SECRET_ID.source);
+    expect(sdkSecretId.flags).toBe(SECRET_ID.flags);
   });
 });

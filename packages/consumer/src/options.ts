@@ -107,7 +107,7 @@ const RANGES = {
 
 // The same rules the heartbeat endpoint applies (src/commons/schemas.ts), checked here so a typo fails
 // at start-up with a clear message instead of as a 400 on every heartbeat.
-const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+export const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const INSTANCE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 

@@ -2,8 +2,8 @@ import { REGISTRATION_BOUNDS } from "../consumers/registry-rules";
 
 /** The prefix the IAM policies grant: an enrolled secret lives under it. */
 export const SECRET_PREFIX = "keyshift/exchange/";
-/** Secrets Manager names (the character set of `secretIdSchema`, src/commons/schemas.ts). */
-export const SECRET_ID = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** Secrets Manager names: the one definition, re-exported for the entry checks. */
+export { SECRET_ID } from "../secret-id";
 /** The account names its admin secret `keyshift/admin/<account>`, so it stays a plain name. */
 export const ACCOUNT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
