@@ -55,14 +55,32 @@ export function nextScheduledStart(expression: string, after: Date, anchor?: Dat
     const periods = elapsed < 0 ? 0 : Math.floor(elapsed / (period * 1000)) + 1;
     return new Date(anchor.getTime() + periods * period * 1000);
   }
+  const t = after.getTime();
+  const hit = cronStarts.get(expression);
+  // No start lies in (hit.after, hit.next): any instant in between has the same next start.
+  if (hit && t >= hit.after && t < hit.next) return new Date(hit.next);
   const m = CRON.exec(expression);
   if (!m) return undefined;
+  let next: Date | undefined;
   try {
-    return nextCron(parseCron(m[1] ?? ""), after);
+    next = nextCron(parseCron(m[1] ?? ""), after);
   } catch {
     return undefined;
   }
+  if (next) {
+    if (cronStarts.size >= CRON_CACHE_SIZE) cronStarts.clear();
+    cronStarts.set(expression, { after: t, next: next.getTime() });
+  }
+  return next;
 }
+
+/**
+ * The last answer per cron expression: every heartbeat of a scheduled secret asks for the next
+ * start, and walking the calendar costs tens of microseconds; between two starts the answer is
+ * the same. Bounded (a container serves few secrets); a pure cache of a pure function.
+ */
+const cronStarts = new Map<string, { after: number; next: number }>();
+const CRON_CACHE_SIZE = 256;
 
 interface Cron {
   minutes: Set<number>;

@@ -57,3 +57,24 @@ describe("nextScheduledStart: rate(...) from its anchor", () => {
     expect(next("rate(5 minutes)", "2030-01-01T00:00:00Z")).toBeUndefined();
   });
 });
+
+describe("nextScheduledStart: the per-expression cache answers exactly as a fresh computation", () => {
+  it("for instants in random order, across starts, for several expressions", () => {
+    let state = 42;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const bodies = ["0 6 ? * SUN *", "*/15 9-17 ? * MON-FRI *", "30 2 1 * ? *", "0 0 ? * 2#1 *"];
+    const base = Date.parse("2027-03-01T00:00:00Z");
+    for (let i = 0; i < 400; i++) {
+      const body = bodies[i % bodies.length] ?? "";
+      const after = new Date(base + Math.floor(random() * 90 * 24 * 3600) * 1000);
+      const cached = nextScheduledStart(`cron(${body})`, after);
+      // A spelling of the same expression never asked before: computed from scratch.
+      const fresh = nextScheduledStart(`cron(${body.replace(" ", " ".repeat(2 + i))})`, after);
+      expect(cached?.toISOString()).toBe(fresh?.toISOString());
+      expect(cached && cached.getTime() > after.getTime()).toBe(true);
+    }
+  });
+});
