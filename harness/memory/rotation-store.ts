@@ -1,4 +1,3 @@
-import { describeLock, NEVER, refusals } from "../../src/adapters/dynamodb/lock-refusals";
 import { RotationInProgressError } from "../../src/core/errors";
 import type {
   LockRecord,
@@ -9,6 +8,7 @@ import type {
   VersionFingerprints,
 } from "../../src/core/model";
 import type { RotationLock, RotationStore } from "../../src/core/ports";
+import { describeLock, NEVER, refusals } from "../../src/core/rotation/lock-refusals";
 import { copy } from "./copy";
 
 /**

@@ -8,8 +8,8 @@ import {
 import { RotationInProgressError } from "../../core/errors";
 import type { LockRecord, OperatorIntent } from "../../core/model";
 import type { RotationLock } from "../../core/ports";
+import { describeLock, NEVER, refusals } from "../../core/rotation/lock-refusals";
 import { isConditionFailed, strip } from "./client";
-import { describeLock, NEVER, refusals } from "./lock-refusals";
 
 /**
  * The per-secret lock (I4), the `LOCK` item of the secret's partition in the rotations table. Every

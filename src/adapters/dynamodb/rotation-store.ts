@@ -2,8 +2,8 @@ import { PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RotationInProgressError } from "../../core/errors";
 import type { RotationRecord, SecretSettings, SecretState, VersionFingerprints } from "../../core/model";
 import type { RotationStore } from "../../core/ports";
+import { refusals } from "../../core/rotation/lock-refusals";
 import { isConditionFailed, queryAll, strip } from "./client";
-import { refusals } from "./lock-refusals";
 import { DynamoRotationLock } from "./rotation-lock";
 import { readSecretState } from "./secret-state";
 

@@ -1,4 +1,4 @@
-import type { LockRecord } from "../../core/model";
+import type { LockRecord } from "../model";
 
 /** A stalled lock never expires by lease: only an operator action moves it. */
 export const NEVER = "9999-12-31T23:59:59.999Z";
@@ -6,7 +6,8 @@ export const NEVER = "9999-12-31T23:59:59.999Z";
 /**
  * What a refused lock or rotation-record write says, in every implementation of the ports (the
  * DynamoDB adapter and the in-memory one the simulation runs on): an operator reads these in the
- * CLI and in a failed execution's cause, so they name the holder and what to run next. No SDK here.
+ * CLI and in a failed execution's cause, so they name the holder and what to run next. Part of the
+ * ports' contract (test/contract/ports/), so it lives with the lock in the core.
  */
 export const refusals = {
   taken: (secretId: string, rotationId: string, held: LockRecord | undefined) =>
