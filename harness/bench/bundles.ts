@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { type BuildOptions, build } from "esbuild";
 import { parse } from "yaml";
 import { median, round } from "./support";
@@ -84,7 +84,46 @@ export interface Bundled {
  * handler with serverless-esbuild and zips it; each zip is measured and unpacked for the cold-init
  * probe. The minimal handler is bundled with the same esbuild options (`custom.esbuild`).
  */
-export async function bundleAll(root = ROOT): Promise<Bundled> {
+export async function bundleAll(root?: string): Promise<Bundled> {
+  // Never package in the checkout itself: two `serverless package` runs at once in one checkout
+  // share serverless-esbuild's work folder and corrupt each other's zips (the bench smoke runs
+  // beside the deploy tests under `npm test`).
+  const copy = root === undefined ? workingCopy() : undefined;
+  try {
+    return await bundleIn(root ?? (copy as { root: string }).root);
+  } finally {
+    copy?.remove();
+  }
+}
+
+/** What `serverless package` reads, copied from the working tree (uncommitted changes included). */
+const SERVICE_FILES = [
+  "serverless.yml",
+  "package.json",
+  "tsconfig.json",
+  "rotation.config.yml",
+  "functions",
+  "src",
+  "infra",
+  "statemachines",
+  "packages",
+];
+
+/** The working tree's service files in a scratch directory with the same node_modules. */
+export function workingCopy(): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "keyshift-bench-tree-"));
+  for (const entry of SERVICE_FILES) {
+    if (existsSync(join(ROOT, entry)))
+      cpSync(join(ROOT, entry), join(root, entry), {
+        recursive: true,
+        filter: (src) => !src.includes(`${sep}node_modules`) && !src.includes(`${sep}dist`),
+      });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+async function bundleIn(root: string): Promise<Bundled> {
   const dir = mkdtempSync(join(tmpdir(), "keyshift-bench-bundles-"));
   const packageDir = join(dir, "package");
   await new Promise<void>((resolve, reject) => {
