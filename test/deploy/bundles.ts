@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { label, resource, type Template } from "./packaged";
@@ -10,6 +10,8 @@ export interface LoadedBundle {
   exports: string[];
   /** `name` of the error CreateNext's handler throws for `{}` (only probed for CreateNext). */
   invalidInputError?: string;
+  /** The test protocol's markers found in the bundle: none in anything that ships. */
+  testProtocol: string[];
 }
 
 /** Enough configuration for the handlers' cold start (`loadConfig()` at module scope); nothing is called. */
@@ -45,6 +47,12 @@ process.stdout.write("PROBE " + JSON.stringify(out) + "\\n");
 `;
 
 /**
+ * Strings only the harness's test protocol carries (its name, its signature header): a shipped
+ * bundle holding one has pulled the test protocol in.
+ */
+const TEST_PROTOCOL_MARKERS = ["keyshift-sim", "x-ks-sig"];
+
+/**
  * Unzips each function's package (the zip named in its `Code.S3Key`), then imports the file its
  * `Handler` names with the runtime this process runs on (Node 22 under `npm test`/`npx vitest`).
  */
@@ -52,6 +60,7 @@ export async function loadBundles(template: Template, packageDir: string, names:
   const root = mkdtempSync(join(tmpdir(), "keyshift-bundles-"));
   const files: Record<string, string> = {};
   const zipBytes: Record<string, number> = {};
+  const testProtocol: Record<string, string[]> = {};
   for (const name of names) {
     const props = resource(template, `${name}LambdaFunction`).Properties;
     const zip = join(packageDir, basename(label((props.Code as { S3Key: unknown }).S3Key)));
@@ -60,6 +69,9 @@ export async function loadBundles(template: Template, packageDir: string, names:
     execFileSync("unzip", ["-q", "-o", zip, "-d", dir]);
     const handler = props.Handler as string;
     files[name] = join(dir, `${handler.slice(0, handler.lastIndexOf("."))}.mjs`);
+    testProtocol[name] = TEST_PROTOCOL_MARKERS.filter((m) =>
+      readFileSync(files[name] ?? "", "utf8").includes(m),
+    );
   }
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
@@ -72,8 +84,7 @@ export async function loadBundles(template: Template, packageDir: string, names:
   const line = stdout.split("\n").find((l) => l.startsWith("PROBE "));
   if (!line) throw new Error(`bundle probe printed no result:\n${stdout}`);
   const probed = JSON.parse(line.slice("PROBE ".length)) as Record<string, Omit<LoadedBundle, "zipBytes">>;
-  return Object.fromEntries(names.map((n) => [n, { ...probed[n], zipBytes: zipBytes[n] }])) as Record<
-    string,
-    LoadedBundle
-  >;
+  return Object.fromEntries(
+    names.map((n) => [n, { ...probed[n], zipBytes: zipBytes[n], testProtocol: testProtocol[n] ?? [] }]),
+  ) as Record<string, LoadedBundle>;
 }

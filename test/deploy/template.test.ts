@@ -170,6 +170,8 @@ describe("functions", () => {
     for (const name of FUNCTIONS) {
       expect(bundles[name], name).toMatchObject({ exports: expect.arrayContaining(["handler"]) });
       expect(bundles[name]?.zipBytes, name).toBeLessThan(1024 * 1024);
+      // The shipped router knows only real exchanges: the harness's test protocol stays out.
+      expect(bundles[name]?.testProtocol, name).toEqual([]);
     }
     // Minified, yet the ASL's Retry/Catch still see the class name.
     expect(bundles.CreateNext?.invalidInputError).toBe("InvalidInputError");
