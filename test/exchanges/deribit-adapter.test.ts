@@ -208,6 +208,83 @@ describe("Deribit adapter: limits, scope and what it will not create", () => {
   });
 });
 
+describe("Deribit adapter: every request carries a JSON-RPC id (Deribit refuses one without)", () => {
+  it("sends an id on every call of a create (the simulator refuses a request without one)", async () => {
+    const { name, exchange } = account();
+    const bodies: string[] = [];
+    const fetchImpl: typeof fetch = async (url, init) => {
+      bodies.push(String(init?.body ?? ""));
+      return fetch(url, init);
+    };
+    const created = await exchange({}, { fetchImpl }).createKey(name, {
+      label: "ks_withid",
+      permissions: SCOPE,
+      ipAllowlist: ["10.1.2.3"],
+    });
+    secrets.add(created.secret);
+    expect(bodies.length).toBe(2); // create_api_key, then edit_api_key for the IP list
+    for (const body of bodies) expect(JSON.parse(body).id).toEqual(expect.any(Number));
+  });
+});
+
+describe("Deribit adapter: a created key's scope, group by group", () => {
+  async function createVia(rewrite: (text: string) => string, permissions = SCOPE) {
+    const acct = account();
+    const proxy = await startDeribitProxy(sim.url, {
+      rewrite: (method, text) => (method === "private/create_api_key" ? rewrite(text) : text),
+    });
+    try {
+      const outcome = await acct
+        .exchange({ endpoint: proxy.url })
+        .createKey(acct.name, { label: "ks_scopecheck", permissions })
+        .then(
+          (created) => {
+            secrets.add(created.secret);
+            return created;
+          },
+          (err: unknown) => err as Error,
+        );
+      const left = sim.keys(acct.name).filter((k) => k.label === "ks_scopecheck" && k.status !== "removed");
+      return { outcome, left };
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  it.each([
+    ["drops the asked wallet:none", (t: string) => t.replace(" wallet:none", "")],
+    [
+      "echoes an unasked block_rfq:none",
+      (t: string) => t.replace('"max_scope":"', '"max_scope":"block_rfq:none '),
+    ],
+  ])("accepts an answer that %s (an absent group is none: same key)", async (_, rewrite) => {
+    const { outcome, left } = await createVia(rewrite);
+    expect(outcome).not.toBeInstanceOf(Error);
+    expect(left).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      "a group raised",
+      (t: string) => t.replace("account:read ", "account:read_write "),
+      /broader.*account:read_write/,
+    ],
+    ["a group added", (t: string) => t.replace("wallet:none", "wallet:read"), /broader.*wallet:read/],
+    ["a token it cannot read", (t: string) => t.replace("wallet:none", "wallet:all"), /broader.*wallet:all/],
+    [
+      "a group lowered",
+      (t: string) => t.replace("trade:read_write", "trade:read"),
+      /narrower.*trade:read_write/,
+    ],
+  ])("refuses %s and removes the new key again", async (_, rewrite, message) => {
+    const { outcome, left } = await createVia(rewrite);
+    expect(outcome).toBeInstanceOf(ExchangePermanentError);
+    expect((outcome as Error).message).toMatch(message);
+    expect((outcome as Error).message).toContain("removed it");
+    expect(left).toEqual([]);
+  });
+});
+
 describe("Deribit adapter: answers that are not Deribit's are failures, never success", () => {
   async function viaProxy(intercept: (method: string) => CannedAnswer | undefined) {
     const acct = account();

@@ -18,6 +18,8 @@ export async function startDeribitProxy(
   opts: {
     intercept?: (method: string, body: string) => CannedAnswer | undefined;
     replay?: (method: string) => boolean;
+    /** Bends the simulator's answer text for `method` (the exchange answering otherwise). */
+    rewrite?: (method: string, text: string) => string;
   },
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
@@ -47,7 +49,8 @@ export async function startDeribitProxy(
       res.writeHead(answer.status, {
         "content-type": answer.headers.get("content-type") ?? "application/json",
       });
-      res.end(Buffer.from(await answer.arrayBuffer()));
+      const bytes = Buffer.from(await answer.arrayBuffer());
+      res.end(opts.rewrite ? opts.rewrite(method, bytes.toString("utf8")) : bytes);
     })().catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

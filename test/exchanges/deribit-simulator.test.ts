@@ -42,13 +42,25 @@ async function call(
   key: Key,
   method: string,
   params: Record<string, unknown> = {},
-  tamper: { ts?: number; nonce?: string; secret?: string; get?: boolean; bodyMethod?: string } = {},
+  tamper: {
+    ts?: number;
+    nonce?: string;
+    secret?: string;
+    get?: boolean;
+    bodyMethod?: string;
+    id?: number | null | "omit";
+  } = {},
 ): Promise<Answer> {
   const query = tamper.get ? `?${new URLSearchParams(params as Record<string, string>)}` : "";
   const uri = `/api/v2/${method}${query}`;
   const body = tamper.get
     ? ""
-    : JSON.stringify({ jsonrpc: "2.0", id: 42, method: tamper.bodyMethod ?? method, params });
+    : JSON.stringify({
+        jsonrpc: "2.0",
+        ...(tamper.id === "omit" ? {} : { id: tamper.id === undefined ? 42 : tamper.id }),
+        method: tamper.bodyMethod ?? method,
+        params,
+      });
   const authorization = deribitAuthorizationHeader(
     { clientId: key.keyId, clientSecret: tamper.secret ?? key.secret },
     {
@@ -114,6 +126,18 @@ describe("Deribit simulator: the JSON-RPC envelope", () => {
       { bodyMethod: "private/remove_api_key" },
     );
     expect(mismatch.json.error?.code).toBe(-32600);
+  });
+
+  it("refuses a JSON-RPC request without an id, as Deribit refuses notification-style requests (-32600, id null)", async () => {
+    const { admin } = account();
+    for (const id of ["omit", null] as const) {
+      const { status, json } = await call(admin, "private/get_account_summary", { currency: "BTC" }, { id });
+      expect(status).toBe(400);
+      expect(json.error?.code).toBe(-32600);
+      expect(json.error?.data?.reason).toMatch(/without id/);
+      expect(json.id).toBeNull();
+      expect(json.result).toBeUndefined();
+    }
   });
 });
 

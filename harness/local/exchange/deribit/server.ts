@@ -46,10 +46,11 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
     const spec = name ? METHODS[name] : undefined;
     const authorization = header(req, "authorization");
     let request: ReturnType<typeof parseRequest> | undefined;
-    // Every answer is a JSON-RPC envelope echoing the request's id, with Deribit's timing fields.
+    // Every answer is a JSON-RPC envelope echoing the request's id, with Deribit's timing fields;
+    // a POST refused before its id was known answers `id: null` (JSON-RPC 2.0, section 5).
     const reply = (status: number, payload: Payload): Answer => {
       const usOut = now() * 1000;
-      const id = request?.id;
+      const id = request === undefined && httpMethod === "POST" ? null : request?.id;
       const envelope = { jsonrpc: "2.0", ...(id === undefined ? {} : { id }), ...payload };
       return { status, body: { ...envelope, usIn, usOut, usDiff: usOut - usIn, testnet: true } };
     };
@@ -149,7 +150,14 @@ function parseRequest(
   }
   const request = parsed as Record<string, unknown>;
   const id = request.id;
-  if (id !== undefined && typeof id !== "number" && typeof id !== "string") {
+  // Deribit rejects notification-style requests (no `id`); the code is unpublished, -32600 is
+  // JSON-RPC 2.0's for an invalid Request object (docs/exchanges.md, "Requests without id").
+  if (id === undefined || id === null) {
+    throw new RpcError(CODE.invalidRequest, "Invalid Request", {
+      reason: "requests without id (notifications) are not supported",
+    });
+  }
+  if (typeof id !== "number" && typeof id !== "string") {
     throw new RpcError(CODE.invalidRequest, "Invalid Request", { reason: "id must be a number or a string" });
   }
   if (request.jsonrpc !== "2.0")
@@ -163,7 +171,7 @@ function parseRequest(
       reason: "only named parameters are supported",
     });
   }
-  return { ...(id === undefined ? {} : { id }), params: params as Record<string, unknown> };
+  return { id, params: params as Record<string, unknown> };
 }
 
 function failure(code: number, message: string, reason: string): Payload {

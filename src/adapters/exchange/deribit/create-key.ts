@@ -6,7 +6,7 @@ import type { DeribitAdminConfig } from "./admin-secret";
 import { parse, toExchangeKey } from "./answers";
 import { adminHint } from "./refusals";
 import { type RpcContext, whereOf } from "./rpc";
-import { permissionsFromScope, samePermissions, scopeFromPermissions } from "./scope";
+import { compareScopes, permissionsFromScope, samePermissions, scopeFromPermissions } from "./scope";
 import type { SecurityKeys } from "./security-keys";
 import { apiKeySchema, type DeribitApiKey } from "./wire";
 
@@ -24,7 +24,8 @@ interface Creation {
  * A new key with exactly the scope and IP allow-list asked for, or none:
  * 1. refuse what Deribit cannot express exactly (name rule, scope, IP entries), creating nothing;
  * 2. `create_api_key` (a refusal on a full account becomes `ExchangeKeyLimitError`);
- * 3. a key with no secret, another scope or another name is removed again and refused;
+ * 3. a key with no secret, a broader or narrower scope (a `<group>:none` echoed or dropped is
+ *    neither: see `compareScopes`) or another name is removed again and refused;
  * 4. the IP allow-list is bound with `edit_api_key` before anyone but us holds the secret
  *    (create takes none); if that fails or binds another list, the key is removed and the call fails.
  */
@@ -71,8 +72,12 @@ function mismatchOf(
   label: string,
 ): string | undefined {
   if (!secret) return "no client_secret";
-  if (!samePermissions(permissionsFromScope(created.max_scope), permissionsFromScope(scope)))
-    return "another scope than asked";
+  const { broader, narrower } = compareScopes(
+    permissionsFromScope(scope),
+    permissionsFromScope(created.max_scope),
+  );
+  if (broader.length > 0) return `a broader scope than asked (${broader.join(" ")})`;
+  if (narrower.length > 0) return `a narrower scope than asked (lacks ${narrower.join(" ")})`;
   if (created.name !== undefined && created.name !== label) return "another name than asked";
   return undefined;
 }

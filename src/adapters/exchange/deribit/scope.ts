@@ -47,3 +47,41 @@ export function samePermissions(a: readonly string[], b: readonly string[]): boo
   const right = [...b].sort();
   return left.length === right.length && left.every((token, i) => token === right[i]);
 }
+
+const RANK: Record<string, number> = { none: 0, read: 1, read_write: 2 };
+
+/**
+ * How a created key's `max_scope` compares with the one asked for, group by group. A group absent
+ * from a scope is `none` ("If scope is not provided, its value is set as none" — the `max_scope`
+ * parameter, OpenAPI), so Deribit dropping or echoing a `<group>:none` token changes nothing.
+ * `broader` names the grants above what was asked (never accepted), `narrower` what fell short
+ * (a key the consumers could not use); a token that is not `<group>:<level>` counts as broader.
+ */
+export function compareScopes(
+  asked: readonly string[],
+  granted: readonly string[],
+): { broader: string[]; narrower: string[] } {
+  const want = levels(asked);
+  const got = levels(granted);
+  const broader = [...got.unknown];
+  const narrower: string[] = [];
+  for (const group of new Set([...want.levels.keys(), ...got.levels.keys()])) {
+    const a = want.levels.get(group) ?? 0;
+    const g = got.levels.get(group) ?? 0;
+    if (g > a) broader.push(granted.find((t) => t.startsWith(`${group}:`)) ?? group);
+    if (g < a) narrower.push(asked.find((t) => t.startsWith(`${group}:`)) ?? group);
+  }
+  return { broader: broader.sort(), narrower: narrower.sort() };
+}
+
+function levels(tokens: readonly string[]): { levels: Map<string, number>; unknown: string[] } {
+  const out = new Map<string, number>();
+  const unknown: string[] = [];
+  for (const token of tokens) {
+    const match = TOKEN.exec(token);
+    const rank = match?.[2] === undefined ? undefined : RANK[match[2]];
+    if (!match?.[1] || rank === undefined || out.has(match[1])) unknown.push(token);
+    else out.set(match[1], rank);
+  }
+  return { levels: out, unknown };
+}
