@@ -320,6 +320,40 @@ describe("BybitExchange error paths", () => {
     if (orphan) await exchange().removeKey(A, orphan.keyId);
   });
 
+  it("accepts a create answer echoing groups that grant nothing on a sub-account key (docs: always [])", async () => {
+    proxy.set((req) =>
+      req.url?.startsWith("/v5/user/create-sub-api")
+        ? {
+            rewrite: (text) =>
+              text.replace('"permissions":{', '"permissions":{"NFT":["NFT"],"BlockTrade":["BlockTrade"],'),
+          }
+        : undefined,
+    );
+    const created = await exchange(viaProxy).createKey(A, {
+      label: "ks_inertecho",
+      permissions: ["Spot:SpotTrade", "readWrite"],
+    });
+    secrets.push(created.secret);
+    expect(created.permissions).toContain("Spot:SpotTrade");
+    await exchange().removeKey(A, created.keyId);
+  });
+
+  it("refuses a create that grants Earn unasked (Bybit's own example does): broader, left under its label for the abort", async () => {
+    proxy.set((req) =>
+      req.url?.startsWith("/v5/user/create-sub-api")
+        ? { rewrite: (text) => text.replace('"Earn":[]', '"Earn":["Earn"]') }
+        : undefined,
+    );
+    const err = await failed(
+      exchange(viaProxy).createKey(A, { label: "ks_earnecho", permissions: ["Spot:SpotTrade", "readWrite"] }),
+    );
+    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err.message).toMatch(/broader than the replaced key: Earn:Earn.*abort removes it by its label/);
+    const orphan = liveKeys().find((k) => k.label === "ks_earnecho");
+    expect(orphan).toBeDefined();
+    if (orphan) await exchange().removeKey(A, orphan.keyId);
+  });
+
   it("refuses a created key that the listing shows under another note, naming its id", async () => {
     proxy.set((req) =>
       req.url?.startsWith("/v5/user/sub-apikeys")

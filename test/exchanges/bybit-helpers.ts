@@ -56,13 +56,15 @@ export async function rawCall(
     recvWindowMs?: number;
     /** A POST body sent (and signed) as is instead of `params` as JSON. */
     body?: string;
+    /** A GET query string sent (and signed) as is instead of `params` encoded. */
+    query?: string;
     tamper?: (h: Record<string, string>) => void;
   } = {},
 ): Promise<{ status: number; body: RawAnswer; text: string }> {
   const url = new URL(path, sim.url);
   let payload = "";
   if (method === "GET") {
-    url.search = new URLSearchParams(params as Record<string, string>).toString();
+    url.search = opts.query ?? new URLSearchParams(params as Record<string, string>).toString();
     payload = url.search.slice(1);
   } else {
     payload = opts.body ?? JSON.stringify(params);

@@ -211,7 +211,29 @@ describe("Bybit simulator", () => {
       expect((await page({ cursor: "bm90LWEtY3Vyc29y" })).body.retCode).toBe(10001);
       const first = await page({});
       expect(first.body.result.result).toHaveLength(20);
-      const second = await page({ cursor: first.body.result.nextPageCursor });
+      // Bybit's form: already percent-encoded, to be sent back verbatim (docs/exchanges.md).
+      const cursor: string = first.body.result.nextPageCursor;
+      expect(cursor).toMatch(/^last%3D[A-Za-z0-9]+%26page%3D2$/);
+      const query = (c: string) => `cursor=${c}&limit=20&subMemberId=${cred.subuid}`;
+      const twice = await rawCall(
+        sim,
+        key,
+        "GET",
+        "/v5/user/sub-apikeys",
+        {},
+        { query: query(encodeURIComponent(cursor)) },
+      );
+      expect(twice.body.retCode).toBe(10001);
+      const raw = await rawCall(
+        sim,
+        key,
+        "GET",
+        "/v5/user/sub-apikeys",
+        {},
+        { query: query(decodeURIComponent(cursor)) },
+      );
+      expect(raw.body.retCode).not.toBe(0); // a raw cursor's `&` and `=` split it into other parameters
+      const second = await rawCall(sim, key, "GET", "/v5/user/sub-apikeys", {}, { query: query(cursor) });
       expect(second.body.result.result.map((k: { note: string }) => k.note)).toEqual(["k20", "k21", "k22"]);
       expect(second.body.result.nextPageCursor).toBe("");
       expect(JSON.stringify([first.body, second.body])).not.toMatch(/"secret":"(?!\*{6})/);

@@ -49,12 +49,21 @@ function requireManagingMaster(caller: SimKey): void {
   }
 }
 
-const encodeCursor = (apiKey: string) => Buffer.from(`after:${apiKey}`).toString("base64url");
+/**
+ * Cursors as v5 hands them out: a query-like string (`last=<apiKey>&page=<n>`, cf.
+ * `first%3DBIOUSDT%26last%3DBIOUSDT` in docs `v5/market/instrument.mdx`) already
+ * percent-encoded, so a client must send it back as received. The query string is decoded once
+ * (as every parameter), so a cursor encoded twice arrives as `last%3D…` and is refused (10001).
+ */
+const encodeCursor = (apiKey: string, page: number) => encodeURIComponent(`last=${apiKey}&page=${page}`);
 function decodeCursor(cursor: string | null): string | undefined {
   if (!cursor) return undefined;
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!text.startsWith("after:")) throw paramError("invalid cursor");
-  return text.slice("after:".length);
+  const fields = /^last=([^&=%]+)&page=\d+$/.exec(cursor);
+  if (!fields?.[1]) throw paramError("invalid cursor");
+  return fields[1];
+}
+function pageOf(cursor: string | null): number {
+  return cursor ? Number(/&page=(\d+)$/.exec(cursor)?.[1] ?? 1) : 1;
 }
 
 function intParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
@@ -152,12 +161,13 @@ export function runOperation(
       if (!subuid) throw paramError("subMemberId is required");
       const sub = store.ownedSub(caller.uid, subuid);
       const limit = intParam(input.query, "limit", 1, 20, 20);
-      const rest = store.subKeysAfter(sub, decodeCursor(input.query.get("cursor")));
+      const cursor = input.query.get("cursor");
+      const rest = store.subKeysAfter(sub, decodeCursor(cursor));
       const page = rest.slice(0, limit);
       const last = page.at(-1);
       return {
         result: page.map((key) => listedKey(key, store)),
-        nextPageCursor: rest.length > limit && last ? encodeCursor(last.apiKey) : "",
+        nextPageCursor: rest.length > limit && last ? encodeCursor(last.apiKey, pageOf(cursor) + 1) : "",
       };
     }
     case "createSubApi": {

@@ -99,9 +99,11 @@ export class BybitExchange implements Exchange {
     const orphan = `key ${created.apiKey} (label ${input.label}) was created; keyshift's abort removes it by its label`;
     const granted = requestedPart(normalizeScope(created.readOnly === 1, created.permissions));
     if (granted.join() !== wanted.join()) {
+      const extra = granted.filter((p) => !wanted.includes(p));
+      const broader = extra.length > 0 ? ` (broader than the replaced key: ${extra.join(", ")})` : "";
       throw new ExchangePermanentError(
         scrub(
-          `${where(ctx)}: granted [${granted.join(", ")}] instead of [${wanted.join(", ")}]; ${orphan}`,
+          `${where(ctx)}: granted [${granted.join(", ")}] instead of [${wanted.join(", ")}]${broader}; ${orphan}`,
           ctx.secrets,
         ),
       );

@@ -75,7 +75,7 @@ export class BybitClient {
       url.search = Object.keys(params)
         .filter((k) => params[k] !== undefined)
         .sort()
-        .map((k) => `${k}=${encodeURIComponent(String(params[k]))}`)
+        .map((k) => `${k}=${queryValue(k, String(params[k]))}`)
         .join("&");
       payload = url.search.slice(1);
     } else {
@@ -150,6 +150,20 @@ export class BybitClient {
     if (rule?.kind === "auth") throw Object.assign(new ExchangePermanentError(message, status), detail);
     return { ok: false, retCode, message, status };
   }
+}
+
+/**
+ * Cursors Bybit hands back to be sent again (`cursor` from `nextPageCursor`, `nextCursor`).
+ * v5 returns them already percent-encoded (`"21963%3A1%2C14954%3A1"`, docs `v5/account/
+ * transaction-log.mdx`; pybit sends them back verbatim and signs them so), so they go out as
+ * received: encoding them again would send another cursor. One that is not in encoded form (a
+ * raw `:`, `=`, `&`, space) is encoded like any value, so the query string stays well formed.
+ */
+const PRE_ENCODED = new Set(["cursor", "nextCursor"]);
+const URL_SAFE = /^(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})*$/;
+
+function queryValue(name: string, value: string): string {
+  return PRE_ENCODED.has(name) && URL_SAFE.test(value) ? value : encodeURIComponent(value);
 }
 
 /** A refusal as the permanent error it is, with the exchange's code kept. */

@@ -19,6 +19,21 @@ export const ACCESS_READ_WRITE = "readWrite";
 export const REQUESTABLE_GROUPS = ["ContractTrade", "Spot", "Options", "Wallet", "Exchange", "Earn"] as const;
 /** Listed, but set by Bybit itself from the account type; deprecated on create. */
 export const SYSTEM_GROUPS = ["Derivatives"] as const;
+/**
+ * Groups the create reference documents as granting nothing on a sub-account key: "Not
+ * applicable to sub account, always `[]`" (BlockTrade, Affiliate, FiatP2P, FiatConvertBroker)
+ * or "Deprecated, always `[]`" (NFT, CopyTrading). An echo of one is not a broader key: listed,
+ * never sent, never compared (docs/exchanges.md, "What a create may echo").
+ */
+export const INERT_GROUPS = [
+  "BlockTrade",
+  "Affiliate",
+  "FiatP2P",
+  "FiatConvertBroker",
+  "NFT",
+  "CopyTrading",
+] as const;
+const UNCOMPARED_GROUPS: readonly string[] = [...SYSTEM_GROUPS, ...INERT_GROUPS];
 
 const PAIR = /^([A-Za-z][A-Za-z0-9]*):([A-Za-z][A-Za-z0-9]*)$/;
 
@@ -46,7 +61,7 @@ export function toCreateScope(
     const match = PAIR.exec(entry);
     if (!match?.[1] || !match[2]) return { problem: `"${entry}" is not a Group:Permission pair` };
     const [, group, name] = match;
-    if ((SYSTEM_GROUPS as readonly string[]).includes(group)) continue;
+    if (UNCOMPARED_GROUPS.includes(group)) continue;
     if (!(REQUESTABLE_GROUPS as readonly string[]).includes(group)) {
       return { problem: `group ${group} cannot be requested for a sub-account key` };
     }
@@ -60,11 +75,14 @@ export function toCreateScope(
   return { readOnly: markers[0] === ACCESS_READ_ONLY ? 1 : 0, permissions };
 }
 
-/** The part of a normalized scope keyshift asks for (what Bybit assigns itself left out), for comparisons. */
+/**
+ * The part of a normalized scope keyshift asks for, for comparisons: what Bybit assigns itself
+ * (Derivatives) and what grants nothing on a sub-account key (`INERT_GROUPS`) left out.
+ * Everything else — the access marker and every requestable group, `Earn` included — counts:
+ * an unasked `Earn:Earn` (Bybit's own create example grants it) is a broader key.
+ */
 export function requestedPart(normalized: readonly string[]): string[] {
-  return normalized
-    .filter((p) => !(SYSTEM_GROUPS as readonly string[]).some((g) => p.startsWith(`${g}:`)))
-    .sort();
+  return normalized.filter((p) => !UNCOMPARED_GROUPS.some((g) => p.startsWith(`${g}:`))).sort();
 }
 
 /**
