@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { actionMatches } from "./secrets-manager/resource-policy";
+import { type SigningSecret, type SigV4Reason, verifySigV4 } from "./sigv4-verify";
 
 export interface PublishedMessage {
   topicArn: string;
@@ -8,6 +10,13 @@ export interface PublishedMessage {
   message: string;
   attributes: Record<string, string>;
   at: string;
+}
+
+/** Who may call: `LocalIam` in the local stack (access key → signing secret, session ARN, grants). */
+export interface SnsCallers {
+  lookup(
+    accessKeyId: string,
+  ): (SigningSecret & { userArn: string; allowedActions: readonly string[] }) | undefined;
 }
 
 export interface LocalSns {
@@ -30,49 +39,133 @@ function invalidSubject(subject: string): string | undefined {
 }
 
 /**
+ * How SNS's Query front end answers a request it cannot authenticate: an XML `ErrorResponse`
+ * (`<Type>Sender</Type>`), code and status per `verifySigV4`'s reason. Checked against:
+ * - SNS's Common Error Types page: IncompleteSignature 400; the Query protocol's common errors
+ *   (SQS, RDS, CloudSearch pages): InvalidClientTokenId 403, MissingAuthenticationToken 403;
+ * - SNS's answers quoted in public threads: Publish with an unknown key is a "403 Forbidden"
+ *   `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` with `InvalidClientTokenId`
+ *   "The security token included in the request is invalid." (laravel-notification-channels/aws-sns#31,
+ *   aws/aws-sdk-js#1919 statusCode 403); a wrong signature is `SignatureDoesNotMatch` with the
+ *   JSON front end's wording (aws/aws-sdk-ruby#335, aws/aws-sdk-js#518), and so is an expired one,
+ *   "Signature expired: … (… - 15 min.)" (aws/aws-sdk-js#265 for Publish; 403 with the same
+ *   ErrorResponse from SQS's Query front end, aws/aws-sdk-php#642); no signature is
+ *   `MissingAuthenticationToken` "Request is missing Authentication Token", 403 (STS's Query front
+ *   end, amzn/selling-partner-api-docs#3081). A credential scoped to another region or service is
+ *   `SignatureDoesNotMatch` ("Credential should be scoped to …"), as STS answers it.
+ */
+const AUTHENTICATION_ERRORS: Record<SigV4Reason, [code: string, status: number]> = {
+  missing: ["MissingAuthenticationToken", 403],
+  incomplete: ["IncompleteSignature", 400],
+  expired: ["SignatureDoesNotMatch", 403],
+  scope: ["SignatureDoesNotMatch", 403],
+  signature: ["SignatureDoesNotMatch", 403],
+  "unknown-key": ["InvalidClientTokenId", 403],
+  token: ["InvalidClientTokenId", 403],
+};
+
+class SnsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const xml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The caller of `request`, or the error SNS's front end answers (`AUTHENTICATION_ERRORS`). */
+async function authenticate(
+  request: IncomingMessage,
+  body: string,
+  region: string,
+  callers: SnsCallers,
+): Promise<{ userArn: string; allowedActions: readonly string[] }> {
+  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
+  const result = await verifySigV4(
+    { method: request.method ?? "POST", url, headers: request.headers, body },
+    { service: "sns", region },
+    (key) => callers.lookup(key),
+  );
+  if (!("reject" in result)) return result.principal;
+  const [code, status] = AUTHENTICATION_ERRORS[result.reject];
+  throw new SnsError(code, result.message, status);
+}
+
+/** What SNS answers, parameter by parameter, for a Publish it takes; undefined when it does. */
+function publishProblem(form: URLSearchParams): SnsError | undefined {
+  if (form.get("Action") !== "Publish" || !form.get("TopicArn") || !form.get("Message")) {
+    return new SnsError("InvalidParameter", "local SNS supports Publish with TopicArn and Message only");
+  }
+  const subject = form.get("Subject");
+  const subjectProblem = subject === null ? undefined : invalidSubject(subject);
+  if (subjectProblem)
+    return new SnsError("InvalidParameter", `Invalid parameter: Subject: ${subjectProblem}`);
+  return undefined;
+}
+
+function record(form: URLSearchParams): PublishedMessage {
+  const attributes: Record<string, string> = {};
+  for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
+    attributes[form.get(`MessageAttributes.entry.${i}.Name`) ?? ""] =
+      form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "";
+  }
+  return {
+    topicArn: form.get("TopicArn") ?? "",
+    subject: form.get("Subject") ?? undefined,
+    message: form.get("Message") ?? "",
+    attributes,
+    at: new Date().toISOString(),
+  };
+}
+
+/**
  * The local alert sink: an SNS endpoint speaking the AWS Query protocol for `Publish` only, so the
  * real SNS client and the real `SnsAlerts` adapter run unchanged; every message is recorded.
+ *
+ * Every request is authenticated as SNS does, by its SigV4 signature (service `sns`, `region`)
+ * against `callers` (`AUTHENTICATION_ERRORS`), then authorized: the caller's identity policy must
+ * allow `sns:Publish` (in the local stack only keyshift's role is granted it), else SNS's
+ * `AuthorizationError`, 403 ("… is not authorized to perform: SNS:Publish on resource: <topic>
+ * because no identity-based policy allows the SNS:Publish action", as quoted in
+ * aws-ia/terraform-aws-control_tower_account_factory#151; 403 in awslabs/aws-service-catalog-puppet#19).
+ * Topic policies are not modelled.
  */
-export async function startLocalSns(): Promise<LocalSns> {
+export async function startLocalSns(opts: { callers: SnsCallers; region: string }): Promise<LocalSns> {
   const published: PublishedMessage[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+    req.on("end", async () => {
       const requestId = randomUUID();
-      if (form.get("Action") !== "Publish" || !form.get("TopicArn") || !form.get("Message")) {
-        res.writeHead(400, { "content-type": "text/xml" });
+      try {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const caller = await authenticate(req, body, opts.region, opts.callers);
+        const form = new URLSearchParams(body);
+        const problem = publishProblem(form);
+        if (problem) throw problem;
+        const topicArn = form.get("TopicArn") ?? "";
+        if (!caller.allowedActions.some((pattern) => actionMatches(pattern, "sns:Publish"))) {
+          throw new SnsError(
+            "AuthorizationError",
+            `User: ${caller.userArn} is not authorized to perform: SNS:Publish on resource: ${topicArn} because no identity-based policy allows the SNS:Publish action`,
+            403,
+          );
+        }
+        published.push(record(form));
+        res.writeHead(200, { "content-type": "text/xml" });
         res.end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>local SNS supports Publish with TopicArn and Message only</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+          `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
         );
-        return;
-      }
-      const subject = form.get("Subject") ?? undefined;
-      const subjectProblem = subject === undefined ? undefined : invalidSubject(subject);
-      if (subjectProblem) {
-        res.writeHead(400, { "content-type": "text/xml" });
+      } catch (err) {
+        const failure = err instanceof SnsError ? err : new SnsError("InternalError", "internal error", 500);
+        res.writeHead(failure.status, { "content-type": "text/xml" });
         res.end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: Subject: ${subjectProblem}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>${failure.status >= 500 ? "Receiver" : "Sender"}</Type><Code>${failure.code}</Code><Message>${xml(failure.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
         );
-        return;
       }
-      const attributes: Record<string, string> = {};
-      for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
-        attributes[form.get(`MessageAttributes.entry.${i}.Name`) ?? ""] =
-          form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "";
-      }
-      published.push({
-        topicArn: form.get("TopicArn") ?? "",
-        subject,
-        message: form.get("Message") ?? "",
-        attributes,
-        at: new Date().toISOString(),
-      });
-      res.writeHead(200, { "content-type": "text/xml" });
-      res.end(
-        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
-      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

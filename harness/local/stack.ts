@@ -89,9 +89,10 @@ export interface LocalStack {
 /**
  * Starts the whole local AWS on free loopback ports, in one call: DynamoDB (dynalite), the
  * Secrets Manager emulator, an SNS alert sink, the simulated exchanges, and the heartbeat function
- * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulator
- * authenticates every call by the caller's credentials (`iam`), enforces read policies and each
- * role's grant (`iam.grant`), and hands each GetSecretValue of a keyshift
+ * URL with IAM (SigV4) authorization in front of the real `heartbeat` handler. The emulators (Secrets
+ * Manager, SNS, the Step Functions API) authenticate every call by the caller's credentials (`iam`)
+ * and enforce each role's grant (`iam.grant`); Secrets Manager also enforces read policies, and
+ * hands each GetSecretValue of a keyshift
  * secret to the real `secret-read` handler as CloudTrail's event, as the EventBridge rule does.
  *
  * The handlers read their configuration from `process.env` at cold start, exactly as on Lambda,
@@ -107,8 +108,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     closers.push(dynamo.close);
     const iam = new LocalIam();
     // keyshift's role is also the operator here (enroll, register, rotate): every Secrets Manager
-    // action. Every other role is a workload that may only read (`WORKLOAD_ACTIONS`).
-    iam.grant(LOCAL_KEYSHIFT_ROLE_ARN, ["secretsmanager:*"]);
+    // action, publishing alerts, and starting and following executions. Every other role is a
+    // workload that may only read (`WORKLOAD_ACTIONS`).
+    iam.grant(LOCAL_KEYSHIFT_ROLE_ARN, [
+      "secretsmanager:*",
+      "sns:Publish",
+      "states:StartExecution",
+      "states:DescribeExecution",
+    ]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
       stateFile: opts.secretsStateFile,
@@ -118,7 +125,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       onCloudTrailEvent: reads.deliver,
     });
     closers.push(sm.close);
-    const sns = await startLocalSns();
+    const sns = await startLocalSns({ callers: iam, region: LOCAL_REGION });
     closers.push(sns.close);
     const exchange = await startExchangeSimulator({
       seed: opts.seed ?? 1,
@@ -173,7 +180,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(api.close);
     // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
-    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50 });
+    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50, callers: iam });
     closers.push(sfn.close);
     env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
     env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;

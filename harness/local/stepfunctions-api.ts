@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
+import { authenticationFailed } from "./secrets-manager/errors";
+import { actionMatches } from "./secrets-manager/resource-policy";
+import { type SigningSecret, verifySigV4 } from "./sigv4-verify";
 import { type ExecutionResult, runRotation } from "./workflow-runner";
 
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:keyshift-local-rotation`;
@@ -16,6 +19,68 @@ interface Execution {
   result?: ExecutionResult;
 }
 
+/** Who may call: `LocalIam` in the local stack (access key → signing secret, session ARN, grants). */
+export interface StepFunctionsCallers {
+  lookup(
+    accessKeyId: string,
+  ): (SigningSecret & { userArn: string; allowedActions: readonly string[] }) | undefined;
+}
+
+type Answer = [status: number, payload: unknown];
+
+/**
+ * The caller of `request`, or the answer of Step Functions' JSON 1.0 front end to a request it
+ * cannot authenticate. It is the same front end as Secrets Manager's and DynamoDB's, so the same
+ * mapping (`authenticationFailed`), all HTTP 400: no or a non-SigV4 Authorization is
+ * MissingAuthenticationTokenException, a header lacking a part IncompleteSignatureException, a
+ * wrong signature, an expired date or a credential scoped to another region or service
+ * InvalidSignatureException, an unknown access key or session token UnrecognizedClientException.
+ * Checked for Step Functions itself: StartExecution with an unknown key answers "The security token
+ * included in the request is invalid. (Service: AWSStepFunctions; Status Code: 400; Error Code:
+ * UnrecognizedClientException …)" (quoted in localstack/localstack#1869); a JSON front end's
+ * mismatch is `{"__type":"InvalidSignatureException","message":"The request signature we
+ * calculated does not match …"}` (smithy545/aws-apps-scripts#12), expired ones statusCode 400
+ * (aws/aws-sdk-js#254).
+ */
+async function authenticate(
+  request: IncomingMessage,
+  body: string,
+  callers: StepFunctionsCallers,
+): Promise<{ userArn: string; allowedActions: readonly string[] } | Answer> {
+  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
+  const result = await verifySigV4(
+    { method: request.method ?? "POST", url, headers: request.headers, body },
+    { service: "states", region: LOCAL_REGION },
+    (key) => callers.lookup(key),
+  );
+  if (!("reject" in result)) return result.principal;
+  const failure = authenticationFailed(result);
+  return [failure.status, { __type: failure.type, message: failure.message }];
+}
+
+/**
+ * Whether the caller's identity policy allows `states:<operation>` on `resource`; if not, Step
+ * Functions' implicit deny: AccessDeniedException, HTTP 400 ("… is not authorized to perform:
+ * states:StartExecution on resource: <state machine>", statusCode 400, quoted in
+ * FormidableLabs/aws-lambda-serverless-reference#31). In the local stack only keyshift's role (the
+ * handlers, the CLI, the operator) is granted StartExecution and DescribeExecution.
+ */
+function authorize(
+  caller: { userArn: string; allowedActions: readonly string[] },
+  operation: string,
+  resource: string,
+): Answer | undefined {
+  const action = `states:${operation}`;
+  if (caller.allowedActions.some((pattern) => actionMatches(pattern, action))) return undefined;
+  return [
+    400,
+    {
+      __type: "AccessDeniedException",
+      message: `User: ${caller.userArn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    },
+  ];
+}
+
 export interface LocalStepFunctionsApi {
   endpoint: string;
   /** Resolves when every execution started so far has finished. */
@@ -27,16 +92,19 @@ export interface LocalStepFunctionsApi {
  * The Step Functions API for the one local state machine, over the real AWS JSON 1.0 protocol
  * (`x-amz-target: AWSStepFunctions.<Operation>`), so the CLI's `@aws-sdk/client-sfn` calls work
  * against the local stack: StartExecution runs `statemachines/rotation.asl.json` with the real
- * handlers in this process; DescribeExecution reports status, output, error and cause.
+ * handlers in this process; DescribeExecution reports status, output, error and cause. Every
+ * request is authenticated by its SigV4 signature (service `states`) against `callers`, then
+ * authorized by the caller's grants (`authenticate`, `authorize`).
  */
 export async function startLocalStepFunctionsApi(opts: {
   waitMs: number;
   retryMs: number;
+  callers: StepFunctionsCallers;
 }): Promise<LocalStepFunctionsApi> {
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<unknown>>();
 
-  const operations: Record<string, (body: Record<string, unknown>) => [number, unknown]> = {
+  const operations: Record<string, (body: Record<string, unknown>) => Answer> = {
     StartExecution: (body) => {
       if (body.stateMachineArn !== LOCAL_STATE_MACHINE_ARN) {
         return [
@@ -126,24 +194,36 @@ export async function startLocalStepFunctionsApi(opts: {
     },
   };
 
+  /** As AWS's front end: the operation is known, then the caller, then the body is read as input. */
+  async function answer(req: IncomingMessage, text: string): Promise<Answer> {
+    const target = String(req.headers["x-amz-target"] ?? "");
+    const name = target.replace(/^AWSStepFunctions\./, "");
+    const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+    if (!operation) {
+      return [
+        400,
+        { __type: "UnknownOperationException", message: `local Step Functions does not implement ${target}` },
+      ];
+    }
+    const caller = await authenticate(req, text, opts.callers);
+    if (Array.isArray(caller)) return caller;
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text || "{}");
+    } catch {
+      return [400, { __type: "SerializationException", message: "request body is not JSON" }];
+    }
+    const resource = String(name === "StartExecution" ? body.stateMachineArn : body.executionArn);
+    return authorize(caller, name, resource) ?? operation(body);
+  }
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const target = String(req.headers["x-amz-target"] ?? "");
-      const operation = operations[target.replace(/^AWSStepFunctions\./, "")];
-      let status = 400;
-      let payload: unknown = {
-        __type: "UnknownOperationException",
-        message: `local Step Functions does not implement ${target}`,
-      };
-      if (operation) {
-        try {
-          [status, payload] = operation(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
-        } catch {
-          payload = { __type: "SerializationException", message: "request body is not JSON" };
-        }
-      }
+    req.on("end", async () => {
+      const [status, payload] = await answer(req, Buffer.concat(chunks).toString("utf8")).catch(
+        (): Answer => [500, { __type: "InternalFailure", message: "local Step Functions failed" }],
+      );
       res.writeHead(status, {
         "content-type": "application/x-amz-json-1.0",
         "x-amzn-requestid": randomUUID(),

@@ -1,5 +1,6 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCredentials, LocalIam } from "../../harness/local/local-iam";
 import { captureLambdaLogs } from "../../harness/local/secret-scan";
 import { type LocalSns, startLocalSns } from "../../harness/local/sns";
 import { type AlertLog, SnsAlerts, SUBJECT_MAX_LENGTH, snsSubject } from "../../src/adapters/sns-alerts";
@@ -8,8 +9,14 @@ import type { Alert } from "../../src/core/model";
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:keyshift-test-alerts";
 
 let sns: LocalSns;
+// The local SNS authenticates every Publish: the adapter signs as a role granted sns:Publish.
+let publisher: LocalCredentials;
 beforeAll(async () => {
-  sns = await startLocalSns();
+  const iam = new LocalIam();
+  const role = "arn:aws:iam::000000000000:role/keyshift-test-alerts";
+  iam.grant(role, ["sns:Publish"]);
+  publisher = iam.assumeRole(role, "sns-alerts-test");
+  sns = await startLocalSns({ callers: iam, region: "us-east-1" });
 });
 afterAll(async () => {
   await sns.close();
@@ -19,7 +26,7 @@ const client = () =>
   new SNSClient({
     endpoint: sns.endpoint,
     region: "us-east-1",
-    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    credentials: publisher,
   });
 
 const alert = (subject: string): Alert => ({
