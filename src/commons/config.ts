@@ -5,31 +5,40 @@ const atLeast = (n: number) => z.string().check(z.minLength(n));
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/;
 
+/** A comma-separated list, each item checked; empty items (a trailing comma) are dropped. */
+const commaList = (valid: RegExp, what: string) =>
+  z.pipe(
+    z.string(),
+    z.transform((raw: string, ctx) => {
+      const items = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+      for (const item of items) {
+        if (!valid.test(item)) {
+          ctx.issues.push({ code: "custom", input: raw, message: `${item.slice(0, 200)} is not ${what}` });
+        }
+      }
+      return items;
+    }),
+  );
+
 /**
  * keyshift's own roles that read exchange key values, comma-separated: CreateNext's role (the stack
  * output KeyshiftReaderRoleArns). They stay readers in every secret's read policy. Needed by what
  * writes read policies (enroll, register-consumer) and by the secret-read function; those fail
  * naming this variable when it is unset, the rest of keyshift does not need it.
  */
-const readerRoleArns = z.pipe(
-  z.string(),
-  z.transform((raw: string, ctx) => {
-    const arns = raw
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== "");
-    for (const arn of arns) {
-      if (!ROLE_ARN.test(arn)) {
-        ctx.issues.push({
-          code: "custom",
-          input: raw,
-          message: `${arn.slice(0, 200)} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
-        });
-      }
-    }
-    return arns;
-  }),
-);
+const readerRoleArns = commaList(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * keyshift's egress IPs, comma-separated: the stack output KeyshiftEgressIps, set on the functions
+ * that call exchanges when the stack is deployed with `--param egress=...` (infra/egress.cjs).
+ * Absent without a fixed egress.
+ */
+const egressIps = commaList(IPV4, "an IPv4 address");
 
 const schema = z.object({
   AWS_REGION: atLeast(1),
@@ -44,6 +53,7 @@ const schema = z.object({
   KEYSHIFT_REVOCATION_CAP_SECONDS: positiveInt,
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: positiveInt,
   KEYSHIFT_READER_ROLE_ARNS: z.optional(readerRoleArns),
+  KEYSHIFT_EGRESS_IPS: z.optional(egressIps),
   // Set only by the local stack; absent on AWS, where the SDK's regional endpoints apply.
   KEYSHIFT_ENDPOINT_DYNAMODB: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
