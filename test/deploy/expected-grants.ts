@@ -20,9 +20,14 @@ export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:k
 export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   BeginRotation: {
     [ROTATIONS]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    // rotate --compromised breaks the glass on earlier keys still in the ledger (earlier-keys.ts)
+    [CONSUMERS]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   CreateNext: {
     [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
