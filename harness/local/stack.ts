@@ -1,4 +1,5 @@
 import type { TableNames } from "../../src/adapters/dynamodb/client";
+import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
@@ -168,7 +169,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const { handler: heartbeat } = await import("../../functions/heartbeat");
     const { handler: secretRead } = await import("../../functions/secret-read");
-    reads.route((event) => secretRead(event, lambdaContext("secret-read")));
+    reads.route((event) => asFunction("SecretRead", () => secretRead(event, lambdaContext("secret-read"))));
     // Closed first (closers run in reverse): deliveries under way finish against live tables.
     closers.push(reads.settle);
     // The heartbeat's function URL: consumers POST <heartbeatApi>/heartbeats, signed for `lambda`.
@@ -176,7 +177,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       iam,
       region: LOCAL_REGION,
       functionName: "heartbeat",
-      handler: (event, context) => heartbeat(event, context),
+      handler: (event, context) => asFunction("Heartbeat", () => heartbeat(event, context)),
     });
     closers.push(api.close);
     // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
 import { ExecutionError, StateMachine } from "aws-local-stepfunctions";
+import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION, loadLocalDefinition } from "./definition";
 import { lambdaContext } from "./lambda-context";
 
@@ -99,7 +100,8 @@ export async function runRotation(input: JSONValue, opts: RunOptions = {}): Prom
     };
     taskResourceLocalHandlers[state] = async (event) => {
       fire("before");
-      const result = (await handler(event, lambdaContext(logicalId))) as JSONValue;
+      const fn = logicalId.replace(/LambdaFunction$/, "");
+      const result = (await asFunction(fn, () => handler(event, lambdaContext(logicalId)))) as JSONValue;
       fire("after");
       return result;
     };

@@ -1,0 +1,170 @@
+/**
+ * The least-privilege table (test/deploy/expected-grants.ts) checked against what the code really
+ * calls: every AWS call each function's handler makes while the local stack runs real rotations —
+ * a plain one, a stall and its resume, an abort, an emergency that breaks the glass on an earlier
+ * key in the ledger, the sweeper, the hygiene audit, heartbeats and secret reads — must be granted
+ * there. The local DynamoDB enforces no IAM, so a missing grant is otherwise only found on AWS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsCall, asFunction, recordAwsCalls } from "../../harness/local/aws-calls";
+import { lambdaContext } from "../../harness/local/lambda-context";
+import { defaultConsumers, registerConsumers } from "../../harness/local/scenario";
+import { LOCAL_TABLES, LOCAL_TOPIC_ARN } from "../../harness/local/stack";
+import { ADMIN_SECRETS, EXCHANGE_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
+import {
+  enroll,
+  ledgerOf,
+  rotate,
+  sleep,
+  startWorld,
+  stopFleets,
+  stopWorld,
+  type World,
+  withConsumers,
+} from "./harness";
+
+const TABLE_LABELS: Record<string, string> = {
+  [LOCAL_TABLES.rotations]: "RotationsTable",
+  [LOCAL_TABLES.consumers]: "ConsumersTable",
+  [LOCAL_TABLES.ledger]: "LedgerTable",
+  [LOCAL_TABLES.audit]: "AuditTable",
+};
+
+/** A recorded resource as expected-grants.ts writes it (table logical id, index, secret pattern, topic). */
+function label(resource: string): string {
+  const [table = "", index] = resource.split("/index/");
+  const tableLabel = TABLE_LABELS[table];
+  if (tableLabel) return index ? `${tableLabel}/index/${index}` : tableLabel;
+  if (resource === LOCAL_TOPIC_ARN) return "AlertTopic";
+  const secretName = resource.startsWith("arn:") ? (resource.split(":secret:")[1] ?? "") : resource;
+  if (secretName.startsWith("keyshift/exchange/")) return EXCHANGE_SECRETS;
+  if (secretName.startsWith("keyshift/admin/")) return ADMIN_SECRETS;
+  return `unmapped ${resource}`;
+}
+
+/** Every recorded (function, action, resource) the table does not grant, one line each. */
+function ungranted(calls: AwsCall[], grants: Record<string, Record<string, string[]>>): string[] {
+  const out = new Set<string>();
+  for (const { functionName, action, resource } of calls) {
+    const where = label(resource);
+    if (!grants[functionName]?.[where]?.includes(action)) out.add(`${functionName}: ${action} on ${where}`);
+  }
+  return [...out].sort();
+}
+
+/**
+ * Calls the code makes that its role does not grant, found by this test and not yet decided — listed
+ * here, never granted silently. Heartbeat: a new instance's first audit entry starts its stream, and
+ * DynamoAuditLog.append reads the secret's stream register (GetItem) and ADDs the stream to it
+ * (UpdateItem); on AWS the first heartbeat audit of every new instance is denied. Granting UpdateItem
+ * on the audit table breaks template.test.ts's "no function edits the audit trail" rule, so the fix
+ * (a grant scoped to the register items, or the register elsewhere) is for the merger to choose.
+ * A gap that is no longer recorded fails the test: remove its line.
+ */
+const KNOWN_GAPS = [
+  "Heartbeat: dynamodb:GetItem on AuditTable",
+  "Heartbeat: dynamodb:UpdateItem on AuditTable",
+];
+
+const world = {} as World;
+let recorder: ReturnType<typeof recordAwsCalls>;
+const invoke = async (functionName: string, file: string) => {
+  const { handler } = (await import(`../../functions/${file}.ts`)) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
+  };
+  return asFunction(functionName, () => handler({}, lambdaContext(file)));
+};
+
+beforeAll(async () => {
+  // Up to 5 attempts in RevokePrevious; the sweeper may make more.
+  Object.assign(world, await startWorld({ maxAttempts: 8, baseSeconds: 1, capSeconds: 1 }));
+  recorder = recordAwsCalls();
+});
+afterAll(async () => {
+  recorder?.stop();
+  await stopWorld(world);
+});
+
+describe("every AWS call a function makes is in its least-privilege grant", () => {
+  it("a rotation with consumers: begin, create, promote, wait, revoke, complete; heartbeats; secret reads", async () => {
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
+    await withConsumers(world, enrolled);
+    expect((await rotate(world, enrolled)).status).toBe("SUCCEEDED");
+  });
+
+  it("a stall, then a resume once the late consumer is back", async () => {
+    const enrolled = await enroll(world, { deadlineSeconds: 2, minOverlapSeconds: 1 });
+    const [live, late] = defaultConsumers(enrolled.secretId, 2);
+    if (!live || !late) throw new Error("fixture");
+    await withConsumers(world, enrolled, [live]);
+    await registerConsumers(enrolled, [late]);
+    expect((await rotate(world, enrolled)).error).toBe("RotationStalled");
+    await withConsumers(world, enrolled, [late]);
+    expect((await rotate(world, enrolled, { mode: "resume" })).status).toBe("SUCCEEDED");
+  });
+
+  it("an abort: the new key does not authenticate", async () => {
+    // Consumers' trading calls hit the same endpoint as key verification: keep the fault for it alone.
+    await stopFleets(world);
+    const enrolled = await enroll(world);
+    world.stack.exchange.setFault("account", { failNext: 1, kind: "4xx" });
+    const result = await rotate(world, enrolled);
+    world.stack.exchange.clearFaults();
+    expect(result.error).toBe("KeyVerificationFailedError");
+  });
+
+  it("rotate --compromised with an earlier key still in the ledger (earlier-keys.ts)", async () => {
+    const enrolled = await enroll(world, { minOverlapSeconds: 1, emergencyDeadlineSeconds: 5 });
+    await withConsumers(world, enrolled);
+    world.stack.exchange.setFault("removeKey", { failNext: 5, kind: "5xx" });
+    await rotate(world, enrolled);
+    world.stack.exchange.clearFaults();
+    expect((await ledgerOf(enrolled)).map((e) => e.status)).toEqual(["failed"]);
+
+    await rotate(world, enrolled, { mode: "rotate", compromised: true, reason: "key seen in a paste" });
+
+    const audit = await enrolled.deps.audit.list(enrolled.secretId);
+    expect(audit.some((a) => a.action === "emergency-break-glass" && a.details?.earlierKey === true)).toBe(
+      true,
+    );
+  });
+
+  it("the sweeper retries a revocation handed over to it", async () => {
+    const enrolled = await enroll(world, { minOverlapSeconds: 1 });
+    await withConsumers(world, enrolled);
+    world.stack.exchange.setFault("removeKey", { failNext: 5, kind: "5xx" });
+    await rotate(world, enrolled);
+    world.stack.exchange.clearFaults();
+    await sleep(1200);
+    expect(await invoke("RetryRevocations", "retry-revocations")).toMatchObject({ revoked: 1 });
+  });
+
+  it("the hygiene audit", async () => {
+    await invoke("HygieneAudit", "hygiene-audit");
+  });
+
+  it("every call recorded is granted, and every function was reached", async () => {
+    await world.stack.secretReads();
+    const reached = new Set(recorder.calls.map((c) => c.functionName));
+    expect([...reached].sort()).toEqual(Object.keys(EXPECTED_GRANTS).sort());
+    // The emergency's earlier-key path really ran: the grants it was once missing were exercised.
+    expect(recorder.calls).toContainEqual({
+      functionName: "BeginRotation",
+      action: "dynamodb:Scan",
+      resource: LOCAL_TABLES.ledger,
+    });
+    expect(ungranted(recorder.calls, EXPECTED_GRANTS)).toEqual(KNOWN_GAPS);
+  });
+
+  it("can fail: without BeginRotation's ledger Scan, the check names function, action and resource", () => {
+    const narrowed = structuredClone(EXPECTED_GRANTS);
+    const ledger = narrowed.BeginRotation?.LedgerTable ?? [];
+    narrowed.BeginRotation = {
+      ...narrowed.BeginRotation,
+      LedgerTable: ledger.filter((a) => a !== "dynamodb:Scan"),
+    };
+    expect(ungranted(recorder.calls, narrowed)).toEqual(
+      ["BeginRotation: dynamodb:Scan on LedgerTable", ...KNOWN_GAPS].sort(),
+    );
+  });
+});
