@@ -11,7 +11,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LocalDynamo, startDynamo, tableInputs } from "../../harness/local/dynamodb";
@@ -704,19 +703,34 @@ describe("DynamoAuditLog", () => {
     const send = vi.spyOn(db, "send");
     await audit.append({ secretId: SECRET, actor: "op", action: "secret-enrolled" });
     await audit.append({ secretId: SECRET, stream, actor: "engine", action: "instance-fingerprint-changed" });
-    const registerWrites = () =>
-      send.mock.calls.filter(
-        ([c]) => (c as { constructor: { name: string } }).constructor.name === "UpdateCommand",
-      ).length;
+    // The register is append-only like the entries: one put per stream into its own partition.
+    const registerWrites = () => send.mock.calls.filter(([c]) => isRegisterPut(c)).length;
+    const kinds = () =>
+      new Set(send.mock.calls.map(([c]) => (c as { constructor: { name: string } }).constructor.name));
     const afterFirst = registerWrites();
     await audit.append({ secretId: SECRET, stream, actor: "engine", action: "instance-fingerprint-changed" });
     const afterSecond = registerWrites();
+    const sent = kinds();
     send.mockRestore();
 
     expect(afterFirst).toBe(2);
     expect(afterSecond).toBe(2);
+    // Query and PutItem only: what the appending roles (the heartbeat's included) are granted.
+    expect([...sent].sort()).toEqual(["PutCommand", "QueryCommand"]);
     expect(await audit.streams(SECRET)).toEqual([SECRET, stream].sort());
     expect(await audit.streams("keyshift/nobody")).toEqual([]);
+    // A register written before it became append-only (one string set at seq 0) still counts.
+    const older = instanceAuditStream(SECRET, "engine", "e0");
+    await db.send(
+      new PutCommand({
+        TableName: tables.audit,
+        Item: { stream: `${SECRET}#streams`, seq: 0, streams: new Set([older]) },
+      }),
+    );
+    expect(await audit.streams(SECRET)).toEqual([SECRET, older, stream].sort());
+    await db.send(
+      new DeleteCommand({ TableName: tables.audit, Key: { stream: `${SECRET}#streams`, seq: 0 } }),
+    );
     // No instance row at all (removed, or gone by TTL): verify still finds the stream, and its truncation.
     expect(await verifySecretAudit(SECRET, { audit, consumers })).toMatchObject({
       ok: true,
@@ -751,7 +765,7 @@ describe("DynamoAuditLog", () => {
     let armed = true;
     const flaky = {
       send: async (command: unknown) => {
-        if (armed && command instanceof UpdateCommand) {
+        if (armed && isRegisterPut(command)) {
           armed = false;
           throw new Error("crashed before the register write");
         }
@@ -782,3 +796,10 @@ describe("DynamoAuditLog", () => {
     expect(verifyAuditTrail(await audit.list(SECRET), await audit.head(SECRET))).toMatchObject({ ok: false });
   });
 });
+
+/** A write of the audit stream register (`<secretId>#streams`). */
+function isRegisterPut(command: unknown): boolean {
+  if (!(command instanceof PutCommand)) return false;
+  const stream = (command.input.Item as { stream?: unknown } | undefined)?.stream;
+  return typeof stream === "string" && stream.endsWith("#streams");
+}

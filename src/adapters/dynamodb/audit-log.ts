@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
+import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AuditHead,
   auditHeadFor,
@@ -33,7 +34,7 @@ interface HeadItem {
  * conditional put — on the head's seq, or on an entry's seq being free — so two writers racing for
  * the same number cannot both win; entries are never updated or deleted. Query and PutItem only:
  * the head is read with the entries' own Query, and committed by a conditional put. The secret's
- * stream register (`streamRegisterOf`, a string set at seq 0 of its own partition) is ADDed to with
+ * stream register (`streamRegisterOf`: one item per stream in its own partition, put once) gets
  * each stream's first entry; see `streamRegisterOf` in src/core/audit/chain.ts.
  */
 export class DynamoAuditLog implements AuditLog {
@@ -96,28 +97,41 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async streams(secretId: string): Promise<string[]> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { stream: streamRegisterOf(secretId), seq: HEAD_SEQ },
-        ConsistentRead: true,
-      }),
-    );
-    const set = out.Item?.streams as Set<string> | undefined;
-    return [...(set ?? [])].sort();
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "#st = :s",
+      ExpressionAttributeNames: { "#st": "stream" },
+      ExpressionAttributeValues: { ":s": streamRegisterOf(secretId) },
+      ConsistentRead: true,
+    });
+    const found = new Set<string>();
+    for (const item of items) {
+      if (typeof item.registered === "string") found.add(item.registered);
+      // A register written before it became append-only: one string set at seq 0.
+      for (const stream of (item.streams as Set<string> | undefined) ?? []) found.add(stream);
+    }
+    return [...found].sort();
   }
 
-  /** Adds `stream` to the secret's stream register (a string-set ADD: idempotent, never races). */
+  /**
+   * Registers `stream` in the secret's register: one item per stream, at a seq derived from its
+   * name, written by a conditional put that never overwrites (already there: done). Append-only like
+   * every other write here, so the roles that append (the heartbeat's included) need no UpdateItem
+   * on the audit table: Query and PutItem only.
+   */
   private async register(secretId: string, stream: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { stream: streamRegisterOf(secretId), seq: HEAD_SEQ },
-        UpdateExpression: "ADD #streams :s",
-        ExpressionAttributeNames: { "#streams": "streams" },
-        ExpressionAttributeValues: { ":s": new Set([stream]) },
-      }),
-    );
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { stream: streamRegisterOf(secretId), seq: registerSeqOf(stream), registered: stream },
+          ConditionExpression: "attribute_not_exists(#seq)",
+          ExpressionAttributeNames: { "#seq": "seq" },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   /** The lowest item of the stream: the head when there is one, else the first entry, if any. */
@@ -200,4 +214,12 @@ export class DynamoAuditLog implements AuditLog {
 /** The secret's own chain stores `stream` as its key only; other streams' entries carry the field. */
 function toEntry(item: Record<string, unknown>): AuditEntry {
   return item.stream === item.secretId ? strip<AuditEntry>(item, "stream") : (item as unknown as AuditEntry);
+}
+
+/**
+ * The register item's seq for a stream: 48 bits of its name's SHA-256, above the head's 0. Two
+ * stream names of one secret colliding would need 2^24 streams; the item carries the name anyway.
+ */
+function registerSeqOf(stream: string): number {
+  return Number.parseInt(createHash("sha256").update(stream).digest("hex").slice(0, 12), 16) + 1;
 }

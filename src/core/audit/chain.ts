@@ -43,9 +43,10 @@ export function instanceAuditStream(secretId: string, consumerId: string, instan
 }
 
 /**
- * The stream register of a secret: the set of every stream started for it, one item outside the
- * streams themselves. An append adds its stream when it writes the stream's first head (one cheap
- * set ADD, only on seq 1: the heartbeat's steady path never appends). It answers two questions the
+ * The stream register of a secret: every stream started for it, kept outside the streams themselves
+ * (in DynamoDB one item per stream, put once: append-only like the entries, so a role that may only
+ * append never needs to update). An append registers its stream when it writes the stream's first
+ * head (only on seq 1: the heartbeat's steady path never appends). It answers two questions the
  * streams cannot answer about themselves once deleted whole, head included:
  * - does this stream exist? An append that finds neither head nor entries for a registered stream
  *   refuses (restarting it at genesis would hide the deletion), and `audit verify` fails it;
