@@ -1,7 +1,7 @@
 import { InvalidInputError, OperatorActionRejectedError } from "../../src/core/errors";
 import type { BreakGlass, LedgerEntry, LedgerStatus } from "../../src/core/model";
 import { FIRST_STAGE_STATUSES, restoringRefusal } from "../../src/core/model";
-import type { RevocationLedger } from "../../src/core/ports";
+import type { FailedAttempt, RevocationLedger } from "../../src/core/ports";
 import { copy } from "./copy";
 
 interface LedgerItem {
@@ -140,17 +140,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.sweepAt = e.nextAttemptAt;
     return copy(item.entry);
   }
-  async markFailed(
-    entryId: string,
-    update: {
-      at: Date;
-      error: string;
-      nextAttemptAt: Date | undefined;
-      needsOperator: boolean;
-      stage?: "revoke" | "remove";
-      owner?: string;
-    },
-  ): Promise<LedgerEntry> {
+  async markFailed(entryId: string, update: FailedAttempt): Promise<LedgerEntry> {
     const item = this.mustGet(entryId);
     const removing = update.stage === "remove";
     if (removing ? item.entry.status !== "disabled" : !FIRST_STAGE_STATUSES.includes(item.entry.status)) {

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { InvalidInputError, OperatorActionRejectedError } from "../../core/errors";
 import { type BreakGlass, type LedgerEntry, type LedgerStatus, restoringRefusal } from "../../core/model";
-import type { RevocationLedger } from "../../core/ports";
+import type { FailedAttempt, RevocationLedger } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
 import { beginRestore, markRestored, withdrawRestore } from "./ledger-restore";
 import { CLAIM_FREE, claimClause, DUE, LedgerTable, withSchedule } from "./ledger-table";
@@ -129,17 +129,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     return withdrawRestore(this.rows, entryId, update);
   }
 
-  async markFailed(
-    entryId: string,
-    update: {
-      at: Date;
-      error: string;
-      nextAttemptAt: Date | undefined;
-      needsOperator: boolean;
-      stage?: "revoke" | "remove";
-      owner?: string;
-    },
-  ): Promise<LedgerEntry> {
+  async markFailed(entryId: string, update: FailedAttempt): Promise<LedgerEntry> {
     const removing = update.stage === "remove";
     const values: Record<string, unknown> = {
       ":at": update.at.toISOString(),

@@ -10,6 +10,6 @@ export type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "./exchange";
-export type { RevocationLedger } from "./ledger";
+export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { RotationLock, RotationStore } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";

@@ -6,6 +6,16 @@ import type { BreakGlass, LedgerEntry, LedgerStatus } from "../model";
  * is conditional on its claim (`owner`); without an `owner` it is made only while no claim is live.
  * A refused transition returns the entry as it stands.
  */
+/** What `markFailed` records of an attempt that did not revoke. */
+export interface FailedAttempt {
+  at: Date;
+  error: string;
+  nextAttemptAt: Date | undefined;
+  needsOperator: boolean;
+  stage?: "revoke" | "remove";
+  owner?: string;
+}
+
 export interface RevocationLedger {
   get(entryId: string): Promise<LedgerEntry | undefined>;
   /** Creates the `pending` entry, or returns the existing one (never resets it). */
@@ -54,17 +64,7 @@ export interface RevocationLedger {
    * Stage `remove` (the key is already disabled): the entry stays `disabled`. Refused (returns
    * current) from any other status, e.g. once revoked or after another attempt moved it on.
    */
-  markFailed(
-    entryId: string,
-    update: {
-      at: Date;
-      error: string;
-      nextAttemptAt: Date | undefined;
-      needsOperator: boolean;
-      stage?: "revoke" | "remove";
-      owner?: string;
-    },
-  ): Promise<LedgerEntry>;
+  markFailed(entryId: string, update: FailedAttempt): Promise<LedgerEntry>;
   /**
    * A due entry whose attempt was held back without calling the exchange (gate not ready, key
    * current again): next look at `nextAttemptAt`, no attempt counted; `needsOperator` when a person
