@@ -76,6 +76,7 @@ export function parseKeySecret(secretId: string, versionId: string, value: strin
     account: p.account,
     keyId: p.keyId,
     secret: p.secret,
+    ...(typeof p.passphrase === "string" ? { passphrase: p.passphrase } : {}),
     permissions: p.permissions.map(String),
     ...(Array.isArray(p.ipAllowlist) && p.ipAllowlist.length > 0
       ? { ipAllowlist: p.ipAllowlist.map(String) }

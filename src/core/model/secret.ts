@@ -85,6 +85,8 @@ export interface ExchangeKeySecret {
   account: string;
   keyId: string;
   secret: string;
+  /** The key's own passphrase, on exchanges whose keys have one (OKX): secret material like `secret`. */
+  passphrase?: string;
   permissions: string[];
   /** The exchange key's IP binding, when it has one (copied to the next key). */
   ipAllowlist?: string[];

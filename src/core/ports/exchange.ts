@@ -24,11 +24,15 @@ export interface ExchangeKey {
 /** A key as returned at creation: the only time the exchange reveals its secret. */
 export interface CreatedExchangeKey extends ExchangeKey {
   secret: string;
+  /** The passphrase the adapter chose for the key, where the exchange requires one (OKX). */
+  passphrase?: string;
 }
 
 export interface ExchangeKeyCredential {
   keyId: string;
   secret: string;
+  /** The key's own passphrase, where the exchange gives each key one (OKX); never logged. */
+  passphrase?: string;
 }
 
 /** What an account's exchange can do; decides two-stage revocation and how the key limit counts. */

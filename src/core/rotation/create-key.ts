@@ -2,7 +2,7 @@ import type { Deps } from "../deps";
 import { ExchangeRetryableError, KeyVerificationFailedError, sanitizeErrorMessage } from "../errors";
 import { fingerprint } from "../fingerprint";
 import type { VersionRef } from "../model";
-import type { ExchangeKey } from "../ports";
+import type { ExchangeKey, ExchangeKeyCredential } from "../ports";
 import { type LockedRevocationDeps, revokeThroughLedger } from "../revocation/through-ledger";
 import { scheduleIntervalSeconds } from "../schedule";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
@@ -47,10 +47,10 @@ export async function createAndStore(deps: LockedRevocationDeps, ctx: NewKeyCont
   await refuseAtAccountLimit(deps, { account, label, current }, listing);
   const scope = scopeOfCurrent(ctx, listing.keys);
   const created = await deps.exchange.createKey(account, { label, ...scope });
-  await verifyOrThrow(deps, account, created.keyId, created.secret, secretId);
+  await verifyOrThrow(deps, account, credentialOf(created), secretId);
   await warnIfExpiresFirst(deps, secretId, created, ctx.schedule);
 
-  const value = JSON.stringify({ account, keyId: created.keyId, secret: created.secret, ...scope });
+  const value = JSON.stringify({ account, ...credentialOf(created), ...scope });
   // If this write fails the key is an orphan with our label: the retry (step 4) or the abort removes it.
   const stored = await deps.secrets.putPending(secretId, versionTokenFor(rotationId), value);
   return {
@@ -120,15 +120,21 @@ function scopeOfCurrent(
   return { permissions, ...(ipAllowlist.length > 0 ? { ipAllowlist } : {}) };
 }
 
+/** What authenticates as the key: its id, its secret and, where the exchange has one, its passphrase. */
+export function credentialOf(key: ExchangeKeyCredential): ExchangeKeyCredential {
+  const { keyId, secret, passphrase } = key;
+  return { keyId, secret, ...(passphrase !== undefined ? { passphrase } : {}) };
+}
+
 export async function verifyOrThrow(
   deps: Pick<Deps, "exchange">,
   account: string,
-  keyId: string,
-  secret: string,
+  key: ExchangeKeyCredential,
   secretId: string,
 ): Promise<void> {
+  const { keyId } = key;
   try {
-    await deps.exchange.verifyKey(account, { keyId, secret });
+    await deps.exchange.verifyKey(account, credentialOf(key));
   } catch (err) {
     throw new KeyVerificationFailedError(
       `new key ${keyId} for ${secretId} does not authenticate on ${account}: ${sanitizeErrorMessage(err)}`,

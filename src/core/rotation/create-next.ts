@@ -131,7 +131,7 @@ async function reusePending(
 ): Promise<VersionRef> {
   const raw = await deps.secrets.getValue(secretId, { versionId });
   const key = parseKeySecret(secretId, versionId, raw.value);
-  await verifyOrThrow(deps, account, key.keyId, key.secret, secretId);
+  await verifyOrThrow(deps, account, key, secretId);
   return {
     versionId,
     fingerprint: fingerprint(raw.value),
