@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ExchangePermanentError } from "../../src/core/errors";
+import { ExchangeIpRefusedError, ExchangePermanentError } from "../../src/core/errors";
 import type {
   CreatedExchangeKey,
   CreateKeyInput,
@@ -8,6 +8,7 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../src/core/ports";
+import { ipAllowed } from "../ip-allowlist";
 import { Faults } from "./faults";
 
 type Method = "createKey" | "listKeys" | "verifyKey" | "disableKey" | "enableKey" | "removeKey";
@@ -19,6 +20,13 @@ export interface ExchangeCall {
   keyId?: string;
   label?: string;
 }
+
+/**
+ * The address keyshift calls this exchange from, when the world models one: a key bound to IPs
+ * then authenticates only if its binding lets it in, as on Deribit, Bybit and OKX (judged with
+ * the harness's own rule, not the core's).
+ */
+export type CallerAddress = string | undefined;
 
 interface StoredKey extends ExchangeKey {
   secret: string;
@@ -63,7 +71,10 @@ export class InMemoryExchange implements Exchange {
   }
 
   /** Arrange helper: a key created outside the workflow (not recorded as a call). */
-  seedKey(account: string, input: { label: string; permissions: string[] }): CreatedExchangeKey {
+  seedKey(
+    account: string,
+    input: { label: string; permissions: string[]; ipAllowlist?: string[] },
+  ): CreatedExchangeKey {
     this.addAccount(account);
     return this.mint(this.require(account), input);
   }
@@ -73,11 +84,11 @@ export class InMemoryExchange implements Exchange {
     return found ? withoutSecret(found) : undefined;
   }
 
-  /** Arrange helper: change a key as someone on the exchange's website would (scope, expiry). */
+  /** Arrange helper: change a key as someone on the exchange's website would (scope, expiry, IP binding). */
   edit(
     account: string,
     keyId: string,
-    patch: Partial<Pick<ExchangeKey, "permissions" | "expiresAt" | "status">>,
+    patch: Partial<Pick<ExchangeKey, "permissions" | "expiresAt" | "status" | "ipAllowlist">>,
   ): void {
     const found = this.require(account).keys.find((k) => k.keyId === keyId);
     if (!found) throw new Error(`no key ${keyId} on ${account}`);
@@ -93,6 +104,9 @@ export class InMemoryExchange implements Exchange {
   callsTo(method: Method): ExchangeCall[] {
     return this.calls.filter((c) => c.method === method);
   }
+
+  /** Where keyshift's calls come from (see `CallerAddress`); unset: bindings are not enforced. */
+  callerAddress: CallerAddress;
 
   /** When set, every key created from now on expires then (Bybit's unbound keys). */
   newKeyExpiresAt: string | undefined;
@@ -133,6 +147,12 @@ export class InMemoryExchange implements Exchange {
       throw new ExchangePermanentError(
         `exchange verifyKey ${key.keyId} on account ${account}: HTTP 401`,
         401,
+      );
+    }
+    if (this.callerAddress !== undefined && !ipAllowed(found.ipAllowlist, this.callerAddress)) {
+      throw new ExchangeIpRefusedError(
+        `exchange verifyKey ${key.keyId} on account ${account}: caller ${this.callerAddress} is not on the key's IP binding`,
+        403,
       );
     }
   }

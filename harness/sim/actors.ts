@@ -10,7 +10,7 @@ import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import { type OperatorCommand, runOperator } from "./operator";
 import type { Rng } from "./rng";
 import { spawnStuckIncident } from "./stuck-incident";
-import type { World } from "./world";
+import { SIM_BINDING_WITH_EGRESS, type World } from "./world";
 
 export { type OperatorCommand, runOperator } from "./operator";
 
@@ -89,10 +89,33 @@ export function spawnChaosActors(
       sched.log("outages", `exchange outage for ${minutes} min`);
     }
   });
+  if (world.binding === "bound" || world.binding === "lacking")
+    spawnWebsite(world, rng.fork("website"), calm);
   spawnSweeper(world, execs, steps, rng, calm);
   spawnTtl(world, execs, rng.fork("ttl"), calm);
   spawnIncident(world, execs, rng.fork("incident"), calm);
   spawnStuckIncident(world, execs, rng.fork("stuck-incident"), calm);
+}
+
+/**
+ * A person on the exchange's website now and then rebinds every key of the account: with
+ * keyshift's egress on the binding, or without it (a firewall change nobody told keyshift about).
+ * Rotations must then refuse before creating a key, or create one keyshift can verify (I10).
+ */
+function spawnWebsite(world: World, rng: Rng, calm: () => boolean): void {
+  world.sched.spawn("website", async () => {
+    while (!calm()) {
+      await world.sched.sleep("website", rng.range(1500, 9000), "until someone rebinds the keys");
+      if (calm()) return;
+      const withEgress = rng.chance(0.6);
+      const binding = withEgress ? [...SIM_BINDING_WITH_EGRESS] : ["192.168.7.0/24"];
+      for (const account of new Set(world.accountOf.values())) {
+        for (const key of world.raw.exchange.snapshot(account).keys)
+          world.raw.exchange.edit(account, key.keyId, { ipAllowlist: [...binding] });
+      }
+      world.sched.log("website", `every key rebound ${withEgress ? "with" : "WITHOUT"} keyshift's egress`);
+    }
+  });
 }
 
 export async function sweepOnce(world: World, steps: Steps, actor = "sweeper"): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * The safety invariants I1–I8 of the brief, as pure functions over a world snapshot (plus the call
+ * The safety invariants I1–I8 of the brief (and I10, IP bindings), as pure functions over a world snapshot (plus the call
  * being made, for the checks that must hold at the moment of an exchange call).
  */
 import { instanceAuditStream, verifyAuditChain } from "../../src/core/audit/chain";
 import { type LedgerEntry, type LockRecord, STAGE } from "../../src/core/model";
 import { SecretNeedles } from "../../src/core/secret-shapes";
+import { ipAllowed } from "../ip-allowlist";
 import { type Snapshot, secretOfKey } from "./snapshot";
 import type { Violation } from "./world";
 
@@ -42,6 +43,25 @@ export function checkRevocationCall(
     );
   }
   return out;
+}
+
+/**
+ * I10 right after a key is created: keyshift created only a key it can call the exchange with from
+ * where it really calls (the in-memory exchange's caller address; judged with the harness's own
+ * allow-list rule). A key bound elsewhere could never be verified — or revoked by a key of its own.
+ */
+export function checkCreatedBinding(
+  created: { keyId: string; ipAllowlist?: string[] },
+  callerAddress: string | undefined,
+): Violation[] {
+  if (callerAddress === undefined || ipAllowed(created.ipAllowlist, callerAddress)) return [];
+  return [
+    v(
+      "I10",
+      "created a key its own egress cannot use",
+      `key ${created.keyId} is bound to ${created.ipAllowlist?.join(", ")}; keyshift calls from ${callerAddress}`,
+    ),
+  ];
 }
 
 /** I3 right after a key is created. */

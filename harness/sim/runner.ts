@@ -12,6 +12,7 @@ import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";
 import { type CallContext, isRead } from "./faults";
 import {
+  checkCreatedBinding,
   checkCreatedKey,
   checkLockAtEnd,
   checkQuiescence,
@@ -152,12 +153,13 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       world.truth.effect(method, args[1], world.raw.clock.now().getTime());
     if (port === "ledger" && !isRead(method)) await world.lagLedger.recordWrite();
     if (port === "exchange" && method === "createKey") {
-      const created = result as { keyId: string; label: string; secret: string };
+      const created = result as { keyId: string; label: string; secret: string; ipAllowlist?: string[] };
       world.knownSecrets.push(created.secret);
       scanner.add(created.secret);
       const snap = await takeSnapshot(world);
       for (const v of checkCreatedKey(snap, String(args[0]), created.keyId, labelOwner(created.label)))
         world.violate(v);
+      for (const v of checkCreatedBinding(created, world.raw.exchange.callerAddress)) world.violate(v);
     }
   };
 

@@ -100,6 +100,12 @@ export interface Raw {
 /** CreateNext's role in the simulated account: the read policies keep it a reader. */
 const SIM_KEYSHIFT_READERS = ["arn:aws:iam::123456789012:role/keyshift-sim-createNext"];
 
+/** keyshift's fixed egress in the seeds that deploy one; a binding "with egress" covers it by CIDR. */
+export const SIM_EGRESS_IP = "10.0.0.7";
+export const SIM_BINDING_WITH_EGRESS = ["10.0.0.0/24", "192.168.7.7"] as const;
+/** Where a Lambda without a fixed egress happens to call from. */
+const SIM_LAMBDA_ADDRESS = "34.201.9.9";
+
 export class World {
   readonly rng: Rng;
   readonly raw: Raw;
@@ -115,6 +121,15 @@ export class World {
   /** The cache TTL the secret's consumers are registered with (the overlap covers it). */
   readonly cacheTtlOf = new Map<string, number>();
   readonly consumers: ConsumerSpec[] = [];
+  /**
+   * How the seed's keys are bound to IPs (drawn in `populate`): unbound; bound with keyshift's
+   * egress on the binding; bound without it ("lacking"); or bound while keyshift has no fixed egress
+   * and calls from an address no binding names. The in-memory exchange enforces bindings against
+   * its `callerAddress`, the truth the I10 oracle judges by.
+   */
+  binding: "unbound" | "bound" | "lacking" | "no-egress" = "unbound";
+  /** keyshift's configured egress (`Deps.egressIps`), when the seed deploys one. */
+  egressIps: string[] | undefined;
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */
   readonly knownSecrets: string[] = [];
   /** Keys that ever carried AWSCURRENT: a never-promoted key is exempt from the gate (not the labels). */
@@ -261,6 +276,7 @@ export class World {
       keyshiftReaders: SIM_KEYSHIFT_READERS,
       clock: r.clock,
       revocation: { baseSeconds: 60, capSeconds: 1800, maxAttempts: 4, random: () => jitter.next() },
+      ...(this.egressIps ? { egressIps: this.egressIps } : {}),
     };
   }
 
@@ -319,6 +335,17 @@ export class World {
     }
   }
 
+  /** The seed's IP-binding world (its own fork: drawing it moves no other draw of a seed). */
+  private drawBinding(): string[] | undefined {
+    this.binding = this.rng
+      .fork("binding")
+      .weighted({ unbound: 5, bound: 3, lacking: 1, "no-egress": 1 } as const);
+    if (this.binding === "unbound") return undefined;
+    this.raw.exchange.callerAddress = this.binding === "no-egress" ? SIM_LAMBDA_ADDRESS : SIM_EGRESS_IP;
+    if (this.binding !== "no-egress") this.egressIps = [SIM_EGRESS_IP];
+    return this.binding === "lacking" ? ["192.168.7.0/24"] : [...SIM_BINDING_WITH_EGRESS];
+  }
+
   violate(v: Violation): void {
     if (this.ignored.has(v.signature)) return;
     this.violations.push(v);
@@ -339,10 +366,15 @@ export class World {
     if (twoStage)
       r.exchange.capabilitiesValue = { exchange: "fake-two-stage", disable: true, limitCounts: "all" };
     const removeAfterSeconds = twoStage ? setup.pick([0, 600, 3600]) : undefined;
+    const ipAllowlist = this.drawBinding();
     for (let s = 1; s <= (twoSecrets ? 2 : 1); s++) {
       const secretId = `keyshift/sim/s${s}`;
       const permissions = ["read", "trade"];
-      const key = r.exchange.seedKey(account, { label: "initial", permissions });
+      const key = r.exchange.seedKey(account, {
+        label: "initial",
+        permissions,
+        ...(ipAllowlist ? { ipAllowlist } : {}),
+      });
       this.knownSecrets.push(key.secret);
       r.secrets.create(
         secretId,

@@ -9,6 +9,7 @@ import {
   clock,
   compose,
   consumers,
+  egressIps,
   keyshiftReaders,
   ledger,
   lock,
@@ -45,5 +46,6 @@ export function buildDeps(config: Config): AppDeps {
     exchange,
     clock,
     revocation,
+    egressIps,
   });
 }

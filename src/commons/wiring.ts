@@ -93,6 +93,9 @@ export const keyshiftReaders: Part<readonly string[]> = ({ config }) =>
 export const readerAlerts: Part<DynamoReaderAlertLog> = (w) =>
   new DynamoReaderAlertLog(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
 
+/** keyshift's fixed egress IPs (`--param egress=...`); absent without one. */
+export const egressIps: Part<readonly string[] | undefined> = ({ config }) => config.KEYSHIFT_EGRESS_IPS;
+
 export const revocation = ({ config }: Wiring) => ({
   baseSeconds: config.KEYSHIFT_REVOCATION_BASE_SECONDS,
   capSeconds: config.KEYSHIFT_REVOCATION_CAP_SECONDS,

@@ -25,6 +25,11 @@ export interface Deps {
   clock: Clock;
   /** Sweeper policy; also used when the workflow hands a failed revocation over. */
   revocation: { baseSeconds: number; capSeconds: number; maxAttempts: number; random: () => number };
+  /**
+   * The fixed egress IPs keyshift calls exchanges from (`--param egress=...`); absent or empty
+   * without one. A key bound to IPs must let them in (`core/ip-binding.ts`).
+   */
+  egressIps?: readonly string[] | undefined;
 }
 
 export interface RotationRef {

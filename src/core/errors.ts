@@ -19,6 +19,13 @@ export class RotationInProgressError extends KeyshiftError {}
 /** The exchange already holds its maximum of active keys; names the unrevoked key and its ledger status. */
 export class ExchangeKeyLimitError extends KeyshiftError {}
 
+/**
+ * The key to be replaced is bound to IPs that do not let keyshift's egress in: the new key would
+ * copy that binding and could not be verified. Refused before anything is created; names the
+ * missing IPs and the fix.
+ */
+export class EgressNotBoundError extends KeyshiftError {}
+
 /** The secret is not enrolled (no settings row). */
 export class SecretNotEnrolledError extends KeyshiftError {}
 
@@ -61,6 +68,13 @@ export class ExchangePermanentError extends KeyshiftError {
     super(message, options);
   }
 }
+
+/**
+ * The exchange refused the caller's address: the key's IP binding does not let keyshift's egress
+ * in (Bybit retCode 10010, Deribit's and OKX's IP-whitelist errors). Permanent until a person adds
+ * the egress IPs to the binding; the hygiene audit reports it as such.
+ */
+export class ExchangeIpRefusedError extends ExchangePermanentError {}
 
 /** The exchange has no such key. Revocation treats this as done. */
 export class ExchangeKeyNotFoundError extends KeyshiftError {}

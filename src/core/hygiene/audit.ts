@@ -1,7 +1,6 @@
 import type { Deps } from "../deps";
-import { sanitizeErrorMessage } from "../errors";
+import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
 import type { VersionFingerprints } from "../model";
-import type { ExchangeKey } from "../ports";
 import {
   DEFAULT_THRESHOLDS,
   type HygieneFinding,
@@ -20,7 +19,7 @@ export interface HygieneReport {
 
 export type HygieneDeps = Pick<
   Deps,
-  "store" | "consumers" | "secrets" | "exchange" | "ledger" | "alerts" | "clock"
+  "store" | "consumers" | "secrets" | "exchange" | "ledger" | "alerts" | "clock" | "egressIps"
 > & {
   /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
   policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
@@ -46,13 +45,19 @@ export async function hygieneAudit(
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   const all = await deps.store.listSettings();
   const ledger = await deps.ledger.listAll();
-  const listings = new Map<string, Promise<{ keys: ExchangeKey[] } | { error: string }>>();
+  const listings = new Map<string, Promise<SecretFacts["exchange"]>>();
   const listingOf = (account: string) => {
     let found = listings.get(account);
     if (!found) {
-      found = deps.exchange.listKeys(account).then(
-        (l) => ({ keys: l.keys }),
-        (err: unknown) => ({ error: sanitizeErrorMessage(err, 200) }),
+      found = Promise.all([deps.exchange.listKeys(account), deps.exchange.capabilities(account)]).then(
+        ([l, caps]) => ({
+          keys: l.keys,
+          ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
+        }),
+        (err: unknown) => ({
+          error: sanitizeErrorMessage(err, 200),
+          ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
+        }),
       );
       listings.set(account, found);
     }
@@ -79,6 +84,7 @@ export async function hygieneAudit(
           .filter((s) => s.exchangeAccount === exchangeAccount && s.secretId !== secretId)
           .flatMap((s) => recordedKeyIds(versionsOf.get(s.secretId))),
         policyDrift: deps.policyDrift ? await deps.policyDrift(secretId) : [],
+        egressIps: deps.egressIps,
       };
       findings.push(...judgeSecret(facts, now, thresholds));
     } catch (err) {

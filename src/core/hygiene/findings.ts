@@ -8,6 +8,7 @@ import type {
 } from "../model";
 import type { ExchangeKey } from "../ports";
 import { scheduleIntervalSeconds } from "../schedule";
+import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -21,6 +22,9 @@ export type FindingKind =
   | "orphan-key"
   | "scope-broader"
   | "key-expiring"
+  | "ip-binding-lacks-egress"
+  | "unbound-key-expires"
+  | "admin-ip-refused"
   | "ledger-needs-operator";
 
 export interface HygieneFinding {
@@ -39,8 +43,13 @@ export interface SecretFacts {
   versions: VersionFingerprints | undefined;
   consumers: ConsumerRegistration[];
   instances: ConsumerInstance[];
-  /** The account's keys as the exchange lists them, or the error that stopped the listing. */
-  exchange: { keys: ExchangeKey[] } | { error: string };
+  /**
+   * The account's keys as the exchange lists them (with what its exchange does to unbound keys),
+   * or the error that stopped the listing (`ipRefused`: the exchange refused keyshift's address).
+   */
+  exchange: { keys: ExchangeKey[]; unboundKeyExpiry?: string } | { error: string; ipRefused?: boolean };
+  /** keyshift's fixed egress IPs (`Deps.egressIps`); absent without one. */
+  egressIps?: readonly string[] | undefined;
   /** Ledger entries of the secret's exchange account (all secrets of the account). */
   ledger: LedgerEntry[];
   /** Other enrolled secrets' key ids on the same account: their keys are not this secret's orphans. */
@@ -113,7 +122,9 @@ export function judgeSecret(
       drift.fix.replaceAll("<secretId>", secretId),
     );
   }
-  if ("error" in facts.exchange) {
+  if ("error" in facts.exchange && facts.exchange.ipRefused) {
+    judgeAdminRefusal(facts, facts.exchange.error, facts.egressIps, add);
+  } else if ("error" in facts.exchange) {
     add(
       "orphan-key",
       "medium",
@@ -123,12 +134,21 @@ export function judgeSecret(
   } else {
     judgeOrphans(facts, facts.exchange.keys, add);
     judgeCurrentKey(facts, facts.exchange.keys, cadence, now, t, add);
+    judgeBindings(facts, facts.exchange.keys, bindingFactsOf(facts), add);
   }
   judgeLedger(facts, add);
   return out;
 }
 
-type Add = (kind: FindingKind, severity: Severity, message: string, fix: string) => void;
+export type Add = (kind: FindingKind, severity: Severity, message: string, fix: string) => void;
+
+function bindingFactsOf(facts: SecretFacts): BindingFacts {
+  const listing = facts.exchange;
+  return {
+    egressIps: facts.egressIps,
+    unboundKeyExpiry: "keys" in listing ? listing.unboundKeyExpiry : undefined,
+  };
+}
 type Cadence = ReturnType<typeof rotationCadence>;
 
 /** Rotation schedule: is it on, is the last success recent enough, is a rotation stuck? */

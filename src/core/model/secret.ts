@@ -60,6 +60,8 @@ export interface VersionRef {
   exchangeKeyId: string;
   /** The key's scope as the secret declares it (recorded at enrollment and CreateNext; the hygiene audit compares). */
   permissions?: string[];
+  /** The key's IP binding as the exchange listed it when keyshift made the key (absent: unbound or not known). */
+  ipAllowlist?: string[];
 }
 
 /** Fingerprints of the previous / current / next versions (rotations table, sk `VERSIONS`). */

@@ -43,6 +43,12 @@ export interface ExchangeCapabilities {
   disable: boolean;
   /** Which keys count against `maxActiveKeys`: only active ones, or disabled ones too (Deribit). */
   limitCounts: "active" | "all";
+  /**
+   * What the exchange does to a key without an IP binding, when it does something (Bybit expires
+   * it after 90 days, OKX deletes it after 14 days unused): the hygiene audit reports unbound keys
+   * on such exchanges. Absent: unbound keys live on (and work from any address).
+   */
+  unboundKeyExpiry?: string;
 }
 
 export interface CreateKeyInput {

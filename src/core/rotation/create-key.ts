@@ -8,6 +8,7 @@ import { scheduleIntervalSeconds } from "../schedule";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
 import {
   refuseAtAccountLimit,
+  refuseUnusableBinding,
   refuseWhileOwnKeysActive,
   refuseWhilePreviousActive,
   refuseWhileRestored,
@@ -31,7 +32,10 @@ export interface NewKeyContext {
  * Steps 4–6 of CreateNext: revoke what a crashed attempt of this rotation left, refuse a third key
  * (I3), then create a key like the current one, verify it and store it as AWSPENDING.
  */
-export async function createAndStore(deps: LockedRevocationDeps, ctx: NewKeyContext): Promise<VersionRef> {
+export async function createAndStore(
+  deps: LockedRevocationDeps & Pick<Deps, "egressIps">,
+  ctx: NewKeyContext,
+): Promise<VersionRef> {
   const { secretId, rotationId, account } = ctx;
   const label = exchangeLabelFor(rotationId);
   const listing = await deps.exchange.listKeys(account);
@@ -46,6 +50,7 @@ export async function createAndStore(deps: LockedRevocationDeps, ctx: NewKeyCont
   await refuseWhileOwnKeysActive(deps, { secretId, account, label, current }, listing.keys);
   await refuseAtAccountLimit(deps, { account, label, current }, listing);
   const scope = scopeOfCurrent(ctx, listing.keys);
+  refuseUnusableBinding(deps, { secretId, account, current }, scope.ipAllowlist);
   const created = await deps.exchange.createKey(account, { label, ...scope });
   await verifyOrThrow(deps, account, credentialOf(created), secretId);
   await warnIfExpiresFirst(deps, secretId, created, ctx.schedule);
@@ -58,6 +63,7 @@ export async function createAndStore(deps: LockedRevocationDeps, ctx: NewKeyCont
     fingerprint: fingerprint(value),
     exchangeKeyId: created.keyId,
     permissions: scope.permissions,
+    ...(scope.ipAllowlist ? { ipAllowlist: scope.ipAllowlist } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps";
-import { ExchangeKeyLimitError } from "../errors";
+import { EgressNotBoundError, ExchangeKeyLimitError } from "../errors";
+import { bindingFix, describeBinding, judgeBinding } from "../ip-binding";
 import type { VersionRef } from "../model";
 import type { ExchangeKey } from "../ports";
 import { ledgerEntryId } from "../tokens";
@@ -124,4 +125,23 @@ export async function ledgerStatus(
   return entry
     ? `ledger ${entry.status}, ${entry.attempts} attempt(s)${entry.needsOperator ? ", needs operator" : ""}`
     : "not in the ledger";
+}
+
+/**
+ * The new key copies the replaced key's IP binding, and keyshift verifies it by calling the
+ * exchange with it from its own egress: a binding that does not let the egress in would make every
+ * new key fail verification, so the rotation refuses before creating one, naming the fix.
+ */
+export function refuseUnusableBinding(
+  deps: Pick<Deps, "egressIps">,
+  ctx: { secretId: string; account: string; current: string },
+  ipAllowlist: readonly string[] | undefined,
+): void {
+  const verdict = judgeBinding(ipAllowlist, deps.egressIps);
+  if (verdict.state !== "no-egress" && verdict.state !== "lacks-egress") return;
+  throw new EgressNotBoundError(
+    `not creating a key for ${ctx.secretId}: its current key ${ctx.current} on ${ctx.account} is ` +
+      `${describeBinding(verdict)}; the new key would copy that binding and could not be verified. ` +
+      `Fix: ${bindingFix(verdict, ctx.current)}, then rotate again`,
+  );
 }

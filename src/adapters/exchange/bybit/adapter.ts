@@ -62,7 +62,13 @@ export class BybitExchange implements Exchange {
   }
 
   async capabilities(_account: string): Promise<ExchangeCapabilities> {
-    return { exchange: "bybit", disable: false, limitCounts: "active" };
+    return {
+      exchange: "bybit",
+      disable: false,
+      limitCounts: "active",
+      // "If the API key is not bound to an IP, it will expire after 90 days" (docs/exchanges.md, Bybit).
+      unboundKeyExpiry: "Bybit expires a key without an IP binding 90 days after it was created",
+    };
   }
 
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {

@@ -1,5 +1,6 @@
 import type * as z from "zod/mini";
 import {
+  ExchangeIpRefusedError,
   ExchangePermanentError,
   ExchangeRetryableError,
   safeExchangeCode,
@@ -147,6 +148,7 @@ export class BybitClient {
       if (Number.isFinite(wait) && wait > 0) detail.retryAfterSeconds = wait;
       throw Object.assign(new ExchangeRetryableError(message, status), detail);
     }
+    if (rule?.kind === "ip") throw Object.assign(new ExchangeIpRefusedError(message, status), detail);
     if (rule?.kind === "auth") throw Object.assign(new ExchangePermanentError(message, status), detail);
     return { ok: false, retCode, message, status };
   }

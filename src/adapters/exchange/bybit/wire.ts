@@ -71,7 +71,7 @@ export type ListedKey = z.infer<typeof listedKeySchema>;
 export const KEY_STATUS_EXPIRED = 2;
 
 export interface RetCodeRule {
-  kind: "retryable" | "auth";
+  kind: "retryable" | "auth" | "ip";
   /** What the operator should check; appended to the error message. */
   hint: string;
 }
@@ -102,7 +102,7 @@ export const RET_CODES: Readonly<Record<number, RetCodeRule>> = {
   10008: { kind: "auth", hint: "account banned" },
   10009: { kind: "auth", hint: "service restricted for this region" },
   10010: {
-    kind: "auth",
+    kind: "ip",
     hint: "unmatched IP: the key's IP binding does not include keyshift's egress address",
   },
   33004: { kind: "auth", hint: "the API key has expired (keys without an IP binding last 90 days)" },
