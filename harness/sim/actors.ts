@@ -10,7 +10,7 @@ import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import { type OperatorCommand, runOperator } from "./operator";
 import type { Rng } from "./rng";
 import { spawnStuckIncident } from "./stuck-incident";
-import { SIM_BINDING_WITH_EGRESS, type World } from "./world";
+import { SIM_BINDING_WITH_EGRESS, SIM_BINDING_WITHOUT_EGRESS, type World } from "./world";
 
 export { type OperatorCommand, runOperator } from "./operator";
 
@@ -108,7 +108,7 @@ function spawnWebsite(world: World, rng: Rng, calm: () => boolean): void {
       await world.sched.sleep("website", rng.range(1500, 9000), "until someone rebinds the keys");
       if (calm()) return;
       const withEgress = rng.chance(0.6);
-      const binding = withEgress ? [...SIM_BINDING_WITH_EGRESS] : ["192.168.7.0/24"];
+      const binding = withEgress ? [...SIM_BINDING_WITH_EGRESS] : [...SIM_BINDING_WITHOUT_EGRESS];
       for (const account of new Set(world.accountOf.values())) {
         for (const key of world.raw.exchange.snapshot(account).keys)
           world.raw.exchange.edit(account, key.keyId, { ipAllowlist: [...binding] });

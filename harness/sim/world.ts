@@ -103,6 +103,8 @@ const SIM_KEYSHIFT_READERS = ["arn:aws:iam::123456789012:role/keyshift-sim-creat
 /** keyshift's fixed egress in the seeds that deploy one; a binding "with egress" covers it by CIDR. */
 export const SIM_EGRESS_IP = "10.0.0.7";
 export const SIM_BINDING_WITH_EGRESS = ["10.0.0.0/24", "192.168.7.7"] as const;
+/** A near miss: the block next to the egress (10.0.0.8–15), so an off-by-one CIDR rule lets it in. */
+export const SIM_BINDING_WITHOUT_EGRESS = ["10.0.0.8/29", "192.168.7.0/24"] as const;
 /** Where a Lambda without a fixed egress happens to call from. */
 const SIM_LAMBDA_ADDRESS = "34.201.9.9";
 
@@ -343,7 +345,7 @@ export class World {
     if (this.binding === "unbound") return undefined;
     this.raw.exchange.callerAddress = this.binding === "no-egress" ? SIM_LAMBDA_ADDRESS : SIM_EGRESS_IP;
     if (this.binding !== "no-egress") this.egressIps = [SIM_EGRESS_IP];
-    return this.binding === "lacking" ? ["192.168.7.0/24"] : [...SIM_BINDING_WITH_EGRESS];
+    return this.binding === "lacking" ? [...SIM_BINDING_WITHOUT_EGRESS] : [...SIM_BINDING_WITH_EGRESS];
   }
 
   violate(v: Violation): void {
