@@ -5,7 +5,12 @@ import {
   createConsumer,
   type SecretsManagerLike,
 } from "../../packages/consumer/src";
-import type { LocalExchange, LocalExchangeName } from "./exchanges";
+import {
+  type LocalExchange,
+  type LocalExchangeName,
+  type TradingCredential,
+  tradingCredential,
+} from "./exchanges";
 import type { LocalStack } from "./stack";
 
 export interface SimulatedConsumerSpec {
@@ -119,8 +124,8 @@ export class SimulatedInstance {
 
   private async placeOrder(): Promise<void> {
     try {
-      const key = JSON.parse(await this.consumer.getSecret()) as { keyId: string; secret: string };
-      if (await this.exchange.trade({ keyId: key.keyId, secret: key.secret })) this.trades.ok += 1;
+      const key = JSON.parse(await this.consumer.getSecret()) as TradingCredential;
+      if (await this.exchange.trade(tradingCredential(key))) this.trades.ok += 1;
       else this.trades.rejected += 1;
     } catch {
       // A failed trade is retried on the next one, like a real service would.

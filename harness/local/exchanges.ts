@@ -1,13 +1,15 @@
 import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
 import type { BybitSimulator } from "./exchange/bybit";
 import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
+import { CONSUMER_HOST_IP, EGRESS_IP } from "./exchange/caller-address";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
+import { type OkxSimulator, tradingCall as okxTrade, startOkxSimulator } from "./exchange/okx";
 import type { RequestLogEntry } from "./exchange/request-log";
 
-/** The exchanges the local stack simulates: two real protocols and keyshift's own test protocol. */
-export const LOCAL_EXCHANGES = ["deribit", "bybit", "keyshift-sim"] as const;
+/** The exchanges the local stack simulates: three real protocols and keyshift's own test protocol. */
+export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "keyshift-sim"] as const;
 export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
@@ -18,7 +20,27 @@ export function isLocalExchange(value: unknown): value is LocalExchangeName {
 export interface SeededTradingKey {
   keyId: string;
   secret: string;
+  /** The key's own passphrase, where the exchange gives keys one (OKX). */
+  passphrase?: string;
   permissions: string[];
+  /** The key's IP binding, when it has one (the secret records it; the next key copies it). */
+  ipAllowlist?: string[];
+}
+
+/** A key as a trading service holds it: what its secret's JSON carries. */
+export interface TradingCredential {
+  keyId: string;
+  secret: string;
+  passphrase?: string;
+}
+
+/** Just the parts of a stored key that authenticate (nothing else of the secret's JSON travels). */
+export function tradingCredential(key: TradingCredential): TradingCredential {
+  return {
+    keyId: key.keyId,
+    secret: key.secret,
+    ...(typeof key.passphrase === "string" ? { passphrase: key.passphrase } : {}),
+  };
 }
 
 /**
@@ -33,7 +55,7 @@ export interface LocalExchange {
   provisionAccount(account: string): Record<string, unknown>;
   seedTradingKey(account: string): SeededTradingKey;
   /** The read call a trading service makes with its key: did it authenticate? */
-  trade(key: { keyId: string; secret: string }): Promise<boolean>;
+  trade(key: TradingCredential): Promise<boolean>;
   /** Every trading key of the account, removed ones included. */
   keys(account: string): Array<{ keyId: string; status: "active" | "disabled" | "removed" }>;
   requestLog(): RequestLogEntry[];
@@ -103,6 +125,48 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
   };
 }
 
+/** Where the local OKX keys are bound: the master to keyshift's egress, the trading key to the egress and a consumer host. */
+export const OKX_LOCAL_BINDINGS = { master: [EGRESS_IP], trading: [EGRESS_IP, CONSUMER_HOST_IP] } as const;
+
+/**
+ * OKX through its simulator. `alsoAllow`: addresses added to both bindings while some caller of
+ * the stack still leaves from another address than its role's (an interim for the merge with the
+ * egress wiring: drop it once Lambdas call from `EGRESS_IP` and consumers from `CONSUMER_HOST_IP`).
+ */
+export function okxLocal(sim: OkxSimulator, opts: { alsoAllow?: readonly string[] } = {}): LocalExchange {
+  const extra = opts.alsoAllow ?? [];
+  const tradingIps = [...OKX_LOCAL_BINDINGS.trading, ...extra];
+  return {
+    name: "okx",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account, { masterIps: [...OKX_LOCAL_BINDINGS.master, ...extra] });
+      return {
+        exchange: "okx",
+        endpoint: sim.url,
+        apiKey: admin.apiKey,
+        secretKey: admin.secretKey,
+        passphrase: admin.passphrase,
+        subAcct: admin.subAcct,
+      };
+    },
+    seedTradingKey(account) {
+      const key = sim.seedKey(account, {
+        label: "trading_main",
+        perm: ["read_only", "trade"],
+        ips: tradingIps,
+      });
+      return { ...key, permissions: ["read_only", "trade"], ipAllowlist: [...tradingIps].sort() };
+    },
+    // A key without its passphrase cannot authenticate on OKX: the call is refused, as OKX would.
+    trade: async (key) =>
+      (await okxTrade(sim.url, { ...key, passphrase: key.passphrase ?? "" }, { timeoutMs: 2000 })).ok,
+    keys: (account) => sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status })),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
 export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
   return {
     name: "keyshift-sim",
@@ -133,16 +197,21 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
   };
 }
 
-/** Starts the two real-protocol simulators (the test protocol's is started by the stack itself). */
+/** Starts the real-protocol simulators (the test protocol's is started by the stack itself). */
 export async function startRealExchangeSimulators(seed: number): Promise<{
   deribit: DeribitSimulator;
   bybit: BybitSimulator;
+  okx: OkxSimulator;
 }> {
-  const deribit = await startDeribitSimulator({ seed });
+  const started: Array<{ close(): Promise<void> }> = [];
   try {
-    return { deribit, bybit: await startBybitSimulator({ seed }) };
+    const deribit = await startDeribitSimulator({ seed });
+    started.push(deribit);
+    const bybit = await startBybitSimulator({ seed });
+    started.push(bybit);
+    return { deribit, bybit, okx: await startOkxSimulator({ seed }) };
   } catch (err) {
-    await deribit.close();
+    for (const sim of started) await sim.close();
     throw err;
   }
 }

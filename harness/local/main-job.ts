@@ -2,7 +2,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import type { LedgerEntry } from "../../src/core/model";
 import { retryRevocations } from "../../src/core/revocation/retry";
 import { SimulatedFleet } from "./consumers";
-import type { LocalExchange, LocalExchangeName } from "./exchanges";
+import {
+  type LocalExchange,
+  type LocalExchangeName,
+  type TradingCredential,
+  tradingCredential,
+} from "./exchanges";
 import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
@@ -359,8 +364,7 @@ async function previousKeyStillWorks(
   const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
   try {
     const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: "AWSPREVIOUS" }));
-    const key = JSON.parse(out.SecretString ?? "{}") as { keyId: string; secret: string };
-    return await exchange.trade({ keyId: key.keyId, secret: key.secret });
+    return await exchange.trade(tradingCredential(JSON.parse(out.SecretString ?? "{}") as TradingCredential));
   } finally {
     sm.destroy();
   }

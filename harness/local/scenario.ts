@@ -49,7 +49,9 @@ export async function provisionLocalSecret(
         account,
         keyId: first.keyId,
         secret: first.secret,
+        ...(first.passphrase !== undefined ? { passphrase: first.passphrase } : {}),
         permissions: opts.declaredPermissions ?? first.permissions,
+        ...(first.ipAllowlist ? { ipAllowlist: first.ipAllowlist } : {}),
       }),
     }),
   );

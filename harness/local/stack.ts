@@ -2,6 +2,7 @@ import type { TableNames } from "../../src/adapters/dynamodb/client";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
+import { OUTSIDE_IP } from "./exchange/caller-address";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
   bybitLocal,
@@ -9,6 +10,7 @@ import {
   keyshiftSimLocal,
   type LocalExchange,
   type LocalExchangeName,
+  okxLocal,
   startRealExchangeSimulators,
 } from "./exchanges";
 import { startLocalFunctionUrl } from "./http-api";
@@ -134,10 +136,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(exchange.close);
     const real = await startRealExchangeSimulators(opts.seed ?? 1);
-    closers.push(real.deribit.close, real.bybit.close);
+    closers.push(real.deribit.close, real.bybit.close, real.okx.close);
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
       bybit: bybitLocal(real.bybit),
+      // Interim: the stack's Lambdas and consumers still call from 127.0.0.1 (see `okxLocal`).
+      okx: okxLocal(real.okx, { alsoAllow: [OUTSIDE_IP] }),
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 

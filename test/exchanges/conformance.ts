@@ -21,9 +21,16 @@ export interface ConformanceTarget {
    * The key being rotated, made out of band the way an operator makes it (website, or the simulator's
    * seeding helper), with its scope and IP allow-list as the exchange reports them.
    */
-  seedCurrentKey(): Promise<{ keyId: string; secret: string }>;
+  seedCurrentKey(): Promise<{ keyId: string; secret: string; passphrase?: string }>;
   teardown(): Promise<void>;
 }
+
+/** What authenticates as a key: its id, secret and, where the exchange gives keys one (OKX), passphrase. */
+const credentialOf = (key: { keyId: string; secret: string; passphrase?: string | undefined }) => ({
+  keyId: key.keyId,
+  secret: key.secret,
+  ...(key.passphrase !== undefined ? { passphrase: key.passphrase } : {}),
+});
 
 /** What a call settled to: its value ("ok" for a void success) or the error it threw. */
 const settle = async (p: Promise<unknown>): Promise<unknown> =>
@@ -40,7 +47,7 @@ const settle = async (p: Promise<unknown>): Promise<unknown> =>
 export function describeExchangeConformance(name: string, make: () => Promise<ConformanceTarget>): void {
   describe(`${name}: Exchange port conformance`, () => {
     let target: ConformanceTarget;
-    let current: { keyId: string; secret: string };
+    let current: { keyId: string; secret: string; passphrase?: string };
     let currentListed: ExchangeKey;
     const made: string[] = [];
 
@@ -85,13 +92,13 @@ export function describeExchangeConformance(name: string, make: () => Promise<Co
       expect(listed?.label).toBe(exchangeLabelFor("conformance-create"));
       expect([...(listed?.permissions ?? [])].sort()).toEqual([...currentListed.permissions].sort());
       expect([...(listed?.ipAllowlist ?? [])].sort()).toEqual([...(currentListed.ipAllowlist ?? [])].sort());
-      await target.exchange.verifyKey(target.account, { keyId: created.keyId, secret: created.secret });
+      await target.exchange.verifyKey(target.account, credentialOf(created));
     });
 
     it("refuses verifyKey with a wrong secret as a permanent error that does not echo it", async () => {
       const wrong = `${current.secret.slice(0, -4)}XXXX`;
       const err = await settle(
-        target.exchange.verifyKey(target.account, { keyId: current.keyId, secret: wrong }),
+        target.exchange.verifyKey(target.account, { ...credentialOf(current), secret: wrong }),
       );
       expect(err).toBeInstanceOf(ExchangePermanentError);
       expect(String((err as Error).message)).not.toContain(wrong);
@@ -105,9 +112,7 @@ export function describeExchangeConformance(name: string, make: () => Promise<Co
       expect(after.keys.map((k) => k.keyId)).not.toContain(created.keyId);
       const again = await settle(target.exchange.removeKey(target.account, created.keyId));
       expect(again === "not-found" || again instanceof ExchangeKeyNotFoundError).toBe(true);
-      const verify = await settle(
-        target.exchange.verifyKey(target.account, { keyId: created.keyId, secret: created.secret }),
-      );
+      const verify = await settle(target.exchange.verifyKey(target.account, credentialOf(created)));
       expect(verify).toBeInstanceOf(ExchangePermanentError);
     });
 
@@ -124,12 +129,10 @@ export function describeExchangeConformance(name: string, make: () => Promise<Co
         (k) => k.keyId === created.keyId,
       );
       expect(disabled?.status).toBe("disabled");
-      const refused = await settle(
-        target.exchange.verifyKey(target.account, { keyId: created.keyId, secret: created.secret }),
-      );
+      const refused = await settle(target.exchange.verifyKey(target.account, credentialOf(created)));
       expect(refused).toBeInstanceOf(ExchangePermanentError);
       await target.exchange.enableKey(target.account, created.keyId);
-      await target.exchange.verifyKey(target.account, { keyId: created.keyId, secret: created.secret });
+      await target.exchange.verifyKey(target.account, credentialOf(created));
     });
 
     it("answers a removal of a key that never existed as not-found, never as removed", async () => {

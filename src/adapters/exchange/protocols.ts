@@ -1,5 +1,6 @@
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
 import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
+import { type OkxConfig, OkxExchange, parseOkxAdminSecret } from "./okx";
 import type { ExchangeProtocol, ExchangeProtocols } from "./router";
 
 const deribit: ExchangeProtocol<DeribitAdminConfig> = {
@@ -22,12 +23,23 @@ const bybit: ExchangeProtocol<BybitConfig> = {
     }),
 };
 
+const okx: ExchangeProtocol<OkxConfig> = {
+  parseAdminSecret: parseOkxAdminSecret,
+  create: (credentials, opts) =>
+    new OkxExchange({
+      credentials,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+    }),
+};
+
 /** The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries. */
-export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit"]);
+export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit", "okx"]);
 
 const registry = new Map<string, ExchangeProtocol<unknown>>([
   ["deribit", deribit],
   ["bybit", bybit],
+  ["okx", okx],
 ]);
 
 /**

@@ -3,15 +3,15 @@
  * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError` /
  * `ExchangeKeyLimitError` (from `core/errors`) and never put a key secret in an error message.
  *
- * Adapters: `src/adapters/exchange/{deribit,bybit}/` (real wire protocols), chosen per account by
+ * Adapters: `src/adapters/exchange/{deribit,bybit,okx}/` (real wire protocols), chosen per account by
  * `src/adapters/exchange/router.ts`; keyshift's own test protocol lives in the harness
  * (`harness/local/exchange/keyshift-sim/`).
  */
 export interface ExchangeKey {
   keyId: string;
-  /** The key's name on the exchange (Deribit `name`, Bybit `note`): keyshift writes its rotation label here. */
+  /** The key's name on the exchange (Deribit `name`, Bybit `note`, OKX `label`): keyshift writes its rotation label here. */
   label: string;
-  /** Normalized scope: Deribit `max_scope` tokens, Bybit `<group>:<permission>` pairs (plus `readOnly`). */
+  /** Normalized scope: Deribit `max_scope` tokens, Bybit `<group>:<permission>` pairs (plus `readOnly`), OKX `perm` tokens. */
   permissions: string[];
   /** IPs / CIDRs the key is bound to; absent or empty means unrestricted. */
   ipAllowlist?: string[];
@@ -37,7 +37,7 @@ export interface ExchangeKeyCredential {
 
 /** What an account's exchange can do; decides two-stage revocation and how the key limit counts. */
 export interface ExchangeCapabilities {
-  /** Exchange name (`deribit`, `bybit`, `keyshift-sim`), for messages and summaries. */
+  /** Exchange name (`deribit`, `bybit`, `okx`, `keyshift-sim`), for messages and summaries. */
   exchange: string;
   /** Keys can be disabled (they stop authenticating at once) and enabled again: revocation is two-stage. */
   disable: boolean;
