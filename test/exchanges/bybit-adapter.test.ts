@@ -3,6 +3,7 @@ import { type BybitSimulator, startBybitSimulator } from "../../harness/local/ex
 import type { BybitConfig } from "../../src/adapters/exchange/bybit";
 import { ResponseTooLargeError } from "../../src/adapters/exchange/http";
 import {
+  ExchangeIpRefusedError,
   ExchangeKeyLimitError,
   ExchangePermanentError,
   ExchangeRetryableError,
@@ -284,7 +285,9 @@ describe("BybitExchange error paths", () => {
       ipAllowlist: ["203.0.113.9"],
     });
     secrets.push(elsewhere.secret);
-    expect((await failed(bybit.verifyKey(A, elsewhere))).message).toMatch(/unmatched IP.*egress/);
+    const refused = await failed(bybit.verifyKey(A, elsewhere));
+    expect(refused).toBeInstanceOf(ExchangeIpRefusedError);
+    expect(refused.message).toMatch(/unmatched IP.*egress/);
     await bybit.removeKey(A, elsewhere.keyId);
   });
 
@@ -371,11 +374,12 @@ describe("BybitExchange error paths", () => {
     if (made) await exchange().removeKey(A, made.keyId);
   });
 
-  it("has no disable and no enable", async () => {
+  it("has no disable and no enable; says that unbound keys expire", async () => {
     expect(await exchange().capabilities(A)).toEqual({
       exchange: "bybit",
       disable: false,
       limitCounts: "active",
+      unboundKeyExpiry: expect.stringContaining("90 days"),
     });
     expect(await failed(exchange().disableKey(A, "KEY"))).toBeInstanceOf(ExchangePermanentError);
     expect(await failed(exchange().enableKey(A, "KEY"))).toBeInstanceOf(ExchangePermanentError);

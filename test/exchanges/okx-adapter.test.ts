@@ -6,6 +6,7 @@ import {
 } from "../../harness/local/exchange/okx";
 import { parseOkxAdminSecret } from "../../src/adapters/exchange/okx";
 import {
+  ExchangeIpRefusedError,
   ExchangeKeyLimitError,
   ExchangePermanentError,
   ExchangeRetryableError,
@@ -248,7 +249,7 @@ describe("OKX adapter: OKX's codes mapped onto the port's errors", () => {
     ["50013", 200, ExchangeRetryableError],
     ["50113", 401, ExchangePermanentError],
     ["50105", 401, ExchangePermanentError],
-    ["50110", 401, ExchangePermanentError],
+    ["50110", 401, ExchangeIpRefusedError],
     ["50035", 200, ExchangePermanentError],
     ["59510", 200, ExchangePermanentError],
   ])("code %s (HTTP %i)", async (code, status, type) => {

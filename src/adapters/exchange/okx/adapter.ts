@@ -62,7 +62,13 @@ export class OkxExchange implements Exchange {
   }
 
   async capabilities(_account: string): Promise<ExchangeCapabilities> {
-    return { exchange: "okx", disable: false, limitCounts: "active" };
+    return {
+      exchange: "okx",
+      disable: false,
+      limitCounts: "active",
+      // docs/exchanges.md, OKX: unbound keys are deleted after 14 days without use.
+      unboundKeyExpiry: "OKX deletes a key without an IP binding after 14 days unused",
+    };
   }
 
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {

@@ -1,5 +1,6 @@
 import type * as z from "zod/mini";
 import {
+  ExchangeIpRefusedError,
   ExchangePermanentError,
   ExchangeRetryableError,
   safeExchangeCode,
@@ -132,6 +133,7 @@ export class OkxClient {
       if (Number.isFinite(retryAfter) && retryAfter > 0) detail.retryAfterSeconds = Math.ceil(retryAfter);
       throw Object.assign(new ExchangeRetryableError(message, status), detail);
     }
+    if (rule?.kind === "ip") throw Object.assign(new ExchangeIpRefusedError(message, status), detail);
     if (rule?.kind === "auth") throw Object.assign(new ExchangePermanentError(message, status), detail);
     return { ok: false, code: shown, message, status };
   }

@@ -51,7 +51,7 @@ export const deletedSchema = z.looseObject({ subAcct: z.string() });
 export type ListedKey = z.infer<typeof listedKeySchema>;
 
 export interface CodeRule {
-  kind: "retryable" | "auth";
+  kind: "retryable" | "auth" | "ip";
   /** What the operator should check; appended to the error message. */
   hint: string;
 }
@@ -87,7 +87,7 @@ export const CODES: Readonly<Record<string, CodeRule>> = {
   "50106": { kind: "auth", hint: "OK-ACCESS-SIGN header missing" },
   "50107": { kind: "auth", hint: "OK-ACCESS-TIMESTAMP header missing" },
   "50110": {
-    kind: "auth",
+    kind: "ip",
     hint: "caller IP not on the key's IP whitelist: the binding must include keyshift's egress address",
   },
   "50111": { kind: "auth", hint: "invalid OK-ACCESS-KEY (removed, or from the other environment)" },
