@@ -7,6 +7,7 @@
  * - an exchange key: `{"account","keyId","secret","permissions"}`;
  * - a Deribit admin secret: `{"exchange":"deribit","clientId","clientSecret","totpSeed"?,...}`;
  * - a Bybit admin secret: `{"exchange":"bybit","apiKey","apiSecret","subuid",...}`;
+ * - a Binance admin secret: `{"exchange":"binance","endpoint"?,"apiKey","apiSecret","subAccountEmail",...}`;
  * - (harness only) the test protocol's admin secret, `{"exchange":"keyshift-sim","endpoint","keyId","secret"}`;
  * - anything else (a plain string): secret as a whole.
  * Ids, endpoints, accounts and permissions are not secret (they belong in messages); every field

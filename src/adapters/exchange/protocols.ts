@@ -1,3 +1,4 @@
+import { binanceProtocol } from "./binance";
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
 import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
 import type { ExchangeProtocol, ExchangeProtocols } from "./router";
@@ -23,11 +24,12 @@ const bybit: ExchangeProtocol<BybitConfig> = {
 };
 
 /** The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries. */
-export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit"]);
+export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit", "binance"]);
 
 const registry = new Map<string, ExchangeProtocol<unknown>>([
   ["deribit", deribit],
   ["bybit", bybit],
+  ["binance", binanceProtocol],
 ]);
 
 /**
