@@ -1,13 +1,17 @@
+import { normalizeFlags } from "../../src/adapters/exchange/binance/scope";
 import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
+import type { BinanceSimulator } from "./exchange/binance";
+import { tradingCall as binanceTrade, startBinanceSimulator } from "./exchange/binance";
 import type { BybitSimulator } from "./exchange/bybit";
 import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
+import { CONSUMER_HOST_IP, EGRESS_IP, fetchFrom } from "./exchange/caller-address";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
 import type { RequestLogEntry } from "./exchange/request-log";
 
 /** The exchanges the local stack simulates: two real protocols and keyshift's own test protocol. */
-export const LOCAL_EXCHANGES = ["deribit", "bybit", "keyshift-sim"] as const;
+export const LOCAL_EXCHANGES = ["deribit", "bybit", "binance", "keyshift-sim"] as const;
 export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
@@ -103,6 +107,42 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
   };
 }
 
+const BINANCE_FLAGS = { canTrade: true, canFuturesTrade: true };
+
+/**
+ * Binance, IP-bound as a firm runs it: the trading key trusts keyshift's egress and the consumer
+ * host, the master key only the egress. `alsoAllow` adds addresses to both (the stack passes the
+ * address its handlers call from while they do not yet leave through `EGRESS_IP`).
+ */
+export function binanceLocal(sim: BinanceSimulator, opts: { alsoAllow?: string[] } = {}): LocalExchange {
+  const extra = opts.alsoAllow ?? [];
+  const fromHost = fetchFrom(CONSUMER_HOST_IP);
+  return {
+    name: "binance",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account, { masterIps: [EGRESS_IP, ...extra] });
+      return {
+        exchange: "binance",
+        endpoint: sim.url,
+        apiKey: admin.apiKey,
+        apiSecret: admin.apiSecret,
+        subAccountEmail: admin.subAccountEmail,
+      };
+    },
+    seedTradingKey(account) {
+      const ips = [EGRESS_IP, CONSUMER_HOST_IP, ...extra];
+      const key = sim.seedKey(account, { label: "trading_main", flags: BINANCE_FLAGS, ips });
+      return { ...key, permissions: normalizeFlags(BINANCE_FLAGS) };
+    },
+    // A trading service calls from its own host, one of the key's trusted IPs.
+    trade: async (key) => (await binanceTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fromHost })).ok,
+    keys: (account) => sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status })),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
 export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
   return {
     name: "keyshift-sim",
@@ -133,15 +173,19 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
   };
 }
 
-/** Starts the two real-protocol simulators (the test protocol's is started by the stack itself). */
+/** Starts the real-protocol simulators (the test protocol's is started by the stack itself). */
 export async function startRealExchangeSimulators(seed: number): Promise<{
   deribit: DeribitSimulator;
   bybit: BybitSimulator;
+  binance: BinanceSimulator;
 }> {
   const deribit = await startDeribitSimulator({ seed });
+  let bybit: BybitSimulator | undefined;
   try {
-    return { deribit, bybit: await startBybitSimulator({ seed }) };
+    bybit = await startBybitSimulator({ seed });
+    return { deribit, bybit, binance: await startBinanceSimulator({ seed }) };
   } catch (err) {
+    await bybit?.close();
     await deribit.close();
     throw err;
   }

@@ -2,8 +2,10 @@ import type { TableNames } from "../../src/adapters/dynamodb/client";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
+import { OUTSIDE_IP } from "./exchange/caller-address";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
+  binanceLocal,
   bybitLocal,
   deribitLocal,
   keyshiftSimLocal,
@@ -134,10 +136,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(exchange.close);
     const real = await startRealExchangeSimulators(opts.seed ?? 1);
-    closers.push(real.deribit.close, real.bybit.close);
+    closers.push(real.deribit.close, real.bybit.close, real.binance.close);
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
       bybit: bybitLocal(real.bybit),
+      // The handlers' exchange calls still leave from OUTSIDE_IP: trusted until they use EGRESS_IP.
+      binance: binanceLocal(real.binance, { alsoAllow: [OUTSIDE_IP] }),
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 
