@@ -1,15 +1,18 @@
+import { normalizeFlags } from "../../src/adapters/exchange/binance/scope";
 import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
+import type { BinanceSimulator } from "./exchange/binance";
+import { tradingCall as binanceTrade, startBinanceSimulator } from "./exchange/binance";
 import type { BybitSimulator } from "./exchange/bybit";
 import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
-import { CONSUMER_HOST_IP, EGRESS_IP } from "./exchange/caller-address";
+import { CONSUMER_HOST_IP, EGRESS_IP, fetchFrom } from "./exchange/caller-address";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
 import { type OkxSimulator, tradingCall as okxTrade, startOkxSimulator } from "./exchange/okx";
 import type { RequestLogEntry } from "./exchange/request-log";
 
-/** The exchanges the local stack simulates: three real protocols and keyshift's own test protocol. */
-export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "keyshift-sim"] as const;
+/** The exchanges the local stack simulates: four real protocols and keyshift's own test protocol. */
+export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "binance", "keyshift-sim"] as const;
 export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
@@ -128,6 +131,42 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
 /** Where the local OKX keys are bound: the master to keyshift's egress, the trading key to the egress and a consumer host. */
 export const OKX_LOCAL_BINDINGS = { master: [EGRESS_IP], trading: [EGRESS_IP, CONSUMER_HOST_IP] } as const;
 
+const BINANCE_FLAGS = { canTrade: true, canFuturesTrade: true };
+
+/**
+ * Binance, IP-bound as a firm runs it: the trading key trusts keyshift's egress and the consumer
+ * host, the master key only the egress. `alsoAllow` adds addresses to both (the stack passes the
+ * address its handlers call from while they do not yet leave through `EGRESS_IP`).
+ */
+export function binanceLocal(sim: BinanceSimulator, opts: { alsoAllow?: string[] } = {}): LocalExchange {
+  const extra = opts.alsoAllow ?? [];
+  const fromHost = fetchFrom(CONSUMER_HOST_IP);
+  return {
+    name: "binance",
+    url: sim.url,
+    provisionAccount(account) {
+      const admin = sim.createAccount(account, { masterIps: [EGRESS_IP, ...extra] });
+      return {
+        exchange: "binance",
+        endpoint: sim.url,
+        apiKey: admin.apiKey,
+        apiSecret: admin.apiSecret,
+        subAccountEmail: admin.subAccountEmail,
+      };
+    },
+    seedTradingKey(account) {
+      const ips = [EGRESS_IP, CONSUMER_HOST_IP, ...extra];
+      const key = sim.seedKey(account, { label: "trading_main", flags: BINANCE_FLAGS, ips });
+      return { ...key, permissions: normalizeFlags(BINANCE_FLAGS) };
+    },
+    // A trading service calls from its own host, one of the key's trusted IPs.
+    trade: async (key) => (await binanceTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fromHost })).ok,
+    keys: (account) => sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status })),
+    requestLog: () => sim.requestLog(),
+    failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+  };
+}
+
 /**
  * OKX through its simulator. `alsoAllow`: addresses added to both bindings while some caller of
  * the stack still leaves from another address than its role's (an interim for the merge with the
@@ -202,6 +241,7 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
   deribit: DeribitSimulator;
   bybit: BybitSimulator;
   okx: OkxSimulator;
+  binance: BinanceSimulator;
 }> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -209,7 +249,9 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
     started.push(deribit);
     const bybit = await startBybitSimulator({ seed });
     started.push(bybit);
-    return { deribit, bybit, okx: await startOkxSimulator({ seed }) };
+    const okx = await startOkxSimulator({ seed });
+    started.push(okx);
+    return { deribit, bybit, okx, binance: await startBinanceSimulator({ seed }) };
   } catch (err) {
     for (const sim of started) await sim.close();
     throw err;

@@ -5,6 +5,7 @@ import { startDynamo } from "./dynamodb";
 import { OUTSIDE_IP } from "./exchange/caller-address";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
+  binanceLocal,
   bybitLocal,
   deribitLocal,
   keyshiftSimLocal,
@@ -136,12 +137,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(exchange.close);
     const real = await startRealExchangeSimulators(opts.seed ?? 1);
-    closers.push(real.deribit.close, real.bybit.close, real.okx.close);
+    closers.push(real.deribit.close, real.bybit.close, real.okx.close, real.binance.close);
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
       bybit: bybitLocal(real.bybit),
       // Interim: the stack's Lambdas and consumers still call from 127.0.0.1 (see `okxLocal`).
       okx: okxLocal(real.okx, { alsoAllow: [OUTSIDE_IP] }),
+      binance: binanceLocal(real.binance, { alsoAllow: [OUTSIDE_IP] }),
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { isLocalExchange, LOCAL_EXCHANGES } from "../local/exchanges";
 import { runMainJob } from "../local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|keyshift-sim] [--compromised] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|keyshift-sim] [--compromised] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);

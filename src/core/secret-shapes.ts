@@ -10,6 +10,7 @@
  * - an OKX admin secret: `{"exchange":"okx","apiKey","secretKey","passphrase","subAcct","demo"?,...}`
  *   (the master key's secret key and passphrase are both secret material);
  * - an OKX exchange key: the exchange-key shape plus `"passphrase"`, the key's own (secret too);
+ * - a Binance admin secret: `{"exchange":"binance","endpoint"?,"apiKey","apiSecret","subAccountEmail",...}`;
  * - (harness only) the test protocol's admin secret, `{"exchange":"keyshift-sim","endpoint","keyId","secret"}`;
  * - anything else (a plain string): secret as a whole.
  * Ids, endpoints, accounts and permissions are not secret (they belong in messages); every field

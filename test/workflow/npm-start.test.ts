@@ -88,9 +88,11 @@ describe("npm start (the main job on the embedded local stack)", () => {
   });
 
   it("rejects an exchange it does not simulate (exit 64)", async () => {
-    const run = await start("--exchange", "binance");
+    const run = await start("--exchange", "kraken");
     expect(run.code).toBe(64);
-    expect(run.stderr).toContain('--exchange must be one of deribit, bybit, keyshift-sim, got "binance"');
+    expect(run.stderr).toContain(
+      '--exchange must be one of deribit, bybit, okx, binance, keyshift-sim, got "kraken"',
+    );
   });
 
   it("--lagging-consumer: the rotation stalls, nothing is revoked, an alert goes out, exit 2", async () => {

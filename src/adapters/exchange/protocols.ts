@@ -1,3 +1,4 @@
+import { binanceProtocol } from "./binance";
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
 import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
 import { type OkxConfig, OkxExchange, parseOkxAdminSecret } from "./okx";
@@ -34,12 +35,13 @@ const okx: ExchangeProtocol<OkxConfig> = {
 };
 
 /** The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries. */
-export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit", "okx"]);
+export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit", "okx", "binance"]);
 
 const registry = new Map<string, ExchangeProtocol<unknown>>([
   ["deribit", deribit],
   ["bybit", bybit],
   ["okx", okx],
+  ["binance", binanceProtocol],
 ]);
 
 /**
