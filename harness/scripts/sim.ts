@@ -46,6 +46,9 @@ async function main(): Promise<number> {
   };
   const faults: Record<string, number> = {};
   const exchangeCalls: Record<string, number> = {};
+  const stateRetries: Record<string, number> = {};
+  const bindings: Record<string, number> = {};
+  let egressRefusals = 0;
   const byKind: Record<string, number> = {};
   const okByKind: Record<string, number> = {};
   const auditVerify = { ok: 0, broken: 0, failed: 0 };
@@ -66,6 +69,9 @@ async function main(): Promise<number> {
     totals.maxActiveKeys = Math.max(totals.maxActiveKeys, r.maxActiveKeys);
     totals.orphans += r.orphans;
     add(exchangeCalls, r.exchangeCalls);
+    add(stateRetries, r.stateRetries);
+    add(bindings, { [r.binding]: 1 });
+    egressRefusals += r.egressRefusals;
     add(byKind, r.operatorCommandsByKind);
     add(okByKind, r.operatorCommandsOkByKind);
     add(auditVerify, r.auditVerify);
@@ -105,6 +111,9 @@ async function main(): Promise<number> {
       events: totals.events,
       faultsInjected: faults,
       exchangeCalls,
+      stateRetries,
+      bindings,
+      egressRefusals,
       operatorCommands: totals.operatorCommands,
       operatorCommandsByKind: byKind,
       operatorCommandsOkByKind: okByKind,

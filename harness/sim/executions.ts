@@ -218,6 +218,8 @@ export class Executions {
         random: () => rng.next(),
         now: () => world.raw.clock.now(),
         onEvent: (e) => {
+          if (e.type === "StateRetried") world.stateRetries[e.error] = (world.stateRetries[e.error] ?? 0) + 1;
+          if (e.type === "StateCaught" && e.error === "EgressNotBoundError") world.egressRefusals += 1;
           if (e.type === "StateEntered") {
             if (e.state === "AdoptExecutionName" && !rec.rotationId) rec.rotationId = name;
             world.sched.log(actor, `enter ${e.state}`);

@@ -3,7 +3,7 @@
  * object goes through `wrapPort`, whatever its name: the wrapper is a Proxy, so ports that gain or
  * rename methods keep working. Each call is (a) a scheduling point and (b) a fault-injection point.
  */
-import { ExchangeKeyNotFoundError, ExchangeRetryableError } from "../../src/core/errors";
+import { ExchangeKeyNotFoundError, ExchangeRetryableError, TotpWindowError } from "../../src/core/errors";
 import type { Rng } from "./rng";
 
 export type PortName =
@@ -69,7 +69,10 @@ export function portError(rng: Rng, port: PortName, method: string): Error {
     case "secrets":
       return named(rng.pick(["ThrottlingException", "InternalServiceError"]), `Secrets Manager: ${where}`);
     case "exchange": {
-      const status = rng.pick([503, 429, undefined]);
+      // `spent-2fa-window`: Deribit's one-code-per-window rule, handed to the state machine's Retry.
+      const status = rng.pick([503, 429, undefined, "spent-2fa-window"] as const);
+      if (status === "spent-2fa-window")
+        return new TotpWindowError(`exchange: this 2FA window's code was already sent: ${where}`);
       return new ExchangeRetryableError(`exchange ${status ?? "timeout"}: ${where}`, status);
     }
     case "alerts":

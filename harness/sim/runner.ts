@@ -54,6 +54,11 @@ export interface SeedResult {
   maxActiveKeys: number;
   /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
   exchangeCalls: Record<string, number>;
+  /** Task retries the state machine made, by error name (e.g. `TotpWindowError`'s 30-s waits). */
+  stateRetries: Record<string, number>;
+  /** The seed's IP-binding world (see `World.binding`) and how many rotations it refused for it. */
+  binding: string;
+  egressRefusals: number;
   orphans: number;
   quiesced: boolean;
   traceTail: string[];
@@ -246,6 +251,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       acc[c.method] = (acc[c.method] ?? 0) + 1;
       return acc;
     }, {}),
+    stateRetries: { ...world.stateRetries },
+    binding: world.binding,
+    egressRefusals: world.egressRefusals,
     orphans,
     quiesced,
     traceTail: world.trace.tail(),

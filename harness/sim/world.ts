@@ -130,6 +130,10 @@ export class World {
    * its `callerAddress`, the truth the I10 oracle judges by.
    */
   binding: "unbound" | "bound" | "lacking" | "no-egress" = "unbound";
+  /** Task retries the state machine made, by error name. */
+  readonly stateRetries: Record<string, number> = {};
+  /** CreateNext refusals for a binding that lacks the egress (`EgressNotBoundError`). */
+  egressRefusals = 0;
   /** keyshift's configured egress (`Deps.egressIps`), when the seed deploys one. */
   egressIps: string[] | undefined;
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */

@@ -58,6 +58,13 @@ export class ExchangeRetryableError extends KeyshiftError {
   }
 }
 
+/**
+ * The exchange accepts each 2FA (TOTP) code once and this 30-second window's code is spent: the
+ * call needs the next window. Thrown instead of sleeping inside a Lambda's timeout; the state
+ * machine's Retry waits the window out (`TotpWindowError`, 30 s, no jitter) and calls again.
+ */
+export class TotpWindowError extends ExchangeRetryableError {}
+
 /** The exchange refused in a way a retry will not fix (4xx other than 404/429). */
 export class ExchangePermanentError extends KeyshiftError {
   constructor(

@@ -6,7 +6,7 @@ import {
   type DeribitExchangeOptions,
 } from "../../src/adapters/exchange/deribit";
 import { base32Decode, totp } from "../../src/adapters/exchange/deribit/totp";
-import { ExchangePermanentError, ExchangeRetryableError } from "../../src/core/errors";
+import { ExchangePermanentError, ExchangeRetryableError, TotpWindowError } from "../../src/core/errors";
 import { startDeribitProxy } from "./deribit-proxy";
 
 const SCOPE = ["account:read", "trade:read_write"];
@@ -74,7 +74,8 @@ describe("Deribit adapter: security-key (2FA) confirmation", () => {
 
   it("answers the challenges with one fresh TOTP code per 30-s window, never the same code twice", async () => {
     const { name, exchange } = account();
-    const adapter = exchange({ totpSeed: SEED });
+    // A caller outside Lambda (the CLI) may give itself a budget to wait each window out.
+    const adapter = exchange({ totpSeed: SEED }, { tfaWaitBudgetMs: 35_000 });
     waits.length = 0;
     const before = clock;
     const created = await adapter.createKey(name, {
@@ -92,21 +93,42 @@ describe("Deribit adapter: security-key (2FA) confirmation", () => {
     });
   });
 
-  it("fails as retryable instead of waiting past its budget for the next window", async () => {
+  it("by default never sleeps a window out inside the Lambda: TotpWindowError, for the state machine's Retry", async () => {
     const { name, exchange } = account();
-    const adapter = exchange({ totpSeed: SEED }, { tfaWaitBudgetMs: 0 });
+    const adapter = exchange({ totpSeed: SEED });
+    clock = (Math.floor(clock / 30_000) + 1) * 30_000 + 1_000; // 29 s before the next window
     await adapter.listKeys(name);
+    waits.length = 0;
     const err = await failure(adapter.listKeys(name));
+    expect(err).toBeInstanceOf(TotpWindowError);
     expect(err).toBeInstanceOf(ExchangeRetryableError);
+    expect(err.name).toBe("TotpWindowError");
+    expect((err as TotpWindowError & { retryAfterSeconds?: number }).retryAfterSeconds).toBe(30);
     expect(err.message).toMatch(/each 2FA code once.*retry in \d+ s/);
+    expect(waits).toEqual([]);
+  });
+
+  it("by default waits in process only when the next window is a few seconds away", async () => {
+    const { name, exchange } = account();
+    const adapter = exchange({ totpSeed: SEED });
+    clock = (Math.floor(clock / 30_000) + 1) * 30_000 - 3_000; // 3 s before the next window
+    await adapter.listKeys(name);
+    waits.length = 0;
+    await adapter.listKeys(name);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeLessThanOrEqual(5_000);
   });
 
   it("starts over once when another process already sent this window's code (used_tfa_code)", async () => {
     const { name, exchange } = account();
+    clock = (Math.floor(clock / 30_000) + 1) * 30_000 + 1_000;
     await exchange({ totpSeed: SEED }).listKeys(name);
     waits.length = 0;
-    // A second adapter (another Lambda) in the same window: Deribit refuses the code, it waits and retries.
-    await exchange({ totpSeed: SEED }).listKeys(name);
+    // A second adapter (another Lambda) in the same window: Deribit refuses the code. By default it
+    // hands the wait to the state machine; with a budget (the CLI) it waits and retries.
+    expect(await failure(exchange({ totpSeed: SEED }).listKeys(name))).toBeInstanceOf(TotpWindowError);
+    expect(waits).toEqual([]);
+    await exchange({ totpSeed: SEED }, { tfaWaitBudgetMs: 35_000 }).listKeys(name);
     expect(waits.length).toBe(1);
   });
 
@@ -123,7 +145,7 @@ describe("Deribit adapter: security-key (2FA) confirmation", () => {
           : undefined,
     });
     try {
-      await exchange({ totpSeed: SEED, endpoint: proxy.url }).listKeys(name);
+      await exchange({ totpSeed: SEED, endpoint: proxy.url }, { tfaWaitBudgetMs: 35_000 }).listKeys(name);
       expect(lapsed).toBe(2);
     } finally {
       await proxy.close();

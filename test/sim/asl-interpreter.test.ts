@@ -167,6 +167,18 @@ const cases: { name: string; input: Json; script: Script }[] = [
     },
   },
   {
+    name: "a spent 2FA window (TotpWindowError) is waited out by the state machine, not the Lambda",
+    input: { secretId: "s1", trigger: "manual" },
+    script: {
+      BeginRotation: [begun],
+      CreateNext: [{ throw: "TotpWindowError" }, { throw: "TotpWindowError" }, created],
+      PromoteCurrent: [promoted],
+      CheckConsumers: [ready],
+      RevokePrevious: [{ entryId: "a#k1", status: "revoked" }],
+      CompleteRotation: [completed],
+    },
+  },
+  {
     name: "caught error aborts (Catch ResultPath, ErrorPath/CausePath)",
     input: { secretId: "s1", trigger: "manual" },
     script: {

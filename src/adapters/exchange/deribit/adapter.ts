@@ -35,11 +35,15 @@ export interface DeribitExchangeOptions {
   verifyBudgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
   /**
-   * How long one call may wait for the next 30-s TOTP window (Deribit accepts each code once);
-   * default 35 s. Past it the call fails as retryable.
+   * How long one call may wait in process for the next 30-s TOTP window (Deribit accepts each
+   * code once); default 5 s. Past it the call throws `TotpWindowError`, which the state machine
+   * retries after 30 s: a Lambda does not spend its timeout sleeping.
    */
   tfaWaitBudgetMs?: number;
 }
+
+/** A wait this short costs less than a retry; longer ones belong to the state machine. */
+const TFA_WAIT_BUDGET_MS = 5_000;
 
 /**
  * The `Exchange` port on Deribit's JSON-RPC API, managing the keys of the account the admin key
@@ -72,7 +76,7 @@ export class DeribitExchange implements Exchange {
     this.keys = new SecurityKeys(this.rpc, {
       now: this.now,
       sleep: this.sleep,
-      waitBudgetMs: opts.tfaWaitBudgetMs ?? 35_000,
+      waitBudgetMs: opts.tfaWaitBudgetMs ?? TFA_WAIT_BUDGET_MS,
     });
     this.account = new AccountKeys(this.keys);
   }

@@ -1,4 +1,4 @@
-import { ExchangePermanentError, ExchangeRetryableError } from "../../../core/errors";
+import { ExchangePermanentError, ExchangeRetryableError, TotpWindowError } from "../../../core/errors";
 import type { DeribitAdminConfig } from "./admin-secret";
 import { reasonOf, refusalError } from "./refusals";
 import { type DeribitRpc, type RpcContext, whereOf } from "./rpc";
@@ -12,7 +12,10 @@ const STEP_MS = 30_000;
  * confirmation answers with a *result* `{security_key_authorization_required: true, challenge}`;
  * the same call is resent with `authorization_data` (the current TOTP code) and `challenge` within
  * a minute. Deribit accepts each TOTP code once (`used_tfa_code`), so one process never sends the
- * same 30-second window's code twice: it waits for the next window, within a budget, instead.
+ * same 30-second window's code twice: it waits for the next window when that is a few seconds
+ * away (`waitBudgetMs`), and otherwise throws `TotpWindowError` — a wait of up to 30 s (60 s for
+ * two codes in one step) does not belong inside a Lambda's timeout; the state machine's Retry
+ * waits it out and calls the step again.
  */
 export class SecurityKeys {
   /** The last TOTP step sent per admin key, in this process. */
@@ -83,9 +86,13 @@ export class SecurityKeys {
     if (last !== undefined && step <= last) {
       const waitMs = (last + 1) * STEP_MS - this.opts.now() + 50;
       if (waitMs > this.opts.waitBudgetMs) {
-        throw new ExchangeRetryableError(
-          `${whereOf(ctx)}: Deribit accepts each 2FA code once and this window's code was already sent; ` +
-            `retry in ${Math.ceil(waitMs / 1000)} s`,
+        // Not slept here: the state machine's Retry on TotpWindowError waits the window out.
+        throw Object.assign(
+          new TotpWindowError(
+            `${whereOf(ctx)}: Deribit accepts each 2FA code once and this window's code was already sent; ` +
+              `retry in ${Math.ceil(waitMs / 1000)} s (the next 30-second window)`,
+          ),
+          { retryAfterSeconds: Math.ceil(waitMs / 1000) },
         );
       }
       await this.opts.sleep(waitMs);
