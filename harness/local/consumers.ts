@@ -5,6 +5,7 @@ import {
   createConsumer,
   type SecretsManagerLike,
 } from "../../packages/consumer/src";
+import { fetchFrom } from "./exchange/caller-address";
 import type { LocalExchange, LocalExchangeName } from "./exchanges";
 import type { LocalStack } from "./stack";
 
@@ -45,6 +46,7 @@ export class SimulatedInstance {
   private readonly spec: SimulatedConsumerSpec;
   private readonly instanceId: string;
   private readonly exchange: LocalExchange;
+  private readonly stack: LocalStack;
   private readonly trades = { ok: 0, rejected: 0 };
   private readonly sm?: SecretsManagerClient;
   private timer?: NodeJS.Timeout;
@@ -52,6 +54,7 @@ export class SimulatedInstance {
 
   constructor(stack: LocalStack, spec: SimulatedConsumerSpec, instanceId: string, logger = jsonLogger) {
     this.spec = spec;
+    this.stack = stack;
     this.instanceId = instanceId;
     this.exchange = stack.exchanges[spec.exchange ?? "keyshift-sim"];
     const credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
@@ -68,6 +71,8 @@ export class SimulatedInstance {
       region: stack.region,
       credentials,
       instanceId,
+      // A trading service runs on a consumer host, not behind keyshift's egress.
+      fetchImpl: fetchFrom(stack.callers.consumerHost),
       cacheTtlSeconds: spec.cacheTtlMs / 1000,
       maxHeartbeatIntervalSeconds: spec.heartbeatMs / 1000,
       ...(this.sm
@@ -120,7 +125,8 @@ export class SimulatedInstance {
   private async placeOrder(): Promise<void> {
     try {
       const key = JSON.parse(await this.consumer.getSecret()) as { keyId: string; secret: string };
-      if (await this.exchange.trade({ keyId: key.keyId, secret: key.secret })) this.trades.ok += 1;
+      const from = this.stack.callers.consumerHost;
+      if (await this.exchange.trade({ keyId: key.keyId, secret: key.secret }, from)) this.trades.ok += 1;
       else this.trades.rejected += 1;
     } catch {
       // A failed trade is retried on the next one, like a real service would.

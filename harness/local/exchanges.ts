@@ -1,6 +1,7 @@
 import { normalizeScope } from "../../src/adapters/exchange/bybit/scope";
 import type { BybitSimulator } from "./exchange/bybit";
 import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit";
+import { CONSUMER_HOST_IP, EGRESS_IP, fetchFrom } from "./exchange/caller-address";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
@@ -13,6 +14,18 @@ export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
   return typeof value === "string" && (LOCAL_EXCHANGES as readonly string[]).includes(value);
 }
+
+/**
+ * How the operator binds keys to addresses in the local stack, as a firm does: the admin key to
+ * keyshift's egress, a trading key to the egress (keyshift verifies its successor from there) and
+ * the trading hosts. Exchanges without allow-lists (keyshift's test protocol) ignore it.
+ */
+export interface LocalIpBinding {
+  admin: string[];
+  trading: string[];
+}
+export const BOUND_TO_EGRESS: LocalIpBinding = { admin: [EGRESS_IP], trading: [EGRESS_IP, CONSUMER_HOST_IP] };
+export const UNBOUND: LocalIpBinding = { admin: [], trading: [] };
 
 /** A trading key as the operator made it by hand, with its scope as keyshift normalizes it. */
 export interface SeededTradingKey {
@@ -29,13 +42,16 @@ export interface SeededTradingKey {
 export interface LocalExchange {
   name: LocalExchangeName;
   url: string;
-  /** Creates the account and returns the admin secret's JSON, in that exchange's shape. */
-  provisionAccount(account: string): Record<string, unknown>;
-  seedTradingKey(account: string): SeededTradingKey;
-  /** The read call a trading service makes with its key: did it authenticate? */
-  trade(key: { keyId: string; secret: string }): Promise<boolean>;
-  /** Every trading key of the account, removed ones included. */
-  keys(account: string): Array<{ keyId: string; status: "active" | "disabled" | "removed" }>;
+  /** Creates the account and returns the admin secret's JSON, in that exchange's shape; `adminIps` binds the admin key. */
+  provisionAccount(account: string, adminIps?: string[]): Record<string, unknown>;
+  /** The first trading key, bound to `ips` (default unbound). */
+  seedTradingKey(account: string, ips?: string[]): SeededTradingKey;
+  /** The read call a trading service makes with its key, from `from` (default a consumer host): did it authenticate? */
+  trade(key: { keyId: string; secret: string }, from?: string): Promise<boolean>;
+  /** Every trading key of the account, removed ones included, with its IP allow-list where the exchange has one. */
+  keys(
+    account: string,
+  ): Array<{ keyId: string; status: "active" | "disabled" | "removed"; ipAllowlist?: string[] }>;
   requestLog(): RequestLogEntry[];
   /** Makes key removal fail at `rate` (the `--revoke-failure-rate` knob). */
   failRemovals(rate: number): void;
@@ -48,8 +64,8 @@ export function deribitLocal(sim: DeribitSimulator): LocalExchange {
   return {
     name: "deribit",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account);
+    provisionAccount(account, adminIps = []) {
+      const admin = sim.createAccount(account, { adminIpAllowlist: adminIps });
       return {
         exchange: "deribit",
         endpoint: sim.url,
@@ -58,11 +74,16 @@ export function deribitLocal(sim: DeribitSimulator): LocalExchange {
         accountId: admin.accountId,
       };
     },
-    seedTradingKey(account) {
-      const key = sim.seedKey(account, { label: "trading_main", permissions: DERIBIT_SCOPE });
+    seedTradingKey(account, ips = []) {
+      const key = sim.seedKey(account, {
+        label: "trading_main",
+        permissions: DERIBIT_SCOPE,
+        ipAllowlist: ips,
+      });
       return { ...key, permissions: [...DERIBIT_SCOPE].sort() };
     },
-    trade: async (key) => (await deribitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (await deribitTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
     keys: (account) => sim.keys(account),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
@@ -73,8 +94,8 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
   return {
     name: "bybit",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account);
+    provisionAccount(account, adminIps = []) {
+      const admin = sim.createAccount(account, { masterIps: adminIps });
       return {
         exchange: "bybit",
         endpoint: sim.url,
@@ -83,8 +104,8 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
         subuid: admin.subuid,
       };
     },
-    seedTradingKey(account) {
-      const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE });
+    seedTradingKey(account, ips = []) {
+      const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE, ips });
       // What the operator records is what Bybit shows, groups it assigns itself (Derivatives) included.
       const shown = sim.keys(account).find((k) => k.keyId === key.keyId);
       return {
@@ -92,12 +113,15 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
         permissions: normalizeScope(shown?.readOnly ?? false, shown?.permissions ?? BYBIT_SCOPE),
       };
     },
-    trade: async (key) => (await bybitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (await bybitTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
     // Bybit has no disable: an expired key is as dead as a disabled one.
     keys: (account) =>
-      sim
-        .keys(account)
-        .map((k) => ({ keyId: k.keyId, status: k.status === "expired" ? "disabled" : k.status })),
+      sim.keys(account).map((k) => ({
+        keyId: k.keyId,
+        status: k.status === "expired" ? "disabled" : k.status,
+        ipAllowlist: k.ips,
+      })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };
@@ -120,9 +144,10 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
       const permissions = ["read", "trade"];
       return { ...sim.seedKey(account, { label: "initial", permissions }), permissions };
     },
-    async trade(key) {
+    async trade(key, from = CONSUMER_HOST_IP) {
       const res = await signedFetch({ endpoint: sim.url, ...key }, "GET", "/v1/account", undefined, {
         timeoutMs: 2000,
+        fetchImpl: fetchFrom(from),
       });
       await res.arrayBuffer();
       return res.ok;
