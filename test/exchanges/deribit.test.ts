@@ -1,4 +1,5 @@
 import { describe, it } from "vitest";
+import { OUTSIDE_IP } from "../../harness/local/exchange/caller-address";
 import { startDeribitSimulator } from "../../harness/local/exchange/deribit";
 import { DeribitExchange, parseDeribitAdminSecret } from "../../src/adapters/exchange/deribit";
 import { describeExchangeConformance } from "./conformance";
@@ -28,7 +29,8 @@ describeExchangeConformance("deribit (simulator)", async () => {
       sim.seedKey("deribit-conformance", {
         label: "trading_main",
         permissions: TRADING_SCOPE,
-        ipAllowlist: ["10.1.2.3", "10.1.2.4"],
+        // Bound, and to this test's own address: keyshift verifies the copy from here.
+        ipAllowlist: [OUTSIDE_IP, "10.1.2.4"],
       }),
     teardown: () => sim.close(),
   };
