@@ -5,6 +5,7 @@ import {
   createConsumer,
   type SecretsManagerLike,
 } from "../../packages/consumer/src";
+import { fetchFrom } from "./exchange/caller-address";
 import {
   type LocalExchange,
   type LocalExchangeName,
@@ -50,6 +51,7 @@ export class SimulatedInstance {
   private readonly spec: SimulatedConsumerSpec;
   private readonly instanceId: string;
   private readonly exchange: LocalExchange;
+  private readonly stack: LocalStack;
   private readonly trades = { ok: 0, rejected: 0 };
   private readonly sm?: SecretsManagerClient;
   private timer?: NodeJS.Timeout;
@@ -57,6 +59,7 @@ export class SimulatedInstance {
 
   constructor(stack: LocalStack, spec: SimulatedConsumerSpec, instanceId: string, logger = jsonLogger) {
     this.spec = spec;
+    this.stack = stack;
     this.instanceId = instanceId;
     this.exchange = stack.exchanges[spec.exchange ?? "keyshift-sim"];
     const credentials = stack.iam.assumeRole(spec.roleArn, instanceId);
@@ -73,6 +76,8 @@ export class SimulatedInstance {
       region: stack.region,
       credentials,
       instanceId,
+      // A trading service runs on a consumer host, not behind keyshift's egress.
+      fetchImpl: fetchFrom(stack.callers.consumerHost),
       cacheTtlSeconds: spec.cacheTtlMs / 1000,
       maxHeartbeatIntervalSeconds: spec.heartbeatMs / 1000,
       ...(this.sm
@@ -125,7 +130,8 @@ export class SimulatedInstance {
   private async placeOrder(): Promise<void> {
     try {
       const key = JSON.parse(await this.consumer.getSecret()) as TradingCredential;
-      if (await this.exchange.trade(tradingCredential(key))) this.trades.ok += 1;
+      const from = this.stack.callers.consumerHost;
+      if (await this.exchange.trade(tradingCredential(key), from)) this.trades.ok += 1;
       else this.trades.rejected += 1;
     } catch {
       // A failed trade is retried on the next one, like a real service would.

@@ -19,6 +19,18 @@ export function isLocalExchange(value: unknown): value is LocalExchangeName {
   return typeof value === "string" && (LOCAL_EXCHANGES as readonly string[]).includes(value);
 }
 
+/**
+ * How the operator binds keys to addresses in the local stack, as a firm does: the admin key to
+ * keyshift's egress, a trading key to the egress (keyshift verifies its successor from there) and
+ * the trading hosts. Exchanges without allow-lists (keyshift's test protocol) ignore it.
+ */
+export interface LocalIpBinding {
+  admin: string[];
+  trading: string[];
+}
+export const BOUND_TO_EGRESS: LocalIpBinding = { admin: [EGRESS_IP], trading: [EGRESS_IP, CONSUMER_HOST_IP] };
+export const UNBOUND: LocalIpBinding = { admin: [], trading: [] };
+
 /** A trading key as the operator made it by hand, with its scope as keyshift normalizes it. */
 export interface SeededTradingKey {
   keyId: string;
@@ -54,13 +66,16 @@ export function tradingCredential(key: TradingCredential): TradingCredential {
 export interface LocalExchange {
   name: LocalExchangeName;
   url: string;
-  /** Creates the account and returns the admin secret's JSON, in that exchange's shape. */
-  provisionAccount(account: string): Record<string, unknown>;
-  seedTradingKey(account: string): SeededTradingKey;
-  /** The read call a trading service makes with its key: did it authenticate? */
-  trade(key: TradingCredential): Promise<boolean>;
-  /** Every trading key of the account, removed ones included. */
-  keys(account: string): Array<{ keyId: string; status: "active" | "disabled" | "removed" }>;
+  /** Creates the account and returns the admin secret's JSON, in that exchange's shape; `adminIps` binds the admin key. */
+  provisionAccount(account: string, adminIps?: string[]): Record<string, unknown>;
+  /** The first trading key, bound to `ips` (default unbound). */
+  seedTradingKey(account: string, ips?: string[]): SeededTradingKey;
+  /** The read call a trading service makes with its key, from `from` (default a consumer host): did it authenticate? */
+  trade(key: TradingCredential, from?: string): Promise<boolean>;
+  /** Every trading key of the account, removed ones included, with its IP allow-list where the exchange has one. */
+  keys(
+    account: string,
+  ): Array<{ keyId: string; status: "active" | "disabled" | "removed"; ipAllowlist?: string[] }>;
   requestLog(): RequestLogEntry[];
   /** Makes key removal fail at `rate` (the `--revoke-failure-rate` knob). */
   failRemovals(rate: number): void;
@@ -73,8 +88,8 @@ export function deribitLocal(sim: DeribitSimulator): LocalExchange {
   return {
     name: "deribit",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account);
+    provisionAccount(account, adminIps = []) {
+      const admin = sim.createAccount(account, { adminIpAllowlist: adminIps });
       return {
         exchange: "deribit",
         endpoint: sim.url,
@@ -83,11 +98,16 @@ export function deribitLocal(sim: DeribitSimulator): LocalExchange {
         accountId: admin.accountId,
       };
     },
-    seedTradingKey(account) {
-      const key = sim.seedKey(account, { label: "trading_main", permissions: DERIBIT_SCOPE });
+    seedTradingKey(account, ips = []) {
+      const key = sim.seedKey(account, {
+        label: "trading_main",
+        permissions: DERIBIT_SCOPE,
+        ipAllowlist: ips,
+      });
       return { ...key, permissions: [...DERIBIT_SCOPE].sort() };
     },
-    trade: async (key) => (await deribitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (await deribitTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
     keys: (account) => sim.keys(account),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
@@ -98,8 +118,8 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
   return {
     name: "bybit",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account);
+    provisionAccount(account, adminIps = []) {
+      const admin = sim.createAccount(account, { masterIps: adminIps });
       return {
         exchange: "bybit",
         endpoint: sim.url,
@@ -108,8 +128,8 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
         subuid: admin.subuid,
       };
     },
-    seedTradingKey(account) {
-      const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE });
+    seedTradingKey(account, ips = []) {
+      const key = sim.seedKey(account, { label: "trading_main", permissions: BYBIT_SCOPE, ips });
       // What the operator records is what Bybit shows, groups it assigns itself (Derivatives) included.
       const shown = sim.keys(account).find((k) => k.keyId === key.keyId);
       return {
@@ -117,35 +137,29 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
         permissions: normalizeScope(shown?.readOnly ?? false, shown?.permissions ?? BYBIT_SCOPE),
       };
     },
-    trade: async (key) => (await bybitTrade(sim.url, key, { timeoutMs: 2000 })).ok,
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (await bybitTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
     // Bybit has no disable: an expired key is as dead as a disabled one.
     keys: (account) =>
-      sim
-        .keys(account)
-        .map((k) => ({ keyId: k.keyId, status: k.status === "expired" ? "disabled" : k.status })),
+      sim.keys(account).map((k) => ({
+        keyId: k.keyId,
+        status: k.status === "expired" ? "disabled" : k.status,
+        ipAllowlist: k.ips,
+      })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };
 }
 
-/** Where the local OKX keys are bound: the master to keyshift's egress, the trading key to the egress and a consumer host. */
-export const OKX_LOCAL_BINDINGS = { master: [EGRESS_IP], trading: [EGRESS_IP, CONSUMER_HOST_IP] } as const;
-
 const BINANCE_FLAGS = { canTrade: true, canFuturesTrade: true };
 
-/**
- * Binance, IP-bound as a firm runs it: the trading key trusts keyshift's egress and the consumer
- * host, the master key only the egress. `alsoAllow` adds addresses to both (the stack passes the
- * address its handlers call from while they do not yet leave through `EGRESS_IP`).
- */
-export function binanceLocal(sim: BinanceSimulator, opts: { alsoAllow?: string[] } = {}): LocalExchange {
-  const extra = opts.alsoAllow ?? [];
-  const fromHost = fetchFrom(CONSUMER_HOST_IP);
+/** Binance through its simulator: the master key bound to `adminIps`, the trading key to `ips`. */
+export function binanceLocal(sim: BinanceSimulator): LocalExchange {
   return {
     name: "binance",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account, { masterIps: [EGRESS_IP, ...extra] });
+    provisionAccount(account, adminIps = []) {
+      const admin = sim.createAccount(account, { masterIps: adminIps });
       return {
         exchange: "binance",
         endpoint: sim.url,
@@ -154,32 +168,35 @@ export function binanceLocal(sim: BinanceSimulator, opts: { alsoAllow?: string[]
         subAccountEmail: admin.subAccountEmail,
       };
     },
-    seedTradingKey(account) {
-      const ips = [EGRESS_IP, CONSUMER_HOST_IP, ...extra];
+    seedTradingKey(account, ips = []) {
       const key = sim.seedKey(account, { label: "trading_main", flags: BINANCE_FLAGS, ips });
-      return { ...key, permissions: normalizeFlags(BINANCE_FLAGS) };
+      return {
+        ...key,
+        permissions: normalizeFlags(BINANCE_FLAGS),
+        ...(ips.length > 0 ? { ipAllowlist: [...ips] } : {}),
+      };
     },
-    // A trading service calls from its own host, one of the key's trusted IPs.
-    trade: async (key) => (await binanceTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fromHost })).ok,
-    keys: (account) => sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status })),
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (await binanceTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
+    keys: (account) =>
+      sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status, ipAllowlist: k.ips })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };
 }
 
 /**
- * OKX through its simulator. `alsoAllow`: addresses added to both bindings while some caller of
- * the stack still leaves from another address than its role's (an interim for the merge with the
- * egress wiring: drop it once Lambdas call from `EGRESS_IP` and consumers from `CONSUMER_HOST_IP`).
+ * OKX through its simulator. The master key is bound to `adminIps`, or to keyshift's egress when
+ * none are given: OKX refuses key management by an unbound master key (50035), so no firm runs
+ * OKX unbound. The trading key is bound to `ips`.
  */
-export function okxLocal(sim: OkxSimulator, opts: { alsoAllow?: readonly string[] } = {}): LocalExchange {
-  const extra = opts.alsoAllow ?? [];
-  const tradingIps = [...OKX_LOCAL_BINDINGS.trading, ...extra];
+export function okxLocal(sim: OkxSimulator): LocalExchange {
   return {
     name: "okx",
     url: sim.url,
-    provisionAccount(account) {
-      const admin = sim.createAccount(account, { masterIps: [...OKX_LOCAL_BINDINGS.master, ...extra] });
+    provisionAccount(account, adminIps = []) {
+      const masterIps = adminIps.length > 0 ? adminIps : [EGRESS_IP];
+      const admin = sim.createAccount(account, { masterIps });
       return {
         exchange: "okx",
         endpoint: sim.url,
@@ -189,18 +206,25 @@ export function okxLocal(sim: OkxSimulator, opts: { alsoAllow?: readonly string[
         subAcct: admin.subAcct,
       };
     },
-    seedTradingKey(account) {
-      const key = sim.seedKey(account, {
-        label: "trading_main",
-        perm: ["read_only", "trade"],
-        ips: tradingIps,
-      });
-      return { ...key, permissions: ["read_only", "trade"], ipAllowlist: [...tradingIps].sort() };
+    seedTradingKey(account, ips = []) {
+      const key = sim.seedKey(account, { label: "trading_main", perm: ["read_only", "trade"], ips });
+      return {
+        ...key,
+        permissions: ["read_only", "trade"],
+        ...(ips.length > 0 ? { ipAllowlist: [...ips].sort() } : {}),
+      };
     },
     // A key without its passphrase cannot authenticate on OKX: the call is refused, as OKX would.
-    trade: async (key) =>
-      (await okxTrade(sim.url, { ...key, passphrase: key.passphrase ?? "" }, { timeoutMs: 2000 })).ok,
-    keys: (account) => sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status })),
+    trade: async (key, from = CONSUMER_HOST_IP) =>
+      (
+        await okxTrade(
+          sim.url,
+          { ...key, passphrase: key.passphrase ?? "" },
+          { timeoutMs: 2000, fetchImpl: fetchFrom(from) },
+        )
+      ).ok,
+    keys: (account) =>
+      sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status, ipAllowlist: k.ips })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };
@@ -223,9 +247,10 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
       const permissions = ["read", "trade"];
       return { ...sim.seedKey(account, { label: "initial", permissions }), permissions };
     },
-    async trade(key) {
+    async trade(key, from = CONSUMER_HOST_IP) {
       const res = await signedFetch({ endpoint: sim.url, ...key }, "GET", "/v1/account", undefined, {
         timeoutMs: 2000,
+        fetchImpl: fetchFrom(from),
       });
       await res.arrayBuffer();
       return res.ok;

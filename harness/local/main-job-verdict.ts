@@ -58,6 +58,8 @@ export interface VerdictInput {
   secretLeaks: number;
   requestsWithRemovedKey: number;
   emergency?: { previousKeyAuthenticates: boolean; switchedConsumersFailedRequests: number };
+  /** The replaced key was IP-bound and its successor does not carry the same binding. */
+  bindingLost?: boolean;
 }
 
 /** The exit code, and the reasons it is not 0 (empty on success). */
@@ -72,6 +74,7 @@ export function mainJobVerdict(v: VerdictInput): { code: 0 | 1 | 2; reasons: str
   if (rotated && !v.oldKey.dead) reasons.push(`the old key still lives (${v.oldKey.state} on the exchange)`);
   if (v.ledgerNeedsOperator > 0) reasons.push(`${v.ledgerNeedsOperator} ledger entry(ies) need an operator`);
   if (v.secretLeaks > 0) reasons.push(`${v.secretLeaks} secret leak(s)`);
+  if (v.bindingLost) reasons.push("the new key does not carry the replaced key's IP allow-list");
   // An emergency leaves the lagging consumer behind on purpose: judged by what the others saw.
   if (v.emergency) {
     if (v.emergency.previousKeyAuthenticates) reasons.push("the compromised key still authenticates");

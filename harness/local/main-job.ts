@@ -3,10 +3,12 @@ import type { LedgerEntry } from "../../src/core/model";
 import { retryRevocations } from "../../src/core/revocation/retry";
 import { SimulatedFleet } from "./consumers";
 import {
+  BOUND_TO_EGRESS,
   type LocalExchange,
   type LocalExchangeName,
   type TradingCredential,
   tradingCredential,
+  UNBOUND,
 } from "./exchanges";
 import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
@@ -24,6 +26,8 @@ export interface MainJobOptions {
   exchange?: LocalExchangeName;
   /** An emergency rotation (suspected compromise) with one lagging consumer. */
   compromised?: boolean;
+  /** Rotate an unbound key (default: bound to keyshift's egress and the trading host, as firms run them). */
+  unbound?: boolean;
 }
 
 /** Local runs compress time: the grace before a disabled key is removed, the emergency deadline. */
@@ -41,6 +45,11 @@ export interface MainJobSummary {
   ledger: { pending: number; revoked: number; failed: number; needsOperator: number };
   sweeper: { runs: number; outcome: "not-needed" | "ledger-clear" | "needs-operator" | "gave-up" };
   requestsWithRemovedKey: number;
+  /**
+   * The rotated key, old and new, carries the same non-empty IP allow-list on the exchange (read
+   * from the simulator, not from keyshift): the rotation kept the binding.
+   */
+  ipBound: boolean;
   /** Which exchange protocol the rotation ran on. */
   exchange: LocalExchangeName;
   /** The previous key as the exchange shows it at the end (Deribit: disabled first, removed after the grace). */
@@ -93,8 +102,11 @@ export async function runMainJob(
     );
     const exchangeName = opts.exchange ?? "deribit";
     const exchange = stack.exchanges[exchangeName];
+    // keyshift's own test protocol has no IP allow-lists.
+    const ipBinding = opts.unbound || exchangeName === "keyshift-sim" ? UNBOUND : BOUND_TO_EGRESS;
     const enrolled = await enrollLocalSecret(stack, {
       exchange: exchangeName,
+      ipBinding,
       settings: {
         removeAfterSeconds: LOCAL_REMOVE_AFTER_SECONDS,
         emergencyDeadlineSeconds: LOCAL_EMERGENCY_DEADLINE_SECONDS,
@@ -109,6 +121,11 @@ export async function runMainJob(
     await registerConsumers(enrolled, specs);
     print(
       `enrolled ${enrolled.secretId} (account ${enrolled.account} on ${exchangeName}, ${exchange.url}); ${specs.length} consumers registered:`,
+    );
+    print(
+      ipBinding.trading.length > 0
+        ? `IP-bound: the admin key to ${ipBinding.admin.join(", ")} (keyshift's egress), the trading key to ${ipBinding.trading.join(", ")} (egress, consumer host)`
+        : "unbound keys (no IP allow-list)",
     );
     for (const s of specs) {
       print(
@@ -190,6 +207,7 @@ export async function runMainJob(
     const previousRevoked =
       !!previousKeyId && keys.some((k) => k.keyId === previousKeyId && k.status === "removed");
     const previousKey = keys.find((k) => k.keyId === previousKeyId)?.status ?? "unknown";
+    const ipBound = keptBinding(keys, previousKeyId, last?.current?.exchangeKeyId);
     const previousEntry = ledgerEntries.find((e) => e.keyId === previousKeyId);
     const deadAt = previousEntry?.disabledAt ?? previousEntry?.revokedAt;
     const previousKeyTimeline = {
@@ -258,6 +276,7 @@ export async function runMainJob(
       secretLeaks: hits.length,
       requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
       ...(emergency ? { emergency } : {}),
+      bindingLost: ipBinding.trading.length > 0 && rotation === "completed" && !ipBound,
     });
     return {
       rotation,
@@ -279,6 +298,7 @@ export async function runMainJob(
       },
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
       requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      ipBound,
       exchange: exchangeName,
       previousKey,
       previousKeyTimeline,
@@ -368,6 +388,25 @@ async function previousKeyStillWorks(
   } finally {
     sm.destroy();
   }
+}
+
+/** Old and new key both carry the same non-empty allow-list, as the simulator holds them. */
+function keptBinding(
+  keys: Array<{ keyId: string; ipAllowlist?: string[] }>,
+  previousKeyId: string | undefined,
+  currentKeyId: string | undefined,
+): boolean {
+  const listOf = (keyId: string | undefined) =>
+    [...(keys.find((k) => k.keyId === keyId)?.ipAllowlist ?? [])].sort();
+  const before = listOf(previousKeyId);
+  const after = listOf(currentKeyId);
+  return (
+    !!previousKeyId &&
+    !!currentKeyId &&
+    previousKeyId !== currentKeyId &&
+    before.length > 0 &&
+    before.join(",") === after.join(",")
+  );
 }
 
 function unregisteredReaders(reads: SecretReadDelivery[]): string[] {

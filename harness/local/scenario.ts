@@ -4,7 +4,7 @@ import { type AppDeps, buildDeps } from "../../src/commons/deps";
 import type { SecretSettings } from "../../src/core/model";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { SimulatedConsumerSpec } from "./consumers";
-import type { LocalExchangeName } from "./exchanges";
+import { type LocalExchangeName, type LocalIpBinding, UNBOUND } from "./exchanges";
 import { ADMIN_SECRET_PREFIX, type LocalStack } from "./stack";
 
 export const CONSUMER_ACCOUNT = "111122223333";
@@ -28,13 +28,16 @@ export async function provisionLocalSecret(
     exchange?: LocalExchangeName;
     /** The scope the secret declares for its key, when it is not what the exchange shows (tests). */
     declaredPermissions?: string[];
+    /** How the admin key and the first trading key are bound to addresses (default unbound). */
+    ipBinding?: LocalIpBinding;
   } = {},
 ): Promise<{ secretId: string; account: string }> {
   const account = opts.account ?? "acme-main";
   const secretId = opts.secretId ?? `keyshift/exchange/${account}/trading`;
   const exchange = stack.exchanges[opts.exchange ?? "keyshift-sim"];
-  const admin = exchange.provisionAccount(account);
-  const first = exchange.seedTradingKey(account);
+  const binding = opts.ipBinding ?? UNBOUND;
+  const admin = exchange.provisionAccount(account, binding.admin);
+  const first = exchange.seedTradingKey(account, binding.trading);
   const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
   await sm.send(
     new CreateSecretCommand({
@@ -51,7 +54,7 @@ export async function provisionLocalSecret(
         secret: first.secret,
         ...(first.passphrase !== undefined ? { passphrase: first.passphrase } : {}),
         permissions: opts.declaredPermissions ?? first.permissions,
-        ...(first.ipAllowlist ? { ipAllowlist: first.ipAllowlist } : {}),
+        ...(binding.trading.length > 0 ? { ipAllowlist: binding.trading } : {}),
       }),
     }),
   );
@@ -67,6 +70,7 @@ export async function enrollLocalSecret(
     secretId?: string;
     exchange?: LocalExchangeName;
     declaredPermissions?: string[];
+    ipBinding?: LocalIpBinding;
     settings?: Partial<SecretSettings>;
   } = {},
 ): Promise<Enrolled> {

@@ -2,7 +2,7 @@ import type { TableNames } from "../../src/adapters/dynamodb/client";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
-import { OUTSIDE_IP } from "./exchange/caller-address";
+import { CONSUMER_HOST_IP, EGRESS_IP, leaveFrom } from "./exchange/caller-address";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
   binanceLocal,
@@ -75,6 +75,11 @@ export interface LocalStack {
   };
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
+  /**
+   * Who calls the exchanges from where: keyshift's handlers (every plain `fetch` of this process)
+   * leave from `egress`, the simulated trading services from `consumerHost`.
+   */
+  callers: { egress: string; consumerHost: string };
   tables: TableNames;
   /** keyshift's own test protocol's simulator (most integration tests drive it directly). */
   exchange: ExchangeSimulator;
@@ -108,6 +113,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const closers: Array<() => Promise<void>> = [];
   const reads = secretReadRoute();
   try {
+    // keyshift's Lambdas call exchanges from the fixed egress: the real handlers run in this
+    // process and build their clients on the global fetch, as on Lambda, so that is what leaves
+    // from EGRESS_IP. Put back last (closers run in reverse).
+    const restoreFetch = leaveFrom(EGRESS_IP);
+    closers.push(async () => restoreFetch());
     const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
     closers.push(dynamo.close);
     const iam = new LocalIam();
@@ -141,9 +151,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
       bybit: bybitLocal(real.bybit),
-      // Interim: the stack's Lambdas and consumers still call from 127.0.0.1 (see `okxLocal`).
-      okx: okxLocal(real.okx, { alsoAllow: [OUTSIDE_IP] }),
-      binance: binanceLocal(real.binance, { alsoAllow: [OUTSIDE_IP] }),
+      okx: okxLocal(real.okx),
+      binance: binanceLocal(real.binance),
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 
@@ -165,6 +174,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_REVOCATION_BASE_SECONDS: String(revocation.baseSeconds),
       KEYSHIFT_REVOCATION_CAP_SECONDS: String(revocation.capSeconds),
       KEYSHIFT_EXCHANGE_TIMEOUT_MS: String(opts.exchangeTimeoutMs ?? 2000),
+      KEYSHIFT_EGRESS_IPS: EGRESS_IP,
       KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
       KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
@@ -205,6 +215,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         stepFunctions: sfn.endpoint,
       },
       env,
+      callers: { egress: EGRESS_IP, consumerHost: CONSUMER_HOST_IP },
       tables: LOCAL_TABLES,
       exchange,
       exchanges,

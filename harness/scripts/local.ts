@@ -1,12 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { OUTSIDE_IP } from "../local/exchange/caller-address";
 import { startLocalStack } from "../local/stack";
 
 /**
  * `npm run local`: the local stack, long-running, until Ctrl-C. In memory by default;
  * `--state-dir DIR` keeps DynamoDB (dynalite on disk) and Secrets Manager (state file) across
- * restarts. The simulated exchange always starts empty: create accounts through its control plane.
+ * restarts. The simulated exchanges always start empty: create accounts through their control planes.
  */
 const { values } = parseArgs({
   options: { "state-dir": { type: "string" }, seed: { type: "string", default: "1" } },
@@ -21,7 +22,12 @@ process.stdout.write(
   `${[
     `keyshift local stack is up (${dir ? `state in ${dir}` : "in memory"}; Ctrl-C to stop)`,
     ...Object.entries(stack.endpoints).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
-    "  exchange control plane: POST /_sim/accounts, POST /_sim/faults, GET /_sim/requests",
+    "simulated exchanges (each with its control plane: POST /_sim/accounts, POST /_sim/faults, GET /_sim/requests):",
+    ...Object.values(stack.exchanges).map((e) => `  ${e.name.padEnd(15)} ${e.url}`),
+    "callers, by address (the simulators judge each key's IP allow-list against them):",
+    `  ${"egress".padEnd(15)} ${stack.callers.egress} (keyshift's handlers in this process; KEYSHIFT_EGRESS_IPS)`,
+    `  ${"consumer host".padEnd(15)} ${stack.callers.consumerHost} (simulated trading services)`,
+    `  ${"anything else".padEnd(15)} ${OUTSIDE_IP} (on no allow-list)`,
     "environment for the handlers and the CLI (npm run keyshift -- ...):",
     "  (for keyshift-sim accounts: npx tsx --import ./harness/local/exchange/keyshift-sim/register.ts src/cli/main.ts ...)",
     ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { isLocalExchange, LOCAL_EXCHANGES } from "../local/exchanges";
 import { runMainJob } from "../local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|keyshift-sim] [--compromised] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|keyshift-sim] [--compromised] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -19,6 +19,7 @@ function parse() {
       "lagging-consumer": { type: "boolean", default: false },
       exchange: { type: "string", default: "deribit" },
       compromised: { type: "boolean", default: false },
+      unbound: { type: "boolean", default: false },
       seed: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
@@ -62,6 +63,7 @@ const summary = await runMainJob(
     json,
     exchange,
     compromised: args.compromised ?? false,
+    unbound: args.unbound ?? false,
   },
   print,
 );
@@ -71,6 +73,9 @@ print(
   `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""})`,
 );
 print(`secret:          ${summary.secretId} on ${summary.exchange}`);
+print(
+  `IP binding:      ${summary.ipBound ? "kept (old and new key carry the same allow-list on the exchange)" : "none (unbound key, or the binding was not kept)"}`,
+);
 print(
   `previous key:    ${summary.previousRevoked ? "revoked" : "NOT revoked"} (${summary.previousKey}${summary.previousKeyTimeline.disabledAt ? `; disabled ${summary.previousKeyTimeline.disabledAt}` : ""}${summary.previousKeyTimeline.removedAt ? `, removed ${summary.previousKeyTimeline.removedAt}` : ""}); exchange holds ${summary.exchangeActiveKeys} active key(s)`,
 );

@@ -59,6 +59,8 @@ export async function rawCall(
     /** A GET query string sent (and signed) as is instead of `params` encoded. */
     query?: string;
     tamper?: (h: Record<string, string>) => void;
+    /** The client to send it with, e.g. `fetchFrom(EGRESS_IP)` (default: the test's own, 127.0.0.1). */
+    fetchImpl?: typeof fetch;
   } = {},
 ): Promise<{ status: number; body: RawAnswer; text: string }> {
   const url = new URL(path, sim.url);
@@ -75,7 +77,11 @@ export async function rawCall(
   });
   if (method === "POST") headers["content-type"] = "application/json";
   opts.tamper?.(headers);
-  const res = await fetch(url, { method, headers, ...(method === "POST" ? { body: payload } : {}) });
+  const res = await (opts.fetchImpl ?? fetch)(url, {
+    method,
+    headers,
+    ...(method === "POST" ? { body: payload } : {}),
+  });
   const text = await res.text();
   let body = {};
   try {

@@ -5,6 +5,12 @@ import {
   startBybitSimulator,
   tradingCall,
 } from "../../harness/local/exchange/bybit";
+import {
+  CONSUMER_HOST_IP,
+  EGRESS_IP,
+  fetchFrom,
+  OUTSIDE_IP,
+} from "../../harness/local/exchange/caller-address";
 import { type RawAnswer, rawCall, TRADING_SCOPE } from "./bybit-helpers";
 
 const DAY = 24 * 3600 * 1000;
@@ -327,6 +333,55 @@ describe("Bybit simulator", () => {
         ok: false,
         retCode: 10010,
       });
+    });
+  });
+
+  describe("the key's IP binding, judged by the caller's address", () => {
+    const UNMATCHED = "Unmatched IP, please check your API key's bound IP addresses.";
+
+    it("serves a caller on the trading key's binding and refuses one outside it with 10010 and Bybit's message", async () => {
+      const key = sim.seedKey("acct-a", {
+        label: "bound-two",
+        permissions: TRADING_SCOPE,
+        ips: [EGRESS_IP, CONSUMER_HOST_IP],
+      });
+      const asKey = { apiKey: key.keyId, secret: key.secret };
+      const from = (ip: string) =>
+        rawCall(sim, asKey, "GET", "/v5/user/query-api", {}, { fetchImpl: fetchFrom(ip) });
+
+      expect((await from(EGRESS_IP)).body).toMatchObject({
+        retCode: 0,
+        result: { ips: [EGRESS_IP, CONSUMER_HOST_IP] },
+      });
+      expect((await from(CONSUMER_HOST_IP)).body.retCode).toBe(0);
+      const refused = await from(OUTSIDE_IP);
+      expect([refused.status, refused.body.retCode, refused.body.retMsg]).toEqual([200, 10010, UNMATCHED]);
+      const trading = { now: () => clock, fetchImpl: fetchFrom(CONSUMER_HOST_IP) };
+      expect((await tradingCall(sim.url, key, trading)).ok).toBe(true);
+    });
+
+    it("holds the master (admin) key to its binding: called from elsewhere it creates nothing", async () => {
+      const cred = sim.createAccount("acct-bound-master", { masterIps: [EGRESS_IP] });
+      const before = sim.keys("acct-bound-master").length;
+
+      const fromOutside = await create(cred, { note: "outside" });
+      expect(fromOutside.body.retCode).toBe(10010);
+      const listed = await rawCall(
+        sim,
+        { apiKey: cred.apiKey, secret: cred.apiSecret },
+        "GET",
+        "/v5/user/sub-apikeys",
+        { subMemberId: cred.subuid },
+        { fetchImpl: fetchFrom(EGRESS_IP) },
+      );
+      expect(listed.body.retCode).toBe(0);
+      expect(sim.keys("acct-bound-master")).toHaveLength(before);
+    });
+
+    it("judges the signature first: a forged call from outside gets 10004, not the binding", async () => {
+      const key = sim.seedKey("acct-a", { label: "sig-first", permissions: TRADING_SCOPE, ips: [EGRESS_IP] });
+      const forged = await rawCall(sim, { apiKey: key.keyId, secret: "wrong" }, "GET", "/v5/user/query-api");
+      expect(forged.body.retCode).toBe(10004);
     });
   });
 

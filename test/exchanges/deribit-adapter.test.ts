@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 /** A fresh account with its admin key, a current trading key, and an adapter on it. */
-function account(opts: { maxKeys?: number; adminScope?: string[]; totpSeed?: string } = {}) {
+function account(
+  opts: { maxKeys?: number; adminScope?: string[]; totpSeed?: string; adminIpAllowlist?: string[] } = {},
+) {
   const name = `deribit-${++accounts}`;
   const admin = sim.createAccount(name, opts);
   const current = sim.seedKey(name, { label: "trading_main", permissions: SCOPE });
@@ -115,6 +117,32 @@ describe("Deribit adapter: authentication failures are permanent, in Deribit's o
     expect(await tradingCall(sim.url, current)).toMatchObject({ ok: false, errorCode: 13004 });
     await adapter.enableKey(name, current.keyId);
     expect(await tradingCall(sim.url, current)).toMatchObject({ ok: true });
+  });
+});
+
+describe("Deribit adapter: a caller outside a key's IP whitelist", () => {
+  it("says the admin key's whitelist lacks keyshift's egress, not that the credential is wrong", async () => {
+    const { exchange } = account({ adminIpAllowlist: ["203.0.113.9"] });
+    const err = await failure(exchange().listKeys("x"));
+    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(code(err)).toBe("13009");
+    expect(err.message).toMatch(/not on the key's IP whitelist: add keyshift's egress IPs/);
+    expect(err.message).not.toMatch(/check clientId/);
+  });
+
+  it("says the same when a new key bound elsewhere cannot be verified from here", async () => {
+    const { name, exchange } = account();
+    const adapter = exchange();
+    const created = await adapter.createKey(name, {
+      label: "ks_elsewhere",
+      permissions: SCOPE,
+      ipAllowlist: ["203.0.113.9"],
+    });
+    secrets.add(created.secret);
+    const err = await failure(adapter.verifyKey(name, created));
+    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err.message).toMatch(/13009.*not on the key's IP whitelist: add keyshift's egress IPs/);
+    await adapter.removeKey(name, created.keyId);
   });
 });
 

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CONSUMER_HOST_IP,
+  EGRESS_IP,
+  fetchFrom,
+  OUTSIDE_IP,
+} from "../../harness/local/exchange/caller-address";
+import {
   type DeribitSimulator,
   startDeribitSimulator,
   tradingCall,
@@ -49,6 +55,8 @@ async function call(
     get?: boolean;
     bodyMethod?: string;
     id?: number | null | "omit";
+    /** The loopback address the call leaves from (default: the test's own, 127.0.0.1). */
+    from?: string;
   } = {},
 ): Promise<Answer> {
   const query = tamper.get ? `?${new URLSearchParams(params as Record<string, string>)}` : "";
@@ -71,7 +79,7 @@ async function call(
       ...(tamper.nonce ? { nonce: tamper.nonce } : {}),
     },
   );
-  const res = await fetch(`${sim.url}${uri}`, {
+  const res = await (tamper.from ? fetchFrom(tamper.from) : fetch)(`${sim.url}${uri}`, {
     method: tamper.get ? "GET" : "POST",
     headers: { authorization, "content-type": "application/json" },
     ...(tamper.get ? {} : { body }),
@@ -79,7 +87,7 @@ async function call(
   return { status: res.status, json: (await res.json()) as Answer["json"] };
 }
 
-function account(opts: { totpSeed?: string; adminScope?: string[] } = {}) {
+function account(opts: { totpSeed?: string; adminScope?: string[]; adminIpAllowlist?: string[] } = {}) {
   const name = `sim-${++accounts}`;
   const admin = sim.createAccount(name, opts);
   return { name, admin: { keyId: admin.adminKeyId, secret: admin.adminSecret }, accountId: admin.accountId };
@@ -241,16 +249,93 @@ describe("Deribit simulator: keys and their rules", () => {
     expect(log.map((r) => r.keyState)).toEqual(["active", "disabled", "active", "removed"]);
   });
 
-  it("keeps an IP allow-list set with edit_api_key (not enforced: every caller here is 127.0.0.1)", async () => {
+  it("keeps an IP allow-list set with edit_api_key, and enforces it from then on", async () => {
     const { admin } = account();
     const created = (await call(admin, "private/create_api_key", { max_scope: SCOPE, name: "ip" })).json
-      .result as { id: number };
+      .result as { id: number; client_id: string; client_secret: string };
+    const key = { keyId: created.client_id, secret: created.client_secret };
+    expect((await call(key, "private/get_open_orders_by_currency", { currency: "BTC" })).status).toBe(200);
     const edited = await call(admin, "private/edit_api_key", {
       id: created.id,
       max_scope: SCOPE,
       ip_whitelist: ["10.0.0.1"],
     });
     expect(edited.json.result).toMatchObject({ id: created.id, ip_whitelist: ["10.0.0.1"] });
+    const refused = await call(key, "private/get_open_orders_by_currency", { currency: "BTC" });
+    expect(refused.json.error?.code).toBe(13009);
+  });
+});
+
+describe("Deribit simulator: the key's IP whitelist, judged by the caller's address", () => {
+  const openOrders = (key: Key, from?: string) =>
+    call(key, "private/get_open_orders_by_currency", { currency: "BTC" }, from ? { from } : {});
+
+  it("serves a caller on the trading key's list and refuses one outside it (13009, HTTP 401, reason naming the IP)", async () => {
+    const { name } = account();
+    const key = sim.seedKey(name, {
+      label: "bound",
+      permissions: ["trade:read"],
+      ipAllowlist: [EGRESS_IP, CONSUMER_HOST_IP],
+    });
+
+    expect((await openOrders(key, EGRESS_IP)).json.result).toEqual([]);
+    expect((await openOrders(key, CONSUMER_HOST_IP)).json.result).toEqual([]);
+    const refused = await openOrders(key, OUTSIDE_IP);
+    expect(refused.status).toBe(401);
+    expect(refused.json.error).toMatchObject({
+      code: 13009,
+      message: "unauthorized",
+      data: { reason: expect.stringMatching(/ip address not whitelisted/) },
+    });
+    // The trading client a consumer runs sees the same refusal.
+    expect(await tradingCall(sim.url, key, { now: () => clock })).toMatchObject({
+      ok: false,
+      errorCode: 13009,
+    });
+    expect(
+      await tradingCall(sim.url, key, { now: () => clock, fetchImpl: fetchFrom(CONSUMER_HOST_IP) }),
+    ).toMatchObject({ ok: true });
+  });
+
+  it("matches CIDR entries: 127.0.0.2/31 admits .2 and .3, not .1", async () => {
+    const { name } = account();
+    const key = sim.seedKey(name, {
+      label: "cidr",
+      permissions: ["trade:read"],
+      ipAllowlist: ["127.0.0.2/31"],
+    });
+
+    expect((await openOrders(key, EGRESS_IP)).status).toBe(200);
+    expect((await openOrders(key, CONSUMER_HOST_IP)).status).toBe(200);
+    expect((await openOrders(key, OUTSIDE_IP)).json.error?.code).toBe(13009);
+  });
+
+  it("holds the admin key to its own list: a bound admin called from elsewhere manages nothing", async () => {
+    const { name, admin } = account({ adminIpAllowlist: [EGRESS_IP] });
+
+    expect((await call(admin, "private/list_api_keys", {}, { from: EGRESS_IP })).status).toBe(200);
+    const refused = await call(admin, "private/create_api_key", { max_scope: SCOPE, name: "nope" });
+    expect(refused.json.error?.code).toBe(13009);
+    expect(sim.keys(name)).toEqual([]);
+  });
+
+  it("judges the signature first: a forged call from outside learns nothing about the binding", async () => {
+    const { name } = account();
+    const key = sim.seedKey(name, { label: "sig", permissions: ["trade:read"], ipAllowlist: [EGRESS_IP] });
+
+    const forged = await call(
+      key,
+      "private/get_open_orders_by_currency",
+      { currency: "BTC" },
+      { secret: "x" },
+    );
+    expect(forged.json.error).toMatchObject({ code: 13009, data: { reason: "invalid signature" } });
+  });
+
+  it("lets anyone in when the list is empty (an unbound key)", async () => {
+    const { name } = account();
+    const key = sim.seedKey(name, { label: "open", permissions: ["trade:read"] });
+    expect((await openOrders(key, OUTSIDE_IP)).status).toBe(200);
   });
 });
 

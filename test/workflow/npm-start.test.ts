@@ -32,6 +32,9 @@ describe("npm start (the main job on the embedded local stack)", () => {
       consumers: { total: 3, onCurrent: 3 },
       ledger: { pending: 0, revoked: 1, failed: 0 },
       requestsWithRemovedKey: 0,
+      // IP-bound by default: the admin key to keyshift's egress, the trading key to the egress and
+      // the consumer host; the new key carries the same binding on the exchange.
+      ipBound: true,
       secretScan: { hits: 0 },
       // Deribit by default: the old key disabled at once, removed after the compressed grace.
       exchange: "deribit",
@@ -44,6 +47,7 @@ describe("npm start (the main job on the embedded local stack)", () => {
       Date.parse(summary.previousKeyTimeline.disabledAt),
     );
     expect(summary.durationMs).toBeGreaterThan(0);
+    expect(run.stderr).toContain("IP-bound: the admin key to 127.0.0.2");
     expect(run.stderr).toContain("→ RevokePrevious");
     expect(run.stderr).toContain("disabled (no longer authenticates");
   });
@@ -60,6 +64,7 @@ describe("npm start (the main job on the embedded local stack)", () => {
       previousKeyTimeline: { disabledAt: null },
       exchangeActiveKeys: 1,
       requestsWithRemovedKey: 0,
+      ipBound: true,
       secretScan: { hits: 0 },
     });
   });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { Agent, fetch as undiciFetch } from "undici";
+import { createRequire } from "node:module";
+import type * as Undici from "undici";
 
 /**
  * Who calls the simulated exchanges, by address. Every loopback address is the local machine, so
@@ -23,19 +24,66 @@ export function callerIp(req: IncomingMessage): string {
 /** How the simulators judge a key's IP allow-list (the harness's own rule, see the module). */
 export { ipAllowed } from "../../ip-allowlist";
 
-const agents = new Map<string, Agent>();
+/**
+ * Node's own `fetch` (the undici bundled with Node) takes its dispatcher from a global symbol;
+ * the `undici` package, once loaded, installs its own Agent there if none is set yet, which
+ * changes how every later plain `fetch` behaves (it refuses an explicit `content-length`, which
+ * the tests' proxies forward). So `undici` is loaded only when a caller address is asked for, and
+ * loading it leaves Node's `fetch` as it was.
+ */
+const GLOBAL_DISPATCHER = [Symbol.for("undici.globalDispatcher.1"), Symbol.for("undici.globalDispatcher.2")];
+let undici: typeof Undici | undefined;
+function loadUndici(): typeof Undici {
+  if (undici) return undici;
+  const slots = globalThis as unknown as Record<symbol, unknown>;
+  const before = GLOBAL_DISPATCHER.map((slot) => slots[slot]);
+  undici = createRequire(import.meta.url)("undici") as typeof Undici;
+  GLOBAL_DISPATCHER.forEach((slot, i) => {
+    slots[slot] = before[i];
+  });
+  return undici;
+}
+
+const agents = new Map<string, Undici.Agent>();
+
+function agentFor(localAddress: string): Undici.Agent {
+  let agent = agents.get(localAddress);
+  if (!agent) {
+    agent = new (loadUndici().Agent)({ localAddress });
+    agents.set(localAddress, agent);
+  }
+  return agent;
+}
 
 /**
  * A `fetch` whose connections leave from `localAddress`: the local stack's stand-in for a host's
  * network position (a Lambda behind the egress, a consumer host). One connection pool per address.
  */
 export function fetchFrom(localAddress: string): typeof fetch {
-  let agent = agents.get(localAddress);
-  if (!agent) {
-    agent = new Agent({ localAddress });
-    agents.set(localAddress, agent);
-  }
-  const dispatcher = agent;
   return ((input: string | URL | Request, init?: RequestInit) =>
-    undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+    loadUndici().fetch(
+      input as never,
+      {
+        ...(init as object),
+        dispatcher: agentFor(localAddress),
+      } as never,
+    )) as unknown as typeof fetch;
+}
+
+/**
+ * Makes every plain `fetch` of this process leave from `localAddress` (Node's `fetch` honours
+ * undici's global dispatcher); returns what puts the previous one back. The local stack runs
+ * keyshift's real handlers in-process, which build their exchange clients on the global `fetch`
+ * as on Lambda: this is how their calls leave through "the egress" without a hook in what ships.
+ * The harness's own clients (trading services, tests) pass `fetchFrom(...)` explicitly.
+ */
+export function leaveFrom(localAddress: string): () => void {
+  const slots = globalThis as unknown as Record<symbol, unknown>;
+  const before = GLOBAL_DISPATCHER.map((slot) => slots[slot]);
+  loadUndici().setGlobalDispatcher(agentFor(localAddress));
+  return () => {
+    GLOBAL_DISPATCHER.forEach((slot, i) => {
+      slots[slot] = before[i];
+    });
+  };
 }

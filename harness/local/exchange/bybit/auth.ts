@@ -4,6 +4,7 @@ import {
   bybitSignatureMatches,
   DEFAULT_RECV_WINDOW_MS,
 } from "../../../../src/adapters/exchange/bybit/signing";
+import { ipAllowed } from "../caller-address";
 import { BybitSimError, RET } from "./errors";
 import { lifetime } from "./key-rules";
 import type { BybitStore, SimKey } from "./store";
@@ -15,18 +16,13 @@ export interface SignedRequest {
   headers: IncomingHttpHeaders;
   /** GET: the raw query string (no `?`); POST: the raw body. What the caller must have signed. */
   payload: string;
-  /** The caller's address, for keys bound to IPs. */
-  remoteAddress: string;
+  /** The caller's address as Bybit sees it, judged against the key's IP binding. */
+  callerIp: string;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** `::ffff:127.0.0.1` is `127.0.0.1` to a key's IP binding. */
-export function plainAddress(address: string | undefined): string {
-  return (address ?? "").replace(/^::ffff:/, "");
 }
 
 /**
@@ -74,7 +70,8 @@ export function authenticate(request: SignedRequest, store: BybitStore): SimKey 
   if (!bybitSignatureMatches(key.secret, parts, signature)) {
     throw new BybitSimError(RET.sign, "Error sign, please check your signature generation algorithm.");
   }
-  if (key.ips.length > 0 && !key.ips.includes(plainAddress(request.remoteAddress))) {
+  // The master's key as much as a sub-account's: a bound admin key called from elsewhere is refused too.
+  if (!ipAllowed(key.ips, request.callerIp)) {
     throw new BybitSimError(RET.ip, "Unmatched IP, please check your API key's bound IP addresses.");
   }
   if (lifetime(key, now).expired) throw new BybitSimError(RET.keyExpired, "Your api key has expired.");

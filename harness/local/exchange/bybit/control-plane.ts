@@ -20,6 +20,7 @@ export function handleBybitControlPlane(
       return sim.createAccount(input.account, {
         ...(typeof input.maxKeys === "number" ? { maxKeys: input.maxKeys } : {}),
         ...(typeof input.master === "string" ? { master: input.master } : {}),
+        ...(Array.isArray(input.masterIps) ? { masterIps: input.masterIps.map(String) } : {}),
       });
     },
     seedKey(account, input) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { BYBIT_HEADERS } from "../../../../src/adapters/exchange/bybit/signing";
+import { callerIp } from "../caller-address";
 import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
 import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
@@ -73,10 +74,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       },
       run: (body) => {
         const payload = method === "GET" ? rawQuery : body;
-        const caller = authenticate(
-          { headers: req.headers, payload, remoteAddress: req.socket.remoteAddress ?? "" },
-          store,
-        );
+        const caller = authenticate({ headers: req.headers, payload, callerIp: callerIp(req) }, store);
         const result = runOperation(
           (route as NonNullable<typeof route>).operation,
           caller,

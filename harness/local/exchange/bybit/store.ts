@@ -69,7 +69,10 @@ export class BybitStore implements KeyLookup {
   ) {}
 
   /** A sub-account named `account`, under a new master or under `master` (another account's). */
-  createAccount(account: string, opts: { maxKeys?: number; master?: string; uta?: boolean } = {}) {
+  createAccount(
+    account: string,
+    opts: { maxKeys?: number; master?: string; uta?: boolean; masterIps?: string[] } = {},
+  ) {
     if (!/^[A-Za-z0-9._:-]{1,64}$/.test(account))
       throw paramError("account must match [A-Za-z0-9._:-]{1,64}");
     if (this.accounts.has(account)) throw paramError(`account ${account} already exists`);
@@ -85,7 +88,11 @@ export class BybitStore implements KeyLookup {
     } else {
       master = { uid: this.newUid(), account, subUids: [] };
       this.masters.set(master.uid, master);
-      masterKey = this.addMasterKey(master.uid, { readOnly: false, wallet: MASTER_MANAGE_PERMISSIONS });
+      masterKey = this.addMasterKey(master.uid, {
+        readOnly: false,
+        wallet: MASTER_MANAGE_PERMISSIONS,
+        ips: parseIps(opts.masterIps),
+      });
     }
     const sub: SubAccount = {
       uid: this.newUid(),

@@ -42,7 +42,13 @@ export interface BybitSimulator {
    */
   createAccount(
     account: string,
-    opts?: { maxKeys?: number; master?: string; uta?: boolean },
+    opts?: {
+      maxKeys?: number;
+      master?: string;
+      uta?: boolean;
+      /** A new master's key bound to these IPs (set on the website); default unbound. */
+      masterIps?: string[];
+    },
   ): BybitAccountCredential;
   /** Another key of `account`'s master, e.g. read-only or without transfer permissions. */
   addMasterKey(

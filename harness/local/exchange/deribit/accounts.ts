@@ -46,7 +46,10 @@ export class DeribitAccountStore implements KeyLookup {
 
   constructor(private readonly now: () => number) {}
 
-  createAccount(name: string, opts: { maxKeys?: number; adminScope?: string[]; totpSeed?: string } = {}) {
+  createAccount(
+    name: string,
+    opts: { maxKeys?: number; adminScope?: string[]; totpSeed?: string; adminIpAllowlist?: string[] } = {},
+  ) {
     if (!ACCOUNT.test(name)) throw new Error("account must match [A-Za-z0-9._:-]{1,64}");
     if (this.accounts.has(name)) throw new Error(`account ${name} already exists`);
     const maxKeys = opts.maxKeys ?? 8;
@@ -57,7 +60,8 @@ export class DeribitAccountStore implements KeyLookup {
     const scope = parseScope(
       opts.adminScope ?? ["account:read_write", "trade:read_write", "wallet:read_write"],
     );
-    const admin = this.insert(account, { name: "keyshift_admin", scope, ipWhitelist: [] }, true);
+    const ipWhitelist = parseIps(opts.adminIpAllowlist ?? []);
+    const admin = this.insert(account, { name: "keyshift_admin", scope, ipWhitelist }, true);
     return { adminKeyId: admin.clientId, adminSecret: admin.clientSecret, accountId: account.userId };
   }
 

@@ -3,11 +3,17 @@ import {
   deribitSignatureMatches,
   parseDeribitAuthorization,
 } from "../../../../src/adapters/exchange/deribit/signing";
+import { ipAllowed } from "../caller-address";
 import type { DeribitAccountStore, SimKey } from "./accounts";
 import { authError, CODE, RpcError } from "./rpc-error";
 
 const TIMESTAMP = /^\d{1,16}$/;
 const NONCE = /^[\x21-\x7e]{1,128}$/;
+/**
+ * `data.reason` of the refusal of a caller outside the key's IP whitelist. Deribit publishes no
+ * code of its own for it: 13009 is its authorization failure (docs/exchanges.md).
+ */
+export const IP_REFUSAL_REASON = "ip address not whitelisted for this api key";
 /** Past this many live nonces one key is throttled, which bounds the memory a flood can take. */
 const MAX_NONCES_PER_KEY = 10_000;
 
@@ -43,12 +49,16 @@ export interface SignedRequest {
   /** Path and query string as received. */
   uri: string;
   body: string;
+  /** The caller's address as the exchange sees it, judged against the key's `ip_whitelist`. */
+  callerIp: string;
 }
 
 /**
  * Authenticates a `deri-hmac-sha256` request and returns the key that signed it. The key's
  * disabled state is revealed only after the signature checks out, and a nonce is remembered only
- * for a valid signature, so a forger can neither probe keys nor burn a caller's nonces.
+ * for a valid signature, so a forger can neither probe keys nor burn a caller's nonces. A caller
+ * outside the key's `ip_whitelist` is refused after the signature checks out (13009, see
+ * docs/exchanges.md, "A caller outside the key's IP whitelist"), the admin key's calls as any other.
  */
 export function authenticate(
   request: SignedRequest,
@@ -86,6 +96,9 @@ export function authenticate(
   }
   if (!nonces.remember(key.clientId, auth.nonce, timestampMs, nowMs)) {
     throw authError(CODE.unauthorized, "unauthorized", "nonce already used");
+  }
+  if (!ipAllowed(key.ipWhitelist, request.callerIp)) {
+    throw authError(CODE.unauthorized, "unauthorized", IP_REFUSAL_REASON);
   }
   if (!key.enabled) throw authError(CODE.invalidCredentials, "invalid_credentials", "api key is disabled");
   return key;

@@ -14,17 +14,20 @@ export function handleDeribitControlPlane(
 ): Promise<void> {
   return controlPlane({
     sim,
-    createAccount({ account, maxKeys, adminScope, totpSeed }) {
+    createAccount({ account, maxKeys, adminScope, totpSeed, adminIpAllowlist }) {
       if (typeof account !== "string") throw badRequest("account must be a string");
       if (maxKeys !== undefined && typeof maxKeys !== "number") throw badRequest("maxKeys must be a number");
       if (adminScope !== undefined && !isStringList(adminScope))
         throw badRequest("adminScope must be a list of strings");
       if (totpSeed !== undefined && typeof totpSeed !== "string")
         throw badRequest("totpSeed must be a string");
+      if (adminIpAllowlist !== undefined && !isStringList(adminIpAllowlist))
+        throw badRequest("adminIpAllowlist must be a list of strings");
       const admin = sim.createAccount(account, {
         ...(maxKeys === undefined ? {} : { maxKeys }),
         ...(adminScope === undefined ? {} : { adminScope }),
         ...(totpSeed === undefined ? {} : { totpSeed }),
+        ...(adminIpAllowlist === undefined ? {} : { adminIpAllowlist }),
       });
       return { account, ...admin };
     },

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { parseDeribitAuthorization } from "../../../../src/adapters/exchange/deribit/signing";
+import { callerIp } from "../caller-address";
 import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
 import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
@@ -64,7 +65,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
       },
       run: (body) => {
         const caller: SimKey = authenticate(
-          { authorization, method: httpMethod, uri, body },
+          { authorization, method: httpMethod, uri, body, callerIp: callerIp(req) },
           store,
           nonces,
           now(),

@@ -17,7 +17,7 @@ export interface TradingCallResult {
 export async function tradingCall(
   endpoint: string,
   key: { keyId: string; secret: string },
-  opts: { timeoutMs?: number; now?: () => number } = {},
+  opts: { timeoutMs?: number; now?: () => number; fetchImpl?: typeof fetch } = {},
 ): Promise<TradingCallResult> {
   const method = "private/get_open_orders_by_currency";
   const url = resolveUrl(endpoint, `/api/v2/${method}`);
@@ -26,7 +26,7 @@ export async function tradingCall(
     { clientId: key.keyId, clientSecret: key.secret },
     { method: "POST", uri: url.pathname + url.search, body, nowMs: (opts.now ?? Date.now)() },
   );
-  const res = await fetch(url, {
+  const res = await (opts.fetchImpl ?? fetch)(url, {
     method: "POST",
     headers: { authorization, "content-type": "application/json" },
     body,

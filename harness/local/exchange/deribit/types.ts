@@ -23,6 +23,8 @@ export interface DeribitAccountOptions {
   adminScope?: string[];
   /** Base32 2FA secret: key management then needs security-key confirmation. */
   totpSeed?: string;
+  /** The admin key's `ip_whitelist` (set on the website); default none, i.e. any caller. */
+  adminIpAllowlist?: string[];
 }
 
 /**

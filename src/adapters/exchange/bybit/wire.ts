@@ -103,7 +103,7 @@ export const RET_CODES: Readonly<Record<number, RetCodeRule>> = {
   10009: { kind: "auth", hint: "service restricted for this region" },
   10010: {
     kind: "ip",
-    hint: "unmatched IP: the key's IP binding does not include keyshift's egress address",
+    hint: "unmatched IP: the key's IP binding does not include the address keyshift calls from; bind keyshift's egress IPs (KEYSHIFT_EGRESS_IPS) to the key on Bybit",
   },
   33004: { kind: "auth", hint: "the API key has expired (keys without an IP binding last 90 days)" },
   [-2015]: { kind: "auth", hint: "the API key has expired" },

@@ -22,12 +22,25 @@ export function refusalError(
   const reason = rawReason(answer.data);
   const said = scrub(`${answer.message}${reason ? ` (${reason})` : ""}`, ctx.secrets);
   const code = safeExchangeCode(answer.code, ctx.secrets);
-  const message = `${whereOf(ctx)}: Deribit error ${code} ${sanitizeErrorMessage(said, 200)}${hint ? `; ${hint}` : ""}`;
+  // The caller's address, not the credential, is what was refused: say so, whichever key it was.
+  const fix = isIpRefusal(answer.code, reason) ? IP_HINT : hint;
+  const message = `${whereOf(ctx)}: Deribit error ${code} ${sanitizeErrorMessage(said, 200)}${fix ? `; ${fix}` : ""}`;
   const err = RETRYABLE_CODES.has(answer.code)
     ? new ExchangeRetryableError(message, answer.status)
     : new ExchangePermanentError(message, answer.status);
   return Object.assign(err, { exchangeCode: code });
 }
+
+/**
+ * A caller outside the key's `ip_whitelist`. Deribit publishes no code of its own for it: it
+ * answers an authorization failure whose `data.reason` names the IP (docs/exchanges.md, Deribit).
+ */
+function isIpRefusal(code: number, reason: string | undefined): boolean {
+  return AUTH_CODES.has(code) && reason !== undefined && /\bip\b|whitelist/i.test(reason);
+}
+
+const IP_HINT =
+  "the caller's IP address is not on the key's IP whitelist: add keyshift's egress IPs (KEYSHIFT_EGRESS_IPS) to that key's IP whitelist on Deribit";
 
 /** `error.data.reason` when Deribit sent one (a short token such as `tfa_code_not_matched`). */
 export function reasonOf(data: unknown): string | undefined {
@@ -60,7 +73,7 @@ function mayBeTheKeyLimit(code: number): boolean {
 export /** What the operator should do when Deribit refuses the admin key. */
 function adminHint(code: number): string {
   if (AUTH_CODES.has(code)) {
-    return "the admin key was refused: check clientId/clientSecret in the admin secret, that the key is enabled and its IP allow-list admits keyshift, and this host's clock (a signature is valid 60 s)";
+    return "the admin key was refused: check clientId/clientSecret in the admin secret, that the key is enabled and its IP whitelist holds keyshift's egress IPs, and this host's clock (a signature is valid 60 s)";
   }
   if (code === DERIBIT_ERROR.forbidden) return "the admin key lacks a scope: it needs account:read_write";
   if (code === DERIBIT_ERROR.scopeExceeded) {

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { tradingCall as bybitTradingCall } from "../../harness/local/exchange/bybit";
+import {
+  CONSUMER_HOST_IP,
+  EGRESS_IP,
+  fetchFrom,
+  OUTSIDE_IP,
+} from "../../harness/local/exchange/caller-address";
+import { tradingCall as deribitTradingCall } from "../../harness/local/exchange/deribit";
+import { BOUND_TO_EGRESS } from "../../harness/local/exchanges";
+import { enrollLocalSecret } from "../../harness/local/scenario";
+import { STAGE } from "../../src/core/model";
+import { rotate, useWorld } from "./harness";
+
+const world = useWorld();
+let counter = 0;
+
+/**
+ * IP-bound keys against simulators that judge the caller's address, as the exchanges do: keyshift's
+ * handlers call from the egress (127.0.0.2), trading services from a consumer host (127.0.0.3).
+ */
+describe.each(["deribit", "bybit"] as const)("IP-bound keys on %s (the caller's address decides)", (name) => {
+  it("a rotation whose trading key is bound without keyshift's egress does not complete and leaves no key behind", async () => {
+    counter += 1;
+    // The admin key is bound to the egress (keyshift can manage keys); the trading key only to the
+    // trading host, so keyshift cannot call the exchange with its successor.
+    const enrolled = await enrollLocalSecret(world.stack, {
+      exchange: name,
+      account: `bound-${name}-${counter}`,
+      ipBinding: { admin: [EGRESS_IP], trading: [CONSUMER_HOST_IP] },
+    });
+    const exchange = world.stack.exchanges[name];
+    const before = await enrolled.deps.store.getVersions(enrolled.secretId);
+    const original = before?.current?.exchangeKeyId;
+
+    const result = await rotate(world, enrolled);
+
+    expect(result.status).not.toBe("SUCCEEDED");
+    // Either the exchange refused keyshift's check of the new key from the egress (Deribit 13009
+    // naming the whitelist, Bybit 10010 "unmatched IP"), or the core refused before creating,
+    // naming the egress IPs the binding lacks.
+    const told = JSON.stringify([result.error, result.cause, result.history.map((e) => e.error ?? "")]);
+    expect(told).toMatch(/IP whitelist|unmatched IP|egress/i);
+    // No key left behind: the original is the only one alive, and still current.
+    const keys = exchange.keys(enrolled.account);
+    expect(keys.filter((k) => k.status !== "removed").map((k) => k.keyId)).toEqual([original]);
+    const versions = await enrolled.deps.secrets.listVersions(enrolled.secretId);
+    const current = versions.find((v) => v.stages.includes(STAGE.current));
+    expect(current?.versionId).toBe(before?.current?.versionId);
+    expect(versions.some((v) => v.stages.includes(STAGE.next))).toBe(false);
+    const rotations = await enrolled.deps.store.listRotations(enrolled.secretId);
+    expect(rotations.at(-1)?.phase).not.toBe("completed");
+  });
+
+  it("a trading service calling with a bound key from outside its binding gets the exchange's IP refusal", async () => {
+    counter += 1;
+    const account = `caller-${name}-${counter}`;
+    const exchange = world.stack.exchanges[name];
+    exchange.provisionAccount(account, BOUND_TO_EGRESS.admin);
+    const key = exchange.seedTradingKey(account, BOUND_TO_EGRESS.trading);
+
+    expect(await exchange.trade(key, CONSUMER_HOST_IP)).toBe(true);
+    expect(await exchange.trade(key, OUTSIDE_IP)).toBe(false);
+    const outside = { fetchImpl: fetchFrom(OUTSIDE_IP) };
+    if (name === "deribit") {
+      expect(await deribitTradingCall(exchange.url, key, outside)).toMatchObject({
+        ok: false,
+        status: 401,
+        errorCode: 13009,
+      });
+    } else {
+      expect(await bybitTradingCall(exchange.url, key, outside)).toMatchObject({ ok: false, retCode: 10010 });
+    }
+  });
+});
