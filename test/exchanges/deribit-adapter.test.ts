@@ -10,6 +10,7 @@ import {
   type DeribitExchangeOptions,
 } from "../../src/adapters/exchange/deribit";
 import {
+  ExchangeIpRefusedError,
   ExchangeKeyLimitError,
   ExchangeKeyNotFoundError,
   ExchangePermanentError,
@@ -124,7 +125,7 @@ describe("Deribit adapter: a caller outside a key's IP whitelist", () => {
   it("says the admin key's whitelist lacks keyshift's egress, not that the credential is wrong", async () => {
     const { exchange } = account({ adminIpAllowlist: ["203.0.113.9"] });
     const err = await failure(exchange().listKeys("x"));
-    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err).toBeInstanceOf(ExchangeIpRefusedError);
     expect(code(err)).toBe("13009");
     expect(err.message).toMatch(/not on the key's IP whitelist: add keyshift's egress IPs/);
     expect(err.message).not.toMatch(/check clientId/);
@@ -140,7 +141,7 @@ describe("Deribit adapter: a caller outside a key's IP whitelist", () => {
     });
     secrets.add(created.secret);
     const err = await failure(adapter.verifyKey(name, created));
-    expect(err).toBeInstanceOf(ExchangePermanentError);
+    expect(err).toBeInstanceOf(ExchangeIpRefusedError);
     expect(err.message).toMatch(/13009.*not on the key's IP whitelist: add keyshift's egress IPs/);
     await adapter.removeKey(name, created.keyId);
   });

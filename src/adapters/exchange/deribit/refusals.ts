@@ -1,4 +1,5 @@
 import {
+  ExchangeIpRefusedError,
   ExchangePermanentError,
   ExchangeRetryableError,
   safeExchangeCode,
@@ -23,11 +24,14 @@ export function refusalError(
   const said = scrub(`${answer.message}${reason ? ` (${reason})` : ""}`, ctx.secrets);
   const code = safeExchangeCode(answer.code, ctx.secrets);
   // The caller's address, not the credential, is what was refused: say so, whichever key it was.
-  const fix = isIpRefusal(answer.code, reason) ? IP_HINT : hint;
+  const ipRefused = isIpRefusal(answer.code, reason);
+  const fix = ipRefused ? IP_HINT : hint;
   const message = `${whereOf(ctx)}: Deribit error ${code} ${sanitizeErrorMessage(said, 200)}${fix ? `; ${fix}` : ""}`;
   const err = RETRYABLE_CODES.has(answer.code)
     ? new ExchangeRetryableError(message, answer.status)
-    : new ExchangePermanentError(message, answer.status);
+    : ipRefused
+      ? new ExchangeIpRefusedError(message, answer.status)
+      : new ExchangePermanentError(message, answer.status);
   return Object.assign(err, { exchangeCode: code });
 }
 
