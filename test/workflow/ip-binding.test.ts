@@ -19,7 +19,7 @@ let counter = 0;
  * IP-bound keys against simulators that judge the caller's address, as the exchanges do: keyshift's
  * handlers call from the egress (127.0.0.2), trading services from a consumer host (127.0.0.3).
  */
-describe.each(["deribit", "bybit"] as const)("IP-bound keys on %s (the caller's address decides)", (name) => {
+describe.each(["deribit", "bybit", "okx", "binance"] as const)("IP-bound keys on %s (the caller's address decides)", (name) => {
   it("a rotation whose trading key is bound without keyshift's egress does not complete and leaves no key behind", async () => {
     counter += 1;
     // The admin key is bound to the egress (keyshift can manage keys); the trading key only to the
@@ -32,15 +32,19 @@ describe.each(["deribit", "bybit"] as const)("IP-bound keys on %s (the caller's 
     const exchange = world.stack.exchanges[name];
     const before = await enrolled.deps.store.getVersions(enrolled.secretId);
     const original = before?.current?.exchangeKeyId;
+    const logged = exchange.requestLog().length;
 
     const result = await rotate(world, enrolled);
 
     expect(result.status).not.toBe("SUCCEEDED");
-    // Either the exchange refused keyshift's check of the new key from the egress (Deribit 13009
-    // naming the whitelist, Bybit 10010 "unmatched IP"), or the core refused before creating,
-    // naming the egress IPs the binding lacks.
+    // The core refused before creating anything, naming the egress IP the binding lacks and the fix.
     const told = JSON.stringify([result.error, result.cause, result.history.map((e) => e.error ?? "")]);
-    expect(told).toMatch(/IP whitelist|unmatched IP|egress/i);
+    expect(told).toContain("EgressNotBoundError");
+    expect(told).toMatch(/LACKS keyshift's egress 127\.0\.0\.2/);
+    expect(told).toMatch(/add 127\.0\.0\.2/);
+    // No create request reached the exchange at all.
+    const calls = exchange.requestLog().slice(logged);
+    expect(calls.filter((c) => c.endpoint === "createKey")).toEqual([]);
     // No key left behind: the original is the only one alive, and still current.
     const keys = exchange.keys(enrolled.account);
     expect(keys.filter((k) => k.status !== "removed").map((k) => k.keyId)).toEqual([original]);
@@ -68,7 +72,7 @@ describe.each(["deribit", "bybit"] as const)("IP-bound keys on %s (the caller's 
         status: 401,
         errorCode: 13009,
       });
-    } else {
+    } else if (name === "bybit") {
       expect(await bybitTradingCall(exchange.url, key, outside)).toMatchObject({ ok: false, retCode: 10010 });
     }
   });
