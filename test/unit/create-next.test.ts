@@ -110,6 +110,7 @@ describe("createNext", () => {
       fingerprint: fingerprint(value),
       exchangeKeyId: orphan.keyId,
       permissions: seeded.permissions,
+      ipAllowlist: [],
     });
     expect(deps.exchange.callsTo("createKey")).toHaveLength(0);
     expect(deps.exchange.callsTo("removeKey")).toHaveLength(0);

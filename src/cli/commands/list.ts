@@ -100,12 +100,22 @@ function humanTable(
       `${s.secretId}  [${s.state}]${s.next ? ` next: ${s.next}` : ""}`,
       `    last rotation: ${last}; lagging ${s.lagging}/${s.consumers} consumer(s); ${revocations}`,
       `    schedule: ${scheduleText(s.schedule)}`,
+      `    ip binding: ${bindingText(s.ipBinding)}`,
     ].join("\n");
   });
   for (const s of notEnrolled) {
     lines.push(`${s.secretId}  [NOT ENROLLED] ${s.next}\n    schedule: ${scheduleText(s.schedule)}`);
   }
   return lines.join("\n");
+}
+
+function bindingText(binding: SecretOverview["ipBinding"]): string {
+  if (!binding)
+    return "not recorded yet (recorded at the next rotation; `keyshift status` asks the exchange)";
+  if (binding.state === "unbound") return "unbound";
+  const ips = binding.ips.join(", ");
+  if (binding.state === "egress-allowed") return `${ips} (keyshift's egress on it)`;
+  return `${ips} — LACKS keyshift's egress: the next rotation will refuse (\`keyshift status\` says the fix)`;
 }
 
 function scheduleText(schedule: Schedule | null): string {

@@ -1,7 +1,9 @@
 import { type Deps, requireSettings } from "../../core/deps";
 import { sanitizeErrorMessage } from "../../core/errors";
 import { rotationCadence } from "../../core/hygiene/findings";
+import { type BindingVerdict, bindingFix, describeBinding, judgeBinding } from "../../core/ip-binding";
 import type { SecretSettings } from "../../core/model";
+import type { ExchangeKey } from "../../core/ports";
 import { readinessOfRecorded } from "../../core/revocation/readiness";
 import { lockStatus } from "../../core/rotation/lock";
 import { secretIdArg } from "../args";
@@ -27,7 +29,9 @@ export const status = command({
     const mine = ledger.filter((e) => e.secretId === secretId);
     const holder = lock ? await deps.store.getRotation(secretId, lock.rotationId) : undefined;
     const lockState = lockStatus(lock, holder, now);
-    const expiry = await currentKeyExpiry(deps, settings, versions?.current?.exchangeKeyId, now);
+    const listed = await listCurrentKey(deps, settings.exchangeAccount, versions?.current?.exchangeKeyId);
+    const expiry = await currentKeyExpiry(deps, settings, listed, now);
+    const binding = bindingOf(listed, deps.egressIps, versions?.current?.exchangeKeyId);
     const lagging =
       readiness?.lagging.map((l) => `${l.consumerId} (${l.reason} ${l.fingerprints.join(",")})`).join("; ") ||
       "none";
@@ -37,6 +41,7 @@ export const status = command({
         `  current  ${versions?.current?.fingerprint ?? "-"} key ${versions?.current?.exchangeKeyId ?? "-"}`,
         `  previous ${versions?.previous?.fingerprint ?? "-"} key ${versions?.previous?.exchangeKeyId ?? "-"}`,
         `  expiry   ${expiry.summary}`,
+        `  binding  ${binding.summary}`,
         `  lock     ${lockState.summary}${lockState.next ? `\n           next: ${lockState.next}` : ""}`,
         `  consumers ${consumers.length}; lagging: ${lagging}`,
         ...mine.map(
@@ -47,34 +52,95 @@ export const status = command({
             `${e.lastError ? `, last error: ${e.lastError}` : ""}`,
         ),
       ].join("\n"),
-      { secretId, versions, lock, lockState, consumers: consumers.length, readiness, ledger: mine, expiry },
+      {
+        secretId,
+        versions,
+        lock,
+        lockState,
+        consumers: consumers.length,
+        readiness,
+        ledger: mine,
+        expiry,
+        binding,
+      },
     );
     return 0;
   },
 });
+
+type Listed = { keyId: string; key: ExchangeKey | undefined } | { error: string } | undefined;
+
+/** The current key as the exchange lists it (once, for its expiry and its binding). */
+async function listCurrentKey(
+  deps: Pick<Deps, "exchange">,
+  account: string,
+  keyId: string | undefined,
+): Promise<Listed> {
+  if (!keyId) return undefined;
+  try {
+    const listing = await deps.exchange.listKeys(account);
+    return { keyId, key: listing.keys.find((k) => k.keyId === keyId) };
+  } catch (err) {
+    return { error: sanitizeErrorMessage(err, 160) };
+  }
+}
+
+/** The current key's IP binding against keyshift's egress, and what to do when it does not fit. */
+function bindingOf(
+  listed: Listed,
+  egressIps: readonly string[] | undefined,
+  keyId: string | undefined,
+): {
+  summary: string;
+  state: BindingVerdict["state"] | "unknown";
+  ipAllowlist: string[] | null;
+  fix: string | null;
+} {
+  if (!listed || !keyId) return { summary: "-", state: "unknown", ipAllowlist: null, fix: null };
+  if ("error" in listed)
+    return {
+      summary: `unknown: cannot list the exchange account (${listed.error})`,
+      state: "unknown",
+      ipAllowlist: null,
+      fix: null,
+    };
+  if (!listed.key)
+    return {
+      summary: `unknown: the exchange does not list key ${keyId}`,
+      state: "unknown",
+      ipAllowlist: null,
+      fix: null,
+    };
+  const verdict = judgeBinding(listed.key.ipAllowlist, egressIps);
+  const unusable = verdict.state === "no-egress" || verdict.state === "lacks-egress";
+  const fix = unusable ? bindingFix(verdict, keyId) : null;
+  return {
+    summary: `${describeBinding(verdict)}${fix ? ` — the next rotation will refuse; fix: ${fix}` : ""}`,
+    state: verdict.state,
+    ipAllowlist: listed.key.ipAllowlist ?? [],
+    fix,
+  };
+}
 
 /**
  * When the exchange itself will expire the current key (Bybit's keys without an IP binding), and
  * whether that comes before the next scheduled rotation replaces it.
  */
 async function currentKeyExpiry(
-  deps: Pick<Deps, "exchange" | "store">,
+  deps: Pick<Deps, "store">,
   settings: SecretSettings,
-  keyId: string | undefined,
+  listed: Listed,
   now: Date,
 ): Promise<{ summary: string; expiresAt: string | null; beforeNextRotation: boolean }> {
-  if (!keyId) return { summary: "-", expiresAt: null, beforeNextRotation: false };
-  let expiresAt: string | undefined;
-  try {
-    const listing = await deps.exchange.listKeys(settings.exchangeAccount);
-    expiresAt = listing.keys.find((k) => k.keyId === keyId)?.expiresAt;
-  } catch (err) {
+  if (!listed) return { summary: "-", expiresAt: null, beforeNextRotation: false };
+  if ("error" in listed) {
     return {
-      summary: `unknown: cannot list the exchange account (${sanitizeErrorMessage(err, 160)})`,
+      summary: `unknown: cannot list the exchange account (${listed.error})`,
       expiresAt: null,
       beforeNextRotation: false,
     };
   }
+  const expiresAt = listed.key?.expiresAt;
   if (!expiresAt)
     return {
       summary: "the exchange sets no expiry on the current key",

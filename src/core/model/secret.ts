@@ -60,7 +60,7 @@ export interface VersionRef {
   exchangeKeyId: string;
   /** The key's scope as the secret declares it (recorded at enrollment and CreateNext; the hygiene audit compares). */
   permissions?: string[];
-  /** The key's IP binding as the exchange listed it when keyshift made the key (absent: unbound or not known). */
+  /** The key's IP binding as the exchange listed it when keyshift made the key (`[]`: unbound; absent: not known). */
   ipAllowlist?: string[];
 }
 

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps";
-import type { LedgerEntry, RotationRecord, SecretSettings } from "../model";
+import { type BindingVerdict, judgeBinding } from "../ip-binding";
+import type { LedgerEntry, RotationRecord, SecretSettings, VersionRef } from "../model";
 import { readinessOfRecorded } from "../revocation/readiness";
 import { lockStatus } from "../rotation/lock";
 
@@ -32,6 +33,12 @@ export interface SecretOverview {
   /** Ledger entries of this secret not revoked yet, and how many of those need an operator. */
   openRevocations: number;
   needsOperator: number;
+  /**
+   * The current key's IP binding as keyshift recorded it when it made the key (no exchange call:
+   * `list` stays cheap for a large fleet), judged against keyshift's egress; `null` when not
+   * recorded (a key made before keyshift rotated it: `keyshift status` asks the exchange).
+   */
+  ipBinding: { ips: string[]; state: BindingVerdict["state"] } | null;
 }
 
 /** Secrets read at once; a fleet of hundreds should not open thousands of requests together. */
@@ -46,7 +53,7 @@ const CONCURRENCY = 8;
  * 3. Lagging = the gate's answer against the current fingerprint, as if a rotation asked now.
  */
 export async function fleetOverview(
-  deps: Pick<Deps, "store" | "lock" | "consumers" | "ledger" | "clock">,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "ledger" | "clock" | "egressIps">,
 ): Promise<SecretOverview[]> {
   const [settings, ledger] = await Promise.all([deps.store.listSettings(), deps.ledger.listAll()]);
   const now = deps.clock.now();
@@ -63,7 +70,7 @@ async function overviewOf(
   settings: SecretSettings,
   ledger: LedgerEntry[],
   now: Date,
-  deps: Pick<Deps, "store" | "lock" | "consumers">,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "egressIps">,
 ): Promise<SecretOverview> {
   const { secretId } = settings;
   const [lock, rotations, consumers, instances, versions] = await Promise.all([
@@ -91,7 +98,19 @@ async function overviewOf(
     lagging: readiness?.lagging.length ?? consumers.filter((c) => c.required).length,
     openRevocations: open.length,
     needsOperator: open.filter((e) => e.needsOperator).length,
+    ipBinding: recordedBinding(versions?.current, deps.egressIps),
   };
+}
+
+function recordedBinding(
+  current: VersionRef | undefined,
+  egressIps: readonly string[] | undefined,
+): SecretOverview["ipBinding"] {
+  // Recorded by CreateNext from the exchange's listing (`[]`: unbound); absent on a key keyshift
+  // did not make.
+  const ips = current?.ipAllowlist;
+  if (!ips) return null;
+  return { ips, state: judgeBinding(ips, egressIps).state };
 }
 
 function summaryOf(rotation: RotationRecord | undefined): RotationSummary | null {

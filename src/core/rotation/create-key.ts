@@ -63,7 +63,8 @@ export async function createAndStore(
     fingerprint: fingerprint(value),
     exchangeKeyId: created.keyId,
     permissions: scope.permissions,
-    ...(scope.ipAllowlist ? { ipAllowlist: scope.ipAllowlist } : {}),
+    // Recorded even when empty: `[]` says "unbound, as the exchange listed it" (absent: not known).
+    ipAllowlist: scope.ipAllowlist ?? [],
   };
 }
 

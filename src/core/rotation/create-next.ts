@@ -137,6 +137,8 @@ async function reusePending(
     fingerprint: fingerprint(raw.value),
     exchangeKeyId: key.keyId,
     permissions: key.permissions,
+    // CreateNext stored the key's binding in its value (absent: unbound), as it records it.
+    ipAllowlist: key.ipAllowlist ?? [],
   };
 }
 
