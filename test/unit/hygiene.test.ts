@@ -117,6 +117,23 @@ describe("hygiene audit", () => {
   });
 });
 
+describe("hygiene: scope", () => {
+  it("does not count a `<group>:none` token the exchange lists as scope beyond the declared one", async () => {
+    const deps = makeDeps();
+    const seeded = await seedSecret(deps);
+    deps.exchange.edit(seeded.account, seeded.keyId, {
+      permissions: [...seeded.permissions, "block_rfq:none"],
+    });
+    expect((await hygieneAudit({}, deps)).findings.map((f) => f.kind)).not.toContain("scope-broader");
+
+    deps.exchange.edit(seeded.account, seeded.keyId, {
+      permissions: [...seeded.permissions, "block_rfq:read"],
+    });
+    const found = (await hygieneAudit({}, deps)).findings.find((f) => f.kind === "scope-broader");
+    expect(found?.message).toContain("block_rfq:read");
+  });
+});
+
 describe("CreateNext and exchange-imposed expiry", () => {
   it("alerts when the new key expires before the next scheduled rotation, and not otherwise", async () => {
     const { createNext } = await import("../../src/core/rotation/create-next");

@@ -245,7 +245,8 @@ function judgeCurrentKey(
   const declaredPermissions = facts.versions?.current?.permissions;
   if (listed && declaredPermissions) {
     const declared = new Set(declaredPermissions);
-    const extra = listed.permissions.filter((p) => !declared.has(p));
+    // A `<group>:none` token grants nothing (the port's convention): echoed or not, it is no scope.
+    const extra = listed.permissions.filter((p) => !declared.has(p) && !p.endsWith(":none"));
     if (extra.length > 0) {
       add(
         "scope-broader",

@@ -11,7 +11,11 @@ export interface ExchangeKey {
   keyId: string;
   /** The key's name on the exchange (Deribit `name`, Bybit `note`, OKX `label`): keyshift writes its rotation label here. */
   label: string;
-  /** Normalized scope: Deribit `max_scope` tokens, Bybit `<group>:<permission>` pairs (plus `readOnly`), OKX `perm` tokens. */
+  /**
+   * Normalized scope: Deribit `max_scope` tokens, Bybit `<group>:<permission>` pairs (plus
+   * `readOnly`), OKX `perm` tokens, Binance flags. A `<group>:none` token grants nothing: an
+   * exchange may list it or leave it out, and no comparison of scopes counts it.
+   */
   permissions: string[];
   /** IPs / CIDRs the key is bound to; absent or empty means unrestricted. */
   ipAllowlist?: string[];
