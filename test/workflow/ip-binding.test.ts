@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { tradingCall as binanceTradingCall } from "../../harness/local/exchange/binance";
 import { tradingCall as bybitTradingCall } from "../../harness/local/exchange/bybit";
 import {
   CONSUMER_HOST_IP,
@@ -7,6 +8,7 @@ import {
   OUTSIDE_IP,
 } from "../../harness/local/exchange/caller-address";
 import { tradingCall as deribitTradingCall } from "../../harness/local/exchange/deribit";
+import { tradingCall as okxTradingCall } from "../../harness/local/exchange/okx";
 import { BOUND_TO_EGRESS } from "../../harness/local/exchanges";
 import { enrollLocalSecret } from "../../harness/local/scenario";
 import { runKeyshift } from "../../src/cli/run";
@@ -117,6 +119,17 @@ describe.each(["deribit", "bybit", "okx", "binance"] as const)(
         expect(await bybitTradingCall(exchange.url, key, outside)).toMatchObject({
           ok: false,
           retCode: 10010,
+        });
+      } else if (name === "okx") {
+        const withPassphrase = { ...key, passphrase: key.passphrase ?? "" };
+        expect(await okxTradingCall(exchange.url, withPassphrase, outside)).toMatchObject({
+          ok: false,
+          code: "50110",
+        });
+      } else {
+        expect(await binanceTradingCall(exchange.url, key, outside)).toMatchObject({
+          ok: false,
+          code: -2015,
         });
       }
     });
