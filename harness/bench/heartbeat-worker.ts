@@ -1,0 +1,141 @@
+/**
+ * The measured side of the heartbeat bench, in a fresh process (forked by ./heartbeat-throughput.ts):
+ * no local stack, no emulators, no async-context bookkeeping of the harness in it — only the
+ * heartbeat handler as Lambda loads it (its module builds its own deps from the environment) and a
+ * bare document client built the same way, both talking to dynalite in a third process.
+ *
+ * Rounds alternate which side goes first (handler, bare UpdateItem / bare UpdateItem, handler), so
+ * drift on the shared machine hits both alike; each round's ratio is one sample. The timed rounds are
+ * unmetered, as deployed; what one heartbeat costs in requests, capacity and log bytes is counted in
+ * a separate pass afterwards.
+ */
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { documentClient } from "../../src/adapters/dynamodb/client";
+import { captureLambdaLogs } from "../local/secret-scan";
+import { heartbeatEvent } from "./events";
+import { DynamoMeter, perOperation, round, type Throughput, throughput } from "./support";
+
+export interface HeartbeatJob {
+  /** The handler's environment (table names, region, credentials, the bench dynalite's endpoint). */
+  env: Record<string, string>;
+  secretId: string;
+  callerArn: string;
+  fingerprint: string;
+  instances: number;
+  rounds: number;
+  perRound: number;
+  concurrency: number;
+  /** Heartbeats in the metered pass. */
+  metered: number;
+}
+
+export interface HeartbeatRound {
+  /** Which side ran first in this round. */
+  first: "handler" | "update";
+  handler: Throughput;
+  update: Throughput;
+  put: Throughput;
+}
+
+export interface HeartbeatWorkerResult {
+  rounds: HeartbeatRound[];
+  perHeartbeat: ReturnType<typeof perOperation> & { logBytes: number };
+}
+
+async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
+  Object.assign(process.env, job.env);
+  const logs = captureLambdaLogs();
+  const { heartbeatRoute } = await import("../../functions/heartbeat");
+  const { secretId, callerArn, fingerprint, instances } = job;
+  // The events are built once: building one is the front door's work, not the handler's.
+  const events = Array.from({ length: instances }, (_, i) =>
+    heartbeatEvent(callerArn, { secretId, fingerprint, instanceId: `bench-${i}` }),
+  );
+  let consumerId = "";
+  const beat = async (i: number) => {
+    const res = await heartbeatRoute(events[i % instances] as (typeof events)[number]);
+    if (res.statusCode !== 200) throw new Error(`heartbeat answered ${res.statusCode}: ${res.body}`);
+    consumerId ||= (JSON.parse(res.body ?? "{}") as { consumerId: string }).consumerId;
+  };
+  // Every instance seen once (its first heartbeat is a change, audited): what follows is the steady state.
+  for (let i = 0; i < instances; i++) await beat(i);
+
+  const db = documentClient({ region: job.env.AWS_REGION, endpoint: job.env.KEYSHIFT_ENDPOINT_DYNAMODB });
+  const table = job.env.KEYSHIFT_TABLE_CONSUMERS;
+  const now = new Date().toISOString();
+  // The heartbeat's own write, bare: the same conditional UpdateItem on the same rows the handler
+  // writes (same table, keys, item size, expression), with values built once instead of per call.
+  const update = (i: number) =>
+    db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { secretId, sk: `INSTANCE#${consumerId}#bench-${i % instances}` },
+        UpdateExpression: "SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp",
+        ConditionExpression: "fingerprint = :fp",
+        ExpressionAttributeValues: { ":seen": now, ":by": now, ":exp": 2, ":fp": fingerprint },
+      }),
+    );
+  // Raw PutItem of an instance-sized item in a partition of its own: the headline `heartbeatVsPutItem`.
+  const put = (i: number) =>
+    db.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          secretId: `${secretId}-raw`,
+          sk: `INSTANCE#raw#raw-${i % instances}`,
+          consumerId: "raw",
+          instanceId: `raw-${i % instances}`,
+          fingerprint,
+          firstSeenAt: now,
+          lastSeenAt: now,
+          expectedBy: now,
+          expiresAt: 1,
+        },
+      }),
+    );
+
+  const rounds: HeartbeatRound[] = [];
+  const { perRound, concurrency } = job;
+  for (let r = 0; r < job.rounds; r++) {
+    const first = r % 2 === 0 ? "handler" : "update";
+    const handlerSide = () => throughput("heartbeat handler (steady state)", perRound, concurrency, beat);
+    const updateSide = () => throughput("bare conditional UpdateItem", perRound, concurrency, update);
+    let handler: Throughput;
+    let bare: Throughput;
+    if (first === "handler") {
+      handler = await handlerSide();
+      bare = await updateSide();
+    } else {
+      bare = await updateSide();
+      handler = await handlerSide();
+    }
+    const p = await throughput("raw PutItem", perRound, concurrency, put);
+    rounds.push({ first, handler, update: bare, put: p });
+  }
+
+  // The metered pass: every document client in this process counted (warm-up calls included).
+  const meter = new DynamoMeter();
+  meter.install();
+  const linesBefore = logs.lines.length;
+  await throughput("heartbeat handler (metered)", job.metered, concurrency, beat);
+  const usage = meter.snapshot();
+  meter.uninstall();
+  const counted = job.metered + Math.min(20, job.metered);
+  let logBytes = 0;
+  for (const line of logs.lines.slice(linesBefore)) logBytes += Buffer.byteLength(line) + 1;
+  logs.restore();
+  db.destroy();
+  return {
+    rounds,
+    perHeartbeat: { ...perOperation(usage, counted), logBytes: round(logBytes / counted, 1) },
+  };
+}
+
+process.once("message", (job: HeartbeatJob) => {
+  const answer = (message: { result?: HeartbeatWorkerResult; error?: string }, code: number) =>
+    process.send?.(message, undefined, undefined, () => process.exit(code));
+  run(job).then(
+    (result) => answer({ result }, 0),
+    (err: unknown) => answer({ error: String((err as Error)?.stack ?? err) }, 1),
+  );
+});
