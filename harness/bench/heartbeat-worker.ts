@@ -1,16 +1,20 @@
 /**
  * The measured side of the heartbeat bench, in a fresh process (forked by ./heartbeat-throughput.ts):
  * no local stack, no emulators, no async-context bookkeeping of the harness in it — only the
- * heartbeat handler as Lambda loads it (its module builds its own deps from the environment) and a
- * bare document client built the same way, both talking to dynalite in a third process.
+ * heartbeat handler as Lambda loads and invokes it (its module builds its deps from the environment;
+ * the middy-wrapped `handler`, a Lambda context per call) and a bare document client built the same
+ * way, both talking to dynalite in a third process.
  *
  * Rounds alternate which side goes first (handler, bare UpdateItem / bare UpdateItem, handler), so
  * drift on the shared machine hits both alike; each round's ratio is one sample. The timed rounds are
  * unmetered, as deployed; what one heartbeat costs in requests, capacity and log bytes is counted in
  * a separate pass afterwards.
  */
+
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Context } from "aws-lambda";
 import { documentClient } from "../../src/adapters/dynamodb/client";
+import { lambdaContext } from "../local/lambda-context";
 import { captureLambdaLogs } from "../local/secret-scan";
 import { heartbeatEvent } from "./events";
 import { DynamoMeter, perOperation, round, type Throughput, throughput } from "./support";
@@ -45,15 +49,20 @@ export interface HeartbeatWorkerResult {
 async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
   Object.assign(process.env, job.env);
   const logs = captureLambdaLogs();
-  const { heartbeatRoute } = await import("../../functions/heartbeat");
+  // What Lambda invokes: the middy-wrapped handler, with a context per invocation.
+  const { handler } = await import("../../functions/heartbeat");
   const { secretId, callerArn, fingerprint, instances } = job;
-  // The events are built once: building one is the front door's work, not the handler's.
+  // Events and contexts are built once: building them is the front door's and the runtime's work.
   const events = Array.from({ length: instances }, (_, i) =>
     heartbeatEvent(callerArn, { secretId, fingerprint, instanceId: `bench-${i}` }),
   );
+  const contexts = events.map(() => lambdaContext("heartbeat"));
   let consumerId = "";
   const beat = async (i: number) => {
-    const res = await heartbeatRoute(events[i % instances] as (typeof events)[number]);
+    const res = await handler(
+      events[i % instances] as (typeof events)[number],
+      contexts[i % instances] as Context,
+    );
     if (res.statusCode !== 200) throw new Error(`heartbeat answered ${res.statusCode}: ${res.body}`);
     consumerId ||= (JSON.parse(res.body ?? "{}") as { consumerId: string }).consumerId;
   };
