@@ -54,7 +54,7 @@ const size = smoke
     }
   : {
       heartbeats: 6000,
-      heartbeatRounds: 30,
+      heartbeatRounds: 60,
       heartbeatInstances: 200,
       gateInstances: 10_000,
       switchInstances: 1000,
