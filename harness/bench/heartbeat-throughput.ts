@@ -56,6 +56,7 @@ export async function heartbeatVsPutItem(opts: {
       perRound,
       concurrency,
       metered: Math.min(1000, n),
+      cpuCalls: Math.min(3000, n),
     });
   } finally {
     dynamo.stop();
@@ -79,13 +80,10 @@ export async function heartbeatVsPutItem(opts: {
     /** The same, round by round, in the order they ran (odd rounds ran the bare write first). */
     heartbeatVsItsUpdateItemByRound: vsUpdate.map((v) => round(v)),
     /**
-     * CPU the client process spends per call, handler against bare write (medians of the rounds):
-     * what the handler adds on top of the SDK call, free of the server's share and of the waiting.
+     * CPU the client process spends per call, handler against bare write, alternating call by call
+     * (medians): what the handler adds on top of the SDK call, free of the server and the waiting.
      */
-    clientCpuMicrosPerCall: {
-      handler: Math.round(spread(r.map((x) => x.handler.cpuMicrosPerOp)).median),
-      update: Math.round(spread(r.map((x) => x.update.cpuMicrosPerOp)).median),
-    },
+    clientCpuMicrosPerCall: outcome.cpuMicrosPerCall,
     rounds: r.length,
     perRound,
     concurrency,
@@ -105,7 +103,11 @@ async function startDynamoProcess(tables: LocalStack["tables"]): Promise<{ endpo
 }
 
 function runWorker(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
-  const child = fork(new URL("./heartbeat-worker.ts", import.meta.url).pathname, [], { env: process.env });
+  // --expose-gc: each timed side starts from an empty young generation (./heartbeat-worker.ts).
+  const child = fork(new URL("./heartbeat-worker.ts", import.meta.url).pathname, [], {
+    env: process.env,
+    execArgv: [...process.execArgv, "--expose-gc"],
+  });
   child.send(job);
   return firstMessage<{ result?: HeartbeatWorkerResult; error?: string }>(child, "heartbeat worker").then(
     (m) => {

@@ -17,7 +17,7 @@ import { documentClient } from "../../src/adapters/dynamodb/client";
 import { lambdaContext } from "../local/lambda-context";
 import { captureLambdaLogs } from "../local/secret-scan";
 import { heartbeatEvent } from "./events";
-import { DynamoMeter, perOperation, round, type Throughput, throughput } from "./support";
+import { DynamoMeter, perOperation, round, spread, type Throughput, throughput } from "./support";
 
 export interface HeartbeatJob {
   /** The handler's environment (table names, region, credentials, the bench dynalite's endpoint). */
@@ -31,6 +31,8 @@ export interface HeartbeatJob {
   concurrency: number;
   /** Heartbeats in the metered pass. */
   metered: number;
+  /** Calls per side in the CPU-per-call pass. */
+  cpuCalls: number;
 }
 
 export interface HeartbeatRound {
@@ -43,6 +45,7 @@ export interface HeartbeatRound {
 
 export interface HeartbeatWorkerResult {
   rounds: HeartbeatRound[];
+  cpuMicrosPerCall: { handler: number; update: number; calls: number };
   perHeartbeat: ReturnType<typeof perOperation> & { logBytes: number };
 }
 
@@ -103,30 +106,14 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
       }),
     );
 
-  const rounds: HeartbeatRound[] = [];
-  const { perRound, concurrency } = job;
-  for (let r = 0; r < job.rounds; r++) {
-    const first = r % 2 === 0 ? "handler" : "update";
-    const handlerSide = () => throughput("heartbeat handler (steady state)", perRound, concurrency, beat);
-    const updateSide = () => throughput("bare conditional UpdateItem", perRound, concurrency, update);
-    let handler: Throughput;
-    let bare: Throughput;
-    if (first === "handler") {
-      handler = await handlerSide();
-      bare = await updateSide();
-    } else {
-      bare = await updateSide();
-      handler = await handlerSide();
-    }
-    const p = await throughput("raw PutItem", perRound, concurrency, put);
-    rounds.push({ first, handler, update: bare, put: p });
-  }
+  const rounds = await timedRounds(job, { beat, update, put });
+  const cpu = await cpuPerCall(job.cpuCalls, beat, update);
 
   // The metered pass: every document client in this process counted (warm-up calls included).
   const meter = new DynamoMeter();
   meter.install();
   const linesBefore = logs.lines.length;
-  await throughput("heartbeat handler (metered)", job.metered, concurrency, beat);
+  await throughput("heartbeat handler (metered)", job.metered, job.concurrency, beat);
   const usage = meter.snapshot();
   meter.uninstall();
   const counted = job.metered + Math.min(20, job.metered);
@@ -136,8 +123,63 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
   db.destroy();
   return {
     rounds,
+    cpuMicrosPerCall: cpu,
     perHeartbeat: { ...perOperation(usage, counted), logBytes: round(logBytes / counted, 1) },
   };
+}
+
+type Call = (i: number) => Promise<unknown>;
+
+/**
+ * Each side starts from an empty young generation (a minor GC before it), so neither pays for the
+ * garbage the other left; which of handler and bare write goes first alternates.
+ */
+async function timedRounds(job: HeartbeatJob, sides: { beat: Call; update: Call; put: Call }) {
+  const { perRound, concurrency } = job;
+  const side = (label: string, fn: Call) => {
+    collectYoung();
+    return throughput(label, perRound, concurrency, fn);
+  };
+  const rounds: HeartbeatRound[] = [];
+  for (let r = 0; r < job.rounds; r++) {
+    const first = r % 2 === 0 ? "handler" : "update";
+    let handler: Throughput;
+    let bare: Throughput;
+    if (first === "handler") {
+      handler = await side("heartbeat handler (steady state)", sides.beat);
+      bare = await side("bare conditional UpdateItem", sides.update);
+    } else {
+      bare = await side("bare conditional UpdateItem", sides.update);
+      handler = await side("heartbeat handler (steady state)", sides.beat);
+    }
+    const put = await side("raw PutItem", sides.put);
+    rounds.push({ first, handler, update: bare, put });
+  }
+  return rounds;
+}
+
+/**
+ * CPU this process spends on one call, handler and bare write alternating call by call, one in
+ * flight: the median per side is what the handler adds to its write on the client, free of the
+ * server's share and of waiting, and it moves by a few µs where throughput moves by ±15 %.
+ */
+async function cpuPerCall(calls: number, beat: Call, update: Call) {
+  const samples: { handler: number[]; update: number[] } = { handler: [], update: [] };
+  for (let i = 0; i < 2 * calls; i++) {
+    const [side, fn] = i % 2 === 0 ? (["handler", beat] as const) : (["update", update] as const);
+    const before = process.cpuUsage();
+    await fn(i >> 1);
+    const spent = process.cpuUsage(before);
+    samples[side].push(spent.user + spent.system);
+  }
+  const median = (xs: number[]) => Math.round(spread(xs).median);
+  return { handler: median(samples.handler), update: median(samples.update), calls };
+}
+
+/** A scavenge of the young generation, where the process was started with --expose-gc. */
+function collectYoung(): void {
+  const gc = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc;
+  gc?.({ type: "minor" });
 }
 
 process.once("message", (job: HeartbeatJob) => {
