@@ -80,10 +80,14 @@ export async function heartbeatVsPutItem(opts: {
     /** The same, round by round, in the order they ran (odd rounds ran the bare write first). */
     heartbeatVsItsUpdateItemByRound: vsUpdate.map((v) => round(v)),
     /**
-     * CPU the client process spends per call, handler against bare write, alternating call by call
-     * (medians): what the handler adds on top of the SDK call, free of the server and the waiting.
+     * One call in flight, handler and bare write alternating call by call (medians): the client's
+     * CPU per call (what the handler adds on top of the SDK call, free of the server and the
+     * waiting) and the call's latency, whose ratio is the per-environment rate as Lambda runs it.
      */
-    clientCpuMicrosPerCall: outcome.cpuMicrosPerCall,
+    oneInFlight: {
+      ...outcome.oneInFlight,
+      latencyRatio: round(outcome.oneInFlight.wallMicros.update / outcome.oneInFlight.wallMicros.handler),
+    },
     rounds: r.length,
     perRound,
     concurrency,

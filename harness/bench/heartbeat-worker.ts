@@ -11,6 +11,7 @@
  * a separate pass afterwards.
  */
 
+import { performance } from "node:perf_hooks";
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
 import { documentClient } from "../../src/adapters/dynamodb/client";
@@ -31,7 +32,7 @@ export interface HeartbeatJob {
   concurrency: number;
   /** Heartbeats in the metered pass. */
   metered: number;
-  /** Calls per side in the CPU-per-call pass. */
+  /** Calls per side in the one-in-flight pass. */
   cpuCalls: number;
 }
 
@@ -45,7 +46,11 @@ export interface HeartbeatRound {
 
 export interface HeartbeatWorkerResult {
   rounds: HeartbeatRound[];
-  cpuMicrosPerCall: { handler: number; update: number; calls: number };
+  oneInFlight: {
+    calls: number;
+    cpuMicros: { handler: number; update: number };
+    wallMicros: { handler: number; update: number };
+  };
   perHeartbeat: ReturnType<typeof perOperation> & { logBytes: number };
 }
 
@@ -107,7 +112,7 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
     );
 
   const rounds = await timedRounds(job, { beat, update, put });
-  const cpu = await cpuPerCall(job.cpuCalls, beat, update);
+  const single = await oneInFlight(job.cpuCalls, beat, update);
 
   // The metered pass: every document client in this process counted (warm-up calls included).
   const meter = new DynamoMeter();
@@ -123,7 +128,7 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
   db.destroy();
   return {
     rounds,
-    cpuMicrosPerCall: cpu,
+    oneInFlight: single,
     perHeartbeat: { ...perOperation(usage, counted), logBytes: round(logBytes / counted, 1) },
   };
 }
@@ -159,21 +164,29 @@ async function timedRounds(job: HeartbeatJob, sides: { beat: Call; update: Call;
 }
 
 /**
- * CPU this process spends on one call, handler and bare write alternating call by call, one in
- * flight: the median per side is what the handler adds to its write on the client, free of the
- * server's share and of waiting, and it moves by a few µs where throughput moves by ±15 %.
+ * One call at a time, handler and bare write alternating call by call — one in flight is how Lambda
+ * runs a function (one invocation per environment). Per side, the medians of the CPU this process
+ * spends on a call (what the handler adds to its write on the client, free of the server and of
+ * waiting: it moves by a few µs where throughput moves by ±15 %) and of the call's wall time.
  */
-async function cpuPerCall(calls: number, beat: Call, update: Call) {
-  const samples: { handler: number[]; update: number[] } = { handler: [], update: [] };
+async function oneInFlight(calls: number, beat: Call, update: Call) {
+  const cpu: { handler: number[]; update: number[] } = { handler: [], update: [] };
+  const wall: { handler: number[]; update: number[] } = { handler: [], update: [] };
   for (let i = 0; i < 2 * calls; i++) {
     const [side, fn] = i % 2 === 0 ? (["handler", beat] as const) : (["update", update] as const);
-    const before = process.cpuUsage();
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
     await fn(i >> 1);
-    const spent = process.cpuUsage(before);
-    samples[side].push(spent.user + spent.system);
+    wall[side].push((performance.now() - start) * 1000);
+    const spent = process.cpuUsage(cpuBefore);
+    cpu[side].push(spent.user + spent.system);
   }
   const median = (xs: number[]) => Math.round(spread(xs).median);
-  return { handler: median(samples.handler), update: median(samples.update), calls };
+  return {
+    calls,
+    cpuMicros: { handler: median(cpu.handler), update: median(cpu.update) },
+    wallMicros: { handler: median(wall.handler), update: median(wall.update) },
+  };
 }
 
 /** A scavenge of the young generation, where the process was started with --expose-gc. */
