@@ -8,6 +8,11 @@ export interface Throughput {
   totalMs: number;
   perOpMs: number;
   opsPerSecond: number;
+  /**
+   * CPU this process spent per call (user + system), warm-up excluded. Only the client's own cost
+   * when the server runs in another process (./dynalite-process.ts).
+   */
+  cpuMicrosPerOp: number;
 }
 
 /**
@@ -22,6 +27,7 @@ export async function throughput(
 ): Promise<Throughput> {
   for (let i = 0; i < Math.min(20, n); i++) await fn(n + i);
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -29,6 +35,7 @@ export async function throughput(
     }),
   );
   const totalMs = performance.now() - start;
+  const spent = process.cpuUsage(cpu);
   return {
     label,
     n,
@@ -36,6 +43,7 @@ export async function throughput(
     totalMs: Math.round(totalMs),
     perOpMs: +(totalMs / n).toFixed(3),
     opsPerSecond: Math.round((n / totalMs) * 1000),
+    cpuMicrosPerOp: Math.round((spent.user + spent.system) / n),
   };
 }
 
@@ -43,6 +51,24 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Where a sample lies: its median, quartiles (linear interpolation) and extremes. */
+export function spread(values: number[]): {
+  median: number;
+  p25: number;
+  p75: number;
+  min: number;
+  max: number;
+} {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = (sorted.length - 1) * q;
+    const lo = sorted[Math.floor(pos)] ?? 0;
+    const hi = sorted[Math.ceil(pos)] ?? lo;
+    return lo + (hi - lo) * (pos - Math.floor(pos));
+  };
+  return { median: at(0.5), p25: at(0.25), p75: at(0.75), min: at(0), max: at(1) };
 }
 
 export const round = (value: number, digits = 2) => +value.toFixed(digits);

@@ -42,6 +42,7 @@ const baselineRef = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 const size = smoke
   ? {
       heartbeats: 40,
+      heartbeatRounds: 2,
       heartbeatInstances: 10,
       gateInstances: 50,
       switchInstances: 20,
@@ -52,7 +53,8 @@ const size = smoke
       runs: 1,
     }
   : {
-      heartbeats: 2000,
+      heartbeats: 6000,
+      heartbeatRounds: 60,
       heartbeatInstances: 200,
       gateInstances: 10_000,
       switchInstances: 1000,
@@ -118,7 +120,7 @@ let stack: LocalStack | undefined;
 if (needsStack) stack = await startLocalStack();
 
 if (stack && wanted("heartbeat")) {
-  progress("heartbeat handler vs raw PutItem, and what one heartbeat costs");
+  progress("heartbeat handler vs its own bare UpdateItem and a raw PutItem, and what one heartbeat costs");
   const enrolled = await enrollLocalSecret(stack, { account: "bench-hb" });
   const [spec] = defaultConsumers(enrolled.secretId, 1);
   if (!spec) throw new Error("no consumer spec");
@@ -130,11 +132,15 @@ if (stack && wanted("heartbeat")) {
     callerArn: `arn:aws:sts::111122223333:assumed-role/${spec.consumerId}/bench`,
     fingerprint: current,
     meter,
-    logLines: logs.lines,
     n: size.heartbeats,
+    rounds: size.heartbeatRounds,
     instances: size.heartbeatInstances,
   });
-  record("heartbeat", { heartbeatVsPutItem: heartbeat.ratio }, heartbeat);
+  record(
+    "heartbeat",
+    { heartbeatVsPutItem: heartbeat.ratio, heartbeatVsItsUpdateItem: heartbeat.heartbeatVsItsUpdateItem },
+    heartbeat,
+  );
   // Ten consumers' principals, each cache refilled at its TTL: the fleet's share of reads.
   const cost = costModel(heartbeat.perHeartbeat, {
     refresh: heartbeat.refresh && {

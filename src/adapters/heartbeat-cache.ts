@@ -32,19 +32,14 @@ interface Entry<T> {
 class TtlCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
-  constructor(private readonly clock: Clock) {}
-
-  /** The cached value while valid and (with `minAgeToReread`) younger than that; else a new read. */
-  get(
-    key: string,
-    read: () => Promise<T>,
-    ttl: (value: T, now: number) => number,
-    minAgeToReread = Number.POSITIVE_INFINITY,
-  ): Promise<T> {
-    const now = this.clock.now().getTime();
+  /**
+   * The cached value while valid and (with `minAgeToReread`) younger than that; else undefined.
+   * Callers build their read only on a miss: a hit, the steady state, allocates nothing.
+   */
+  hit(key: string, now: number, minAgeToReread = Number.POSITIVE_INFINITY): Promise<T> | undefined {
     const hit = this.entries.get(key);
     if (hit && now < hit.validUntil && now - hit.readAt < minAgeToReread) return hit.value;
-    return this.put(key, read(), ttl, now);
+    return undefined;
   }
 
   put(key: string, value: Promise<T>, ttl: (value: T, now: number) => number, now: number): Promise<T> {
@@ -70,52 +65,50 @@ class TtlCache<T> {
 
 /** The secret-state read of the heartbeat, cached per container (see `SECRET_STATE_TTL_MS`). */
 export class CachedSecretState implements Pick<RotationStore, "getSecretState"> {
-  private readonly cache: TtlCache<SecretState>;
+  private readonly cache = new TtlCache<SecretState>();
 
   constructor(
     private readonly inner: Pick<RotationStore, "getSecretState">,
     private readonly clock: Clock,
     private readonly ttlMs = SECRET_STATE_TTL_MS,
-  ) {
-    this.cache = new TtlCache(clock);
-  }
+  ) {}
 
   /** `fresh` reads through and refreshes the entry: the next heartbeats see what it saw. */
-  getSecretState(secretId: string, opts: { fresh?: boolean } = {}): Promise<SecretState> {
-    const read = () => this.inner.getSecretState(secretId, opts);
-    const ttl = (v: SecretState, now: number) => this.ttlOf(v, now);
-    if (opts.fresh) return this.cache.put(secretId, read(), ttl, this.clock.now().getTime());
-    return this.cache.get(secretId, read, ttl);
+  getSecretState(secretId: string, opts?: { fresh?: boolean }): Promise<SecretState> {
+    const now = this.clock.now().getTime();
+    return (
+      (opts?.fresh ? undefined : this.cache.hit(secretId, now)) ??
+      this.cache.put(secretId, this.inner.getSecretState(secretId, opts ?? {}), this.ttlOf, now)
+    );
   }
 
-  private ttlOf(state: SecretState, now: number): number {
+  private readonly ttlOf = (state: SecretState, now: number): number => {
     const schedule = state.settings?.schedule;
     if (!schedule) return this.ttlMs;
     const anchor = state.settings?.enrolledAt ? new Date(state.settings.enrolledAt) : undefined;
     const next = nextScheduledStart(schedule, new Date(now), anchor);
     return next ? Math.max(0, Math.min(this.ttlMs, next.getTime() - now)) : this.ttlMs;
-  }
+  };
 }
 
 /** The registrations-by-principal read of the heartbeat, cached per container. */
 export class CachedRegistrations implements Pick<ConsumerRegistry, "listByPrincipal"> {
-  private readonly cache: TtlCache<ConsumerRegistration[]>;
+  private readonly cache = new TtlCache<ConsumerRegistration[]>();
 
   constructor(
     private readonly inner: Pick<ConsumerRegistry, "listByPrincipal">,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly ttlMs = REGISTRATIONS_TTL_MS,
     private readonly recheckMs = REGISTRATIONS_RECHECK_MS,
-  ) {
-    this.cache = new TtlCache(clock);
-  }
+  ) {}
 
-  listByPrincipal(principalArn: string, opts: { recheck?: boolean } = {}): Promise<ConsumerRegistration[]> {
-    return this.cache.get(
-      principalArn,
-      () => this.inner.listByPrincipal(principalArn),
-      () => this.ttlMs,
-      opts.recheck ? this.recheckMs : undefined,
+  listByPrincipal(principalArn: string, opts?: { recheck?: boolean }): Promise<ConsumerRegistration[]> {
+    const now = this.clock.now().getTime();
+    return (
+      this.cache.hit(principalArn, now, opts?.recheck ? this.recheckMs : undefined) ??
+      this.cache.put(principalArn, this.inner.listByPrincipal(principalArn), this.ttl, now)
     );
   }
+
+  private readonly ttl = () => this.ttlMs;
 }

@@ -10,8 +10,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FORBIDDEN_MESSAGE } from "../../harness/local/http-api";
+import { lambdaContext } from "../../harness/local/lambda-context";
 import type { LocalCredentials } from "../../harness/local/local-iam";
 import {
   CONSUMER_ACCOUNT,
@@ -331,6 +332,23 @@ describe("principals that are neither a role nor a user (federated user, root)",
       expect((await rejections()).at(-1)).toMatchObject({ action: "heartbeat-rejected", actor: userArn });
     },
   );
+});
+
+describe("what every invocation pays", () => {
+  it("arms no early-timeout timer (middy reads the remaining time only to arm one)", async () => {
+    const { handler } = await import("../../functions/heartbeat");
+    const getRemainingTimeInMillis = vi.fn(() => 10_000);
+    const context = { ...lambdaContext("heartbeat"), getRemainingTimeInMillis };
+    const event = {
+      body: "{}",
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer;
+
+    const res = await handler(event, context);
+
+    expect(res.statusCode).toBe(403);
+    expect(getRemainingTimeInMillis).not.toHaveBeenCalled();
+  });
 });
 
 describe("requests the function URL itself rejects (the handler never runs, nothing is written)", () => {

@@ -32,6 +32,7 @@ describe("npm run bench -- --smoke (every bench step at a toy size)", () => {
     const out = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");
     for (const key of [
       "heartbeatVsPutItem",
+      "heartbeatVsItsUpdateItem",
       "costPer1000InstancesMonthUSD",
       "gateVsQuery10k",
       "confirmationSecondsAfterCacheTtl",
@@ -43,6 +44,8 @@ describe("npm run bench -- --smoke (every bench step at a toy size)", () => {
     expect(out.fleetSwitchUnrecordedChanges).toBe(0);
     expect(out.fleetSwitchRotationStepFailures).toBe(0);
     expect(finite(out.details.sweeper.scanOverIndex)).toBe(true);
+    // The heartbeat's rounds ran in their own processes and each produced a ratio.
+    expect(out.details.heartbeat.heartbeatVsItsUpdateItemByRound.every(finite)).toBe(true);
     // Every deployed function was bundled, zipped and imported with its deployed environment.
     const functions = Object.keys(parse(readFileSync(join(ROOT, "infra", "functions.yml"), "utf8")));
     expect(Object.keys(out.details.coldInit.medianMs).sort()).toEqual([...functions, "minimal"].sort());
