@@ -148,8 +148,13 @@ describe("keyshift hygiene", () => {
         "schedule-disabled",
         "scope-broader",
         "silent-consumer",
+        "unbound-key-expires",
       ].sort(),
     );
+    // Only the Bybit secret's key is unbound on an exchange that expires unbound keys.
+    expect(report.findings.filter((f) => f.kind === "unbound-key-expires").map((f) => f.secretId)).toEqual([
+      expiring.secretId,
+    ]);
     expect(report.findings.find((f) => f.kind === "rotation-overdue")?.secretId).toBe(overdue.secretId);
     expect(report.findings.find((f) => f.kind === "key-expiring")?.secretId).toBe(expiring.secretId);
     expect(report.findings.every((f) => f.fix.length > 0)).toBe(true);
