@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workingCopy } from "../../harness/bench/bundles";
 import { EXCHANGE_CALLERS, egressResources, egressSettings } from "../../infra/egress.cjs";
 import { loadConfig } from "../../src/commons/config";
+import { checkTemplate, describeProblems } from "./cfn-spec";
 import { type CfnResource, ROOT, resourcesOfType, type Template } from "./packaged";
 
 /**
@@ -104,6 +105,17 @@ const envOf = (t: Template, id: string) =>
 const outputOf = (t: Template) => (t.Outputs?.KeyshiftEgressIps as { Value: unknown } | undefined)?.Value;
 const masked = (t: Template) =>
   JSON.stringify(t).replace(/serverless\/keyshift\/dev\/[^/"]+\//g, "serverless/keyshift/dev/<stamp>/");
+
+describe("fixed egress templates against the CloudFormation resource specification", () => {
+  it.each([
+    ["egress=managed", MANAGED],
+    ["egress=managed, egressAzs=2", MANAGED_2],
+    ["egress=existing", EXISTING],
+  ])("%s: every resource type, property, value type and required property", (_, run) => {
+    const problems = checkTemplate(templateOf(run));
+    expect(problems, describeProblems(problems)).toEqual([]);
+  });
+});
 
 describe("fixed egress: --param egress=managed", () => {
   it("puts exactly the exchange-calling functions in the VPC, in its private subnets, HTTPS out only", () => {

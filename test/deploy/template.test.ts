@@ -7,6 +7,7 @@ import { heartbeatResources } from "../../infra/heartbeat.cjs";
 import { loadEnrollment } from "../../src/cli/enrollment-file";
 import { loadConfig } from "../../src/commons/config";
 import { loadBundles } from "./bundles";
+import { cfnSpecSuites } from "./cfn-spec";
 import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
 import { hardeningSuites } from "./hardening";
 import {
@@ -35,6 +36,7 @@ afterAll(() => {
 
 // The alert topic's policy, the trust of service roles, the label condition, docs vs template.
 hardeningSuites(() => template);
+cfnSpecSuites("the packaged template", () => template);
 
 const FUNCTIONS = Object.keys(EXPECTED_GRANTS);
 const fn = (name: string) => resource(template, `${name}LambdaFunction`);
