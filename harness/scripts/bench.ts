@@ -25,6 +25,7 @@ import { costModel } from "../bench/cost-model";
 import { fleetSwitch } from "../bench/fleet-switch";
 import { gateVsQuery } from "../bench/gate-query";
 import { heartbeatVsPutItem } from "../bench/heartbeat-throughput";
+import { misuseBench } from "../bench/misuse";
 import { DynamoMeter } from "../bench/support";
 import { sweeperIndexVsScan } from "../bench/sweeper";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "../local/scenario";
@@ -51,6 +52,7 @@ const size = smoke
       settled: 30,
       due: 5,
       runs: 1,
+      misuse: { secrets: 16, timingSecrets: 20, weeks: 4 },
     }
   : {
       heartbeats: 6000,
@@ -63,13 +65,14 @@ const size = smoke
       settled: 3000,
       due: 20,
       runs: 11,
+      misuse: { secrets: 1000, timingSecrets: 10_000, weeks: 8 },
     };
 const OUT =
   process.env.BENCH_OUT ??
   (smoke
     ? join(mkdtempSync(join(tmpdir(), "keyshift-bench-smoke-")), "results.json")
     : join(import.meta.dirname, "..", "bench", "results.json"));
-const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "bundles"] as const;
+const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "misuse", "bundles"] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = (s: Section) => !only || only.has(s);
 
@@ -112,7 +115,7 @@ function record(section: string, top: Record<string, unknown>, detail: unknown):
 
 // As deployed (serverless.yml): what a heartbeat logs at INFO is part of what it costs.
 process.env.POWERTOOLS_LOG_LEVEL = "INFO";
-const needsStack = SECTIONS.filter((s) => s !== "bundles").some(wanted);
+const needsStack = SECTIONS.filter((s) => s !== "bundles" && s !== "misuse").some(wanted);
 const logs = captureLambdaLogs();
 const meter = new DynamoMeter();
 meter.install();
@@ -234,6 +237,24 @@ if (stack && wanted("sweeper")) {
 meter.uninstall();
 logs.restore();
 await stack?.close();
+
+if (wanted("misuse")) {
+  const m = size.misuse;
+  progress(
+    `misuse detector: recall and false findings on ${m.secrets} secrets, time on ${m.timingSecrets} keys × ${m.weeks} weeks`,
+  );
+  const misuse = misuseBench({ seed: 20, ...m });
+  const goal = misuse.recallGoalKinds.map((k) => misuse.recall[k]?.recall ?? 0);
+  record(
+    "misuse",
+    {
+      misuseRecallGoalKindsMin: Math.min(...goal),
+      misuseFalseFindingsPer10KeyWeeks: misuse.falseFindingsPer10KeyWeeks,
+      misuseDetectorSeconds10kKeys8Weeks: misuse.timing.detectorSeconds,
+    },
+    misuse,
+  );
+}
 
 if (wanted("bundles")) {
   progress("bundles: cold init and zip sizes");

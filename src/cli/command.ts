@@ -11,12 +11,13 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
 }
 
-/**
- * One command. `parse` runs before any configuration is loaded and throws `UsageError` for
- * anything wrong on the command line, so a usage error is a usage error with or without an
- * environment; `run` does the work and returns the exit code.
- */
-export interface CommandSpec<A> {
+/** What a command that needs no AWS environment runs with (`offline: true`). */
+export interface OfflineContext {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+}
+
+interface CommandBase<A> {
   /** The command's words: `["consumers", "remove"]`. */
   words: string[];
   /** Its positional arguments, all required, as the usage shows them. */
@@ -24,8 +25,17 @@ export interface CommandSpec<A> {
   /** The options it takes besides `--json` and `--help`. */
   options: OptionName[];
   parse(args: string[], values: OptionValues): A;
-  run(ctx: CommandContext, parsed: A): Promise<number>;
 }
+
+/**
+ * One command. `parse` runs before any configuration is loaded and throws `UsageError` for
+ * anything wrong on the command line, so a usage error is a usage error with or without an
+ * environment; `run` does the work and returns the exit code. A command with `offline: true`
+ * (it reads only local files) runs without the KEYSHIFT_* environment and gets no deps.
+ */
+export type CommandSpec<A> =
+  | (CommandBase<A> & { offline?: false; run(ctx: CommandContext, parsed: A): Promise<number> })
+  | (CommandBase<A> & { offline: true; run(ctx: OfflineContext, parsed: A): Promise<number> });
 
 /** Erases a command's argument type for the command table (each spec is checked where it is defined). */
 export function command<A>(spec: CommandSpec<A>): CommandSpec<unknown> {

@@ -13,7 +13,8 @@ export interface CliIo {
 /**
  * The whole CLI, minus the process: parse and validate the command line, then load the
  * configuration, then run the command. The order matters: a wrong command line is a usage error
- * (64) whether or not the environment is there; only a valid command needs it (78 when missing).
+ * (64) whether or not the environment is there; only a valid command needs it (78 when missing),
+ * and an offline one (`misuse replay`) never does.
  */
 export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
   // Decided before parsing, so that even a usage error is one JSON object when --json was asked for.
@@ -28,6 +29,7 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
     const { spec, args } = resolveCommand(line.positionals);
     checkOptions(spec, line.values);
     const parsed = spec.parse(args, line.values);
+    if (spec.offline) return await spec.run({ out, env: io.env }, parsed);
     // Loaded only for a command that runs: the SDK clients and zod are most of the start-up time,
     // and `--help` or a usage error should not wait for them.
     const config = await configFrom(io.env);

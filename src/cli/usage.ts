@@ -33,6 +33,9 @@ usage: keyshift <command> [args] [--json]
                                  (exit 1 when any is high)
   force-revoke <secretId> --reason "..."   revoke the previous key now (stalled rotation only)
   rollback <secretId> --reason "..."       move AWSCURRENT back while the previous key is valid
+  misuse replay <file>           the misuse detector over a recorded JSON-lines file (docs/misuse.md),
+                                 offline: no KEYSHIFT_* environment; the last stdout line lists the
+                                 findings (exit 1 when a line is rejected: each is named on stderr)
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever

@@ -45,6 +45,24 @@ describe("keyshift help and exit codes", () => {
   });
 });
 
+describe("an offline command (misuse replay) runs with no environment", () => {
+  it("gets no deps and needs no KEYSHIFT_* variable, where an AWS command exits 78", async () => {
+    const offline = await keyshift("misuse", "replay", "/dev/null", "--json");
+    const aws = await keyshift("revocations", "list", "--json");
+
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(JSON.parse(offline.stdout)).toEqual({ findings: [] });
+    expect(aws.code).toBe(78);
+  });
+
+  it("its usage errors are still usage errors", async () => {
+    const run = await keyshift("misuse", "replay");
+
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain("misuse replay needs <file>");
+  });
+});
+
 describe("usage errors exit 64, with or without an environment, before any configuration", () => {
   it.each(
     [

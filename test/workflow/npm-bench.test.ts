@@ -38,6 +38,9 @@ describe("npm run bench -- --smoke (every bench step at a toy size)", () => {
       "confirmationSecondsAfterCacheTtl",
       "coldInitVsMinimalWorst",
       "largestZipKB",
+      "misuseRecallGoalKindsMin",
+      "misuseFalseFindingsPer10KeyWeeks",
+      "misuseDetectorSeconds10kKeys8Weeks",
     ]) {
       expect(finite(out[key]), `${key} = ${out[key]}`).toBe(true);
     }

@@ -4,6 +4,7 @@ import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
 import { hygiene } from "./hygiene";
 import { list } from "./list";
+import { misuseReplay } from "./misuse";
 import { forceRevokeCommand, rollbackCommand } from "./operator";
 import { revocationsList, revocationsRestore, revocationsRetry } from "./revocations";
 import { resume, rotate } from "./rotate";
@@ -27,4 +28,5 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   hygiene,
   forceRevokeCommand,
   rollbackCommand,
+  misuseReplay,
 ];
