@@ -92,7 +92,7 @@ describe("Binance adapter", () => {
     expect(await adapterFor(config()).removeKey(ACCOUNT, created.keyId)).toBe("removed");
   });
 
-  it("refuses a created key broader than asked, and deletes it", async () => {
+  it("refuses a created key broader than asked and leaves it, labelled, for the abort's ledger revocation", async () => {
     const rec = recording((method, path, text) =>
       method === "POST" && path.endsWith("/subAccountApi")
         ? text.replace('"canVanillaOptions":false', '"canVanillaOptions":true')
@@ -108,11 +108,14 @@ describe("Binance adapter", () => {
 
     expect(err).toBeInstanceOf(ExchangePermanentError);
     expect(err.message).toContain("broader than the replaced key: canVanillaOptions");
-    expect(err.message).toContain("has been deleted");
-    expect(sim.keys(ACCOUNT).filter((k) => k.status === "active").length).toBe(before);
+    expect(err.message).toContain("keyshift's abort revokes it by its label, through the ledger");
+    // Not deleted outside the ledger: the labelled key is still there for the abort to find.
+    const left = sim.keys(ACCOUNT).filter((k) => k.status === "active");
+    expect(left.length).toBe(before + 1);
+    expect(left.some((k) => k.label === "ks-broad")).toBe(true);
   });
 
-  it("refuses a created key narrower than asked (the consumers could not use it), and deletes it", async () => {
+  it("refuses a created key narrower than asked (the consumers could not use it), and leaves it for the abort", async () => {
     const rec = recording((method, path, text) =>
       method === "POST" && path.endsWith("/subAccountApi")
         ? text.replace('"canTrade":true', '"canTrade":false')
@@ -126,7 +129,7 @@ describe("Binance adapter", () => {
     );
 
     expect(err.message).toContain("missing canTrade");
-    expect(sim.keys(ACCOUNT).find((k) => k.label === "ks-narrow")?.status).toBe("removed");
+    expect(sim.keys(ACCOUNT).find((k) => k.label === "ks-narrow")?.status).toBe("active");
   });
 
   it("accepts a key granted exactly what was asked", async () => {

@@ -91,8 +91,9 @@ export class BinanceExchange implements Exchange {
   /**
    * 1. Translate the scope and IP list exactly (refuse what Binance cannot express); 2. create with
    * the label as `apiName`; 3. check the granted flags and binding in the answer; 4. find the key in
-   * the listing (with its IP restriction) and check it again. A key that fails a check is deleted
-   * at once, then the create fails: nothing broader than the replaced key stays behind.
+   * the listing (with its IP restriction) and check it again. A key that fails a check is left
+   * under this rotation's label and the create fails: the abort revokes it through the ledger (I5:
+   * no revocation without its ledger entry and audit), as for every exchange.
    */
   async createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
     const { cfg, ctx, signer } = await this.context(account, `createKey ${input.label}`);
@@ -125,8 +126,7 @@ export class BinanceExchange implements Exchange {
           : []),
         ...(seen.label !== input.label ? [`named "${seen.label}", not ${input.label}`] : []),
       ];
-      if (problems.length > 0)
-        throw await this.discard(ctx, signer, created.apiKey, `${where_} ${problems.join("; ")}`);
+      if (problems.length > 0) throw this.discard(ctx, created.apiKey, `${where_} ${problems.join("; ")}`);
     };
     await check(
       {
@@ -220,13 +220,12 @@ export class BinanceExchange implements Exchange {
     throw new ExchangePermanentError(`${answer.message}; key ${keyId} is still listed`, answer.status);
   }
 
-  /** Deletes a just-created key that failed a check; the error says whether it is gone. */
-  private async discard(ctx: CallContext, signer: BinanceSigner, keyId: string, why: string): Promise<Error> {
-    const outcome = await this.deleteListed(ctx, signer, keyId).catch(() => "failed" as const);
-    const fate =
-      outcome === "failed"
-        ? `key ${keyId} was created and could not be deleted; keyshift's abort removes it by its label`
-        : `key ${keyId} was created and has been deleted`;
+  /**
+   * A just-created key that failed a check: never deleted here, outside the ledger. It carries this
+   * rotation's label, so the abort finds it and revokes it through the ledger.
+   */
+  private discard(ctx: CallContext, keyId: string, why: string): Error {
+    const fate = `key ${keyId} was created; keyshift's abort revokes it by its label, through the ledger`;
     return new ExchangePermanentError(scrub(`${where(ctx)}: ${why}; ${fate}`, ctx.secrets));
   }
 
