@@ -21,6 +21,7 @@ import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "./secrets-manager/server";
 import { type LocalSns, startLocalSns } from "./sns";
 import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
+import { startLocalSts } from "./sts";
 
 export const LOCAL_TABLES: TableNames = {
   consumers: "keyshift-local-consumers",
@@ -69,6 +70,7 @@ export interface LocalStack {
     dynamodb: string;
     secretsManager: string;
     sns: string;
+    sts: string;
     exchange: string;
     heartbeatApi: string;
     stepFunctions: string;
@@ -141,6 +143,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     closers.push(sm.close);
     const sns = await startLocalSns({ callers: iam, region: LOCAL_REGION });
     closers.push(sns.close);
+    // Who runs the CLI: GetCallerIdentity on the caller's own credentials, for the audit's actor.
+    const sts = await startLocalSts({ callers: iam, region: LOCAL_REGION });
+    closers.push(sts.close);
     const exchange = await startExchangeSimulator({
       seed: opts.seed ?? 1,
       maxActiveKeys: opts.maxActiveKeys ?? 2,
@@ -178,6 +183,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
       KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
+      KEYSHIFT_ENDPOINT_STS: sts.endpoint,
       // Lambda logs go to stdout as JSON; keep local runs readable unless asked for more.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
     };
@@ -210,6 +216,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         dynamodb: dynamo.endpoint,
         secretsManager: sm.endpoint,
         sns: sns.endpoint,
+        sts: sts.endpoint,
         exchange: exchange.url,
         heartbeatApi: api.url,
         stepFunctions: sfn.endpoint,

@@ -6,7 +6,7 @@ import type { Output } from "./output";
 export interface CommandContext {
   deps: AppDeps;
   out: Output;
-  /** `operator:<KEYSHIFT_ACTOR or $USER>`, for the audit trail. */
+  /** `operator:<the caller's ARN>` (STS GetCallerIdentity on its own credentials), for the audit trail. */
   actor: string;
   env: NodeJS.ProcessEnv;
 }

@@ -35,7 +35,16 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
     const config = await configFrom(io.env);
     const { buildDeps } = await import("../commons/deps");
     const deps = buildDeps(config);
-    const actor = `operator:${(io.env.KEYSHIFT_ACTOR ?? io.env.USER ?? "unknown").slice(0, 128)}`;
+    // The authenticated principal, from the caller's own credentials: never a name someone typed.
+    const { callerIdentity } = await import("../adapters/caller-identity");
+    const identity = await callerIdentity({
+      region: config.AWS_REGION,
+      endpoint: config.KEYSHIFT_ENDPOINT_STS,
+    }).catch((err: unknown) => {
+      // Not knowing who calls is a configuration problem of this shell (exit 78), not a failure.
+      throw new ConfigError((err as Error).message);
+    });
+    const actor = `operator:${identity.arn}`;
     return await spec.run({ deps, out, actor, env: io.env }, parsed);
   } catch (err) {
     return out.fail(err);

@@ -52,7 +52,9 @@ Exit codes:
   4   rotate/resume --wait: the new key is current but the previous key was NOT revoked; its ledger
       entry is named (the sweeper retries it, or it needs an operator)
   64  usage: unknown command or option, missing or invalid argument
-  78  configuration: KEYSHIFT_* environment or the enrollment file missing or invalid
+  78  configuration: KEYSHIFT_* environment, AWS credentials (who is calling) or the enrollment file
+      missing or invalid
 
 Environment: the same KEYSHIFT_* variables the Lambdas read (see src/commons/config.ts), plus
-KEYSHIFT_STATE_MACHINE_ARN for rotate/resume and KEYSHIFT_ACTOR (defaults to $USER) for the audit.`;
+KEYSHIFT_STATE_MACHINE_ARN for rotate/resume. The audit names the caller's AWS principal (STS
+GetCallerIdentity on the shell's credentials); no typed name is trusted.`;

@@ -123,6 +123,63 @@ describe("keyshift CLI against the local stack", () => {
   });
 });
 
+describe("who the audit names: the caller's AWS principal, never a typed name", () => {
+  const auditLog = () =>
+    new DynamoAuditLog(
+      documentClient({
+        endpoint: stack.endpoints.dynamodb,
+        region: stack.region,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
+      stack.tables.audit,
+      { now: () => new Date() },
+    );
+
+  it("audits a command under the credentials' principal; a forged KEYSHIFT_ACTOR changes nothing", async () => {
+    const aliceRole = "arn:aws:iam::000000000000:role/operators/alice";
+    stack.iam.grant(aliceRole, ["secretsmanager:*"]);
+    const alice = stack.iam.assumeRole(aliceRole, "alice-laptop");
+    const before = (await auditLog().list(SECRET)).length;
+
+    const run = await keyshiftProcess(
+      stack,
+      ["consumers", "remove", SECRET, "trading-engine", "--reason", "who-test", "--json"],
+      {
+        ...process.env,
+        ...stack.env,
+        AWS_ACCESS_KEY_ID: alice.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
+        AWS_SESSION_TOKEN: alice.sessionToken,
+        KEYSHIFT_ACTOR: "mallory",
+        USER: "mallory",
+      },
+    );
+
+    expect(run.code).toBe(0);
+    const added = (await auditLog().list(SECRET)).slice(before);
+    expect(added.length).toBeGreaterThan(0);
+    for (const entry of added) {
+      expect(entry.actor).toBe("operator:arn:aws:sts::000000000000:assumed-role/alice/alice-laptop");
+    }
+    expect(JSON.stringify(added)).not.toContain("mallory");
+  });
+
+  it("refuses to run (78) when STS cannot say who is calling, naming what to fix", async () => {
+    const run = await keyshiftProcess(stack, ["status", SECRET], {
+      ...process.env,
+      ...stack.env,
+      AWS_ACCESS_KEY_ID: "ASIANOBODYKNOWSTHIS1",
+      AWS_SECRET_ACCESS_KEY: "not-a-real-secret-key-value-0000000000",
+      AWS_SESSION_TOKEN: "not-a-token",
+    });
+
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain("cannot tell who is running keyshift: STS GetCallerIdentity failed");
+    expect(run.stderr).toContain("InvalidClientTokenId");
+    expect(run.stderr).not.toContain("not-a-real-secret-key-value");
+  });
+});
+
 describe("keyshift audit verify against the local stack", () => {
   /** Appends `n` entries to a fresh stream through the real adapter, and a raw client to tamper with. */
   async function trail(secretId: string, n: number) {

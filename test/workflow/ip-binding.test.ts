@@ -21,7 +21,7 @@ const world = useWorld();
 async function cli(argv: string[]) {
   let stdout = "";
   const code = await runKeyshift(argv, {
-    env: { ...process.env, ...world.stack.env, KEYSHIFT_ACTOR: "ip-binding-test" },
+    env: { ...process.env, ...world.stack.env },
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: () => true },
   });

@@ -21,7 +21,7 @@ export function keyshiftProcess(
 ): Promise<KeyshiftRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...HARNESS_PROTOCOL, "bin/keyshift.mjs", ...args], {
-      env: { ...env, KEYSHIFT_ACTOR: "alice", POWERTOOLS_LOG_LEVEL: "ERROR", KEYSHIFT_POLL_MS: "200" },
+      env: { ...env, POWERTOOLS_LOG_LEVEL: "ERROR", KEYSHIFT_POLL_MS: "200" },
     });
     let stdout = "";
     let stderr = "";
