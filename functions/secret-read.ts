@@ -11,6 +11,7 @@ import {
   consumers,
   keyshiftReaders,
   readerAlerts,
+  readHistory,
   store,
 } from "../src/commons/wiring";
 import { recordSecretRead, type SecretReadOutcome } from "../src/core/consumers/secret-read";
@@ -23,7 +24,16 @@ if (!config.KEYSHIFT_READER_ROLE_ARNS?.length) {
     "KEYSHIFT_READER_ROLE_ARNS is required by the secret-read function (CreateNext's role ARN)",
   );
 }
-const deps = compose(config, { store, consumers, audit, alerts, clock, keyshiftReaders, readerAlerts });
+const deps = compose(config, {
+  store,
+  consumers,
+  audit,
+  alerts,
+  clock,
+  keyshiftReaders,
+  readerAlerts,
+  readHistory,
+});
 
 type Outcome = SecretReadOutcome | { recorded: false; reason: string };
 

@@ -10,7 +10,12 @@ export { FakeClock, InMemoryAlerts } from "./clock";
 export { InMemoryConsumerRegistry } from "./consumer-registry";
 export { type ExchangeCall, InMemoryExchange } from "./exchange";
 export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
-export { InMemoryReaderAlertLog, InMemorySecretPolicyStore, TEST_KEYSHIFT_READER } from "./read-policy";
+export {
+  InMemoryReaderAlertLog,
+  InMemoryReadHistory,
+  InMemorySecretPolicyStore,
+  TEST_KEYSHIFT_READER,
+} from "./read-policy";
 export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
 export { InMemorySecretStore, type StageMoveCall } from "./secret-store";

@@ -1,4 +1,4 @@
-import type { ReaderAlertLog, SecretPolicyStore } from "../../src/core/ports";
+import type { ReaderAlertLog, ReadHistory, SecretPolicyStore } from "../../src/core/ports";
 import { awsError } from "./faults";
 
 /** keyshift's own reader in unit tests (CreateNext's role). */
@@ -53,5 +53,27 @@ export class InMemoryReaderAlertLog implements ReaderAlertLog {
   }
   async confirm(secretId: string, principalArn: string, day: string, now: Date) {
     this.claims.set(`${secretId}#${day}#${principalArn}`, { claimedAt: now.getTime(), alerted: true });
+  }
+}
+
+/** The read history as the DynamoDB adapter keeps it (the port contract suite holds both to it). */
+export class InMemoryReadHistory implements ReadHistory {
+  private readonly items = new Map<string, { lastReadAt: string; newAt?: string }>();
+
+  async recordRead(principal: string, secretId: string, at: Date) {
+    const key = `${principal}\n${secretId}`;
+    const previousAt = this.items.get(key)?.lastReadAt;
+    this.items.set(key, { ...this.items.get(key), lastReadAt: at.toISOString() });
+    return { previousAt };
+  }
+  async markNew(principal: string, secretId: string, at: Date) {
+    const key = `${principal}\n${secretId}`;
+    this.items.set(key, { lastReadAt: at.toISOString(), ...this.items.get(key), newAt: at.toISOString() });
+  }
+  async newSince(principal: string, since: Date) {
+    return [...this.items.entries()]
+      .filter(([key, item]) => key.startsWith(`${principal}\n`) && (item.newAt ?? "") >= since.toISOString())
+      .map(([key]) => key.slice(principal.length + 1))
+      .sort();
   }
 }

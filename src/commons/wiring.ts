@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
@@ -92,6 +93,9 @@ export const keyshiftReaders: Part<readonly string[]> = ({ config }) =>
 
 export const readerAlerts: Part<DynamoReaderAlertLog> = (w) =>
   new DynamoReaderAlertLog(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
+
+export const readHistory: Part<DynamoReadHistory> = (w) =>
+  new DynamoReadHistory(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
 
 /** keyshift's fixed egress IPs (`--param egress=...`); absent without one. */
 export const egressIps: Part<readonly string[] | undefined> = ({ config }) => config.KEYSHIFT_EGRESS_IPS;

@@ -11,11 +11,13 @@ import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
   InMemoryReaderAlertLog,
+  InMemoryReadHistory,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
+import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
@@ -24,6 +26,7 @@ import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
 import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
+import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
 import { revocationLedgerTwoStageContract } from "./ports/revocation-ledger-two-stage.suite";
@@ -88,6 +91,9 @@ consumerRegistryContract(dynamo(() => new DynamoConsumerRegistry(db, target.tabl
 
 readerAlertLogContract(memory(() => new InMemoryReaderAlertLog()));
 readerAlertLogContract(dynamo(() => new DynamoReaderAlertLog(db, target.tables.consumers)));
+
+readHistoryContract(memory(() => new InMemoryReadHistory()));
+readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
 
 let auditInMemory: InMemoryAuditLog | undefined;
 auditLogContract({

@@ -96,7 +96,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   SecretRead: {
     [ROTATIONS]: ["dynamodb:GetItem"],
     [BY_PRINCIPAL]: ["dynamodb:Query"],
-    [CONSUMERS]: ["dynamodb:PutItem"],
+    [CONSUMERS]: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -11,6 +11,7 @@ import {
   InMemoryConsumerRegistry,
   InMemoryExchange,
   InMemoryReaderAlertLog,
+  InMemoryReadHistory,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
   InMemorySecretPolicyStore,
@@ -44,6 +45,7 @@ export interface FakeDeps extends Deps, ReadPolicyDeps {
   secrets: InMemorySecretStore;
   policies: InMemorySecretPolicyStore;
   readerAlerts: InMemoryReaderAlertLog;
+  readHistory: InMemoryReadHistory;
   store: InMemoryRotationStore;
   lock: InMemoryRotationStore;
   consumers: InMemoryConsumerRegistry;
@@ -71,6 +73,7 @@ export function makeDeps(
     policies: new InMemorySecretPolicyStore(secrets),
     keyshiftReaders: [TEST_KEYSHIFT_READER],
     readerAlerts: new InMemoryReaderAlertLog(),
+    readHistory: new InMemoryReadHistory(),
     ledger: new InMemoryRevocationLedger(),
     exchange: new InMemoryExchange(),
     audit: new InMemoryAuditLog(clock),

@@ -1,7 +1,8 @@
 import type { Deps } from "../deps";
-import type { ReaderAlertLog } from "../ports";
+import type { ReaderAlertLog, ReadHistory } from "../ports";
 import { principalKey } from "../principal";
 import type { ReadPolicyDeps } from "../read-policy/sync";
+import { judgeReadNovelty } from "./read-anomaly";
 
 /** One `GetSecretValue` call as CloudTrail recorded it (parsed by `commons/secret-read-event.ts`). */
 export interface SecretRead {
@@ -33,7 +34,7 @@ export type SecretReadOutcome =
     };
 
 type ReadDeps = Pick<Deps, "store" | "consumers" | "audit" | "alerts" | "clock"> &
-  Pick<ReadPolicyDeps, "keyshiftReaders"> & { readerAlerts: ReaderAlertLog };
+  Pick<ReadPolicyDeps, "keyshiftReaders"> & { readerAlerts: ReaderAlertLog; readHistory: ReadHistory };
 
 /** Secrets Manager appends `-` and six characters to a secret's name in its ARN. */
 const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
@@ -66,7 +67,9 @@ function readerKey(arn: string): string {
  *    from before its first enrollment, is not keyshift's to judge.
  * 2. Classify the principal: one of keyshift's own readers, a registered consumer, or unregistered.
  * 3. Audit the read (or the refused read) with the caller, the principal and CloudTrail's time and id.
- * 4. Unregistered: claim today's alert for (secret, principal) and, when this call owns it, send it
+ * 4. A served read by anyone but keyshift: into the principal's read history; more than five
+ *    secrets it had not read for 30 days within an hour is alerted once (`read-anomaly.ts`).
+ * 5. Unregistered: claim today's alert for (secret, principal) and, when this call owns it, send it
  *    and confirm. A failed send is rethrown with the claim unconfirmed, so the retry sends it.
  */
 export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promise<SecretReadOutcome> {
@@ -113,6 +116,11 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
       eventId: read.eventId,
     },
   });
+  // Served reads only: a refused read returned nothing. keyshift's own readers are not judged.
+  const at = Number.isNaN(Date.parse(read.at)) ? deps.clock.now() : new Date(read.at);
+  if (reader !== "keyshift" && !read.denied) {
+    await judgeReadNovelty(deps, { principal, secretId, at }, deps.clock.now());
+  }
   if (reader !== "unregistered") {
     return {
       recorded: true,
@@ -125,6 +133,17 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
     };
   }
 
+  const claimed = await alertUnregistered(deps, read, secretId, principal);
+  return { recorded: true, secretId, principalArn: principal, reader, denied: read.denied, alerted: claimed };
+}
+
+/** Today's unregistered-reader alert for (secret, principal), once: claim, send, confirm. */
+async function alertUnregistered(
+  deps: Pick<ReadDeps, "readerAlerts" | "alerts" | "clock">,
+  read: SecretRead,
+  secretId: string,
+  principal: string,
+): Promise<boolean> {
   const now = deps.clock.now();
   const day = (Number.isNaN(Date.parse(read.at)) ? now : new Date(read.at)).toISOString().slice(0, 10);
   const claimed = await deps.readerAlerts.claim(secretId, principal, day, now);
@@ -144,5 +163,5 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
     });
     await deps.readerAlerts.confirm(secretId, principal, day, now);
   }
-  return { recorded: true, secretId, principalArn: principal, reader, denied: read.denied, alerted: claimed };
+  return claimed;
 }

@@ -34,7 +34,8 @@ export type AlertKind =
   | "emergency-revocation"
   | "hygiene-findings"
   | "key-expiring"
-  | "unregistered-reader";
+  | "unregistered-reader"
+  | "anomalous-reads";
 
 export interface Alert {
   kind: AlertKind;

@@ -61,3 +61,17 @@ export interface ReaderAlertLog {
   /** Records that today's alert went out. */
   confirm(secretId: string, principalArn: string, day: string, now: Date): Promise<void>;
 }
+
+/**
+ * Who read which secret when, per principal (the read audit's index for the anomalous-read rule):
+ * a principal that suddenly reads many secrets it has not read for weeks is the source article's
+ * "service that reads many credential paths it never read before".
+ */
+export interface ReadHistory {
+  /** Records a read; answers when `principal` last read `secretId` before it (undefined: not kept). */
+  recordRead(principal: string, secretId: string, at: Date): Promise<{ previousAt: string | undefined }>;
+  /** Marks this read as the principal's first of `secretId` in the quiet period the core judges by. */
+  markNew(principal: string, secretId: string, at: Date): Promise<void>;
+  /** The secrets `principal` read for the first time (as marked) at or after `since`. */
+  newSince(principal: string, since: Date): Promise<string[]>;
+}
