@@ -76,4 +76,10 @@ export class InMemoryReadHistory implements ReadHistory {
       .map(([key]) => key.slice(principal.length + 1))
       .sort();
   }
+  async readsBy(principal: string) {
+    return [...this.items.entries()]
+      .filter(([key]) => key.startsWith(`${principal}\n`))
+      .map(([key, item]) => ({ secretId: key.slice(principal.length + 1), lastReadAt: item.lastReadAt }))
+      .sort((a, b) => a.secretId.localeCompare(b.secretId));
+  }
 }

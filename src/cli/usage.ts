@@ -36,6 +36,8 @@ usage: keyshift <command> [args] [--json]
   misuse replay <file>           the misuse detector over a recorded JSON-lines file (docs/misuse.md),
                                  offline: no KEYSHIFT_* environment; the last stdout line lists the
                                  findings (exit 1 when a line is rejected: each is named on stderr)
+  exposure <principal>           every enrolled secret the principal ever read (read audit), and which
+                                 are still exposed (not rotated since its last read)
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever

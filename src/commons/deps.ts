@@ -1,6 +1,6 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
-import type { ReaderAlertLog } from "../core/ports";
+import type { ReaderAlertLog, ReadHistory } from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import {
@@ -15,6 +15,7 @@ import {
   lock,
   policies,
   readerAlerts,
+  readHistory,
   revocation,
   secrets,
   store,
@@ -24,6 +25,7 @@ import { exchange } from "./wiring-exchange";
 export interface AppDeps extends Deps, ReadPolicyDeps {
   ledger: DynamoRevocationLedger;
   readerAlerts: ReaderAlertLog;
+  readHistory: ReadHistory;
 }
 
 /**
@@ -40,6 +42,7 @@ export function buildDeps(config: Config): AppDeps {
     policies,
     keyshiftReaders,
     readerAlerts,
+    readHistory,
     ledger,
     audit,
     alerts,

@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionLocalSecret } from "../../harness/local/scenario";
@@ -177,6 +178,41 @@ describe("who the audit names: the caller's AWS principal, never a typed name", 
     expect(run.stderr).toContain("cannot tell who is running keyshift: STS GetCallerIdentity failed");
     expect(run.stderr).toContain("InvalidClientTokenId");
     expect(run.stderr).not.toContain("not-a-real-secret-key-value");
+  });
+});
+
+describe("keyshift exposure: what a departing principal read", () => {
+  it("lists every enrolled secret a role read, from the read audit, as still exposed until rotated", async () => {
+    const role = "arn:aws:iam::111122223333:role/departing/bob-svc";
+    expect(
+      (await keyshift("register-consumer", SECRET, "--consumer", "bob-svc", "--principal", role)).code,
+    ).toBe(0);
+    const bob = stack.iam.assumeRole(role, "bob-1");
+    const sm = new SecretsManagerClient({
+      region: stack.region,
+      endpoint: stack.endpoints.secretsManager,
+      credentials: bob,
+    });
+    await sm.send(new GetSecretValueCommand({ SecretId: SECRET }));
+    sm.destroy();
+    await stack.secretReads();
+
+    const run = await keyshift("exposure", role, "--json");
+
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ principal: "arn:aws:iam::111122223333:role/bob-svc", stillExposed: 1 });
+    expect(report.secrets).toEqual([
+      expect.objectContaining({
+        secretId: SECRET,
+        rotatedSince: false,
+        next: expect.stringContaining("--compromised"),
+      }),
+    ]);
+    const nobody = JSON.parse(
+      (await keyshift("exposure", "arn:aws:iam::111122223333:role/nobody", "--json")).stdout,
+    );
+    expect(nobody).toMatchObject({ secrets: [], stillExposed: 0 });
   });
 });
 

@@ -74,4 +74,6 @@ export interface ReadHistory {
   markNew(principal: string, secretId: string, at: Date): Promise<void>;
   /** The secrets `principal` read for the first time (as marked) at or after `since`. */
   newSince(principal: string, since: Date): Promise<string[]>;
+  /** Every secret `principal` ever read (as recorded), with its last read: a departure's exposure. */
+  readsBy(principal: string): Promise<Array<{ secretId: string; lastReadAt: string }>>;
 }

@@ -51,6 +51,21 @@ export function readHistoryContract(target: PortTarget<ReadHistory>): void {
       expect(await history.newSince(reader, at(3601))).toEqual([]);
     });
 
+    it("lists every secret a principal ever read with its last read, sorted, its own only", async () => {
+      const reader = `arn:aws:iam::123456789012:role/${target.id("reader")}`;
+      const base = target.id("s");
+      await history.recordRead(reader, `${base}-b`, at(0));
+      await history.recordRead(reader, `${base}-a`, at(10));
+      await history.recordRead(reader, `${base}-b`, at(20));
+      await history.recordRead(`${reader}-2`, `${base}-c`, at(30));
+
+      expect(await history.readsBy(reader)).toEqual([
+        { secretId: `${base}-a`, lastReadAt: iso(10) },
+        { secretId: `${base}-b`, lastReadAt: iso(20) },
+      ]);
+      expect(await history.readsBy(`${reader}-3`)).toEqual([]);
+    });
+
     it("a principal too long for a key is still told apart from another", async () => {
       const long = `arn:aws:sts::123456789012:assumed-role/${"r".repeat(600)}`;
       const secret = target.id("long");
