@@ -38,6 +38,8 @@ usage: keyshift <command> [args] [--json]
                                  findings (exit 1 when a line is rejected: each is named on stderr)
   exposure <principal>           every enrolled secret the principal ever read (read audit), and which
                                  are still exposed (not rotated since its last read)
+  exposure rotate <principal> --reason "..."
+                                 an emergency rotation of each of those, four at a time
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionLocalSecret } from "../../harness/local/scenario";
@@ -213,6 +214,67 @@ describe("keyshift exposure: what a departing principal read", () => {
       (await keyshift("exposure", "arn:aws:iam::111122223333:role/nobody", "--json")).stdout,
     );
     expect(nobody).toMatchObject({ secrets: [], stillExposed: 0 });
+
+    // The bulk emergency needs a reason and the state machine, and says so before starting anything.
+    const noReason = await keyshift("exposure", "rotate", role);
+    expect(noReason.code).toBe(64);
+    expect(noReason.stderr).toContain('exposure rotate needs --reason "..."');
+    const noMachine = await keyshiftProcess(stack, ["exposure", "rotate", role, "--reason", "departed"], {
+      ...process.env,
+      ...stack.env,
+      KEYSHIFT_STATE_MACHINE_ARN: "",
+    });
+    expect(noMachine.code).toBe(78);
+    expect(noMachine.stderr).toContain("exposure rotate needs KEYSHIFT_STATE_MACHINE_ARN");
+  });
+
+  it("exposure rotate starts an emergency rotation of each still-exposed secret, which kills the key it read", async () => {
+    const fast = "keyshift/exchange/acme-fast/trading";
+    const config = "test/fixtures/enrollment/local-fast.yml";
+    const role = "arn:aws:iam::111122223333:role/departing/carol-svc";
+    const registered = await keyshift(
+      "register-consumer",
+      fast,
+      "--config",
+      config,
+      "--consumer",
+      "carol-svc",
+      "--principal",
+      role,
+      "--required",
+      "false",
+    );
+    expect(registered.code).toBe(0);
+    const carol = stack.iam.assumeRole(role, "carol-1");
+    const sm = new SecretsManagerClient({
+      region: stack.region,
+      endpoint: stack.endpoints.secretsManager,
+      credentials: carol,
+    });
+    const read = JSON.parse(
+      (await sm.send(new GetSecretValueCommand({ SecretId: fast }))).SecretString ?? "{}",
+    );
+    sm.destroy();
+    await stack.secretReads();
+
+    const run = await keyshift("exposure", "rotate", role, "--reason", "carol left", "--json");
+
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ exposed: [fast], failed: [] });
+    const sfn = new SFNClient({ region: stack.region, endpoint: stack.endpoints.stepFunctions });
+    let status = "RUNNING";
+    for (let i = 0; i < 200 && status === "RUNNING"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status =
+        (await sfn.send(new DescribeExecutionCommand({ executionArn: report.started[0].executionArn })))
+          .status ?? "";
+    }
+    sfn.destroy();
+    expect(status).toBe("SUCCEEDED");
+    expect(stack.exchange.keys("acme-fast").find((k) => k.keyId === read.keyId)?.status).toBe("removed");
+    const after = JSON.parse((await keyshift("exposure", role, "--json")).stdout);
+    expect(after).toMatchObject({ stillExposed: 0 });
   });
 });
 

@@ -1,5 +1,7 @@
-import { principalArg } from "../args";
+import { sanitizeErrorMessage } from "../../core/errors";
+import { principalArg, reasonOption, stringOption } from "../args";
 import { command } from "../command";
+import { stateMachineArnOf } from "./rotate";
 
 interface Exposure {
   secretId: string;
@@ -49,5 +51,64 @@ export const exposure = command({
       { principal, secrets: rows, stillExposed: exposed.length },
     );
     return 0;
+  },
+});
+
+/** Emergency rotations started at once: bounded, so a large exposure does not flood the exchange. */
+const CONCURRENCY = 4;
+
+/**
+ * `exposure rotate <principal> --reason "..."`: an emergency rotation (`rotate --compromised`) of
+ * every secret `exposure` shows as still exposed to the principal, a few at a time, with progress on
+ * stderr and a summary of what was started and what could not be; each execution is then followed
+ * with `keyshift status` (an emergency breaks the gate at its short deadline: docs/deploy.md).
+ */
+export const exposureRotate = command({
+  words: ["exposure", "rotate"],
+  args: ["<principal>"],
+  options: ["reason"],
+  parse: ([principal = ""], values) => ({
+    principal: principalArg(principal),
+    reason: reasonOption(stringOption(values, "reason"), "exposure rotate"),
+  }),
+  async run({ deps, out, env }, { principal, reason }) {
+    const stateMachineArn = stateMachineArnOf(env, "exposure rotate");
+    const exposed: string[] = [];
+    for (const read of await deps.readHistory.readsBy(principal)) {
+      const promotedAt = (await deps.store.getVersions(read.secretId))?.promotedAt;
+      if (!(promotedAt && promotedAt > read.lastReadAt)) exposed.push(read.secretId);
+    }
+    const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+    const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS });
+    const started: Array<{ secretId: string; executionArn: string }> = [];
+    const failed: Array<{ secretId: string; error: string }> = [];
+    try {
+      for (let i = 0; i < exposed.length; i += CONCURRENCY) {
+        await Promise.all(
+          exposed.slice(i, i + CONCURRENCY).map(async (secretId) => {
+            const input = { secretId, trigger: "manual", mode: "rotate", compromised: true, reason };
+            try {
+              const run = await sfn.send(
+                new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
+              );
+              started.push({ secretId, executionArn: run.executionArn ?? "" });
+              out.progress(`started emergency rotation of ${secretId}\n`);
+            } catch (err) {
+              failed.push({ secretId, error: sanitizeErrorMessage(err, 200) });
+              out.progress(`could not start ${secretId}: ${sanitizeErrorMessage(err, 200)}\n`);
+            }
+          }),
+        );
+      }
+    } finally {
+      sfn.destroy();
+    }
+    const summary =
+      `${principal}: ${exposed.length} secret(s) still exposed; ${started.length} emergency rotation(s) started` +
+      (failed.length > 0
+        ? `, ${failed.length} NOT started (${failed.map((f) => f.secretId).join(", ")})`
+        : "") +
+      "; follow each with `keyshift status <secretId>`";
+    return out.outcome(summary, { principal, exposed, started, failed }, failed.length > 0 ? 1 : 0);
   },
 });

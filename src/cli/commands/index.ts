@@ -2,7 +2,7 @@ import type { CommandSpec } from "../command";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
-import { exposure } from "./exposure";
+import { exposure, exposureRotate } from "./exposure";
 import { hygiene } from "./hygiene";
 import { list } from "./list";
 import { misuseReplay } from "./misuse";
@@ -31,4 +31,5 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   rollbackCommand,
   misuseReplay,
   exposure,
+  exposureRotate,
 ];

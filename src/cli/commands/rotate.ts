@@ -43,15 +43,21 @@ export const rotate = rotationCommand("rotate");
 /** `resume <secretId> [--wait]`: a new execution in mode "resume" adopts a stalled rotation. */
 export const resume = rotationCommand("resume");
 
-async function startRotation(ctx: CommandContext, input: RotateInput): Promise<number> {
-  const { env, out } = ctx;
+/** The state machine the CLI starts executions of, or the configuration error that names the fix. */
+export function stateMachineArnOf(env: NodeJS.ProcessEnv, what: string): string {
   const stateMachineArn = env.KEYSHIFT_STATE_MACHINE_ARN ?? "";
   if (!STATE_MACHINE_ARN.test(stateMachineArn)) {
     throw new ConfigError(
-      `${input.mode} needs KEYSHIFT_STATE_MACHINE_ARN (the stack output RotationStateMachineArn), got ` +
+      `${what} needs KEYSHIFT_STATE_MACHINE_ARN (the stack output RotationStateMachineArn), got ` +
         `${stateMachineArn ? JSON.stringify(stateMachineArn.slice(0, 200)) : "nothing"}`,
     );
   }
+  return stateMachineArn;
+}
+
+async function startRotation(ctx: CommandContext, input: RotateInput): Promise<number> {
+  const { env, out } = ctx;
+  const stateMachineArn = stateMachineArnOf(env, input.mode);
   const pollMs = pollInterval(env.KEYSHIFT_POLL_MS);
   // KEYSHIFT_ENDPOINT_STEPFUNCTIONS is set only by the local stack.
   const { DescribeExecutionCommand, SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
