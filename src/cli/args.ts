@@ -22,6 +22,8 @@ export const OPTIONS = {
   "cache-ttl": { type: "string" },
   "heartbeat-interval": { type: "string" },
   required: { type: "string" },
+  purpose: { type: "string" },
+  ticket: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

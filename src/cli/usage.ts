@@ -4,8 +4,9 @@ export const USAGE = `keyshift — consumer-aware rotation of exchange API keys
 usage: keyshift <command> [args] [--json]
   list [--config FILE]           every enrolled secret: rotation state, last rotation, lagging consumers,
                                  open revocations, schedule (from the enrollment file)
-  enroll <secretId> [--config FILE]
-                                 record the entry's settings and the current fingerprint
+  enroll <secretId> [--config FILE] [--purpose "..."] [--ticket REF]
+                                 record the entry's settings and the current fingerprint, and the
+                                 provisioning record (posted to KEYSHIFT_PROVISIONING_WEBHOOK_URL if set)
   register-consumer <secretId> --consumer ID --principal ROLE_ARN
         [--cache-ttl S] [--heartbeat-interval S] [--required true|false] [--config FILE]
                                  register a consumer or change one; an omitted option keeps its current

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
@@ -179,6 +181,105 @@ describe("who the audit names: the caller's AWS principal, never a typed name", 
     expect(run.stderr).toContain("cannot tell who is running keyshift: STS GetCallerIdentity failed");
     expect(run.stderr).toContain("InvalidClientTokenId");
     expect(run.stderr).not.toContain("not-a-real-secret-key-value");
+  });
+});
+
+describe("the provisioning record: who, what for, which ticket", () => {
+  async function receiver(status: number) {
+    const got: Array<{ headers: Record<string, unknown>; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        got.push({ headers: req.headers, body });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tickets`;
+    return { got, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+  const fast = "keyshift/exchange/acme-fast/trading";
+  const config = "test/fixtures/enrollment/local-fast.yml";
+
+  it("enroll posts the record to the webhook — requester from STS, purpose, ticket, scope, no key value", async () => {
+    await provisionLocalSecret(stack, {
+      account: "acme-prov",
+      secretId: "keyshift/exchange/acme-prov/trading",
+    });
+    const hook = await receiver(201);
+    try {
+      const run = await keyshiftProcess(
+        stack,
+        [
+          "enroll",
+          fast,
+          "--config",
+          config,
+          "--purpose",
+          "market making on acme",
+          "--ticket",
+          "OPS-42",
+          "--json",
+        ],
+        { ...process.env, ...stack.env, KEYSHIFT_PROVISIONING_WEBHOOK_URL: hook.url },
+      );
+
+      expect(run.code).toBe(0);
+      expect(hook.got).toHaveLength(1);
+      const record = JSON.parse(hook.got[0]?.body ?? "{}");
+      expect(record).toMatchObject({
+        kind: "keyshift.provisioning.v1",
+        secretId: fast,
+        exchangeAccount: "acme-fast",
+        requestedBy: expect.stringMatching(/^operator:arn:aws:sts::\d{12}:assumed-role\//),
+        purpose: "market making on acme",
+        ticket: "OPS-42",
+        approvedBy: null,
+        approval: "single-operator",
+      });
+      expect(record.scope.length).toBeGreaterThan(0);
+      expect(hook.got[0]?.headers["idempotency-key"]).toBe(record.idempotencyKey);
+      const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+      const value = JSON.parse(
+        (await sm.send(new GetSecretValueCommand({ SecretId: fast }))).SecretString ?? "{}",
+      );
+      sm.destroy();
+      expect(hook.got[0]?.body).not.toContain(value.secret);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it("a webhook that refuses leaves the enrollment done, says so (exit 1) and audits the failure", async () => {
+    const hook = await receiver(500);
+    try {
+      const run = await keyshiftProcess(
+        stack,
+        ["enroll", fast, "--config", config, "--purpose", "retry test"],
+        {
+          ...process.env,
+          ...stack.env,
+          KEYSHIFT_PROVISIONING_WEBHOOK_URL: hook.url,
+        },
+      );
+
+      expect(run.code).toBe(1);
+      expect(run.stdout + run.stderr).toContain("the provisioning record was NOT sent");
+      expect(run.stdout + run.stderr).toContain("HTTP 500");
+      const trail = await new DynamoAuditLog(
+        documentClient({
+          endpoint: stack.endpoints.dynamodb,
+          region: stack.region,
+          credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        }),
+        stack.tables.audit,
+        { now: () => new Date() },
+      ).list(fast);
+      expect(trail.map((e) => e.action)).toContain("provisioning-record-failed");
+    } finally {
+      await hook.close();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
+import { postProvisioningRecord } from "../../adapters/provisioning-webhook";
 import { REGISTRATION_BOUNDS } from "../../core/consumers/registry-rules";
 import type { ConsumerRegistration } from "../../core/model";
 import { enrollSecret, registerConsumer } from "../../core/operator/operator";
+import { provisioningRecord } from "../../core/operator/provisioning";
 import {
   booleanWord,
   consumerIdArg,
@@ -15,11 +17,15 @@ import {
 import { type CommandContext, command } from "../command";
 import { entryFor } from "../enrollment";
 
-/** `enroll <secretId>`: the entry's settings from the enrollment file, the current fingerprint recorded. */
+/**
+ * `enroll <secretId> [--purpose "..."] [--ticket REF]`: the entry's settings from the enrollment file,
+ * the current fingerprint recorded, and the provisioning record (who, what for, which ticket) in the
+ * audit — and posted to KEYSHIFT_PROVISIONING_WEBHOOK_URL when it is set.
+ */
 export const enroll = command({
   words: ["enroll"],
   args: ["<secretId>"],
-  options: ["config"],
+  options: ["config", "purpose", "ticket"],
   parse([secretId = ""], values) {
     const {
       schedule,
@@ -27,15 +33,62 @@ export const enroll = command({
       consumer: _c,
       ...settings
     } = entryFor(secretIdArg(secretId), stringOption(values, "config"));
+    const purpose = boundedText(stringOption(values, "purpose"), "--purpose", 500);
+    const ticket = boundedText(stringOption(values, "ticket"), "--ticket", 200);
     // The schedule travels with the settings so the hygiene audit can tell an overdue rotation.
-    return { ...settings, schedule, scheduleEnabled: enabled };
+    return {
+      settings: { ...settings, schedule, scheduleEnabled: enabled },
+      request: { ...(purpose ? { purpose } : {}), ...(ticket ? { ticket } : {}) },
+    };
   },
-  async run({ deps, out, actor }, settings) {
-    const enrolled = await enrollSecret(settings, actor, deps);
-    out.result(`enrolled ${enrolled.secretId} (account ${enrolled.exchangeAccount})`, enrolled);
-    return 0;
+  async run({ deps, out, actor, env }, { settings, request }) {
+    const enrolled = await enrollSecret(settings, actor, deps, request);
+    const done = `enrolled ${enrolled.secretId} (account ${enrolled.exchangeAccount})`;
+    const webhook = env.KEYSHIFT_PROVISIONING_WEBHOOK_URL;
+    if (!webhook) {
+      out.result(done, enrolled);
+      return 0;
+    }
+    const scope = (await deps.store.getVersions(enrolled.secretId))?.current?.permissions ?? [];
+    const record = provisioningRecord(enrolled, {
+      requestedBy: actor,
+      ...request,
+      scope,
+      at: deps.clock.now(),
+    });
+    try {
+      const { status } = await postProvisioningRecord(webhook, record);
+      await deps.audit.append({
+        secretId: enrolled.secretId,
+        actor,
+        action: "provisioning-record-sent",
+        details: { idempotencyKey: record.idempotencyKey, status },
+      });
+      out.result(`${done}; provisioning record sent (HTTP ${status})`, { ...enrolled, provisioning: record });
+      return 0;
+    } catch (err) {
+      const why = (err as Error).message;
+      await deps.audit.append({
+        secretId: enrolled.secretId,
+        actor,
+        action: "provisioning-record-failed",
+        details: { idempotencyKey: record.idempotencyKey, error: why },
+      });
+      return out.outcome(
+        `${done}, but the provisioning record was NOT sent: ${why}; run the same enroll again (idempotent; the receiver dedupes on ${record.idempotencyKey})`,
+        { ...enrolled, provisioning: record, provisioningError: why },
+        1,
+      );
+    }
   },
 });
+
+function boundedText(value: string | undefined, option: string, max: number): string | undefined {
+  const text = value?.trim();
+  if (text === undefined || text === "") return undefined;
+  if (text.length > max) throw new UsageError(`${option} is at most ${max} characters, got ${text.length}`);
+  return text;
+}
 
 /**
  * Omitted options keep what the consumer is registered with; for a consumer not registered yet

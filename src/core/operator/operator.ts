@@ -28,6 +28,7 @@ export async function enrollSecret(
   settings: Omit<SecretSettings, "enrolledAt">,
   actor: string,
   deps: Pick<Deps, "secrets" | "store" | "consumers" | "audit" | "clock"> & ReadPolicyDeps,
+  provisioning: ProvisioningRequest = {},
 ): Promise<SecretSettings> {
   await requireOverlapCoversConsumers(settings, deps);
   requireWaitFitsExecution(settings);
@@ -72,10 +73,20 @@ export async function enrollSecret(
       currentVersionId: current.versionId,
       keyId: first?.keyId ?? recorded?.current?.exchangeKeyId ?? null,
       recordedCurrentVersionId: recorded?.current?.versionId ?? current.versionId,
+      // The provisioning record (who asked, what for, which ticket): the requester is `actor`.
+      purpose: provisioning.purpose ?? null,
+      ticket: provisioning.ticket ?? null,
+      scope: first?.permissions ?? recorded?.current?.permissions ?? [],
     },
   });
   await syncReadPolicy(deps, settings.secretId, actor);
   return enrolled;
+}
+
+/** What the requester says about an enrollment (`keyshift enroll --purpose --ticket`). */
+export interface ProvisioningRequest {
+  purpose?: string;
+  ticket?: string;
 }
 
 /** The wait must end in MarkStalled within the execution's timeout and its history's event budget. */
