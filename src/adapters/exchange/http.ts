@@ -165,3 +165,26 @@ export async function withinBudget<T>(
     }
   }
 }
+
+/**
+ * A key the exchange refuses as unknown right after it was created: it may not have propagated
+ * yet, so it is retried within the budget (`withinVerifyBudget`), and once the budget is spent the
+ * exchange's own permanent answer (`final`) is what the caller sees.
+ */
+export class KeyNotYetValidError extends ExchangeRetryableError {
+  constructor(readonly final: Error) {
+    super(final.message);
+  }
+}
+
+/** `withinBudget` for a new key's checks: a `KeyNotYetValidError` left at the end is reported as the exchange's answer. */
+export async function withinVerifyBudget<T>(
+  attempt: () => Promise<T>,
+  opts: { budgetMs: number; now?: () => number },
+): Promise<T> {
+  try {
+    return await withinBudget(attempt, opts);
+  } catch (err) {
+    throw err instanceof KeyNotYetValidError ? err.final : err;
+  }
+}

@@ -12,7 +12,7 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
-import { scrub, withinBudget } from "../http";
+import { KeyNotYetValidError, scrub, withinBudget, withinVerifyBudget } from "../http";
 import type { BinanceConfig } from "./admin-secret";
 import {
   BinanceClient,
@@ -41,13 +41,6 @@ export interface BinanceExchangeOptions {
 const KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 const LABEL = /^[\x20-\x7e]{1,64}$/;
 const NOT_YET_VALID = new Set(["-2014", "-2015"]);
-
-/** A brand-new key refused as unknown may not have propagated yet: retried within the budget, then final. */
-class KeyNotYetValidError extends ExchangeRetryableError {
-  constructor(readonly final: Error) {
-    super(final.message);
-  }
-}
 
 /**
  * The `Exchange` port on Binance's sub-account API management (`/sapi/v1/sub-account/subAccountApi`,
@@ -170,11 +163,7 @@ export class BinanceExchange implements Exchange {
         throw err;
       }
     };
-    try {
-      await withinBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
-    } catch (err) {
-      throw err instanceof KeyNotYetValidError ? err.final : err;
-    }
+    await withinVerifyBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
   }
 
   async disableKey(account: string, keyId: string): Promise<void> {

@@ -12,7 +12,7 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
-import { scrub, withinBudget } from "../http";
+import { KeyNotYetValidError, scrub, withinBudget, withinVerifyBudget } from "../http";
 import type { BybitConfig } from "./admin-secret";
 import { BybitClient, type BybitSigner, type CallContext, parseResult, type Refusal, where } from "./client";
 import { listSubKeys, toExchangeKey } from "./listing";
@@ -33,13 +33,6 @@ export interface BybitExchangeOptions {
 
 const KEY_ID = /^[\x21-\x7e]{1,128}$/;
 const LABEL = /^[\x20-\x7e]{1,64}$/;
-
-/** A brand-new key answering 10003 may not have propagated yet: retried within the budget, then final. */
-class KeyNotYetValidError extends ExchangeRetryableError {
-  constructor(readonly final: Error) {
-    super(final.message);
-  }
-}
 
 /**
  * The `Exchange` port on Bybit v5, for one sub-account per keyshift account, managed with its
@@ -168,12 +161,7 @@ export class BybitExchange implements Exchange {
         throw err;
       }
     };
-    let info: Awaited<ReturnType<typeof attempt>>;
-    try {
-      info = await withinBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
-    } catch (err) {
-      throw err instanceof KeyNotYetValidError ? err.final : err;
-    }
+    const info = await withinVerifyBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
     if (info.apiKey !== key.keyId || String(info.userID) !== cfg.subuid || info.isMaster) {
       throw new ExchangePermanentError(
         scrub(

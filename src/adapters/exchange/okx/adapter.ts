@@ -1,4 +1,4 @@
-import { ExchangePermanentError, ExchangeRetryableError } from "../../../core/errors";
+import { ExchangePermanentError } from "../../../core/errors";
 import type {
   CreatedExchangeKey,
   CreateKeyInput,
@@ -7,7 +7,7 @@ import type {
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
-import { scrub, withinBudget } from "../http";
+import { KeyNotYetValidError, scrub, withinVerifyBudget } from "../http";
 import type { OkxConfig } from "./admin-secret";
 import { type CallContext, OkxClient, type OkxSigner, parseOne, where } from "./client";
 import { confirmCreated, explainCreateRefusal } from "./create-key";
@@ -32,13 +32,6 @@ export interface OkxExchangeOptions {
 const KEY_ID = /^[\x21-\x7e]{1,128}$/;
 /** OKX publishes no label rule but "API Key note"; keyshift's labels are `ks_` + 12 hex. */
 const LABEL = /^[\x20-\x7e]{1,50}$/;
-
-/** A brand-new key answering 50111 may not have propagated yet: retried within the budget, then final. */
-class KeyNotYetValidError extends ExchangeRetryableError {
-  constructor(readonly final: Error) {
-    super(final.message);
-  }
-}
 
 /**
  * The `Exchange` port on OKX v5, for one sub-account per keyshift account, managed with its
@@ -142,12 +135,7 @@ export class OkxExchange implements Exchange {
         throw err;
       }
     };
-    let config: Awaited<ReturnType<typeof attempt>>;
-    try {
-      config = await withinBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
-    } catch (err) {
-      throw err instanceof KeyNotYetValidError ? err.final : err;
-    }
+    const config = await withinVerifyBudget(attempt, { budgetMs: this.verifyBudgetMs, now: this.now });
     if (config.uid === config.mainUid) {
       throw new ExchangePermanentError(
         scrub(
