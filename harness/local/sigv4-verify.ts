@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { parseAmzDate } from "./sigv4";
@@ -244,4 +244,51 @@ async function signatureMatches(
   const a = Buffer.from(presented.signature);
   const b = Buffer.from(signature);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * How an AWS Query-protocol front end (SNS, STS) answers a request it cannot authenticate: an XML `ErrorResponse`
+ * (`<Type>Sender</Type>`), code and status per `verifySigV4`'s reason. Checked against:
+ * - SNS's Common Error Types page: IncompleteSignature 400; the Query protocol's common errors
+ *   (SQS, RDS, CloudSearch pages): InvalidClientTokenId 403, MissingAuthenticationToken 403;
+ * - SNS's answers quoted in public threads: Publish with an unknown key is a "403 Forbidden"
+ *   `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` with `InvalidClientTokenId`
+ *   "The security token included in the request is invalid." (laravel-notification-channels/aws-sns#31,
+ *   aws/aws-sdk-js#1919 statusCode 403); a wrong signature is `SignatureDoesNotMatch` with the
+ *   JSON front end's wording (aws/aws-sdk-ruby#335, aws/aws-sdk-js#518), and so is an expired one,
+ *   "Signature expired: … (… - 15 min.)" (aws/aws-sdk-js#265 for Publish; 403 with the same
+ *   ErrorResponse from SQS's Query front end, aws/aws-sdk-php#642); no signature is
+ *   `MissingAuthenticationToken` "Request is missing Authentication Token", 403 (STS's Query front
+ *   end, amzn/selling-partner-api-docs#3081). A credential scoped to another region or service is
+ *   `SignatureDoesNotMatch` ("Credential should be scoped to …"), as STS answers it.
+ */
+export const QUERY_AUTHENTICATION_ERRORS: Record<SigV4Reason, [code: string, status: number]> = {
+  missing: ["MissingAuthenticationToken", 403],
+  incomplete: ["IncompleteSignature", 400],
+  expired: ["SignatureDoesNotMatch", 403],
+  scope: ["SignatureDoesNotMatch", 403],
+  signature: ["SignatureDoesNotMatch", 403],
+  "unknown-key": ["InvalidClientTokenId", 403],
+  token: ["InvalidClientTokenId", 403],
+};
+
+/**
+ * Authenticates a Query-protocol request (SNS, STS): the caller the signature names, or the code,
+ * message and status that front end answers (`QUERY_AUTHENTICATION_ERRORS`).
+ */
+export async function authenticateQueryRequest<P extends SigningSecret>(
+  request: IncomingMessage,
+  body: string,
+  expected: { service: string; region: string },
+  callers: { lookup(accessKeyId: string): P | undefined },
+): Promise<P | { code: string; message: string; status: number }> {
+  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
+  const result = await verifySigV4(
+    { method: request.method ?? "POST", url, headers: request.headers, body },
+    expected,
+    (key) => callers.lookup(key),
+  );
+  if (!("reject" in result)) return result.principal;
+  const [code, status] = QUERY_AUTHENTICATION_ERRORS[result.reject];
+  return { code, message: result.message, status };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { actionMatches } from "./secrets-manager/resource-policy";
-import { type SigningSecret, type SigV4Reason, verifySigV4 } from "./sigv4-verify";
+import { authenticateQueryRequest, type SigningSecret } from "./sigv4-verify";
 
 export interface PublishedMessage {
   topicArn: string;
@@ -38,32 +38,6 @@ function invalidSubject(subject: string): string | undefined {
   return undefined;
 }
 
-/**
- * How SNS's Query front end answers a request it cannot authenticate: an XML `ErrorResponse`
- * (`<Type>Sender</Type>`), code and status per `verifySigV4`'s reason. Checked against:
- * - SNS's Common Error Types page: IncompleteSignature 400; the Query protocol's common errors
- *   (SQS, RDS, CloudSearch pages): InvalidClientTokenId 403, MissingAuthenticationToken 403;
- * - SNS's answers quoted in public threads: Publish with an unknown key is a "403 Forbidden"
- *   `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` with `InvalidClientTokenId`
- *   "The security token included in the request is invalid." (laravel-notification-channels/aws-sns#31,
- *   aws/aws-sdk-js#1919 statusCode 403); a wrong signature is `SignatureDoesNotMatch` with the
- *   JSON front end's wording (aws/aws-sdk-ruby#335, aws/aws-sdk-js#518), and so is an expired one,
- *   "Signature expired: … (… - 15 min.)" (aws/aws-sdk-js#265 for Publish; 403 with the same
- *   ErrorResponse from SQS's Query front end, aws/aws-sdk-php#642); no signature is
- *   `MissingAuthenticationToken` "Request is missing Authentication Token", 403 (STS's Query front
- *   end, amzn/selling-partner-api-docs#3081). A credential scoped to another region or service is
- *   `SignatureDoesNotMatch` ("Credential should be scoped to …"), as STS answers it.
- */
-const AUTHENTICATION_ERRORS: Record<SigV4Reason, [code: string, status: number]> = {
-  missing: ["MissingAuthenticationToken", 403],
-  incomplete: ["IncompleteSignature", 400],
-  expired: ["SignatureDoesNotMatch", 403],
-  scope: ["SignatureDoesNotMatch", 403],
-  signature: ["SignatureDoesNotMatch", 403],
-  "unknown-key": ["InvalidClientTokenId", 403],
-  token: ["InvalidClientTokenId", 403],
-};
-
 class SnsError extends Error {
   constructor(
     readonly code: string,
@@ -76,22 +50,16 @@ class SnsError extends Error {
 
 const xml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The caller of `request`, or the error SNS's front end answers (`AUTHENTICATION_ERRORS`). */
+/** The caller of `request`, or the error SNS's Query front end answers (`QUERY_AUTHENTICATION_ERRORS`). */
 async function authenticate(
   request: IncomingMessage,
   body: string,
   region: string,
   callers: SnsCallers,
 ): Promise<{ userArn: string; allowedActions: readonly string[] }> {
-  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
-  const result = await verifySigV4(
-    { method: request.method ?? "POST", url, headers: request.headers, body },
-    { service: "sns", region },
-    (key) => callers.lookup(key),
-  );
-  if (!("reject" in result)) return result.principal;
-  const [code, status] = AUTHENTICATION_ERRORS[result.reject];
-  throw new SnsError(code, result.message, status);
+  const caller = await authenticateQueryRequest(request, body, { service: "sns", region }, callers);
+  if ("code" in caller) throw new SnsError(caller.code, caller.message, caller.status);
+  return caller;
 }
 
 /** What SNS answers, parameter by parameter, for a Publish it takes; undefined when it does. */
@@ -126,7 +94,7 @@ function record(form: URLSearchParams): PublishedMessage {
  * real SNS client and the real `SnsAlerts` adapter run unchanged; every message is recorded.
  *
  * Every request is authenticated as SNS does, by its SigV4 signature (service `sns`, `region`)
- * against `callers` (`AUTHENTICATION_ERRORS`), then authorized: the caller's identity policy must
+ * against `callers` (`QUERY_AUTHENTICATION_ERRORS`), then authorized: the caller's identity policy must
  * allow `sns:Publish` (in the local stack only keyshift's role is granted it), else SNS's
  * `AuthorizationError`, 403 ("… is not authorized to perform: SNS:Publish on resource: <topic>
  * because no identity-based policy allows the SNS:Publish action", as quoted in

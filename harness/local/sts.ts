@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type SigningSecret, type SigV4Reason, verifySigV4 } from "./sigv4-verify";
+import { authenticateQueryRequest, type SigningSecret } from "./sigv4-verify";
 
 /** Who may call: `LocalIam` (access key → signing secret and the session it was issued for). */
 export interface StsCallers {
@@ -15,17 +15,6 @@ export interface LocalSts {
   close(): Promise<void>;
 }
 
-/** STS's answers to a request it cannot authenticate (the same front end as SNS's: Query protocol). */
-const AUTHENTICATION_ERRORS: Record<SigV4Reason, [code: string, status: number]> = {
-  missing: ["MissingAuthenticationToken", 403],
-  incomplete: ["IncompleteSignature", 400],
-  expired: ["SignatureDoesNotMatch", 403],
-  scope: ["SignatureDoesNotMatch", 403],
-  signature: ["SignatureDoesNotMatch", 403],
-  "unknown-key": ["InvalidClientTokenId", 403],
-  token: ["InvalidClientTokenId", 403],
-};
-
 const xml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const NS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -34,8 +23,9 @@ const NS = "https://sts.amazonaws.com/doc/2011-06-15/";
  * audit names the authenticated principal and never a name someone typed. Speaks the Query protocol
  * the real STS client uses (`Action=GetCallerIdentity&Version=2011-06-15`, an XML answer with `Arn`,
  * `UserId`, `Account`); authenticates every call by its SigV4 signature (service `sts`) against
- * `LocalIam`, as STS does. GetCallerIdentity needs no permission ("No permissions are required to
- * perform this operation", STS API reference), so nothing is authorized beyond the signature.
+ * `LocalIam`, as STS does (`QUERY_AUTHENTICATION_ERRORS`, shared with SNS's front end).
+ * GetCallerIdentity needs no permission ("No permissions are required to perform this operation",
+ * STS API reference), so nothing is authorized beyond the signature.
  */
 export async function startLocalSts(opts: { callers: StsCallers; region: string }): Promise<LocalSts> {
   const server = createServer((req, res) => {
@@ -48,7 +38,12 @@ export async function startLocalSts(opts: { callers: StsCallers; region: string 
         res.end(body);
       };
       const body = Buffer.concat(chunks).toString("utf8");
-      const caller = await authenticate(req, body, opts);
+      const caller = await authenticateQueryRequest(
+        req,
+        body,
+        { service: "sts", region: opts.region },
+        opts.callers,
+      );
       if ("code" in caller) {
         answer(
           caller.status,
@@ -75,22 +70,4 @@ export async function startLocalSts(opts: { callers: StsCallers; region: string 
     endpoint: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function authenticate(
-  request: IncomingMessage,
-  body: string,
-  opts: { callers: StsCallers; region: string },
-): Promise<
-  { userArn: string; userId: string; accountId: string } | { code: string; message: string; status: number }
-> {
-  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
-  const result = await verifySigV4(
-    { method: request.method ?? "POST", url, headers: request.headers, body },
-    { service: "sts", region: opts.region },
-    (key) => opts.callers.lookup(key),
-  );
-  if (!("reject" in result)) return result.principal;
-  const [code, status] = AUTHENTICATION_ERRORS[result.reject];
-  return { code, message: result.message, status };
 }
