@@ -19,6 +19,8 @@ import {
   hourIso,
   type RotationEvent,
 } from "../../src/core/misuse/model";
+// The corpus must be the same on every machine: the exchange simulators' seeded PRNG.
+import { mulberry32 } from "../local/exchange/faults";
 import { type Attack, injectAttack, planAttack } from "./misuse-attacks";
 
 export interface CorpusOptions {
@@ -78,18 +80,6 @@ export interface SecretPlan {
   hours: number;
 }
 
-/** mulberry32: a small, fast, seedable PRNG (the corpus must be the same on every machine). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const localCache = new Map<string, { weekday: number; minute: number; date: string }>();
 /** Local weekday (0 = Sunday), minute of day and date of a UTC hour in a zone: the DST shift lives here. */
 function local(zone: string, hour: number) {
@@ -133,7 +123,7 @@ export function activity(profile: Profile, hour: number): number {
 }
 
 export function planSecret(seed: number, index: number, weeks: number, attackKind?: FindingKind): SecretPlan {
-  const r = rng(seed * 1_000_003 + index);
+  const r = mulberry32(seed * 1_000_003 + index);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(r() * list.length)] as T;
   let profile = pick<Profile>(["us-equities", "eu-desk", "crypto-24x7"]);
   // An attack only some secrets can show: off-hours needs nights, IP novelty an exchange that reports IPs.
@@ -180,7 +170,7 @@ export function keyAt(plan: SecretPlan, hour: number): string {
 
 /** The secret's clean traffic: exchange rows, the consumers' reports, and the rotations. */
 export function cleanTraffic(plan: SecretPlan, seed: number): SecretSlice {
-  const r = rng(seed * 7_919 + plan.index);
+  const r = mulberry32(seed * 7_919 + plan.index);
   const exchange: ExchangeActivity[] = [];
   const consumers: ConsumerReport[] = [];
   for (let hour = plan.firstHour; hour < plan.firstHour + plan.hours; hour++) {
@@ -222,7 +212,7 @@ export function* misuseCorpus(options: CorpusOptions): Generator<SecretCorpus> {
       yield { slice, labels: [] };
       continue;
     }
-    const attack: Attack = planAttack(plan, kind, rng(options.seed * 104_729 + index), slice);
+    const attack: Attack = planAttack(plan, kind, mulberry32(options.seed * 104_729 + index), slice);
     yield { slice: injectAttack(slice, attack), labels: [attack.label] };
   }
 }
