@@ -1,3 +1,4 @@
+import type { AppDeps } from "../../commons/deps";
 import { sanitizeErrorMessage } from "../../core/errors";
 import { principalArg, reasonOption, stringOption } from "../args";
 import { command } from "../command";
@@ -13,6 +14,27 @@ interface Exposure {
   next: string | null;
 }
 
+/** Every secret `principal` read, and whether its key was rotated since the last read. */
+async function exposuresOf(
+  deps: Pick<AppDeps, "readHistory" | "store">,
+  principal: string,
+): Promise<Exposure[]> {
+  const rows: Exposure[] = [];
+  for (const read of await deps.readHistory.readsBy(principal)) {
+    const promotedAt = (await deps.store.getVersions(read.secretId))?.promotedAt ?? null;
+    const rotatedSince = promotedAt !== null && promotedAt > read.lastReadAt;
+    rows.push({
+      ...read,
+      promotedAt,
+      rotatedSince,
+      next: rotatedSince
+        ? null
+        : `keyshift rotate ${read.secretId} --compromised --reason "exposed to ${principal}"`,
+    });
+  }
+  return rows;
+}
+
 /**
  * `exposure <principal>`: every enrolled secret the principal ever read (the read audit's history,
  * from CloudTrail), when it last did, and whether the key it could have copied was rotated since —
@@ -24,21 +46,7 @@ export const exposure = command({
   options: [],
   parse: ([principal = ""]) => principalArg(principal),
   async run({ deps, out }, principal) {
-    const reads = await deps.readHistory.readsBy(principal);
-    const rows: Exposure[] = [];
-    for (const read of reads) {
-      const versions = await deps.store.getVersions(read.secretId);
-      const promotedAt = versions?.promotedAt ?? null;
-      const rotatedSince = promotedAt !== null && promotedAt > read.lastReadAt;
-      rows.push({
-        ...read,
-        promotedAt,
-        rotatedSince,
-        next: rotatedSince
-          ? null
-          : `keyshift rotate ${read.secretId} --compromised --reason "exposed to ${principal}"`,
-      });
-    }
+    const rows = await exposuresOf(deps, principal);
     const exposed = rows.filter((r) => !r.rotatedSince);
     const lines = rows.map(
       (r) =>
@@ -73,11 +81,9 @@ export const exposureRotate = command({
   }),
   async run({ deps, out, env }, { principal, reason }) {
     const stateMachineArn = stateMachineArnOf(env, "exposure rotate");
-    const exposed: string[] = [];
-    for (const read of await deps.readHistory.readsBy(principal)) {
-      const promotedAt = (await deps.store.getVersions(read.secretId))?.promotedAt;
-      if (!(promotedAt && promotedAt > read.lastReadAt)) exposed.push(read.secretId);
-    }
+    const exposed = (await exposuresOf(deps, principal))
+      .filter((r) => !r.rotatedSince)
+      .map((r) => r.secretId);
     const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
     const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS });
     const started: Array<{ secretId: string; executionArn: string }> = [];
