@@ -116,8 +116,9 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
       eventId: read.eventId,
     },
   });
-  // Served reads only: a refused read returned nothing. keyshift's own readers are not judged.
+  // CloudTrail's time of the read (the clock's when it is not a date): the anomaly window and the alert's day.
   const at = Number.isNaN(Date.parse(read.at)) ? deps.clock.now() : new Date(read.at);
+  // Served reads only: a refused read returned nothing. keyshift's own readers are not judged.
   if (reader !== "keyshift" && !read.denied) {
     await judgeReadNovelty(deps, { principal, secretId, at }, deps.clock.now());
   }
@@ -133,7 +134,7 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
     };
   }
 
-  const claimed = await alertUnregistered(deps, read, secretId, principal);
+  const claimed = await alertUnregistered(deps, read, { secretId, principal, at });
   return { recorded: true, secretId, principalArn: principal, reader, denied: read.denied, alerted: claimed };
 }
 
@@ -141,11 +142,10 @@ export async function recordSecretRead(read: SecretRead, deps: ReadDeps): Promis
 async function alertUnregistered(
   deps: Pick<ReadDeps, "readerAlerts" | "alerts" | "clock">,
   read: SecretRead,
-  secretId: string,
-  principal: string,
+  { secretId, principal, at }: { secretId: string; principal: string; at: Date },
 ): Promise<boolean> {
   const now = deps.clock.now();
-  const day = (Number.isNaN(Date.parse(read.at)) ? now : new Date(read.at)).toISOString().slice(0, 10);
+  const day = at.toISOString().slice(0, 10);
   const claimed = await deps.readerAlerts.claim(secretId, principal, day, now);
   if (claimed) {
     await deps.alerts.send({
