@@ -10,6 +10,7 @@ export { FakeClock, InMemoryAlerts } from "./clock";
 export { InMemoryConsumerRegistry } from "./consumer-registry";
 export { type ExchangeCall, InMemoryExchange } from "./exchange";
 export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
+export { InMemoryManualTasks } from "./manual-tasks";
 export {
   InMemoryReaderAlertLog,
   InMemoryReadHistory,

@@ -69,6 +69,27 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     }
     return copy(item.entry);
   }
+  async markAwaitingOperator(entryId: string, update: { at: Date; owner?: string }): Promise<LedgerEntry> {
+    const item = this.mustGet(entryId);
+    if (
+      !FIRST_STAGE_STATUSES.includes(item.entry.status) ||
+      !claimAllows(item.entry, update.owner, update.at)
+    ) {
+      return copy(item.entry);
+    }
+    const at = update.at.toISOString();
+    const { nextAttemptAt: _next, heldReason: _held, ...rest } = unclaimed(item.entry);
+    item.entry = {
+      ...rest,
+      status: "awaiting-operator",
+      awaitingSince: at,
+      updatedAt: at,
+      needsOperator: true,
+      attempts: item.entry.attempts + 1,
+    };
+    item.sweepAt = undefined;
+    return copy(item.entry);
+  }
   async markDisabled(
     entryId: string,
     update: { at: Date; removeAfter: Date; owner?: string },

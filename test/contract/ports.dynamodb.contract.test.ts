@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
+  InMemoryManualTasks,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
   InMemoryRevocationLedger,
@@ -17,6 +18,7 @@ import {
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
+import { DynamoManualTasks } from "../../src/adapters/dynamodb/manual-tasks";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
@@ -26,10 +28,14 @@ import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
 import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
+import { manualTasksContract } from "./ports/manual-tasks.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
-import { revocationLedgerTwoStageContract } from "./ports/revocation-ledger-two-stage.suite";
+import {
+  revocationLedgerManualContract,
+  revocationLedgerTwoStageContract,
+} from "./ports/revocation-ledger-two-stage.suite";
 import { rotationLockContract } from "./ports/rotation-lock.suite";
 import { rotationStoreContract } from "./ports/rotation-store.suite";
 import { counterIds, once, type PortTarget } from "./ports/support";
@@ -85,6 +91,11 @@ revocationLedgerContract(ledgerInMemory);
 revocationLedgerContract(ledgerInDynamo);
 revocationLedgerTwoStageContract(ledgerInMemory);
 revocationLedgerTwoStageContract(ledgerInDynamo);
+revocationLedgerManualContract(ledgerInMemory);
+revocationLedgerManualContract(ledgerInDynamo);
+
+manualTasksContract(memory(() => new InMemoryManualTasks()));
+manualTasksContract(dynamo(() => new DynamoManualTasks(db, target.tables.rotations)));
 
 consumerRegistryContract(memory(() => new InMemoryConsumerRegistry()));
 consumerRegistryContract(dynamo(() => new DynamoConsumerRegistry(db, target.tables.consumers)));

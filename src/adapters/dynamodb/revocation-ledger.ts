@@ -74,6 +74,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
       ":failed": "failed",
       ":disabled": "disabled",
       ":restored": "restored",
+      ":awaiting": "awaiting-operator",
       ":at": at.toISOString(),
       ":one": 1,
       ":zero": 0,
@@ -83,7 +84,28 @@ export class DynamoRevocationLedger implements RevocationLedger {
       entryId,
       "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
-      `#s IN (:pending, :failed, :disabled, :restored) AND ${claimClause(owner, at, values)}`,
+      `#s IN (:pending, :failed, :disabled, :restored, :awaiting) AND ${claimClause(owner, at, values)}`,
+      values,
+    );
+  }
+
+  async markAwaitingOperator(entryId: string, update: { at: Date; owner?: string }): Promise<LedgerEntry> {
+    const values: Record<string, unknown> = {
+      ":awaiting": "awaiting-operator",
+      ":pending": "pending",
+      ":failed": "failed",
+      ":restored": "restored",
+      ":at": update.at.toISOString(),
+      ":one": 1,
+      ":zero": 0,
+      ":true": true,
+    };
+    return this.rows.update(
+      entryId,
+      "SET #s = :awaiting, awaitingSince = :at, updatedAt = :at, needsOperator = :true, " +
+        "attempts = if_not_exists(attempts, :zero) + :one " +
+        "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
+      `#s IN (:pending, :failed, :restored) AND ${claimClause(update.owner, update.at, values)}`,
       values,
     );
   }

@@ -1,6 +1,8 @@
 import { binanceProtocol } from "./binance";
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
 import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
+import { type KrakenAccountConfig, parseKrakenAccountConfig } from "./kraken";
+import { KrakenExchange } from "./kraken/exchange";
 import { type OkxConfig, OkxExchange, parseOkxAdminSecret } from "./okx";
 import type { ExchangeProtocol, ExchangeProtocols } from "./router";
 
@@ -34,14 +36,32 @@ const okx: ExchangeProtocol<OkxConfig> = {
     }),
 };
 
+/** Kraken: manual key management (a person makes and deletes keys; keyshift verifies and asks). */
+const kraken: ExchangeProtocol<KrakenAccountConfig> = {
+  parseAdminSecret: parseKrakenAccountConfig,
+  create: (credentials, opts) =>
+    new KrakenExchange({
+      credentials,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+    }),
+};
+
 /** The real exchanges keyshift speaks, by the `"exchange"` name an admin secret carries. */
-export const REAL_EXCHANGES: readonly string[] = Object.freeze(["deribit", "bybit", "okx", "binance"]);
+export const REAL_EXCHANGES: readonly string[] = Object.freeze([
+  "deribit",
+  "bybit",
+  "okx",
+  "binance",
+  "kraken",
+]);
 
 const registry = new Map<string, ExchangeProtocol<unknown>>([
   ["deribit", deribit],
   ["bybit", bybit],
   ["okx", okx],
   ["binance", binanceProtocol],
+  ["kraken", kraken],
 ]);
 
 /**

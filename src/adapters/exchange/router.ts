@@ -69,6 +69,21 @@ export class ExchangeRouter implements Exchange {
     return this.route(account, (x) => x.removeKey(account, keyId));
   }
 
+  async describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey> {
+    return this.route(account, (x) => {
+      if (!x.describeOwnKey)
+        throw new ExchangePermanentError(`${account}: its exchange cannot describe a key`);
+      return x.describeOwnKey(account, key);
+    });
+  }
+  async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean> {
+    return this.route(account, (x) => {
+      if (!x.keyStillExists)
+        throw new ExchangePermanentError(`${account}: its exchange cannot tell whether a key exists`);
+      return x.keyStillExists(account, key);
+    });
+  }
+
   private async route<T>(account: string, call: (exchange: Exchange) => Promise<T>): Promise<T> {
     const { protocol } = await this.load(account);
     let adapter = this.adapters.get(protocol);

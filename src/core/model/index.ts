@@ -2,5 +2,6 @@
 export * from "./audit";
 export * from "./consumer";
 export * from "./ledger";
+export * from "./manual";
 export * from "./rotation";
 export * from "./secret";

@@ -9,11 +9,21 @@
  *   withdrew before it enabled anything: the key never authenticated again) | restoring (a re-run
  *   of a restore that died takes it over and finishes it);
  * - restored → failed | disabled | revoked (after an operator's `revocations retry`, gate applying).
+ * - pending | failed | restored → awaiting-operator (a manual account: keyshift cannot delete the key,
+ *   a person is asked to; off the sweep) → revoked (`keyshift keys confirm-deleted`, after keyshift
+ *   saw the key fail to authenticate where it can ask).
  * `disabled` exists only where the exchange can disable keys: the key no longer authenticates, and is
  * removed after the secret's grace. `restoring` is an intent, not a fact: the key may or may not
  * authenticate yet; no revocation attempt touches it and CreateNext makes no key while it stands.
  */
-export type LedgerStatus = "pending" | "failed" | "disabled" | "restoring" | "restored" | "revoked";
+export type LedgerStatus =
+  | "pending"
+  | "failed"
+  | "disabled"
+  | "restoring"
+  | "restored"
+  | "awaiting-operator"
+  | "revoked";
 
 /** Statuses from which the next attempt disables (two-stage) or removes (one-stage) the key. */
 export const FIRST_STAGE_STATUSES: readonly LedgerStatus[] = ["pending", "failed", "restored"];
@@ -84,6 +94,8 @@ export interface LedgerEntry {
   restored?: { actor: string; reason: string; at: string };
   /** Why the last due attempt did not call the exchange (gate not ready, key is current again…). */
   heldReason?: string;
+  /** Status `awaiting-operator`: since when a person has been asked to delete the key. */
+  awaitingSince?: string;
 }
 
 /** What an operator is told when a command meets an entry a restore holds (status `restoring`). */

@@ -53,6 +53,12 @@ export interface ExchangeCapabilities {
    * on such exchanges. Absent: unbound keys live on (and work from any address).
    */
   unboundKeyExpiry?: string;
+  /**
+   * `manual`: only a person can make or delete this account's keys (in the exchange's web UI; e.g.
+   * Kraken). keyshift never calls `createKey`/`disableKey`/`removeKey` for it: the workflow waits on
+   * a task a person answers (`core/manual`). Absent: `api`.
+   */
+  keyManagement?: "api" | "manual";
 }
 
 export interface CreateKeyInput {
@@ -76,4 +82,14 @@ export interface Exchange {
   enableKey(account: string, keyId: string): Promise<void>;
   /** Removes a key. Resolves `"not-found"` when the exchange has no such key. */
   removeKey(account: string, keyId: string): Promise<"removed" | "not-found">;
+  /**
+   * Manual accounts: the key describes itself, signed by itself (permissions, IP allow-list), where
+   * the exchange lets it (Kraken `GetApiKeyInfo`). Absent: the exchange cannot say.
+   */
+  describeOwnKey?(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey>;
+  /**
+   * Manual accounts: whether the exchange still knows the key, asked once with the key itself
+   * (false only on the exchange's "invalid key"). Absent: keyshift cannot tell, a person's word stands.
+   */
+  keyStillExists?(account: string, key: ExchangeKeyCredential): Promise<boolean>;
 }

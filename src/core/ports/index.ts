@@ -11,5 +11,6 @@ export type {
   ExchangeKeyCredential,
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
+export type { ManualTasks, TaskCallbacks } from "./manual";
 export type { RotationLock, RotationStore } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";

@@ -32,8 +32,14 @@ export interface RevocationLedger {
   ): Promise<LedgerEntry>;
   /** Gives a claim back without a transition; nothing happens unless `owner` holds it. */
   releaseClaim(entryId: string, owner: string): Promise<LedgerEntry>;
-  /** pending|failed|disabled|restored -> revoked (the key is gone). Idempotent; never leaves `revoked`. */
+  /** pending|failed|disabled|restored|awaiting-operator -> revoked (the key is gone). Idempotent; never leaves `revoked`. */
   markRevoked(entryId: string, at: Date, owner?: string): Promise<LedgerEntry>;
+  /**
+   * pending|failed|restored -> awaiting-operator: only a person can delete this key (a manual
+   * account); off the sweep, one more attempt. Idempotent once awaiting; refused (returns current)
+   * from any other status.
+   */
+  markAwaitingOperator(entryId: string, update: { at: Date; owner?: string }): Promise<LedgerEntry>;
   /**
    * pending|failed|restored -> disabled (the key no longer authenticates), one more attempt, due
    * for removal at `removeAfter`. Refused (returns current) from any other status.

@@ -264,3 +264,64 @@ export function revocationLedgerTwoStageContract(target: PortTarget<RevocationLe
     });
   });
 }
+
+/** Manual accounts (issue 17): a person is asked to delete the key; then it is revoked. */
+export function revocationLedgerManualContract(target: PortTarget<RevocationLedger>): void {
+  describe(`RevocationLedger awaiting-operator (${target.name})`, () => {
+    let ledger: RevocationLedger;
+    beforeEach(() => {
+      ledger = target.make();
+    });
+    const { entryAt, expectDue } = ledgerHelpers(target, () => ledger);
+
+    it("pending → awaiting-operator: off the sweep, one attempt, needs an operator; idempotent", async () => {
+      const entry = entryAt(T0, "manual");
+      await ledger.openPending(entry);
+
+      const awaiting = await ledger.markAwaitingOperator(entry.entryId, { at: at(30) });
+      const again = await ledger.markAwaitingOperator(entry.entryId, { at: at(60) });
+
+      expect(awaiting).toMatchObject({
+        status: "awaiting-operator",
+        attempts: 1,
+        awaitingSince: iso(30),
+        needsOperator: true,
+      });
+      expect(awaiting.nextAttemptAt).toBeUndefined();
+      expect(again).toEqual(awaiting);
+      await expectDue(at(99_999), [entry.entryId], []);
+    });
+
+    it("awaiting-operator → revoked, and never back", async () => {
+      const entry = entryAt(T0, "manual-done");
+      await ledger.openPending(entry);
+      await ledger.markAwaitingOperator(entry.entryId, { at: at(30) });
+
+      const revoked = await ledger.markRevoked(entry.entryId, at(90));
+
+      expect(revoked).toMatchObject({ status: "revoked", revokedAt: iso(90) });
+      expect(await ledger.markAwaitingOperator(entry.entryId, { at: at(120) })).toEqual(revoked);
+    });
+
+    it("is refused from disabled (two-stage keys are not manual) and needs the attempt's claim when one is live", async () => {
+      const disabled = entryAt(T0, "manual-disabled");
+      await ledger.openPending(disabled);
+      await ledger.markDisabled(disabled.entryId, { at: at(10), removeAfter: at(600) });
+      expect((await ledger.markAwaitingOperator(disabled.entryId, { at: at(20) })).status).toBe("disabled");
+
+      const claimed = entryAt(T0, "manual-claimed");
+      await ledger.openPending(claimed);
+      await ledger.claim(
+        claimed.entryId,
+        { status: "pending", attempts: 0 },
+        { owner: "a", at: at(1), until: at(900) },
+      );
+      expect((await ledger.markAwaitingOperator(claimed.entryId, { at: at(2), owner: "b" })).status).toBe(
+        "pending",
+      );
+      expect((await ledger.markAwaitingOperator(claimed.entryId, { at: at(2), owner: "a" })).status).toBe(
+        "awaiting-operator",
+      );
+    });
+  });
+}
