@@ -16,6 +16,10 @@ export class InMemoryManualTasks implements ManualTasks {
       this.tasks.set(task.taskId, copy(task));
       return copy(task);
     }
+    if (t.status === "expired") {
+      t.status = "open";
+      delete t.doneAt;
+    }
     if (t.status === "open" || t.status === "claimed") {
       t.taskToken = task.taskToken;
       t.deadline = task.deadline;

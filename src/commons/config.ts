@@ -54,11 +54,14 @@ const schema = z.object({
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: positiveInt,
   KEYSHIFT_READER_ROLE_ARNS: z.optional(readerRoleArns),
   KEYSHIFT_EGRESS_IPS: z.optional(egressIps),
+  /** How long a person has to answer a manual task (issue 17); default three days. */
+  KEYSHIFT_MANUAL_TASK_SECONDS: z.optional(positiveInt),
   // Set only by the local stack; absent on AWS, where the SDK's regional endpoints apply.
   KEYSHIFT_ENDPOINT_DYNAMODB: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SNS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STS: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_STEPFUNCTIONS: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

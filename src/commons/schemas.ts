@@ -50,6 +50,13 @@ export const rotationRefSchema = z.object({
   execution: z.optional(name80()),
 });
 
+/** OpenManualTask's payload: the state's task token is opaque (SendTaskSuccess takes up to 2,048 characters). */
+export const openManualTaskEventSchema = z.extend(rotationRefSchema, {
+  kind: z.enum(["create-key", "delete-key"]),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
+  timeoutSeconds: z.int().check(z.minimum(1)),
+});
+
 export const checkConsumersEventSchema = z.extend(rotationRefSchema, {
   iteration: z.int().check(z.minimum(0)),
 });

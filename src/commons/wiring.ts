@@ -1,15 +1,18 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoManualTasks } from "../adapters/dynamodb/manual-tasks";
 import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
+import { StepFunctionsTaskCallbacks } from "../adapters/task-callbacks";
 import { systemClock } from "../core/ports";
 import type { Config } from "./config";
 import { logger } from "./logger";
@@ -106,3 +109,13 @@ export const revocation = ({ config }: Wiring) => ({
   maxAttempts: config.KEYSHIFT_REVOCATION_MAX_ATTEMPTS,
   random: Math.random,
 });
+
+/** Manual tasks (issue 17) live in the rotations table's `#manual-tasks` partition. */
+export const tasks: Part<DynamoManualTasks> = (w) =>
+  new DynamoManualTasks(w.shared(dynamo), w.config.KEYSHIFT_TABLE_ROTATIONS);
+
+/** The answer to an execution waiting on a task token (Step Functions SendTaskSuccess). */
+export const callbacks: Part<StepFunctionsTaskCallbacks> = ({ config }) =>
+  new StepFunctionsTaskCallbacks(
+    new SFNClient({ region: config.AWS_REGION, endpoint: config.KEYSHIFT_ENDPOINT_STEPFUNCTIONS }),
+  );

@@ -14,6 +14,8 @@ const BY_SWEEP = "LedgerTable/index/by-sweep";
 const AUDIT = "AuditTable";
 const TOPIC = "AlertTopic";
 const KEY = "AlertKey";
+/** By name, not `Ref`: the state machine invokes OpenManualTask, so a `Ref` here would be a cycle. */
+const ROTATION_STATE_MACHINE = "arn:aws:states:<region>:<account>:stateMachine:keyshift-dev-rotation";
 export const EXCHANGE_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/exchange/*";
 export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/admin/*";
 
@@ -41,6 +43,16 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       "secretsmanager:PutSecretValue",
     ],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+  },
+  OpenManualTask: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    [LEDGER]: ["dynamodb:GetItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+    [ROTATION_STATE_MACHINE]: ["states:SendTaskSuccess"],
   },
   PromoteCurrent: {
     [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -128,6 +140,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
 export const STEP_FUNCTIONS = [
   "BeginRotation",
   "CreateNext",
+  "OpenManualTask",
   "PromoteCurrent",
   "WaitForConsumers",
   "MarkStalled",

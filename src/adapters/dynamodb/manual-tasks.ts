@@ -42,12 +42,21 @@ export class DynamoManualTasks implements ManualTasks {
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
     }
-    // Entered again (a retry, a resume): the open task waits on the new token and deadline.
-    return this.update(
+    // Entered again (a retry, a resume): the task waits on the new token and deadline; one that
+    // expired (nobody answered in time, the rotation stalled, then resumed) is open again.
+    const values = { ":token": task.taskToken, ":deadline": task.deadline };
+    const live = await this.update(
       task.taskId,
       "SET taskToken = :token, deadline = :deadline",
       "#s IN (:open, :claimed)",
-      { ":token": task.taskToken, ":deadline": task.deadline, ":open": "open", ":claimed": "claimed" },
+      { ...values, ":open": "open", ":claimed": "claimed" },
+    );
+    if (live.status !== "expired") return live;
+    return this.update(
+      task.taskId,
+      "SET #s = :open, taskToken = :token, deadline = :deadline REMOVE doneAt",
+      "#s = :expired",
+      { ...values, ":open": "open", ":expired": "expired" },
     );
   }
 

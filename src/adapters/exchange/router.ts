@@ -69,19 +69,11 @@ export class ExchangeRouter implements Exchange {
     return this.route(account, (x) => x.removeKey(account, keyId));
   }
 
-  async describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey> {
-    return this.route(account, (x) => {
-      if (!x.describeOwnKey)
-        throw new ExchangePermanentError(`${account}: its exchange cannot describe a key`);
-      return x.describeOwnKey(account, key);
-    });
+  async describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey | undefined> {
+    return this.route(account, async (x) => (x.describeOwnKey ? x.describeOwnKey(account, key) : undefined));
   }
-  async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean> {
-    return this.route(account, (x) => {
-      if (!x.keyStillExists)
-        throw new ExchangePermanentError(`${account}: its exchange cannot tell whether a key exists`);
-      return x.keyStillExists(account, key);
-    });
+  async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined> {
+    return this.route(account, async (x) => (x.keyStillExists ? x.keyStillExists(account, key) : undefined));
   }
 
   private async route<T>(account: string, call: (exchange: Exchange) => Promise<T>): Promise<T> {

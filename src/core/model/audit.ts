@@ -35,7 +35,9 @@ export type AlertKind =
   | "hygiene-findings"
   | "key-expiring"
   | "unregistered-reader"
-  | "anomalous-reads";
+  | "anomalous-reads"
+  | "manual-step"
+  | "manual-step-overdue";
 
 export interface Alert {
   kind: AlertKind;

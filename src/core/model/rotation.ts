@@ -1,3 +1,4 @@
+import type { KeyRequest } from "./manual";
 /** A rotation's record and the per-secret lock it holds (I4: one writer per secret). */
 import type { VersionRef } from "./secret";
 
@@ -27,6 +28,11 @@ export interface RotationRecord {
   current?: VersionRef;
   next?: VersionRef;
   outcome?: string;
+  /**
+   * A manual account (issue 17): what CreateNext asked a person to make — the replaced key's exact
+   * scope and binding as the exchange described it, keyshift's egress, the label. Never a value.
+   */
+  manualRequest?: KeyRequest;
   /**
    * A rollback recorded BEFORE its first write (the intent), so a rollback that dies half-way is
    * finished by its re-run instead of leaving labels and records disagreeing.

@@ -84,12 +84,13 @@ export interface Exchange {
   removeKey(account: string, keyId: string): Promise<"removed" | "not-found">;
   /**
    * Manual accounts: the key describes itself, signed by itself (permissions, IP allow-list), where
-   * the exchange lets it (Kraken `GetApiKeyInfo`). Absent: the exchange cannot say.
+   * the exchange lets it (Kraken `GetApiKeyInfo`). Absent, or resolving undefined: it cannot say.
    */
-  describeOwnKey?(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey>;
+  describeOwnKey?(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey | undefined>;
   /**
    * Manual accounts: whether the exchange still knows the key, asked once with the key itself
-   * (false only on the exchange's "invalid key"). Absent: keyshift cannot tell, a person's word stands.
+   * (false only on the exchange's "invalid key"). Absent, or resolving undefined: keyshift cannot
+   * tell, and a person's word stands (audited as such).
    */
-  keyStillExists?(account: string, key: ExchangeKeyCredential): Promise<boolean>;
+  keyStillExists?(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined>;
 }

@@ -9,7 +9,7 @@ export interface ManualTasks {
   get(taskId: string): Promise<ManualTask | undefined>;
   /**
    * Opens the task, or — when the workflow entered its state again (a retry, a resume) — gives the
-   * open task the new token and deadline. A `done` or `expired` task is returned unchanged.
+   * task the new token and deadline (an `expired` one is open again). A `done` task is returned unchanged.
    */
   open(task: ManualTask): Promise<ManualTask>;
   /** open (or claimed with a lapsed lease) -> claimed by `by` until `until`. Claimed iff the result's `claim.by` is `by`. */

@@ -16,8 +16,12 @@ import { type RevocationAttempt, revokeThroughLedger } from "./through-ledger";
 export interface RevokePreviousOutput {
   entryId: string;
   keyId: string;
-  /** `disabled`: two-stage revocation's first stage (the key no longer authenticates; removed after the grace). */
-  status: "revoked" | "disabled";
+  /**
+   * `disabled`: two-stage revocation's first stage (the key no longer authenticates; removed after
+   * the grace). `awaiting-operator`: a manual account; the workflow waits until a person confirms
+   * the deletion (`AwaitManualDeletion`).
+   */
+  status: "revoked" | "disabled" | "awaiting-operator";
   attempts: number;
 }
 
@@ -152,7 +156,7 @@ function outcomeOf(attempt: RevocationAttempt, previous: VersionRef, account: st
     throw new RevocationRefusedError(attempt.held.reason);
   }
   const status = attempt.entry.status;
-  if (status !== "revoked" && status !== "disabled") {
+  if (status !== "revoked" && status !== "disabled" && status !== "awaiting-operator") {
     throw new RevocationFailedError(
       `revoking ${previous.exchangeKeyId} on ${account} failed (attempt ${attempt.entry.attempts}): ${attempt.error}`,
     );

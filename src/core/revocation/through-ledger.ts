@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps";
 import { sanitizeErrorMessage } from "../errors";
+import { askPersonToDelete } from "../manual/deletion";
 import { type BreakGlass, type LedgerEntry, type LedgerKind, restoringRefusal } from "../model";
+import type { ExchangeCapabilities } from "../ports";
 import { ledgerEntryId } from "../tokens";
 import { holdEntry, recordDisabled, recordFailure, recordRevoked } from "./attempt-records";
 import { exchangeEffect, type GoneOutcome } from "./exchange-calls";
@@ -100,7 +102,8 @@ export async function attemptRevocation(
   opts: AttemptOptions = {},
 ): Promise<RevocationAttempt> {
   const entry = opts.fresh ? found : ((await deps.ledger.get(found.entryId)) ?? found);
-  if (entry.status === "revoked") return { entry };
+  // Revoked is final; awaiting-operator is a person's to finish (`keyshift keys confirm-deleted`).
+  if (entry.status === "revoked" || entry.status === "awaiting-operator") return { entry };
   const now = deps.clock.now();
   if (entry.status === "restoring") return { entry, held: busyHold(entry, now) };
   if (entry.status === "disabled" && entry.nextAttemptAt && Date.parse(entry.nextAttemptAt) > now.getTime()) {
@@ -138,10 +141,15 @@ async function underClaim(
   deps: RevocationDeps,
   opts: AttemptOptions,
 ): Promise<RevocationAttempt> {
-  const stage = await stageOf(entry, deps);
+  const capabilities = await deps.exchange.capabilities(entry.exchangeAccount);
+  const stage = stageOf(entry, capabilities);
   const verdict = await revocationGuard(entry, deps, opts.known);
   const held = verdict.hold;
   if (held) return { entry: await holdEntry(entry, held, actor, owner, deps), held };
+  // I1 held at this decision: on a manual account a person is asked to delete the key.
+  if (capabilities.keyManagement === "manual") {
+    return { entry: await askPersonToDelete(entry, capabilities.exchange, actor, owner, deps) };
+  }
   let effect: "disabled" | GoneOutcome;
   try {
     effect = await exchangeEffect(entry, stage, verdict.recorded, deps);
@@ -161,9 +169,9 @@ async function underClaim(
  * Disable where the exchange can (the first stage of a `previous` key: undoable within the grace),
  * remove otherwise. A key no consumer was ever given (`unpromoted`) needs no undo: removed at once.
  */
-async function stageOf(entry: LedgerEntry, deps: Pick<Deps, "exchange">): Promise<"disable" | "remove"> {
+function stageOf(entry: LedgerEntry, capabilities: ExchangeCapabilities): "disable" | "remove" {
   if (entry.status === "disabled" || entry.kind === "unpromoted") return "remove";
-  return (await deps.exchange.capabilities(entry.exchangeAccount)).disable ? "disable" : "remove";
+  return capabilities.disable ? "disable" : "remove";
 }
 
 /** Due for the sweeper at `now`: scheduled, not waiting for an operator. */

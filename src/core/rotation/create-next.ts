@@ -1,6 +1,7 @@
 import { type Deps, parseKeySecret, type RotationRef, requireSettings, writerOf } from "../deps";
-import { RotationStateError } from "../errors";
+import { ManualKeyNeededError, RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
+import { manualKeyRequest } from "../manual/request";
 import { type ExchangeKeySecret, type RotationRecord, STAGE, type VersionRef } from "../model";
 import type { LockedRevocationDeps } from "../revocation/through-ledger";
 import { versionTokenFor } from "../tokens";
@@ -26,7 +27,9 @@ export interface CreateNextOutput {
  *    or was restored (ledger `restoring`/`restored`: a third key for one secret), or the account is
  *    at its active-key limit, naming the unrevoked key and its ledger status.
  * 6. Create the key with the current key's permissions, verify it authenticates (testSecret), and
- *    store it with PutSecretValue + AWSPENDING and a token derived from the rotation.
+ *    store it with PutSecretValue + AWSPENDING and a token derived from the rotation. On a manual
+ *    account only a person can: `ManualKeyNeededError`, and the workflow waits on a task
+ *    (core/manual) until the key is provided as AWSPENDING, then comes back here (step 3).
  */
 export async function createNext(input: RotationRef, deps: CreateNextDeps): Promise<CreateNextOutput> {
   const { secretId, rotationId } = input;
@@ -54,6 +57,7 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
     (await ownPendingVersion(deps, secretId, versionTokenFor(rotationId)));
   // Read once: nothing below writes the versions record before this step's own write.
   const recorded = await deps.store.getVersions(secretId);
+  if (!pendingInfo) await askPersonForKey(deps, input, rotation, currentKey, settings.exchangeAccount);
   const next = pendingInfo
     ? await reusePending(deps, secretId, settings.exchangeAccount, pendingInfo.versionId)
     : await createAndStore(deps, {
@@ -91,6 +95,32 @@ export async function createNext(input: RotationRef, deps: CreateNextDeps): Prom
 }
 
 type CreateNextDeps = LockedRevocationDeps;
+
+/**
+ * Only a person can make keys on a manual account: with no key provided yet (no AWSPENDING) the
+ * request is recorded on the rotation — exactly the replaced key's scope and binding as the
+ * exchange describes it (the key signs that call itself), plus keyshift's egress — and
+ * `ManualKeyNeededError` sends the workflow to wait on a task (`AwaitManualKey`, core/manual).
+ * The provided key comes back here as the pending version and is verified and recorded (step 3).
+ */
+async function askPersonForKey(
+  deps: CreateNextDeps,
+  input: RotationRef,
+  rotation: RotationRecord,
+  currentKey: ExchangeKeySecret,
+  account: string,
+): Promise<void> {
+  const capabilities = await deps.exchange.capabilities(account);
+  if (capabilities.keyManagement !== "manual") return;
+  const request = await manualKeyRequest(deps, input.rotationId, account, currentKey);
+  await deps.store.putRotation(
+    { ...rotation, manualRequest: request, updatedAt: deps.clock.now().toISOString() },
+    writerOf(input),
+  );
+  throw new ManualKeyNeededError(
+    `${input.secretId}: keys of ${capabilities.exchange} account ${account} are made by a person; waiting on a task (\`keyshift tasks list\`)`,
+  );
+}
 
 /** Step 2: what a re-run finds already done — a promotion, or one under way — and must not redo. */
 function alreadyRecorded(rotation: RotationRecord): CreateNextOutput | undefined {

@@ -104,6 +104,17 @@ export function manualTasksContract(target: PortTarget<ManualTasks>): void {
       expect((await tasks.open({ ...task, taskToken: "token-9" })).taskToken).toBe("token-1");
     });
 
+    it("an expired task is opened again when the workflow enters its state again (resume after a stall)", async () => {
+      const task = taskOf("reopen");
+      await tasks.open(task);
+      await tasks.expire(task.taskId, at(10));
+
+      const again = await tasks.open({ ...task, taskToken: "token-2", deadline: iso(9000) });
+
+      expect(again).toMatchObject({ status: "open", taskToken: "token-2", deadline: iso(9000) });
+      expect(again.doneAt).toBeUndefined();
+    });
+
     it("expire closes an open or claimed task; listOpen shows only open and claimed ones, oldest first", async () => {
       const first = taskOf("list-1", { openedAt: iso(1) });
       const second = taskOf("list-2", { openedAt: iso(2) });
