@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { embedJson, escapeHtml, renderEvidencePage } from "../../src/core/evidence/page";
-import { evidenceWorld, HOSTILE_ACTOR } from "./support/evidence-world";
+import { evidenceWorld } from "./support/evidence-world";
 
 const embedded = (html: string) => {
   const m = /<script type="application\/json" id="evidence-data">([\s\S]*?)<\/script>/.exec(html);

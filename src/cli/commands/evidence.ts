@@ -42,7 +42,7 @@ function parseEvidence(values: Parameters<typeof stringOption>[0]): EvidenceArgs
 async function refuseOtherEvidence(dir: string, args: EvidenceArgs): Promise<void> {
   const text = await readFile(join(dir, "evidence.json"), "utf8").catch(() => undefined);
   if (text === undefined) return;
-  let earlier: Partial<EvidenceDocument> & { selection?: string | null } = {};
+  let earlier: Partial<EvidenceDocument> = {};
   try {
     earlier = JSON.parse(text);
   } catch {
@@ -96,10 +96,7 @@ export const evidence = command({
     );
     await mkdir(dir, { recursive: true });
     const files = { json: join(dir, "evidence.json"), html: join(dir, "index.html") };
-    await writeAtomically(
-      files.json,
-      `${JSON.stringify({ ...doc, selection: args.secretId ?? null }, null, 2)}\n`,
-    );
+    await writeAtomically(files.json, `${JSON.stringify(doc, null, 2)}\n`);
     await writeAtomically(files.html, renderEvidencePage(doc));
     const s = doc.summary;
     const statuses = Object.entries(s.byStatus)

@@ -73,6 +73,7 @@ export async function assembleEvidence(input: EvidenceInput, deps: EvidenceDeps)
     generatedAt: deps.clock.now().toISOString(),
     generatedBy: input.generatedBy,
     period: input.period,
+    selection: input.secretId ?? null,
     summary: summaryOf(secrets),
     secrets,
   };

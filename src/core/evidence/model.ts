@@ -154,6 +154,8 @@ export interface EvidenceDocument {
   generatedAt: string;
   generatedBy: string;
   period: EvidencePeriod;
+  /** The one secret asked for (`--secret`); null: every enrolled secret. */
+  selection: string | null;
   summary: EvidenceSummary;
   secrets: SecretEvidence[];
 }

@@ -12,7 +12,7 @@ h1 { margin: 0.2rem 0; } h2 { border-bottom: 2px solid var(--line); padding-bott
 h3 { margin: 1.4rem 0 0.4rem; } h4 { margin: 0 0 0.4rem; word-break: break-all; }
 table { border-collapse: collapse; width: 100%; margin: 0.3rem 0 0.8rem; }
 th, td { border: 1px solid var(--line); padding: 0.25rem 0.45rem; text-align: left; vertical-align: top; }
-td { word-break: break-word; } th { background: #f6f8fa; font-weight: 600; }
+td { word-break: break-word; } td.kind, td.at { white-space: nowrap; } th { background: #f6f8fa; font-weight: 600; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .muted { color: var(--muted); } .ok { color: var(--ok); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 .warn { color: var(--warn); font-weight: 600; }

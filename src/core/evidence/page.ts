@@ -168,7 +168,7 @@ ${table(["consumer", "registration", "confirmed", "instances"], consumers, "No c
 }
 
 function eventRow(ev: TimelineEvent): string {
-  return `<tr class="event kind-${e(ev.kind)}" data-kind="${e(ev.kind)}" data-in-period="${ev.inPeriod}"><td>${time(ev.at)}</td><td class="kind">${e(ev.kind)}</td><td>${e(ev.summary)}</td><td><code>${e(ev.actor)}</code></td><td class="mono muted">${e(ev.source.stream)} #${e(ev.source.seq)}</td></tr>`;
+  return `<tr class="event kind-${e(ev.kind)}" data-kind="${e(ev.kind)}" data-in-period="${ev.inPeriod}"><td class="at">${time(ev.at)}</td><td class="kind">${e(ev.kind)}</td><td>${e(ev.summary)}</td><td><code>${e(ev.actor)}</code></td><td class="mono muted">${e(ev.source.stream)} #${e(ev.source.seq)}</td></tr>`;
 }
 
 function readerRow(r: ReaderEvidence): string {
