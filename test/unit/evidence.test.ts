@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../src/core/errors";
 import { evidencePeriod, parseDay } from "../../src/core/evidence/period";
+import { abortRotation } from "../../src/core/rotation/abort-rotation";
+import { createNext } from "../../src/core/rotation/create-next";
 import { SecretNeedles } from "../../src/core/secret-shapes";
+import { seedSecret } from "./fakes";
 import { evidenceWorld, HOSTILE_ACTOR, INTRUDER, storedValues } from "./support/evidence-world";
+import { startRotation } from "./support/flow";
 
 describe("the evidence period: whole UTC days, both ends included", () => {
   it("takes calendar days and ends the day after `to`", () => {
@@ -177,6 +181,34 @@ describe("assembleEvidence: per secret, its rotations as timelines, readers, app
     expect(needles.find(JSON.stringify(doc))).toEqual([]);
     // The scan can fail: a value that slipped in is found.
     expect(needles.find(JSON.stringify({ ...doc, leak: values[1] }))).toEqual([1]);
+  });
+
+  it("shows an aborted rotation with its never-promoted key revoked, and what a failed revocation awaits", async () => {
+    const world = await evidenceWorld();
+    const { deps, seeded } = world;
+    deps.clock.set("2030-03-21T09:00:00.000Z");
+    // Another secret: the first one's rot-2 still holds its lock.
+    const other = await seedSecret(deps, { secretId: "keyshift/exchange/acme/other", account: "acct-other" });
+    await startRotation(deps, other.secretId, "rot-a");
+    await createNext({ secretId: other.secretId, rotationId: "rot-a" }, deps);
+    await abortRotation(
+      { secretId: other.secretId, rotationId: "rot-a", error: "KeyVerificationFailedError" },
+      deps,
+    );
+
+    const doc = await world.evidence("2030-03-21", "2030-03-21");
+
+    const secret = doc.secrets.find((s) => s.secretId === other.secretId);
+    expect(secret?.rotations.map((r) => [r.rotationId, r.status, r.awaiting])).toEqual([
+      ["rot-a", "aborted", []],
+    ]);
+    const rotation = secret?.rotations[0];
+    expect(rotation?.events.map((e) => e.kind)).toEqual(["begun", "created", "revoked", "aborted"]);
+    expect(rotation?.events.find((e) => e.kind === "revoked")?.details.keyId).toBe(rotation?.newKeyId);
+    // The first secret's rot-2 is still open: it is in this period too.
+    expect(
+      doc.secrets.find((s) => s.secretId === seeded.secretId)?.rotations.map((r) => r.rotationId),
+    ).toEqual(["rot-2"]);
   });
 
   it("refuses a secret keyshift knows nothing of", async () => {

@@ -137,7 +137,6 @@ function rotationOf(
   const newFingerprint =
     detail(g.entries, "current-promoted", "currentFingerprint") ??
     detail(g.entries, "next-created", "nextFingerprint") ??
-    g.record?.next?.fingerprint ??
     null;
   const confirmations = confirmationsOf(facts, newFingerprint, startedAt, nextStart);
   const events = [
