@@ -193,6 +193,20 @@ describe("keyshift evidence on the local stack", () => {
     120_000,
   );
 
+  it("made again into the same DIR for the same period, it replaces it and says so in one line", async () => {
+    const run = await keyshift("evidence", "--from", day(-1), "--to", day(1), "--out", dir);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^evidence ${day(-1)}\\.\\.${day(1)}: 1 secret\\(s\\), 2 rotation\\(s\\) \\(2 completed\\), \\d+ read\\(s\\), 1 approval\\(s\\), \\d+ high finding\\(s\\); every audit trail verifies -> .*index\\.html$`,
+        ),
+      ),
+    ]);
+    expect(run.stderr).toContain("evidence: hygiene audit");
+  }, 120_000);
+
   it("refuses bad days (64) and another period over this one (1), before anything is written", async () => {
     const file = join(dir, "evidence.json");
     const before = { text: await readFile(file, "utf8"), mtime: (await stat(file)).mtimeMs };
