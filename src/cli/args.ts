@@ -24,6 +24,10 @@ export const OPTIONS = {
   required: { type: "string" },
   purpose: { type: "string" },
   ticket: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  out: { type: "string" },
+  secret: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -41,6 +41,11 @@ usage: keyshift <command> [args] [--json]
                                  are still exposed (not rotated since its last read)
   exposure rotate <principal> --reason "..."
                                  an emergency rotation of each of those, four at a time
+  evidence --from YYYY-MM-DD --to YYYY-MM-DD --out DIR [--secret ID]
+                                 the evidence for an auditor, over whole UTC days: DIR/evidence.json and a
+                                 self-contained DIR/index.html (per secret its rotations as timelines, who
+                                 read it, approvals, hygiene findings and their resolution, the audit
+                                 verification); reads only; refuses to overwrite another period's evidence
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever
@@ -53,7 +58,7 @@ Exit codes:
       high finding
   2   rotate/resume --wait: the rotation stalled or parked; the previous key is kept (status, then
       resume, force-revoke or rollback)
-  3   audit verify: the chain does not verify
+  3   audit verify, evidence: an audit trail does not verify (evidence still writes its files)
   4   rotate/resume --wait: the new key is current but the previous key was NOT revoked; its ledger
       entry is named (the sweeper retries it, or it needs an operator)
   64  usage: unknown command or option, missing or invalid argument

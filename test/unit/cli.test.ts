@@ -90,6 +90,32 @@ describe("usage errors exit 64, with or without an environment, before any confi
       [["hygiene", "extra"], 'hygiene takes no argument; unexpected "extra"'],
       [["enroll", SECRET, "--config="], "--config needs a value, got an empty one"],
       [
+        ["evidence", "--from", "2026-12-01"],
+        "evidence needs --to --out: keyshift evidence --from YYYY-MM-DD",
+      ],
+      [
+        ["evidence", "--from", "2026-02-30", "--to", "2026-03-01", "--out", "/nonexistent/ev"],
+        '--from "2026-02-30": a period is given as calendar days YYYY-MM-DD (UTC)',
+      ],
+      [
+        ["evidence", "--from", "2026-12-08", "--to", "2026-12-07", "--out", "/nonexistent/ev"],
+        "--from 2026-12-08 is after --to 2026-12-07: the period runs from the earlier day to the later one (both included); nothing was read or written",
+      ],
+      [
+        [
+          "evidence",
+          "--from",
+          "2026-12-01",
+          "--to",
+          "2026-12-07",
+          "--out",
+          "/nonexistent/ev",
+          "--secret",
+          "a b",
+        ],
+        "<secretId> must be 1-512 characters",
+      ],
+      [
         ["enroll", "keyshift/exchange/nope/none"],
         '"keyshift/exchange/nope/none" is not in rotation.config.yml',
       ],

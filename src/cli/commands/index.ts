@@ -2,6 +2,7 @@ import type { CommandSpec } from "../command";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
+import { evidence } from "./evidence";
 import { exposure, exposureRotate } from "./exposure";
 import { hygiene } from "./hygiene";
 import { list } from "./list";
@@ -32,4 +33,5 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   misuseReplay,
   exposure,
   exposureRotate,
+  evidence,
 ];
