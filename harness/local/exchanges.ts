@@ -8,11 +8,12 @@ import { CONSUMER_HOST_IP, EGRESS_IP, fetchFrom } from "./exchange/caller-addres
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
+import { type KrakenSimulator, startKrakenSimulator } from "./exchange/kraken";
 import { type OkxSimulator, tradingCall as okxTrade, startOkxSimulator } from "./exchange/okx";
 import type { RequestLogEntry } from "./exchange/request-log";
 
-/** The exchanges the local stack simulates: four real protocols and keyshift's own test protocol. */
-export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "binance", "keyshift-sim"] as const;
+/** The exchanges the local stack simulates: five real protocols (Kraken: manual keys) and keyshift's own test protocol. */
+export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "binance", "kraken", "keyshift-sim"] as const;
 export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
@@ -267,6 +268,7 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
   bybit: BybitSimulator;
   okx: OkxSimulator;
   binance: BinanceSimulator;
+  kraken: KrakenSimulator;
 }> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -276,7 +278,9 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
     started.push(bybit);
     const okx = await startOkxSimulator({ seed });
     started.push(okx);
-    return { deribit, bybit, okx, binance: await startBinanceSimulator({ seed }) };
+    const binance = await startBinanceSimulator({ seed });
+    started.push(binance);
+    return { deribit, bybit, okx, binance, kraken: await startKrakenSimulator({ seed }) };
   } catch (err) {
     for (const sim of started) await sim.close();
     throw err;

@@ -15,6 +15,7 @@ import {
   startRealExchangeSimulators,
 } from "./exchanges";
 import { startLocalFunctionUrl } from "./http-api";
+import { krakenLocal, type WebUi } from "./kraken-local";
 import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
 import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
@@ -62,6 +63,8 @@ export interface LocalStackOptions {
   /** Revocation policy for the steps and the sweeper (defaults suit compressed local runs). */
   revocation?: { maxAttempts: number; baseSeconds: number; capSeconds: number };
   exchangeTimeoutMs?: number;
+  /** How long the waiting states of a manual account wait for a person, in real seconds (default 60). */
+  manualTaskSeconds?: number;
 }
 
 export interface LocalStack {
@@ -87,6 +90,8 @@ export interface LocalStack {
   exchange: ExchangeSimulator;
   /** Every simulated exchange, real protocols included, behind one interface. */
   exchanges: Record<LocalExchangeName, LocalExchange>;
+  /** What a person does at an exchange's web UI, for the exchanges where only a person makes keys. */
+  webUi: { kraken: WebUi };
   sns: LocalSns;
   iam: LocalIam;
   /**
@@ -131,6 +136,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "sns:Publish",
       "states:StartExecution",
       "states:DescribeExecution",
+      "states:SendTaskSuccess",
+      "states:SendTaskFailure",
     ]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
@@ -152,12 +159,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(exchange.close);
     const real = await startRealExchangeSimulators(opts.seed ?? 1);
-    closers.push(real.deribit.close, real.bybit.close, real.okx.close, real.binance.close);
+    closers.push(real.deribit.close, real.bybit.close, real.okx.close, real.binance.close, real.kraken.close);
+    const kraken = krakenLocal(real.kraken);
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
       bybit: bybitLocal(real.bybit),
       okx: okxLocal(real.okx),
       binance: binanceLocal(real.binance),
+      kraken,
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 
@@ -180,6 +189,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_REVOCATION_CAP_SECONDS: String(revocation.capSeconds),
       KEYSHIFT_EXCHANGE_TIMEOUT_MS: String(opts.exchangeTimeoutMs ?? 2000),
       KEYSHIFT_EGRESS_IPS: EGRESS_IP,
+      // A person has this long to answer a manual task here (three days on AWS by default).
+      KEYSHIFT_MANUAL_TASK_SECONDS: String(opts.manualTaskSeconds ?? 60),
       KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
       KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
@@ -226,6 +237,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       tables: LOCAL_TABLES,
       exchange,
       exchanges,
+      webUi: { kraken: kraken.webUi },
       sns,
       iam,
       secretReads: async () => {

@@ -5,6 +5,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { authenticationFailed } from "./secrets-manager/errors";
 import { actionMatches } from "./secrets-manager/resource-policy";
 import { type SigningSecret, verifySigV4 } from "./sigv4-verify";
+import { localTaskTokens } from "./task-tokens";
 import { type ExecutionResult, runRotation } from "./workflow-runner";
 
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:keyshift-local-rotation`;
@@ -92,7 +93,8 @@ export interface LocalStepFunctionsApi {
  * The Step Functions API for the one local state machine, over the real AWS JSON 1.0 protocol
  * (`x-amz-target: AWSStepFunctions.<Operation>`), so the CLI's `@aws-sdk/client-sfn` calls work
  * against the local stack: StartExecution runs `statemachines/rotation.asl.json` with the real
- * handlers in this process; DescribeExecution reports status, output, error and cause. Every
+ * handlers in this process; DescribeExecution reports status, output, error and cause;
+ * SendTaskSuccess/SendTaskFailure answer a waiting state's task token (`task-tokens.ts`). Every
  * request is authenticated by its SigV4 signature (service `states`) against `callers`, then
  * authorized by the caller's grants (`authenticate`, `authorize`).
  */
@@ -167,6 +169,24 @@ export async function startLocalStepFunctionsApi(opts: {
       running.add(run);
       return [200, { executionArn, startDate: execution.startDate }];
     },
+    SendTaskSuccess: (body) => {
+      if (typeof body.taskToken !== "string" || typeof body.output !== "string") {
+        return [400, { __type: "ValidationException", message: "taskToken and output are required strings" }];
+      }
+      const refusal = localTaskTokens.succeed(body.taskToken, body.output);
+      return refusal ? [400, { __type: refusal.type, message: refusal.message }] : [200, {}];
+    },
+    SendTaskFailure: (body) => {
+      if (typeof body.taskToken !== "string") {
+        return [400, { __type: "ValidationException", message: "taskToken is a required string" }];
+      }
+      const refusal = localTaskTokens.fail(
+        body.taskToken,
+        String(body.error ?? ""),
+        String(body.cause ?? ""),
+      );
+      return refusal ? [400, { __type: refusal.type, message: refusal.message }] : [200, {}];
+    },
     DescribeExecution: (body) => {
       const execution = executions.get(String(body.executionArn));
       if (!execution) {
@@ -213,7 +233,14 @@ export async function startLocalStepFunctionsApi(opts: {
     } catch {
       return [400, { __type: "SerializationException", message: "request body is not JSON" }];
     }
-    const resource = String(name === "StartExecution" ? body.stateMachineArn : body.executionArn);
+    // A task token names no resource; the grant is on the state machine that issued it.
+    const resource = String(
+      name === "StartExecution"
+        ? body.stateMachineArn
+        : name.startsWith("SendTask")
+          ? LOCAL_STATE_MACHINE_ARN
+          : body.executionArn,
+    );
     return authorize(caller, name, resource) ?? operation(body);
   }
 

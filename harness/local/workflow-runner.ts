@@ -4,6 +4,7 @@ import { ExecutionError, StateMachine } from "aws-local-stepfunctions";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION, loadLocalDefinition } from "./definition";
 import { lambdaContext } from "./lambda-context";
+import { localTaskTokens } from "./task-tokens";
 
 type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -13,6 +14,7 @@ async function loadStepHandlers(): Promise<Record<string, LambdaHandler>> {
   const modules = {
     BeginRotationLambdaFunction: import("../../functions/begin-rotation"),
     CreateNextLambdaFunction: import("../../functions/create-next"),
+    OpenManualTaskLambdaFunction: import("../../functions/open-manual-task"),
     PromoteCurrentLambdaFunction: import("../../functions/promote-current"),
     WaitForConsumersLambdaFunction: import("../../functions/wait-for-consumers"),
     RevokePreviousLambdaFunction: import("../../functions/revoke-previous"),
@@ -23,6 +25,60 @@ async function loadStepHandlers(): Promise<Record<string, LambdaHandler>> {
   const out: Record<string, LambdaHandler> = {};
   for (const [id, mod] of Object.entries(modules)) out[id] = (await mod).handler as unknown as LambdaHandler;
   return out;
+}
+
+/** The callback pattern's Lambda integration: invoke, then wait until the task token is answered. */
+const WAIT_FOR_TASK_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
+const TOKEN_PLACEHOLDER = "keyshift-local-task-token";
+
+/**
+ * What Step Functions does for a `lambda:invoke.waitForTaskToken` state, which aws-local-stepfunctions
+ * lacks: a fresh token for this entry of the state (in the Payload where the definition put
+ * `$$.Task.Token`), the function invoked with the Payload (its own result is ignored; its error fails
+ * the state), then the state's result is the output of SendTaskSuccess (the local API answers through
+ * `localTaskTokens`); SendTaskFailure fails it with that error. The state's TimeoutSecondsPath is the
+ * engine's; the token closes at the same time (`timeoutSeconds` in the Payload).
+ */
+async function waitForTaskToken(
+  event: JSONValue,
+  invoke: (payload: JSONValue) => Promise<JSONValue>,
+): Promise<JSONValue> {
+  const params = event as { Payload?: Record<string, JSONValue> };
+  const payload = params.Payload ?? {};
+  const timeout = typeof payload.timeoutSeconds === "number" ? payload.timeoutSeconds : undefined;
+  const { token, answer } = localTaskTokens.issue(timeout);
+  const withToken = Object.fromEntries(
+    Object.entries(payload).map(([k, v]) => [k, v === TOKEN_PLACEHOLDER ? token : v]),
+  );
+  try {
+    await invoke(withToken);
+  } catch (err) {
+    localTaskTokens.stop(token);
+    throw err;
+  }
+  return (await answer) as JSONValue;
+}
+
+/**
+ * aws-local-stepfunctions 3.0.0 evaluates a Task's `TimeoutSecondsPath` against the state's input
+ * AFTER `Parameters` (TaskStateAction.getTimeoutMs gets the effective input), where Step Functions
+ * evaluates it against the state's input. For the waiting states the same value is in the Payload
+ * (`timeoutSeconds.$` names the same path): point the library there, so it times out when AWS would.
+ */
+function asLibraryReadsTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = (definition as { States: Record<string, Record<string, unknown>> }).States;
+  const patched: Record<string, Record<string, unknown>> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
+    const key =
+      payload &&
+      Object.entries(payload).find(([k, v]) => k.endsWith(".$") && v === state.TimeoutSecondsPath)?.[0];
+    patched[name] =
+      state.Resource === WAIT_FOR_TASK_TOKEN && key
+        ? { ...state, TimeoutSecondsPath: `$.Payload.${key.slice(0, -2)}` }
+        : state;
+  }
+  return { ...definition, States: patched };
 }
 
 export interface ExecutionEvent {
@@ -98,16 +154,19 @@ export async function runRotation(input: JSONValue, opts: RunOptions = {}): Prom
         throw new InjectedError(fault.error, state);
       }
     };
-    taskResourceLocalHandlers[state] = async (event) => {
+    const fn = logicalId.replace(/LambdaFunction$/, "");
+    const invoke = async (event: JSONValue) => {
       fire("before");
-      const fn = logicalId.replace(/LambdaFunction$/, "");
       const result = (await asFunction(fn, () => handler(event, lambdaContext(logicalId)))) as JSONValue;
       fire("after");
       return result;
     };
+    const states = (definition as { States: Record<string, { Resource?: unknown }> }).States;
+    taskResourceLocalHandlers[state] =
+      states[state]?.Resource === WAIT_FOR_TASK_TOKEN ? (event) => waitForTaskToken(event, invoke) : invoke;
     retryIntervalOverrides[state] = opts.retryMs ?? 20;
   }
-  const machine = new StateMachine(definition as never, {
+  const machine = new StateMachine(asLibraryReadsTimeouts(definition) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:keyshift-local-rotation`;
@@ -126,6 +185,8 @@ export async function runRotation(input: JSONValue, opts: RunOptions = {}): Prom
         RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-states`,
       },
       StateMachine: { Id: stateMachineArn, Name: "keyshift-local-rotation" },
+      // Replaced per state entry by a fresh token (waitForTaskToken below): the engine has none.
+      Task: { Token: TOKEN_PLACEHOLDER },
     } as never,
   });
   const history: ExecutionEvent[] = [];

@@ -28,6 +28,8 @@ export const OPTIONS = {
   to: { type: "string" },
   out: { type: "string" },
   secret: { type: "string" },
+  "from-file": { type: "string" },
+  stdin: { type: "boolean" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

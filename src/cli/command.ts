@@ -9,6 +9,8 @@ export interface CommandContext {
   /** `operator:<the caller's ARN>` (STS GetCallerIdentity on its own credentials), for the audit trail. */
   actor: string;
   env: NodeJS.ProcessEnv;
+  /** Everything on standard input until it closes (`keys provide --stdin`). */
+  readStdin?: () => Promise<string>;
 }
 
 /** What a command that needs no AWS environment runs with (`offline: true`). */
@@ -25,6 +27,11 @@ interface CommandBase<A> {
   /** The options it takes besides `--json` and `--help`. */
   options: OptionName[];
   parse(args: string[], values: OptionValues): A;
+  /**
+   * An argument this command did not expect is never echoed: `keys provide` takes a key from a
+   * file or stdin only, and a key pasted on the command line must not reach a terminal log too.
+   */
+  neverEchoArgs?: boolean;
 }
 
 /**

@@ -8,6 +8,14 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: Sink;
   stderr: Sink;
+  /** Standard input until it closes; the process's own unless given (tests). */
+  readStdin?: () => Promise<string>;
+}
+
+async function processStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**
@@ -45,7 +53,7 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
       throw new ConfigError((err as Error).message);
     });
     const actor = `operator:${identity.arn}`;
-    return await spec.run({ deps, out, actor, env: io.env }, parsed);
+    return await spec.run({ deps, out, actor, env: io.env, readStdin: io.readStdin ?? processStdin }, parsed);
   } catch (err) {
     return out.fail(err);
   }
@@ -73,6 +81,13 @@ function resolveCommand(positionals: string[]): { spec: CommandSpec<unknown>; ar
   if (args.length < spec.args.length) {
     throw new UsageError(
       `${name} needs ${spec.args.slice(args.length).join(" ")}: keyshift ${name} ${spec.args.join(" ")}`,
+    );
+  }
+  if (args.length > spec.args.length && spec.neverEchoArgs) {
+    throw new UsageError(
+      `${name} takes only ${spec.args.join(" ")}; ${args.length - spec.args.length} more argument(s) given, not shown. ` +
+        "A key is read from --from-file or --stdin, never from the command line (argv is readable in /proc/<pid>/cmdline " +
+        "and lands in shell history): if that argument was a key, treat it as exposed — delete it on the exchange and make another",
     );
   }
   if (args.length > spec.args.length) {

@@ -1,11 +1,12 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
-import type { ReaderAlertLog, ReadHistory } from "../core/ports";
+import type { ManualTasks, ReaderAlertLog, ReadHistory, TaskCallbacks } from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import {
   alerts,
   audit,
+  callbacks,
   clock,
   compose,
   consumers,
@@ -19,6 +20,7 @@ import {
   revocation,
   secrets,
   store,
+  tasks,
 } from "./wiring";
 import { exchange } from "./wiring-exchange";
 
@@ -26,6 +28,8 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   ledger: DynamoRevocationLedger;
   readerAlerts: ReaderAlertLog;
   readHistory: ReadHistory;
+  tasks: ManualTasks;
+  callbacks: TaskCallbacks;
 }
 
 /**
@@ -50,5 +54,7 @@ export function buildDeps(config: Config): AppDeps {
     clock,
     revocation,
     egressIps,
+    tasks,
+    callbacks,
   });
 }

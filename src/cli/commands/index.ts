@@ -6,6 +6,7 @@ import { evidence } from "./evidence";
 import { exposure, exposureRotate } from "./exposure";
 import { hygiene } from "./hygiene";
 import { list } from "./list";
+import { keysConfirmDeleted, keysProvide, tasksList } from "./manual";
 import { misuseReplay } from "./misuse";
 import { forceRevokeCommand, rollbackCommand } from "./operator";
 import { revocationsList, revocationsRestore, revocationsRetry } from "./revocations";
@@ -34,4 +35,7 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   exposure,
   exposureRotate,
   evidence,
+  tasksList,
+  keysProvide,
+  keysConfirmDeleted,
 ];

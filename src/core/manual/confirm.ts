@@ -2,6 +2,7 @@ import { parseKeySecret } from "../deps";
 import { ManualTaskRefusedError } from "../errors";
 import type { LedgerEntry } from "../model";
 import { deletionTaskId } from "./ids";
+import { answerOwner } from "./provide";
 import { ANSWER_CLAIM_SECONDS, type ManualDeps } from "./tasks";
 
 export interface ConfirmInput {
@@ -52,13 +53,14 @@ export async function confirmDeleted(input: ConfirmInput, deps: ManualDeps): Pro
   if (task && (task.status === "open" || task.status === "claimed")) {
     const now = deps.clock.now();
     const until = new Date(now.getTime() + ANSWER_CLAIM_SECONDS * 1000);
-    const claimed = await deps.tasks.claim(task.taskId, { by: input.principal, at: now, until });
-    if (claimed.claim?.by === input.principal) {
+    const by = answerOwner(input.principal);
+    const claimed = await deps.tasks.claim(task.taskId, { by, at: now, until });
+    if (claimed.claim?.by === by) {
       workflow =
         (await deps.callbacks.succeed(task.taskToken, { taskId: task.taskId, entryId })) === "sent"
           ? "resumed"
           : "not-waiting";
-      await deps.tasks.complete(task.taskId, { by: input.principal, at: deps.clock.now() });
+      await deps.tasks.complete(task.taskId, { by, at: deps.clock.now() });
     }
   }
   return { entryId, keyId: entry.keyId, verified, workflow };

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ManualTaskRefusedError, sanitizeErrorMessage } from "../errors";
 import { fingerprint } from "../fingerprint";
 import type { ManualTask } from "../model";
@@ -38,14 +39,16 @@ export interface ProvideOutput {
  */
 export async function provideKey(input: ProvideInput, deps: ManualDeps): Promise<ProvideOutput> {
   const key = parseProvidedKey(input.keyText);
-  const task = await claimOpenTask(input.taskId, "create-key", input.principal, deps);
+  // Each answer claims as itself: two runs by one principal are two answers, and only one goes on.
+  const by = answerOwner(input.principal);
+  const task = await claimOpenTask(input.taskId, "create-key", by, deps);
   let verified: ProvideOutput["verified"];
   try {
     verified = await checkProvided(task, key, deps);
   } catch (err) {
     // Adapters never put a secret in a message; the provided one is masked anyway, belt and braces.
     const reason = sanitizeErrorMessage(err).split(key.secret).join("[value not shown]");
-    await deps.tasks.refuse(task.taskId, { by: input.principal, at: deps.clock.now(), reason });
+    await deps.tasks.refuse(task.taskId, { by, at: deps.clock.now(), reason });
     await deps.audit.append({
       secretId: task.secretId,
       actor: input.principal,
@@ -80,7 +83,7 @@ export async function provideKey(input: ProvideInput, deps: ManualDeps): Promise
     },
   });
   const sent = await deps.callbacks.succeed(task.taskToken, { taskId: task.taskId, keyId: key.keyId });
-  await deps.tasks.complete(task.taskId, { by: input.principal, at: deps.clock.now() });
+  await deps.tasks.complete(task.taskId, { by, at: deps.clock.now() });
   return {
     taskId: task.taskId,
     secretId: task.secretId,
@@ -89,6 +92,11 @@ export async function provideKey(input: ProvideInput, deps: ManualDeps): Promise
     workflow: sent === "sent" ? "resumed" : "not-waiting",
     verified,
   };
+}
+
+/** Who answers, as one answer: the principal and a short id of this run. */
+export function answerOwner(principal: string): string {
+  return `${principal} (answer ${randomUUID().slice(0, 8)})`;
 }
 
 /** Steps 1–2: the task, open and of `kind`, claimed by `principal`; otherwise a message saying why not. */

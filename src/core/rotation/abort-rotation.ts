@@ -126,7 +126,9 @@ async function revokeOwnKeys(
   account: string,
 ): Promise<Revoked> {
   const label = exchangeLabelFor(rotationId);
-  const listing = await deps.exchange.listKeys(account);
+  // A manual account has no key listing (only a person sees its keys): what this rotation recorded.
+  const manual = (await deps.exchange.capabilities(account)).keyManagement === "manual";
+  const listing = manual ? { keys: [] } : await deps.exchange.listKeys(account);
   const ours = new Set(listing.keys.filter((k) => k.label === label).map((k) => k.keyId));
   if (rotation?.next) ours.add(rotation.next.exchangeKeyId);
   const current = rotation?.current?.exchangeKeyId;

@@ -16,6 +16,23 @@ export interface KrakenExchangeOptions {
   fetchImpl?: typeof fetch;
 }
 
+/**
+ * Kraken keeps one nonce per API key. A key keyshift describes may be the current one, which its
+ * consumers sign with at the same time: a call in the same millisecond as a consumer's is refused
+ * `EAPI:Invalid nonce` (not above the key's highest). That is no answer about the key: try again a
+ * few milliseconds later, at most 3 times.
+ */
+async function withNonceRetries<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { exchangeCode?: string }).exchangeCode !== "EAPI:Invalid nonce" || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
+    }
+  }
+}
+
 const CAPABILITIES: ExchangeCapabilities = Object.freeze({
   exchange: "kraken",
   // Kraken's spot API has no call that makes, lists, disables or deletes keys: a person does.
@@ -58,7 +75,7 @@ export class KrakenExchange implements Exchange {
   }
 
   async describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey> {
-    const d = await describeKey(key, await this.callOptions(account));
+    const d = await withNonceRetries(async () => describeKey(key, await this.callOptions(account)));
     return {
       keyId: d.keyId,
       label: d.name,
