@@ -46,6 +46,15 @@ usage: keyshift <command> [args] [--json]
                                  self-contained DIR/index.html (per secret its rotations as timelines, who
                                  read it, approvals, hygiene findings and their resolution, the audit
                                  verification); reads only; refuses to overwrite another period's evidence
+  tasks list                     open manual tasks (keys a person must make or delete on an exchange
+                                 without a key API, e.g. Kraken), each with the exact request and deadline
+  keys provide <taskId> --from-file FILE | --stdin
+                                 hand over the key a person made ({"keyId","secret"}): checked (it
+                                 authenticates, exactly the scope and binding asked for), stored as the
+                                 next version, the rotation resumed; never as an argument
+  keys confirm-deleted <taskId|entryId>
+                                 a person deleted the key keyshift asked for: where the exchange can tell,
+                                 it must fail to authenticate first; then revoked and the rotation resumed
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever
