@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import type { LedgerEntry } from "../../src/core/model";
 import { retryRevocations } from "../../src/core/revocation/retry";
 import { SimulatedFleet } from "./consumers";
+import { EGRESS_IP } from "./exchange/caller-address";
 import {
   BOUND_TO_EGRESS,
   type LocalExchange,
@@ -12,6 +13,7 @@ import {
 } from "./exchanges";
 import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
+import { type ManualStep, type ScriptedOperator, startScriptedOperator } from "./scripted-operator";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
 import { type LocalStack, type SecretReadDelivery, startLocalStack } from "./stack";
 import { type ExecutionEvent, runRotation } from "./workflow-runner";
@@ -46,12 +48,21 @@ export interface MainJobSummary {
   sweeper: { runs: number; outcome: "not-needed" | "ledger-clear" | "needs-operator" | "gave-up" };
   requestsWithRemovedKey: number;
   /**
+   * keyshift's own one call with a key a person deleted, to see it fail before it records the
+   * deletion (`keys confirm-deleted`, manual exchanges only): from the egress, to the key's
+   * self-description. Not a service holding the key, so not in `requestsWithRemovedKey`.
+   */
+  deletionProbes: number;
+  /**
    * The rotated key, old and new, carries the same non-empty IP allow-list on the exchange (read
    * from the simulator, not from keyshift): the rotation kept the binding.
    */
   ipBound: boolean;
   /** Which exchange protocol the rotation ran on. */
   exchange: LocalExchangeName;
+  /** Steps a person did (Kraken: make the key, delete the old one); 0 where keyshift does all. */
+  manualSteps: number;
+  manual?: ManualStep[];
   /** The previous key as the exchange shows it at the end (Deribit: disabled first, removed after the grace). */
   previousKey: "active" | "disabled" | "removed" | "unknown";
   /** When the previous key stopped authenticating (disabled or removed), and when it was removed. */
@@ -96,6 +107,7 @@ export async function runMainJob(
     revocation: { maxAttempts: 6, baseSeconds: 1, capSeconds: 3 },
   });
   let fleet: SimulatedFleet | undefined;
+  let person: ScriptedOperator | undefined;
   try {
     print(
       `local stack up: dynamodb ${stack.endpoints.dynamodb}, secrets manager ${stack.endpoints.secretsManager}, exchange ${stack.endpoints.exchange}, heartbeat API ${stack.endpoints.heartbeatApi}`,
@@ -144,6 +156,19 @@ export async function runMainJob(
       );
     }
 
+    // Kraken keys are made and deleted by a person: the scripted on-call operator plays them.
+    if (exchangeName === "kraken") {
+      print(
+        "Kraken: keys are made and deleted by a person in the web UI; a scripted operator answers keyshift's tasks",
+      );
+      person = startScriptedOperator({
+        tasks: enrolled.deps.tasks,
+        ui: stack.webUi.kraken,
+        env: { ...process.env, ...stack.env },
+        secretId: enrolled.secretId,
+        print,
+      });
+    }
     const rotationStartedAt = Date.now();
     const execution = await runRotation(
       opts.compromised
@@ -157,6 +182,7 @@ export async function runMainJob(
       { waitMs: 300, retryMs: 50, onEvent: (e) => progress(e, print) },
     );
 
+    await person?.stop();
     let sweeperRuns = 0;
     let sweeperOutcome: MainJobSummary["sweeper"]["outcome"] = "not-needed";
     const open = (entries: LedgerEntry[]) => entries.filter((e) => e.status !== "revoked");
@@ -274,7 +300,7 @@ export async function runMainJob(
       ledgerNeedsOperator: needsOperator,
       sweeperOutcome,
       secretLeaks: hits.length,
-      requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      requestsWithRemovedKey: removedKeyUse(exchange, exchangeName).trading,
       ...(emergency ? { emergency } : {}),
       bindingLost: ipBinding.trading.length > 0 && rotation === "completed" && !ipBound,
     });
@@ -297,9 +323,12 @@ export async function runMainJob(
         needsOperator,
       },
       sweeper: { runs: sweeperRuns, outcome: sweeperOutcome },
-      requestsWithRemovedKey: exchange.requestLog().filter((r) => r.keyState === "removed").length,
+      requestsWithRemovedKey: removedKeyUse(exchange, exchangeName).trading,
+      deletionProbes: removedKeyUse(exchange, exchangeName).probes,
       ipBound,
       exchange: exchangeName,
+      manualSteps: person?.steps.length ?? 0,
+      ...(person ? { manual: person.steps } : {}),
       previousKey,
       previousKeyTimeline,
       ...(emergency ? { emergency } : {}),
@@ -314,6 +343,7 @@ export async function runMainJob(
     };
   } finally {
     await fleet?.stop().catch(() => undefined);
+    await person?.stop().catch(() => undefined);
     logs.restore();
     await stack.close();
   }
@@ -327,11 +357,12 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
     !["Route", "ConsumersReady", "AbortOutcome", "StartWaiting", "WaitForConsumers"].includes(e.state)
   ) {
     print(`→ ${e.state}`);
+    if (e.state === "AwaitManualKey") print("  waiting for a person to make the key (`keyshift tasks list`)");
   } else if (e.type === "StateRetried") {
     print(`  ↻ ${e.state} retried after ${e.error ?? "an error"}`);
   } else if (e.type === "StateCaught") {
     print(`  ✗ ${e.state} failed (${e.error ?? "error"}), caught`);
-  } else if (e.type === "StateExited" && e.state === "CreateNext") {
+  } else if (e.type === "StateExited" && e.state === "CreateNext" && out?.created) {
     const c = out?.created as Record<string, unknown>;
     print(
       `  next key ${c?.nextKeyId} stored as AWSPENDING (${c?.nextFingerprint})${c?.reused ? ", reused" : ""}`,
@@ -363,6 +394,15 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
         `  waiting: ${lag || "no one lagging"}${c.overlapRemainingSeconds > 0 ? `; overlap ${c.overlapRemainingSeconds}s left` : ""}`,
       );
     }
+  } else if (
+    e.type === "StateExited" &&
+    e.state === "RevokePrevious" &&
+    (out?.revocation as { status?: string })?.status === "awaiting-operator"
+  ) {
+    const r = out?.revocation as Record<string, unknown>;
+    print(
+      `  previous key ${r?.keyId}: only a person can delete it; asked (ledger ${r?.entryId} awaiting-operator)`,
+    );
   } else if (e.type === "StateExited" && e.state === "RevokePrevious") {
     const r = out?.revocation as Record<string, unknown>;
     print(
@@ -388,6 +428,20 @@ async function previousKeyStillWorks(
   } finally {
     sm.destroy();
   }
+}
+
+/**
+ * Requests made with a removed key: by trading services (a gating failure), and keyshift's own
+ * deletion probes on a manual exchange (the key checked once after a person deleted it).
+ */
+function removedKeyUse(
+  exchange: LocalExchange,
+  name: LocalExchangeName,
+): { trading: number; probes: number } {
+  const removed = exchange.requestLog().filter((r) => r.keyState === "removed");
+  const probe = (r: (typeof removed)[number]) =>
+    name === "kraken" && r.callerIp === EGRESS_IP && r.path.endsWith("/GetApiKeyInfo");
+  return { trading: removed.filter((r) => !probe(r)).length, probes: removed.filter(probe).length };
 }
 
 /** Old and new key both carry the same non-empty allow-list, as the simulator holds them. */

@@ -92,11 +92,36 @@ describe("npm start (the main job on the embedded local stack)", () => {
     ]);
   });
 
+  it("--exchange kraken: a person makes and deletes the key (2 manual steps); the old key fails to authenticate before it is recorded revoked", async () => {
+    const run = await start("--json", "--exchange", "kraken");
+
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      rotation: "completed",
+      exchange: "kraken",
+      previousRevoked: true,
+      exchangeActiveKeys: 1,
+      requestsWithRemovedKey: 0,
+      manualSteps: 2,
+      ipBound: true,
+      secretScan: { hits: 0 },
+    });
+    expect(summary.manual.map((s: { kind: string; verified: string }) => [s.kind, s.verified])).toEqual([
+      ["create-key", "exchange"],
+      ["delete-key", "exchange"],
+    ]);
+    // keyshift's one probe with the deleted key is the confirmation's, from the egress.
+    expect(summary.deletionProbes).toBe(1);
+    expect(run.stderr).toContain("→ AwaitManualKey");
+    expect(run.stderr).toContain("→ AwaitManualDeletion");
+  });
+
   it("rejects an exchange it does not simulate (exit 64)", async () => {
-    const run = await start("--exchange", "kraken");
+    const run = await start("--exchange", "coinbase");
     expect(run.code).toBe(64);
     expect(run.stderr).toContain(
-      '--exchange must be one of deribit, bybit, okx, binance, keyshift-sim, got "kraken"',
+      '--exchange must be one of deribit, bybit, okx, binance, kraken, keyshift-sim, got "coinbase"',
     );
   });
 

@@ -16,6 +16,8 @@ export interface RequestLogEntry {
   /** HTTP status answered; 0 when no response was sent (timeout fault, client gone). */
   status: number;
   fault?: string;
+  /** The caller's address (keyshift's egress, a trading host, …). */
+  callerIp?: string;
 }
 
 /** What the log needs to know about a key: every simulator's store provides it. */
@@ -47,6 +49,7 @@ export class RequestLog {
     method: string;
     path: string;
     keyId?: string;
+    callerIp?: string;
   }): RequestLogEntry {
     const entry: RequestLogEntry = {
       seq: ++this.seq,
@@ -55,6 +58,7 @@ export class RequestLog {
       method: input.method,
       path: input.path,
       status: 0,
+      ...(input.callerIp ? { callerIp: input.callerIp } : {}),
     };
     if (input.keyId !== undefined) {
       const key = this.lookup.findKey(input.keyId);

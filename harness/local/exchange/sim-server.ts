@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { callerIp } from "./caller-address";
 import { type ExchangeEndpoint, type FaultKind, FaultPlan, type FaultSpec } from "./faults";
 import { readBody, sendJson } from "./http-util";
 import type { RequestLog, RequestLogEntry } from "./request-log";
@@ -154,6 +155,7 @@ export async function serveExchange(opts: ExchangeShellOptions): Promise<ServedE
       method: req.method ?? "GET",
       path: req.url ?? "/",
       ...(call.keyId ? { keyId: call.keyId } : {}),
+      callerIp: callerIp(req),
     });
     const answer = (a: Answer, fault?: FaultKind) => {
       if (fault) entry.fault = fault;

@@ -16,7 +16,7 @@ export async function askPersonToDelete(
   deps: Pick<Deps, "ledger" | "audit" | "alerts" | "clock">,
 ): Promise<LedgerEntry> {
   const taskId = deletionTaskId(entry.entryId);
-  const confirm = `keyshift keys confirm-deleted ${entry.entryId}`;
+  const confirm = `keyshift keys confirm-deleted ${taskId}`;
   await deps.audit.append({
     secretId: entry.secretId,
     actor,
@@ -30,6 +30,7 @@ export async function askPersonToDelete(
     details: {
       entryId: entry.entryId,
       keyId: entry.keyId,
+      taskId,
       instruction:
         `Delete API key ${entry.keyId} of ${exchange} account ${entry.exchangeAccount} in the exchange's web UI ` +
         `(docs/exchanges.md, "${exchange}: manual steps"), then run \`${confirm}\`.`,

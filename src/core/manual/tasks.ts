@@ -145,6 +145,7 @@ export async function ownPendingExists(
 
 async function announce(task: ManualTask, deps: Pick<Deps, "audit" | "alerts">): Promise<void> {
   const what = instructionOf(task);
+  // A deletion was alerted when it was asked for (deletion.ts, naming this task): audit only.
   await deps.audit.append({
     secretId: task.secretId,
     actor: `rotation:${task.rotationId}`,
@@ -156,6 +157,7 @@ async function announce(task: ManualTask, deps: Pick<Deps, "audit" | "alerts">):
       exchangeAccount: task.exchangeAccount,
     },
   });
+  if (task.kind === "delete-key") return;
   await deps.alerts.send({
     kind: "manual-step",
     secretId: task.secretId,
