@@ -66,10 +66,11 @@ export class InMemoryManualTasks implements ManualTasks {
     }
     return copy(t);
   }
-  async noteReminder(taskId: string, count: number): Promise<ManualTask> {
+  async noteReminder(taskId: string, count: number): Promise<boolean> {
     const t = this.must(taskId);
-    if ((t.reminders ?? 0) < count) t.reminders = count;
-    return copy(t);
+    if ((t.reminders ?? 0) >= count) return false;
+    t.reminders = count;
+    return true;
   }
   async listOpen(): Promise<ManualTask[]> {
     return [...this.tasks.values()]

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { isLocalExchange, LOCAL_EXCHANGES } from "../local/exchanges";
 import { runMainJob } from "../local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|keyshift-sim] [--compromised] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|kraken|keyshift-sim] [--compromised] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -73,6 +73,12 @@ print(
   `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""})`,
 );
 print(`secret:          ${summary.secretId} on ${summary.exchange}`);
+if (summary.manualSteps > 0) {
+  const waited = (summary.manual ?? []).map(
+    (m) => `${m.kind} waited ${(m.waitedMs / 1000).toFixed(1)} s (verified by ${m.verified})`,
+  );
+  print(`manual steps:    ${summary.manualSteps} done by a person: ${waited.join("; ")}`);
+}
 print(
   `IP binding:      ${summary.ipBound ? "kept (old and new key carry the same allow-list on the exchange)" : "none (unbound key, or the binding was not kept)"}`,
 );

@@ -126,7 +126,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-    [ROTATIONS]: ["dynamodb:GetItem"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],

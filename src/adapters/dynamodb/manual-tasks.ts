@@ -107,13 +107,23 @@ export class DynamoManualTasks implements ManualTasks {
     });
   }
 
-  noteReminder(taskId: string, count: number): Promise<ManualTask> {
-    return this.update(
-      taskId,
-      "SET reminders = :count",
-      "attribute_not_exists(reminders) OR reminders < :count",
-      { ":count": count },
-    );
+  async noteReminder(taskId: string, count: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { secretId: TASKS_PARTITION, sk: skOf(taskId) },
+          UpdateExpression: "SET reminders = :count",
+          ConditionExpression:
+            "attribute_exists(sk) AND (attribute_not_exists(reminders) OR reminders < :count)",
+          ExpressionAttributeValues: { ":count": count },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 
   async listOpen(): Promise<ManualTask[]> {

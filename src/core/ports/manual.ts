@@ -20,8 +20,11 @@ export interface ManualTasks {
   complete(taskId: string, done: { by: string; at: Date }): Promise<ManualTask>;
   /** open|claimed -> expired (the execution stopped waiting, or the deadline passed). */
   expire(taskId: string, at: Date): Promise<ManualTask>;
-  /** A reminder was sent: `reminders` becomes `count` (only upwards). */
-  noteReminder(taskId: string, count: number): Promise<ManualTask>;
+  /**
+   * Reminder `count` is about to be sent: `reminders` becomes `count`, only upwards. True iff this
+   * call raised it (of two sweepers noting the same step, one gets true and sends it).
+   */
+  noteReminder(taskId: string, count: number): Promise<boolean>;
   /** Open and claimed tasks, oldest first. */
   listOpen(): Promise<ManualTask[]>;
 }

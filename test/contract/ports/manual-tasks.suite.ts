@@ -130,11 +130,16 @@ export function manualTasksContract(target: PortTarget<ManualTasks>): void {
       expect(ids).toEqual([first.taskId, second.taskId]);
     });
 
-    it("reminders only count upwards", async () => {
+    it("reminders only count upwards, and of two notes of one step exactly one is told it raised it", async () => {
       const task = taskOf("remind");
       await tasks.open(task);
-      await tasks.noteReminder(task.taskId, 2);
-      expect((await tasks.noteReminder(task.taskId, 1)).reminders).toBe(2);
+      const raised = await Promise.all([
+        tasks.noteReminder(task.taskId, 2),
+        tasks.noteReminder(task.taskId, 2),
+      ]);
+      expect(raised.filter(Boolean)).toHaveLength(1);
+      expect(await tasks.noteReminder(task.taskId, 1)).toBe(false);
+      expect((await tasks.get(task.taskId))?.reminders).toBe(2);
     });
   });
 }
