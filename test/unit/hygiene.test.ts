@@ -161,3 +161,42 @@ describe("CreateNext and exchange-imposed expiry", () => {
     expect(calm.alerts.sent.filter((a) => a.kind === "key-expiring")).toEqual([]);
   });
 });
+
+describe("hygiene audit: deletions a person owes (manual accounts)", () => {
+  it("a deletion asked for is low for a day, then high with the exact step; a revoked one is no finding", async () => {
+    const deps = makeDeps();
+    const { seeded } = await cleanSecret(deps);
+    const entry = newLedgerEntry(
+      {
+        secretId: seeded.secretId,
+        exchangeAccount: seeded.account,
+        keyId: "key-old",
+        versionId: "v0",
+        rotationId: "r0",
+        kind: "previous",
+      },
+      ledgerEntryId(seeded.account, "key-old"),
+      deps.clock.now(),
+    );
+    await deps.ledger.openPending(entry);
+    await deps.ledger.markAwaitingOperator(entry.entryId, { at: deps.clock.now() });
+
+    deps.clock.advance(3600);
+    const early = (await hygieneAudit({}, deps)).findings.filter((f) => f.kind.startsWith("manual-deletion"));
+    expect(early.map((f) => [f.kind, f.severity])).toEqual([["manual-deletion-pending", "low"]]);
+
+    deps.clock.advance(DAY);
+    const late = (await hygieneAudit({}, deps)).findings.filter((f) => f.kind.startsWith("manual-deletion"));
+    expect(late.map((f) => [f.kind, f.severity])).toEqual([["manual-deletion-overdue", "high"]]);
+    expect(late[0]?.fix).toBe(
+      `delete key key-old in the exchange's web UI (docs/exchanges.md), then keyshift keys confirm-deleted ${entry.entryId}`,
+    );
+    // Never reported as a revocation to retry: a retry cannot delete a key only a person can.
+    expect((await hygieneAudit({}, deps)).findings.map((f) => f.kind)).not.toContain("ledger-needs-operator");
+
+    await deps.ledger.markRevoked(entry.entryId, deps.clock.now());
+    expect(
+      (await hygieneAudit({}, deps)).findings.filter((f) => f.kind.startsWith("manual-deletion")),
+    ).toEqual([]);
+  });
+});

@@ -49,16 +49,24 @@ export async function hygieneAudit(
   const listingOf = (account: string) => {
     let found = listings.get(account);
     if (!found) {
-      found = Promise.all([deps.exchange.listKeys(account), deps.exchange.capabilities(account)]).then(
-        ([l, caps]) => ({
-          keys: l.keys,
-          ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
-        }),
-        (err: unknown) => ({
-          error: sanitizeErrorMessage(err, 200),
-          ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
-        }),
-      );
+      found = deps.exchange
+        .capabilities(account)
+        .then(async (caps): Promise<SecretFacts["exchange"]> => {
+          // Only a person sees a manual account's keys: nothing to list.
+          if (caps.keyManagement === "manual") return { manual: true };
+          const l = await deps.exchange.listKeys(account);
+          return {
+            keys: l.keys,
+            ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
+          };
+        })
+        .then(
+          (listed) => listed,
+          (err: unknown) => ({
+            error: sanitizeErrorMessage(err, 200),
+            ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
+          }),
+        );
       listings.set(account, found);
     }
     return found;

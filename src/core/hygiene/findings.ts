@@ -25,7 +25,9 @@ export type FindingKind =
   | "ip-binding-lacks-egress"
   | "unbound-key-expires"
   | "admin-ip-refused"
-  | "ledger-needs-operator";
+  | "ledger-needs-operator"
+  | "manual-deletion-overdue"
+  | "manual-deletion-pending";
 
 export interface HygieneFinding {
   secretId: string;
@@ -47,7 +49,11 @@ export interface SecretFacts {
    * The account's keys as the exchange lists them (with what its exchange does to unbound keys),
    * or the error that stopped the listing (`ipRefused`: the exchange refused keyshift's address).
    */
-  exchange: { keys: ExchangeKey[]; unboundKeyExpiry?: string } | { error: string; ipRefused?: boolean };
+  exchange:
+    | { keys: ExchangeKey[]; unboundKeyExpiry?: string }
+    | { error: string; ipRefused?: boolean }
+    /** A manual account (Kraken): no API lists its keys; only a person sees them. */
+    | { manual: true };
   /** keyshift's fixed egress IPs (`Deps.egressIps`); absent without one. */
   egressIps?: readonly string[] | undefined;
   /** Ledger entries of the secret's exchange account (all secrets of the account). */
@@ -63,9 +69,15 @@ export interface HygieneThresholds {
   silentConsumerDays: number;
   /** An exchange-imposed expiry closer than this is reported even without a schedule. */
   expiryWarningDays: number;
+  /** A deletion a person owes (manual account) older than this is high: the retired key still works. */
+  manualDeletionOverdueHours: number;
 }
 
-export const DEFAULT_THRESHOLDS: HygieneThresholds = { silentConsumerDays: 14, expiryWarningDays: 14 };
+export const DEFAULT_THRESHOLDS: HygieneThresholds = {
+  silentConsumerDays: 14,
+  expiryWarningDays: 14,
+  manualDeletionOverdueHours: 24,
+};
 
 const DAY = 86_400_000;
 const days = (ms: number) => Math.floor(ms / DAY);
@@ -122,7 +134,9 @@ export function judgeSecret(
       drift.fix.replaceAll("<secretId>", secretId),
     );
   }
-  if ("error" in facts.exchange && facts.exchange.ipRefused) {
+  if ("manual" in facts.exchange) {
+    // Nothing to list: the ledger (below) says which deletions a person still owes.
+  } else if ("error" in facts.exchange && facts.exchange.ipRefused) {
     judgeAdminRefusal(facts, facts.exchange.error, facts.egressIps, add);
   } else if ("error" in facts.exchange) {
     add(
@@ -136,7 +150,7 @@ export function judgeSecret(
     judgeCurrentKey(facts, facts.exchange.keys, cadence, now, t, add);
     judgeBindings(facts, facts.exchange.keys, bindingFactsOf(facts), add);
   }
-  judgeLedger(facts, add);
+  judgeLedger(facts, now, t, add);
   return out;
 }
 
@@ -271,12 +285,16 @@ function judgeCurrentKey(
   }
 }
 
-/** Ledger entries of this secret waiting for an operator. */
-function judgeLedger(facts: SecretFacts, add: Add): void {
+/** Ledger entries of this secret waiting for an operator: a failed revocation, or a deletion a person owes. */
+function judgeLedger(facts: SecretFacts, now: Date, t: HygieneThresholds, add: Add): void {
   const secretId = facts.settings.secretId;
   for (const entry of facts.ledger.filter(
     (e) => e.secretId === secretId && e.needsOperator && e.status !== "revoked",
   )) {
+    if (entry.status === "awaiting-operator") {
+      judgeManualDeletion(entry, now, t, add);
+      continue;
+    }
     add(
       "ledger-needs-operator",
       "high",
@@ -286,4 +304,18 @@ function judgeLedger(facts: SecretFacts, add: Add): void {
         : `fix the cause, then keyshift revocations retry ${entry.entryId}`,
     );
   }
+}
+
+/** A key only a person can delete, asked for since `awaitingSince`: overdue (high) past the threshold. */
+function judgeManualDeletion(entry: LedgerEntry, now: Date, t: HygieneThresholds, add: Add): void {
+  const since = entry.awaitingSince ?? entry.updatedAt;
+  const hours = Math.floor((now.getTime() - Date.parse(since)) / 3_600_000);
+  const overdue = hours >= t.manualDeletionOverdueHours;
+  add(
+    overdue ? "manual-deletion-overdue" : "manual-deletion-pending",
+    overdue ? "high" : "low",
+    `key ${entry.keyId} must be deleted by a person on ${entry.exchangeAccount}; asked ${hours} h ago (${since})` +
+      (overdue ? `, more than ${t.manualDeletionOverdueHours} h: the retired key still authenticates` : ""),
+    `delete key ${entry.keyId} in the exchange's web UI (docs/exchanges.md), then keyshift keys confirm-deleted ${entry.entryId}`,
+  );
 }
