@@ -17,13 +17,18 @@ export const status = command({
   parse: ([secretId = ""]) => secretIdArg(secretId),
   async run({ deps, out }, secretId) {
     const settings = await requireSettings(deps.store, secretId);
-    const [versions, lock, consumers, instances, ledger] = await Promise.all([
+    const [versions, lock, consumers, instances, ledger, openTasks] = await Promise.all([
       deps.store.getVersions(secretId),
       deps.lock.get(secretId),
       deps.consumers.listConsumers(secretId),
       deps.consumers.listInstances(secretId),
       deps.ledger.listAll(),
+      deps.tasks.listOpen(),
     ]);
+    // What a person must do for this secret (never the task token: it resumes an execution).
+    const tasks = openTasks
+      .filter((t) => t.secretId === secretId)
+      .map(({ taskToken: _token, ...task }) => task);
     const now = deps.clock.now();
     const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
     const mine = ledger.filter((e) => e.secretId === secretId);
@@ -51,6 +56,10 @@ export const status = command({
             `${e.heldReason && e.status !== "revoked" ? `, held: ${e.heldReason}` : ""}` +
             `${e.lastError ? `, last error: ${e.lastError}` : ""}`,
         ),
+        ...tasks.map(
+          (t) =>
+            `  task ${t.taskId}: a person must ${t.kind === "create-key" ? "make the next key" : `delete key ${t.keyId}`} by ${t.deadline} (\`keyshift tasks list\`)`,
+        ),
       ].join("\n"),
       {
         secretId,
@@ -62,6 +71,7 @@ export const status = command({
         ledger: mine,
         expiry,
         binding,
+        tasks,
       },
     );
     return 0;

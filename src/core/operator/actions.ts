@@ -139,9 +139,13 @@ async function rollbackTargetAlive(
   to: VersionRef,
 ): Promise<Error | undefined> {
   const entry = await deps.ledger.get(ledgerEntryId(account, to.exchangeKeyId));
+  if (entry) return rollbackRefused(secretId, to, entry);
+  // A manual account has no listing; with no ledger entry keyshift never asked anyone to delete the
+  // key (an awaiting-operator entry — a person asked to delete it — refuses the rollback above).
+  if ((await deps.exchange.capabilities(account)).keyManagement === "manual") return undefined;
   const listing = await deps.exchange.listKeys(account);
   const active = listing.keys.some((k) => k.keyId === to.exchangeKeyId && k.status === "active");
-  return entry || !active ? rollbackRefused(secretId, to, entry) : undefined;
+  return active ? undefined : rollbackRefused(secretId, to, entry);
 }
 
 /** Step 2, first run: the target checked, then the intent (from/to) recorded (fenced) and audited before any other write. */
