@@ -26,6 +26,35 @@ export type HygieneDeps = Pick<
 };
 
 /**
+ * Each exchange account's keys as the exchange lists them, asked once per account per audit; a
+ * manual account has no listing (only a person sees its keys); a failure is the fact, not a throw.
+ */
+function accountListings(deps: HygieneDeps): (account: string) => Promise<SecretFacts["exchange"]> {
+  const listings = new Map<string, Promise<SecretFacts["exchange"]>>();
+  return (account) => {
+    let found = listings.get(account);
+    if (!found) {
+      found = deps.exchange
+        .capabilities(account)
+        .then(async (caps): Promise<SecretFacts["exchange"]> => {
+          if (caps.keyManagement === "manual") return { manual: true };
+          const l = await deps.exchange.listKeys(account);
+          return {
+            keys: l.keys,
+            ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
+          };
+        })
+        .catch((err: unknown) => ({
+          error: sanitizeErrorMessage(err, 200),
+          ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
+        }));
+      listings.set(account, found);
+    }
+    return found;
+  };
+}
+
+/**
  * The credential hygiene audit over every enrolled secret (`keyshift hygiene`, and weekly).
  *
  * Input: thresholds, whether to alert. Output: every finding with severity and fix, counted.
@@ -45,32 +74,7 @@ export async function hygieneAudit(
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   const all = await deps.store.listSettings();
   const ledger = await deps.ledger.listAll();
-  const listings = new Map<string, Promise<SecretFacts["exchange"]>>();
-  const listingOf = (account: string) => {
-    let found = listings.get(account);
-    if (!found) {
-      found = deps.exchange
-        .capabilities(account)
-        .then(async (caps): Promise<SecretFacts["exchange"]> => {
-          // Only a person sees a manual account's keys: nothing to list.
-          if (caps.keyManagement === "manual") return { manual: true };
-          const l = await deps.exchange.listKeys(account);
-          return {
-            keys: l.keys,
-            ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
-          };
-        })
-        .then(
-          (listed) => listed,
-          (err: unknown) => ({
-            error: sanitizeErrorMessage(err, 200),
-            ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
-          }),
-        );
-      listings.set(account, found);
-    }
-    return found;
-  };
+  const listingOf = accountListings(deps);
   // Read once: each secret's versions are its own facts and the other secrets' "not an orphan".
   const versionsOf = new Map<string, VersionFingerprints | undefined>();
   for (const settings of all)
