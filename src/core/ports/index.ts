@@ -12,4 +12,12 @@ export type {
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { RotationLock, RotationStore } from "./rotation";
+export {
+  type RotationSchedule,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
+  type ScheduleRetryPolicy,
+  type ScheduleStore,
+  type ScheduleTarget,
+} from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
