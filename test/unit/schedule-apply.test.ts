@@ -9,6 +9,7 @@ import {
   timezoneProblem,
 } from "../../src/core/enrollment/schedule-spec";
 import { type ApplyOptions, applyEnrollment } from "../../src/core/operator/apply";
+import { nextScheduledStartIn } from "../../src/core/schedule-timezone";
 import { type FakeDeps, makeDeps } from "./fakes";
 
 const DEPLOYMENT = {
@@ -84,6 +85,17 @@ describe("schedule rules: time zone, flexible window, name", () => {
     for (const name of names) expect(name).toMatch(/^rotate-[0-9a-zA-Z\-_.]+$/);
     for (const name of names) expect(name.length).toBeLessThanOrEqual(64);
     expect(names[2]).toMatch(/^rotate-x-y-z-w-p-[0-9a-f]{10}$/);
+  });
+
+  it("reads cron fields on the zone's wall clock, daylight saving included", () => {
+    const sunday6am = "cron(0 6 ? * SUN *)";
+    const at = (iso: string) =>
+      nextScheduledStartIn(sunday6am, "America/New_York", new Date(iso))?.toISOString();
+    expect(at("2026-01-03T00:00:00Z")).toBe("2026-01-04T11:00:00.000Z"); // EST, UTC-5
+    expect(at("2026-07-04T00:00:00Z")).toBe("2026-07-05T10:00:00.000Z"); // EDT, UTC-4
+    expect(nextScheduledStartIn(sunday6am, "UTC", new Date("2026-07-04T00:00:00Z"))?.toISOString()).toBe(
+      "2026-07-05T06:00:00.000Z",
+    );
   });
 
   it("maps a declared secret to the templated StartExecution target with the rules' input, retry and queue", () => {
