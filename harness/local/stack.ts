@@ -17,6 +17,14 @@ import {
 import { startLocalFunctionUrl } from "./http-api";
 import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
+import {
+  LOCAL_SCHEDULE_DLQ_ARN,
+  LOCAL_SCHEDULE_GROUP,
+  LOCAL_SCHEDULER_ROLE_ARN,
+  type LocalScheduler,
+  SCHEDULER_ACTIONS,
+  startLocalScheduler,
+} from "./scheduler";
 import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "./secrets-manager/server";
 import { type LocalSns, startLocalSns } from "./sns";
@@ -62,6 +70,8 @@ export interface LocalStackOptions {
   /** Revocation policy for the steps and the sweeper (defaults suit compressed local runs). */
   revocation?: { maxAttempts: number; baseSeconds: number; capSeconds: number };
   exchangeTimeoutMs?: number;
+  /** How much faster than real time the Scheduler emulator's clock runs (default 1). */
+  scheduleTimeScale?: number;
 }
 
 export interface LocalStack {
@@ -74,6 +84,7 @@ export interface LocalStack {
     exchange: string;
     heartbeatApi: string;
     stepFunctions: string;
+    scheduler: string;
   };
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
@@ -88,6 +99,8 @@ export interface LocalStack {
   /** Every simulated exchange, real protocols included, behind one interface. */
   exchanges: Record<LocalExchangeName, LocalExchange>;
   sns: LocalSns;
+  /** EventBridge Scheduler: the rotation schedules, firing StartExecution when due. */
+  scheduler: LocalScheduler;
   iam: LocalIam;
   /**
    * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
@@ -131,7 +144,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "sns:Publish",
       "states:StartExecution",
       "states:DescribeExecution",
+      ...SCHEDULER_ACTIONS,
     ]);
+    // The schedules' execution role: it may start executions and nothing else (infra/schedules.cjs).
+    iam.grant(LOCAL_SCHEDULER_ROLE_ARN, ["states:StartExecution"]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
       stateFile: opts.secretsStateFile,
@@ -209,6 +225,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
     process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
     process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+    const scheduler = await startLocalScheduler({
+      callers: iam,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      group: LOCAL_SCHEDULE_GROUP,
+      stepFunctionsEndpoint: sfn.endpoint,
+      timeScale: opts.scheduleTimeScale,
+    });
+    closers.push(scheduler.close);
+    Object.assign(env, {
+      KEYSHIFT_ENDPOINT_SCHEDULER: scheduler.endpoint,
+      KEYSHIFT_SCHEDULE_GROUP: LOCAL_SCHEDULE_GROUP,
+      KEYSHIFT_SCHEDULER_ROLE_ARN: LOCAL_SCHEDULER_ROLE_ARN,
+      KEYSHIFT_SCHEDULE_DLQ_ARN: LOCAL_SCHEDULE_DLQ_ARN,
+    });
+    Object.assign(process.env, env);
 
     return {
       region: LOCAL_REGION,
@@ -220,6 +252,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         exchange: exchange.url,
         heartbeatApi: api.url,
         stepFunctions: sfn.endpoint,
+        scheduler: scheduler.endpoint,
       },
       env,
       callers: { egress: EGRESS_IP, consumerHost: CONSUMER_HOST_IP },
@@ -227,6 +260,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchange,
       exchanges,
       sns,
+      scheduler,
       iam,
       secretReads: async () => {
         await reads.settle();

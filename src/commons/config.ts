@@ -59,6 +59,7 @@ const schema = z.object({
   KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SNS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STS: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_SCHEDULER: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;
