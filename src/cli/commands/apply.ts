@@ -22,11 +22,11 @@ export const apply = command({
   options: ["config", "dry-run", "prune"],
   parse(_args, values) {
     const file = stringOption(values, "config") ?? DEFAULT_CONFIG_PATH;
-    return { file, dryRun: values["dry-run"] === true, prune: values.prune === true };
-  },
-  async run({ deps, out, actor, env }, { file, dryRun, prune }) {
-    // The file first: a wrong entry is named before anything is read or written.
+    // The file first, as `enroll` reads it: a wrong entry is named before any environment or call.
     const { secrets } = loadEnrollment(file);
+    return { file, secrets, dryRun: values["dry-run"] === true, prune: values.prune === true };
+  },
+  async run({ deps, out, actor, env }, { file, secrets, dryRun, prune }) {
     const scheduling = await scheduleContext(env, "apply");
     let report: ApplyReport;
     try {
