@@ -57,8 +57,10 @@ export interface LocalScheduler {
   group: string;
   /** Every start made so far (not an AWS API). */
   firings: SchedulerFiring[];
-  /** The emulator's clock: real time since start × `timeScale`. */
+  /** The emulator's clock: real time × `timeScale` since the scale was last set. */
   now(): Date;
+  /** Runs the clock `scale` times faster than real time from now on (`npm start`'s compression). */
+  setTimeScale(scale: number): void;
   close(): Promise<void>;
 }
 
@@ -99,9 +101,10 @@ export async function startLocalScheduler(opts: {
   timeScale?: number;
   tickMs?: number;
 }): Promise<LocalScheduler> {
-  const scale = opts.timeScale ?? 1;
-  const realStart = Date.now();
-  const now = () => realStart + (Date.now() - realStart) * scale;
+  let scale = opts.timeScale ?? 1;
+  let realBase = Date.now();
+  let emulatedBase = realBase;
+  const now = () => emulatedBase + (Date.now() - realBase) * scale;
   const schedules = new Map<string, Stored>();
   const firings: SchedulerFiring[] = [];
   const clients = new Map<string, SFNClient>();
@@ -327,6 +330,11 @@ export async function startLocalScheduler(opts: {
     group: opts.group,
     firings,
     now: () => new Date(now()),
+    setTimeScale: (next) => {
+      emulatedBase = now();
+      realBase = Date.now();
+      scale = next;
+    },
     close: async () => {
       clearInterval(timer);
       for (const client of clients.values()) client.destroy();

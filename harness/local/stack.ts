@@ -28,7 +28,11 @@ import {
 import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "./secrets-manager/server";
 import { type LocalSns, startLocalSns } from "./sns";
-import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
+import {
+  LOCAL_STATE_MACHINE_ARN,
+  type LocalStepFunctionsApi,
+  startLocalStepFunctionsApi,
+} from "./stepfunctions-api";
 import { startLocalSts } from "./sts";
 
 export const LOCAL_TABLES: TableNames = {
@@ -101,6 +105,8 @@ export interface LocalStack {
   sns: LocalSns;
   /** EventBridge Scheduler: the rotation schedules, firing StartExecution when due. */
   scheduler: LocalScheduler;
+  /** The Step Functions API the CLI and the schedules start executions on. */
+  stepFunctions: LocalStepFunctionsApi;
   iam: LocalIam;
   /**
    * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
@@ -261,6 +267,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchanges,
       sns,
       scheduler,
+      stepFunctions: sfn,
       iam,
       secretReads: async () => {
         await reads.settle();
