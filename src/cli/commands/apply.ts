@@ -48,9 +48,22 @@ export const apply = command({
     } finally {
       scheduling.close();
     }
-    return out.outcome(summary(report, file), report, report.failed ? EXIT.failed : EXIT.ok);
+    return out.outcome(summary(report, file), machine(report), report.failed ? EXIT.failed : EXIT.ok);
   },
 });
+
+/** The report for `--json`: each changed secret with its actions and changed fields, not the whole declaration. */
+function machine(r: ApplyReport) {
+  return {
+    ...r,
+    changed: r.changed.map((p) => ({
+      secretId: p.secretId,
+      scheduleName: p.schedule.declared.name,
+      settings: { action: p.settings.action, changes: p.settings.changes },
+      schedule: { action: p.schedule.action, changes: p.schedule.changes },
+    })),
+  };
+}
 
 function summary(r: ApplyReport, file: string): string {
   const lines = r.changed.flatMap(describePlan);
