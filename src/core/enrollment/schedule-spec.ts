@@ -127,7 +127,9 @@ export function rotationScheduleFor(
 /** One field that differs: `[field, deployed, declared]`, values as text. */
 export type FieldChange = [field: string, deployed: string, declared: string];
 
-const shown = (v: unknown) => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
+/** A field as the diff shows it; absent and empty (a field Scheduler did not return) read `(none)`. */
+const shown = (v: unknown) =>
+  v === undefined || v === "" ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
 
 /** Every field of the deployed schedule that is not what is declared (target fields by name). */
 export function scheduleChanges(deployed: RotationSchedule, declared: RotationSchedule): FieldChange[] {
