@@ -18,9 +18,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalIam } from "../../harness/local/local-iam";
 import { type LocalScheduler, SCHEDULER_ACTIONS, startLocalScheduler } from "../../harness/local/scheduler";
+import { InMemoryScheduleStore } from "../../harness/memory";
 import { SchedulerScheduleStore } from "../../src/adapters/scheduler";
 import { rotationScheduleFor } from "../../src/core/enrollment/schedule-spec";
-import { type RotationSchedule, ScheduleExistsError, ScheduleNotFoundError } from "../../src/core/ports";
+import {
+  type RotationSchedule,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
+  type ScheduleStore,
+} from "../../src/core/ports";
 import { retryUntil } from "./retry-until";
 
 const env = process.env;
@@ -108,7 +114,17 @@ afterAll(async () => {
   await new Promise<void>((r) => (stepFunctions ? stepFunctions.close(() => r()) : r()));
 });
 
-describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
+/**
+ * The `ScheduleStore` port, the same cases for the in-memory adapter (what the unit tests of
+ * `apply` run on) and the production adapter on the service: their answers must agree.
+ */
+const targets: { name: string; store: () => ScheduleStore }[] = [
+  { name: "in-memory", store: () => memory },
+  { name: "EventBridge Scheduler", store: () => store },
+];
+const memory = new InMemoryScheduleStore();
+
+describe.each(targets)("ScheduleStore port: $name", (target) => {
   it("round-trips every field keyshift sets: expression, time zone, state, window, target, retry, queue", async () => {
     const flexible = schedule("roundtrip", {
       expression: "cron(0 6 ? * SUN *)",
@@ -118,28 +134,28 @@ describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
     });
     const off = schedule("off");
 
-    await store.create(flexible);
-    await store.create(off);
+    await target.store().create(flexible);
+    await target.store().create(off);
 
-    expect(await store.get(flexible.name)).toEqual(flexible);
-    expect(await store.get(off.name)).toEqual(off);
+    expect(await target.store().get(flexible.name)).toEqual(flexible);
+    expect(await target.store().get(off.name)).toEqual(off);
   });
 
   it("refuses a second create of a name (ConflictException) and an update of no schedule (ResourceNotFoundException)", async () => {
     const first = schedule("conflict");
-    await store.create(first);
+    await target.store().create(first);
 
-    await expect(store.create({ ...first, expression: "rate(7 days)" })).rejects.toBeInstanceOf(
+    await expect(target.store().create({ ...first, expression: "rate(7 days)" })).rejects.toBeInstanceOf(
       ScheduleExistsError,
     );
-    await expect(store.update(schedule("missing"))).rejects.toBeInstanceOf(ScheduleNotFoundError);
-    expect(await store.get(`rotate-${runId}-never`)).toBeUndefined();
-    await expect(store.delete(`rotate-${runId}-never`)).resolves.toBeUndefined();
+    await expect(target.store().update(schedule("missing"))).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    expect(await target.store().get(`rotate-${runId}-never`)).toBeUndefined();
+    await expect(target.store().delete(`rotate-${runId}-never`)).resolves.toBeUndefined();
   });
 
   it("replaces every field on update, and deletes", async () => {
     const s = schedule("update");
-    await store.create(s);
+    await target.store().create(s);
     const changed = {
       ...s,
       expression: "rate(7 days)",
@@ -147,15 +163,17 @@ describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
       flexibleWindowMinutes: 15,
     };
 
-    await store.update(changed);
-    expect(await store.get(s.name)).toEqual(changed);
-    await store.update(s);
-    expect(await store.get(s.name)).toEqual(s);
+    await target.store().update(changed);
+    expect(await target.store().get(s.name)).toEqual(changed);
+    await target.store().update(s);
+    expect(await target.store().get(s.name)).toEqual(s);
 
-    await store.delete(s.name);
-    expect(await store.get(s.name)).toBeUndefined();
+    await target.store().delete(s.name);
+    expect(await target.store().get(s.name)).toBeUndefined();
   });
+});
 
+describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
   it.each([
     ["rate(0 days)", "UTC"],
     ["cron(0 6 * * MON *)", "UTC"],
