@@ -1,14 +1,13 @@
 "use strict";
 /**
- * The enrollment config check for `serverless package`: every rule lives once, in TypeScript
- * (src/core/enrollment/, read from disk by src/cli/enrollment-file.ts), and the CLI imports it
- * directly. osls `require()`s variable sources as CommonJS and cannot load TypeScript, so this file
- * bundles that module with esbuild (already what serverless-esbuild packages the functions with)
- * when packaging loads it, in memory, and runs the bundle: nothing to build first, nothing to go
- * stale, the same verdicts as the CLI by construction. It holds no rule of its own.
+ * The enrollment rules (src/core/enrollment/, read from disk by src/cli/enrollment-file.ts) for a
+ * plain CommonJS Node process: this file bundles that module with esbuild in memory and runs the
+ * bundle, so tooling that cannot load TypeScript gets the CLI's verdicts by construction. It holds
+ * no rule of its own. `serverless package` no longer loads it: the template does not depend on the
+ * enrollment file (the schedules are made at run time, docs/deploy.md "Rotation schedules").
  *
  * Exports what src/cli/enrollment-file.ts exports (`loadEnrollment`, `validateEnrollment`,
- * `EnrollmentConfigError`, ...). infra/schedules.cjs compiles the rotation rules from it.
+ * `EnrollmentConfigError`, ...).
  */
 const path = require("node:path");
 const vm = require("node:vm");

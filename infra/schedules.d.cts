@@ -1,4 +1,4 @@
-/** Types of infra/schedules.cjs (the EventBridge rules, dead-letter queue and alarms osls loads). */
+/** Types of infra/schedules.cjs (the schedule group, its role and alarms, the dead-letter queue osls loads). */
 
 export interface RetryPolicySetting {
   maximumRetryAttempts: number;
@@ -8,9 +8,7 @@ export interface RetryPolicySetting {
 export interface ScheduleOptions {
   service: string;
   stage: string;
-  secrets: { secretId: string; schedule: string; enabled: boolean }[];
   sweeperRuleName: string;
-  rotationRetryPolicy: RetryPolicySetting;
   sweeperRetryPolicy: RetryPolicySetting;
 }
 
@@ -21,7 +19,6 @@ export interface CfnFragment {
 }
 
 export declare function scheduleResources(options: ScheduleOptions): CfnFragment;
-export declare function rotationRuleName(prefix: string, secretId: string): string;
 export declare function resources(ctx: {
   resolveVariable: (address: string) => Promise<unknown>;
 }): Promise<CfnFragment>;

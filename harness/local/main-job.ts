@@ -13,10 +13,11 @@ import {
 } from "./exchanges";
 import { judgeOldKey, mainJobVerdict, type OldKeyVerdict } from "./main-job-verdict";
 import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenario";
+import { startRotation } from "./scheduled-start";
 import { type ManualStep, type ScriptedOperator, startScriptedOperator } from "./scripted-operator";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
 import { type LocalStack, type SecretReadDelivery, startLocalStack } from "./stack";
-import { type ExecutionEvent, runRotation } from "./workflow-runner";
+import type { ExecutionEvent } from "./workflow-runner";
 
 export interface MainJobOptions {
   consumers: number;
@@ -38,6 +39,8 @@ const LOCAL_EMERGENCY_DEADLINE_SECONDS = 12;
 
 export interface MainJobSummary {
   rotation: "completed" | "revocation-deferred" | "stalled" | "aborted" | "failed";
+  /** How the rotation was started: its EventBridge Scheduler schedule, or by hand (`--compromised`). */
+  trigger?: string;
   secretId: string;
   executionStatus: string;
   error?: string;
@@ -170,7 +173,8 @@ export async function runMainJob(
       });
     }
     const rotationStartedAt = Date.now();
-    const execution = await runRotation(
+    const execution = await startRotation(
+      stack,
       opts.compromised
         ? {
             secretId: enrolled.secretId,
@@ -178,8 +182,9 @@ export async function runMainJob(
             compromised: true,
             reason: "npm start --compromised: the key was seen in a public paste",
           }
-        : { secretId: enrolled.secretId, trigger: "manual" },
+        : { secretId: enrolled.secretId, trigger: "schedule" },
       { waitMs: 300, retryMs: 50, onEvent: (e) => progress(e, print) },
+      print,
     );
 
     await person?.stop();
@@ -306,6 +311,7 @@ export async function runMainJob(
     });
     return {
       rotation,
+      trigger: last?.trigger,
       secretId: enrolled.secretId,
       executionStatus: execution.status,
       error: execution.error,

@@ -18,10 +18,22 @@ import { startLocalFunctionUrl } from "./http-api";
 import { krakenLocal, type WebUi } from "./kraken-local";
 import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
+import {
+  LOCAL_SCHEDULE_DLQ_ARN,
+  LOCAL_SCHEDULE_GROUP,
+  LOCAL_SCHEDULER_ROLE_ARN,
+  type LocalScheduler,
+  SCHEDULER_ACTIONS,
+  startLocalScheduler,
+} from "./scheduler";
 import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "./secrets-manager/server";
 import { type LocalSns, startLocalSns } from "./sns";
-import { LOCAL_STATE_MACHINE_ARN, startLocalStepFunctionsApi } from "./stepfunctions-api";
+import {
+  LOCAL_STATE_MACHINE_ARN,
+  type LocalStepFunctionsApi,
+  startLocalStepFunctionsApi,
+} from "./stepfunctions-api";
 import { startLocalSts } from "./sts";
 
 export const LOCAL_TABLES: TableNames = {
@@ -65,6 +77,8 @@ export interface LocalStackOptions {
   exchangeTimeoutMs?: number;
   /** How long the waiting states of a manual account wait for a person, in real seconds (default 60). */
   manualTaskSeconds?: number;
+  /** How much faster than real time the Scheduler emulator's clock runs (default 1). */
+  scheduleTimeScale?: number;
 }
 
 export interface LocalStack {
@@ -77,6 +91,7 @@ export interface LocalStack {
     exchange: string;
     heartbeatApi: string;
     stepFunctions: string;
+    scheduler: string;
   };
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
@@ -93,6 +108,10 @@ export interface LocalStack {
   /** What a person does at an exchange's web UI, for the exchanges where only a person makes keys. */
   webUi: { kraken: WebUi };
   sns: LocalSns;
+  /** EventBridge Scheduler: the rotation schedules, firing StartExecution when due. */
+  scheduler: LocalScheduler;
+  /** The Step Functions API the CLI and the schedules start executions on. */
+  stepFunctions: LocalStepFunctionsApi;
   iam: LocalIam;
   /**
    * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
@@ -138,7 +157,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "states:DescribeExecution",
       "states:SendTaskSuccess",
       "states:SendTaskFailure",
+      ...SCHEDULER_ACTIONS,
     ]);
+    // The schedules' execution role: it may start executions and nothing else (infra/schedules.cjs).
+    iam.grant(LOCAL_SCHEDULER_ROLE_ARN, ["states:StartExecution"]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
       stateFile: opts.secretsStateFile,
@@ -220,6 +242,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
     process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
     process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+    const scheduler = await startLocalScheduler({
+      callers: iam,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      group: LOCAL_SCHEDULE_GROUP,
+      stepFunctionsEndpoint: sfn.endpoint,
+      timeScale: opts.scheduleTimeScale,
+    });
+    closers.push(scheduler.close);
+    Object.assign(env, {
+      KEYSHIFT_ENDPOINT_SCHEDULER: scheduler.endpoint,
+      KEYSHIFT_SCHEDULE_GROUP: LOCAL_SCHEDULE_GROUP,
+      KEYSHIFT_SCHEDULER_ROLE_ARN: LOCAL_SCHEDULER_ROLE_ARN,
+      KEYSHIFT_SCHEDULE_DLQ_ARN: LOCAL_SCHEDULE_DLQ_ARN,
+    });
+    Object.assign(process.env, env);
 
     return {
       region: LOCAL_REGION,
@@ -231,6 +269,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         exchange: exchange.url,
         heartbeatApi: api.url,
         stepFunctions: sfn.endpoint,
+        scheduler: scheduler.endpoint,
       },
       env,
       callers: { egress: EGRESS_IP, consumerHost: CONSUMER_HOST_IP },
@@ -239,6 +278,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchanges,
       webUi: { kraken: kraken.webUi },
       sns,
+      scheduler,
+      stepFunctions: sfn,
       iam,
       secretReads: async () => {
         await reads.settle();

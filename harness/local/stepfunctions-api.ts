@@ -6,7 +6,7 @@ import { authenticationFailed } from "./secrets-manager/errors";
 import { actionMatches } from "./secrets-manager/resource-policy";
 import { type SigningSecret, verifySigV4 } from "./sigv4-verify";
 import { localTaskTokens } from "./task-tokens";
-import { type ExecutionResult, runRotation } from "./workflow-runner";
+import { type ExecutionEvent, type ExecutionResult, runRotation } from "./workflow-runner";
 
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:keyshift-local-rotation`;
 
@@ -86,6 +86,10 @@ export interface LocalStepFunctionsApi {
   endpoint: string;
   /** Resolves when every execution started so far has finished. */
   idle(): Promise<void>;
+  /** The result of an execution started here, once it has finished (not an AWS API); undefined: unknown. */
+  finished(executionArn: string): Promise<ExecutionResult | undefined>;
+  /** Hands every history event of the executions started from now on to `onEvent` (progress output). */
+  observe(onEvent: ((event: ExecutionEvent) => void) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -105,6 +109,8 @@ export async function startLocalStepFunctionsApi(opts: {
 }): Promise<LocalStepFunctionsApi> {
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<unknown>>();
+  const runs = new Map<string, Promise<unknown>>();
+  let observer: ((event: ExecutionEvent) => void) | undefined;
 
   const operations: Record<string, (body: Record<string, unknown>) => Answer> = {
     StartExecution: (body) => {
@@ -147,6 +153,7 @@ export async function startLocalStepFunctionsApi(opts: {
         executionName: name,
         waitMs: opts.waitMs,
         retryMs: opts.retryMs,
+        ...(observer ? { onEvent: observer } : {}),
       })
         .then((result) => {
           execution.result = result;
@@ -167,6 +174,7 @@ export async function startLocalStepFunctionsApi(opts: {
           running.delete(run);
         });
       running.add(run);
+      runs.set(executionArn, run);
       return [200, { executionArn, startDate: execution.startDate }];
     },
     SendTaskSuccess: (body) => {
@@ -264,6 +272,13 @@ export async function startLocalStepFunctionsApi(opts: {
     endpoint: `http://127.0.0.1:${port}`,
     idle: async () => {
       while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    observe: (onEvent) => {
+      observer = onEvent;
+    },
+    finished: async (executionArn) => {
+      await runs.get(executionArn);
+      return executions.get(executionArn)?.result;
     },
     close: async () => {
       await Promise.allSettled([...running]);

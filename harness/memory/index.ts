@@ -19,4 +19,5 @@ export {
 } from "./read-policy";
 export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
+export { InMemoryScheduleStore } from "./scheduler";
 export { InMemorySecretStore, type StageMoveCall } from "./secret-store";

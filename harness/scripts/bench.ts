@@ -22,6 +22,7 @@ import type { AuditEntry } from "../../src/core/model";
 import { bundleAll, checkout, cleanUp, coldInit, largestZip, withBaseline } from "../bench/bundles";
 import { confirmationAfterPromotion } from "../bench/confirmation";
 import { costModel } from "../bench/cost-model";
+import { fleetApply, templateResources } from "../bench/fleet-apply";
 import { fleetSwitch } from "../bench/fleet-switch";
 import { gateVsQuery } from "../bench/gate-query";
 import { heartbeatVsPutItem } from "../bench/heartbeat-throughput";
@@ -72,7 +73,16 @@ const OUT =
   (smoke
     ? join(mkdtempSync(join(tmpdir(), "keyshift-bench-smoke-")), "results.json")
     : join(import.meta.dirname, "..", "bench", "results.json"));
-const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "misuse", "bundles"] as const;
+const SECTIONS = [
+  "heartbeat",
+  "gate",
+  "switch",
+  "confirmation",
+  "sweeper",
+  "fleet-apply",
+  "misuse",
+  "bundles",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = (s: Section) => !only || only.has(s);
 
@@ -233,6 +243,23 @@ if (stack && wanted("sweeper")) {
     calls: smoke ? 3 : 30,
   });
   record("sweeper", {}, sweeper);
+}
+if (stack && wanted("fleet-apply")) {
+  // Issue 19: enrollment at fleet size without a deploy, and a template that does not grow with it.
+  const declared = smoke ? 20 : 10_000;
+  progress(
+    `fleet-apply: keyshift apply of ${declared} declared secrets, then serverless package with 2 and ${declared}`,
+  );
+  const applied = await fleetApply({ stack, secrets: declared });
+  const template = await templateResources(declared);
+  const fleet = {
+    ...((load().fleet as Record<string, unknown> | undefined) ?? {}),
+    templateResources: template.resources,
+    templateResourcesHow: template.how,
+    applySeconds10k: applied.first.seconds,
+    applySeconds10kHow: `${applied.how} (${declared} secrets)`,
+  };
+  record("fleetApply", { fleet }, { apply: applied, templateResources: template });
 }
 meter.uninstall();
 logs.restore();

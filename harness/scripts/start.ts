@@ -70,7 +70,7 @@ const summary = await runMainJob(
 
 print("");
 print(
-  `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""})`,
+  `rotation:        ${summary.rotation} (execution ${summary.executionStatus}${summary.error ? `, ${summary.error}` : ""}; trigger ${summary.trigger ?? "unknown"})`,
 );
 print(`secret:          ${summary.secretId} on ${summary.exchange}`);
 if (summary.manualSteps > 0) {

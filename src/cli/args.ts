@@ -15,6 +15,8 @@ export const OPTIONS = {
   help: { type: "boolean", short: "h" },
   wait: { type: "boolean" },
   compromised: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  prune: { type: "boolean" },
   reason: { type: "string" },
   config: { type: "string" },
   consumer: { type: "string" },

@@ -11,8 +11,7 @@ import {
 
 /**
  * The enrollment config on disk: read, parsed and checked by the rules of src/core/enrollment. The
- * CLI imports this module; `serverless package` runs the same module, bundled by infra/enrollment.cjs
- * (osls `require()`s CommonJS only). Paths are relative to the service directory, not the shell's.
+ * CLI imports this module; infra/enrollment.cjs bundles it for plain CommonJS Node processes. Paths are relative to the service directory, not the shell's.
  */
 export * from "../core/enrollment";
 

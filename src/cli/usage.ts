@@ -5,8 +5,13 @@ usage: keyshift <command> [args] [--json]
   list [--config FILE]           every enrolled secret: rotation state, last rotation, lagging consumers,
                                  open revocations, schedule (from the enrollment file)
   enroll <secretId> [--config FILE] [--purpose "..."] [--ticket REF]
-                                 record the entry's settings and the current fingerprint, and the
-                                 provisioning record (posted to KEYSHIFT_PROVISIONING_WEBHOOK_URL if set)
+                                 record the entry's settings and the current fingerprint, create its
+                                 rotation schedule (EventBridge Scheduler), and the provisioning record
+                                 (posted to KEYSHIFT_PROVISIONING_WEBHOOK_URL if set)
+  apply [--config FILE] [--dry-run] [--prune]
+                                 make every declared secret's settings and schedule what the file says:
+                                 the diff (create/update/unchanged), 8 at a time, safe to re-run after a
+                                 crash; --prune deletes the rotation schedules of secrets not declared
   register-consumer <secretId> --consumer ID --principal ROLE_ARN
         [--cache-ttl S] [--heartbeat-interval S] [--required true|false] [--config FILE]
                                  register a consumer or change one; an omitted option keeps its current

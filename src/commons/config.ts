@@ -62,6 +62,7 @@ const schema = z.object({
   KEYSHIFT_ENDPOINT_SNS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STEPFUNCTIONS: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_SCHEDULER: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -1,7 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   CONSUMER_BOUNDS,
@@ -12,9 +10,9 @@ import {
   validateEnrollment as validateWith,
   workflowLimits,
 } from "../../src/cli/enrollment-file";
+import { runKeyshift } from "../../src/cli/run";
 import { REGISTRATION_BOUNDS } from "../../src/core/consumers/registry-rules";
 import { MAX_DEADLINE_SECONDS } from "../../src/core/revocation/readiness";
-import { runServerless } from "./packaged";
 
 const FIXTURES = "test/fixtures/enrollment";
 /** The rules with this checkout's workflow limits (the rotation ASL's TimeoutSeconds), as loadEnrollment runs them. */
@@ -218,21 +216,16 @@ describe("enrollment config (rotation.config.yml)", () => {
     ]);
   });
 
-  it("fails `serverless package` with the entry and field when the config is invalid", async () => {
-    const out = mkdtempSync(join(tmpdir(), "keyshift-bad-config-"));
-    const run = await runServerless([
-      "package",
-      "--stage",
-      "dev",
-      "--package",
-      out,
-      "--param",
-      `config=${FIXTURES}/bad-schedule.yml`,
-    ]);
-    rmSync(out, { recursive: true, force: true });
-    expect(run.code).not.toBe(0);
-    expect(run.output).toContain(
+  it("fails `keyshift apply` with the entry and field when the config is invalid, before any call", async () => {
+    let stdout = "";
+    const code = await runKeyshift(["apply", "--config", `${FIXTURES}/bad-schedule.yml`, "--json"], {
+      env: {},
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: () => true },
+    });
+    expect(code).toBe(78);
+    expect(JSON.parse(stdout).error.message).toContain(
       "entry secrets[1] (keyshift/exchange/acme-hedge/market-data), field schedule: rate(1 days): use the singular unit",
     );
-  }, 120_000);
+  });
 });

@@ -149,7 +149,7 @@ export function hardeningSuites(compiled: () => Template): void {
       );
 
       expect(serviceRoles.map(([id]) => id).sort()).toEqual([
-        "RotationScheduleToStepFunctionsRole",
+        "RotationSchedulerRole",
         "RotationStateMachineRole",
       ]);
       for (const [id, role] of serviceRoles) {
@@ -173,22 +173,22 @@ export function hardeningSuites(compiled: () => Template): void {
       ]);
     });
 
-    it("the schedules' role: assumed for this stack's rotation rules only, and every one of them matches", () => {
-      const [trust] = trustOf(resource(compiled(), "RotationScheduleToStepFunctionsRole"));
-      const pattern = label(trust?.Condition?.ArnLike?.["aws:SourceArn"]);
-      const rules = resourcesOfType(compiled(), "AWS::Events::Rule").filter(([, r]) =>
-        (r.Properties.Targets as { RoleArn?: unknown }[]).some(
-          (t) => label(t.RoleArn) === "RotationScheduleToStepFunctionsRole",
-        ),
-      );
+    it("the schedules' role: assumed by Scheduler for this stack's schedule group only, the group keyshift writes to", () => {
+      const [trust] = trustOf(resource(compiled(), "RotationSchedulerRole"));
+      const group = resource(compiled(), "RotationScheduleGroup").Properties.Name;
 
-      expect(pattern).toBe("arn:aws:events:<region>:<account>:rule/keyshift-dev-rotate-*");
-      expect(rules.length).toBeGreaterThan(0);
-      for (const [, rule] of rules) expect(rule.Properties.Name as string).toMatch(/^keyshift-dev-rotate-/);
-      // The sweeper's rule is not one of them: it invokes its function directly, with no role.
-      expect(resource(compiled(), "RetryRevocationsEventsRuleSchedule1").Properties.Name).not.toMatch(
-        /-rotate-/,
+      expect(label((trust?.Principal as { Service?: unknown } | undefined)?.Service)).toBe(
+        "scheduler.amazonaws.com",
       );
+      expect(label(trust?.Condition?.ArnLike?.["aws:SourceArn"])).toBe(
+        `arn:aws:scheduler:<region>:<account>:schedule/${group}/*`,
+      );
+      // No EventBridge rule starts the state machine any more: only the group's schedules do.
+      expect(
+        resourcesOfType(compiled(), "AWS::Events::Rule").filter(([, r]) =>
+          (r.Properties.Targets as { Arn?: unknown }[]).some((t) => label(t.Arn) === "RotationStateMachine"),
+        ),
+      ).toEqual([]);
     });
   });
 

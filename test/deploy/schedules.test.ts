@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type ScheduleOptions, scheduleResources } from "../../infra/schedules.cjs";
+import { resources, type ScheduleOptions, scheduleResources } from "../../infra/schedules.cjs";
 
-/** infra/schedules.cjs on its own: the cases the checked-in config does not have. */
+/** infra/schedules.cjs on its own: the cases the packaged template does not show. */
 const OPTIONS: ScheduleOptions = {
   service: "keyshift",
   stage: "dev",
-  secrets: [{ secretId: "keyshift/exchange/acme-main/trading", schedule: "rate(30 days)", enabled: true }],
   sweeperRuleName: "keyshift-dev-retry-revocations",
-  rotationRetryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 },
   sweeperRetryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 },
 };
-
-const rulesOf = (options: ScheduleOptions) =>
-  Object.entries(scheduleResources(options).Resources).filter(([, r]) => r.Type === "AWS::Events::Rule");
 
 const sourceArnsOf = (options: ScheduleOptions) => {
   const policy = scheduleResources(options).Resources.ScheduleDeadLetterQueuePolicy?.Properties as {
@@ -22,88 +17,45 @@ const sourceArnsOf = (options: ScheduleOptions) => {
 };
 
 describe("schedule resources (infra/schedules.cjs)", () => {
-  it("names long secret ids' rules within EventBridge's 64 characters, distinct by a hash", () => {
-    const long = (tail: string) => `keyshift/exchange/${"a".repeat(60)}/${tail}`;
-    const secrets = [long("one"), long("two"), "keyshift/exchange/x y+z@w/p"].map((secretId) => ({
-      secretId,
-      schedule: "rate(30 days)",
-      enabled: true,
-    }));
-
-    const names = rulesOf({ ...OPTIONS, secrets }).map(([, r]) => r.Properties.Name as string);
-
-    expect(names).toHaveLength(3);
-    expect(new Set(names).size).toBe(3);
-    for (const name of names) expect(name).toMatch(/^keyshift-dev-rotate-[.\-_A-Za-z0-9]+-[0-9a-f]{10}$/);
-    for (const name of names) expect(name.length).toBeLessThanOrEqual(64);
-    expect(names[2]).toMatch(/^keyshift-dev-rotate-x-y-z-w-p-[0-9a-f]{10}$/);
-  });
-
-  it("derives each rule's logical id from its secret: reordering the config retargets nothing", () => {
-    const secrets = ["a/one", "b/two", "c/three"].map((tail, i) => ({
-      secretId: `keyshift/exchange/${tail}`,
-      schedule: `rate(${30 + i} days)`,
-      enabled: i !== 1,
-    }));
-    const reordered = [secrets[2], secrets[0], secrets[1]] as ScheduleOptions["secrets"];
-    const targets = (options: ScheduleOptions) =>
-      Object.fromEntries(
-        rulesOf(options).map(([id, rule]) => {
-          const [target] = rule.Properties.Targets as { Input: string }[];
-          return [
-            id,
-            { input: JSON.parse(target?.Input ?? "{}"), schedule: rule.Properties.ScheduleExpression },
-          ];
-        }),
-      );
-
-    const before = scheduleResources({ ...OPTIONS, secrets });
-    const after = scheduleResources({ ...OPTIONS, secrets: reordered });
-
-    // Same logical id -> same secret, schedule and state; and nothing else in the fragment moves
-    // (the dead-letter queue's policy lists the rules in a fixed order), so a deploy changes nothing.
-    expect(targets({ ...OPTIONS, secrets: reordered })).toEqual(targets({ ...OPTIONS, secrets }));
-    expect(Object.keys(targets({ ...OPTIONS, secrets }))).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^RotationSchedule[0-9a-f]{10}$/)]),
-    );
-    expect(after).toEqual(before);
-    expect(JSON.stringify(sourceArnsOf({ ...OPTIONS, secrets: reordered }))).toBe(
-      JSON.stringify(sourceArnsOf({ ...OPTIONS, secrets })),
-    );
-  });
-
-  it("keeps a disabled entry's rule, DISABLED, with the same delivery settings", () => {
-    const [[, rule] = []] = rulesOf({
-      ...OPTIONS,
-      secrets: [{ ...(OPTIONS.secrets[0] as ScheduleOptions["secrets"][number]), enabled: false }],
+  it("reads no enrollment file: packaging resolves only the service, the stage and custom.schedules", async () => {
+    const asked: string[] = [];
+    const answers: Record<string, unknown> = {
+      "self:service": "keyshift",
+      "sls:stage": "dev",
+      "self:custom.schedules": {
+        sweeperRuleName: OPTIONS.sweeperRuleName,
+        sweeperRetryPolicy: OPTIONS.sweeperRetryPolicy,
+      },
+    };
+    const fragment = await resources({
+      resolveVariable: async (address) => {
+        asked.push(address);
+        if (!(address in answers)) throw new Error(`packaging asked for ${address}`);
+        return answers[address];
+      },
     });
 
-    expect(rule?.Properties.State).toBe("DISABLED");
-    expect(rule?.Properties.Targets).toEqual([
-      expect.objectContaining({
-        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: { Arn: { "Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"] } },
-      }),
-    ]);
+    expect(asked.sort()).toEqual(["self:custom.schedules", "self:service", "sls:stage"]);
+    expect(fragment).toEqual(scheduleResources(OPTIONS));
+    expect(JSON.stringify(fragment)).not.toMatch(/keyshift\/exchange\//);
   });
 
-  it("with no secret enrolled: no rotation rule, no role, the queue open to the sweeper's, secret-read and hygiene rules only", () => {
-    const none = { ...OPTIONS, secrets: [] };
-
-    expect(rulesOf(none)).toEqual([]);
-    expect(scheduleResources(none).Resources.RotationScheduleToStepFunctionsRole).toBeUndefined();
-    expect(sourceArnsOf(none)).toEqual([
+  it("the dead-letter queue is open to the sweeper's, secret-read and hygiene rules only (the schedules send as their role)", () => {
+    expect(sourceArnsOf(OPTIONS)).toEqual([
       { "Fn::GetAtt": ["HygieneAuditRule", "Arn"] },
       { "Fn::GetAtt": ["RetryRevocationsEventsRuleSchedule1", "Arn"] },
       { "Fn::GetAtt": ["SecretReadRule", "Arn"] },
     ]);
   });
 
+  it("names the group after the stage, within Scheduler's 64 characters", () => {
+    expect(scheduleResources(OPTIONS).Resources.RotationScheduleGroup?.Properties.Name).toBe(
+      "keyshift-dev-rotations",
+    );
+    expect(() => scheduleResources({ ...OPTIONS, stage: "x".repeat(60) })).toThrow("schedule group name");
+  });
+
   it.each([
-    [
-      { rotationRetryPolicy: { maximumRetryAttempts: 186, maximumEventAgeInSeconds: 3600 } },
-      "rotationRetryPolicy",
-    ],
     [{ sweeperRetryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 59 } }, "sweeperRetryPolicy"],
     [{ sweeperRetryPolicy: { maximumRetryAttempts: 2 } }, "sweeperRetryPolicy"],
     [{ sweeperRuleName: "keyshift dev sweeper" }, "sweeperRuleName"],

@@ -218,32 +218,87 @@ describe("state machine", () => {
     expect(sm().TracingConfiguration).toEqual({ Enabled: false });
   });
 
-  it("starts once per enrolled secret on its schedule, with {secretId, trigger: schedule}", () => {
-    const enrolled = loadEnrollment().secrets;
-    const rules = resourcesOfType(template, "AWS::Events::Rule").filter(([, r]) =>
-      (r.Properties.Targets as { Arn: unknown }[]).some((t) => label(t.Arn) === "RotationStateMachine"),
-    );
-    const seen = rules.map(([, r]) => {
-      const [target] = r.Properties.Targets as { Input: string; RoleArn: unknown }[];
-      expect(label(target?.RoleArn)).toBe("RotationScheduleToStepFunctionsRole");
-      expect(r.Properties.Description).toContain(JSON.parse(target?.Input ?? "{}").secretId);
-      return {
-        schedule: r.Properties.ScheduleExpression,
-        state: r.Properties.State,
-        input: JSON.parse(target?.Input ?? ""),
-      };
+  it("compiles no schedule per secret: a Scheduler group, the role its schedules start executions as, and the managed policy that manages them", () => {
+    // Nothing in the template names an enrolled secret: the schedules are made at run time.
+    const text = JSON.stringify(template);
+    for (const s of loadEnrollment().secrets) expect(text).not.toContain(s.secretId);
+    expect(
+      resourcesOfType(template, "AWS::Events::Rule").filter(([, r]) =>
+        (r.Properties.Targets as { Arn: unknown }[]).some((t) => label(t.Arn) === "RotationStateMachine"),
+      ),
+    ).toEqual([]);
+    expect(resource(template, "RotationScheduleGroup")).toEqual({
+      Type: "AWS::Scheduler::ScheduleGroup",
+      Properties: { Name: "keyshift-dev-rotations" },
     });
-    expect(seen).toEqual(
-      enrolled.map((s) => ({
-        schedule: s.schedule,
-        state: s.enabled ? "ENABLED" : "DISABLED",
-        input: { secretId: s.secretId, trigger: "schedule" },
-      })),
-    );
-    const scheduleRole = resource(template, "RotationScheduleToStepFunctionsRole");
-    expect(roleStatements(scheduleRole).map((s) => [actionsOf(s), label(s.Resource)])).toEqual([
-      [["states:StartExecution"], "RotationStateMachine"],
+
+    const role = resource(template, "RotationSchedulerRole");
+    const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    expect(trust).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+          ArnLike: { "aws:SourceArn": expect.anything() },
+        },
+      },
     ]);
+    expect(
+      label(
+        (trust[0]?.Condition as { ArnLike?: Record<string, unknown> } | undefined)?.ArnLike?.[
+          "aws:SourceArn"
+        ],
+      ),
+    ).toBe("arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*");
+    expect(roleStatements(role).map((s) => [actionsOf(s), label(s.Resource)])).toEqual([
+      [["states:StartExecution"], "RotationStateMachine"],
+      [["sqs:SendMessage"], "ScheduleDeadLetterQueue"],
+    ]);
+
+    const manager = resource(template, "RotationScheduleManagerPolicy");
+    const statements = (manager.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements.map((s) => [actionsOf(s), label(s.Resource), s.Condition])).toEqual([
+      [
+        [
+          "scheduler:CreateSchedule",
+          "scheduler:DeleteSchedule",
+          "scheduler:GetSchedule",
+          "scheduler:UpdateSchedule",
+        ],
+        "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*",
+        undefined,
+      ],
+      [["scheduler:ListSchedules"], "*", undefined],
+      [
+        ["iam:PassRole"],
+        "RotationSchedulerRole",
+        { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+      ],
+    ]);
+    // What `keyshift enroll` / `apply` read from the stack (docs/deploy.md, "CLI environment").
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining([
+        "RotationScheduleGroupName",
+        "RotationSchedulerRoleArn",
+        "ScheduleDeadLetterQueueArn",
+        "RotationScheduleManagerPolicyArn",
+      ]),
+    );
+  });
+
+  it("no function may manage schedules or pass the scheduler role", () => {
+    for (const [id, r] of resourcesOfType(template, "AWS::IAM::Role")) {
+      if (id === "RotationSchedulerRole") continue;
+      for (const st of roleStatements(r)) {
+        expect(
+          actionsOf(st).filter((a) => a.startsWith("scheduler:") || a === "iam:PassRole"),
+          id,
+        ).toEqual([]);
+      }
+    }
   });
 
   it("runs the revocation sweeper every 5 minutes, never two at once", () => {
@@ -281,8 +336,8 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   };
 
   it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
-    // one per enrolled secret, the sweeper's tick, the secret-read rule, the weekly hygiene audit
-    expect(rules().length).toBe(loadEnrollment().secrets.length + 3);
+    // the sweeper's tick, the secret-read rule, the weekly hygiene audit: none per enrolled secret
+    expect(rules().length).toBe(3);
     for (const [id, rule] of rules()) {
       for (const target of targetsOf(rule)) {
         expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
@@ -348,6 +403,17 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
         .map(([id]) => id)
         .sort(),
     );
+  });
+
+  it("alarms on the schedule group's aggregate metrics, whatever the number of secrets", () => {
+    for (const metric of ["TargetErrorCount", "InvocationsFailedToBeSentToDeadLetterCount"]) {
+      expect(onlyAlarm("AWS/Scheduler", metric, ["ScheduleGroup", "keyshift-dev-rotations"])).toMatchObject({
+        Statistic: "Sum",
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    }
   });
 
   it("alarms when the dead-letter queue holds a message", () => {
@@ -591,10 +657,7 @@ describe("data, alerts and logs", () => {
     const alarms = resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
-      // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret
-      // reads, the weekly hygiene audit
-      "AWS/Events FailedInvocations",
-      "AWS/Events FailedInvocations",
+      // one per EventBridge rule: the sweeper's tick, secret reads, the weekly hygiene audit
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
@@ -606,6 +669,9 @@ describe("data, alerts and logs", () => {
       "AWS/Lambda Throttles",
       "AWS/Lambda Throttles",
       "AWS/SQS ApproximateNumberOfMessagesVisible",
+      // the rotation schedules, all of them, by their group
+      "AWS/Scheduler InvocationsFailedToBeSentToDeadLetterCount",
+      "AWS/Scheduler TargetErrorCount",
       "AWS/States ExecutionsFailed",
       "AWS/States ExecutionsTimedOut",
       "keyshift/dev HeartbeatFailures",

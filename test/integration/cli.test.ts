@@ -31,6 +31,11 @@ describe("keyshift CLI against the local stack", () => {
   it("enrolls from rotation.config.yml, registers a consumer with the entry's defaults, and reports status", async () => {
     const enrolled = await keyshift("enroll", SECRET, "--json");
     expect(enrolled.code).toBe(0);
+    // Its rotation schedule exists at once, on EventBridge Scheduler (the local emulator).
+    const scheduled = await keyshift("apply", "--dry-run", "--json");
+    expect(JSON.parse(scheduled.stdout).changed).not.toContainEqual(
+      expect.objectContaining({ secretId: SECRET }),
+    );
     expect(JSON.parse(enrolled.stdout)).toMatchObject({
       secretId: SECRET,
       exchangeAccount: "acme-main",
@@ -66,8 +71,8 @@ describe("keyshift CLI against the local stack", () => {
 
     const audit = await keyshift("audit", "verify", SECRET, "--json");
     expect(audit.code).toBe(0);
-    // enrolled, consumer registered, and the read policy synced after each
-    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 4 });
+    // enrolled, the read policy synced, the schedule created; consumer registered, the policy synced
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, entries: 5 });
   });
 
   it("names the problem and exits 64 on bad usage, changing nothing", async () => {

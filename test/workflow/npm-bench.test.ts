@@ -22,7 +22,7 @@ function bench(...args: string[]): Promise<{ code: number; stdout: string; stder
 const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
 
 describe("npm run bench -- --smoke (every bench step at a toy size)", () => {
-  it("runs every section to its figures, and leaves results.json alone", { timeout: 300_000 }, async () => {
+  it("runs every section to its figures, and leaves results.json alone", { timeout: 480_000 }, async () => {
     const before = readFileSync(RESULTS, "utf8");
 
     const run = await bench("--smoke", "--json");
@@ -44,6 +44,10 @@ describe("npm run bench -- --smoke (every bench step at a toy size)", () => {
     ]) {
       expect(finite(out[key]), `${key} = ${out[key]}`).toBe(true);
     }
+    // fleet-apply: apply of the toy fleet, re-run changing nothing; the template the same for 2 and for it.
+    expect(finite(out.fleet.applySeconds10k)).toBe(true);
+    expect(out.details.fleetApply.apply.again.changed).toBe(0);
+    expect(new Set(Object.values(out.fleet.templateResources)).size).toBe(1);
     expect(out.fleetSwitchUnrecordedChanges).toBe(0);
     expect(out.fleetSwitchRotationStepFailures).toBe(0);
     expect(finite(out.details.sweeper.scanOverIndex)).toBe(true);

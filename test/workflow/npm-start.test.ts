@@ -26,6 +26,8 @@ describe("npm start (the main job on the embedded local stack)", () => {
     const summary = lastJsonLine(run.stdout);
     expect(summary).toMatchObject({
       rotation: "completed",
+      // Started by the secret's schedule, on the Scheduler emulator (harness/local/scheduled-start.ts).
+      trigger: "schedule",
       secretId: "keyshift/exchange/acme-main/trading",
       previousRevoked: true,
       exchangeActiveKeys: 1,
@@ -76,6 +78,7 @@ describe("npm start (the main job on the embedded local stack)", () => {
     const summary = lastJsonLine(run.stdout);
     expect(summary).toMatchObject({
       rotation: "completed",
+      trigger: "manual",
       previousRevoked: true,
       emergency: {
         previousKeyAuthenticates: false,

@@ -1,6 +1,9 @@
 import { postProvisioningRecord } from "../../adapters/provisioning-webhook";
 import { REGISTRATION_BOUNDS } from "../../core/consumers/registry-rules";
+import { declaredSettings } from "../../core/enrollment/plan";
+import { rotationScheduleFor, scheduleChanges } from "../../core/enrollment/schedule-spec";
 import type { ConsumerRegistration } from "../../core/model";
+import { putSchedule } from "../../core/operator/apply";
 import { enrollSecret, registerConsumer } from "../../core/operator/operator";
 import { provisioningRecord } from "../../core/operator/provisioning";
 import {
@@ -16,10 +19,12 @@ import {
 } from "../args";
 import { type CommandContext, command } from "../command";
 import { entryFor } from "../enrollment";
+import { scheduleContext } from "../schedules";
 
 /**
  * `enroll <secretId> [--purpose "..."] [--ticket REF]`: the entry's settings from the enrollment file,
- * the current fingerprint recorded, and the provisioning record (who, what for, which ticket) in the
+ * the current fingerprint recorded, its rotation schedule created (or brought to the entry) on
+ * EventBridge Scheduler at once, and the provisioning record (who, what for, which ticket) in the
  * audit — and posted to KEYSHIFT_PROVISIONING_WEBHOOK_URL when it is set.
  */
 export const enroll = command({
@@ -27,23 +32,33 @@ export const enroll = command({
   args: ["<secretId>"],
   options: ["config", "purpose", "ticket"],
   parse([secretId = ""], values) {
-    const {
-      schedule,
-      enabled,
-      consumer: _c,
-      ...settings
-    } = entryFor(secretIdArg(secretId), stringOption(values, "config"));
+    const entry = entryFor(secretIdArg(secretId), stringOption(values, "config"));
     const purpose = boundedText(stringOption(values, "purpose"), "--purpose", 500);
     const ticket = boundedText(stringOption(values, "ticket"), "--ticket", 200);
-    // The schedule travels with the settings so the hygiene audit can tell an overdue rotation.
     return {
-      settings: { ...settings, schedule, scheduleEnabled: enabled },
+      entry,
+      settings: declaredSettings(entry),
       request: { ...(purpose ? { purpose } : {}), ...(ticket ? { ticket } : {}) },
     };
   },
-  async run({ deps, out, actor, env }, { settings, request }) {
-    const enrolled = await enrollSecret(settings, actor, deps, request);
-    const done = `enrolled ${enrolled.secretId} (account ${enrolled.exchangeAccount})`;
+  async run({ deps, out, actor, env }, { entry, settings, request }) {
+    // Before anything is written: a stage without its schedule group fails here, naming the output.
+    const scheduling = await scheduleContext(env, "enroll");
+    let enrolled: Awaited<ReturnType<typeof enrollSecret>>;
+    let scheduled: string;
+    try {
+      enrolled = await enrollSecret(settings, actor, deps, request);
+      const declared = rotationScheduleFor(entry, scheduling.deployment);
+      const deployed = await scheduling.schedules.get(declared.name);
+      scheduled = declared.name;
+      if (!deployed || scheduleChanges(deployed, declared).length > 0) {
+        const to = { schedules: scheduling.schedules, audit: deps.audit };
+        await putSchedule(entry.secretId, declared, actor, to, deployed ? "update" : "create");
+      }
+    } finally {
+      scheduling.close();
+    }
+    const done = `enrolled ${enrolled.secretId} (account ${enrolled.exchangeAccount}), schedule ${scheduled}`;
     const webhook = env.KEYSHIFT_PROVISIONING_WEBHOOK_URL;
     if (!webhook) {
       out.result(done, enrolled);

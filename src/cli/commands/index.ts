@@ -1,4 +1,5 @@
 import type { CommandSpec } from "../command";
+import { apply } from "./apply";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
@@ -17,6 +18,7 @@ import { status } from "./status";
 export const COMMANDS: CommandSpec<unknown>[] = [
   list,
   enroll,
+  apply,
   registerConsumerCommand,
   consumersRegister,
   consumersList,

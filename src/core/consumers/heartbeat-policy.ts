@@ -1,5 +1,5 @@
 import type { LockRecord, SecretSettings } from "../model";
-import { nextScheduledStart } from "../schedule";
+import { nextScheduledStartIn } from "../schedule-timezone";
 
 /** Slow while nothing happens: what a consumer instance costs most of the month. */
 export const DEFAULT_IDLE_HEARTBEAT_SECONDS = 300;
@@ -59,9 +59,10 @@ export function nextHeartbeatSeconds(input: {
   if (!settings?.schedule || settings.scheduleEnabled === false) return idle;
   const anchor = settings.enrolledAt ? new Date(settings.enrolledAt) : undefined;
   const lookBack = new Date(now.getTime() - DUE_WINDOW_SECONDS * 1000);
-  const recent = nextScheduledStart(settings.schedule, lookBack, anchor);
+  const zone = settings.scheduleTimezone;
+  const recent = nextScheduledStartIn(settings.schedule, zone, lookBack, anchor);
   if (recent && recent.getTime() <= now.getTime()) return active;
-  const upcoming = recent ?? nextScheduledStart(settings.schedule, now, anchor);
+  const upcoming = recent ?? nextScheduledStartIn(settings.schedule, zone, now, anchor);
   if (!upcoming) return idle;
   const untilStart = Math.ceil((upcoming.getTime() - now.getTime()) / 1000) + SCHEDULED_START_MARGIN_SECONDS;
   return Math.max(active, Math.min(idle, untilStart));

@@ -13,6 +13,7 @@ import {
   SECRET_PREFIX,
 } from "./fields";
 import { scheduleMeetsRotationProblem, scheduleProblem } from "./schedule-rules";
+import { flexibleWindowProblem, timezoneProblem } from "./schedule-spec";
 import { deadlineProblem, historyBudgetProblem, overlapProblem } from "./wait-rules";
 
 /**
@@ -52,7 +53,11 @@ export function checkIdentity(check: EntryCheck, index: number, seen: Map<string
   }
 }
 
-/** The schedule expression and `enabled`; answers whether the expression is valid. */
+/**
+ * The schedule expression, `enabled`, the time zone its cron fields are read in and the flexible
+ * window (EventBridge Scheduler's ScheduleExpressionTimezone and FlexibleTimeWindow); answers
+ * whether the expression is valid.
+ */
 export function checkSchedule(check: EntryCheck): boolean {
   let scheduleOk = false;
   if (!check.missing("schedule")) {
@@ -62,6 +67,12 @@ export function checkSchedule(check: EntryCheck): boolean {
   }
   if (check.fields.enabled !== undefined && typeof check.fields.enabled !== "boolean")
     check.report("enabled", "must be true or false");
+  if (check.fields.timezone !== undefined) {
+    const problem = timezoneProblem(check.fields.timezone);
+    if (problem) check.report("timezone", problem);
+  }
+  const window = flexibleWindowProblem(check.fields.flexibleWindowMinutes);
+  if (window) check.report("flexibleWindowMinutes", window);
   return scheduleOk;
 }
 

@@ -12,6 +12,8 @@ export const ENTRY_KEYS = [
   "exchangeAccount",
   "schedule",
   "enabled",
+  "timezone",
+  "flexibleWindowMinutes",
   "minOverlapSeconds",
   "deadlineSeconds",
   "pollIntervalSeconds",

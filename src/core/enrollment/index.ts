@@ -1,6 +1,6 @@
 /**
- * The enrollment rules (what an entry of `rotation.config.yml` must satisfy), written once: the
- * CLI imports them, and `serverless package` runs the same code through infra/enrollment.cjs.
+ * The enrollment rules (what an entry of `rotation.config.yml` must satisfy), written once: every
+ * CLI command that reads the file runs them (`enroll`, `apply`, `register-consumer`, `list`).
  */
 export { CONSUMER_BOUNDS, SECRET_PREFIX } from "./fields";
 export {

@@ -16,6 +16,10 @@ export interface EnrolledSecret {
   exchangeAccount: string;
   schedule: string;
   enabled: boolean;
+  /** IANA time zone of the cron fields (Scheduler's ScheduleExpressionTimezone); absent: UTC. */
+  timezone?: string;
+  /** Scheduler may start up to this many minutes late (FLEXIBLE window), to spread rotations. */
+  flexibleWindowMinutes?: number;
   minOverlapSeconds: number;
   deadlineSeconds: number;
   pollIntervalSeconds: number;

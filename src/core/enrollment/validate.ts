@@ -12,17 +12,16 @@ import { entryCheck } from "./entry-check";
 import { DEFAULTABLE_KEYS, isInt, isObject } from "./fields";
 import { type EnrolledSecret, type Enrollment, EnrollmentConfigError, type WorkflowLimits } from "./model";
 
-/** Where an enrollment config is unless a command or `--param config=` names another. */
+/** Where an enrollment config is unless a command's `--config` names another. */
 export const DEFAULT_CONFIG_PATH = "rotation.config.yml";
 
 /**
  * Validates a parsed enrollment config and returns the secrets with `defaults` applied: the one
- * check `serverless package` (infra/enrollment.cjs) and the CLI (`enroll`, `register-consumer`,
- * `list`) run. Throws `EnrollmentConfigError` listing every problem as
+ * check the CLI (`enroll`, `apply`, `register-consumer`, `list`) runs. Throws `EnrollmentConfigError` listing every problem as
  * `entry secrets[i] (<secretId>), field <name>: ...`.
  * 1. The top level: a mapping of `defaults` and a `secrets` list, nothing else.
  * 2. Each entry over `defaults` (`validateEntry`).
- * 3. Any problem: throw them all at once, so one `package` run names everything to fix.
+ * 3. Any problem: throw them all at once, so one `apply` run names everything to fix.
  */
 export function validateEnrollment(
   raw: unknown,

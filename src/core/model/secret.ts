@@ -37,6 +37,8 @@ export interface SecretSettings {
   schedule?: string;
   /** False when the schedule exists but is disabled. */
   scheduleEnabled?: boolean;
+  /** The IANA time zone the schedule's cron fields are read in (absent: UTC). */
+  scheduleTimezone?: string;
   /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see consumers/heartbeat-policy.ts). */
   idleHeartbeatSeconds?: number;
   /** `nextHeartbeatSeconds` while a rotation holds the lock (default 5). */

@@ -13,4 +13,12 @@ export type {
 export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { ManualTasks, TaskCallbacks } from "./manual";
 export type { RotationLock, RotationStore } from "./rotation";
+export {
+  type RotationSchedule,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
+  type ScheduleRetryPolicy,
+  type ScheduleStore,
+  type ScheduleTarget,
+} from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
