@@ -10,6 +10,7 @@ export { FakeClock, InMemoryAlerts } from "./clock";
 export { InMemoryConsumerRegistry } from "./consumer-registry";
 export { type ExchangeCall, InMemoryExchange } from "./exchange";
 export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
+export { InMemoryOperatorRequests } from "./operator-requests";
 export {
   InMemoryReaderAlertLog,
   InMemoryReadHistory,

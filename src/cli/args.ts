@@ -24,6 +24,8 @@ export const OPTIONS = {
   required: { type: "string" },
   purpose: { type: "string" },
   ticket: { type: "string" },
+  /** Free text for the audit and the approver; taken by every command the operator API executes. */
+  note: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

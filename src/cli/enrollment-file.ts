@@ -40,6 +40,11 @@ export function loadEnrollment(
     const { code, message } = err as NodeJS.ErrnoException;
     throw new EnrollmentConfigError(file, [`cannot read ${absolute}: ${code ?? message}`]);
   }
+  return enrollmentFromText(text, file, serviceDir);
+}
+
+/** A config file's text (as the CLI sent it to the operator API), parsed and checked like one read from disk. */
+export function enrollmentFromText(text: string, file: string, serviceDir: string = SERVICE_DIR): Enrollment {
   let raw: unknown;
   try {
     raw = parse(text);

@@ -1,6 +1,6 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
-import type { ReaderAlertLog, ReadHistory } from "../core/ports";
+import type { OperatorRequests, ReaderAlertLog, ReadHistory } from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import {
@@ -16,6 +16,7 @@ import {
   policies,
   readerAlerts,
   readHistory,
+  requests,
   revocation,
   secrets,
   store,
@@ -26,6 +27,7 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   ledger: DynamoRevocationLedger;
   readerAlerts: ReaderAlertLog;
   readHistory: ReadHistory;
+  requests: OperatorRequests;
 }
 
 /**
@@ -43,6 +45,7 @@ export function buildDeps(config: Config): AppDeps {
     keyshiftReaders,
     readerAlerts,
     readHistory,
+    requests,
     ledger,
     audit,
     alerts,

@@ -26,13 +26,13 @@ export const enroll = command({
   words: ["enroll"],
   args: ["<secretId>"],
   options: ["config", "purpose", "ticket"],
-  parse([secretId = ""], values) {
+  parse([secretId = ""], values, files) {
     const {
       schedule,
       enabled,
       consumer: _c,
       ...settings
-    } = entryFor(secretIdArg(secretId), stringOption(values, "config"));
+    } = entryFor(secretIdArg(secretId), stringOption(values, "config"), files);
     const purpose = boundedText(stringOption(values, "purpose"), "--purpose", 500);
     const ticket = boundedText(stringOption(values, "ticket"), "--ticket", 200);
     // The schedule travels with the settings so the hygiene audit can tell an overdue rotation.
@@ -96,8 +96,12 @@ function boundedText(value: string | undefined, option: string, max: number): st
  * defaults for a registered consumer would change settings nobody asked to change: an omitted
  * `--required` would make a required consumer optional.)
  */
-function parseRegistration([secretId = ""]: string[], values: OptionValues) {
-  const defaults = entryFor(secretIdArg(secretId), stringOption(values, "config")).consumer;
+function parseRegistration(
+  [secretId = ""]: string[],
+  values: OptionValues,
+  files?: Readonly<Record<string, string>>,
+) {
+  const defaults = entryFor(secretIdArg(secretId), stringOption(values, "config"), files).consumer;
   const consumer = stringOption(values, "consumer");
   const principal = stringOption(values, "principal");
   if (consumer === undefined) throw new UsageError("registering a consumer needs --consumer ID");

@@ -1,4 +1,5 @@
 import type { CommandSpec } from "../command";
+import { approvalsApprove, approvalsDeny, approvalsList, approvalsSignOff } from "./approvals";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
@@ -32,4 +33,8 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   misuseReplay,
   exposure,
   exposureRotate,
+  approvalsList,
+  approvalsApprove,
+  approvalsDeny,
+  approvalsSignOff,
 ];

@@ -11,5 +11,6 @@ export type {
   ExchangeKeyCredential,
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
+export type { OperatorRequests } from "./operator-requests";
 export type { RotationLock, RotationStore } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
