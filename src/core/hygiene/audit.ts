@@ -1,6 +1,7 @@
 import type { Deps } from "../deps";
 import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
 import type { VersionFingerprints } from "../model";
+import type { OperatorRequests } from "../ports";
 import {
   DEFAULT_THRESHOLDS,
   type HygieneFinding,
@@ -23,6 +24,8 @@ export type HygieneDeps = Pick<
 > & {
   /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
   policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
+  /** The operator plane's reviews (emergencies nobody else signed off yet); absent: not checked. */
+  requests?: OperatorRequests;
 };
 
 /**
@@ -97,6 +100,7 @@ export async function hygieneAudit(
       });
     }
   }
+  findings.push(...(await unreviewedEmergencies(deps)));
   const counts = {
     high: findings.filter((f) => f.severity === "high").length,
     medium: findings.filter((f) => f.severity === "medium").length,
@@ -116,4 +120,21 @@ export async function hygieneAudit(
     });
   }
   return report;
+}
+
+/**
+ * An emergency rotation runs without waiting for a second principal (speed is the point), so it is
+ * reviewed after the fact: each one nobody else has signed off yet is a finding until someone does.
+ */
+async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[]> {
+  if (!deps.requests) return [];
+  return (await deps.requests.list())
+    .filter((r) => r.kind === "review" && r.status === "review-open")
+    .map((r) => ({
+      secretId: r.secretId ?? "_system",
+      kind: "emergency-unreviewed" as const,
+      severity: "medium" as const,
+      message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
+      fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
+    }));
 }

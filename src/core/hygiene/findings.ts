@@ -25,7 +25,8 @@ export type FindingKind =
   | "ip-binding-lacks-egress"
   | "unbound-key-expires"
   | "admin-ip-refused"
-  | "ledger-needs-operator";
+  | "ledger-needs-operator"
+  | "emergency-unreviewed";
 
 export interface HygieneFinding {
   secretId: string;
