@@ -1,12 +1,58 @@
 import { createHash, createHmac, type Hash, type Hmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Config } from "../commons/config";
 import type { CommandEnvelope } from "../core/operator/approvals";
 import { type OptionValues, shown } from "./args";
 import type { CommandSpec } from "./command";
 import { DEFAULT_CONFIG_PATH, SERVICE_DIR } from "./enrollment-file";
+import type { Output } from "./output";
 import { ConfigError } from "./output";
-import type { OperatorApiAnswer } from "./recorded-output";
+import { type OperatorApiAnswer, replay } from "./recorded-output";
+
+/**
+ * A writing command through the operator API: sent, its output replayed here, its exit code
+ * returned. `rotate|resume --wait` is sent without `--wait` (a Lambda cannot wait out a rotation)
+ * and this shell follows the execution it started, with reads only.
+ */
+export async function runRemote(
+  cmd: {
+    apiUrl: string;
+    spec: CommandSpec<unknown>;
+    args: string[];
+    values: OptionValues;
+    parsed: unknown;
+    env: NodeJS.ProcessEnv;
+    out: Output;
+  },
+  config: () => Promise<Config>,
+): Promise<number> {
+  const { spec, values, env, out } = cmd;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "";
+  if (!region) throw new ConfigError("the operator API needs AWS_REGION (the stack's region)");
+  const follows = (spec.words[0] === "rotate" || spec.words[0] === "resume") && values.wait === true;
+  const { wait: _w, ...sent } = values;
+  const answer = await sendToOperatorApi(
+    cmd.apiUrl,
+    envelopeOf(spec, cmd.args, follows ? sent : values),
+    region,
+  );
+  const started = answer.events.find((e) => e.t === "result");
+  if (!follows || answer.code !== 0 || started?.t !== "result") {
+    replay(answer.events, out);
+    return answer.code;
+  }
+  // The start's own line is the follow's first progress line: stdout keeps one value with --json.
+  replay(
+    answer.events.filter((e) => e !== started),
+    out,
+  );
+  const { executionArn } = started.machine as { executionArn: string };
+  const { buildDeps } = await import("../commons/deps");
+  const { followRotation } = await import("./commands/rotate");
+  const deps = buildDeps(await config());
+  return followRotation({ deps, out, actor: "", env }, cmd.parsed as never, executionArn);
+}
 
 /**
  * The envelope of a command line already parsed here (so a usage error never leaves the shell):

@@ -34,13 +34,10 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
     if (writes && apiUrl) {
       // Executed by the operator API as the principal its front door authenticated: this shell needs
       // invoke rights only, and nothing it could type names someone else.
-      const { envelopeOf, sendToOperatorApi } = await import("./remote");
-      const { replay } = await import("./recorded-output");
-      const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? "";
-      if (!region) throw new ConfigError("the operator API needs AWS_REGION (the stack's region)");
-      const answer = await sendToOperatorApi(apiUrl, envelopeOf(spec, args, line.values), region);
-      replay(answer.events, out);
-      return answer.code;
+      const { runRemote } = await import("./remote");
+      return await runRemote({ apiUrl, spec, args, values: line.values, parsed, env: io.env, out }, () =>
+        configFrom(io.env),
+      );
     }
     // Loaded only for a command that runs: the SDK clients and zod are most of the start-up time,
     // and `--help` or a usage error should not wait for them.

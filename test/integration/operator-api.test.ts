@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConsumers, enrollLocalSecret, registerConsumers } from "../../harness/local/scenario";
+import {
+  defaultConsumers,
+  enrollLocalSecret,
+  provisionLocalSecret,
+  registerConsumers,
+} from "../../harness/local/scenario";
 import { captureLambdaLogs } from "../../harness/local/secret-scan";
 import { type LocalStack, operatorEnv, startLocalStack } from "../../harness/local/stack";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
@@ -105,6 +110,33 @@ describe("the operator API with the two-person rule", () => {
     const list = JSON.parse((await as("a", "approvals", "list", "--json")).stdout);
     expect(list).toEqual([expect.objectContaining({ requestId, status: "executed", exitCode: 0 })]);
     expect(activeKeys()).toHaveLength(1);
+  });
+
+  it("enrolls from the file the CLI sent, once B approves A's request, audited with both", async () => {
+    const FAST = "keyshift/exchange/acme-fast/trading";
+    await provisionLocalSecret(stack, { account: "acme-fast", secretId: FAST });
+    const config = "test/fixtures/enrollment/local-fast.yml";
+
+    const opened = await as("a", "enroll", FAST, "--config", config, "--note", "new desk", "--json");
+    expect(opened.code).toBe(5);
+    const { request } = JSON.parse(opened.stdout);
+    const approved = await as("b", "approvals", "approve", request.requestId, "--json");
+
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ secretId: FAST, minOverlapSeconds: 1 });
+    const both = `operator:${stack.operators.a.arn} approved-by operator:${stack.operators.b.arn}`;
+    expect((await audit.list(FAST))[0]).toMatchObject({ action: "secret-enrolled", actor: both });
+  });
+
+  it("rotate --wait through the operator API: the API starts it, the shell follows it", async () => {
+    const rotated = await as("a", "rotate", "keyshift/exchange/acme-fast/trading", "--wait", "--json");
+
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({
+      status: "SUCCEEDED",
+      output: { result: { outcome: "revoked" } },
+    });
+    expect(rotated.stderr).toContain("started arn:");
   });
 
   it("turns away a principal without the operator policy at the front door", async () => {

@@ -107,18 +107,7 @@ export async function hygieneAudit(
     low: findings.filter((f) => f.severity === "low").length,
   };
   const report = { at: now.toISOString(), secrets: all.length, findings, counts };
-  if (input.alert && counts.high + counts.medium > 0) {
-    const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
-    await deps.alerts.send({
-      kind: "hygiene-findings",
-      secretId: "_system",
-      subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${all.length} secret(s)`,
-      details: {
-        findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
-        action: "`keyshift hygiene` lists every finding with the command that fixes it",
-      },
-    });
-  }
+  if (input.alert) await alertFindings(deps, findings, counts, all.length);
   return report;
 }
 
@@ -137,4 +126,24 @@ async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[
       message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
       fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
     }));
+}
+
+/** One alert listing the high and medium findings (none when there are none). */
+async function alertFindings(
+  deps: HygieneDeps,
+  findings: HygieneFinding[],
+  counts: HygieneReport["counts"],
+  secrets: number,
+): Promise<void> {
+  if (counts.high + counts.medium === 0) return;
+  const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
+  await deps.alerts.send({
+    kind: "hygiene-findings",
+    secretId: "_system",
+    subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${secrets} secret(s)`,
+    details: {
+      findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
+      action: "`keyshift hygiene` lists every finding with the command that fixes it",
+    },
+  });
 }
