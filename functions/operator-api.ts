@@ -48,9 +48,10 @@ export async function operatorApiRoute(
     throw err;
   }
   const answer = await executeEnvelope(body, callerArn, { deps: d, env: process.env, config });
+  const command = (body as { command?: unknown } | null)?.command;
   logger.info("operator command", {
     principal: callerArn,
-    command: (body as { command?: unknown }).command,
+    command: typeof command === "string" ? command.slice(0, 64) : null,
     code: answer.code,
   });
   return json(200, answer);

@@ -67,7 +67,8 @@ export interface DispatchContext {
  * 1. The command line in the envelope is parsed by the command's own `parse` (a usage error is 64).
  * 2. A command the stage puts under the two-person rule opens a request and stops (exit 5).
  * 3. Otherwise it runs as the CLI would run it; a waived approval (single-operator) is audited first.
- * 4. An emergency rotation that did not wait opens a review a second principal signs off.
+ * 4. An emergency (rotate --compromised, exposure rotate) that started opens a review a second
+ *    principal signs off.
  */
 export async function dispatch(
   envelope: CommandEnvelope,
@@ -114,24 +115,18 @@ export async function dispatch(
     });
   }
   const code = await run(spec, parsed, actor, ctx, out);
-  if (
-    code === EXIT.ok &&
-    (name === "rotate" || name === "exposure rotate") &&
-    (values.compromised || name === "exposure rotate")
-  ) {
-    const { request } = await openRequest(
-      {
-        kind: "review",
-        command: name === "rotate" ? "rotate --compromised" : name,
-        idempotencyKey: envelope.idempotencyKey,
-        secretId: name === "rotate" ? secretOf(spec, envelope) : null,
-        requester: actor,
-        reason: reason ?? "(no reason)",
-      },
-      ctx.deps,
-    );
-    out.progress(
-      `review ${request.requestId} opened: a second principal signs it off with \`keyshift approvals sign-off ${request.requestId}\`\n`,
+  // An emergency does not wait for a second principal; once it started (exit 0, or --wait's 2 and 4
+  // for how it ended) it is reviewed after the fact, and the hygiene audit reports it until then.
+  const emergency = name === "exposure rotate" || (name === "rotate" && values.compromised === true);
+  if (emergency && [EXIT.ok, EXIT.stalled, EXIT.notRevoked].includes(code as 0)) {
+    await openReview(
+      envelope,
+      name,
+      name === "rotate" ? secretOf(spec, envelope) : null,
+      actor,
+      reason,
+      ctx,
+      out,
     );
   }
   return code;
@@ -181,4 +176,29 @@ function secretOf(spec: CommandSpec<unknown>, envelope: CommandEnvelope): string
 
 function stringValue(value: OptionValues[keyof OptionValues]): string | undefined {
   return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+async function openReview(
+  envelope: CommandEnvelope,
+  name: string,
+  secretId: string | null,
+  actor: string,
+  reason: string | undefined,
+  ctx: DispatchContext,
+  out: Output,
+): Promise<void> {
+  const { request } = await openRequest(
+    {
+      kind: "review",
+      command: name === "rotate" ? "rotate --compromised" : name,
+      idempotencyKey: envelope.idempotencyKey,
+      secretId,
+      requester: actor,
+      reason: reason ?? "(no reason given)",
+    },
+    ctx.deps,
+  );
+  out.progress(
+    `review ${request.requestId} opened: a second principal signs it off with \`keyshift approvals sign-off ${request.requestId}\`\n`,
+  );
 }

@@ -139,6 +139,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       "dynamodb:Query",
       "dynamodb:UpdateItem",
     ],
+    [BY_PRINCIPAL]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
@@ -153,7 +154,6 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     ],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
     RotationStateMachine: ["states:StartExecution"],
-    "arn:aws:states:<region>:<account>:execution:keyshift-dev-rotation:*": ["states:DescribeExecution"],
   },
 };
 

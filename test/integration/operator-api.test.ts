@@ -139,6 +139,26 @@ describe("the operator API with the two-person rule", () => {
     expect(rotated.stderr).toContain("started arn:");
   });
 
+  it("rotate --compromised does not wait, but opens a review only a second principal signs off", async () => {
+    const FAST = "keyshift/exchange/acme-fast/trading";
+    const started = await as("a", "rotate", FAST, "--compromised", "--reason", "key in a paste");
+
+    expect(started.code).toBe(0);
+    const reviewId = /review (req-[0-9a-f]{16}) opened/.exec(started.stderr)?.[1] ?? "";
+    expect(reviewId).not.toBe("");
+    const self = await as("a", "approvals", "sign-off", reviewId);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain("a second principal must sign it off");
+    const signed = await as("b", "approvals", "sign-off", reviewId, "--json");
+    expect(signed.code).toBe(0);
+    expect(JSON.parse(signed.stdout)).toMatchObject({
+      kind: "review",
+      command: "rotate --compromised",
+      status: "signed-off",
+      decidedBy: `operator:${stack.operators.b.arn}`,
+    });
+  });
+
   it("turns away a principal without the operator policy at the front door", async () => {
     const outsider = stack.iam.assumeRole("arn:aws:iam::000000000000:role/viewer-only", "viewer");
     const refused = await keyshiftProcess(stack, ["approvals", "approve", requestId], {
