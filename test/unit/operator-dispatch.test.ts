@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryOperatorRequests } from "../../harness/memory";
+import { approvalsList } from "../../src/cli/commands/approvals";
 import { approvalPolicy } from "../../src/cli/dispatch";
 import { executeEnvelope } from "../../src/cli/operator-api";
+import { Output } from "../../src/cli/output";
 import type { AppDeps } from "../../src/commons/deps";
 import { OPERATOR_REQUESTS_STREAM } from "../../src/core/operator/approvals";
 import { makeDeps } from "./fakes";
@@ -44,6 +46,11 @@ describe("the operator API's dispatcher", () => {
     // The same envelope again (a retried request) is the same request.
     expect((await run(envelope("force-revoke", [SECRET, "--reason=consumer retired"]))).code).toBe(5);
     expect(await deps.requests.list()).toHaveLength(1);
+    // The approver sees the command line that will run, not only its name.
+    let listed = "";
+    const out = new Output(false, { write: (t: string) => (listed += t) }, { write: () => undefined });
+    await approvalsList.run({ deps, out, actor: "", env: {} } as never, undefined);
+    expect(listed).toContain(`requested\tforce-revoke ${SECRET} --reason=consumer retired --ticket=OPS-1\t`);
   });
 
   it("asks why before opening a request", async () => {

@@ -21,7 +21,9 @@ function requestIdArg(value: string): string {
 
 function line(r: OperatorRequest, now: Date): string {
   const decided = r.decidedBy ? ` by ${r.decidedBy} at ${r.decidedAt}` : "";
-  return `${r.requestId}\t${effectiveStatus(r, now)}${decided}\t${r.command}\t${r.secretId ?? "-"}\t${r.requester}\t${r.reason}${r.ticket ? `\t${r.ticket}` : ""}`;
+  // What exactly runs once approved: the command line as the requester gave it.
+  const what = [r.command, ...(r.envelope?.args ?? [])].join(" ");
+  return `${r.requestId}\t${effectiveStatus(r, now)}${decided}\t${what}\t${r.requester}\t${r.reason}${r.ticket ? `\t${r.ticket}` : ""}`;
 }
 
 /** `approvals list`: every request and review, newest first, with who opened and who decided it. */
