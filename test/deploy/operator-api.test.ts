@@ -69,6 +69,13 @@ describe("operator API: humans get invoke rights, the function does the writing"
         .filter((s) => actionsOf(s).some((a) => a.startsWith("lambda:")))
         .map((s) => [actionsOf(s), asArray(s.Resource).map(label), s.Condition]);
     expect(lambdaGrants("KeyshiftViewerPolicy")).toEqual([]);
+    // Each of them reads what the viewer reads, and nothing more.
+    const reads = (id: string) =>
+      statementsOf(template.Resources[id] as CfnResource).filter(
+        (s) => !actionsOf(s)[0]?.startsWith("lambda:"),
+      );
+    expect(reads("KeyshiftOperatorPolicy")).toEqual(reads("KeyshiftViewerPolicy"));
+    expect(reads("KeyshiftApproverPolicy")).toEqual(reads("KeyshiftViewerPolicy"));
     for (const id of ["KeyshiftOperatorPolicy", "KeyshiftApproverPolicy"]) {
       expect(lambdaGrants(id)).toEqual([
         [
