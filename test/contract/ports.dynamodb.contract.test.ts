@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
+  InMemoryOperatorRequests,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
   InMemoryRevocationLedger,
@@ -17,6 +18,7 @@ import {
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
+import { DynamoOperatorRequests } from "../../src/adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
@@ -26,6 +28,7 @@ import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
 import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
+import { operatorRequestsContract } from "./ports/operator-requests.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
@@ -91,6 +94,9 @@ consumerRegistryContract(dynamo(() => new DynamoConsumerRegistry(db, target.tabl
 
 readerAlertLogContract(memory(() => new InMemoryReaderAlertLog()));
 readerAlertLogContract(dynamo(() => new DynamoReaderAlertLog(db, target.tables.consumers)));
+
+operatorRequestsContract(memory(() => new InMemoryOperatorRequests()));
+operatorRequestsContract(dynamo(() => new DynamoOperatorRequests(db, target.tables.rotations)));
 
 readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
