@@ -9,6 +9,7 @@ import type {
 import { LOCAL_ACCOUNT } from "./definition";
 import { lambdaContext } from "./lambda-context";
 import type { LocalIam } from "./local-iam";
+import { actionMatches } from "./secrets-manager/resource-policy";
 import { parseAmzDate, parseAuthorization, SERVICE, signRequest } from "./sigv4";
 
 /** AWS rejects SigV4 requests whose date is more than 15 minutes off. */
@@ -45,6 +46,12 @@ export async function startLocalFunctionUrl(opts: {
   region: string;
   functionName: string;
   handler: FunctionHandler;
+  /**
+   * The action the caller's identity policy must allow (`lambda:InvokeFunctionUrl` for the operator
+   * API: only a role given the operator policy gets in); none: any authenticated caller (the
+   * heartbeat authorizes by the registry instead).
+   */
+  requireAction?: string;
 }): Promise<LocalHttpApi> {
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -62,7 +69,14 @@ export async function startLocalFunctionUrl(opts: {
           Message: `Request must be smaller than ${MAX_BODY_BYTES} bytes for the local front door`,
         });
       }
-      const caller = await authenticate(req, url, body, opts.iam, opts.region);
+      const authenticated = await authenticate(req, url, body, opts.iam, opts.region);
+      const action = opts.requireAction;
+      const caller =
+        "reject" in authenticated ||
+        !action ||
+        authenticated.allowedActions.some((p) => actionMatches(p, action))
+          ? authenticated
+          : { reject: `identity policy does not allow ${action}` };
       if ("reject" in caller) {
         return send(
           403,
@@ -156,7 +170,13 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 /** SigV4 as Lambda checks it for an AWS_IAM function URL; the reason of a refusal stays local. */
-type Authenticated = { accessKeyId: string; accountId: string; userArn: string; userId: string };
+type Authenticated = {
+  accessKeyId: string;
+  accountId: string;
+  userArn: string;
+  userId: string;
+  allowedActions: readonly string[];
+};
 
 async function authenticate(
   req: IncomingMessage,

@@ -17,7 +17,7 @@ import {
 import { startLocalFunctionUrl } from "./http-api";
 import { krakenLocal, type WebUi } from "./kraken-local";
 import { lambdaContext } from "./lambda-context";
-import { LocalIam } from "./local-iam";
+import { type LocalCredentials, LocalIam } from "./local-iam";
 import {
   LOCAL_SCHEDULE_DLQ_ARN,
   LOCAL_SCHEDULE_GROUP,
@@ -42,6 +42,16 @@ export const LOCAL_TABLES: TableNames = {
   ledger: "keyshift-local-ledger",
   audit: "keyshift-local-audit",
 };
+
+/**
+ * Two people on the operator plane, each a role of their own: the operator API's front door
+ * authenticates either (and lets in only a role given `lambda:InvokeFunctionUrl`, as the stack's
+ * operator policy does); the two-person rule needs them both.
+ */
+export const LOCAL_OPERATOR_ROLE_ARNS = {
+  a: `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-operator-a`,
+  b: `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-operator-b`,
+} as const;
 
 export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:keyshift-local-alerts`;
 export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
@@ -90,9 +100,17 @@ export interface LocalStack {
     sts: string;
     exchange: string;
     heartbeatApi: string;
+    /** The operator API's function URL (KEYSHIFT_OPERATOR_API_URL): POST /commands, signed for `lambda`. */
+    operatorApi: string;
     stepFunctions: string;
     scheduler: string;
   };
+  /**
+   * Operator A and operator B: each a session of its own role, with its ARN as the front door and
+   * STS name it. The stack's `env` does not point the CLI at the operator API; a test that wants it
+   * sets KEYSHIFT_OPERATOR_API_URL and one of these (`operatorEnv`).
+   */
+  operators: Record<"a" | "b", LocalCredentials & { arn: string }>;
   /** The environment the handlers read at cold start (also applied to this process). */
   env: Record<string, string>;
   /**
@@ -235,6 +253,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       handler: (event, context) => asFunction("Heartbeat", () => heartbeat(event, context)),
     });
     closers.push(api.close);
+    // The operator API: the real handler behind the same front door, for the operator roles only.
+    // Its approval setting is the stage's default unless the caller set one.
+    process.env.KEYSHIFT_APPROVAL_COMMANDS ??= "default";
+    const { handler: operatorApi } = await import("../../functions/operator-api");
+    const opApi = await startLocalFunctionUrl({
+      iam,
+      region: LOCAL_REGION,
+      functionName: "operator-api",
+      handler: (event, context) => asFunction("OperatorApi", () => operatorApi(event, context)),
+      requireAction: "lambda:InvokeFunctionUrl",
+    });
+    closers.push(opApi.close);
+    const operators = {
+      a: operatorSession(iam, LOCAL_OPERATOR_ROLE_ARNS.a, "operator-a"),
+      b: operatorSession(iam, LOCAL_OPERATOR_ROLE_ARNS.b, "operator-b"),
+    };
     // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
     const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50, callers: iam });
     closers.push(sfn.close);
@@ -268,6 +302,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         sts: sts.endpoint,
         exchange: exchange.url,
         heartbeatApi: api.url,
+        operatorApi: opApi.url,
         stepFunctions: sfn.endpoint,
         scheduler: scheduler.endpoint,
       },
@@ -281,6 +316,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       scheduler,
       stepFunctions: sfn,
       iam,
+      operators,
       secretReads: async () => {
         await reads.settle();
         return [...reads.delivered];
@@ -291,6 +327,33 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await closeAll(closers);
     throw err;
   }
+}
+
+/** An operator's session: may invoke the operator API and read (the viewer's and operator's policies). */
+function operatorSession(
+  iam: LocalIam,
+  roleArn: string,
+  session: string,
+): LocalCredentials & { arn: string } {
+  iam.grant(roleArn, [
+    "lambda:InvokeFunctionUrl",
+    "states:DescribeExecution",
+    "secretsmanager:DescribeSecret",
+  ]);
+  const credentials = iam.assumeRole(roleArn, session);
+  const arn = iam.lookup(credentials.accessKeyId)?.userArn ?? roleArn;
+  return { ...credentials, arn };
+}
+
+/** The environment of a CLI run by `operator` through the operator API (the stack's env, the operator's keys). */
+export function operatorEnv(stack: LocalStack, operator: LocalCredentials): Record<string, string> {
+  return {
+    ...stack.env,
+    AWS_ACCESS_KEY_ID: operator.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
+    AWS_SESSION_TOKEN: operator.sessionToken,
+    KEYSHIFT_OPERATOR_API_URL: stack.endpoints.operatorApi,
+  };
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {

@@ -11,6 +11,7 @@ export { InMemoryConsumerRegistry } from "./consumer-registry";
 export { type ExchangeCall, InMemoryExchange } from "./exchange";
 export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
 export { InMemoryManualTasks } from "./manual-tasks";
+export { InMemoryOperatorRequests } from "./operator-requests";
 export {
   InMemoryReaderAlertLog,
   InMemoryReadHistory,

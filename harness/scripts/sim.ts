@@ -55,6 +55,7 @@ async function main(): Promise<number> {
   let instanceRowsExpired = 0;
   const incident: Record<string, number> = {};
   const stuckIncidents: Record<string, number> = {};
+  const approvals: Record<string, number> = {};
   const add = (into: Record<string, number>, from: Record<string, number | undefined>) => {
     for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + (n ?? 0);
   };
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
     instanceRowsExpired += r.instanceRowsExpired;
     add(incident, r.incident);
     add(stuckIncidents, r.stuckIncidents);
+    add(approvals, r.approvals);
     if (!r.quiesced && r.violations.length === 0) {
       totals.notQuiesced += 1;
       if (notQuiescedSeeds.length < 10) notQuiescedSeeds.push(seed);
@@ -121,6 +123,7 @@ async function main(): Promise<number> {
       instanceRowsExpired,
       incident,
       stuckIncidents,
+      approvals,
       violations: totals.violations,
       maxActiveKeys: totals.maxActiveKeys,
       orphansAtQuiescence: totals.orphans,

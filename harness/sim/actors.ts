@@ -6,6 +6,7 @@
  * through the same scheduled, fault-injecting ports as the workflow.
  */
 import { FINAL_PHASES } from "../../src/core/model";
+import { GATED, requestApproval } from "./approvals";
 import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import { type OperatorCommand, runOperator } from "./operator";
 import type { Rng } from "./rng";
@@ -62,7 +63,10 @@ export function spawnChaosActors(
       });
       const secretId = rng.pick(world.secretIds);
       sched.log("operator", `${cmd} ${secretId}`);
-      const outcome = await runOperator(world, execs, rng, cmd, secretId);
+      // The stage's default: these wait for a second principal (approvals.ts), the rest run at once.
+      const outcome = GATED.has(cmd)
+        ? await requestApproval(world, execs, rng, cmd, secretId)
+        : await runOperator(world, execs, rng, cmd, secretId);
       sched.log("operator", `${cmd} -> ${outcome}`);
     }
   });

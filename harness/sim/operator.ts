@@ -73,7 +73,10 @@ export async function runOperator(
   secretId: string,
   /** `register` with exactly this registration (an incident's operator asks for a given change). */
   given?: Omit<ConsumerRegistration, "registeredAt">,
+  /** An approved request's command: the actor naming both principals (harness/sim/approvals.ts). */
+  approvedAs?: string,
 ): Promise<string> {
+  const who = approvedAs ?? ACTOR;
   world.operatorCommands += 1;
   world.commandsInFlight += 1;
   const kind = KIND[cmd];
@@ -115,12 +118,12 @@ export async function runOperator(
         attempt();
         // The world notes, before the command, which key the operator breaks the glass on.
         await recordForceRevoke(world, secretId);
-        const out = await forceRevoke({ secretId, actor: ACTOR, reason: "sim", operation }, d);
+        const out = await forceRevoke({ secretId, actor: who, reason: "sim", operation }, d);
         return `force-revoked ${out.keyId} (${out.ledger})`;
       }
       case "rollback": {
         attempt();
-        const out = await rollback({ secretId, actor: ACTOR, reason: "sim", operation }, d);
+        const out = await rollback({ secretId, actor: who, reason: "sim", operation }, d);
         return `rolled back to ${out.currentVersionId}`;
       }
       case "retry": {
@@ -133,7 +136,7 @@ export async function runOperator(
         if (pool.length === 0) throw new NothingToDo("nothing to requeue");
         const entry = rng.pick(pool);
         attempt();
-        await requeueRevocation({ entryId: entry.entryId, actor: ACTOR }, d);
+        await requeueRevocation({ entryId: entry.entryId, actor: who }, d);
         return `requeued ${entry.entryId} (${entry.status})`;
       }
       case "restore":
@@ -151,7 +154,7 @@ export async function runOperator(
             deadlineSeconds: rng.pick([900, 3600, 7200]),
             minOverlapSeconds: rng.pick([0, floor, floor + 60, floor + 300]),
           },
-          ACTOR,
+          who,
           d,
         );
         return "re-enrolled";
@@ -162,7 +165,7 @@ export async function runOperator(
         return remove();
       case "sync-policy": {
         attempt();
-        const out = await syncReadPolicy(d, secretId, ACTOR);
+        const out = await syncReadPolicy(d, secretId, who);
         return `policy ${out.changed ? "changed" : "unchanged"} (${out.readers.length} readers)`;
       }
       case "audit-verify":
@@ -191,7 +194,7 @@ export async function runOperator(
     const entry = rng.pick(pool);
     attempt();
     await restoreRevocation(
-      { entryId: entry.entryId, actor: ACTOR, reason: "sim: an unregistered consumer still needs it" },
+      { entryId: entry.entryId, actor: who, reason: "sim: an unregistered consumer still needs it" },
       d,
     );
     const when =
@@ -247,7 +250,7 @@ export async function runOperator(
       lock && holder && holder.trigger !== "operator" && !FINAL_PHASES.includes(holder.phase);
     attempt();
     try {
-      await registerConsumer(body, ACTOR, d);
+      await registerConsumer(body, who, d);
     } finally {
       // Judged on the raw registry: a registration that landed before a later failure counts too.
       const after = (await world.raw.consumers.listConsumers(secretId)).find(
@@ -278,7 +281,7 @@ export async function runOperator(
     attempt();
     try {
       const out = await removeConsumer(
-        { secretId, consumerId: spec.consumerId, actor: ACTOR, reason: "sim: decommissioned" },
+        { secretId, consumerId: spec.consumerId, actor: who, reason: "sim: decommissioned" },
         d,
       );
       // Its instance rows (and the only path to their audit streams) are gone: verify now.

@@ -8,6 +8,7 @@ import { STAGE } from "../../src/core/model";
 import { requeueRevocation } from "../../src/core/operator/operator";
 import { exchangeLabelFor } from "../../src/core/tokens";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
+import { approvalCounts } from "./approvals";
 import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";
 import { type CallContext, isRead } from "./faults";
@@ -50,6 +51,8 @@ export interface SeedResult {
   instanceRowsExpired: number;
   incident: { started: number; parked: number; rolledBack: number; resumed: number };
   stuckIncidents: { started: number; disabled: number; restored: number };
+  /** The two-person rule: requests opened, executed, approved, denied, and approvals refused by error name. */
+  approvals: Record<string, number>;
   violations: Violation[];
   maxActiveKeys: number;
   /** Exchange calls by method, so a batch shows which paths (disable, enable, remove…) it walked. */
@@ -245,6 +248,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     instanceRowsExpired: world.instanceRowsExpired,
     incident: { ...world.incident },
     stuckIncidents: { ...world.stuckIncidents },
+    approvals: approvalCounts(world),
     violations: world.violations,
     maxActiveKeys,
     exchangeCalls: world.raw.exchange.calls.reduce<Record<string, number>>((acc, c) => {

@@ -32,6 +32,8 @@ export const OPTIONS = {
   secret: { type: "string" },
   "from-file": { type: "string" },
   stdin: { type: "boolean" },
+  /** Free text for the audit and the approver; taken by every command the operator API executes. */
+  note: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -1,4 +1,5 @@
 import type { AppDeps } from "../commons/deps";
+import type { OperatorRequest } from "../core/operator/approvals";
 import type { OptionName, OptionValues } from "./args";
 import type { Output } from "./output";
 
@@ -11,6 +12,13 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Everything on standard input until it closes (`keys provide --stdin`). */
   readStdin?: () => Promise<string>;
+  /** How an approved request executes: the dispatcher's (src/cli/dispatch.ts), for `approvals approve`. */
+  operator?: OperatorPlane;
+}
+
+export interface OperatorPlane {
+  /** Runs the request's command as `actor` (both principals), its output into the running command's. */
+  execute(request: OperatorRequest, actor: string): Promise<number>;
 }
 
 /** What a command that needs no AWS environment runs with (`offline: true`). */
@@ -26,7 +34,11 @@ interface CommandBase<A> {
   args: string[];
   /** The options it takes besides `--json` and `--help`. */
   options: OptionName[];
-  parse(args: string[], values: OptionValues): A;
+  /**
+   * `files`: the files the command reads by the path its line names (the enrollment file), as the
+   * CLI sent them to the operator API; absent in the CLI, which reads them from disk.
+   */
+  parse(args: string[], values: OptionValues, files?: Readonly<Record<string, string>>): A;
   /**
    * An argument this command did not expect is never echoed: `keys provide` takes a key from a
    * file or stdin only, and a key pasted on the command line must not reach a terminal log too.

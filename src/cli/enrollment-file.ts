@@ -39,11 +39,20 @@ export function loadEnrollment(
     const { code, message } = err as NodeJS.ErrnoException;
     throw new EnrollmentConfigError(file, [`cannot read ${absolute}: ${code ?? message}`]);
   }
+  return enrollmentFromText(text, file, workflowLimits(serviceDir));
+}
+
+/** A config file's text (as the CLI sent it to the operator API), parsed and checked like one read from disk. */
+export function enrollmentFromText(
+  text: string,
+  file: string,
+  limits: WorkflowLimits = workflowLimits(),
+): Enrollment {
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (err) {
     throw new EnrollmentConfigError(file, [`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
   }
-  return validateEnrollment(raw, workflowLimits(serviceDir), file);
+  return validateEnrollment(raw, limits, file);
 }

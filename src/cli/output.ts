@@ -13,6 +13,8 @@ export const EXIT = {
   auditBroken: 3,
   /** rotate/resume --wait: the new key is current but the previous key is NOT revoked yet. */
   notRevoked: 4,
+  /** A command the stage puts under the two-person rule: a request is open, nothing executed yet. */
+  awaitingApproval: 5,
   usage: 64,
   config: 78,
 } as const;
@@ -59,7 +61,11 @@ export class Output {
 
   /** Renders a failure and returns its exit code. */
   fail(err: unknown): number {
-    const { code, kind, name, message } = describe(err);
+    return this.failure(describe(err));
+  }
+
+  /** Renders a failure already described (the operator API's, replayed by the CLI). */
+  failure({ code, kind, name, message }: Failure): number {
     const hint = kind === "usage" ? "run `keyshift --help`\n" : "";
     const label = kind === "usage" ? "" : `${name}: `;
     this.stderr.write(`keyshift: ${label}${message}\n${hint}`);
@@ -68,7 +74,14 @@ export class Output {
   }
 }
 
-function describe(err: unknown): { code: number; kind: string; name: string; message: string } {
+export interface Failure {
+  code: number;
+  kind: string;
+  name: string;
+  message: string;
+}
+
+export function describe(err: unknown): Failure {
   if (err instanceof UsageError)
     return { code: EXIT.usage, kind: "usage", name: err.name, message: err.message };
   if (err instanceof ConfigError || err instanceof EnrollmentConfigError) {

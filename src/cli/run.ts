@@ -1,6 +1,5 @@
-import { type OptionValues, shown, splitCommandLine, UsageError } from "./args";
-import type { CommandSpec } from "./command";
-import { COMMANDS } from "./commands";
+import { splitCommandLine } from "./args";
+import { checkOptions, resolveCommand, WRITING_COMMANDS } from "./command-line";
 import { ConfigError, EXIT, Output, type Sink } from "./output";
 import { USAGE } from "./usage";
 
@@ -38,6 +37,16 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
     checkOptions(spec, line.values);
     const parsed = spec.parse(args, line.values);
     if (spec.offline) return await spec.run({ out, env: io.env }, parsed);
+    const writes = WRITING_COMMANDS.has(spec.words.join(" "));
+    const apiUrl = io.env.KEYSHIFT_OPERATOR_API_URL;
+    if (writes && apiUrl) {
+      // Executed by the operator API as the principal its front door authenticated: this shell needs
+      // invoke rights only, and nothing it could type names someone else.
+      const { runRemote } = await import("./remote");
+      return await runRemote({ apiUrl, spec, args, values: line.values, parsed, env: io.env, out }, () =>
+        configFrom(io.env),
+      );
+    }
     // Loaded only for a command that runs: the SDK clients and zod are most of the start-up time,
     // and `--help` or a usage error should not wait for them.
     const config = await configFrom(io.env);
@@ -53,60 +62,17 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
       throw new ConfigError((err as Error).message);
     });
     const actor = `operator:${identity.arn}`;
+    if (writes) {
+      // Without the operator API (the local stack, a shell with write rights): the same dispatcher,
+      // with no gate of its own — the stage's approvals live on the operator API.
+      const { DIRECT_POLICY, dispatch } = await import("./dispatch");
+      const { envelopeOf } = await import("./remote");
+      const envelope = envelopeOf(spec, args, line.values);
+      return await dispatch(envelope, actor, { deps, env: io.env, policy: DIRECT_POLICY }, out);
+    }
     return await spec.run({ deps, out, actor, env: io.env, readStdin: io.readStdin ?? processStdin }, parsed);
   } catch (err) {
     return out.fail(err);
-  }
-}
-
-function resolveCommand(positionals: string[]): { spec: CommandSpec<unknown>; args: string[] } {
-  const [first, second] = positionals;
-  if (first === undefined) throw new UsageError("no command given");
-  const spec =
-    COMMANDS.find((c) => c.words.length === 2 && c.words[0] === first && c.words[1] === second) ??
-    COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
-  if (!spec) {
-    const subcommands = COMMANDS.filter((c) => c.words.length === 2 && c.words[0] === first).map(
-      (c) => c.words[1],
-    );
-    if (subcommands.length > 0) {
-      throw new UsageError(
-        `${first} needs a subcommand: ${subcommands.join(" | ")}${second === undefined ? "" : `, got ${shown(second)}`}`,
-      );
-    }
-    throw new UsageError(`unknown command ${shown(first)}`);
-  }
-  const args = positionals.slice(spec.words.length);
-  const name = spec.words.join(" ");
-  if (args.length < spec.args.length) {
-    throw new UsageError(
-      `${name} needs ${spec.args.slice(args.length).join(" ")}: keyshift ${name} ${spec.args.join(" ")}`,
-    );
-  }
-  if (args.length > spec.args.length && spec.neverEchoArgs) {
-    throw new UsageError(
-      `${name} takes only ${spec.args.join(" ")}; ${args.length - spec.args.length} more argument(s) given, not shown. ` +
-        "A key is read from --from-file or --stdin, never from the command line (argv is readable in /proc/<pid>/cmdline " +
-        "and lands in shell history): if that argument was a key, treat it as exposed — delete it on the exchange and make another",
-    );
-  }
-  if (args.length > spec.args.length) {
-    const extra = args.slice(spec.args.length);
-    throw new UsageError(
-      `${name} takes ${spec.args.length ? spec.args.join(" ") : "no argument"}; unexpected ${extra.map(shown).join(" ")}` +
-        " (quote a value that holds spaces)",
-    );
-  }
-  return { spec, args };
-}
-
-function checkOptions(spec: CommandSpec<unknown>, values: OptionValues): void {
-  for (const name of Object.keys(values)) {
-    if (name === "json" || name === "help") continue;
-    if (!(spec.options as string[]).includes(name)) {
-      const takes = spec.options.length ? `; it takes ${spec.options.map((o) => `--${o}`).join(" ")}` : "";
-      throw new UsageError(`${spec.words.join(" ")} does not take --${name}${takes}`);
-    }
   }
 }
 

@@ -60,10 +60,15 @@ usage: keyshift <command> [args] [--json]
   keys confirm-deleted <taskId|entryId>
                                  a person deleted the key keyshift asked for: where the exchange can tell,
                                  it must fail to authenticate first; then revoked and the rotation resumed
+  approvals list                 requests waiting for a second principal, and emergency reviews
+  approvals approve <requestId>  approve another principal's request: its command executes, once
+  approvals deny <requestId>     refuse another principal's request: nothing executes
+  approvals sign-off <reviewId>  sign off another principal's emergency rotation after the fact
 
 Options: --json prints exactly one JSON value on stdout: the result, or {"error": {code, kind, name,
 message}} (the message also goes to stderr); rotate/resume --wait print how the execution ended, whatever
-the exit code. --help, -h: this text. FILE defaults to rotation.config.yml.
+the exit code. --help, -h: this text. FILE defaults to rotation.config.yml. --note "..." (every
+writing command): why, for the audit and the approver; --ticket REF: the change ticket.
 Numbers are plain decimal seconds: --cache-ttl 0-604800, --heartbeat-interval 1-86400.
 
 Exit codes:
@@ -75,10 +80,14 @@ Exit codes:
   3   audit verify, evidence: an audit trail does not verify (evidence still writes its files)
   4   rotate/resume --wait: the new key is current but the previous key was NOT revoked; its ledger
       entry is named (the sweeper retries it, or it needs an operator)
+  5   the stage puts the command under the two-person rule: a request is open (its id printed), nothing
+      executed; a different principal runs \`keyshift approvals approve <requestId>\`
   64  usage: unknown command or option, missing or invalid argument
   78  configuration: KEYSHIFT_* environment, AWS credentials (who is calling) or the enrollment file
       missing or invalid
 
 Environment: the same KEYSHIFT_* variables the Lambdas read (see src/commons/config.ts), plus
 KEYSHIFT_STATE_MACHINE_ARN for rotate/resume. The audit names the caller's AWS principal (STS
-GetCallerIdentity on the shell's credentials); no typed name is trusted.`;
+GetCallerIdentity on the shell's credentials); no typed name is trusted. With KEYSHIFT_OPERATOR_API_URL
+(stack output OperatorApiUrl) every writing command executes on the operator API, signed with the
+shell's credentials, and the audit names the principal the API authenticated; reads stay direct.`;

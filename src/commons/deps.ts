@@ -1,6 +1,12 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
-import type { ManualTasks, ReaderAlertLog, ReadHistory, TaskCallbacks } from "../core/ports";
+import type {
+  ManualTasks,
+  OperatorRequests,
+  ReaderAlertLog,
+  ReadHistory,
+  TaskCallbacks,
+} from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import {
@@ -17,6 +23,7 @@ import {
   policies,
   readerAlerts,
   readHistory,
+  requests,
   revocation,
   secrets,
   store,
@@ -30,6 +37,7 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   readHistory: ReadHistory;
   tasks: ManualTasks;
   callbacks: TaskCallbacks;
+  requests: OperatorRequests;
 }
 
 /**
@@ -47,6 +55,7 @@ export function buildDeps(config: Config): AppDeps {
     keyshiftReaders,
     readerAlerts,
     readHistory,
+    requests,
     ledger,
     audit,
     alerts,

@@ -6,6 +6,7 @@ import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
 import { DynamoManualTasks } from "../adapters/dynamodb/manual-tasks";
+import { DynamoOperatorRequests } from "../adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
@@ -69,6 +70,9 @@ export const secretsManager: Part<SecretsManagerStore> = ({ config }) =>
   );
 
 export const clock: Part<typeof systemClock> = () => systemClock;
+/** The operator plane's requests and reviews: a partition of the rotations table. */
+export const requests: Part<DynamoOperatorRequests> = (w) =>
+  new DynamoOperatorRequests(w.shared(dynamo), w.config.KEYSHIFT_TABLE_ROTATIONS);
 export const store: Part<DynamoRotationStore> = (w) => w.shared(rotations);
 export const lock: Part<DynamoRotationStore> = (w) => w.shared(rotations);
 export const secrets: Part<SecretsManagerStore> = (w) => w.shared(secretsManager);

@@ -92,6 +92,12 @@ export class PrincipalNotAllowedError extends KeyshiftError {}
 /** An operator action that makes no sense in the current state (e.g. rollback after revocation). */
 export class OperatorActionRejectedError extends KeyshiftError {}
 
+/**
+ * An approval, denial or sign-off the two-person rule refuses: by the principal that opened the
+ * request, on a request no longer waiting (approved, executed, denied, expired), or unknown.
+ */
+export class ApprovalRefusedError extends KeyshiftError {}
+
 /** The audit chain does not verify. */
 export class AuditChainBrokenError extends KeyshiftError {}
 

@@ -11,6 +11,7 @@ import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
   InMemoryManualTasks,
+  InMemoryOperatorRequests,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
   InMemoryRevocationLedger,
@@ -19,6 +20,7 @@ import {
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
 import { DynamoManualTasks } from "../../src/adapters/dynamodb/manual-tasks";
+import { DynamoOperatorRequests } from "../../src/adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
@@ -29,6 +31,7 @@ import { dynamoTarget } from "./dynamodb-target";
 import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
 import { manualTasksContract } from "./ports/manual-tasks.suite";
+import { operatorRequestsContract } from "./ports/operator-requests.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
@@ -102,6 +105,9 @@ consumerRegistryContract(dynamo(() => new DynamoConsumerRegistry(db, target.tabl
 
 readerAlertLogContract(memory(() => new InMemoryReaderAlertLog()));
 readerAlertLogContract(dynamo(() => new DynamoReaderAlertLog(db, target.tables.consumers)));
+
+operatorRequestsContract(memory(() => new InMemoryOperatorRequests()));
+operatorRequestsContract(dynamo(() => new DynamoOperatorRequests(db, target.tables.rotations)));
 
 readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));

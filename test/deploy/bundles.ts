@@ -29,6 +29,8 @@ const LAMBDA_ENV = {
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: "100",
   // The secret-read function's own (infra/functions.yml): its cold start refuses to run without it.
   KEYSHIFT_READER_ROLE_ARNS: "arn:aws:iam::123456789012:role/keyshift-test-createNext",
+  // The operator API's approval setting (serverless param approvalCommands): required at cold start.
+  KEYSHIFT_APPROVAL_COMMANDS: "default",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
 

@@ -134,6 +134,39 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
+  // Every writing operator command (src/cli/dispatch.ts): what the CLI's operators needed before.
+  OperatorApi: {
+    [ROTATIONS]: [
+      "dynamodb:BatchGetItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ],
+    [CONSUMERS]: [
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ],
+    [BY_PRINCIPAL]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: [
+      "secretsmanager:DeleteResourcePolicy",
+      "secretsmanager:GetResourcePolicy",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:ListSecretVersionIds",
+      "secretsmanager:PutResourcePolicy",
+      "secretsmanager:UpdateSecretVersionStage",
+    ],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+    RotationStateMachine: ["states:StartExecution"],
+  },
 };
 
 /** The step functions of the workflow: of this stack's roles, only the state machine's invokes them (docs/deploy.md). */

@@ -202,6 +202,8 @@ export function hardeningSuites(compiled: () => Template): void {
 
       expect(grants.map(([id]) => id).sort()).toEqual([
         "AbortRotationIamRoleLambdaExecution",
+        // rollback, executed by the operator API
+        "OperatorApiIamRoleLambdaExecution",
         "PromoteCurrentIamRoleLambdaExecution",
       ]);
       for (const [id, s] of grants) {

@@ -524,13 +524,14 @@ describe("unregistered-reader alerts: the CloudTrail rule and the secret-read fu
     expect(template.Outputs?.KeyshiftReaderRoleArns).toMatchObject({
       Value: { "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"] },
     });
-    // CreateNext is the only function that reads an exchange key's value.
+    // CreateNext is the only function that reads an exchange key's value in a rotation; the
+    // operator API reads it once, at a first enrollment, before any read policy exists.
     const readers = FUNCTIONS.filter((name) =>
       Object.entries(EXPECTED_GRANTS[name] ?? {}).some(
         ([res, actions]) => res === EXCHANGE_SECRETS && actions.includes("secretsmanager:GetSecretValue"),
       ),
     );
-    expect(readers).toEqual(["CreateNext"]);
+    expect(readers).toEqual(["CreateNext", "OperatorApi"]);
   });
 
   it("alarms when a read cannot be recorded", () => {
@@ -545,8 +546,10 @@ describe("unregistered-reader alerts: the CloudTrail rule and the secret-read fu
 describe("heartbeat front door: a function URL with AWS_IAM auth", () => {
   it("serves the heartbeat Lambda at a function URL that only signed callers reach, and outputs it", () => {
     const urls = resourcesOfType(template, "AWS::Lambda::Url");
+    // The other function URL is the operator API's (test/deploy/operator-api.test.ts).
     expect(urls.map(([, u]) => [label(u.Properties.TargetFunctionArn), u.Properties.AuthType])).toEqual([
       ["HeartbeatLambdaFunction", "AWS_IAM"],
+      ["OperatorApiLambdaFunction", "AWS_IAM"],
     ]);
     expect(urls[0]?.[1].Properties.Cors).toBeUndefined();
     expect(template.Outputs?.HeartbeatLambdaFunctionUrl).toMatchObject({

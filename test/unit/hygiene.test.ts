@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { InMemoryOperatorRequests } from "../../harness/memory";
 import { hygieneAudit } from "../../src/core/hygiene/audit";
+import { openRequest, signOffReview } from "../../src/core/operator/approvals";
 import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { scheduleIntervalSeconds } from "../../src/core/schedule";
 import { ledgerEntryId } from "../../src/core/tokens";
@@ -198,5 +200,39 @@ describe("hygiene audit: deletions a person owes (manual accounts)", () => {
     expect(
       (await hygieneAudit({}, deps)).findings.filter((f) => f.kind.startsWith("manual-deletion")),
     ).toEqual([]);
+  });
+});
+
+describe("hygiene audit: emergencies reviewed after the fact", () => {
+  it("reports an emergency rotation nobody else signed off, until a second principal does", async () => {
+    const deps = makeDeps();
+    await cleanSecret(deps);
+    const requests = new InMemoryOperatorRequests();
+    const approvals = { requests, audit: deps.audit, clock: deps.clock };
+    const { request } = await openRequest(
+      {
+        kind: "review",
+        command: "rotate --compromised",
+        idempotencyKey: "key-00000009",
+        secretId: "keyshift/exchange/x",
+        requester: "operator:alice",
+        reason: "key pasted in chat",
+      },
+      approvals,
+    );
+
+    const before = await hygieneAudit({}, { ...deps, requests });
+    await signOffReview({ requestId: request.requestId, principal: "operator:bob" }, approvals);
+    const after = await hygieneAudit({}, { ...deps, requests });
+
+    expect(before.findings).toEqual([
+      expect.objectContaining({
+        kind: "emergency-unreviewed",
+        severity: "medium",
+        secretId: "keyshift/exchange/x",
+        fix: `keyshift approvals sign-off ${request.requestId} (by a principal other than operator:alice)`,
+      }),
+    ]);
+    expect(after.findings).toEqual([]);
   });
 });

@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCall, asFunction, recordAwsCalls } from "../../harness/local/aws-calls";
 import { lambdaContext } from "../../harness/local/lambda-context";
-import { defaultConsumers, registerConsumers } from "../../harness/local/scenario";
-import { LOCAL_TABLES, LOCAL_TOPIC_ARN } from "../../harness/local/stack";
+import { defaultConsumers, provisionLocalSecret, registerConsumers } from "../../harness/local/scenario";
+import { LOCAL_TABLES, LOCAL_TOPIC_ARN, operatorEnv } from "../../harness/local/stack";
 import { ADMIN_SECRETS, EXCHANGE_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
+import { keyshiftProcess } from "../integration/support/keyshift-process";
 import {
   enroll,
   ledgerOf,
@@ -133,6 +134,41 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
     await sleep(1200);
     expect(await invoke("RetryRevocations", "retry-revocations")).toMatchObject({ revoked: 1 });
   });
+
+  it("operator commands through the operator API, each approved by a second principal", async () => {
+    const FAST = "keyshift/exchange/acme-fast/trading";
+    const config = "test/fixtures/enrollment/local-fast.yml";
+    await provisionLocalSecret(world.stack, { account: "acme-fast", secretId: FAST });
+    const as = (who: "a" | "b", ...args: string[]) =>
+      keyshiftProcess(world.stack, args, {
+        ...process.env,
+        ...operatorEnv(world.stack, world.stack.operators[who]),
+      });
+    const approved = async (...args: string[]) => {
+      const opened = await as("a", ...args, "--note", "iam-recorded", "--json");
+      expect(opened.code, opened.stderr).toBe(5);
+      return as("b", "approvals", "approve", JSON.parse(opened.stdout).request.requestId);
+    };
+
+    expect((await approved("enroll", FAST, "--config", config)).code).toBe(0);
+    const principal = "arn:aws:iam::111122223333:role/iam-recorded";
+    const register = [
+      "register-consumer",
+      FAST,
+      "--consumer",
+      "x",
+      "--principal",
+      principal,
+      "--config",
+      config,
+    ];
+    expect((await approved(...register)).code).toBe(0);
+    expect((await approved("consumers", "remove", FAST, "x", "--reason", "gone")).code).toBe(0);
+    expect((await as("a", "rotate", FAST, "--wait")).code).toBe(0);
+    // Refused by the rules (nothing stalled, the previous key is gone), after reading what they read.
+    expect((await approved("force-revoke", FAST, "--reason", "r")).code).toBe(1);
+    expect((await approved("rollback", FAST, "--reason", "r")).code).toBe(1);
+  }, 240_000);
 
   it("the hygiene audit", async () => {
     await invoke("HygieneAudit", "hygiene-audit");

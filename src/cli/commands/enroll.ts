@@ -31,8 +31,8 @@ export const enroll = command({
   words: ["enroll"],
   args: ["<secretId>"],
   options: ["config", "purpose", "ticket"],
-  parse([secretId = ""], values) {
-    const entry = entryFor(secretIdArg(secretId), stringOption(values, "config"));
+  parse([secretId = ""], values, files) {
+    const entry = entryFor(secretIdArg(secretId), stringOption(values, "config"), files);
     const purpose = boundedText(stringOption(values, "purpose"), "--purpose", 500);
     const ticket = boundedText(stringOption(values, "ticket"), "--ticket", 200);
     return {
@@ -111,8 +111,12 @@ function boundedText(value: string | undefined, option: string, max: number): st
  * defaults for a registered consumer would change settings nobody asked to change: an omitted
  * `--required` would make a required consumer optional.)
  */
-function parseRegistration([secretId = ""]: string[], values: OptionValues) {
-  const defaults = entryFor(secretIdArg(secretId), stringOption(values, "config")).consumer;
+function parseRegistration(
+  [secretId = ""]: string[],
+  values: OptionValues,
+  files?: Readonly<Record<string, string>>,
+) {
+  const defaults = entryFor(secretIdArg(secretId), stringOption(values, "config"), files).consumer;
   const consumer = stringOption(values, "consumer");
   const principal = stringOption(values, "principal");
   if (consumer === undefined) throw new UsageError("registering a consumer needs --consumer ID");

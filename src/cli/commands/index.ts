@@ -1,5 +1,6 @@
 import type { CommandSpec } from "../command";
 import { apply } from "./apply";
+import { approvalsApprove, approvalsDeny, approvalsList, approvalsSignOff } from "./approvals";
 import { auditVerify } from "./audit";
 import { consumersList, consumersRemove } from "./consumers";
 import { consumersRegister, enroll, registerConsumerCommand } from "./enroll";
@@ -40,4 +41,8 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   tasksList,
   keysProvide,
   keysConfirmDeleted,
+  approvalsList,
+  approvalsApprove,
+  approvalsDeny,
+  approvalsSignOff,
 ];

@@ -1,3 +1,4 @@
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { Deps } from "../../core/deps";
 import { ledgerEntryId } from "../../core/tokens";
 import { reasonOption, secretIdArg, stringOption, UsageError } from "../args";
@@ -8,7 +9,7 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 /** How often `--wait` asks for the execution's status, unless KEYSHIFT_POLL_MS says otherwise. */
 const DEFAULT_POLL_MS = 2000;
 
-interface RotateInput {
+export interface RotateInput {
   secretId: string;
   mode: "rotate" | "resume";
   wait: boolean;
@@ -60,7 +61,7 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
   const stateMachineArn = stateMachineArnOf(env, input.mode);
   const pollMs = pollInterval(env.KEYSHIFT_POLL_MS);
   // KEYSHIFT_ENDPOINT_STEPFUNCTIONS is set only by the local stack.
-  const { DescribeExecutionCommand, SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+  const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
   const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS });
   try {
     const execution = {
@@ -81,26 +82,59 @@ async function startRotation(ctx: CommandContext, input: RotateInput): Promise<n
       out.result(`started ${executionArn}${note}`, { executionArn, input: execution });
       return EXIT.ok;
     }
-    // Progress goes to stderr so that --json leaves exactly one object on stdout.
-    out.progress(`started ${executionArn}; waiting`);
-    for (;;) {
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (described.status !== "RUNNING") {
-        out.progress("\n");
-        const ended = {
-          executionArn,
-          status: described.status,
-          error: described.error,
-          cause: described.cause,
-          output: described.output ? (JSON.parse(described.output) as ExecutionOutput) : undefined,
-        };
-        return report(ctx, input, ended);
-      }
-      out.progress(".");
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
+    return await follow(ctx, input, executionArn, sfn, pollMs);
   } finally {
     sfn.destroy();
+  }
+}
+
+/**
+ * `rotate|resume --wait` through the operator API: the API starts the execution (a Lambda cannot
+ * wait out a rotation), and this shell follows it with DescribeExecution (the viewer's read).
+ */
+export async function followRotation(
+  ctx: CommandContext,
+  input: RotateInput,
+  executionArn: string,
+): Promise<number> {
+  const { SFNClient } = await import("@aws-sdk/client-sfn");
+  const sfn = new SFNClient({
+    region: ctx.env.AWS_REGION,
+    endpoint: ctx.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS,
+  });
+  try {
+    return await follow(ctx, input, executionArn, sfn, pollInterval(ctx.env.KEYSHIFT_POLL_MS));
+  } finally {
+    sfn.destroy();
+  }
+}
+
+async function follow(
+  ctx: CommandContext,
+  input: RotateInput,
+  executionArn: string,
+  sfn: SFNClient,
+  pollMs: number,
+): Promise<number> {
+  const { out } = ctx;
+  const { DescribeExecutionCommand } = await import("@aws-sdk/client-sfn");
+  // Progress goes to stderr so that --json leaves exactly one object on stdout.
+  out.progress(`started ${executionArn}; waiting`);
+  for (;;) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== "RUNNING") {
+      out.progress("\n");
+      const ended = {
+        executionArn,
+        status: described.status,
+        error: described.error,
+        cause: described.cause,
+        output: described.output ? (JSON.parse(described.output) as ExecutionOutput) : undefined,
+      };
+      return report(ctx, input, ended);
+    }
+    out.progress(".");
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 

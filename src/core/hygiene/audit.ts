@@ -1,6 +1,7 @@
 import type { Deps } from "../deps";
 import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
 import type { VersionFingerprints } from "../model";
+import type { OperatorRequests } from "../ports";
 import {
   DEFAULT_THRESHOLDS,
   type HygieneFinding,
@@ -23,6 +24,8 @@ export type HygieneDeps = Pick<
 > & {
   /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
   policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
+  /** The operator plane's reviews (emergencies nobody else signed off yet); absent: not checked. */
+  requests?: OperatorRequests;
 };
 
 /**
@@ -109,23 +112,50 @@ export async function hygieneAudit(
       });
     }
   }
+  findings.push(...(await unreviewedEmergencies(deps)));
   const counts = {
     high: findings.filter((f) => f.severity === "high").length,
     medium: findings.filter((f) => f.severity === "medium").length,
     low: findings.filter((f) => f.severity === "low").length,
   };
   const report = { at: now.toISOString(), secrets: all.length, findings, counts };
-  if (input.alert && counts.high + counts.medium > 0) {
-    const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
-    await deps.alerts.send({
-      kind: "hygiene-findings",
-      secretId: "_system",
-      subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${all.length} secret(s)`,
-      details: {
-        findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
-        action: "`keyshift hygiene` lists every finding with the command that fixes it",
-      },
-    });
-  }
+  if (input.alert) await alertFindings(deps, findings, counts, all.length);
   return report;
+}
+
+/**
+ * An emergency rotation runs without waiting for a second principal (speed is the point), so it is
+ * reviewed after the fact: each one nobody else has signed off yet is a finding until someone does.
+ */
+async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[]> {
+  if (!deps.requests) return [];
+  return (await deps.requests.list())
+    .filter((r) => r.kind === "review" && r.status === "review-open")
+    .map((r) => ({
+      secretId: r.secretId ?? "_system",
+      kind: "emergency-unreviewed" as const,
+      severity: "medium" as const,
+      message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
+      fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
+    }));
+}
+
+/** One alert listing the high and medium findings (none when there are none). */
+async function alertFindings(
+  deps: HygieneDeps,
+  findings: HygieneFinding[],
+  counts: HygieneReport["counts"],
+  secrets: number,
+): Promise<void> {
+  if (counts.high + counts.medium === 0) return;
+  const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
+  await deps.alerts.send({
+    kind: "hygiene-findings",
+    secretId: "_system",
+    subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${secrets} secret(s)`,
+    details: {
+      findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
+      action: "`keyshift hygiene` lists every finding with the command that fixes it",
+    },
+  });
 }

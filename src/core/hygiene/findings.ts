@@ -28,7 +28,8 @@ export type FindingKind =
   | "admin-ip-refused"
   | "ledger-needs-operator"
   | "manual-deletion-overdue"
-  | "manual-deletion-pending";
+  | "manual-deletion-pending"
+  | "emergency-unreviewed";
 
 export interface HygieneFinding {
   secretId: string;

@@ -12,6 +12,7 @@ export type {
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { ManualTasks, TaskCallbacks } from "./manual";
+export type { OperatorRequests } from "./operator-requests";
 export type { RotationLock, RotationStore } from "./rotation";
 export {
   type RotationSchedule,
