@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualTaskRefusedError } from "../../src/core/errors";
+import { ManualTaskRefusedError } from "../../src/core/manual/errors";
 import { mismatchesOf, parseProvidedKey } from "../../src/core/manual/provided-key";
 import type { KeyRequest } from "../../src/core/model";
 import type { ExchangeKey } from "../../src/core/ports";

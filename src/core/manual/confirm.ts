@@ -1,6 +1,6 @@
 import { parseKeySecret } from "../deps";
-import { ManualTaskRefusedError } from "../errors";
 import type { LedgerEntry } from "../model";
+import { ManualTaskRefusedError } from "./errors";
 import { deletionTaskId } from "./ids";
 import { answerOwner } from "./provide";
 import { ANSWER_CLAIM_SECONDS, type ManualDeps } from "./tasks";

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { ManualTaskRefusedError, sanitizeErrorMessage } from "../errors";
+import { sanitizeErrorMessage } from "../errors";
 import { fingerprint } from "../fingerprint";
 import type { ManualTask } from "../model";
 import type { ExchangeKeyCredential } from "../ports";
 import { versionTokenFor } from "../tokens";
+import { ManualTaskRefusedError } from "./errors";
 import { mismatchesOf, parseProvidedKey } from "./provided-key";
 import { ANSWER_CLAIM_SECONDS, type ManualDeps, ownPendingExists } from "./tasks";
 

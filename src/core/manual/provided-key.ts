@@ -1,6 +1,6 @@
-import { ManualTaskRefusedError } from "../errors";
 import type { KeyRequest } from "../model";
 import type { ExchangeKey, ExchangeKeyCredential } from "../ports";
+import { ManualTaskRefusedError } from "./errors";
 
 /**
  * The key an operator hands over, as a file or stdin: `{"keyId":"…","secret":"…"}` (Kraken's UI

@@ -1,6 +1,7 @@
 import { type Deps, parseKeySecret, type RotationRef, requireSettings, writerOf } from "../deps";
-import { ManualKeyNeededError, RotationStateError } from "../errors";
+import { RotationStateError } from "../errors";
 import { fingerprint } from "../fingerprint";
+import { ManualKeyNeededError } from "../manual/errors";
 import { manualKeyRequest } from "../manual/request";
 import { type ExchangeKeySecret, type RotationRecord, STAGE, type VersionRef } from "../model";
 import type { LockedRevocationDeps } from "../revocation/through-ledger";
