@@ -1,5 +1,5 @@
 import { hygieneAudit } from "../../core/hygiene/audit";
-import { readPolicyDrift } from "../../core/read-policy/sync";
+import { readPolicyDriftOf } from "../../core/read-policy/sync";
 import { command } from "../command";
 
 /**
@@ -14,7 +14,7 @@ export const hygiene = command({
   async run({ deps, out }) {
     const report = await hygieneAudit(
       {},
-      { ...deps, policyDrift: (secretId) => readPolicyDrift(deps, secretId) },
+      { ...deps, policyDrift: (secretId, consumers) => readPolicyDriftOf(deps, secretId, consumers) },
     );
     const lines = report.findings.map(
       (f) =>
