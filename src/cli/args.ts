@@ -24,6 +24,8 @@ export const OPTIONS = {
   required: { type: "string" },
   purpose: { type: "string" },
   ticket: { type: "string" },
+  limit: { type: "string" },
+  "next-token": { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -11,5 +11,5 @@ export type {
   ExchangeKeyCredential,
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
-export type { RotationLock, RotationStore } from "./rotation";
+export type { RotationLock, RotationStore, SettingsPage } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
