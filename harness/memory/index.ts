@@ -16,6 +16,7 @@ export {
   InMemorySecretPolicyStore,
   TEST_KEYSHIFT_READER,
 } from "./read-policy";
+export { type BudgetTable, InMemoryRequestBudget } from "./request-budget";
 export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
 export { InMemorySecretStore, type StageMoveCall } from "./secret-store";

@@ -12,6 +12,7 @@ import {
   InMemoryConsumerRegistry,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
+  InMemoryRequestBudget,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
 } from "../../harness/memory";
@@ -19,6 +20,7 @@ import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
+import { DynamoRequestBudget } from "../../src/adapters/dynamodb/request-budget";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
 import { nextAuditEntry, streamOf } from "../../src/core/audit/chain";
@@ -28,6 +30,7 @@ import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
+import { requestBudgetContract } from "./ports/request-budget.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
 import { revocationLedgerTwoStageContract } from "./ports/revocation-ledger-two-stage.suite";
 import { rotationLockContract } from "./ports/rotation-lock.suite";
@@ -78,6 +81,16 @@ rotationLockContract({
 });
 rotationStoreContract(rotationsInMemory);
 rotationStoreContract(rotationsInDynamo);
+
+const budgetInMemory = memory(() => new InMemoryRequestBudget());
+requestBudgetContract({
+  ...budgetInMemory,
+  anotherCaller: () => new InMemoryRequestBudget(budgetInMemory.current().table),
+});
+requestBudgetContract({
+  ...dynamo(() => new DynamoRequestBudget(db, target.tables.rotations)),
+  anotherCaller: () => new DynamoRequestBudget(db, target.tables.rotations),
+});
 
 const ledgerInMemory = memory(() => new InMemoryRevocationLedger());
 const ledgerInDynamo = dynamo(() => new DynamoRevocationLedger(db, target.tables.ledger));

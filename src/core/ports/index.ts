@@ -11,5 +11,6 @@ export type {
   ExchangeKeyCredential,
 } from "./exchange";
 export type { FailedAttempt, RevocationLedger } from "./ledger";
+export type { BudgetAnswer, BudgetRule, RequestBudget } from "./request-budget";
 export type { RotationLock, RotationStore, SettingsPage } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
