@@ -22,6 +22,7 @@ import type { AuditEntry } from "../../src/core/model";
 import { bundleAll, checkout, cleanUp, coldInit, largestZip, withBaseline } from "../bench/bundles";
 import { confirmationAfterPromotion } from "../bench/confirmation";
 import { costModel } from "../bench/cost-model";
+import { fleetJobs } from "../bench/fleet-jobs";
 import { fleetSwitch } from "../bench/fleet-switch";
 import { gateVsQuery } from "../bench/gate-query";
 import { heartbeatVsPutItem } from "../bench/heartbeat-throughput";
@@ -53,6 +54,7 @@ const size = smoke
       due: 5,
       runs: 1,
       misuse: { secrets: 16, timingSecrets: 20, weeks: 4 },
+      fleet: { secrets: 40, consumers: 3, instances: 2, accounts: 4, due: 40 },
     }
   : {
       heartbeats: 6000,
@@ -66,13 +68,23 @@ const size = smoke
       due: 20,
       runs: 11,
       misuse: { secrets: 1000, timingSecrets: 10_000, weeks: 8 },
+      fleet: { secrets: 10_000, consumers: 10, instances: 5, accounts: 20, due: 5000 },
     };
 const OUT =
   process.env.BENCH_OUT ??
   (smoke
     ? join(mkdtempSync(join(tmpdir(), "keyshift-bench-smoke-")), "results.json")
     : join(import.meta.dirname, "..", "bench", "results.json"));
-const SECTIONS = ["heartbeat", "gate", "switch", "confirmation", "sweeper", "misuse", "bundles"] as const;
+const SECTIONS = [
+  "heartbeat",
+  "gate",
+  "switch",
+  "confirmation",
+  "sweeper",
+  "fleet-jobs",
+  "misuse",
+  "bundles",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = (s: Section) => !only || only.has(s);
 
@@ -234,6 +246,17 @@ if (stack && wanted("sweeper")) {
   });
   record("sweeper", {}, sweeper);
 }
+if (stack && wanted("fleet-jobs")) {
+  const f = size.fleet;
+  progress(
+    `fleet-wide jobs over ${f.secrets} secrets × ${f.consumers} consumers × ${f.instances} instances, sweeper with ${f.due} due`,
+  );
+  const jobs = await fleetJobs({ stack, meter, ...f });
+  const { details, ...figures } = jobs;
+  // Other sections (fleet-apply) write into `fleet` too: merge, never overwrite.
+  const before = (load().fleet ?? {}) as Record<string, unknown>;
+  record("fleetJobs", { fleet: { ...before, ...figures } }, details);
+}
 meter.uninstall();
 logs.restore();
 await stack?.close();
@@ -283,5 +306,7 @@ if (wanted("bundles")) {
 
 const { details: _d, ...top } = results;
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
-else for (const [k, v] of Object.entries(top)) process.stdout.write(`${k.padEnd(40)} ${v}\n`);
+else
+  for (const [k, v] of Object.entries(top))
+    process.stdout.write(`${k.padEnd(40)} ${typeof v === "object" ? JSON.stringify(v) : v}\n`);
 process.exit(0);
