@@ -12,8 +12,9 @@ export const hygiene = command({
   options: [],
   parse: () => undefined,
   async run({ deps, out }) {
+    // A few secrets at once, as the weekly run does (16 there): a fleet of thousands in minutes.
     const report = await hygieneAudit(
-      {},
+      { concurrency: 8 },
       { ...deps, policyDrift: (secretId, consumers) => readPolicyDriftOf(deps, secretId, consumers) },
     );
     const lines = report.findings.map(
