@@ -40,13 +40,17 @@ export async function hygieneAuditStep(
   d: AppDeps = deps,
   context?: Pick<Context, "getRemainingTimeInMillis">,
 ): Promise<HygieneStepOutput> {
-  const { cursor, carried } = continuationOf(event);
+  const { cursor, carried, inRuns } = continuationOf(event);
+  // Only the state machine continues a run that stopped early; invoked by a bare schedule, the
+  // audit runs to its end (or fails loudly on its timeout: the errors alarm), never stops quietly
+  // with part of the fleet unaudited and no alert.
+  const budgeted = inRuns && context;
   const report = await hygieneAudit(
     {
       alert: true,
       concurrency: CONCURRENCY,
       ...(cursor ? { after: cursor, ...(carried ? { carried } : {}) } : {}),
-      ...(context ? { outOfTime: () => context.getRemainingTimeInMillis() < SAFETY_MS } : {}),
+      ...(budgeted ? { outOfTime: () => context.getRemainingTimeInMillis() < SAFETY_MS } : {}),
     },
     { ...d, policyDrift: (secretId, consumers) => readPolicyDriftOf(d, secretId, consumers) },
   );
@@ -62,10 +66,13 @@ export async function hygieneAuditStep(
   };
 }
 
-function continuationOf(event: unknown): { cursor?: string; carried?: HygieneCarry } {
-  if (typeof event !== "object" || event === null) return {};
+/** The state machine's input always names `cursor` (null at the start); a schedule's event never does. */
+function continuationOf(event: unknown): { cursor?: string; carried?: HygieneCarry; inRuns: boolean } {
+  if (typeof event !== "object" || event === null || !("cursor" in event)) return { inRuns: false };
   const { cursor, carried } = event as Continuation;
-  return typeof cursor === "string" ? { cursor, ...(carried ? { carried } : {}) } : {};
+  return typeof cursor === "string"
+    ? { cursor, ...(carried ? { carried } : {}), inRuns: true }
+    : { inRuns: true };
 }
 
 export const handler = middy<unknown, HygieneStepOutput>()

@@ -35,7 +35,7 @@ describe("the hygiene audit over a fleet, in runs", () => {
 
     let starts = 0;
     const first = await hygieneAudit(
-      { alert: true, concurrency: 4, outOfTime: () => ++starts > 5 },
+      { alert: true, concurrency: 4, outOfTime: () => ++starts > 4 },
       withDrift(deps),
     );
     expect(first.cursor).toBe([...ids].sort()[4]);

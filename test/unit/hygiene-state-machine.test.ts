@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import aslValidator from "asl-validator";
 import { StateMachine } from "aws-local-stepfunctions";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { resolveDefinition } from "../../harness/local/definition";
 import { type HygieneCarry, hygieneAudit } from "../../src/core/hygiene/audit";
 import { addConsumer, makeDeps, seedSecret } from "./fakes";
@@ -40,7 +40,7 @@ describe("statemachines/hygiene.asl.json", () => {
         {
           alert: true,
           concurrency: 2,
-          outOfTime: () => ++started > 3,
+          outOfTime: () => ++started > 2,
           ...(cursor ? { after: cursor, ...(carried ? { carried } : {}) } : {}),
         },
         deps,
@@ -61,5 +61,40 @@ describe("statemachines/hygiene.asl.json", () => {
     expect(output).toMatchObject({ done: true, secrets: 7 });
     expect(deps.alerts.sent).toHaveLength(1);
     expect(deps.alerts.sent[0]?.subject).toContain("over 7 secret(s)");
+  });
+});
+
+describe("functions/hygiene-audit.ts: only the state machine's runs stop early", () => {
+  const env = {
+    AWS_REGION: "us-east-1",
+    KEYSHIFT_TABLE_CONSUMERS: "consumers",
+    KEYSHIFT_TABLE_ROTATIONS: "rotations",
+    KEYSHIFT_TABLE_LEDGER: "ledger",
+    KEYSHIFT_TABLE_AUDIT: "audit",
+    KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:alerts",
+    KEYSHIFT_ADMIN_SECRET_PREFIX: "keyshift/admin/",
+    KEYSHIFT_REVOCATION_MAX_ATTEMPTS: "5",
+    KEYSHIFT_REVOCATION_BASE_SECONDS: "60",
+    KEYSHIFT_REVOCATION_CAP_SECONDS: "3600",
+    KEYSHIFT_EXCHANGE_TIMEOUT_MS: "5000",
+  };
+  const step = async () => {
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    return (await import("../../functions/hygiene-audit")).hygieneAuditStep;
+  };
+  const outOfTime = { getRemainingTimeInMillis: () => 1000 };
+
+  it("a bare schedule's event audits the whole fleet whatever the time left; the state machine's stops early", async () => {
+    const hygieneAuditStep = await step();
+    const deps = makeDeps();
+    for (let i = 0; i < 3; i++)
+      await seedSecret(deps, { secretId: `keyshift/exchange/a/s${i}`, account: `acct-s${i}` });
+
+    const scheduled = await hygieneAuditStep({ "detail-type": "Scheduled Event" }, deps as never, outOfTime);
+    const inRuns = await hygieneAuditStep({ cursor: null, carried: null }, deps as never, outOfTime);
+
+    expect(scheduled).toMatchObject({ done: true, cursor: null, secrets: 3 });
+    // Out of time from the start, a run still audits one secret: continued runs always end.
+    expect(inRuns).toMatchObject({ done: false, cursor: "keyshift/exchange/a/s0", secrets: 1 });
   });
 });
