@@ -40,19 +40,26 @@ export async function fleetJobs(opts: {
   instances: number;
   accounts: number;
   due: number;
+  /** Progress lines (seeding 10,000 secrets takes minutes). */
+  log?: (what: string) => void;
 }) {
   const { stack } = opts;
+  const log = opts.log ?? (() => undefined);
   const deps = buildDeps(loadConfig());
   const db = documentClient({ region: stack.region, endpoint: stack.endpoints.dynamodb });
   const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
   const seedStart = performance.now();
   const templates = await enrollTemplates(opts, deps, sm);
+  log(`fleet-jobs: ${templates.length} accounts enrolled; copying to ${opts.secrets} secrets`);
   const fleet = await copyFleet(opts, templates, deps, db, sm);
   const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
-
+  log(`fleet-jobs: seeded in ${seedSeconds} s; list`);
   const list = await timeList(deps, fleet.length);
+  log(`fleet-jobs: first page ${list.firstPageMs} ms; drift check`);
   const drift = await timeDrift(deps, fleet);
+  log(`fleet-jobs: drift ${drift.seconds} s; hygiene audit`);
   const hygiene = await timeHygiene(deps, fleet.length);
+  log(`fleet-jobs: hygiene ${hygiene.seconds} s; sweeper over ${opts.due} due`);
   const sweeper = await timeSweeper(opts, templates, fleet, deps);
   const heartbeat = await heartbeatWcu(opts.meter, deps, fleet.at(-1) ?? "");
   db.destroy();

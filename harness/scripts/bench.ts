@@ -251,7 +251,7 @@ if (stack && wanted("fleet-jobs")) {
   progress(
     `fleet-wide jobs over ${f.secrets} secrets × ${f.consumers} consumers × ${f.instances} instances, sweeper with ${f.due} due`,
   );
-  const jobs = await fleetJobs({ stack, meter, ...f });
+  const jobs = await fleetJobs({ stack, meter, ...f, log: progress });
   const { details, ...figures } = jobs;
   // Other sections (fleet-apply) write into `fleet` too: merge, never overwrite.
   const before = (load().fleet ?? {}) as Record<string, unknown>;
