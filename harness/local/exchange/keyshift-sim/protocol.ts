@@ -31,7 +31,8 @@ export const keyshiftSimProtocol: ExchangeProtocol<ExchangeAdminCredential> = {
  */
 export function registerKeyshiftSim(): void {
   registerExchangeProtocol(KEYSHIFT_SIM, keyshiftSimProtocol);
-  // The simulator has no limit of its own; a budget as generous as Deribit's lowest tier allows
-  // (20 a second), so local runs and the bench pay the budget's writes without crawling.
+  // The simulator has no limit of its own: a budget as generous as Deribit's lowest tier allows
+  // (20 a second). Its adapter sends with `signedFetch`, not `fetchBounded`, so today no request
+  // takes a slot (docs/exchanges.md, "Request budget"); the real protocols' simulators do.
   registerRequestBudget(KEYSHIFT_SIM, { limit: 20, windowMs: 1000 });
 }
