@@ -251,11 +251,14 @@ if (stack && wanted("fleet-jobs")) {
   progress(
     `fleet-wide jobs over ${f.secrets} secrets × ${f.consumers} consumers × ${f.instances} instances, sweeper with ${f.due} due`,
   );
-  const jobs = await fleetJobs({ stack, meter, ...f, log: progress });
-  const { details, ...figures } = jobs;
   // Other sections (fleet-apply) write into `fleet` too: merge, never overwrite.
-  const before = (load().fleet ?? {}) as Record<string, unknown>;
-  record("fleetJobs", { fleet: { ...before, ...figures } }, details);
+  let saved: Record<string, unknown> = {};
+  const save = (figures: Record<string, number>, detail: Record<string, unknown>) => {
+    saved = { ...saved, ...detail };
+    record("fleetJobs", { fleet: { ...((load().fleet ?? {}) as object), ...figures } }, saved);
+  };
+  const { details, ...figures } = await fleetJobs({ stack, meter, ...f, log: progress, save });
+  save(figures, details);
 }
 meter.uninstall();
 logs.restore();
