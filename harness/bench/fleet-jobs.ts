@@ -76,6 +76,9 @@ export async function fleetJobs(opts: {
     hygieneSeconds10k: hygiene.seconds,
     sweeperDue5000Seconds: sweeper.seconds,
     heartbeatWcu: heartbeat,
+    // The size the figures were measured at (BENCH_FLEET_SECRETS / BENCH_FLEET_DUE may lower it).
+    fleetJobsSecrets: fleet.length,
+    fleetJobsDue: opts.due,
     details: {
       fleet: { secrets: fleet.length, consumers: opts.consumers, instancesPerConsumer: opts.instances },
       accounts: opts.accounts,
