@@ -18,6 +18,7 @@ export {
   InMemorySecretPolicyStore,
   TEST_KEYSHIFT_READER,
 } from "./read-policy";
+export { type BudgetTable, InMemoryRequestBudget } from "./request-budget";
 export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
 export { InMemoryScheduleStore } from "./scheduler";

@@ -242,6 +242,12 @@ export class InMemoryRevocationLedger implements RevocationLedger {
       .slice(0, limit)
       .map((i) => copy(i.entry));
   }
+  async listBySecret(secretId: string): Promise<LedgerEntry[]> {
+    return [...this.items.values()]
+      .filter((i) => i.entry.secretId === secretId)
+      .map((i) => copy(i.entry))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
   async listAll(): Promise<LedgerEntry[]> {
     return [...this.items.values()]
       .map((i) => copy(i.entry))

@@ -1,4 +1,4 @@
-import { RotationInProgressError } from "../../src/core/errors";
+import { InvalidInputError, RotationInProgressError } from "../../src/core/errors";
 import type {
   LockRecord,
   OperatorIntent,
@@ -7,7 +7,7 @@ import type {
   SecretState,
   VersionFingerprints,
 } from "../../src/core/model";
-import type { RotationLock, RotationStore } from "../../src/core/ports";
+import type { RotationLock, RotationStore, SettingsPage } from "../../src/core/ports";
 import { describeLock, NEVER, refusals } from "../../src/core/rotation/lock-refusals";
 import { copy } from "./copy";
 
@@ -31,6 +31,22 @@ export class InMemoryRotationStore implements RotationStore, RotationLock {
   }
   async listSettings() {
     return [...this.settings.values()].map(copy);
+  }
+  /** In secret id order; the cursor is the page's last id. */
+  async listSettingsPage(opts: { limit: number; cursor?: string }): Promise<SettingsPage> {
+    const after =
+      opts.cursor === undefined ? undefined : Buffer.from(opts.cursor, "base64url").toString("utf8");
+    if (after !== undefined && (after === "" || Buffer.from(after).toString("base64url") !== opts.cursor))
+      throw new InvalidInputError(
+        "the page cursor is not one keyshift list gave: start again without --next-token",
+      );
+    const ids = [...this.settings.keys()].sort().filter((id) => after === undefined || id > after);
+    const page = ids.slice(0, opts.limit);
+    const settings = page.map((id) => copy(this.settings.get(id) as SecretSettings));
+    const last = page.at(-1);
+    return ids.length > page.length && last !== undefined
+      ? { settings, cursor: Buffer.from(last).toString("base64url") }
+      : { settings };
   }
   async getVersions(secretId: string) {
     const found = this.versions.get(secretId);

@@ -34,6 +34,8 @@ export const OPTIONS = {
   stdin: { type: "boolean" },
   /** Free text for the audit and the approver; taken by every command the operator API executes. */
   note: { type: "string" },
+  limit: { type: "string" },
+  "next-token": { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -2,8 +2,10 @@
 export const USAGE = `keyshift — consumer-aware rotation of exchange API keys
 
 usage: keyshift <command> [args] [--json]
-  list [--config FILE]           every enrolled secret: rotation state, last rotation, lagging consumers,
-                                 open revocations, schedule (from the enrollment file)
+  list [--config FILE] [--limit N] [--next-token T]
+                                 enrolled secrets, a page at a time (100 unless --limit, at most 1000;
+                                 the next page's token ends the output): rotation state, last rotation,
+                                 lagging consumers, open revocations, schedule (from the enrollment file)
   enroll <secretId> [--config FILE] [--purpose "..."] [--ticket REF]
                                  record the entry's settings and the current fingerprint, create its
                                  rotation schedule (EventBridge Scheduler), and the provisioning record

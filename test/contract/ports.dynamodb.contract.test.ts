@@ -14,6 +14,7 @@ import {
   InMemoryOperatorRequests,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
+  InMemoryRequestBudget,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
 } from "../../harness/memory";
@@ -23,6 +24,7 @@ import { DynamoManualTasks } from "../../src/adapters/dynamodb/manual-tasks";
 import { DynamoOperatorRequests } from "../../src/adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
+import { DynamoRequestBudget } from "../../src/adapters/dynamodb/request-budget";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
 import { nextAuditEntry, streamOf } from "../../src/core/audit/chain";
@@ -34,6 +36,7 @@ import { manualTasksContract } from "./ports/manual-tasks.suite";
 import { operatorRequestsContract } from "./ports/operator-requests.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
 import { readerAlertLogContract } from "./ports/reader-alert-log.suite";
+import { requestBudgetContract } from "./ports/request-budget.suite";
 import { revocationLedgerContract } from "./ports/revocation-ledger.suite";
 import {
   revocationLedgerManualContract,
@@ -87,6 +90,16 @@ rotationLockContract({
 });
 rotationStoreContract(rotationsInMemory);
 rotationStoreContract(rotationsInDynamo);
+
+const budgetInMemory = memory(() => new InMemoryRequestBudget());
+requestBudgetContract({
+  ...budgetInMemory,
+  anotherCaller: () => new InMemoryRequestBudget(budgetInMemory.current().table),
+});
+requestBudgetContract({
+  ...dynamo(() => new DynamoRequestBudget(db, target.tables.rotations)),
+  anotherCaller: () => new DynamoRequestBudget(db, target.tables.rotations),
+});
 
 const ledgerInMemory = memory(() => new InMemoryRevocationLedger());
 const ledgerInDynamo = dynamo(() => new DynamoRevocationLedger(db, target.tables.ledger));

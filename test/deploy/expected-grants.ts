@@ -115,7 +115,8 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   },
   // The weekly hygiene audit: reads the tables, lists the exchange, reads no secret value.
   HygieneAudit: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+    // UpdateItem: the exchange request budget (src/adapters/dynamodb/request-budget.ts)
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:Scan"],
     [EXCHANGE_SECRETS]: ["secretsmanager:GetResourcePolicy"],
@@ -126,6 +127,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+    // Query + UpdateItem: the manual tasks' reminders; UpdateItem also the exchange request budget
     [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],

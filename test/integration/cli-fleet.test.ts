@@ -108,7 +108,11 @@ describe("keyshift rotate --wait and list", () => {
     const listed = await keyshift("list", "--config", CONFIG, "--json");
 
     expect(listed.code).toBe(0);
-    const fleet = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    const { secrets: fleet, nextToken } = JSON.parse(listed.stdout) as {
+      secrets: Array<Record<string, unknown>>;
+      nextToken: string | null;
+    };
+    expect(nextToken).toBeNull();
     expect(fleet.find((s) => s.secretId === FAST)).toMatchObject({
       enrolled: true,
       state: "free",

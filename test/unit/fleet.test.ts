@@ -39,7 +39,7 @@ describe("fleetOverview (keyshift list)", () => {
       needsOperator: true,
     });
 
-    const fleet = await fleetOverview(deps);
+    const { secrets: fleet } = await fleetOverview(deps);
 
     expect(fleet.map((s) => s.secretId)).toEqual([busy.secretId, quiet.secretId]);
     expect(fleet[0]).toMatchObject({
@@ -65,7 +65,38 @@ describe("fleetOverview (keyshift list)", () => {
     });
   });
 
+  it("pages: each page at most its limit, every secret once, a page reads only its own secrets (no ledger scan)", async () => {
+    const deps = makeDeps();
+    for (const n of ["c", "a", "e", "b", "d"])
+      await seedSecret(deps, { secretId: `keyshift/exchange/x/${n}`, account: `acct-${n}` });
+    deps.ledger.listAll = async () => {
+      throw new Error("a page must not scan the whole ledger");
+    };
+    const asked: string[] = [];
+    const listRotations = deps.store.listRotations.bind(deps.store);
+    deps.store.listRotations = async (secretId) => {
+      asked.push(secretId);
+      return listRotations(secretId);
+    };
+
+    const first = await fleetOverview(deps, { limit: 2 });
+    const readByFirst = [...asked];
+    const second = await fleetOverview(deps, { limit: 2, nextToken: first.nextToken });
+    const third = await fleetOverview(deps, { limit: 2, nextToken: second.nextToken });
+
+    expect(first.secrets).toHaveLength(2);
+    expect(readByFirst.sort()).toEqual(first.secrets.map((s) => s.secretId).sort());
+    expect([...first.secrets, ...second.secrets, ...third.secrets].map((s) => s.secretId.at(-1))).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+      "e",
+    ]);
+    expect(third.nextToken).toBeUndefined();
+  });
+
   it("is empty with nothing enrolled", async () => {
-    expect(await fleetOverview(makeDeps())).toEqual([]);
+    expect(await fleetOverview(makeDeps())).toEqual({ secrets: [] });
   });
 });

@@ -94,8 +94,10 @@ describe.each(["deribit", "bybit", "okx", "binance"] as const)(
       const status = await cli(["status", enrolled.secretId, "--json"]);
       expect(status.binding.state).toBe("egress-allowed");
       expect([...status.binding.ipAllowlist].sort()).toEqual(bound);
-      const listed = (await cli(["list", "--json"])) as Array<{ secretId: string; ipBinding: unknown }>;
-      const row = listed.find((r) => r.secretId === enrolled.secretId);
+      const listed = (await cli(["list", "--json"])) as {
+        secrets: Array<{ secretId: string; ipBinding: unknown }>;
+      };
+      const row = listed.secrets.find((r) => r.secretId === enrolled.secretId);
       expect(row?.ipBinding).toEqual({ ips: expect.arrayContaining(bound), state: "egress-allowed" });
     });
 

@@ -272,6 +272,18 @@ export class DynamoRevocationLedger implements RevocationLedger {
     return items.map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"));
   }
 
+  async listBySecret(secretId: string): Promise<LedgerEntry[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      IndexName: "by-secret",
+      KeyConditionExpression: "secretId = :s",
+      ExpressionAttributeValues: { ":s": secretId },
+    });
+    return items
+      .map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
   async listAll(): Promise<LedgerEntry[]> {
     const items: LedgerEntry[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;

@@ -1,7 +1,7 @@
 import { PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { RotationInProgressError } from "../../core/errors";
+import { InvalidInputError, RotationInProgressError } from "../../core/errors";
 import type { RotationRecord, SecretSettings, SecretState, VersionFingerprints } from "../../core/model";
-import type { RotationStore } from "../../core/ports";
+import type { RotationStore, SettingsPage } from "../../core/ports";
 import { refusals } from "../../core/rotation/lock-refusals";
 import { isConditionFailed, queryAll, strip } from "./client";
 import { DynamoRotationLock } from "./rotation-lock";
@@ -40,6 +40,33 @@ export class DynamoRotationStore extends DynamoRotationLock implements RotationS
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;
+  }
+  async listSettingsPage(opts: { limit: number; cursor?: string }): Promise<SettingsPage> {
+    const settings: SecretSettings[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined = opts.cursor
+      ? settingsKeyOf(opts.cursor)
+      : undefined;
+    do {
+      // The filter keeps SETTINGS items only, so a Scan page may hold few: read on until the page
+      // is full, and continue next time from the last item returned (any key may start a Scan).
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: "sk = :s",
+          ExpressionAttributeValues: { ":s": "SETTINGS" },
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        settings.push(strip<SecretSettings>(item, "sk"));
+        if (settings.length >= opts.limit) {
+          const last = { secretId: item.secretId, sk: "SETTINGS" };
+          return { settings, cursor: Buffer.from(JSON.stringify(last)).toString("base64url") };
+        }
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return { settings };
   }
   getVersions(secretId: string) {
     return this.getItem<VersionFingerprints>(secretId, "VERSIONS");
@@ -155,4 +182,21 @@ export class DynamoRotationStore extends DynamoRotationLock implements RotationS
   getSecretState(secretId: string, opts: { fresh?: boolean } = {}): Promise<SecretState> {
     return readSecretState(this.db, this.table, secretId, opts);
   }
+}
+
+/** The table key a `listSettingsPage` cursor names (a SETTINGS item's). */
+function settingsKeyOf(cursor: string): { secretId: string; sk: string } {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      secretId?: unknown;
+      sk?: unknown;
+    };
+    if (typeof key.secretId === "string" && key.sk === "SETTINGS")
+      return { secretId: key.secretId, sk: "SETTINGS" };
+  } catch {
+    // reported below
+  }
+  throw new InvalidInputError(
+    "the page cursor is not one keyshift list gave: start again without --next-token",
+  );
 }

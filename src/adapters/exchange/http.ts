@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   ExchangePermanentError,
   ExchangeRetryableError,
@@ -116,6 +117,13 @@ export function parseJsonOrUndefined(text: string): unknown {
  * timeouts become `ExchangeRetryableError` (a timeout on a mutating call is ambiguous: the caller
  * confirms by listing); the message names the call and never carries a secret.
  */
+/**
+ * What must happen before each request of the call in progress: `BudgetedExchange` runs every
+ * port call of an account inside it, so each request takes a slot of that account's shared
+ * request budget. Outside one (tests of an adapter alone), requests go straight out.
+ */
+export const requestGate = new AsyncLocalStorage<() => Promise<void>>();
+
 export async function fetchBounded(
   url: URL,
   init: RequestInit,
@@ -126,6 +134,8 @@ export async function fetchBounded(
     fetchImpl?: typeof fetch | undefined;
   },
 ): Promise<{ status: number; headers: Headers; text: string }> {
+  // Before the try: a spent budget is its own retryable error, not a network error.
+  await requestGate.getStore()?.();
   try {
     const response = await (opts.fetchImpl ?? fetch)(url, {
       ...init,

@@ -1,5 +1,5 @@
 import { hygieneAudit } from "../../core/hygiene/audit";
-import { readPolicyDrift } from "../../core/read-policy/sync";
+import { readPolicyDriftOf } from "../../core/read-policy/sync";
 import { command } from "../command";
 
 /**
@@ -12,9 +12,10 @@ export const hygiene = command({
   options: [],
   parse: () => undefined,
   async run({ deps, out }) {
+    // A few secrets at once, as the weekly run does (16 there): a fleet of thousands in minutes.
     const report = await hygieneAudit(
-      {},
-      { ...deps, policyDrift: (secretId) => readPolicyDrift(deps, secretId) },
+      { concurrency: 8 },
+      { ...deps, policyDrift: (secretId, consumers) => readPolicyDriftOf(deps, secretId, consumers) },
     );
     const lines = report.findings.map(
       (f) =>

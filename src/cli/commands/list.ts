@@ -1,7 +1,7 @@
 import type { EnrolledSecret } from "../../core/enrollment";
-import { fleetOverview, type SecretOverview } from "../../core/operator/fleet";
+import { DEFAULT_PAGE, fleetOverview, type SecretOverview } from "../../core/operator/fleet";
 import { rateSeconds } from "../../core/schedule";
-import { stringOption } from "../args";
+import { shown, stringOption, UsageError } from "../args";
 import { command } from "../command";
 import { DEFAULT_CONFIG_PATH, EnrollmentConfigError, loadEnrollment } from "../enrollment-file";
 
@@ -24,34 +24,53 @@ interface ListInput {
   file: string;
   entries: EnrolledSecret[] | undefined;
   problem: string | undefined;
+  limit: number;
+  nextToken: string | undefined;
 }
 
-/** `list [--config FILE]`: every enrolled secret, and every secret of the file not enrolled yet. */
+/** The most secrets one page may ask for (each costs a few reads). */
+const MAX_PAGE = 1000;
+
+/**
+ * `list [--config FILE] [--limit N] [--next-token T]`: one page of the enrolled secrets (100 unless
+ * `--limit`), and the token of the next; on a fleet that fits one page, every secret of the file not
+ * enrolled yet too (on a paged fleet, `keyshift apply --dry-run` shows those).
+ */
 export const list = command({
   words: ["list"],
   args: [],
-  options: ["config"],
+  options: ["config", "limit", "next-token"],
   parse: (_args, values): ListInput => {
     const file = stringOption(values, "config") ?? DEFAULT_CONFIG_PATH;
+    const limitText = stringOption(values, "limit");
+    const page = {
+      limit: limitText === undefined ? DEFAULT_PAGE : pageSize(limitText),
+      nextToken: stringOption(values, "next-token"),
+    };
     // A broken file must not hide the fleet: the list is shown, without schedules, and says why.
     try {
-      return { file, entries: loadEnrollment(file).secrets, problem: undefined };
+      return { file, entries: loadEnrollment(file).secrets, problem: undefined, ...page };
     } catch (err) {
       if (!(err instanceof EnrollmentConfigError)) throw err;
-      return { file, entries: undefined, problem: err.message };
+      return { file, entries: undefined, problem: err.message, ...page };
     }
   },
   async run({ deps, out }, input) {
     if (input.problem) out.progress(`keyshift: schedules not shown: ${input.problem}\n`);
-    const fleet = await fleetOverview(deps);
-    const entryOf = (secretId: string) => input.entries?.find((e) => e.secretId === secretId);
-    const rows = fleet.map((s) => ({
+    const page = await fleetOverview(deps, {
+      limit: input.limit,
+      ...(input.nextToken ? { nextToken: input.nextToken } : {}),
+    });
+    const entries = new Map((input.entries ?? []).map((e) => [e.secretId, e]));
+    const rows = page.secrets.map((s) => ({
       ...s,
       enrolled: true,
-      schedule: scheduleOf(entryOf(s.secretId), s.lastScheduledStartAt, input.file),
+      schedule: scheduleOf(entries.get(s.secretId), s.lastScheduledStartAt, input.file),
     }));
-    const enrolled = new Set(fleet.map((s) => s.secretId));
-    const notEnrolled = (input.entries ?? [])
+    // Who is not enrolled is known only when the whole fleet is on this one page.
+    const whole = !input.nextToken && !page.nextToken;
+    const enrolled = new Set(page.secrets.map((s) => s.secretId));
+    const notEnrolled = (whole ? (input.entries ?? []) : [])
       .filter((e) => !enrolled.has(e.secretId))
       .map((e) => ({
         secretId: e.secretId,
@@ -61,10 +80,22 @@ export const list = command({
         next: `keyshift enroll ${e.secretId} (a scheduled start fails until then)`,
         schedule: scheduleOf(e, null, input.file),
       }));
-    out.result(humanTable(rows, notEnrolled), [...rows, ...notEnrolled]);
+    const more = page.nextToken
+      ? `\n… more secrets: keyshift list --limit ${input.limit} --next-token ${page.nextToken}`
+      : "";
+    out.result(`${humanTable(rows, notEnrolled)}${more}`, {
+      secrets: [...rows, ...notEnrolled],
+      nextToken: page.nextToken ?? null,
+    });
     return 0;
   },
 });
+
+function pageSize(text: string): number {
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE)
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_PAGE}, got ${shown(text)}`);
+  return Number(text);
+}
 
 function scheduleOf(
   entry: EnrolledSecret | undefined,

@@ -22,7 +22,8 @@ export const status = command({
       deps.lock.get(secretId),
       deps.consumers.listConsumers(secretId),
       deps.consumers.listInstances(secretId),
-      deps.ledger.listAll(),
+      // Its own entries through the by-secret index: no Scan of a fleet's ledger.
+      deps.ledger.listBySecret(secretId),
       deps.tasks.listOpen(),
     ]);
     // What a person must do for this secret (never the task token: it resumes an execution).
@@ -31,7 +32,7 @@ export const status = command({
       .map(({ taskToken: _token, ...task }) => task);
     const now = deps.clock.now();
     const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
-    const mine = ledger.filter((e) => e.secretId === secretId);
+    const mine = ledger;
     const holder = lock ? await deps.store.getRotation(secretId, lock.rotationId) : undefined;
     const lockState = lockStatus(lock, holder, now);
     const listed = await listCurrentKey(deps, settings.exchangeAccount, versions?.current?.exchangeKeyId);

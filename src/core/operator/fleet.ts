@@ -1,6 +1,7 @@
+import { runBounded } from "../bounded";
 import type { Deps } from "../deps";
 import { type BindingVerdict, judgeBinding } from "../ip-binding";
-import type { LedgerEntry, RotationRecord, SecretSettings, VersionRef } from "../model";
+import type { RotationRecord, SecretSettings, VersionRef } from "../model";
 import { readinessOfRecorded } from "../revocation/readiness";
 import { lockStatus } from "../rotation/lock";
 
@@ -44,47 +45,62 @@ export interface SecretOverview {
 /** Secrets read at once; a fleet of hundreds should not open thousands of requests together. */
 const CONCURRENCY = 8;
 
+/** Secrets per page when the caller does not say. */
+export const DEFAULT_PAGE = 100;
+
+export interface FleetPage {
+  /** This page's secrets, sorted by secret id. */
+  secrets: SecretOverview[];
+  /** Continues after this page; absent on the last one. */
+  nextToken?: string;
+}
+
 /**
- * Every enrolled secret at a glance (`keyshift list`), read-only.
+ * One page of the enrolled secrets at a glance (`keyshift list`), read-only. A page costs its own
+ * secrets' reads, never the fleet's: no Scan of the ledger, no read of the secrets on other pages.
  *
- * Output: one overview per enrolled secret, sorted by secret id.
- * 1. Enrolled secrets and the whole ledger (one scan, grouped by secret).
- * 2. Per secret: lock (and its holder's phase), rotations, consumers and instances, versions.
+ * Input: page size, and the token of the page before. Output: the page's overviews and the next token.
+ * 1. One page of enrolled secrets (`listSettingsPage`).
+ * 2. Per secret, `CONCURRENCY` at once: lock (and its holder's phase), rotations, consumers and
+ *    instances, versions, its ledger entries (the by-secret index).
  * 3. Lagging = the gate's answer against the current fingerprint, as if a rotation asked now.
  */
 export async function fleetOverview(
   deps: Pick<Deps, "store" | "lock" | "consumers" | "ledger" | "clock" | "egressIps">,
-): Promise<SecretOverview[]> {
-  const [settings, ledger] = await Promise.all([deps.store.listSettings(), deps.ledger.listAll()]);
+  page: { limit?: number; nextToken?: string } = {},
+): Promise<FleetPage> {
+  const listed = await deps.store.listSettingsPage({
+    limit: page.limit ?? DEFAULT_PAGE,
+    ...(page.nextToken ? { cursor: page.nextToken } : {}),
+  });
   const now = deps.clock.now();
-  const sorted = [...settings].sort((a, b) => a.secretId.localeCompare(b.secretId));
-  const out: SecretOverview[] = [];
-  for (let i = 0; i < sorted.length; i += CONCURRENCY) {
-    const batch = sorted.slice(i, i + CONCURRENCY);
-    out.push(...(await Promise.all(batch.map((s) => overviewOf(s, ledger, now, deps)))));
-  }
-  return out;
+  const out = new Map<string, SecretOverview>();
+  await runBounded(listed.settings, CONCURRENCY, async (s) => {
+    out.set(s.secretId, await overviewOf(s, now, deps));
+  });
+  const secrets = [...out.values()].sort((a, b) => a.secretId.localeCompare(b.secretId));
+  return listed.cursor ? { secrets, nextToken: listed.cursor } : { secrets };
 }
 
 async function overviewOf(
   settings: SecretSettings,
-  ledger: LedgerEntry[],
   now: Date,
-  deps: Pick<Deps, "store" | "lock" | "consumers" | "egressIps">,
+  deps: Pick<Deps, "store" | "lock" | "consumers" | "ledger" | "egressIps">,
 ): Promise<SecretOverview> {
   const { secretId } = settings;
-  const [lock, rotations, consumers, instances, versions] = await Promise.all([
+  const [lock, rotations, consumers, instances, versions, ledger] = await Promise.all([
     deps.lock.get(secretId),
     deps.store.listRotations(secretId),
     deps.consumers.listConsumers(secretId),
     deps.consumers.listInstances(secretId),
     deps.store.getVersions(secretId),
+    deps.ledger.listBySecret(secretId),
   ]);
   const newestFirst = [...rotations].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   const holder = lock ? rotations.find((r) => r.rotationId === lock.rotationId) : undefined;
   const status = lockStatus(lock, holder, now);
   const readiness = readinessOfRecorded({ consumers, instances, versions, settings, now });
-  const open = ledger.filter((e) => e.secretId === secretId && e.status !== "revoked");
+  const open = ledger.filter((e) => e.status !== "revoked");
   const completed = newestFirst.find((r) => r.phase === "completed" || r.phase === "force-revoked");
   return {
     secretId,

@@ -13,7 +13,8 @@ export type {
 export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { ManualTasks, TaskCallbacks } from "./manual";
 export type { OperatorRequests } from "./operator-requests";
-export type { RotationLock, RotationStore } from "./rotation";
+export type { BudgetAnswer, BudgetRule, RequestBudget } from "./request-budget";
+export type { RotationLock, RotationStore, SettingsPage } from "./rotation";
 export {
   type RotationSchedule,
   ScheduleExistsError,

@@ -93,4 +93,6 @@ export interface RevocationLedger {
   /** Entries still to work on whose next attempt is due (paginates the sparse index; may lag). */
   listDue(now: Date, limit: number): Promise<LedgerEntry[]>;
   listAll(): Promise<LedgerEntry[]>;
+  /** Every entry of one secret, final ones included (the by-secret index; may lag a moment). */
+  listBySecret(secretId: string): Promise<LedgerEntry[]>;
 }

@@ -8,10 +8,22 @@ import type {
   VersionFingerprints,
 } from "../model";
 
+export interface SettingsPage {
+  settings: SecretSettings[];
+  cursor?: string;
+}
+
 export interface RotationStore {
   getSettings(secretId: string): Promise<SecretSettings | undefined>;
   putSettings(settings: SecretSettings): Promise<void>;
   listSettings(): Promise<SecretSettings[]>;
+  /**
+   * One page of the enrolled secrets, at most `limit`, in the store's own order; `cursor` (opaque)
+   * continues after the last one of the page before and is absent once the last page is read.
+   * A page costs what it returns, not the fleet: `keyshift list`'s first page stays fast at 10,000
+   * secrets. A cursor this store did not make → `InvalidInputError`.
+   */
+  listSettingsPage(opts: { limit: number; cursor?: string }): Promise<SettingsPage>;
   getVersions(secretId: string): Promise<VersionFingerprints | undefined>;
   putVersions(versions: VersionFingerprints): Promise<void>;
   getRotation(secretId: string, rotationId: string): Promise<RotationRecord | undefined>;

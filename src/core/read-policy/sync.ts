@@ -1,5 +1,6 @@
 import { type Deps, requireSettings } from "../deps";
 import { ReadPolicyOutOfSyncError } from "../errors";
+import type { ConsumerRegistration } from "../model";
 import type { SecretPolicyStore } from "../ports";
 import { detectPolicyDrift, type PolicyDriftFinding } from "./drift";
 import { buildReadPolicy, policyDigest, type ReadPolicy } from "./policy";
@@ -106,5 +107,22 @@ export async function readPolicyDrift(
   secretId: string,
 ): Promise<PolicyDriftFinding[]> {
   const expected = await planReadPolicy(deps, secretId);
+  return detectPolicyDrift(await deps.policies.getResourcePolicy(secretId), expected);
+}
+
+/**
+ * The same check given the secret's registrations already read (the hygiene audit has them): one
+ * `GetResourcePolicy` per secret and no second read of the registry.
+ */
+export async function readPolicyDriftOf(
+  deps: ReadPolicyDeps,
+  secretId: string,
+  consumers: readonly ConsumerRegistration[],
+): Promise<PolicyDriftFinding[]> {
+  const expected = buildReadPolicy({
+    secretId,
+    consumers: consumers.map((c) => c.principalArn),
+    keyshift: deps.keyshiftReaders,
+  });
   return detectPolicyDrift(await deps.policies.getResourcePolicy(secretId), expected);
 }

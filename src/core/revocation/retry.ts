@@ -1,3 +1,5 @@
+import { runBounded } from "../bounded";
+import type { LedgerEntry } from "../model";
 import { attemptRevocation, type RevocationDeps } from "./through-ledger";
 
 export interface SweepOutput {
@@ -19,9 +21,17 @@ export interface SweepOutput {
  * attempt obeys the same revocation guard (I1) as the workflow — the sweeper never revokes a key a
  * consumer may still hold. An entry restored since the listing is no longer due and is skipped; one
  * being restored or worked by another attempt is held untouched (the claim, see `attemptRevocation`).
+ *
+ * Input: at most `limit` due entries (earliest due first), `concurrency` secrets worked at once
+ * (default 1), `outOfTime` asked before each entry. Output: what became of them.
+ * 1. List the due entries; group them by secret, keeping the order they fell due in.
+ * 2. Work up to `concurrency` secrets at once, each secret's entries one after the other: every
+ *    attempt appends to its secret's audit chain, and one writer per chain never races for its head.
+ * 3. When `outOfTime` says so, start nothing more: the entries not started are still due (the
+ *    ledger itself is the cursor), counted as `deferred`, and the next run takes them first.
  */
 export async function retryRevocations(
-  input: { limit: number; outOfTime?: () => boolean },
+  input: { limit: number; outOfTime?: () => boolean; concurrency?: number },
   deps: RevocationDeps,
 ): Promise<SweepOutput> {
   const due = await deps.ledger.listDue(deps.clock.now(), input.limit);
@@ -33,17 +43,26 @@ export async function retryRevocations(
     needsOperator: 0,
     held: 0,
   };
-  for (const [i, entry] of due.entries()) {
-    // Stop between entries, never mid-call: what is left is still due for the next run.
-    if (input.outOfTime?.()) {
-      result.deferred = due.length - i;
-      break;
+  const bySecret = new Map<string, LedgerEntry[]>();
+  for (const entry of due) bySecret.set(entry.secretId, [...(bySecret.get(entry.secretId) ?? []), entry]);
+  let timeUp = false;
+  // Stop between entries, never mid-call: once out of time, no lane starts another attempt.
+  const outOfTime = () => {
+    timeUp ||= input.outOfTime?.() ?? false;
+    return timeUp;
+  };
+  await runBounded([...bySecret.values()], input.concurrency ?? 1, async (entries) => {
+    for (const [i, entry] of entries.entries()) {
+      if (outOfTime()) {
+        result.deferred += entries.length - i;
+        return;
+      }
+      const attempt = await attemptRevocation(entry, "sweeper", deps, { sweep: true });
+      if (attempt.held) result.held += 1;
+      else if (attempt.entry.status === "revoked") result.revoked += 1;
+      else if (attempt.entry.needsOperator) result.needsOperator += 1;
+      else result.failed += 1;
     }
-    const attempt = await attemptRevocation(entry, "sweeper", deps, { sweep: true });
-    if (attempt.held) result.held += 1;
-    else if (attempt.entry.status === "revoked") result.revoked += 1;
-    else if (attempt.entry.needsOperator) result.needsOperator += 1;
-    else result.failed += 1;
-  }
+  });
   return result;
 }

@@ -57,6 +57,24 @@ export function revocationLedgerContract(target: PortTarget<RevocationLedger>): 
       });
     });
 
+    describe("listBySecret", () => {
+      it("lists one secret's entries, revoked ones included, and no other secret's", async () => {
+        const secretId = target.id("by-secret");
+        const mine = [entryAt(T0, "bs-a"), entryAt(at(1), "bs-b")].map((e) => ({ ...e, secretId }));
+        const other = entryAt(T0, "bs-other");
+        for (const e of [...mine, other]) await ledger.openPending(e);
+        await ledger.markRevoked(mine[0]?.entryId ?? "", at(10));
+
+        const listed = await ledger.listBySecret(secretId);
+
+        expect(listed.map((e) => [e.entryId, e.status])).toEqual([
+          [mine[0]?.entryId, "revoked"],
+          [mine[1]?.entryId, "pending"],
+        ]);
+        expect(await ledger.listBySecret(target.id("nobody"))).toEqual([]);
+      });
+    });
+
     describe("markRevoked", () => {
       it("pending → revoked: one attempt counted, due no more", async () => {
         const entry = entryAt(T0, "revoke-pending");

@@ -5,6 +5,7 @@
  * of the execution it replaced can no longer write (I4). Refused → `RotationInProgressError`.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { InvalidInputError } from "../../../src/core/errors";
 import type { RotationRecord, SecretSettings, VersionFingerprints } from "../../../src/core/model";
 import type { RotationLock, RotationStore } from "../../../src/core/ports";
 import { at, iso, LEASE, lockRefused, type PortTarget } from "./support";
@@ -30,6 +31,28 @@ export function rotationStoreContract(target: PortTarget<RotationStore & Rotatio
     const ref = (v: string) => ({ versionId: v, fingerprint: `fp-${v}`, exchangeKeyId: `key-${v}` });
 
     describe("settings, versions and records", () => {
+      it("pages through every enrolled secret once, each page at most its limit; a forged cursor is refused", async () => {
+        const mine = ["p1", "p2", "p3", "p4", "p5"].map((n) => target.id(`page-${n}`));
+        for (const id of mine) await lock.putSettings(settingsOf(id));
+        await lock.putVersions({ secretId: mine[0] ?? "", current: ref("a"), updatedAt: iso(1) });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await lock.listSettingsPage({ limit: 2, ...(cursor ? { cursor } : {}) });
+          expect(page.settings.length).toBeLessThanOrEqual(2);
+          seen.push(...page.settings.map((s) => s.secretId));
+          cursor = page.cursor;
+          pages += 1;
+        } while (cursor && pages < 10_000);
+        expect(seen.filter((id) => mine.includes(id)).sort()).toEqual([...mine].sort());
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(seen.length).toBe((await lock.listSettings()).length);
+        await expect(lock.listSettingsPage({ limit: 2, cursor: "not-a-cursor" })).rejects.toThrow(
+          InvalidInputError,
+        );
+      });
+
       it("reads back what it wrote, with absent fields left out; an unknown secret has none", async () => {
         const secretId = target.id("roundtrip");
         const versions: VersionFingerprints = {

@@ -1,4 +1,5 @@
 import { registerExchangeProtocol } from "../../../../src/adapters/exchange/protocols";
+import { registerRequestBudget } from "../../../../src/adapters/exchange/rate-limits";
 import type { ExchangeProtocol } from "../../../../src/adapters/exchange/router";
 import { RotationStateError } from "../../../../src/core/errors";
 import { type ExchangeAdminCredential, HttpExchange } from "./adapter";
@@ -30,4 +31,8 @@ export const keyshiftSimProtocol: ExchangeProtocol<ExchangeAdminCredential> = {
  */
 export function registerKeyshiftSim(): void {
   registerExchangeProtocol(KEYSHIFT_SIM, keyshiftSimProtocol);
+  // The simulator has no limit of its own: a budget as generous as Deribit's lowest tier allows
+  // (20 a second). Its adapter sends with `signedFetch`, not `fetchBounded`, so today no request
+  // takes a slot (docs/exchanges.md, "Request budget"); the real protocols' simulators do.
+  registerRequestBudget(KEYSHIFT_SIM, { limit: 20, windowMs: 1000 });
 }

@@ -1,0 +1,93 @@
+import { ExchangeRetryableError } from "../../core/errors";
+import type {
+  BudgetRule,
+  CreatedExchangeKey,
+  CreateKeyInput,
+  Exchange,
+  ExchangeCapabilities,
+  ExchangeKey,
+  ExchangeKeyCredential,
+  RequestBudget,
+} from "../../core/ports";
+import { type BudgetTiming, retryRateLimited, takeRequestSlot } from "../../core/request-budget";
+import { type ExchangeErrorDetail, requestGate } from "./http";
+import { DEFAULT_REQUEST_BUDGET, RATE_LIMIT_CODES, REQUEST_BUDGETS } from "./rate-limits";
+
+export interface BudgetOptions {
+  /** Budgets by exchange name (`REQUEST_BUDGETS` by default; the local stack adds its simulator's). */
+  budgets?: Readonly<Record<string, BudgetRule>>;
+  timing?: Partial<BudgetTiming>;
+  /** Calls of a rate-limited method, the first included. */
+  attempts?: number;
+}
+
+/**
+ * The `Exchange` port with every account's request budget in front: each HTTP request an adapter
+ * sends for an account first takes a slot of that account's budget (`fetchBounded` asks
+ * `requestGate`), shared through DynamoDB by every keyshift caller; a method the exchange refused
+ * as over its rate limit (HTTP 429 or its own code) is called again with backoff, each request
+ * taking a slot again. `createKey` is never repeated here: a key may exist once its first request
+ * went through, and a second one would be a third key (I3); its caller's retry reuses the pending one.
+ */
+export class BudgetedExchange implements Exchange {
+  private readonly timing: BudgetTiming & { attempts: number; baseMs: number; capMs: number };
+
+  constructor(
+    private readonly inner: Exchange,
+    private readonly budget: RequestBudget,
+    private readonly opts: BudgetOptions = {},
+  ) {
+    this.timing = {
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+      // Well inside the exchange timeout a step allows itself (KEYSHIFT_EXCHANGE_TIMEOUT_MS).
+      maxWaitMs: 10_000,
+      ...opts.timing,
+      attempts: opts.attempts ?? 4,
+      baseMs: 500,
+      capMs: 4000,
+    };
+  }
+
+  capabilities(account: string): Promise<ExchangeCapabilities> {
+    return this.inner.capabilities(account);
+  }
+  createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
+    return this.budgeted(account, false, () => this.inner.createKey(account, input));
+  }
+  listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
+    return this.budgeted(account, true, () => this.inner.listKeys(account));
+  }
+  verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
+    return this.budgeted(account, true, () => this.inner.verifyKey(account, key));
+  }
+  disableKey(account: string, keyId: string): Promise<void> {
+    return this.budgeted(account, true, () => this.inner.disableKey(account, keyId));
+  }
+  enableKey(account: string, keyId: string): Promise<void> {
+    return this.budgeted(account, true, () => this.inner.enableKey(account, keyId));
+  }
+  removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
+    return this.budgeted(account, true, () => this.inner.removeKey(account, keyId));
+  }
+
+  private async budgeted<T>(account: string, repeatable: boolean, call: () => Promise<T>): Promise<T> {
+    const { exchange } = await this.inner.capabilities(account);
+    const rule = (this.opts.budgets ?? REQUEST_BUDGETS)[exchange] ?? DEFAULT_REQUEST_BUDGET;
+    const bucket = `${exchange}#${account}`;
+    const gate = () => takeRequestSlot(this.budget, bucket, rule, this.timing);
+    const run = () => requestGate.run(gate, call);
+    return repeatable ? retryRateLimited(run, (err) => rateLimitWait(err, exchange), this.timing) : run();
+  }
+}
+
+/** The wait (ms) a rate-limited refusal asks for, 0 for none; undefined when it is not one. */
+export function rateLimitWait(err: unknown, exchange: string): number | undefined {
+  if (!(err instanceof ExchangeRetryableError)) return undefined;
+  const { exchangeCode, retryAfterSeconds } = err as ExchangeRetryableError & ExchangeErrorDetail;
+  const codes = RATE_LIMIT_CODES[exchange] ?? [];
+  const limited = err.status === 429 || (exchangeCode !== undefined && codes.includes(exchangeCode));
+  if (!limited) return undefined;
+  return retryAfterSeconds !== undefined && retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : 0;
+}
