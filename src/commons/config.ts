@@ -54,11 +54,15 @@ const schema = z.object({
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: positiveInt,
   KEYSHIFT_READER_ROLE_ARNS: z.optional(readerRoleArns),
   KEYSHIFT_EGRESS_IPS: z.optional(egressIps),
+  // The audit archive's bucket (stack output KeyshiftAuditArchiveBucket): the archive function and
+  // `keyshift audit verify` need it; the rest of keyshift does not.
+  KEYSHIFT_AUDIT_ARCHIVE_BUCKET: z.optional(atLeast(3)),
   // Set only by the local stack; absent on AWS, where the SDK's regional endpoints apply.
   KEYSHIFT_ENDPOINT_DYNAMODB: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SNS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STS: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_S3: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

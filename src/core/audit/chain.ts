@@ -3,8 +3,11 @@ import type { AuditEntry, AuditEvent } from "../model";
 
 export const AUDIT_GENESIS_HASH = "0".repeat(64);
 
-/** Canonical JSON: keys sorted at every level, so the hash does not depend on attribute order. */
-function canonical(value: unknown): string {
+/**
+ * Canonical JSON: keys sorted at every level, so the hash does not depend on attribute order (and an
+ * archived entry's bytes do not depend on how a stream record happened to order its attributes).
+ */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
