@@ -1,12 +1,6 @@
 import type { AuditEntry } from "../model";
 import type { AuditArchive, AuditLog, Clock } from "../ports";
-import {
-  ARCHIVE_PREFIX,
-  archiveBody,
-  entryOfItem,
-  entryStream,
-  parseArchiveKey,
-} from "./archive";
+import { ARCHIVE_PREFIX, archiveBody, entryOfItem, entryStream, parseArchiveKey } from "./archive";
 import { verifyAuditChain } from "./chain";
 
 /** How a trail's table and archive disagree, at its first differing seq. */
