@@ -1,4 +1,5 @@
 import type { TableNames } from "../../src/adapters/dynamodb/client";
+import { type LocalAuditStream, type StreamConsumer, startLocalAuditStream } from "./audit-stream";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
@@ -17,6 +18,7 @@ import {
 import { startLocalFunctionUrl } from "./http-api";
 import { lambdaContext } from "./lambda-context";
 import { LocalIam } from "./local-iam";
+import { type LocalS3, startLocalS3 } from "./s3/server";
 import type { CloudTrailApiCallEvent } from "./secrets-manager/cloudtrail";
 import { startSecretsManagerEmulator } from "./secrets-manager/server";
 import { type LocalSns, startLocalSns } from "./sns";
@@ -29,6 +31,12 @@ export const LOCAL_TABLES: TableNames = {
   ledger: "keyshift-local-ledger",
   audit: "keyshift-local-audit",
 };
+
+/**
+ * The audit archive's bucket: Object Lock in COMPLIANCE mode for 90 days, and the bucket policy
+ * keyshift deploys (infra/audit-archive.cjs) — no put without If-None-Match, no deletes.
+ */
+export const LOCAL_AUDIT_ARCHIVE_BUCKET = "keyshift-local-audit-archive";
 
 export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:keyshift-local-alerts`;
 export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
@@ -71,6 +79,7 @@ export interface LocalStack {
     secretsManager: string;
     sns: string;
     sts: string;
+    s3: string;
     exchange: string;
     heartbeatApi: string;
     stepFunctions: string;
@@ -89,6 +98,11 @@ export interface LocalStack {
   exchanges: Record<LocalExchangeName, LocalExchange>;
   sns: LocalSns;
   iam: LocalIam;
+  /**
+   * The audit archive: the local S3 holding the bucket, and the local stream that feeds every write
+   * to the audit table to the real auditArchive handler before the writer gets its answer.
+   */
+  archive: { bucket: string; s3: LocalS3; stream: LocalAuditStream };
   /**
    * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
    * once the deliveries under way have finished (they run after each read returns, as on AWS).
@@ -122,6 +136,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     closers.push(async () => restoreFetch());
     const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
     closers.push(dynamo.close);
+    // The audit table's stream: everyone (handlers, CLI, tests) reaches dynalite through its tap.
+    let archiveHandler: StreamConsumer | undefined;
+    const stream = await startLocalAuditStream({
+      dynamoEndpoint: dynamo.endpoint,
+      table: LOCAL_TABLES.audit,
+      consumer: () => archiveHandler ?? (async () => ({ batchItemFailures: [] })),
+    });
+    closers.push(stream.close);
     const iam = new LocalIam();
     // keyshift's role is also the operator here (enroll, register, rotate): every Secrets Manager
     // action, publishing alerts, and starting and following executions. Every other role is a
@@ -131,6 +153,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "sns:Publish",
       "states:StartExecution",
       "states:DescribeExecution",
+      // the audit archive: the auditArchive function writes, `audit verify` reads and lists
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:ListBucket",
     ]);
     const keyshift = iam.assumeRole(LOCAL_KEYSHIFT_ROLE_ARN, "keyshift-local");
     const sm = await startSecretsManagerEmulator({
@@ -146,6 +172,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Who runs the CLI: GetCallerIdentity on the caller's own credentials, for the audit's actor.
     const sts = await startLocalSts({ callers: iam, region: LOCAL_REGION });
     closers.push(sts.close);
+    const s3 = await startLocalS3({
+      callers: iam,
+      region: LOCAL_REGION,
+      buckets: [
+        {
+          name: LOCAL_AUDIT_ARCHIVE_BUCKET,
+          objectLock: { mode: "COMPLIANCE", days: 90 },
+          policy: { requireIfNoneMatch: true, denyDeletes: true },
+        },
+      ],
+    });
+    closers.push(s3.close);
     const exchange = await startExchangeSimulator({
       seed: opts.seed ?? 1,
       maxActiveKeys: opts.maxActiveKeys ?? 2,
@@ -180,10 +218,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_REVOCATION_CAP_SECONDS: String(revocation.capSeconds),
       KEYSHIFT_EXCHANGE_TIMEOUT_MS: String(opts.exchangeTimeoutMs ?? 2000),
       KEYSHIFT_EGRESS_IPS: EGRESS_IP,
-      KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
+      KEYSHIFT_ENDPOINT_DYNAMODB: stream.endpoint,
       KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
       KEYSHIFT_ENDPOINT_STS: sts.endpoint,
+      KEYSHIFT_ENDPOINT_S3: s3.endpoint,
+      KEYSHIFT_AUDIT_ARCHIVE_BUCKET: LOCAL_AUDIT_ARCHIVE_BUCKET,
       // Lambda logs go to stdout as JSON; keep local runs readable unless asked for more.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
     };
@@ -191,6 +231,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const { handler: heartbeat } = await import("../../functions/heartbeat");
     const { handler: secretRead } = await import("../../functions/secret-read");
+    const { handler: auditArchive } = await import("../../functions/audit-archive");
+    archiveHandler = (event) =>
+      asFunction("AuditArchive", () => auditArchive(event, lambdaContext("audit-archive")));
     reads.route((event) => asFunction("SecretRead", () => secretRead(event, lambdaContext("secret-read"))));
     // Closed first (closers run in reverse): deliveries under way finish against live tables.
     closers.push(reads.settle);
@@ -213,10 +256,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     return {
       region: LOCAL_REGION,
       endpoints: {
-        dynamodb: dynamo.endpoint,
+        dynamodb: stream.endpoint,
         secretsManager: sm.endpoint,
         sns: sns.endpoint,
         sts: sts.endpoint,
+        s3: s3.endpoint,
         exchange: exchange.url,
         heartbeatApi: api.url,
         stepFunctions: sfn.endpoint,
@@ -228,6 +272,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exchanges,
       sns,
       iam,
+      archive: { bucket: LOCAL_AUDIT_ARCHIVE_BUCKET, s3, stream },
       secretReads: async () => {
         await reads.settle();
         return [...reads.delivered];

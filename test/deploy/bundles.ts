@@ -29,6 +29,7 @@ const LAMBDA_ENV = {
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: "100",
   // The secret-read function's own (infra/functions.yml): its cold start refuses to run without it.
   KEYSHIFT_READER_ROLE_ARNS: "arn:aws:iam::123456789012:role/keyshift-test-createNext",
+  KEYSHIFT_AUDIT_ARCHIVE_BUCKET: "keyshift-test-audit-archive",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
 
