@@ -7,7 +7,8 @@ const build = (retentionDays: string | number) =>
   auditArchiveResources({ retentionDays, stackName: "keyshift-dev" });
 const retentionOf = (days: string | number) =>
   (
-    build(days).Resources.AuditArchiveBucket?.Properties.ObjectLockConfiguration as {
+    (build(days).Resources.AuditArchiveBucket as { Properties: Record<string, unknown> }).Properties
+      .ObjectLockConfiguration as {
       Rule: { DefaultRetention: { Mode: string; Days: number } };
     }
   ).Rule.DefaultRetention;
