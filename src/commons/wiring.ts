@@ -110,6 +110,10 @@ export const auditArchive: Part<S3AuditArchive> = ({ config }) => {
 export const keyshiftReaders: Part<readonly string[]> = ({ config }) =>
   config.KEYSHIFT_READER_ROLE_ARNS ?? [];
 
+/** Empty when unset: the guard then lets through keyshift's readers only. */
+export const keyshiftWriters: Part<readonly string[]> = ({ config }) =>
+  config.KEYSHIFT_POLICY_WRITER_ROLE_ARNS ?? [];
+
 export const readerAlerts: Part<DynamoReaderAlertLog> = (w) =>
   new DynamoReaderAlertLog(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
 

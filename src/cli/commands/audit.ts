@@ -50,7 +50,8 @@ export const auditVerify = command({
     // The secret's chain, and every consumer instance's own stream of fingerprint changes.
     const whole = await verifySecretAudit(secretId, deps);
     const archive = await checkArchive(secretId, deps, env);
-    const archived = !("checked" in archive) && archive.trails > 0;
+    const archived =
+      !("checked" in archive) && (archive.matching > 0 || archive.pending > 0 || archive.findings.length > 0);
     // Nothing at all is "not enrolled" only when nothing outside the trail says it existed: the
     // stream register, the enrollment record (enrolling appends the chain's first entry), the archive.
     const none = !(await deps.audit.head(secretId)) && (await deps.audit.list(secretId)).length === 0;
