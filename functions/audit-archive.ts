@@ -26,6 +26,7 @@ export async function auditArchiveBatch(
     skipped: outcome.skipped,
     conflicts: outcome.conflicts.length,
     failedAt: outcome.failedAt,
+    failure: outcome.failure,
   });
   if (outcome.conflicts.length > 0) logger.error("audit archive conflict", { conflicts: outcome.conflicts });
   return { batchItemFailures: outcome.failedAt ? [{ itemIdentifier: outcome.failedAt }] : [] };

@@ -136,6 +136,22 @@ describe("deletes under COMPLIANCE retention", () => {
   });
 });
 
+describe("a put over a retained version (no bucket policy)", () => {
+  it("adds a version on top, as S3 does; the retained one stays, readable and undeletable", async () => {
+    const first = await put(LOCKED, "twice", "original");
+    const second = await put(LOCKED, "twice", "replacement");
+    expect(second.VersionId).not.toBe(first.VersionId);
+    const old = await reader.send(
+      new GetObjectCommand({ Bucket: LOCKED, Key: "twice", VersionId: first.VersionId }),
+    );
+    expect(await old.Body?.transformToString()).toBe("original");
+    const gone = writer.send(
+      new DeleteObjectCommand({ Bucket: LOCKED, Key: "twice", VersionId: first.VersionId }),
+    );
+    expect(await failure(gone)).toEqual({ name: "AccessDenied", status: 403 });
+  });
+});
+
 describe("keyshift's bucket policy (conditional writes only, no deletes)", () => {
   it("denies a PutObject without If-None-Match, even on a new key (403 AccessDenied)", async () => {
     expect(await failure(put(GUARDED, "plain", "x"))).toEqual({ name: "AccessDenied", status: 403 });

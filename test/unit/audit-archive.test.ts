@@ -108,6 +108,7 @@ describe("archiveAuditRecords", () => {
     archive.failing.add(archiveKey(SECRET, 2));
     const out = await archiveAll();
     expect(out.failedAt).toBe(`${SECRET}-2`);
+    expect(out.failure).toContain("injected: archive put");
     expect(await archive.list("trails/")).toEqual([archiveKey(SECRET, 1)]);
   });
 });

@@ -1,3 +1,4 @@
+import { sanitizeErrorMessage } from "../errors";
 import type { AuditEntry } from "../model";
 import type { Alerts, AuditArchive } from "../ports";
 import { canonical } from "./chain";
@@ -61,8 +62,9 @@ export interface ArchiveOutcome {
   /** Entries whose archived bytes differ (a rewrite in the table): alerted, the archive kept. */
   conflicts: Array<{ stream: string; seq: number }>;
   skipped: number;
-  /** The record to resume from (ReportBatchItemFailures), when one failed. */
+  /** The record to resume from (ReportBatchItemFailures), when one failed, and why (sanitized). */
   failedAt?: string;
+  failure?: string;
 }
 
 /**
@@ -103,8 +105,9 @@ export async function archiveAuditRecords(
           details: { stream, seq: entry.seq, eventName: record.eventName },
         });
       }
-    } catch {
+    } catch (err) {
       outcome.failedAt = record.id;
+      outcome.failure = `${(err as Error).name}: ${sanitizeErrorMessage(err, 200)}`;
       return outcome;
     }
   }

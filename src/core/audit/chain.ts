@@ -147,7 +147,8 @@ export function verifyAuditChain(entries: AuditEntry[]): AuditVerification {
  * by this protocol: verification fails and appends refuse to extend them (re-anchoring silently
  * would let a delete-only actor truncate the trail and remove the head to hide it).
  * The head sits in the same table: someone who can put items can rewrite head and entries
- * together; the anchor catches deletions and edits of entries, not a rewrite of the whole end.
+ * together; the anchor catches deletions and edits of entries, not a rewrite of the whole end. The
+ * write-once archive does (`verifyAgainstArchive`, src/core/audit/archive-verify.ts).
  */
 export interface AuditHead {
   /** The seq of the latest entry. */
