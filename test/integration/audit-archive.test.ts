@@ -8,10 +8,13 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, S3Client, type S3ServiceException } from "@aws-sdk/client-s3";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Enrolled, enrollLocalSecret } from "../../harness/local/scenario";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { runRotation } from "../../harness/local/workflow-runner";
+import { InMemoryAlerts, InMemoryAuditArchive } from "../../harness/memory";
 import { documentClient } from "../../src/adapters/dynamodb/client";
 import { archiveBody, archiveKey } from "../../src/core/audit/archive";
 import { auditHeadFor, nextAuditEntry } from "../../src/core/audit/chain";
@@ -56,6 +59,28 @@ describe("the audit archive on the local stack", () => {
       matching: entries.length,
       findings: [],
     });
+  });
+
+  it("the handler reads DynamoDB stream records and reports the first failed one by its sequence number", async () => {
+    const { auditArchiveBatch } = await import("../../functions/audit-archive");
+    const entries = (await enrolled.deps.audit.list(enrolled.secretId)).slice(0, 3);
+    const event = {
+      Records: entries.map((entry, i) => ({
+        eventName: "INSERT",
+        dynamodb: {
+          SequenceNumber: String(100 + i),
+          NewImage: marshall({ ...entry, stream: enrolled.secretId }, { removeUndefinedValues: true }),
+        },
+      })),
+    } as unknown as DynamoDBStreamEvent;
+    const archive = new InMemoryAuditArchive();
+    archive.failing.add(archiveKey(enrolled.secretId, entries[1]?.seq ?? 0));
+
+    const answer = await auditArchiveBatch(event, { archive, alerts: new InMemoryAlerts() });
+
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: "101" }] });
+    // The one before it is archived byte for byte as the table holds it; nothing after it.
+    expect([...archive.objects.values()]).toEqual([archiveBody(entries[0] as AuditEntry)]);
   });
 
   it("refuses to overwrite or delete an archived entry", async () => {
