@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -58,6 +59,9 @@ export async function startLocalAuditStream(opts: {
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
+  // The stream is not part of any function: its read-backs must not be attributed to whichever
+  // handler's keep-alive connection carried the write (harness/local/aws-calls.ts records by context).
+  const outsideAnyFunction = AsyncLocalStorage.snapshot();
   const seen = new Set<string>();
   const delivered: DynamoDBRecord[] = [];
   const stuck: DynamoDBRecord[] = [];
@@ -117,10 +121,12 @@ export async function startLocalAuditStream(opts: {
               JSON.parse(body.toString("utf8")) as Record<string, unknown>,
               opts.table,
             );
-            queue = queue.then(async () => {
-              // A read-back that fails leaves the record undelivered, as a lost stream record would.
-              for (const key of keys) await deliver(key).catch(() => undefined);
-            });
+            queue = queue.then(() =>
+              outsideAnyFunction(async () => {
+                // A read-back that fails leaves the record undelivered, as a lost stream record would.
+                for (const key of keys) await deliver(key).catch(() => undefined);
+              }),
+            );
             queue.then(reply, reply);
           });
         },
