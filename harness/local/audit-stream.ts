@@ -20,11 +20,18 @@ type Key = Record<string, AttributeValue>;
 const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
 const RETRIES = 3;
 
-/** The audit-table keys a successful write request changed, from its JSON body. */
-function changedKeys(action: string, body: Record<string, unknown>, table: string): Key[] {
-  const keyOf = (item: Key): Key => ({
-    stream: item.stream as AttributeValue,
-    seq: item.seq as AttributeValue,
+/**
+ * The audit-table items a successful write request changed: each key, and its new image when the
+ * request itself carries it (a put replaces the whole item); an update or a delete is read back.
+ */
+function changedItems(
+  action: string,
+  body: Record<string, unknown>,
+  table: string,
+): Array<{ key: Key; image?: Key }> {
+  const put = (item: Key) => ({
+    key: { stream: item.stream as AttributeValue, seq: item.seq as AttributeValue },
+    image: item,
   });
   if (action === "BatchWriteItem") {
     const writes = ((body.RequestItems as Record<string, unknown[]> | undefined)?.[table] ?? []) as Array<{
@@ -32,19 +39,20 @@ function changedKeys(action: string, body: Record<string, unknown>, table: strin
       DeleteRequest?: { Key: Key };
     }>;
     return writes.flatMap((w) =>
-      w.PutRequest ? [keyOf(w.PutRequest.Item)] : w.DeleteRequest ? [w.DeleteRequest.Key] : [],
+      w.PutRequest ? [put(w.PutRequest.Item)] : w.DeleteRequest ? [{ key: w.DeleteRequest.Key }] : [],
     );
   }
   if (body.TableName !== table) return [];
-  return [action === "PutItem" ? keyOf(body.Item as Key) : (body.Key as Key)];
+  return [action === "PutItem" ? put(body.Item as Key) : { key: body.Key as Key }];
 }
 
 /**
  * dynalite has no streams (no DescribeStream/GetRecords; its action list ends at the table
  * operations). This stands in for the audit table's stream and its Lambda event source mapping:
  * a pass-through in front of dynalite that, after each successful write to the audit table, reads
- * the item back (its NEW_IMAGE) and hands it to the consumer — the shipping auditArchive handler —
- * one record at a time, in the order the writes completed, before the writer gets its answer (so a
+ * its NEW_IMAGE (the put's item, or the item read back) and hands it to the consumer — the shipping
+ * auditArchive handler — one record at a time per trail, in the order the writes completed, before
+ * the writer gets its answer (so a
  * test that appends and then verifies sees the archive caught up; on AWS the lag is a second or so).
  * A record the consumer reports failed (ReportBatchItemFailures) is redelivered, as Lambda would.
  */
@@ -66,12 +74,22 @@ export async function startLocalAuditStream(opts: {
   const delivered: DynamoDBRecord[] = [];
   const stuck: DynamoDBRecord[] = [];
   let sequence = 0;
-  let queue = Promise.resolve();
+  // One queue per stream id (the table's partition key): a trail's records go in order, as a
+  // shard delivers them; different trails do not wait for each other.
+  const shards = new Map<string, Promise<void>>();
+  const enqueue = (shard: string, task: () => Promise<void>): Promise<void> => {
+    const next = (shards.get(shard) ?? Promise.resolve()).then(task);
+    shards.set(shard, next);
+    void next.then(() => {
+      if (shards.get(shard) === next) shards.delete(shard);
+    });
+    return next;
+  };
 
-  async function deliver(key: Key): Promise<void> {
-    const { Item } = await reader.send(
-      new GetItemCommand({ TableName: opts.table, Key: key, ConsistentRead: true }),
-    );
+  async function deliver(key: Key, image?: Key): Promise<void> {
+    const Item =
+      image ??
+      (await reader.send(new GetItemCommand({ TableName: opts.table, Key: key, ConsistentRead: true }))).Item;
     const id = JSON.stringify(key);
     const eventName = Item ? (seen.has(id) ? "MODIFY" : "INSERT") : "REMOVE";
     if (Item) seen.add(id);
@@ -116,18 +134,18 @@ export async function startLocalAuditStream(opts: {
             const reply = () =>
               res.writeHead(answer.statusCode ?? 500, answer.headers).end(Buffer.concat(parts));
             if (answer.statusCode !== 200 || !WRITES.has(action)) return reply();
-            const keys = changedKeys(
+            const items = changedItems(
               action,
               JSON.parse(body.toString("utf8")) as Record<string, unknown>,
               opts.table,
             );
-            queue = queue.then(() =>
-              outsideAnyFunction(async () => {
-                // A read-back that fails leaves the record undelivered, as a lost stream record would.
-                for (const key of keys) await deliver(key).catch(() => undefined);
-              }),
+            // A read-back that fails leaves the record undelivered, as a lost stream record would.
+            const deliveries = items.map(({ key, image }) =>
+              enqueue(JSON.stringify(key.stream), () =>
+                outsideAnyFunction(() => deliver(key, image).catch(() => undefined)),
+              ),
             );
-            queue.then(reply, reply);
+            Promise.all(deliveries).then(reply, reply);
           });
         },
       );
@@ -142,7 +160,7 @@ export async function startLocalAuditStream(opts: {
     delivered,
     stuck,
     close: async () => {
-      await queue;
+      await Promise.all(shards.values());
       reader.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
