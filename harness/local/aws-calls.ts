@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -62,6 +63,12 @@ function callsOf(service: string, command: Command): Array<{ action: string; res
     const table = String(input.TableName);
     return [{ action, resource: input.IndexName ? `${table}/index/${String(input.IndexName)}` : table }];
   }
+  if (service === "s3") {
+    // IAM authorizes ListObjectsV2 as s3:ListBucket on the bucket, the object calls on bucket/key.
+    const bucket = String(input.Bucket);
+    if (name === "ListObjectsV2") return [{ action: "s3:ListBucket", resource: bucket }];
+    return [{ action: `s3:${name}`, resource: `${bucket}/${String(input.Key)}` }];
+  }
   if (service === "secretsmanager")
     return [{ action: `secretsmanager:${name}`, resource: String(input.SecretId ?? input.Name ?? "*") }];
   return [{ action: `sns:${name}`, resource: String(input.TopicArn ?? input.TargetArn ?? "*") }];
@@ -71,7 +78,7 @@ let recording: AwsCall[] | undefined;
 
 /**
  * Records, from now until `stop`, every call a function's code sends through the AWS SDK clients
- * keyshift uses (DynamoDB, Secrets Manager, SNS), attributed by `asFunction`. Calls made outside any
+ * keyshift uses (DynamoDB, Secrets Manager, SNS, S3), attributed by `asFunction`. Calls made outside any
  * function (the test's own setup, the CLI, consumers) are not recorded. One recording at a time.
  */
 export function recordAwsCalls(): { calls: AwsCall[]; stop: () => void } {
@@ -83,6 +90,7 @@ export function recordAwsCalls(): { calls: AwsCall[]; stop: () => void } {
     [DynamoDBClient as never, "dynamodb"],
     [SecretsManagerClient as never, "secretsmanager"],
     [SNSClient as never, "sns"],
+    [S3Client as never, "s3"],
   ];
   const restores: Array<() => void> = [];
   for (const [client, service] of clients) {

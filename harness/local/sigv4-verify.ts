@@ -165,7 +165,7 @@ function checkScope(
  */
 export async function verifySigV4<P extends SigningSecret>(
   request: { method: string; url: URL; headers: IncomingHttpHeaders; body: string },
-  expected: { service: string; region: string; maxSkewMs?: number },
+  expected: { service: string; region: string; maxSkewMs?: number; uriEscapePath?: boolean },
   lookup: (accessKeyId: string) => P | undefined,
 ): Promise<SigV4Result<P>> {
   const rawDate = String(request.headers["x-amz-date"] ?? request.headers.date ?? "");
@@ -187,7 +187,7 @@ export async function verifySigV4<P extends SigningSecret>(
 
 async function signatureMatches(
   request: { method: string; url: URL; headers: IncomingHttpHeaders; body: string },
-  expected: { service: string; region: string },
+  expected: { service: string; region: string; uriEscapePath?: boolean },
   presented: Presented,
   principal: SigningSecret,
   date: Date,
@@ -226,6 +226,8 @@ async function signatureMatches(
     // Clients other than the AWS SDK (the AWS CLI, curl --aws-sigv4) do not sign
     // x-amz-content-sha256; letting the signer add it would sign a header the client never did.
     applyChecksum: signed.has("x-amz-content-sha256"),
+    // S3 signs the path as sent (already URI-encoded once); every other service encodes it again.
+    uriEscapePath: expected.uriEscapePath ?? true,
   });
   const recomputed = await signer.sign(
     {

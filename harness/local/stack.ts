@@ -1,4 +1,5 @@
 import type { TableNames } from "../../src/adapters/dynamodb/client";
+import { type LocalAuditStream, type StreamConsumer, startLocalAuditStream } from "./audit-stream";
 import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
@@ -18,6 +19,7 @@ import { startLocalFunctionUrl } from "./http-api";
 import { krakenLocal, type WebUi } from "./kraken-local";
 import { lambdaContext } from "./lambda-context";
 import { type LocalCredentials, LocalIam } from "./local-iam";
+import { type LocalS3, startLocalS3 } from "./s3/server";
 import {
   LOCAL_SCHEDULE_DLQ_ARN,
   LOCAL_SCHEDULE_GROUP,
@@ -52,6 +54,12 @@ export const LOCAL_OPERATOR_ROLE_ARNS = {
   a: `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-operator-a`,
   b: `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-operator-b`,
 } as const;
+
+/**
+ * The audit archive's bucket: Object Lock in COMPLIANCE mode for 90 days, and the bucket policy
+ * keyshift deploys (infra/audit-archive.cjs) — no put without If-None-Match, no deletes.
+ */
+export const LOCAL_AUDIT_ARCHIVE_BUCKET = "keyshift-local-audit-archive";
 
 export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:keyshift-local-alerts`;
 export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
@@ -98,6 +106,7 @@ export interface LocalStack {
     secretsManager: string;
     sns: string;
     sts: string;
+    s3: string;
     exchange: string;
     heartbeatApi: string;
     /** The operator API's function URL (KEYSHIFT_OPERATOR_API_URL): POST /commands, signed for `lambda`. */
@@ -132,6 +141,11 @@ export interface LocalStack {
   stepFunctions: LocalStepFunctionsApi;
   iam: LocalIam;
   /**
+   * The audit archive: the local S3 holding the bucket, and the local stream that feeds every write
+   * to the audit table to the real auditArchive handler before the writer gets its answer.
+   */
+  archive: { bucket: string; s3: LocalS3; stream: LocalAuditStream };
+  /**
    * Every read of a `keyshift/exchange/` secret, in order, with the secret-read handler's outcome,
    * once the deliveries under way have finished (they run after each read returns, as on AWS).
    */
@@ -164,6 +178,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     closers.push(async () => restoreFetch());
     const dynamo = await startDynamo({ names: LOCAL_TABLES, path: opts.dynamoPath });
     closers.push(dynamo.close);
+    // The audit table's stream: everyone (handlers, CLI, tests) reaches dynalite through its tap.
+    let archiveHandler: StreamConsumer | undefined;
+    const stream = await startLocalAuditStream({
+      dynamoEndpoint: dynamo.endpoint,
+      table: LOCAL_TABLES.audit,
+      consumer: () => archiveHandler ?? (async () => ({ batchItemFailures: [] })),
+    });
+    closers.push(stream.close);
     const iam = new LocalIam();
     // keyshift's role is also the operator here (enroll, register, rotate): every Secrets Manager
     // action, publishing alerts, and starting and following executions. Every other role is a
@@ -176,6 +198,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "states:SendTaskSuccess",
       "states:SendTaskFailure",
       ...SCHEDULER_ACTIONS,
+      // the audit archive: the auditArchive function writes, `audit verify` reads and lists
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:ListBucket",
     ]);
     // The schedules' execution role: it may start executions and nothing else (infra/schedules.cjs).
     iam.grant(LOCAL_SCHEDULER_ROLE_ARN, ["states:StartExecution"]);
@@ -193,6 +219,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Who runs the CLI: GetCallerIdentity on the caller's own credentials, for the audit's actor.
     const sts = await startLocalSts({ callers: iam, region: LOCAL_REGION });
     closers.push(sts.close);
+    const s3 = await startLocalS3({
+      callers: iam,
+      region: LOCAL_REGION,
+      buckets: [
+        {
+          name: LOCAL_AUDIT_ARCHIVE_BUCKET,
+          objectLock: { mode: "COMPLIANCE", days: 90 },
+          policy: { requireIfNoneMatch: true, denyDeletes: true },
+        },
+      ],
+    });
+    closers.push(s3.close);
     const exchange = await startExchangeSimulator({
       seed: opts.seed ?? 1,
       maxActiveKeys: opts.maxActiveKeys ?? 2,
@@ -231,10 +269,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_EGRESS_IPS: EGRESS_IP,
       // A person has this long to answer a manual task here (three days on AWS by default).
       KEYSHIFT_MANUAL_TASK_SECONDS: String(opts.manualTaskSeconds ?? 60),
-      KEYSHIFT_ENDPOINT_DYNAMODB: dynamo.endpoint,
+      KEYSHIFT_ENDPOINT_DYNAMODB: stream.endpoint,
       KEYSHIFT_ENDPOINT_SECRETS_MANAGER: sm.endpoint,
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
       KEYSHIFT_ENDPOINT_STS: sts.endpoint,
+      KEYSHIFT_ENDPOINT_S3: s3.endpoint,
+      KEYSHIFT_AUDIT_ARCHIVE_BUCKET: LOCAL_AUDIT_ARCHIVE_BUCKET,
       // Lambda logs go to stdout as JSON; keep local runs readable unless asked for more.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
     };
@@ -242,6 +282,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const { handler: heartbeat } = await import("../../functions/heartbeat");
     const { handler: secretRead } = await import("../../functions/secret-read");
+    const { handler: auditArchive } = await import("../../functions/audit-archive");
+    archiveHandler = (event) =>
+      asFunction("AuditArchive", () => auditArchive(event, lambdaContext("audit-archive")));
     reads.route((event) => asFunction("SecretRead", () => secretRead(event, lambdaContext("secret-read"))));
     // Closed first (closers run in reverse): deliveries under way finish against live tables.
     closers.push(reads.settle);
@@ -296,10 +339,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     return {
       region: LOCAL_REGION,
       endpoints: {
-        dynamodb: dynamo.endpoint,
+        dynamodb: stream.endpoint,
         secretsManager: sm.endpoint,
         sns: sns.endpoint,
         sts: sts.endpoint,
+        s3: s3.endpoint,
         exchange: exchange.url,
         heartbeatApi: api.url,
         operatorApi: opApi.url,
@@ -317,6 +361,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stepFunctions: sfn,
       iam,
       operators,
+      archive: { bucket: LOCAL_AUDIT_ARCHIVE_BUCKET, s3, stream },
       secretReads: async () => {
         await reads.settle();
         return [...reads.delivered];

@@ -5,6 +5,7 @@
  * verdict reached here transfers to DynamoDB and Secrets Manager. Beyond its port, an adapter may
  * offer arrange and inspection helpers (marked "not a port method") and fault injection (`faults`).
  */
+export { InMemoryAuditArchive } from "./audit-archive";
 export { InMemoryAuditLog } from "./audit-log";
 export { FakeClock, InMemoryAlerts } from "./clock";
 export { InMemoryConsumerRegistry } from "./consumer-registry";

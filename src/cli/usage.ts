@@ -32,7 +32,7 @@ usage: keyshift <command> [args] [--json]
                                  keys still in the ledger are revoked first, or it refuses saying why
   resume <secretId> [--wait]     resume a stalled rotation (new execution, mode "resume")
   status <secretId>              versions, lock, consumers (who lags, on which fingerprint), ledger
-  audit verify <secretId>        recompute the audit hash chain
+  audit verify <secretId>        recompute the audit hash chain, compare the table with the archive
   revocations list               every ledger entry (pending / revoked / failed, needs operator)
   revocations retry <entryId>    put a flagged entry back in the sweeper's queue
   revocations restore <entryId> --reason "..."
@@ -79,7 +79,8 @@ Exit codes:
       high finding
   2   rotate/resume --wait: the rotation stalled or parked; the previous key is kept (status, then
       resume, force-revoke or rollback)
-  3   audit verify, evidence: an audit trail does not verify (evidence still writes its files)
+  3   audit verify: the chain does not verify, or the table and the archive disagree; evidence: an
+      audit trail does not verify (evidence still writes its files)
   4   rotate/resume --wait: the new key is current but the previous key was NOT revoked; its ledger
       entry is named (the sweeper retries it, or it needs an operator)
   5   the stage puts the command under the two-person rule: a request is open (its id printed), nothing

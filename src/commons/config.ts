@@ -31,6 +31,16 @@ const commaList = (valid: RegExp, what: string) =>
  */
 const readerRoleArns = commaList(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
 
+/**
+ * keyshift's roles that write a secret's resource policy besides its readers, comma-separated: the
+ * operator API's role, or the operators' roles that run `enroll` and `register-consumer`. With the
+ * readers (CreateNext, the one writer of values) they are the only principals the read policy's
+ * guard lets change the policy, the value or the secret (src/core/read-policy/policy.ts). The same
+ * list must reach every place that builds the policy (the CLI and the hygiene audit), or each
+ * reports the other's policy as drift.
+ */
+const writerRoleArns = commaList(ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /**
@@ -53,9 +63,13 @@ const schema = z.object({
   KEYSHIFT_REVOCATION_CAP_SECONDS: positiveInt,
   KEYSHIFT_EXCHANGE_TIMEOUT_MS: positiveInt,
   KEYSHIFT_READER_ROLE_ARNS: z.optional(readerRoleArns),
+  KEYSHIFT_POLICY_WRITER_ROLE_ARNS: z.optional(writerRoleArns),
   KEYSHIFT_EGRESS_IPS: z.optional(egressIps),
   /** How long a person has to answer a manual task (issue 17); default three days. */
   KEYSHIFT_MANUAL_TASK_SECONDS: z.optional(positiveInt),
+  // The audit archive's bucket (stack output KeyshiftAuditArchiveBucket): the archive function and
+  // `keyshift audit verify` need it; the rest of keyshift does not.
+  KEYSHIFT_AUDIT_ARCHIVE_BUCKET: z.optional(atLeast(3)),
   // Set only by the local stack; absent on AWS, where the SDK's regional endpoints apply.
   KEYSHIFT_ENDPOINT_DYNAMODB: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SECRETS_MANAGER: z.optional(z.url()),
@@ -63,6 +77,7 @@ const schema = z.object({
   KEYSHIFT_ENDPOINT_STS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_STEPFUNCTIONS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SCHEDULER: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_S3: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

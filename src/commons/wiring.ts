@@ -1,3 +1,4 @@
+import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -11,9 +12,11 @@ import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { S3AuditArchive } from "../adapters/s3-audit-archive";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
 import { StepFunctionsTaskCallbacks } from "../adapters/task-callbacks";
+import { ConfigurationError } from "../core/errors";
 import { systemClock } from "../core/ports";
 import type { Config } from "./config";
 import { logger } from "./logger";
@@ -94,9 +97,29 @@ export const alerts: Part<SnsAlerts> = ({ config }) =>
     logger,
   );
 
+/** The write-once audit archive; fails naming the variable when the stack's bucket is not configured. */
+export const auditArchive: Part<S3AuditArchive> = ({ config }) => {
+  const bucket = config.KEYSHIFT_AUDIT_ARCHIVE_BUCKET;
+  if (!bucket) {
+    throw new ConfigurationError(
+      "KEYSHIFT_AUDIT_ARCHIVE_BUCKET is not set: the audit archive's bucket (stack output KeyshiftAuditArchiveBucket)",
+    );
+  }
+  const endpoint = config.KEYSHIFT_ENDPOINT_S3;
+  // A local endpoint serves buckets by path (http://host/bucket/key), not by virtual host.
+  return new S3AuditArchive(
+    new S3Client({ region: config.AWS_REGION, endpoint, forcePathStyle: endpoint !== undefined }),
+    bucket,
+  );
+};
+
 /** Empty when unset: writing a read policy then fails naming KEYSHIFT_READER_ROLE_ARNS. */
 export const keyshiftReaders: Part<readonly string[]> = ({ config }) =>
   config.KEYSHIFT_READER_ROLE_ARNS ?? [];
+
+/** Empty when unset: the guard then lets through keyshift's readers only. */
+export const keyshiftWriters: Part<readonly string[]> = ({ config }) =>
+  config.KEYSHIFT_POLICY_WRITER_ROLE_ARNS ?? [];
 
 export const readerAlerts: Part<DynamoReaderAlertLog> = (w) =>
   new DynamoReaderAlertLog(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);

@@ -27,6 +27,8 @@ afterAll(async () => {
 const emulator = {
   name: "secrets-manager",
   make: () => new SecretsManagerStore(sm.client),
+  // Against AWS, the role the suite runs as: KEYSHIFT_CONTRACT_WRITER_ROLE_ARN.
+  writer: () => sm.callerArn ?? process.env.KEYSHIFT_CONTRACT_WRITER_ROLE_ARN,
   id: (label: string) => sm.name(label),
   eventually,
   async createSecret(label: string, value: string) {

@@ -169,6 +169,19 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
     RotationStateMachine: ["states:StartExecution"],
   },
+  // The audit archive: reads the audit table's stream (`AuditTable` here is its StreamArn, pinned in
+  // test/deploy/audit-archive.test.ts), writes once to the archive, reads a taken key back.
+  AuditArchive: {
+    [AUDIT]: [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ],
+    "AuditArchiveBucket/trails/*": ["s3:GetObject", "s3:PutObject"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
 };
 
 /** The step functions of the workflow: of this stack's roles, only the state machine's invokes them (docs/deploy.md). */

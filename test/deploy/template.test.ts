@@ -6,6 +6,7 @@ import { READ_TRAIL_PREFIX } from "../../harness/local/stack";
 import { heartbeatResources } from "../../infra/heartbeat.cjs";
 import { loadEnrollment } from "../../src/cli/enrollment-file";
 import { loadConfig } from "../../src/commons/config";
+import { auditArchiveSuites } from "./audit-archive";
 import { loadBundles } from "./bundles";
 import { cfnSpecSuites } from "./cfn-spec";
 import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
@@ -37,6 +38,7 @@ afterAll(() => {
 // The alert topic's policy, the trust of service roles, the label condition, docs vs template.
 hardeningSuites(() => template);
 cfnSpecSuites("the packaged template", () => template);
+auditArchiveSuites(() => template);
 
 const FUNCTIONS = Object.keys(EXPECTED_GRANTS);
 const fn = (name: string) => resource(template, `${name}LambdaFunction`);
@@ -664,11 +666,14 @@ describe("data, alerts and logs", () => {
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's, the heartbeat's, the secret-read function's and the hygiene audit's
+      // the sweeper's, the heartbeat's, the secret-read function's, the hygiene audit's, the audit archive's
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
+      "AWS/Lambda Errors",
+      // the audit archive falling behind the audit table's stream
+      "AWS/Lambda IteratorAge",
       "AWS/Lambda Throttles",
       "AWS/Lambda Throttles",
       "AWS/SQS ApproximateNumberOfMessagesVisible",

@@ -148,6 +148,15 @@ describe("who the audit names: the caller's AWS principal, never a typed name", 
     const aliceRole = "arn:aws:iam::000000000000:role/operators/alice";
     stack.iam.grant(aliceRole, ["secretsmanager:*"]);
     const alice = stack.iam.assumeRole(aliceRole, "alice-laptop");
+    // The read policy's guard lets only keyshift's writers rewrite it: a writer (keyshift's role)
+    // first re-applies the policy with alice among them, as an operator's role is added on AWS.
+    const writers = { KEYSHIFT_POLICY_WRITER_ROLE_ARNS: aliceRole };
+    const reenrolled = await keyshiftProcess(stack, ["enroll", SECRET, "--json"], {
+      ...process.env,
+      ...stack.env,
+      ...writers,
+    });
+    expect(reenrolled.code, reenrolled.stderr).toBe(0);
     const before = (await auditLog().list(SECRET)).length;
 
     const run = await keyshiftProcess(
@@ -161,10 +170,11 @@ describe("who the audit names: the caller's AWS principal, never a typed name", 
         AWS_SESSION_TOKEN: alice.sessionToken,
         KEYSHIFT_ACTOR: "mallory",
         USER: "mallory",
+        ...writers,
       },
     );
 
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const added = (await auditLog().list(SECRET)).slice(before);
     expect(added.length).toBeGreaterThan(0);
     for (const entry of added) {

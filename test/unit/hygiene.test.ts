@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryOperatorRequests } from "../../harness/memory";
 import { hygieneAudit } from "../../src/core/hygiene/audit";
 import { openRequest, signOffReview } from "../../src/core/operator/approvals";
+import { planReadPolicy, readPolicyDrift } from "../../src/core/read-policy/sync";
 import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { scheduleIntervalSeconds } from "../../src/core/schedule";
 import { ledgerEntryId } from "../../src/core/tokens";
@@ -95,6 +96,33 @@ describe("hygiene audit", () => {
     expect(byKind["ledger-needs-operator"]?.fix).toContain(`keyshift revocations retry ${entry.entryId}`);
     expect(result.counts.high).toBeGreaterThan(0);
     expect(deps.alerts.sent.filter((a) => a.kind === "hygiene-findings")).toHaveLength(1);
+  });
+
+  it("reports a read policy that does not guard itself (written before the guard) as its own high finding", async () => {
+    const deps = makeDeps();
+    const { seeded } = await cleanSecret(deps);
+    const policy = await planReadPolicy(deps, seeded.secretId);
+    const audit = () =>
+      hygieneAudit({}, { ...deps, policyDrift: (secretId) => readPolicyDrift(deps, secretId) });
+    await deps.policies.putResourcePolicy(seeded.secretId, policy.document);
+    expect((await audit()).findings).toEqual([]);
+
+    // The read Deny alone: whoever may call DeleteResourcePolicy can remove it, then read.
+    const doc = JSON.parse(policy.document) as { Statement: unknown[] };
+    await deps.policies.putResourcePolicy(
+      seeded.secretId,
+      JSON.stringify({ ...doc, Statement: doc.Statement.slice(0, 1) }),
+    );
+    const result = await audit();
+
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        kind: "read-policy-unguarded",
+        severity: "high",
+        message: expect.stringContaining("does not guard itself"),
+        fix: `keyshift enroll ${seeded.secretId} (re-applies the read policy from the registry)`,
+      }),
+    ]);
   });
 
   it("warns when the current key expires before its next scheduled rotation", async () => {

@@ -3,6 +3,7 @@ import { ConfigurationError, ReadPolicyTooLargeError } from "../../src/core/erro
 import { detectPolicyDrift } from "../../src/core/read-policy/drift";
 import {
   buildReadPolicy,
+  GUARD_SID,
   MAX_RESOURCE_POLICY_CHARS,
   READ_POLICY_SID,
   readerPatterns,
@@ -33,6 +34,23 @@ describe("buildReadPolicy: the registry as one explicit Deny", () => {
                 KEYSHIFT,
                 "arn:aws:iam::123456789012:role/*/keyshift-prod-createNext",
               ],
+            },
+          },
+        },
+        {
+          Sid: GUARD_SID,
+          Effect: "Deny",
+          Principal: "*",
+          Action: [
+            "secretsmanager:DeleteResourcePolicy",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecret",
+          ],
+          Resource: "*",
+          Condition: {
+            ArnNotLike: {
+              "aws:PrincipalArn": [KEYSHIFT, "arn:aws:iam::123456789012:role/*/keyshift-prod-createNext"],
             },
           },
         },
@@ -150,7 +168,7 @@ describe("detectPolicyDrift", () => {
   });
 
   it("reports the Deny removed or weakened, and a condition it cannot check", () => {
-    expect(kinds(edit((doc) => doc.Statement.pop()))).toEqual(["deny-missing"]);
+    expect(kinds(edit((doc) => doc.Statement.shift()))).toEqual(["deny-missing"]);
     expect(kinds(edit((doc) => Object.assign(doc.Statement[0] ?? {}, { Effect: "Allow" })))).toEqual([
       "deny-missing",
     ]);
@@ -168,6 +186,45 @@ describe("detectPolicyDrift", () => {
         ),
       ),
     ).toEqual(["condition-changed"]);
+  });
+
+  it("reports a policy that no longer guards itself: the guard gone, weakened, or letting others write", () => {
+    const guard = (doc: { Statement: Record<string, unknown>[] }) => doc.Statement[1] ?? {};
+    expect(kinds(edit((doc) => doc.Statement.pop()))).toEqual(["guard-missing"]);
+    expect(kinds(edit((doc) => Object.assign(guard(doc), { Effect: "Allow" })))).toEqual(["guard-missing"]);
+    const withoutDelete = detectPolicyDrift(
+      edit((doc) => Object.assign(guard(doc), { Action: ["secretsmanager:PutSecretValue"] })),
+      expected,
+    );
+    expect(withoutDelete).toEqual([
+      expect.objectContaining({
+        kind: "guard-missing",
+        severity: "high",
+        message: expect.stringContaining(
+          "secretsmanager:DeleteResourcePolicy, secretsmanager:PutResourcePolicy",
+        ),
+      }),
+    ]);
+    const exceptions = (doc: { Statement: Record<string, unknown>[] }) =>
+      (guard(doc) as { Condition: { ArnNotLike: { "aws:PrincipalArn": string[] } } }).Condition.ArnNotLike[
+        "aws:PrincipalArn"
+      ];
+    expect(kinds(edit((doc) => exceptions(doc).push("arn:aws:iam::123456789012:role/admin")))).toEqual([
+      "guard-changed",
+    ]);
+    // A wildcard covers the actions: still guarded.
+    expect(kinds(edit((doc) => Object.assign(guard(doc), { Action: "secretsmanager:*" })))).toEqual([]);
+  });
+
+  it("lets keyshift's writers through the guard, and only through the guard", () => {
+    const OPERATOR_API = "arn:aws:iam::123456789012:role/keyshift-prod-operatorApi";
+    const policy = buildReadPolicy({ ...base, consumers: [role("engine")], writers: [OPERATOR_API] });
+    expect(policy.writers).toEqual([KEYSHIFT, OPERATOR_API].sort());
+    expect(policy.patterns).not.toContain(OPERATOR_API);
+    expect(policy.writerPatterns).toContain(OPERATOR_API);
+    expect(policy.writerPatterns).not.toContain(role("engine"));
+    // The registry's policy without the writer lets the operator API through: drift.
+    expect(detectPolicyDrift(policy.document, expected).map((f) => f.kind)).toContain("guard-changed");
   });
 
   it("reports Allow statements (public ones apart) and other Deny statements", () => {

@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCall, asFunction, recordAwsCalls } from "../../harness/local/aws-calls";
 import { lambdaContext } from "../../harness/local/lambda-context";
 import { defaultConsumers, provisionLocalSecret, registerConsumers } from "../../harness/local/scenario";
-import { LOCAL_TABLES, LOCAL_TOPIC_ARN, operatorEnv } from "../../harness/local/stack";
+import {
+  LOCAL_AUDIT_ARCHIVE_BUCKET,
+  LOCAL_TABLES,
+  LOCAL_TOPIC_ARN,
+  operatorEnv,
+} from "../../harness/local/stack";
 import { ADMIN_SECRETS, EXCHANGE_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
 import { keyshiftProcess } from "../integration/support/keyshift-process";
 import {
@@ -37,6 +42,7 @@ function label(resource: string): string {
   const tableLabel = TABLE_LABELS[table];
   if (tableLabel) return index ? `${tableLabel}/index/${index}` : tableLabel;
   if (resource === LOCAL_TOPIC_ARN) return "AlertTopic";
+  if (resource.startsWith(`${LOCAL_AUDIT_ARCHIVE_BUCKET}/trails/`)) return "AuditArchiveBucket/trails/*";
   const secretName = resource.startsWith("arn:") ? (resource.split(":secret:")[1] ?? "") : resource;
   if (secretName.startsWith("keyshift/exchange/")) return EXCHANGE_SECRETS;
   if (secretName.startsWith("keyshift/admin/")) return ADMIN_SECRETS;

@@ -3,8 +3,11 @@ import type { AuditEntry, AuditEvent } from "../model";
 
 export const AUDIT_GENESIS_HASH = "0".repeat(64);
 
-/** Canonical JSON: keys sorted at every level, so the hash does not depend on attribute order. */
-function canonical(value: unknown): string {
+/**
+ * Canonical JSON: keys sorted at every level, so the hash does not depend on attribute order (and an
+ * archived entry's bytes do not depend on how a stream record happened to order its attributes).
+ */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -144,7 +147,8 @@ export function verifyAuditChain(entries: AuditEntry[]): AuditVerification {
  * by this protocol: verification fails and appends refuse to extend them (re-anchoring silently
  * would let a delete-only actor truncate the trail and remove the head to hide it).
  * The head sits in the same table: someone who can put items can rewrite head and entries
- * together; the anchor catches deletions and edits of entries, not a rewrite of the whole end.
+ * together; the anchor catches deletions and edits of entries, not a rewrite of the whole end. The
+ * write-once archive does (`verifyAgainstArchive`, src/core/audit/archive-verify.ts).
  */
 export interface AuditHead {
   /** The seq of the latest entry. */

@@ -20,6 +20,7 @@ export type FindingKind =
   | "rotation-stuck"
   | "silent-consumer"
   | "read-policy-drift"
+  | "read-policy-unguarded"
   | "orphan-key"
   | "scope-broader"
   | "key-expiring"
@@ -63,7 +64,7 @@ export interface SecretFacts {
   /** Other enrolled secrets' key ids on the same account: their keys are not this secret's orphans. */
   otherSecretsKeyIds: string[];
   /** What the read-policy check found (empty: the policy is the registry's). */
-  policyDrift: Array<{ message: string; severity: Severity; fix: string }>;
+  policyDrift: Array<{ kind?: string; message: string; severity: Severity; fix: string }>;
 }
 
 export interface HygieneThresholds {
@@ -129,10 +130,12 @@ export function judgeSecret(
   judgeSchedule(facts, cadence, now, add);
   judgeConsumers(facts, now, t, add);
   for (const drift of facts.policyDrift) {
+    // A policy that no longer guards itself is its own finding: anyone allowed to remove it can read.
+    const unguarded = drift.kind === "guard-missing" || drift.kind === "guard-changed";
     add(
-      "read-policy-drift",
-      drift.severity,
-      `read policy differs from the registry: ${drift.message}`,
+      unguarded ? "read-policy-unguarded" : "read-policy-drift",
+      unguarded ? "high" : drift.severity,
+      `${unguarded ? "read policy does not guard itself" : "read policy differs from the registry"}: ${drift.message}`,
       drift.fix.replaceAll("<secretId>", secretId),
     );
   }

@@ -37,7 +37,8 @@ export type AlertKind =
   | "unregistered-reader"
   | "anomalous-reads"
   | "manual-step"
-  | "manual-step-overdue";
+  | "manual-step-overdue"
+  | "audit-archive-conflict";
 
 export interface Alert {
   kind: AlertKind;

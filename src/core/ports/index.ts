@@ -1,4 +1,5 @@
 /** The ports the core owns: each adapter in src/adapters, and each in-memory one in harness/memory, implements one. */
+export type { ArchivePut, AuditArchive } from "./archive";
 export type { Alerts, AuditLog } from "./audit";
 export { type Clock, systemClock } from "./clock";
 export type { ConsumerRegistry, PrincipalClaim, ReaderAlertLog, ReadHistory } from "./consumers";

@@ -3,7 +3,14 @@
  * `keyshift status` and the hygiene audit report these findings; re-enrolling the secret
  * (`keyshift enroll <secret>`, which re-applies the read policy) fixes every one of them.
  */
-import { DENIED_READ_ACTIONS, READ_POLICY_SID, READER_CONDITION, type ReadPolicy } from "./policy";
+import {
+  DENIED_READ_ACTIONS,
+  GUARD_SID,
+  GUARDED_ACTIONS,
+  READ_POLICY_SID,
+  READER_CONDITION,
+  type ReadPolicy,
+} from "./policy";
 
 export type PolicyDriftKind =
   /** No resource policy at all: anyone an identity policy allows can read the key. */
@@ -25,7 +32,14 @@ export type PolicyDriftKind =
   /** Another Allow statement: access granted outside the registry (cross-account, say). */
   | "allow-statement"
   /** Another Deny statement: narrows access further; reported so nobody is surprised by it. */
-  | "extra-statement";
+  | "extra-statement"
+  /**
+   * keyshift's guard (GUARD_SID) is gone, no longer denies everyone, or no longer denies one of the
+   * guarded actions: whoever an identity policy lets remove the policy can remove it and then read.
+   */
+  | "guard-missing"
+  /** The guard lets through a principal that is not keyshift's writer, or denies one that is. */
+  | "guard-changed";
 
 export type DriftSeverity = "high" | "medium" | "low";
 
@@ -114,7 +128,11 @@ export function detectPolicyDrift(actual: string | undefined, expected: ReadPoli
     ];
   }
   const ours = statements.find((s) => s.Sid === READ_POLICY_SID);
-  const findings = otherStatements(statements.filter((s) => s !== ours));
+  const guard = statements.find((s) => s.Sid === GUARD_SID);
+  const findings = [
+    ...otherStatements(statements.filter((s) => s !== ours && s !== guard)),
+    ...guardFindings(guard, expected),
+  ];
   if (!ours || !deniesEveryone(ours)) {
     findings.push({
       kind: "deny-missing",
@@ -140,6 +158,46 @@ export function detectPolicyDrift(actual: string | undefined, expected: ReadPoli
 }
 
 const FIX = "keyshift enroll <secretId> (re-applies the read policy from the registry)";
+
+/** Is each of `wanted` among `actions` (or covered by a wildcard)? The missing ones. */
+function notCovered(actions: unknown, wanted: readonly string[]): string[] {
+  const have = asList(actions).map((a) => String(a).toLowerCase());
+  return wanted.filter(
+    (a) => !have.includes(a.toLowerCase()) && !have.includes("secretsmanager:*") && !have.includes("*"),
+  );
+}
+
+/** The guard must deny everyone its actions, with exactly keyshift's writers let through. */
+function guardFindings(guard: Statement | undefined, expected: ReadPolicy): PolicyDriftFinding[] {
+  const missing = (why: string): PolicyDriftFinding[] => [
+    {
+      kind: "guard-missing",
+      severity: "high",
+      message: `keyshift's guard (${GUARD_SID}) ${why}: a principal allowed to remove or replace the policy can then read the key`,
+      fix: FIX,
+    },
+  ];
+  if (!guard) return missing("is missing");
+  if (!deniesEveryone(guard)) return missing("no longer denies everyone on this secret");
+  const open = notCovered(guard.Action, GUARDED_ACTIONS);
+  if (open.length > 0) return missing(`no longer denies ${open.join(", ")}`);
+  const patterns = exceptions(guard);
+  const want = new Set(expected.writerPatterns);
+  const changed = patterns
+    ? [
+        ...patterns.filter((p) => !want.has(p)).map((p) => `${p} may write the secret or its policy`),
+        ...expected.writerPatterns
+          .filter((p) => !patterns.includes(p))
+          .map((p) => `keyshift's ${p} is denied`),
+      ]
+    : ["its condition is not one ArnNotLike on aws:PrincipalArn"];
+  return changed.map((why) => ({
+    kind: "guard-changed",
+    severity: "high",
+    message: `guard ${GUARD_SID}: ${why}`,
+    fix: FIX,
+  }));
+}
 
 /** Statements that are not keyshift's: an Allow grants access outside the registry; a Deny only narrows it. */
 function otherStatements(others: Statement[]): PolicyDriftFinding[] {
@@ -176,10 +234,7 @@ function deniesEveryone(ours: Statement): boolean {
 
 /** Each read action keyshift denies must still be in the statement (or covered by a wildcard). */
 function actionsNotDenied(ours: Statement): PolicyDriftFinding[] {
-  const actions = asList(ours.Action).map((a) => String(a).toLowerCase());
-  const covered = (action: string) =>
-    actions.includes(action.toLowerCase()) || actions.includes("secretsmanager:*") || actions.includes("*");
-  return DENIED_READ_ACTIONS.filter((action) => !covered(action)).map((action) => ({
+  return notCovered(ours.Action, DENIED_READ_ACTIONS).map((action) => ({
     kind: "action-not-denied",
     severity: "high",
     message: `${action} is no longer denied`,

@@ -1,10 +1,14 @@
 /**
  * The read policy of an enrolled secret, built from the registry (pure; no I/O).
  *
- * One statement: an explicit Deny of reading the value to every principal whose `aws:PrincipalArn`
- * is not a registered consumer's role or one of keyshift's own readers. An explicit Deny in the
- * secret's resource policy overrides any Allow in any identity policy of the same or another account,
- * so "who may read" becomes exactly "who the gate waits for" (docs/deploy.md, "Read policy").
+ * Two statements, both explicit Denies to every principal except those named by `aws:PrincipalArn`:
+ * 1. reading the value, except a registered consumer's role or one of keyshift's own readers. An
+ *    explicit Deny in the secret's resource policy overrides any Allow in any identity policy of the
+ *    same or another account, so "who may read" becomes exactly "who the gate waits for"
+ *    (docs/deploy.md, "Read policy");
+ * 2. the guard: removing or replacing this policy, or changing the secret's value or settings,
+ *    except keyshift's own writers. Without it a principal whose identity policy grants
+ *    DeleteResourcePolicy could remove statement 1 and then read.
  *
  * Why `aws:PrincipalArn` and not `aws:userid`: for a role session it is the role's ARN (path
  * included), the same principal the registry holds, readable, and known without calling IAM;
@@ -17,6 +21,22 @@ import { principalKey } from "../principal";
 
 /** The statement keyshift owns in the policy; drift detection finds it by this id. */
 export const READ_POLICY_SID = "KeyshiftRegisteredReadersOnly";
+
+/** The guard statement (statement 2); drift detection finds it by this id. */
+export const GUARD_SID = "KeyshiftWritersOnly";
+
+/**
+ * What only keyshift's writers may do to an enrolled secret: its policy (so the read Deny cannot
+ * be removed or replaced), its value (a planted AWSCURRENT would be a key no consumer reports and
+ * the exchange does not know), and its settings (UpdateSecret also writes a value, and changes the
+ * KMS key). Label moves (UpdateSecretVersionStage) stay with the identity policies that grant them.
+ */
+export const GUARDED_ACTIONS: readonly string[] = [
+  "secretsmanager:DeleteResourcePolicy",
+  "secretsmanager:PutResourcePolicy",
+  "secretsmanager:PutSecretValue",
+  "secretsmanager:UpdateSecret",
+];
 
 /**
  * Only `GetSecretValue` is denied: it is the one action that returns the key (`BatchGetSecretValue`
@@ -38,6 +58,12 @@ export interface ReadPolicyReaders {
   consumers: readonly string[];
   /** keyshift's own roles that read exchange key values (CreateNext's role). */
   keyshift: readonly string[];
+  /**
+   * keyshift's own roles that write the secret or its policy besides the readers (the operator
+   * API's role, or the operators' roles that run enroll and register-consumer). CreateNext, the one
+   * writer of values, is a reader already; every reader in `keyshift` is also let through the guard.
+   */
+  writers?: readonly string[];
 }
 
 export interface ReadPolicy {
@@ -49,6 +75,9 @@ export interface ReadPolicy {
   readers: string[];
   /** The `aws:PrincipalArn` patterns of the exception list. */
   patterns: string[];
+  /** The principals let through the guard (keyshift's readers and writers), and their patterns. */
+  writers: string[];
+  writerPatterns: string[];
 }
 
 /**
@@ -80,6 +109,10 @@ export function buildReadPolicy(readers: ReadPolicyReaders): ReadPolicy {
   }
   const all = [...new Set([...readers.consumers, ...readers.keyshift].map((p) => principalKey(p)))].sort();
   const patterns = all.flatMap(readerPatterns);
+  const writers = [
+    ...new Set([...readers.keyshift, ...(readers.writers ?? [])].map((p) => principalKey(p))),
+  ].sort();
+  const writerPatterns = writers.flatMap(readerPatterns);
   const document = JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -91,6 +124,14 @@ export function buildReadPolicy(readers: ReadPolicyReaders): ReadPolicy {
         Resource: "*",
         Condition: { [READER_CONDITION.operator]: { [READER_CONDITION.key]: patterns } },
       },
+      {
+        Sid: GUARD_SID,
+        Effect: "Deny",
+        Principal: "*",
+        Action: [...GUARDED_ACTIONS],
+        Resource: "*",
+        Condition: { [READER_CONDITION.operator]: { [READER_CONDITION.key]: writerPatterns } },
+      },
     ],
   });
   if (document.length > MAX_RESOURCE_POLICY_CHARS) {
@@ -101,5 +142,5 @@ export function buildReadPolicy(readers: ReadPolicyReaders): ReadPolicy {
         "remove consumers that no longer read it, or let the instances of one service share one role",
     );
   }
-  return { document, digest: policyDigest(document), readers: all, patterns };
+  return { document, digest: policyDigest(document), readers: all, patterns, writers, writerPatterns };
 }

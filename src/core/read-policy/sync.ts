@@ -10,6 +10,11 @@ export interface ReadPolicyDeps {
   policies: SecretPolicyStore;
   /** keyshift's own roles that read exchange key values (CreateNext's), from KEYSHIFT_READER_ROLE_ARNS. */
   keyshiftReaders: readonly string[];
+  /**
+   * keyshift's other roles that write a secret's policy (KEYSHIFT_POLICY_WRITER_ROLE_ARNS): let
+   * through the policy's guard with the readers (see `GUARDED_ACTIONS`).
+   */
+  keyshiftWriters?: readonly string[];
 }
 
 type SyncDeps = Pick<Deps, "store" | "consumers" | "audit"> & ReadPolicyDeps;
@@ -39,6 +44,7 @@ export async function planReadPolicy(
     secretId,
     consumers: [...consumers.map((c) => c.principalArn), ...extra],
     keyshift: deps.keyshiftReaders,
+    writers: deps.keyshiftWriters ?? [],
   });
 }
 

@@ -12,6 +12,11 @@ import { type PortTarget, refusal } from "./support";
 export interface SecretPolicyStoreTarget extends PortTarget<SecretPolicyStore> {
   /** A run-unique secret (CreateSecret), its name returned. */
   createSecret(label: string, value: string): Promise<{ name: string }>;
+  /**
+   * The caller's principal where the policy is enforced (the emulator; AWS): let through the policy's
+   * guard as a keyshift writer, or it could not delete the policy it put.
+   */
+  writer?(): string | undefined;
 }
 
 export function secretPolicyStoreContract(target: SecretPolicyStoreTarget): void {
@@ -28,6 +33,7 @@ export function secretPolicyStoreContract(target: SecretPolicyStoreTarget): void
         secretId: name,
         consumers: ["arn:aws:iam::111122223333:role/engine"],
         keyshift: ["arn:aws:iam::111122223333:role/keyshift-contract-createNext"],
+        writers: [target.writer?.()].filter((w): w is string => w !== undefined),
       });
 
       const before = await store.getResourcePolicy(name);
