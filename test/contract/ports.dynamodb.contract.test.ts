@@ -14,6 +14,7 @@ import {
   InMemoryReadHistory,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
+  InMemoryUsageStore,
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
@@ -21,6 +22,7 @@ import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
+import { DynamoUsageStore } from "../../src/adapters/dynamodb/usage-store";
 import { nextAuditEntry, streamOf } from "../../src/core/audit/chain";
 import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
@@ -33,6 +35,7 @@ import { revocationLedgerTwoStageContract } from "./ports/revocation-ledger-two-
 import { rotationLockContract } from "./ports/rotation-lock.suite";
 import { rotationStoreContract } from "./ports/rotation-store.suite";
 import { counterIds, once, type PortTarget } from "./ports/support";
+import { usageStoreContract } from "./ports/usage-store.suite";
 
 const target = dynamoTarget();
 let db: DynamoDBDocumentClient;
@@ -94,6 +97,8 @@ readerAlertLogContract(dynamo(() => new DynamoReaderAlertLog(db, target.tables.c
 
 readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
+usageStoreContract(memory(() => new InMemoryUsageStore()));
+usageStoreContract(dynamo(() => new DynamoUsageStore(db, target.tables.consumers)));
 
 let auditInMemory: InMemoryAuditLog | undefined;
 auditLogContract({
