@@ -19,4 +19,4 @@ export {
 export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
 export { InMemorySecretStore, type StageMoveCall } from "./secret-store";
-export { InMemoryUsageStore } from "./usage-store";
+export { InMemoryMisuseAcks, InMemoryUsageStore } from "./usage-store";

@@ -1,5 +1,6 @@
+import type { MisuseAck } from "../../src/core/misuse/report";
 import type { StoredUsage, UsageRecord } from "../../src/core/misuse/usage";
-import type { UsageStore } from "../../src/core/ports";
+import type { MisuseAckStore, UsageStore } from "../../src/core/ports";
 import { copy } from "./copy";
 
 /**
@@ -38,6 +39,22 @@ export class InMemoryUsageStore implements UsageStore {
     return [...this.items.values()]
       .filter((i) => i.secretId === secretId && i.hour >= fromHour && i.hour < toHour)
       .sort((a, b) => a.hour - b.hour || a.fingerprint.localeCompare(b.fingerprint))
+      .map(copy);
+  }
+}
+
+/** Acknowledged findings in memory, keyed like `DynamoMisuseAcks` (one per secret × finding). */
+export class InMemoryMisuseAcks implements MisuseAckStore {
+  private readonly acks = new Map<string, MisuseAck>();
+
+  async putAck(ack: MisuseAck): Promise<void> {
+    this.acks.set(`${ack.secretId}#${ack.findingId}`, copy(ack));
+  }
+
+  async listAcks(secretId: string): Promise<MisuseAck[]> {
+    return [...this.acks.values()]
+      .filter((a) => a.secretId === secretId)
+      .sort((a, b) => a.findingId.localeCompare(b.findingId))
       .map(copy);
   }
 }

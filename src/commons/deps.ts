@@ -1,6 +1,6 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
-import type { ReaderAlertLog, ReadHistory } from "../core/ports";
+import type { MisuseAckStore, ReaderAlertLog, ReadHistory, UsageStore } from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
 import {
@@ -13,12 +13,14 @@ import {
   keyshiftReaders,
   ledger,
   lock,
+  misuseAcks,
   policies,
   readerAlerts,
   readHistory,
   revocation,
   secrets,
   store,
+  usage,
 } from "./wiring";
 import { exchange } from "./wiring-exchange";
 
@@ -26,6 +28,8 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   ledger: DynamoRevocationLedger;
   readerAlerts: ReaderAlertLog;
   readHistory: ReadHistory;
+  usage: UsageStore;
+  misuseAcks: MisuseAckStore;
 }
 
 /**
@@ -43,6 +47,8 @@ export function buildDeps(config: Config): AppDeps {
     keyshiftReaders,
     readerAlerts,
     readHistory,
+    usage,
+    misuseAcks,
     ledger,
     audit,
     alerts,

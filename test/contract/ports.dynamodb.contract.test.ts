@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
+  InMemoryMisuseAcks,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
   InMemoryRevocationLedger,
@@ -22,7 +23,7 @@ import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
-import { DynamoUsageStore } from "../../src/adapters/dynamodb/usage-store";
+import { DynamoMisuseAcks, DynamoUsageStore } from "../../src/adapters/dynamodb/usage-store";
 import { nextAuditEntry, streamOf } from "../../src/core/audit/chain";
 import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
@@ -35,7 +36,7 @@ import { revocationLedgerTwoStageContract } from "./ports/revocation-ledger-two-
 import { rotationLockContract } from "./ports/rotation-lock.suite";
 import { rotationStoreContract } from "./ports/rotation-store.suite";
 import { counterIds, once, type PortTarget } from "./ports/support";
-import { usageStoreContract } from "./ports/usage-store.suite";
+import { misuseAckStoreContract, usageStoreContract } from "./ports/usage-store.suite";
 
 const target = dynamoTarget();
 let db: DynamoDBDocumentClient;
@@ -99,6 +100,8 @@ readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
 usageStoreContract(memory(() => new InMemoryUsageStore()));
 usageStoreContract(dynamo(() => new DynamoUsageStore(db, target.tables.consumers)));
+misuseAckStoreContract(memory(() => new InMemoryMisuseAcks()));
+misuseAckStoreContract(dynamo(() => new DynamoMisuseAcks(db, target.tables.consumers)));
 
 let auditInMemory: InMemoryAuditLog | undefined;
 auditLogContract({

@@ -241,3 +241,28 @@ describe("wrapFetch", () => {
     await c.stop();
   });
 });
+
+describe("stop", () => {
+  it("sends the counts still pending in one last heartbeat, and nothing when none are", async () => {
+    const { timers, api } = world;
+    const quiet = world.consumer({ instanceId: "quiet-1" });
+    await quiet.getSecret();
+    await timers.advance(0);
+    const before = api.sent.length;
+    await quiet.stop();
+    expect(api.sent.length).toBe(before);
+
+    const busy = world.consumer({ instanceId: "busy-1" });
+    await busy.getSecret();
+    await timers.advance(0);
+    busy.recordUsage("spot", 9);
+    await busy.stop();
+    await busy.stop();
+    const last = api.sent.filter((hb) => hb.body.instanceId === "busy-1");
+    expect(usageOf(last.at(-1))?.[0]?.requests).toEqual({ spot: 9 });
+    expect(last.filter((hb) => usageOf(hb))).toHaveLength(1);
+    expect(busy.status().usage.pendingHours).toBe(0);
+    await timers.advance(600_000);
+    expect(api.sent.filter((hb) => hb.body.instanceId === "busy-1")).toHaveLength(last.length);
+  });
+});

@@ -12,6 +12,7 @@ import type { UsageCounter } from "./usage.js";
  *
  *   idle ──wake──▶ waiting ──timer / beatNow──▶ beating ──answered or failed──▶ waiting
  *   idle, waiting ──stop──▶ stopped;  beating ──stop──▶ stopping ──beat ends──▶ stopped
+ *   (waiting or beating with usage counts pending: stopping ──last heartbeat with them──▶ stopped)
  */
 export type LoopState =
   /** Nothing loaded yet: the loop starts with the first value held. No timer. */
@@ -90,6 +91,13 @@ export class HeartbeatLoop {
       this.state = { name: "stopping", beat: state.beat };
       await state.beat;
     }
+    // The first stop only (a second one joins it): counts not yet sent would die with the process —
+    // and show as activity nobody reported — so one last heartbeat carries them, bounded like any.
+    if (state.name !== "stopping" && state.name !== "stopped" && state.name !== "idle") {
+      const flush = this.flushUsage();
+      this.state = { name: "stopping", beat: flush };
+      await flush;
+    }
     this.state = { name: "stopped" };
   }
 
@@ -136,6 +144,27 @@ export class HeartbeatLoop {
       delayMs = backoffDelayMs(record.consecutiveErrors, { capMs: o.maxBackoffMs, random: o.random() });
     }
     this.arm(delayMs);
+  }
+
+  /** One heartbeat with the pending counts, if there are any; never throws. */
+  private async flushUsage(): Promise<void> {
+    const { cache, record, usage: counter, options: o } = this.deps;
+    const held = cache.current();
+    const usage = held && counter.take();
+    if (!held || !usage) return;
+    try {
+      const answer = await this.deps.send({
+        secretId: o.secretId,
+        fingerprint: held.fingerprint,
+        instanceId: o.instanceId,
+        usage,
+      });
+      counter.settle("stored");
+      record.answered(answer, held.fingerprint);
+    } catch (err) {
+      this.settleFailedUsage(err);
+      record.failed(err, "heartbeat");
+    }
   }
 
   /**

@@ -1,8 +1,14 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ENDPOINT_CLASSES, hourIso } from "../../core/misuse/model";
-import { AUTH_FAILURE_KINDS, type StoredUsage, type UsageRecord } from "../../core/misuse/usage";
-import type { UsageStore } from "../../core/ports";
-import { queryAll } from "./client";
+import type { MisuseAck } from "../../core/misuse/report";
+import {
+  AUTH_FAILURE_KINDS,
+  type StoredUsage,
+  USAGE_RETENTION_HOURS,
+  type UsageRecord,
+} from "../../core/misuse/usage";
+import type { MisuseAckStore, UsageStore } from "../../core/ports";
+import { queryAll, strip } from "./client";
 
 /**
  * Usage items in the consumers table (issue 20): partition = the secret, sk
@@ -110,4 +116,36 @@ function storedOf(secretId: string, item: Record<string, unknown>): StoredUsage 
     consumerIds: [...((item.consumerIds as Set<string> | undefined) ?? [])].sort(),
     sourceIps: [...((item.sourceIps as Set<string> | undefined) ?? [])].sort(),
   };
+}
+
+/**
+ * Acknowledged misuse findings in the consumers table, beside the usage they judge: sk
+ * `MISUSE-ACK#<findingId>`, one item per finding (a later ack replaces it). Kept past `until` for
+ * the usage retention (TTL `expiresAt`): by then the finding's hour is gone from the usage too.
+ */
+export class DynamoMisuseAcks implements MisuseAckStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async putAck(ack: MisuseAck): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(ack.until) / 1000) + USAGE_RETENTION_HOURS * 3600;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...ack, sk: `MISUSE-ACK#${ack.findingId}`, expiresAt },
+      }),
+    );
+  }
+
+  async listAcks(secretId: string): Promise<MisuseAck[]> {
+    const items = await queryAll<Record<string, unknown>>(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "secretId = :s AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":s": secretId, ":p": "MISUSE-ACK#" },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<MisuseAck>(i, "sk", "expiresAt"));
+  }
 }

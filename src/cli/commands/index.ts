@@ -6,6 +6,7 @@ import { exposure, exposureRotate } from "./exposure";
 import { hygiene } from "./hygiene";
 import { list } from "./list";
 import { misuseReplay } from "./misuse";
+import { misuseAckCommand, misuseReportCommand } from "./misuse-report";
 import { forceRevokeCommand, rollbackCommand } from "./operator";
 import { revocationsList, revocationsRestore, revocationsRetry } from "./revocations";
 import { resume, rotate } from "./rotate";
@@ -30,6 +31,8 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   forceRevokeCommand,
   rollbackCommand,
   misuseReplay,
+  misuseReportCommand,
+  misuseAckCommand,
   exposure,
   exposureRotate,
 ];

@@ -1,6 +1,8 @@
 import type { Deps } from "../deps";
 import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
+import { hourOf } from "../misuse/model";
 import type { VersionFingerprints } from "../model";
+import type { UsageStore } from "../ports";
 import {
   DEFAULT_THRESHOLDS,
   type HygieneFinding,
@@ -23,7 +25,12 @@ export type HygieneDeps = Pick<
 > & {
   /** The read-policy drift check (`readPolicyDrift`); absent: not checked. */
   policyDrift?: (secretId: string) => Promise<SecretFacts["policyDrift"]>;
+  /** What consumers reported (issue 20); absent: usage reporting is not checked. */
+  usage?: Pick<UsageStore, "readUsage">;
 };
+
+/** How far back the audit looks for usage reports: a week, the audit's own period. */
+const USAGE_WINDOW_DAYS = 7;
 
 /**
  * The credential hygiene audit over every enrolled secret (`keyshift hygiene`, and weekly).
@@ -85,6 +92,7 @@ export async function hygieneAudit(
           .flatMap((s) => recordedKeyIds(versionsOf.get(s.secretId))),
         policyDrift: deps.policyDrift ? await deps.policyDrift(secretId) : [],
         egressIps: deps.egressIps,
+        ...(deps.usage ? { usage: await usageFacts(deps.usage, secretId, now) } : {}),
       };
       findings.push(...judgeSecret(facts, now, thresholds));
     } catch (err) {
@@ -103,17 +111,28 @@ export async function hygieneAudit(
     low: findings.filter((f) => f.severity === "low").length,
   };
   const report = { at: now.toISOString(), secrets: all.length, findings, counts };
-  if (input.alert && counts.high + counts.medium > 0) {
-    const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
-    await deps.alerts.send({
-      kind: "hygiene-findings",
-      secretId: "_system",
-      subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${all.length} secret(s)`,
-      details: {
-        findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
-        action: "`keyshift hygiene` lists every finding with the command that fixes it",
-      },
-    });
-  }
+  if (input.alert) await alertFindings(report, deps);
   return report;
+}
+
+/** One SNS alert listing the high and medium findings (the first 20); none when there are none. */
+async function alertFindings(report: HygieneReport, deps: Pick<HygieneDeps, "alerts">): Promise<void> {
+  const { counts, findings } = report;
+  if (counts.high + counts.medium === 0) return;
+  const worst = findings.filter((f) => f.severity !== "low").slice(0, 20);
+  await deps.alerts.send({
+    kind: "hygiene-findings",
+    secretId: "_system",
+    subject: `keyshift hygiene: ${counts.high} high, ${counts.medium} medium finding(s) over ${report.secrets} secret(s)`,
+    details: {
+      findings: worst.map((f) => `${f.severity} ${f.kind} ${f.secretId}: ${f.message} -> ${f.fix}`),
+      action: "`keyshift hygiene` lists every finding with the command that fixes it",
+    },
+  });
+}
+
+async function usageFacts(usage: Pick<UsageStore, "readUsage">, secretId: string, now: Date) {
+  const to = hourOf(now.getTime()) + 1;
+  const items = await usage.readUsage(secretId, to - USAGE_WINDOW_DAYS * 24, to);
+  return { keyHours: items.length, windowDays: USAGE_WINDOW_DAYS };
 }

@@ -9,6 +9,7 @@ import type {
 import type { ExchangeKey } from "../ports";
 import { scheduleIntervalSeconds } from "../schedule";
 import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
+import { judgeUsageReporting } from "./usage-findings";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -25,7 +26,8 @@ export type FindingKind =
   | "ip-binding-lacks-egress"
   | "unbound-key-expires"
   | "admin-ip-refused"
-  | "ledger-needs-operator";
+  | "ledger-needs-operator"
+  | "no-usage-reporting";
 
 export interface HygieneFinding {
   secretId: string;
@@ -56,6 +58,8 @@ export interface SecretFacts {
   otherSecretsKeyIds: string[];
   /** What the read-policy check found (empty: the policy is the registry's). */
   policyDrift: Array<{ message: string; severity: Severity; fix: string }>;
+  /** Usage items (key × hour) the consumers reported over the last `windowDays`; absent: not checked. */
+  usage?: { keyHours: number; windowDays: number };
 }
 
 export interface HygieneThresholds {
@@ -114,6 +118,7 @@ export function judgeSecret(
   const cadence = rotationCadence(facts.settings, facts.rotations);
   judgeSchedule(facts, cadence, now, add);
   judgeConsumers(facts, now, t, add);
+  judgeUsageReporting(facts, now, add);
   for (const drift of facts.policyDrift) {
     add(
       "read-policy-drift",

@@ -13,4 +13,4 @@ export type {
 export type { FailedAttempt, RevocationLedger } from "./ledger";
 export type { RotationLock, RotationStore } from "./rotation";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
-export type { UsageStore } from "./usage";
+export type { MisuseAckStore, UsageStore } from "./usage";

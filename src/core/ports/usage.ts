@@ -1,4 +1,8 @@
-/** The consumers table's usage items (issue 20): what consumers reported, per secret × key × hour. */
+/**
+ * Misuse detection's storage (issue 20), both in the consumers table: what consumers reported per
+ * secret × key × hour, and the operators' acknowledgements of findings.
+ */
+import type { MisuseAck } from "../misuse/report";
 import type { StoredUsage, UsageRecord } from "../misuse/usage";
 
 export interface UsageStore {
@@ -10,4 +14,11 @@ export interface UsageStore {
   addUsage(record: UsageRecord): Promise<void>;
   /** Every item of the secret whose hour is in [fromHour, toHour), by hour then fingerprint. */
   readUsage(secretId: string, fromHour: number, toHour: number): Promise<StoredUsage[]>;
+}
+
+/** Acknowledged findings, per secret: one item per finding id, replaced by a later ack of it. */
+export interface MisuseAckStore {
+  putAck(ack: MisuseAck): Promise<void>;
+  /** Every ack of the secret still stored, expired ones included (the caller judges `until`). */
+  listAcks(secretId: string): Promise<MisuseAck[]>;
 }

@@ -1,11 +1,12 @@
 /**
  * The `UsageStore` port (issue 20): what consumers report is added per secret × key × hour —
  * counters grow, consumers and source IPs join sets, the key id is set once — and a window of hours
- * reads back in order, the secret's own items only.
+ * reads back in order, the secret's own items only; and the acks of findings.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import type { MisuseAck } from "../../../src/core/misuse/report";
 import type { UsageRecord } from "../../../src/core/misuse/usage";
-import type { UsageStore } from "../../../src/core/ports";
+import type { MisuseAckStore, UsageStore } from "../../../src/core/ports";
 import type { PortTarget } from "./support";
 
 const H = 534_000; // an epoch hour in 2030
@@ -73,6 +74,36 @@ export function usageStoreContract(target: PortTarget<UsageStore>): void {
       expect(await store.readUsage(secretId, H + 2, H + 2)).toEqual([]);
       expect(read[0]).toMatchObject({ sourceIps: [], authFailures: {} });
       expect(read[0]).not.toHaveProperty("keyId");
+    });
+  });
+}
+
+/** The `MisuseAckStore` port: one ack per secret × finding, a later one replacing it, the secret's own only. */
+export function misuseAckStoreContract(target: PortTarget<MisuseAckStore>): void {
+  describe(`MisuseAckStore (${target.name})`, () => {
+    it("keeps one ack per finding (the latest), lists the secret's own by finding id", async () => {
+      const acks = target.make();
+      const secretId = target.id("s");
+      const ack = (findingId: string, reason: string): MisuseAck => ({
+        secretId,
+        findingId,
+        kind: "new-ip",
+        keyId: "k1",
+        hour: "2030-01-01T10:00:00.000Z",
+        reason,
+        actor: "operator:arn:aws:sts::123456789012:assumed-role/ops/alice",
+        at: "2030-01-01T12:00:00.000Z",
+        until: "2030-01-08T12:00:00.000Z",
+      });
+      await acks.putAck(ack("mf_bbbb", "failover host"));
+      await acks.putAck(ack("mf_aaaa", "first"));
+      await acks.putAck(ack("mf_aaaa", "second"));
+      await acks.putAck({ ...ack("mf_cccc", "other secret"), secretId: `${secretId}-other` });
+
+      expect(await acks.listAcks(secretId)).toEqual([
+        ack("mf_aaaa", "second"),
+        ack("mf_bbbb", "failover host"),
+      ]);
     });
   });
 }
