@@ -87,13 +87,14 @@ describe("schedule resources (infra/schedules.cjs)", () => {
     ]);
   });
 
-  it("with no secret enrolled: no rotation rule, no role, the queue open to the sweeper's, secret-read and hygiene rules only", () => {
+  it("with no secret enrolled: no rotation rule, no role, the queue open to the sweeper's, secret-read, hygiene and misuse rules only", () => {
     const none = { ...OPTIONS, secrets: [] };
 
     expect(rulesOf(none)).toEqual([]);
     expect(scheduleResources(none).Resources.RotationScheduleToStepFunctionsRole).toBeUndefined();
     expect(sourceArnsOf(none)).toEqual([
       { "Fn::GetAtt": ["HygieneAuditRule", "Arn"] },
+      { "Fn::GetAtt": ["MisuseHourlyRule", "Arn"] },
       { "Fn::GetAtt": ["RetryRevocationsEventsRuleSchedule1", "Arn"] },
       { "Fn::GetAtt": ["SecretReadRule", "Arn"] },
     ]);

@@ -127,9 +127,10 @@ describe("IAM: one least-privilege role per function", () => {
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
         ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
         ["HygieneAuditLambdaFunction", "events.amazonaws.com", "HygieneAuditRule"],
+        ["MisuseHourlyLambdaFunction", "events.amazonaws.com", "MisuseHourlyRule"],
       ]),
     );
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(4);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -281,8 +282,9 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   };
 
   it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
-    // one per enrolled secret, the sweeper's tick, the secret-read rule, the weekly hygiene audit
-    expect(rules().length).toBe(loadEnrollment().secrets.length + 3);
+    // one per enrolled secret, the sweeper's tick, the secret-read rule, the weekly hygiene audit,
+    // the hourly misuse run
+    expect(rules().length).toBe(loadEnrollment().secrets.length + 4);
     for (const [id, rule] of rules()) {
       for (const target of targetsOf(rule)) {
         expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
@@ -299,7 +301,8 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   });
 
   it("retries a scheduled start for an hour, and a sweeper tick only while it cannot overlap the next", () => {
-    for (const [, rule] of rules().filter(([id]) => id !== "RetryRevocationsEventsRuleSchedule1"))
+    const ownPolicies = ["RetryRevocationsEventsRuleSchedule1", "MisuseHourlyRule"];
+    for (const [, rule] of rules().filter(([id]) => !ownPolicies.includes(id)))
       expect(targetsOf(rule)[0]?.RetryPolicy).toEqual({
         MaximumRetryAttempts: 10,
         MaximumEventAgeInSeconds: 3600,
@@ -313,6 +316,12 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
     });
     const timeout = fn("RetryRevocations").Properties.Timeout as number;
     expect((sweeper?.RetryPolicy?.MaximumEventAgeInSeconds ?? Infinity) + timeout).toBeLessThanOrEqual(300);
+    // The hourly misuse run: retried while a late run still ends before the next one starts.
+    const [misuse] = targetsOf(resource(template, "MisuseHourlyRule"));
+    const misuseTimeout = fn("MisuseHourly").Properties.Timeout as number;
+    expect((misuse?.RetryPolicy?.MaximumEventAgeInSeconds ?? Infinity) + misuseTimeout).toBeLessThanOrEqual(
+      3600,
+    );
   });
 
   it("keeps failed events 14 days in an encrypted queue only this stack's rules may write to", () => {
@@ -592,13 +601,15 @@ describe("data, alerts and logs", () => {
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
       // one per EventBridge rule: the sweeper's tick, the two enrolled secrets' schedules, secret
-      // reads, the weekly hygiene audit
+      // reads, the weekly hygiene audit, the hourly misuse run
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's, the heartbeat's, the secret-read function's and the hygiene audit's
+      "AWS/Events FailedInvocations",
+      // the sweeper's, the heartbeat's, the secret-read function's, the hygiene audit's, the misuse run's
+      "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",

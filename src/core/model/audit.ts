@@ -35,7 +35,8 @@ export type AlertKind =
   | "hygiene-findings"
   | "key-expiring"
   | "unregistered-reader"
-  | "anomalous-reads";
+  | "anomalous-reads"
+  | "misuse-finding";
 
 export interface Alert {
   kind: AlertKind;
