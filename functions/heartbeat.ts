@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadHeartbeatConfig } from "../src/commons/config";
 import { buildHeartbeatDeps } from "../src/commons/heartbeat-deps";
-import { heartbeatBodySchema } from "../src/commons/heartbeat-schema";
+import { heartbeatBodySchema, usageHoursOf } from "../src/commons/heartbeat-schema";
 import { parseJsonStrict } from "../src/commons/json";
 import { logger } from "../src/commons/logger";
 import { parseOrThrow } from "../src/commons/parse";
@@ -11,7 +11,7 @@ import { InvalidInputError, PrincipalNotAllowedError, sanitizeErrorMessage } fro
 
 const deps = buildHeartbeatDeps(loadHeartbeatConfig());
 
-/** A heartbeat body is three short strings; anything bigger is not one. */
+/** A heartbeat body is three short strings and at most four hours of usage counts (~2.5 KB at worst). */
 const MAX_BODY_BYTES = 4096;
 export const HEARTBEAT_PATH = "/heartbeats";
 
@@ -53,8 +53,9 @@ export async function heartbeatRoute(
       return json(413, { error: "PayloadTooLarge", message: `body must be at most ${MAX_BODY_BYTES} bytes` });
     }
     const body = parseJsonStrict(raw, "body must be a JSON object {secretId, fingerprint, instanceId}");
-    const input = parseOrThrow(heartbeatBodySchema, body, "heartbeat");
-    return json(200, await heartbeat({ ...input, callerArn }, d));
+    const { usage, ...input } = parseOrThrow(heartbeatBodySchema, body, "heartbeat");
+    const sourceIp = event.requestContext?.http?.sourceIp;
+    return json(200, await heartbeat({ ...input, callerArn, sourceIp, usage: usageHoursOf(usage) }, d));
   } catch (err) {
     if (err instanceof InvalidInputError) return json(400, { error: "InvalidInput", message: err.message });
     if (err instanceof PrincipalNotAllowedError) {

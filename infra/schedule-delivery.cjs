@@ -17,6 +17,8 @@ const SWEEPER_FUNCTION_ID = "RetryRevocationsLambdaFunction";
 const SECRET_READ_RULE_ID = "SecretReadRule";
 /** infra/hygiene.yml's weekly rule: it delivers to this stack's dead-letter queue too. */
 const HYGIENE_RULE_ID = "HygieneAuditRule";
+/** infra/misuse.yml's hourly rule: it delivers to this stack's dead-letter queue too. */
+const MISUSE_RULE_ID = "MisuseHourlyRule";
 const DLQ_ID = "ScheduleDeadLetterQueue";
 const ALERT_TOPIC = { Ref: "AlertTopic" };
 /** EventBridge rule names: 1-64 characters of `.-_A-Za-z0-9`. */
@@ -27,7 +29,7 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 const getAtt = (id, attribute) => ({ "Fn::GetAtt": [id, attribute] });
 const DEAD_LETTER = { Arn: getAtt(DLQ_ID, "Arn") };
 /** The rules of the stack outside infra/schedules.cjs that deliver to the dead-letter queue. */
-const DELIVERING_RULE_IDS = [SWEEPER_RULE_ID, SECRET_READ_RULE_ID, HYGIENE_RULE_ID];
+const DELIVERING_RULE_IDS = [SWEEPER_RULE_ID, SECRET_READ_RULE_ID, HYGIENE_RULE_ID, MISUSE_RULE_ID];
 
 /**
  * `retryPolicy` in serverless.yml (camelCase, like the plugins') as the CloudFormation `RetryPolicy`,

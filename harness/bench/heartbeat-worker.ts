@@ -87,9 +87,15 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
       new UpdateCommand({
         TableName: table,
         Key: { secretId, sk: `INSTANCE#${consumerId}#bench-${i % instances}` },
-        UpdateExpression: "SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp",
+        UpdateExpression: "SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp, sourceIp = :ip",
         ConditionExpression: "fingerprint = :fp",
-        ExpressionAttributeValues: { ":seen": now, ":by": now, ":exp": 2, ":fp": fingerprint },
+        ExpressionAttributeValues: {
+          ":seen": now,
+          ":by": now,
+          ":exp": 2,
+          ":fp": fingerprint,
+          ":ip": "127.0.0.1",
+        },
       }),
     );
   // Raw PutItem of an instance-sized item in a partition of its own: the headline `heartbeatVsPutItem`.
@@ -107,6 +113,7 @@ async function run(job: HeartbeatJob): Promise<HeartbeatWorkerResult> {
           lastSeenAt: now,
           expectedBy: now,
           expiresAt: 1,
+          sourceIp: "127.0.0.1",
         },
       }),
     );

@@ -131,8 +131,15 @@ export class SimulatedInstance {
     try {
       const key = JSON.parse(await this.consumer.getSecret()) as TradingCredential;
       const from = this.stack.callers.consumerHost;
-      if (await this.exchange.trade(tradingCredential(key), from)) this.trades.ok += 1;
-      else this.trades.rejected += 1;
+      const ok = await this.exchange.trade(tradingCredential(key), from);
+      // The one-line hook a real service adds (issue 20): the exchange answered, so it counts. The
+      // trade is the simulators' account read; a refusal's reason is not told apart here.
+      this.consumer.recordUsage("account");
+      if (ok) this.trades.ok += 1;
+      else {
+        this.trades.rejected += 1;
+        this.consumer.recordAuthFailure("other");
+      }
     } catch {
       // A failed trade is retried on the next one, like a real service would.
     }

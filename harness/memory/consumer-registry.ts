@@ -75,7 +75,12 @@ export class InMemoryConsumerRegistry implements ConsumerRegistry {
     const key = `${touch.secretId}#${touch.consumerId}#${touch.instanceId}`;
     const held = this.instances.get(key);
     if (held?.fingerprint !== touch.fingerprint) return false;
-    const next = { ...held, lastSeenAt: touch.lastSeenAt, expectedBy: touch.expectedBy };
+    const next = {
+      ...held,
+      lastSeenAt: touch.lastSeenAt,
+      expectedBy: touch.expectedBy,
+      ...(touch.sourceIp !== undefined ? { sourceIp: touch.sourceIp } : {}),
+    };
     this.instanceWrites.push(copy(next));
     this.instances.set(key, copy(next));
     return true;

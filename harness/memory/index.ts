@@ -24,3 +24,4 @@ export { InMemoryRevocationLedger } from "./revocation-ledger";
 export { InMemoryRotationStore } from "./rotation-store";
 export { InMemoryScheduleStore } from "./scheduler";
 export { InMemorySecretStore, type StageMoveCall } from "./secret-store";
+export { InMemoryMisuseAcks, InMemoryUsageStore } from "./usage-store";

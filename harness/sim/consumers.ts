@@ -7,6 +7,7 @@
 
 import { heartbeat } from "../../src/core/consumers/heartbeat";
 import { fingerprint } from "../../src/core/fingerprint";
+import type { UsageHour } from "../../src/core/misuse/usage";
 import { STAGE } from "../../src/core/model";
 import { checkRequestTruth } from "./oracles/liveness";
 import type { Rng } from "./rng";
@@ -51,6 +52,8 @@ export function spawnInstance(
     /** What the server said last: when to come back. */
     let next = spec.heartbeatIntervalSeconds;
     let sentAt = 0;
+    /** Usage counted and not yet acknowledged, per (hour, fingerprint), as the SDK keeps it. */
+    const pending = new Map<string, UsageHour>();
     const fetch = async (): Promise<void> => {
       const d = world.depsFor(world.context(actor));
       try {
@@ -67,11 +70,20 @@ export function spawnInstance(
       // Measured from before the call: the server's `now` (and so its expectedBy) is no earlier.
       sentAt = world.raw.clock.now().getTime();
       const sent = world.truth.sent(truth, held.keyId, sentAt);
+      // The oldest four hours ride on this heartbeat; they are dropped only once it is answered.
+      const carried = [...pending.entries()].sort(([, a], [, b]) => a.hour - b.hour).slice(0, 4);
       try {
         const out = await heartbeat(
-          { callerArn: spec.callerArn, secretId: spec.secretId, fingerprint: held.fp, instanceId },
+          {
+            callerArn: spec.callerArn,
+            secretId: spec.secretId,
+            fingerprint: held.fp,
+            instanceId,
+            ...(carried.length ? { usage: carried.map(([, h]) => h) } : {}),
+          },
           d,
         );
+        for (const [k] of carried) pending.delete(k);
         next = out.nextHeartbeatSeconds;
         world.truth.answered(sent, out.status, next);
         if (out.status === "current") {
@@ -123,6 +135,18 @@ export function spawnInstance(
         const fresh = world.raw.clock.now().getTime() <= confirmedUntil;
         if (!held || !fresh) break;
         world.sched.log(actor, `request with ${held.keyId}`);
+        // The one-line hook (issue 20), and the world's own record of what the exchange saw.
+        const now = world.raw.clock.now().getTime();
+        const hour = Math.floor(now / 3_600_000);
+        const counted = pending.get(`${hour}#${held.fp}`) ?? {
+          hour,
+          fingerprint: held.fp,
+          requests: {},
+          authFailures: {},
+        };
+        counted.requests.spot = (counted.requests.spot ?? 0) + 1;
+        pending.set(`${hour}#${held.fp}`, counted);
+        world.sawRequest(spec.secretId, account, held.keyId, now);
         // I6 for every instance, prompt or lazy, of a consumer the raw registry says is required.
         const key = world.raw.exchange.key(account, held.keyId);
         const registration = (await world.raw.consumers.listConsumers(spec.secretId)).find(

@@ -23,6 +23,7 @@ import {
   SecretScanner,
 } from "./invariants";
 import { checkRevocationTruth, type DecisionPoint } from "./oracles/liveness";
+import { checkMisuseReport } from "./oracles/misuse";
 import { checkAfterEvent, checkAtQuiescence, RecordsSeen, registryFacts } from "./oracles/world-checks";
 import { type Snapshot, takeSnapshot } from "./snapshot";
 import { type CommandKind, sessionArn, type Violation, World } from "./world";
@@ -233,6 +234,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       ...end.violations,
       ...checkLockAtEnd(snap, { rotations: new Set(), executions: new Set() }, "quiescence"),
       ...(await checkAtQuiescence(world, snap)),
+      ...(await checkMisuseReport(world, scan)).violations,
     ])
       world.violate(v);
   }

@@ -6,8 +6,9 @@
  */
 
 import type { Deps } from "../../src/core/deps";
+import type { ExchangeActivity } from "../../src/core/misuse/model";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
-import type { ExchangeKey } from "../../src/core/ports";
+import type { ExchangeKey, UsageStore } from "../../src/core/ports";
 import type { ReadPolicyDeps } from "../../src/core/read-policy/sync";
 import {
   FakeClock,
@@ -19,6 +20,7 @@ import {
   InMemoryRotationStore,
   InMemorySecretPolicyStore,
   InMemorySecretStore,
+  InMemoryUsageStore,
 } from "../memory";
 import { LaggingLedgerIndex, LaggingSecrets } from "./consistency";
 import {
@@ -95,6 +97,8 @@ export interface Raw {
   alerts: InMemoryAlerts;
   /** Resource policies: a Secrets Manager call like any other (wrapped as the `secrets` port). */
   policies: InMemorySecretPolicyStore;
+  /** The consumers' usage reports (issue 20): the consumers table, wrapped as the `consumers` port. */
+  usage: InMemoryUsageStore;
 }
 
 /** CreateNext's role in the simulated account: the read policies keep it a reader. */
@@ -136,6 +140,28 @@ export class World {
   egressRefusals = 0;
   /** keyshift's configured egress (`Deps.egressIps`), when the seed deploys one. */
   egressIps: string[] | undefined;
+  /**
+   * What the exchange saw, as the world knows it (issue 20): every request an instance made, per
+   * secret × key × hour — the exchange side the misuse oracle hands the detector.
+   */
+  readonly exchangeSeen = new Map<string, ExchangeActivity>();
+
+  /** The world's own record of one request with `keyId` (never asks the code under test). */
+  sawRequest(secretId: string, account: string, keyId: string, atMs: number): void {
+    const hour = Math.floor(atMs / 3_600_000);
+    const key = `${secretId}|${keyId}|${hour}`;
+    const row = this.exchangeSeen.get(key) ?? {
+      hour,
+      account,
+      secretId,
+      keyId,
+      endpointClass: "spot",
+      count: 0,
+    };
+    row.count += 1;
+    this.exchangeSeen.set(key, row);
+  }
+
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */
   readonly knownSecrets: string[] = [];
   /** Keys that ever carried AWSCURRENT: a never-promoted key is exempt from the gate (not the labels). */
@@ -202,6 +228,7 @@ export class World {
       alerts: new InMemoryAlerts(),
       // Bound to the secrets, as Secrets Manager is: a policy call on a missing secret is refused.
       policies: new InMemorySecretPolicyStore(secrets),
+      usage: new InMemoryUsageStore(),
     };
     this.profile = drawProfile(this.rng.fork("profile"));
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);
@@ -265,7 +292,7 @@ export class World {
   }
 
   /** Ports as one invocation sees them: every call scheduled and exposed to faults. */
-  depsFor(ctx: CallContext): Deps & ReadPolicyDeps {
+  depsFor(ctx: CallContext): Deps & ReadPolicyDeps & { usage: UsageStore } {
     const wrap = <T extends object>(port: PortName, target: T) => wrapPort(port, target, this.env, ctx);
     const r = this.raw;
     const jitter = this.rng.fork(`jitter:${ctx.actor}`);
@@ -279,6 +306,8 @@ export class World {
       audit: wrap("audit", r.audit),
       alerts: wrap("alerts", r.alerts),
       policies: wrap("secrets", r.policies),
+      // Usage items live in the consumers table: the same port, the same faults.
+      usage: wrap("consumers", r.usage),
       keyshiftReaders: SIM_KEYSHIFT_READERS,
       clock: r.clock,
       revocation: { baseSeconds: 60, capSeconds: 1800, maxAttempts: 4, random: () => jitter.next() },

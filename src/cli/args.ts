@@ -36,6 +36,8 @@ export const OPTIONS = {
   note: { type: "string" },
   limit: { type: "string" },
   "next-token": { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -164,4 +166,24 @@ export function stringOption(values: OptionValues, name: OptionName): string | u
   if (value === undefined || typeof value === "boolean") return undefined;
   if (value === "") throw new UsageError(`--${name} needs a value, got an empty one`);
   return value;
+}
+
+/**
+ * A time on the command line: an ISO 8601 date (`2026-12-01`, UTC midnight) or time with a zone
+ * (`2026-12-01T09:00:00Z`), or a span from now (`36h`, `7d`) — back for `--since`, ahead for `--until`.
+ */
+export function timeOption(flag: string, value: string, now: Date, direction: "back" | "ahead"): Date {
+  const span = /^([0-9]{1,4})([hd])$/.exec(value);
+  if (span) {
+    const ms = Number(span[1]) * (span[2] === "h" ? 3_600_000 : 86_400_000);
+    return new Date(now.getTime() + (direction === "back" ? -ms : ms));
+  }
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value);
+  const at = iso ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
+  if (Number.isNaN(at)) {
+    throw new UsageError(
+      `${flag} must be an ISO date (2026-12-01), an ISO time with a zone (2026-12-01T09:00:00Z) or a span (36h, 7d), got ${shown(value)}`,
+    );
+  }
+  return new Date(at);
 }

@@ -44,6 +44,12 @@ usage: keyshift <command> [args] [--json]
   misuse replay <file>           the misuse detector over a recorded JSON-lines file (docs/misuse.md),
                                  offline: no KEYSHIFT_* environment; the last stdout line lists the
                                  findings (exit 1 when a line is rejected: each is named on stderr)
+  misuse report [--since D]      the misuse detector over the stored aggregates (consumers' usage, the
+                                 exchange side where stored): findings with id, severity, evidence and
+                                 the command to act; D: 2026-12-01, an ISO time, or 36h / 7d (default 24h);
+                                 exit 1 when an open finding is critical or high
+  misuse ack <finding-id> --reason "..." [--until D]
+                                 acknowledge a finding until D (default 7d, at most 90 days), audited
   exposure <principal>           every enrolled secret the principal ever read (read audit), and which
                                  are still exposed (not rotated since its last read)
   exposure rotate <principal> --reason "..."

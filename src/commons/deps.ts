@@ -2,10 +2,12 @@ import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-led
 import type { Deps } from "../core/deps";
 import type {
   ManualTasks,
+  MisuseAckStore,
   OperatorRequests,
   ReaderAlertLog,
   ReadHistory,
   TaskCallbacks,
+  UsageStore,
 } from "../core/ports";
 import type { ReadPolicyDeps } from "../core/read-policy/sync";
 import type { Config } from "./config";
@@ -21,6 +23,7 @@ import {
   keyshiftWriters,
   ledger,
   lock,
+  misuseAcks,
   policies,
   readerAlerts,
   readHistory,
@@ -29,6 +32,7 @@ import {
   secrets,
   store,
   tasks,
+  usage,
 } from "./wiring";
 import { exchange } from "./wiring-exchange";
 
@@ -39,6 +43,8 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   tasks: ManualTasks;
   callbacks: TaskCallbacks;
   requests: OperatorRequests;
+  usage: UsageStore;
+  misuseAcks: MisuseAckStore;
 }
 
 /**
@@ -58,6 +64,8 @@ export function buildDeps(config: Config): AppDeps {
     readerAlerts,
     readHistory,
     requests,
+    usage,
+    misuseAcks,
     ledger,
     audit,
     alerts,

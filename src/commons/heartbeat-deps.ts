@@ -4,6 +4,7 @@ import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
 import { readSecretState } from "../adapters/dynamodb/secret-state";
+import { DynamoUsageStore } from "../adapters/dynamodb/usage-store";
 import { CachedRegistrations, CachedSecretState } from "../adapters/heartbeat-cache";
 import { SnsAlerts } from "../adapters/sns-alerts";
 import type { HeartbeatDeps } from "../core/consumers/heartbeat";
@@ -57,5 +58,7 @@ export function buildHeartbeatDeps(
     ),
     clock,
     rejections: new RejectionLimiter(),
+    // Written only when a heartbeat carries usage (issue 20): the steady state stays one UpdateItem.
+    usage: new DynamoUsageStore(db, config.KEYSHIFT_TABLE_CONSUMERS),
   };
 }

@@ -12,6 +12,7 @@ import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
 import { DynamoReaderAlertLog } from "../adapters/dynamodb/reader-alert-log";
 import { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../adapters/dynamodb/rotation-store";
+import { DynamoMisuseAcks, DynamoUsageStore } from "../adapters/dynamodb/usage-store";
 import { S3AuditArchive } from "../adapters/s3-audit-archive";
 import { SecretsManagerStore } from "../adapters/secrets-manager";
 import { SnsAlerts } from "../adapters/sns-alerts";
@@ -126,6 +127,14 @@ export const readerAlerts: Part<DynamoReaderAlertLog> = (w) =>
 
 export const readHistory: Part<DynamoReadHistory> = (w) =>
   new DynamoReadHistory(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
+
+/** What consumers reported per secret × key × hour (issue 20), in the consumers table. */
+export const usage: Part<DynamoUsageStore> = (w) =>
+  new DynamoUsageStore(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
+
+/** Operators' acknowledgements of misuse findings, beside the usage they judge. */
+export const misuseAcks: Part<DynamoMisuseAcks> = (w) =>
+  new DynamoMisuseAcks(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
 
 /** keyshift's fixed egress IPs (`--param egress=...`); absent without one. */
 export const egressIps: Part<readonly string[] | undefined> = ({ config }) => config.KEYSHIFT_EGRESS_IPS;

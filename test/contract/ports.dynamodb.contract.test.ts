@@ -11,12 +11,14 @@ import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
   InMemoryManualTasks,
+  InMemoryMisuseAcks,
   InMemoryOperatorRequests,
   InMemoryReaderAlertLog,
   InMemoryReadHistory,
   InMemoryRequestBudget,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
+  InMemoryUsageStore,
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
@@ -27,6 +29,7 @@ import { DynamoReaderAlertLog } from "../../src/adapters/dynamodb/reader-alert-l
 import { DynamoRequestBudget } from "../../src/adapters/dynamodb/request-budget";
 import { DynamoRevocationLedger } from "../../src/adapters/dynamodb/revocation-ledger";
 import { DynamoRotationStore } from "../../src/adapters/dynamodb/rotation-store";
+import { DynamoMisuseAcks, DynamoUsageStore } from "../../src/adapters/dynamodb/usage-store";
 import { nextAuditEntry, streamOf } from "../../src/core/audit/chain";
 import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
@@ -45,6 +48,7 @@ import {
 import { rotationLockContract } from "./ports/rotation-lock.suite";
 import { rotationStoreContract } from "./ports/rotation-store.suite";
 import { counterIds, once, type PortTarget } from "./ports/support";
+import { misuseAckStoreContract, usageStoreContract } from "./ports/usage-store.suite";
 
 const target = dynamoTarget();
 let db: DynamoDBDocumentClient;
@@ -124,6 +128,10 @@ operatorRequestsContract(dynamo(() => new DynamoOperatorRequests(db, target.tabl
 
 readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
+usageStoreContract(memory(() => new InMemoryUsageStore()));
+usageStoreContract(dynamo(() => new DynamoUsageStore(db, target.tables.consumers)));
+misuseAckStoreContract(memory(() => new InMemoryMisuseAcks()));
+misuseAckStoreContract(dynamo(() => new DynamoMisuseAcks(db, target.tables.consumers)));
 
 let auditInMemory: InMemoryAuditLog | undefined;
 auditLogContract({

@@ -124,6 +124,13 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
+  // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts.
+  MisuseHourly: {
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan"],
+    [CONSUMERS]: ["dynamodb:Query"],
+    [TOPIC]: ["sns:Publish"],
+    [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+  },
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],

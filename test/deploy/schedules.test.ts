@@ -40,9 +40,10 @@ describe("schedule resources (infra/schedules.cjs)", () => {
     expect(JSON.stringify(fragment)).not.toMatch(/keyshift\/exchange\//);
   });
 
-  it("the dead-letter queue is open to the sweeper's, secret-read and hygiene rules only (the schedules send as their role)", () => {
+  it("the dead-letter queue is open to the sweeper's, secret-read, hygiene and misuse rules only (the schedules send as their role)", () => {
     expect(sourceArnsOf(OPTIONS)).toEqual([
       { "Fn::GetAtt": ["HygieneAuditRule", "Arn"] },
+      { "Fn::GetAtt": ["MisuseHourlyRule", "Arn"] },
       { "Fn::GetAtt": ["RetryRevocationsEventsRuleSchedule1", "Arn"] },
       { "Fn::GetAtt": ["SecretReadRule", "Arn"] },
     ]);

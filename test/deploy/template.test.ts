@@ -129,9 +129,10 @@ describe("IAM: one least-privilege role per function", () => {
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
         ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
         ["HygieneAuditLambdaFunction", "events.amazonaws.com", "HygieneAuditRule"],
+        ["MisuseHourlyLambdaFunction", "events.amazonaws.com", "MisuseHourlyRule"],
       ]),
     );
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(4);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -338,8 +339,9 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   };
 
   it("gives every rule target the dead-letter queue and a retry policy within EventBridge's bounds", () => {
-    // the sweeper's tick, the secret-read rule, the weekly hygiene audit: none per enrolled secret
-    expect(rules().length).toBe(3);
+    // the sweeper's tick, the secret-read rule, the weekly hygiene audit, the hourly misuse run: none per
+    // enrolled secret
+    expect(rules().length).toBe(4);
     for (const [id, rule] of rules()) {
       for (const target of targetsOf(rule)) {
         expect(label(target.DeadLetterConfig?.Arn), id).toBe("ScheduleDeadLetterQueue");
@@ -356,7 +358,8 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
   });
 
   it("retries a scheduled start for an hour, and a sweeper tick only while it cannot overlap the next", () => {
-    for (const [, rule] of rules().filter(([id]) => id !== "RetryRevocationsEventsRuleSchedule1"))
+    const ownPolicies = ["RetryRevocationsEventsRuleSchedule1", "MisuseHourlyRule"];
+    for (const [, rule] of rules().filter(([id]) => !ownPolicies.includes(id)))
       expect(targetsOf(rule)[0]?.RetryPolicy).toEqual({
         MaximumRetryAttempts: 10,
         MaximumEventAgeInSeconds: 3600,
@@ -370,6 +373,12 @@ describe("schedules: retries, dead-letter queue and alarms", () => {
     });
     const timeout = fn("RetryRevocations").Properties.Timeout as number;
     expect((sweeper?.RetryPolicy?.MaximumEventAgeInSeconds ?? Infinity) + timeout).toBeLessThanOrEqual(300);
+    // The hourly misuse run: retried while a late run still ends before the next one starts.
+    const [misuse] = targetsOf(resource(template, "MisuseHourlyRule"));
+    const misuseTimeout = fn("MisuseHourly").Properties.Timeout as number;
+    expect((misuse?.RetryPolicy?.MaximumEventAgeInSeconds ?? Infinity) + misuseTimeout).toBeLessThanOrEqual(
+      3600,
+    );
   });
 
   it("keeps failed events 14 days in an encrypted queue only this stack's rules may write to", () => {
@@ -662,11 +671,14 @@ describe("data, alerts and logs", () => {
     const alarms = resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
     for (const a of alarms) expect((a.AlarmActions as unknown[]).map(label)).toEqual(["AlertTopic"]);
     expect(alarms.map((a) => `${a.Namespace} ${a.MetricName}`).sort()).toEqual([
-      // one per EventBridge rule: the sweeper's tick, secret reads, the weekly hygiene audit
+      // one per EventBridge rule: the sweeper's tick, secret reads, the weekly hygiene audit, the hourly misuse run
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's, the heartbeat's, the secret-read function's, the hygiene audit's, the audit archive's
+      "AWS/Events FailedInvocations",
+      // the sweeper's, the heartbeat's, the secret-read function's, the hygiene audit's, the audit archive's,
+      // the misuse run's
+      "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",

@@ -24,6 +24,8 @@ import {
 import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
 import { signRequest } from "../../harness/local/sigv4";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { documentClient } from "../../src/adapters/dynamodb/client";
+import { DynamoUsageStore } from "../../src/adapters/dynamodb/usage-store";
 import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../../src/core/audit/chain";
 import { fingerprint } from "../../src/core/fingerprint";
 import type { VersionFingerprints } from "../../src/core/model";
@@ -194,6 +196,62 @@ describe("a registered consumer", () => {
     expect(alerts.at(-1)?.attributes.secretId).toBe(main.secretId);
     expect(JSON.parse(alerts.at(-1)?.message ?? "{}")).toMatchObject({
       details: { consumerId: "trading-engine", instanceId: "engine-1", fingerprint: rogue },
+    });
+  });
+
+  it("carries usage: stored per key × hour with the caller's source IP, the key id from the recorded versions", async () => {
+    const hourMs = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const usage = {
+      hours: [
+        {
+          hour: new Date(hourMs).toISOString(),
+          fingerprint: currentFp,
+          requests: { spot: 12, account: 1 },
+          authFailures: { "ip-not-allowed": 1 },
+        },
+      ],
+    };
+    const res = await beat({
+      secretId: main.secretId,
+      fingerprint: currentFp,
+      instanceId: "engine-u",
+      usage,
+    });
+
+    expect(res.status).toBe(200);
+    expect(res.json.usage).toEqual({ recorded: 1, ignored: 0 });
+    const store = new DynamoUsageStore(
+      documentClient({ region: stack.region, endpoint: stack.endpoints.dynamodb }),
+      stack.tables.consumers,
+    );
+    const hour = hourMs / 3_600_000;
+    const recorded = (await main.deps.store.getVersions(main.secretId))?.current?.exchangeKeyId;
+    expect(await store.readUsage(main.secretId, hour, hour + 1)).toEqual([
+      {
+        secretId: main.secretId,
+        hour,
+        fingerprint: currentFp,
+        keyId: recorded,
+        requests: { spot: 12, account: 1 },
+        authFailures: { "ip-not-allowed": 1 },
+        consumerIds: ["trading-engine"],
+        sourceIps: [expect.stringMatching(/^127\./)],
+      },
+    ]);
+    const instance = await main.deps.consumers.getInstance(main.secretId, "trading-engine", "engine-u");
+    expect(instance?.sourceIp).toMatch(/^127\./);
+    // Malformed usage is refused whole, naming the field, and writes nothing.
+    const bad = await beat({
+      secretId: main.secretId,
+      fingerprint: currentFp,
+      instanceId: "engine-u",
+      usage: { hours: [{ ...usage.hours[0], requests: { futures: 1 } }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/futures/);
+    expect((await store.readUsage(main.secretId, hour, hour + 1))[0]?.requests).toEqual({
+      spot: 12,
+      account: 1,
     });
   });
 

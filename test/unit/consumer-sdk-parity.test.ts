@@ -11,8 +11,15 @@ import {
   maskSecrets as sdkMaskSecrets,
   sanitizeErrorMessage as sdkSanitize,
 } from "../../packages/consumer/src/scrub";
+import {
+  AUTH_FAILURE_KINDS as SDK_AUTH_FAILURE_KINDS,
+  ENDPOINT_CLASSES as SDK_ENDPOINT_CLASSES,
+  MAX_HOURS_PER_HEARTBEAT as SDK_MAX_HOURS,
+} from "../../packages/consumer/src/usage";
 import { maskSecrets, sanitizeErrorMessage } from "../../src/core/errors";
 import { fingerprint } from "../../src/core/fingerprint";
+import { ENDPOINT_CLASSES } from "../../src/core/misuse/model";
+import { AUTH_FAILURE_KINDS, MAX_USAGE_HOURS_PER_HEARTBEAT } from "../../src/core/misuse/usage";
 import { SECRET_ID } from "../../src/core/secret-id";
 import { seeded } from "./support/consumer-fakes";
 
@@ -40,6 +47,12 @@ function text(random: () => number, length: number): string {
 }
 
 describe("the SDK's copies agree with keyshift's originals", () => {
+  it("usage vocabulary: the same endpoint classes, auth-failure kinds and hours per heartbeat as the server validates", () => {
+    expect([...SDK_ENDPOINT_CLASSES]).toEqual([...ENDPOINT_CLASSES]);
+    expect([...SDK_AUTH_FAILURE_KINDS]).toEqual([...AUTH_FAILURE_KINDS]);
+    expect(SDK_MAX_HOURS).toBe(MAX_USAGE_HOURS_PER_HEARTBEAT);
+  });
+
   it("fingerprint: the same for 2,000 generated values, JSON keys and unicode included", () => {
     const random = seeded(7);
     for (let i = 0; i < 2000; i++) {

@@ -2,7 +2,7 @@
  * The least-privilege table (test/deploy/expected-grants.ts) checked against what the code really
  * calls: every AWS call each function's handler makes while the local stack runs real rotations —
  * a plain one, a stall and its resume, an abort, an emergency that breaks the glass on an earlier
- * key in the ledger, the sweeper, the hygiene audit, heartbeats and secret reads — must be granted
+ * key in the ledger, the sweeper, the hygiene audit, the hourly misuse run, heartbeats and secret reads — must be granted
  * there. The local DynamoDB enforces no IAM, so a missing grant is otherwise only found on AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,6 +178,10 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
 
   it("the hygiene audit", async () => {
     await invoke("HygieneAudit", "hygiene-audit");
+  });
+
+  it("the hourly misuse run", async () => {
+    await invoke("MisuseHourly", "misuse-hourly");
   });
 
   it("every call recorded is granted, and every function was reached", async () => {

@@ -11,6 +11,8 @@ import {
 import { type HeldSecret, SecretCache } from "./secret-cache.js";
 import { ConsumerRecord, type ConsumerStatus } from "./status.js";
 import { bounded } from "./timers.js";
+import { type AuthFailureKind, type EndpointClass, UsageCounter } from "./usage.js";
+import { type UsageClassifier, usageFetch } from "./usage-fetch.js";
 
 /** Called with the new value when the held key changes (not on the first load). */
 export type RotateListener = (
@@ -26,6 +28,19 @@ export interface Consumer {
   /** Heartbeat now (or join the one in flight); resolves when answered or failed, never rejects. */
   heartbeatNow(): Promise<void>;
   onRotate(listener: RotateListener): () => void;
+  /**
+   * Count one request (or `count`) to the exchange under its endpoint class, for the key held now.
+   * The counts ride on the next heartbeats; keyshift reconciles them with what the exchange saw.
+   * Cheap and synchronous; never throws.
+   */
+  recordUsage(endpointClass: EndpointClass, count?: number): void;
+  /** Count an authentication failure the exchange answered, e.g. `ip-not-allowed`. Never throws. */
+  recordAuthFailure(kind: AuthFailureKind, count?: number): void;
+  /** A fetch that counts its exchange requests and auth failures itself (see `UsageClassifier`). */
+  wrapFetch<F extends (input: string | URL | Request, init?: RequestInit) => Promise<Response>>(
+    fetchImpl: F,
+    how: UsageClassifier,
+  ): F;
   status(): ConsumerStatus;
   /** Stops heartbeating; resolves when work in flight has ended (each within `requestTimeoutMs`). */
   stop(): Promise<void>;
@@ -66,10 +81,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     },
     onError: (err) => record.failed(err, "refresh"),
   });
+  const usage = new UsageCounter({ now: o.timers.now, fingerprint: () => cache.current()?.fingerprint });
   const loop = new HeartbeatLoop({
     options: o,
     cache,
     record,
+    usage,
     send: (body) => bounded((signal) => send(body, signal), limit(o, "heartbeat")),
   });
 
@@ -97,12 +114,17 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    status: () =>
-      record.snapshot({
+    recordUsage: (endpointClass, count = 1) => usage.recordRequest(endpointClass, count),
+    recordAuthFailure: (kind, count = 1) => usage.recordAuthFailure(kind, count),
+    wrapFetch: (fetchImpl, how) => usageFetch(fetchImpl, usage, how),
+    status: () => ({
+      ...record.snapshot({
         fingerprint: cache.current()?.fingerprint,
         refreshes: cache.reads,
         stopped: loop.stopped,
       }),
+      usage: usage.status(),
+    }),
     async stop() {
       await loop.stop();
       await cache.settled();

@@ -2,6 +2,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { HeartbeatRejectedError } from "./errors.js";
 import type { ConsumerCredentials, ConsumerCredentialsProvider } from "./options.js";
+import type { UsageBody } from "./usage.js";
 
 /** The fields of the server's answer the SDK acts on; any other field is ignored. */
 export interface HeartbeatAnswer {
@@ -16,6 +17,8 @@ export interface HeartbeatBody {
   secretId: string;
   fingerprint: string;
   instanceId: string;
+  /** The hours of usage this heartbeat carries (absent: none pending). */
+  usage?: UsageBody;
 }
 
 /** Longest answer read; a heartbeat answer is a few hundred bytes, anything bigger is not one. */

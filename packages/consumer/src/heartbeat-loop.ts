@@ -1,8 +1,10 @@
+import { HeartbeatRejectedError } from "./errors.js";
 import type { HeartbeatAnswer, HeartbeatBody } from "./heartbeat-client.js";
 import type { ResolvedOptions } from "./options.js";
 import { backoffDelayMs, nextBeat } from "./schedule.js";
 import type { HeldSecret, SecretCache } from "./secret-cache.js";
 import type { ConsumerRecord } from "./status.js";
+import type { UsageCounter } from "./usage.js";
 
 /**
  * Where the heartbeat loop is. Every change goes through one of the transitions below, and in each
@@ -10,6 +12,7 @@ import type { ConsumerRecord } from "./status.js";
  *
  *   idle ──wake──▶ waiting ──timer / beatNow──▶ beating ──answered or failed──▶ waiting
  *   idle, waiting ──stop──▶ stopped;  beating ──stop──▶ stopping ──beat ends──▶ stopped
+ *   (waiting or beating with usage counts pending: stopping ──last heartbeat with them──▶ stopped)
  */
 export type LoopState =
   /** Nothing loaded yet: the loop starts with the first value held. No timer. */
@@ -29,6 +32,8 @@ export interface HeartbeatLoopDeps {
   record: ConsumerRecord;
   /** Sends one heartbeat, bounded by `requestTimeoutMs`. */
   send: (body: HeartbeatBody) => Promise<HeartbeatAnswer>;
+  /** The usage counts that ride on each heartbeat (issue 20). */
+  usage: UsageCounter;
 }
 
 /** Without a `nextHeartbeatSeconds` in the answer (an older or foreign server), beat once a minute. */
@@ -86,6 +91,13 @@ export class HeartbeatLoop {
       this.state = { name: "stopping", beat: state.beat };
       await state.beat;
     }
+    // The first stop only (a second one joins it): counts not yet sent would die with the process —
+    // and show as activity nobody reported — so one last heartbeat carries them, bounded like any.
+    if (state.name !== "stopping" && state.name !== "stopped" && state.name !== "idle") {
+      const flush = this.flushUsage();
+      this.state = { name: "stopping", beat: flush };
+      await flush;
+    }
     this.state = { name: "stopped" };
   }
 
@@ -103,17 +115,23 @@ export class HeartbeatLoop {
 
   /** One heartbeat: read if due, report, act on the answer, arm the next. Never throws. */
   private async beat(): Promise<void> {
-    const { cache, record, options: o } = this.deps;
+    const { cache, record, usage: counter, options: o } = this.deps;
     let delayMs: number;
+    let carried = false;
     try {
       if (cache.isDue()) await cache.refresh();
       if (this.stopped) return;
       const held = cache.current() as HeldSecret;
+      const usage = counter.take();
+      carried = usage !== undefined;
       const answer = await this.deps.send({
         secretId: o.secretId,
         fingerprint: held.fingerprint,
         instanceId: o.instanceId,
+        ...(usage ? { usage } : {}),
       });
+      if (carried) counter.settle("stored");
+      carried = false;
       this.reported = held.fingerprint;
       record.answered(answer, held.fingerprint);
       if (answer.refreshNow || answer.status === "stale" || answer.status === "unknown") {
@@ -121,10 +139,50 @@ export class HeartbeatLoop {
       }
       delayMs = this.paceAfter(answer);
     } catch (err) {
+      if (carried) this.settleFailedUsage(err);
       if (!(err instanceof Error && err.name === "SecretUnavailableError")) record.failed(err, "heartbeat");
       delayMs = backoffDelayMs(record.consecutiveErrors, { capMs: o.maxBackoffMs, random: o.random() });
     }
     this.arm(delayMs);
+  }
+
+  /** One heartbeat with the pending counts, if there are any; never throws. */
+  private async flushUsage(): Promise<void> {
+    const { cache, record, usage: counter, options: o } = this.deps;
+    const held = cache.current();
+    const usage = held && counter.take();
+    if (!held || !usage) return;
+    try {
+      const answer = await this.deps.send({
+        secretId: o.secretId,
+        fingerprint: held.fingerprint,
+        instanceId: o.instanceId,
+        usage,
+      });
+      counter.settle("stored");
+      record.answered(answer, held.fingerprint);
+    } catch (err) {
+      this.settleFailedUsage(err);
+      record.failed(err, "heartbeat");
+    }
+  }
+
+  /**
+   * The counts go again with the next heartbeat — unless the server refused the body for them (400:
+   * an older keyshift that knows no `usage`): then counting stops, so the heartbeats that prove
+   * which key this process holds never fail for the sake of the counts.
+   */
+  private settleFailedUsage(err: unknown): void {
+    const refused = err instanceof HeartbeatRejectedError && err.httpStatus === 400;
+    this.deps.usage.settle(refused ? "refused" : "failed");
+    if (refused) {
+      const { secretId, instanceId } = this.deps.options;
+      this.deps.options.logger.warn("keyshift refused the usage counts: usage reporting stops", {
+        secretId,
+        instanceId,
+        dropped: this.deps.usage.status().dropped,
+      });
+    }
   }
 
   /**

@@ -21,3 +21,11 @@ export {
   type SecretsManagerLike,
 } from "./options.js";
 export type { ConsumerStatus } from "./status.js";
+export {
+  AUTH_FAILURE_KINDS,
+  type AuthFailureKind,
+  ENDPOINT_CLASSES,
+  type EndpointClass,
+  type UsageStatus,
+} from "./usage.js";
+export type { UsageClassifier } from "./usage-fetch.js";

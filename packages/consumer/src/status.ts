@@ -1,6 +1,7 @@
 import { type ConsumerError, describeError } from "./errors.js";
 import type { HeartbeatAnswer } from "./heartbeat-client.js";
 import type { ConsumerLogger } from "./options.js";
+import type { UsageStatus } from "./usage.js";
 
 export interface ConsumerStatus {
   secretId: string;
@@ -15,6 +16,8 @@ export interface ConsumerStatus {
   /** Successful reads of Secrets Manager, the first load included. */
   refreshes: number;
   stopped: boolean;
+  /** The usage counts (`recordUsage`): still reported, waiting for a heartbeat, lost. */
+  usage: UsageStatus;
 }
 
 /**
@@ -70,7 +73,11 @@ export class ConsumerRecord {
     return describeError(err, operation, this.deps.now(), this.deps.secrets());
   }
 
-  snapshot(held: { fingerprint: string | undefined; refreshes: number; stopped: boolean }): ConsumerStatus {
+  snapshot(held: {
+    fingerprint: string | undefined;
+    refreshes: number;
+    stopped: boolean;
+  }): Omit<ConsumerStatus, "usage"> {
     return {
       ...this.deps.ids,
       fingerprint: held.fingerprint,

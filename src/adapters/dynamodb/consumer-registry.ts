@@ -89,18 +89,20 @@ export class DynamoConsumerRegistry implements ConsumerRegistry {
    * DynamoDB call. A new instance or a changed fingerprint fails the condition (nothing written).
    */
   async touchInstance(touch: InstanceTouch): Promise<boolean> {
+    const ip = touch.sourceIp !== undefined;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { secretId: touch.secretId, sk: `INSTANCE#${touch.consumerId}#${touch.instanceId}` },
-          UpdateExpression: "SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp",
+          UpdateExpression: `SET lastSeenAt = :seen, expectedBy = :by, expiresAt = :exp${ip ? ", sourceIp = :ip" : ""}`,
           ConditionExpression: "fingerprint = :fp",
           ExpressionAttributeValues: {
             ":seen": touch.lastSeenAt,
             ":by": touch.expectedBy,
             ":exp": expiry(touch.lastSeenAt),
             ":fp": touch.fingerprint,
+            ...(ip ? { ":ip": touch.sourceIp } : {}),
           },
         }),
       );

@@ -10,6 +10,7 @@ import { hygiene } from "./hygiene";
 import { list } from "./list";
 import { keysConfirmDeleted, keysProvide, tasksList } from "./manual";
 import { misuseReplay } from "./misuse";
+import { misuseAckCommand, misuseReportCommand } from "./misuse-report";
 import { forceRevokeCommand, rollbackCommand } from "./operator";
 import { revocationsList, revocationsRestore, revocationsRetry } from "./revocations";
 import { resume, rotate } from "./rotate";
@@ -35,6 +36,8 @@ export const COMMANDS: CommandSpec<unknown>[] = [
   forceRevokeCommand,
   rollbackCommand,
   misuseReplay,
+  misuseReportCommand,
+  misuseAckCommand,
   exposure,
   exposureRotate,
   evidence,

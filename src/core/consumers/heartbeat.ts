@@ -1,7 +1,8 @@
 import { HEARTBEAT_REJECTIONS_STREAM, instanceAuditStream } from "../audit/chain";
 import { PrincipalNotAllowedError } from "../errors";
+import { type UsageHour, usageRecordsOf } from "../misuse/usage";
 import type { ConsumerRegistration, SecretState, VersionFingerprints } from "../model";
-import type { Alerts, AuditLog, Clock, ConsumerRegistry, RotationStore } from "../ports";
+import type { Alerts, AuditLog, Clock, ConsumerRegistry, RotationStore, UsageStore } from "../ports";
 import { principalKey } from "../principal";
 import { expectedBy, type HeartbeatStatus, nextHeartbeatSeconds } from "./heartbeat-policy";
 import type { RejectionLimiter } from "./rejection-limiter";
@@ -14,6 +15,10 @@ export interface HeartbeatInput {
   secretId: string;
   fingerprint: string;
   instanceId: string;
+  /** The caller's source IP from the front door's request context (absent: it gave none). */
+  sourceIp?: string | undefined;
+  /** Hours of usage the instance reports with this heartbeat (issue 20; absent: none). */
+  usage?: UsageHour[] | undefined;
 }
 
 export interface HeartbeatOutput {
@@ -24,6 +29,8 @@ export interface HeartbeatOutput {
   currentFingerprint: string | null;
   /** When to come back: slow while nothing happens, fast while a rotation waits, 0 on `stale`. */
   nextHeartbeatSeconds: number;
+  /** Only when the heartbeat carried usage: hours stored, and hours dropped (too old, in the future, empty). */
+  usage?: { recorded: number; ignored: number };
 }
 
 /** The ports the heartbeat uses: its own composition builds only these (src/commons/heartbeat-deps.ts). */
@@ -35,6 +42,8 @@ export interface HeartbeatDeps {
   clock: Clock;
   /** Which rejections are audited (one per container); absent: every one is. */
   rejections?: RejectionLimiter;
+  /** Where reported usage goes; absent: usage is answered as ignored. */
+  usage?: Pick<UsageStore, "addUsage">;
 }
 
 /**
@@ -53,6 +62,8 @@ export interface HeartbeatDeps {
  *    audit the change in the instance's own stream (an `unknown` one is also alerted), and only
  *    then write the row, anchored to that entry — a failure before the write leaves the old
  *    fingerprint stored, so the retry reports the change again (at least once).
+ * 5. Usage, only when the body carries it: one ADD per hour carried, to the secret × key × hour
+ *    item, last — a failure answers 500 and the consumer sends the same counts again.
  */
 export async function heartbeat(input: HeartbeatInput, deps: HeartbeatDeps): Promise<HeartbeatOutput> {
   // A principal that is not an IAM role or user (federated, root, service) can never be registered.
@@ -74,9 +85,32 @@ export async function heartbeat(input: HeartbeatInput, deps: HeartbeatDeps): Pro
     fingerprint: input.fingerprint,
     lastSeenAt: now.toISOString(),
     expectedBy: expectedBy(now, steady.next),
+    ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
   });
-  if (touched) return answer(registration, steady);
-  return recordChange(input, registration, now, deps);
+  const out = touched ? answer(registration, steady) : await recordChange(input, registration, now, deps);
+  // After the heartbeat's own write: usage never delays or decides what the instance is told.
+  if (input.usage) out.usage = await storeUsage(input.usage, input, registration, cached, now, deps);
+  return out;
+}
+
+async function storeUsage(
+  hours: UsageHour[],
+  input: HeartbeatInput,
+  registration: ConsumerRegistration,
+  state: SecretState,
+  now: Date,
+  deps: HeartbeatDeps,
+): Promise<{ recorded: number; ignored: number }> {
+  if (!deps.usage) return { recorded: 0, ignored: hours.length };
+  const { records, ignored } = usageRecordsOf(hours, {
+    secretId: input.secretId,
+    consumerId: registration.consumerId,
+    sourceIp: input.sourceIp,
+    versions: state.versions,
+    now,
+  });
+  for (const record of records) await deps.usage.addUsage(record);
+  return { recorded: records.length, ignored };
 }
 
 async function registrationFor(
@@ -136,6 +170,7 @@ async function recordChange(
     firstSeenAt: before?.firstSeenAt ?? now.toISOString(),
     lastSeenAt: now.toISOString(),
     expectedBy: expectedBy(now, judged.next),
+    ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
     ...anchor,
   });
   return answer(registration, judged);

@@ -1,8 +1,9 @@
 import { runBounded } from "../bounded";
 import type { Deps } from "../deps";
 import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
+import { hourOf } from "../misuse/model";
 import type { ConsumerRegistration, LedgerEntry, SecretSettings } from "../model";
-import type { OperatorRequests } from "../ports";
+import type { OperatorRequests, UsageStore } from "../ports";
 import {
   DEFAULT_THRESHOLDS,
   type HygieneFinding,
@@ -51,7 +52,12 @@ export type HygieneDeps = Pick<
   policyDrift?: (secretId: string, consumers: ConsumerRegistration[]) => Promise<SecretFacts["policyDrift"]>;
   /** The operator plane's reviews (emergencies nobody else signed off yet); absent: not checked. */
   requests?: OperatorRequests;
+  /** What consumers reported (issue 20); absent: usage reporting is not checked. */
+  usage?: Pick<UsageStore, "readUsage">;
 };
+
+/** How far back the audit looks for usage reports: a week, the audit's own period. */
+const USAGE_WINDOW_DAYS = 7;
 
 export interface HygieneInput {
   thresholds?: Partial<HygieneThresholds>;
@@ -181,6 +187,7 @@ async function auditSecret(
       otherSecretsKeyIds: [...recorded].filter(([k, n]) => n > (own.has(k) ? 1 : 0)).map(([k]) => k),
       policyDrift: deps.policyDrift ? await deps.policyDrift(secretId, consumers) : [],
       egressIps: deps.egressIps,
+      ...(deps.usage ? { usage: await usageFacts(deps.usage, secretId, now) } : {}),
     };
     return judgeSecret(facts, now, thresholds);
   } catch (err) {
@@ -264,4 +271,11 @@ async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[
       message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
       fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
     }));
+}
+
+/** How many key × hour usage items the secret's consumers reported over the audit's window. */
+async function usageFacts(usage: Pick<UsageStore, "readUsage">, secretId: string, now: Date) {
+  const to = hourOf(now.getTime()) + 1;
+  const items = await usage.readUsage(secretId, to - USAGE_WINDOW_DAYS * 24, to);
+  return { keyHours: items.length, windowDays: USAGE_WINDOW_DAYS };
 }

@@ -10,6 +10,7 @@ import type { ExchangeKey } from "../ports";
 import { scheduleIntervalSeconds } from "../schedule";
 import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
 import { judgeLedger } from "./ledger-findings";
+import { judgeUsageReporting } from "./usage-findings";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -30,7 +31,8 @@ export type FindingKind =
   | "ledger-needs-operator"
   | "manual-deletion-overdue"
   | "manual-deletion-pending"
-  | "emergency-unreviewed";
+  | "emergency-unreviewed"
+  | "no-usage-reporting";
 
 export interface HygieneFinding {
   secretId: string;
@@ -65,6 +67,8 @@ export interface SecretFacts {
   otherSecretsKeyIds: string[];
   /** What the read-policy check found (empty: the policy is the registry's). */
   policyDrift: Array<{ kind?: string; message: string; severity: Severity; fix: string }>;
+  /** Usage items (key × hour) the consumers reported over the last `windowDays`; absent: not checked. */
+  usage?: { keyHours: number; windowDays: number };
 }
 
 export interface HygieneThresholds {
@@ -129,6 +133,7 @@ export function judgeSecret(
   const cadence = rotationCadence(facts.settings, facts.rotations);
   judgeSchedule(facts, cadence, now, add);
   judgeConsumers(facts, now, t, add);
+  judgeUsageReporting(facts, now, add);
   for (const drift of facts.policyDrift) {
     // A policy that no longer guards itself is its own finding: anyone allowed to remove it can read.
     const unguarded = drift.kind === "guard-missing" || drift.kind === "guard-changed";

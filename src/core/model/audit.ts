@@ -38,7 +38,8 @@ export type AlertKind =
   | "anomalous-reads"
   | "manual-step"
   | "manual-step-overdue"
-  | "audit-archive-conflict";
+  | "audit-archive-conflict"
+  | "misuse-finding";
 
 export interface Alert {
   kind: AlertKind;

@@ -23,6 +23,8 @@ export interface ConsumerInstance {
    * liveness follows this promise. Absent on rows written before it existed.
    */
   expectedBy?: string;
+  /** Where its last heartbeat came from (the front door's source IP); absent on older rows. */
+  sourceIp?: string;
   /**
    * The last entry of the instance's own audit stream (its fingerprint changes): the row anchors
    * that stream, so a stream removed whole does not verify (see `instanceAuditStream`).
@@ -39,4 +41,6 @@ export interface InstanceTouch {
   fingerprint: string;
   lastSeenAt: string;
   expectedBy: string;
+  /** The instance's source IP as the front door saw it (absent: the front door gave none). */
+  sourceIp?: string;
 }

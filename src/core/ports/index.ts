@@ -25,3 +25,4 @@ export {
   type ScheduleTarget,
 } from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
+export type { MisuseAckStore, UsageStore } from "./usage";

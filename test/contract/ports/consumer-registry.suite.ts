@@ -131,6 +131,26 @@ export function consumerRegistryContract(target: PortTarget<ConsumerRegistry>): 
         expect(await consumers.getInstance(secretId, "engine", "i-new")).toBeUndefined();
       });
 
+      it("a touch with the front door's source IP records it on the row; one without keeps the last", async () => {
+        const secretId = target.id("touch-ip");
+        const row = instance(secretId, "engine", "i-1");
+        await consumers.putInstance({ ...row, sourceIp: "10.0.0.1" });
+        const touch = { secretId, consumerId: "engine", instanceId: "i-1", fingerprint: row.fingerprint };
+
+        await consumers.touchInstance({
+          ...touch,
+          lastSeenAt: iso(60),
+          expectedBy: iso(120),
+          sourceIp: "10.0.0.2",
+        });
+        expect((await consumers.getInstance(secretId, "engine", "i-1"))?.sourceIp).toBe("10.0.0.2");
+        await consumers.touchInstance({ ...touch, lastSeenAt: iso(70), expectedBy: iso(130) });
+        expect(await consumers.getInstance(secretId, "engine", "i-1")).toMatchObject({
+          sourceIp: "10.0.0.2",
+          lastSeenAt: iso(70),
+        });
+      });
+
       it("deregister removes the registration, only that consumer's instances, and its claims; a re-run is harmless", async () => {
         const secretId = target.id("dereg");
         await consumers.register(registration(secretId, "engine"));

@@ -1,0 +1,33 @@
+import type { Add, SecretFacts } from "./findings";
+
+/**
+ * Consumers that report no usage (issue 20): without their counts the misuse detector cannot tell
+ * their activity from anyone else's, so every request the exchange sees is unaccounted for — the
+ * detector stays quiet on such a secret instead of flooding, which is exactly why it must be said
+ * here. Medium while instances heartbeat (they run, but do not count: an SDK without the hook, or
+ * one older than it); low when nothing heartbeats either (the silent-consumer finding says more).
+ */
+export function judgeUsageReporting(facts: SecretFacts, now: Date, add: Add): void {
+  const { usage, consumers, instances, settings } = facts;
+  if (!usage || usage.keyHours > 0 || consumers.length === 0) return;
+  const windowStart = now.getTime() - usage.windowDays * 86_400_000;
+  const running = instances.filter((i) => Date.parse(i.lastSeenAt) >= windowStart).length;
+  const fix =
+    "add `consumer.recordUsage(<endpoint class>)` beside each exchange call (or `wrapFetch`), with @keyshift/consumer " +
+    "from usage reporting on (README, Joining as a consumer; docs/heartbeat-protocol.md, Usage counts)";
+  if (running > 0) {
+    add(
+      "no-usage-reporting",
+      "medium",
+      `${running} consumer instance(s) heartbeat but none reported usage in ${usage.windowDays} day(s): misuse reconciliation cannot account for this key's activity`,
+      fix,
+    );
+  } else {
+    add(
+      "no-usage-reporting",
+      "low",
+      `no consumer reported usage of ${settings.secretId} in ${usage.windowDays} day(s)`,
+      fix,
+    );
+  }
+}
