@@ -47,9 +47,13 @@ describe("operator API: humans get invoke rights, the function does the writing"
     });
   });
 
-  it("outputs three human policies: viewer, operator, approver", () => {
+  it("outputs three human policies: viewer, operator, approver (and the schedule manager's, which writes no table or secret)", () => {
     const policies = resourcesOfType(template, "AWS::IAM::ManagedPolicy").map(([id]) => id);
-    expect(policies.sort()).toEqual([...HUMAN_POLICIES].sort());
+    expect(policies.sort()).toEqual([...HUMAN_POLICIES, "RotationScheduleManagerPolicy"].sort());
+    const scheduler = statementsOf(template.Resources.RotationScheduleManagerPolicy as CfnResource).flatMap(
+      actionsOf,
+    );
+    expect(scheduler.filter((a) => a.startsWith("dynamodb:") || a.startsWith("secretsmanager:"))).toEqual([]);
     for (const id of HUMAN_POLICIES)
       expect(template.Outputs?.[`${id}Arn`]).toMatchObject({ Value: { Ref: id } });
   });

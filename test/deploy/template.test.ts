@@ -160,6 +160,9 @@ describe("functions", () => {
       KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:t",
       KEYSHIFT_READER_ROLE_ARNS:
         "arn:aws:iam::123456789012:role/keyshift-dev-createNext-eu-west-1-lambdaRole",
+      // the operator API's role joined with the (empty) param
+      KEYSHIFT_POLICY_WRITER_ROLE_ARNS:
+        "arn:aws:iam::123456789012:role/keyshift-dev-operatorApi-eu-west-1-lambdaRole,",
     };
     const env = Object.fromEntries(
       Object.entries(vars).map(([k, v]) => [
