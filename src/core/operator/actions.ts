@@ -139,6 +139,10 @@ async function rollbackTargetAlive(
   to: VersionRef,
 ): Promise<Error | undefined> {
   const entry = await deps.ledger.get(ledgerEntryId(account, to.exchangeKeyId));
+  if (entry) return rollbackRefused(secretId, to, entry);
+  // A manual account has no key listing: a key keyshift never asked a person to delete (no
+  // ledger entry) is still alive; asking the exchange would refuse every rollback there.
+  if ((await deps.exchange.capabilities(account)).keyManagement === "manual") return undefined;
   const listing = await deps.exchange.listKeys(account);
   const active = listing.keys.some((k) => k.keyId === to.exchangeKeyId && k.status === "active");
   return entry || !active ? rollbackRefused(secretId, to, entry) : undefined;
