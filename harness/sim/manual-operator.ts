@@ -105,10 +105,13 @@ async function createKey(
   if (plan === "never") return;
   const now = world.raw.clock.now().getTime();
   const deadline = Date.parse(task.deadline);
+  // In the calm end (no faults) a person acts within minutes, so the seed settles.
   const wait =
     plan === "late"
       ? Math.ceil((deadline - now) / 1000) + rng.range(10, 900)
-      : rng.range(30, Math.max(60, Math.min(1800, Math.floor((deadline - now) / 2000))));
+      : !world.faultsOn
+        ? rng.range(30, 240)
+        : rng.range(30, Math.max(60, Math.min(1800, Math.floor((deadline - now) / 2000))));
   await world.sched.sleep(actor, wait, `makes the key (${plan})`);
   if (plan === "twice") {
     // Two persons, each with a key of their own, answer at the same moment.
@@ -203,15 +206,17 @@ async function deleteKey(
   const entryId = task?.entryId ?? ref;
   const entry = await world.raw.ledger.get(entryId);
   if (!entry) return;
-  await world.sched.sleep(actor, rng.range(30, 1800), `deletes the key (${plan})`);
+  await world.sched.sleep(actor, rng.range(30, world.faultsOn ? 1800 : 240), `deletes the key (${plan})`);
   if (plan === "confirm-first") {
     // Before deleting it: keyshift must refuse, the key still authenticates.
     await confirm(world, actor, ref, "before-delete");
     await world.sched.sleep(actor, rng.range(30, 600), "now deletes it");
   }
   const keyId = task?.keyId ?? entry.keyId;
-  await checkPersonDeletion(world, entry.exchangeAccount, keyId);
-  if (world.raw.exchange.webDeleteKey(entry.exchangeAccount, keyId)) {
+  // The web UI lists the account's keys: one already deleted (by another person) is not there.
+  if (world.raw.exchange.key(entry.exchangeAccount, keyId)) {
+    await checkPersonDeletion(world, entry.exchangeAccount, keyId);
+    world.raw.exchange.webDeleteKey(entry.exchangeAccount, keyId);
     world.truth.effect("removeKey", keyId, world.raw.clock.now().getTime());
     world.sched.log(actor, `deleted ${keyId} at the web UI`);
     world.manual.count("web-delete");

@@ -421,7 +421,7 @@ async function pause(world: World, seconds: number, why: string): Promise<void> 
   let wake = now + seconds * 1000;
   for (const t of world.sched.pendingTimers()) {
     // The person reads the task list whenever it wakes: a jump past its timer only makes it late.
-    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce" && t.actor !== "person") {
+    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce" && !t.actor.startsWith("person")) {
       wake = Math.min(wake, t.at);
       break;
     }
@@ -440,7 +440,7 @@ async function manualSummary(world: World): Promise<ManualSummary> {
   const rotations: Record<string, number> = {};
   for (const [rotationId, secretId] of world.rotationSecret) {
     if (world.accountOf.get(secretId) !== SIM_MANUAL_ACCOUNT) continue;
-    const phase = (await world.raw.store.getRotation(secretId, rotationId))?.phase ?? "never-began";
+    const phase = (await world.raw.store.getRotation(secretId, rotationId))?.phase ?? "refused-at-begin";
     rotations[phase] = (rotations[phase] ?? 0) + 1;
   }
   const timedOut: Record<string, number> = {};
