@@ -11,7 +11,23 @@ import type {
 import { ipAllowed } from "../ip-allowlist";
 import { Faults } from "./faults";
 
-type Method = "createKey" | "listKeys" | "verifyKey" | "disableKey" | "enableKey" | "removeKey";
+type Method =
+  | "createKey"
+  | "listKeys"
+  | "verifyKey"
+  | "disableKey"
+  | "enableKey"
+  | "removeKey"
+  | "describeOwnKey"
+  | "keyStillExists";
+
+/** What a person did at the exchange's web UI (never through keyshift's API calls). */
+export interface WebAction {
+  action: "create" | "delete";
+  account: string;
+  keyId: string;
+  label?: string;
+}
 
 /** One call as the fake saw it. Credentials are recorded by key id only. */
 export interface ExchangeCall {
@@ -35,6 +51,8 @@ interface StoredKey extends ExchangeKey {
 interface Account {
   maxActiveKeys: number;
   keys: StoredKey[];
+  /** Only a person at the web UI makes, disables and deletes its keys (Kraken, Coinbase…). */
+  manual?: boolean;
 }
 
 /**
@@ -46,6 +64,8 @@ export class InMemoryExchange implements Exchange {
   readonly faults = new Faults<Method>();
   readonly calls: ExchangeCall[] = [];
   readonly removed: ExchangeKey[] = [];
+  /** What persons did at the web UI of manual accounts, in order. */
+  readonly webActions: WebAction[] = [];
   /** Every secret this exchange ever generated, for the no-leak scan. */
   readonly generatedSecrets: string[] = [];
   /** Runs after the call is recorded, before it acts (e.g. to assert on the ledger mid-call). */
@@ -61,13 +81,51 @@ export class InMemoryExchange implements Exchange {
     const acct = this.require(account);
     return {
       maxActiveKeys: acct.maxActiveKeys,
-      limitCounts: this.capabilitiesValue.limitCounts,
+      limitCounts: acct.manual ? "active" : this.capabilitiesValue.limitCounts,
       keys: acct.keys.map(withoutSecret),
     };
   }
 
   addAccount(account: string, maxActiveKeys = 2): void {
     if (!this.accounts.has(account)) this.accounts.set(account, { maxActiveKeys, keys: [] });
+  }
+
+  /**
+   * An account whose keys only a person makes and deletes, at the web UI (`keyManagement: "manual"`):
+   * createKey, listKeys, disableKey, enableKey and removeKey are refused (`ExchangePermanentError`);
+   * a key can verify itself, describe itself and say whether it still exists.
+   */
+  addManualAccount(account: string, maxActiveKeys = 5): void {
+    this.addAccount(account, maxActiveKeys);
+    this.require(account).manual = true;
+  }
+
+  isManual(account: string): boolean {
+    return this.accounts.get(account)?.manual === true;
+  }
+
+  /** A person at the web UI makes a key (the account's key limit applies, as on the site). */
+  webCreateKey(
+    account: string,
+    input: { label: string; permissions: string[]; ipAllowlist?: string[] },
+  ): CreatedExchangeKey {
+    const acct = this.require(account);
+    if (acct.keys.filter((k) => k.status === "active").length >= acct.maxActiveKeys)
+      throw new ExchangePermanentError(`web UI of ${account}: too many API keys`, 409);
+    const created = this.mint(acct, input);
+    this.webActions.push({ action: "create", account, keyId: created.keyId, label: input.label });
+    return created;
+  }
+
+  /** A person at the web UI deletes a key; false when there was none. */
+  webDeleteKey(account: string, keyId: string): boolean {
+    const acct = this.require(account);
+    const index = acct.keys.findIndex((k) => k.keyId === keyId);
+    const [gone] = index >= 0 ? acct.keys.splice(index, 1) : [];
+    if (!gone) return false;
+    this.removed.push(withoutSecret(gone));
+    this.webActions.push({ action: "delete", account, keyId });
+    return true;
   }
 
   /** Arrange helper: a key created outside the workflow (not recorded as a call). */
@@ -114,12 +172,15 @@ export class InMemoryExchange implements Exchange {
   /** Capabilities every account of this fake reports; `disable: true` makes revocation two-stage. */
   capabilitiesValue: ExchangeCapabilities = { exchange: "fake", disable: false, limitCounts: "active" };
 
-  async capabilities(): Promise<ExchangeCapabilities> {
+  async capabilities(account?: string): Promise<ExchangeCapabilities> {
+    if (account !== undefined && this.isManual(account))
+      return { exchange: "fake-manual", disable: false, limitCounts: "active", keyManagement: "manual" };
     return { ...this.capabilitiesValue };
   }
 
   async createKey(account: string, input: CreateKeyInput): Promise<CreatedExchangeKey> {
     await this.enter({ method: "createKey", account, label: input.label });
+    this.refuseManual(account, "make a key");
     const acct = this.require(account);
     const counted =
       this.capabilitiesValue.limitCounts === "all"
@@ -136,29 +197,52 @@ export class InMemoryExchange implements Exchange {
 
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
     await this.enter({ method: "listKeys", account });
+    this.refuseManual(account, "list keys");
     const acct = this.require(account);
     return { keys: acct.keys.map(withoutSecret), maxActiveKeys: acct.maxActiveKeys };
   }
 
   async verifyKey(account: string, key: ExchangeKeyCredential): Promise<void> {
     await this.enter({ method: "verifyKey", account, keyId: key.keyId });
+    this.authenticate(account, key, "verifyKey");
+  }
+
+  /** The key describes itself, signed by itself (Kraken's GetApiKeyInfo): its label, scope and binding. */
+  async describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey> {
+    await this.enter({ method: "describeOwnKey", account, keyId: key.keyId });
+    return withoutSecret(this.authenticate(account, key, "describeOwnKey"));
+  }
+
+  /** Whether the exchange still knows the key, asked with the key itself (false: "invalid key"). */
+  async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean> {
+    await this.enter({ method: "keyStillExists", account, keyId: key.keyId });
+    return this.require(account).keys.some((k) => k.keyId === key.keyId && k.secret === key.secret);
+  }
+
+  private authenticate(account: string, key: ExchangeKeyCredential, what: string): StoredKey {
     const found = this.require(account).keys.find((k) => k.keyId === key.keyId);
     if (found?.status !== "active" || found.secret !== key.secret) {
-      throw new ExchangePermanentError(
-        `exchange verifyKey ${key.keyId} on account ${account}: HTTP 401`,
-        401,
-      );
+      throw new ExchangePermanentError(`exchange ${what} ${key.keyId} on account ${account}: HTTP 401`, 401);
     }
     if (this.callerAddress !== undefined && !ipAllowed(found.ipAllowlist, this.callerAddress)) {
       throw new ExchangeIpRefusedError(
-        `exchange verifyKey ${key.keyId} on account ${account}: caller ${this.callerAddress} is not on the key's IP binding`,
+        `exchange ${what} ${key.keyId} on account ${account}: caller ${this.callerAddress} is not on the key's IP binding`,
         403,
       );
     }
+    return found;
+  }
+
+  private refuseManual(account: string, what: string): void {
+    if (this.isManual(account))
+      throw new ExchangePermanentError(
+        `${account} is a manual account: its API cannot ${what}; a person does it in the web UI`,
+      );
   }
 
   async disableKey(account: string, keyId: string): Promise<void> {
     await this.enter({ method: "disableKey", account, keyId });
+    this.refuseManual(account, "disable a key");
     const found = this.require(account).keys.find((k) => k.keyId === keyId);
     if (!found) throw new ExchangePermanentError(`exchange disableKey ${keyId}: HTTP 404`, 404);
     found.status = "disabled";
@@ -166,6 +250,7 @@ export class InMemoryExchange implements Exchange {
 
   async enableKey(account: string, keyId: string): Promise<void> {
     await this.enter({ method: "enableKey", account, keyId });
+    this.refuseManual(account, "enable a key");
     const found = this.require(account).keys.find((k) => k.keyId === keyId);
     if (!found) throw new ExchangePermanentError(`exchange enableKey ${keyId}: HTTP 404`, 404);
     found.status = "active";
@@ -173,6 +258,7 @@ export class InMemoryExchange implements Exchange {
 
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     await this.enter({ method: "removeKey", account, keyId });
+    this.refuseManual(account, "delete a key");
     const acct = this.require(account);
     const index = acct.keys.findIndex((k) => k.keyId === keyId);
     const [gone] = index >= 0 ? acct.keys.splice(index, 1) : [];

@@ -78,6 +78,10 @@ export class InMemoryManualTasks implements ManualTasks {
       .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
       .map((t) => copy(t));
   }
+  /** Every task in any status (the simulation's oracles and leak scan read them raw). */
+  all(): ManualTask[] {
+    return [...this.tasks.values()].map((t) => copy(t));
+  }
   private must(taskId: string): ManualTask {
     const t = this.tasks.get(taskId);
     if (!t) throw new Error(`manual task ${taskId} does not exist`);

@@ -49,6 +49,15 @@ async function main(): Promise<number> {
   const stateRetries: Record<string, number> = {};
   const bindings: Record<string, number> = {};
   let egressRefusals = 0;
+  // Manual key management (issue 17): the seeds with a manual account, summed.
+  const manual = {
+    seeds: 0,
+    rotations: {} as Record<string, number>,
+    timedOut: {} as Record<string, number>,
+    tokensAccepted: 0,
+    tokensGone: {} as Record<string, number>,
+    outcomes: {} as Record<string, number>,
+  };
   const byKind: Record<string, number> = {};
   const okByKind: Record<string, number> = {};
   const auditVerify = { ok: 0, broken: 0, failed: 0 };
@@ -73,6 +82,14 @@ async function main(): Promise<number> {
     add(stateRetries, r.stateRetries);
     add(bindings, { [r.binding]: 1 });
     egressRefusals += r.egressRefusals;
+    if (r.manual) {
+      manual.seeds += 1;
+      add(manual.rotations, r.manual.rotations);
+      add(manual.timedOut, r.manual.timedOut);
+      manual.tokensAccepted += r.manual.tokensAccepted;
+      add(manual.tokensGone, r.manual.tokensGone);
+      add(manual.outcomes, r.manual.outcomes);
+    }
     add(byKind, r.operatorCommandsByKind);
     add(okByKind, r.operatorCommandsOkByKind);
     add(auditVerify, r.auditVerify);
@@ -116,6 +133,7 @@ async function main(): Promise<number> {
       stateRetries,
       bindings,
       egressRefusals,
+      manual,
       operatorCommands: totals.operatorCommands,
       operatorCommandsByKind: byKind,
       operatorCommandsOkByKind: okByKind,

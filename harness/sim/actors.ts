@@ -11,7 +11,7 @@ import { type Executions, invokeWithCrashes, type Steps } from "./executions";
 import { type OperatorCommand, runOperator } from "./operator";
 import type { Rng } from "./rng";
 import { spawnStuckIncident } from "./stuck-incident";
-import { SIM_BINDING_WITH_EGRESS, SIM_BINDING_WITHOUT_EGRESS, type World } from "./world";
+import { SIM_BINDING_WITH_EGRESS, SIM_BINDING_WITHOUT_EGRESS, SIM_MANUAL_ACCOUNT, type World } from "./world";
 
 export { type OperatorCommand, runOperator } from "./operator";
 
@@ -113,7 +113,9 @@ function spawnWebsite(world: World, rng: Rng, calm: () => boolean): void {
       if (calm()) return;
       const withEgress = rng.chance(0.6);
       const binding = withEgress ? [...SIM_BINDING_WITH_EGRESS] : [...SIM_BINDING_WITHOUT_EGRESS];
+      // Not the manual account: its keys are bound as the person made them (issue 17 drives them).
       for (const account of new Set(world.accountOf.values())) {
+        if (account === SIM_MANUAL_ACCOUNT) continue;
         for (const key of world.raw.exchange.snapshot(account).keys)
           world.raw.exchange.edit(account, key.keyId, { ipAllowlist: [...binding] });
       }

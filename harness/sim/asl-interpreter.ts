@@ -51,7 +51,19 @@ export interface AslHooks {
   random(): number;
   now(): Date;
   onEvent?(event: AslEvent): void;
+  /**
+   * `.waitForTaskToken` (the callback pattern): a fresh token for one attempt of a waiting state,
+   * registered before the function is invoked (it may answer at once), then awaited in virtual time
+   * until SendTaskSuccess (its output is the result), SendTaskFailure (rejects with a StatesError)
+   * or the state's timeout (rejects with `States.Timeout`; the token is closed from then on).
+   */
+  issueToken?(state: string): string;
+  awaitToken?(token: string, timeoutSeconds: number | undefined, state: string): Promise<Json>;
+  /** The attempt failed before waiting (its invocation failed): the token no longer exists. */
+  closeToken?(token: string): void;
 }
+
+export const WAIT_FOR_TASK_TOKEN = ".waitForTaskToken";
 
 export interface AslResult {
   status: "SUCCEEDED" | "FAILED";
@@ -235,10 +247,15 @@ async function runTask(
 ): Promise<Step> {
   const retriers = Array.isArray(state.Retry) ? (state.Retry as StateDef[]) : [];
   const attempts = retriers.map(() => 0);
-  const resource = resourceId(state.Resource ?? null);
+  const callback = typeof state.Resource === "string" && state.Resource.endsWith(WAIT_FOR_TASK_TOKEN);
+  const resource = callback ? "" : resourceId(state.Resource ?? null);
   for (let attempt = 0; ; attempt++) {
     let error: StatesError;
     try {
+      if (callback) {
+        const result = await waitForTaskToken(name, state, raw, input, ctx, hooks, attempt);
+        return after(state, finish(result));
+      }
       const params = state.Parameters !== undefined ? applyTemplate(state.Parameters, input, ctx) : input;
       const result = await hooks.invoke({ state: name, resource, input: params, attempt });
       return after(state, finish(result));
@@ -269,4 +286,48 @@ async function runTask(
     });
     return { end: false, next: catcher.Next, output: caught };
   }
+}
+
+/**
+ * One attempt of a `lambda:invoke.waitForTaskToken` state: a fresh token in `$$.Task.Token`, the
+ * function (`Parameters.FunctionName`) invoked with `Parameters.Payload` (its own answer is
+ * ignored, as the service does), then the wait for the token. `TimeoutSeconds(Path)` counts from
+ * the attempt's start; the path is read from the state's raw input, as the service reads it.
+ */
+async function waitForTaskToken(
+  name: string,
+  state: StateDef,
+  raw: Json,
+  input: Json,
+  ctx: Json,
+  hooks: AslHooks,
+  attempt: number,
+): Promise<Json> {
+  if (!hooks.issueToken || !hooks.awaitToken)
+    throw runtimeError(`${name}: this run has no task tokens for .waitForTaskToken`);
+  const started = hooks.now().getTime();
+  let timeout: number | undefined;
+  if (typeof state.TimeoutSeconds === "number") timeout = state.TimeoutSeconds;
+  if (typeof state.TimeoutSecondsPath === "string") {
+    const t = queryPath(state.TimeoutSecondsPath, raw, ctx);
+    if (typeof t !== "number" || !Number.isInteger(t) || t <= 0)
+      throw runtimeError(`TimeoutSecondsPath ${state.TimeoutSecondsPath} is not a positive integer`);
+    timeout = t;
+  }
+  const token = hooks.issueToken(name);
+  const withToken: Json = {
+    ...(ctx as { [k: string]: Json }),
+    Task: { Token: token },
+  };
+  const params = applyTemplate(state.Parameters ?? {}, input, withToken);
+  const fields = params !== null && typeof params === "object" && !Array.isArray(params) ? params : {};
+  const resource = resourceId(fields.FunctionName ?? null);
+  try {
+    await hooks.invoke({ state: name, resource, input: fields.Payload ?? null, attempt });
+  } catch (err) {
+    hooks.closeToken?.(token);
+    throw err;
+  }
+  const left = timeout === undefined ? undefined : timeout - (hooks.now().getTime() - started) / 1000;
+  return hooks.awaitToken(token, left, name);
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Deps } from "../../src/core/deps";
+import type { ManualDeps } from "../../src/core/manual/tasks";
 import { DEFINITION_PATH } from "../local/definition";
 import { type AslDefinition, runExecution } from "./asl-interpreter";
 import { type CallContext, LAMBDA_CRASH_ERRORS, type TaskCrash } from "./faults";
@@ -12,7 +13,7 @@ import type { Json } from "./jsonpath";
 import { recordEmergency } from "./truth";
 import type { CommandKind, World } from "./world";
 
-type StepFn = (event: unknown, deps: Deps) => Promise<unknown>;
+type StepFn = (event: unknown, deps: Deps & Pick<ManualDeps, "tasks" | "callbacks">) => Promise<unknown>;
 
 const DUMMY_ENV: Record<string, string> = {
   AWS_REGION: "us-east-1",
@@ -51,6 +52,7 @@ export function loadSteps(): Promise<Steps> {
         .completeRotationStep,
       AbortRotationLambdaFunction: (await import("../../functions/abort-rotation")).abortRotationStep,
       MarkStalledLambdaFunction: (await import("../../functions/mark-stalled")).markStalledStep,
+      OpenManualTaskLambdaFunction: (await import("../../functions/open-manual-task")).openManualTaskStep,
     } as Record<string, StepFn>,
     sweep: (await import("../../functions/retry-revocations")).retryRevocationsStep as StepFn,
   }))();
@@ -72,7 +74,7 @@ export async function invokeWithCrashes(
   actor: string,
   what: string,
   ctx: CallContext,
-  body: (d: Deps) => Promise<unknown>,
+  body: (d: ReturnType<World["depsFor"]>) => Promise<unknown>,
 ): Promise<unknown> {
   let crash: TaskCrash | undefined;
   if (ctx.faultsOn && world.rng.chance(world.liveProfile().taskCrashRate)) {
@@ -203,6 +205,8 @@ export class Executions {
             ) as Json;
             if (call.state === "BeginRotation" && out && typeof out === "object" && !Array.isArray(out)) {
               rec.rotationId = String(out.rotationId);
+              // The deployment's KEYSHIFT_MANUAL_TASK_SECONDS, per seed (the handler read it at import).
+              if ("manualTaskSeconds" in out) out.manualTaskSeconds = world.manualTaskSeconds;
               if (rec.kind) world.countCommand(rec.kind, true);
             }
             this.onText(`${name} ${call.state} output`, JSON.stringify(out));
@@ -215,6 +219,19 @@ export class Executions {
           }
         },
         sleep: (s, why) => world.sched.sleep(actor, s, why),
+        issueToken: (state) => world.tokens.issue(name, state),
+        awaitToken: async (token, seconds, state) => {
+          world.sched.log(actor, `${state} waits on a task token (${seconds ?? "no"} s timeout)`);
+          try {
+            const answer = await world.tokens.await(actor, token, seconds);
+            this.onText(`${name} ${state} answer`, JSON.stringify(answer));
+            return answer;
+          } catch (err) {
+            world.sched.log(actor, `${state} token: ${(err as Error).name}`);
+            throw err;
+          }
+        },
+        closeToken: (token) => world.tokens.close(token, "stopped"),
         random: () => rng.next(),
         now: () => world.raw.clock.now(),
         onEvent: (e) => {

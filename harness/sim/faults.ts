@@ -14,7 +14,9 @@ export type PortName =
   | "ledger"
   | "exchange"
   | "audit"
-  | "alerts";
+  | "alerts"
+  | "tasks"
+  | "callbacks";
 export type PortFault =
   | "fail-before"
   | "fail-after"
@@ -77,6 +79,8 @@ export function portError(rng: Rng, port: PortName, method: string): Error {
     }
     case "alerts":
       return named(rng.pick(["ThrottledException", "InternalErrorException"]), `SNS: ${where}`);
+    case "callbacks":
+      return named(rng.pick(["ThrottlingException", "ServiceUnavailable"]), `Step Functions: ${where}`);
     default:
       return named(
         rng.pick(["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]),
@@ -127,7 +131,7 @@ export interface PortEnv {
   view(port: PortName, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined;
 }
 
-const DYNAMO_PORTS = new Set<PortName>(["store", "lock", "consumers", "ledger", "audit"]);
+const DYNAMO_PORTS = new Set<PortName>(["store", "lock", "consumers", "ledger", "audit", "tasks"]);
 
 const READ = /^(get|list|find|describe|verify|query|scan)/;
 const EFFECTS = new Set(["disableKey", "removeKey", "enableKey"]);

@@ -107,12 +107,15 @@ export function checkCreatedKey(
 
 /**
  * `LedgerStatus`'s forward moves (one event may cover several): `disabled → restoring → restored`
- * is the operator's audited undo, `restoring → disabled` a restore withdrawn before it enabled anything.
+ * is the operator's audited undo, `restoring → disabled` a restore withdrawn before it enabled anything;
+ * `awaiting-operator` (a manual account) ends only in `revoked`, a person's confirmed deletion.
  */
 const FORWARD: Record<string, string[]> = {
-  pending: ["pending", "failed", "disabled", "revoked"],
-  failed: ["failed", "disabled", "revoked"],
-  restored: ["restored", "failed", "disabled", "revoked"],
+  pending: ["pending", "failed", "disabled", "revoked", "awaiting-operator"],
+  failed: ["failed", "disabled", "revoked", "awaiting-operator"],
+  restored: ["restored", "failed", "disabled", "revoked", "awaiting-operator"],
+  // A manual account: a person deletes the key; `keys confirm-deleted` records it revoked.
+  "awaiting-operator": ["awaiting-operator", "revoked"],
   disabled: ["disabled", "restoring", "restored", "revoked"],
   restoring: ["restoring", "restored", "disabled"],
   revoked: ["revoked"],

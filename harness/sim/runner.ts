@@ -22,11 +22,13 @@ import {
   checkWriteUnderLock,
   SecretScanner,
 } from "./invariants";
+import { spawnManualOperator } from "./manual-operator";
 import { checkRevocationTruth, type DecisionPoint } from "./oracles/liveness";
+import { checkManualAnswers } from "./oracles/manual";
 import { checkMisuseReport } from "./oracles/misuse";
 import { checkAfterEvent, checkAtQuiescence, RecordsSeen, registryFacts } from "./oracles/world-checks";
 import { type Snapshot, takeSnapshot } from "./snapshot";
-import { type CommandKind, sessionArn, type Violation, World } from "./world";
+import { type CommandKind, SIM_MANUAL_ACCOUNT, sessionArn, type Violation, World } from "./world";
 
 export interface SeedOptions {
   /** Events under faults before quiescence. */
@@ -63,10 +65,24 @@ export interface SeedResult {
   /** The seed's IP-binding world (see `World.binding`) and how many rotations it refused for it. */
   binding: string;
   egressRefusals: number;
+  /** Manual key management (issue 17): absent when the world has no manual account. */
+  manual?: ManualSummary;
   orphans: number;
   quiesced: boolean;
   traceTail: string[];
   actorFailures: string[];
+}
+
+export interface ManualSummary {
+  /** Rotations of the manual secret by final phase (completed, stalled, aborted…). */
+  rotations: Record<string, number>;
+  /** Waiting states that timed out (States.Timeout), by state. */
+  timedOut: Record<string, number>;
+  /** SendTaskSuccess the service accepted, and answers refused as gone (by why). */
+  tokensAccepted: number;
+  tokensGone: Record<string, number>;
+  /** What the persons planned and what keyshift answered them. */
+  outcomes: Record<string, number>;
 }
 
 export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<SeedResult> {
@@ -115,6 +131,13 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const decisionReads = new WeakMap<CallContext, Map<string, DecisionPoint>>();
   world.hooks.before = async (port, method, args, ctx) => {
     if (port === "secrets" && !isRead(method)) await world.lagSecrets.recordWrite(String(args[0]));
+    if (port === "ledger" && method === "markAwaitingOperator") {
+      // Keyshift asks a person to delete a key: the decision its guard read (or this very moment).
+      const entry = await world.raw.ledger.get(String(args[0]));
+      const read = entry && decisionReads.get(ctx)?.get(entry.secretId);
+      const point = read ?? { at: world.raw.clock.now().getTime(), seq: world.truth.tick() };
+      if (!world.manual.asked.has(String(args[0]))) world.manual.asked.set(String(args[0]), point);
+    }
     if (port === "exchange" && (method === "removeKey" || method === "disableKey")) {
       const snap = await takeSnapshot(world);
       const account = String(args[0]);
@@ -175,10 +198,18 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const rng = world.rng.fork("actors");
   spawnFleet(world, rng.fork("fleet"), () => stopped);
   spawnChaosActors(world, execs, steps, rng.fork("chaos"), () => calm);
+  if (world.hasManual)
+    spawnManualOperator(
+      world,
+      execs,
+      world.manualRng.fork("persons"),
+      () => calm,
+      () => stopped,
+    );
 
   let prev: Snapshot | undefined;
   let maxActiveKeys = 0;
-  const seen = { audit: new Map<string, number>(), alerts: 0 };
+  const seen = { audit: new Map<string, number>(), alerts: 0, generated: 0, tasks: "" };
   const recordsSeen = new RecordsSeen();
   const afterEvent = async () => {
     const snap = await takeSnapshot(world);
@@ -193,6 +224,15 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
           scan(`audit ${stream}#${a.seq}`, JSON.stringify(a));
         seen.audit.set(stream, entries.length);
       }
+    }
+    // Keys a person made at a manual account's web UI are secrets like any other.
+    for (const secret of world.raw.exchange.generatedSecrets.slice(seen.generated)) scanner.add(secret);
+    seen.generated = world.raw.exchange.generatedSecrets.length;
+    if (world.hasManual) {
+      const tasks = JSON.stringify(world.raw.tasks.all());
+      if (tasks !== seen.tasks) scan("task records", tasks);
+      seen.tasks = tasks;
+      for (const v of checkManualAnswers(world)) world.violate(v);
     }
     for (const a of world.raw.alerts.sent.slice(seen.alerts)) scan(`alert ${a.kind}`, JSON.stringify(a));
     seen.alerts = world.raw.alerts.sent.length;
@@ -260,6 +300,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     stateRetries: { ...world.stateRetries },
     binding: world.binding,
     egressRefusals: world.egressRefusals,
+    ...(world.hasManual ? { manual: await manualSummary(world) } : {}),
     orphans,
     quiesced,
     traceTail: world.trace.tail(),
@@ -385,7 +426,8 @@ async function pause(world: World, seconds: number, why: string): Promise<void> 
   const now = world.raw.clock.now().getTime();
   let wake = now + seconds * 1000;
   for (const t of world.sched.pendingTimers()) {
-    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce") {
+    // The person reads the task list whenever it wakes: a jump past its timer only makes it late.
+    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce" && !t.actor.startsWith("person")) {
       wake = Math.min(wake, t.at);
       break;
     }
@@ -397,4 +439,23 @@ async function pause(world: World, seconds: number, why: string): Promise<void> 
   }
   const left = Math.max(1, Math.ceil((now + seconds * 1000 - world.raw.clock.now().getTime()) / 1000));
   await world.sched.sleep("quiesce", left, why);
+}
+
+/** How the manual secret's rotations ended and what its persons did. */
+async function manualSummary(world: World): Promise<ManualSummary> {
+  const rotations: Record<string, number> = {};
+  for (const [rotationId, secretId] of world.rotationSecret) {
+    if (world.accountOf.get(secretId) !== SIM_MANUAL_ACCOUNT) continue;
+    const phase = (await world.raw.store.getRotation(secretId, rotationId))?.phase ?? "refused-at-begin";
+    rotations[phase] = (rotations[phase] ?? 0) + 1;
+  }
+  const timedOut: Record<string, number> = {};
+  for (const state of world.tokens.timedOut) timedOut[state] = (timedOut[state] ?? 0) + 1;
+  return {
+    rotations,
+    timedOut,
+    tokensAccepted: world.tokens.accepted.length,
+    tokensGone: { ...world.tokens.gone },
+    outcomes: { ...world.manual.outcomes },
+  };
 }

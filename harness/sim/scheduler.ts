@@ -86,6 +86,28 @@ export class Scheduler {
     });
   }
 
+  /**
+   * A virtual sleep that `wake()` may end early (a task token answered before its state's timeout):
+   * the timer is withdrawn and the actor becomes ready, like any turn. `woken` says which ended it.
+   */
+  sleepOrWake(actor: string, seconds: number, what: string): { done: Promise<void>; wake: () => void } {
+    let timer: Timer | undefined;
+    const done = new Promise<void>((wake) => {
+      this.seq += 1;
+      const at = this.clock.now().getTime() + Math.ceil(Math.max(0, seconds) * 1000);
+      timer = { seq: this.seq, actor, what, wake, at };
+      this.timers.push(timer);
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    });
+    const wake = () => {
+      const index = timer ? this.timers.indexOf(timer) : -1;
+      if (index < 0 || !timer) return;
+      this.timers.splice(index, 1);
+      this.ready.push({ seq: timer.seq, actor, what: `${what} (answered)`, wake: timer.wake });
+    };
+    return { done, wake };
+  }
+
   /** Starts an actor; it first runs when the scheduler grants it a turn. */
   spawn(actor: string, body: () => Promise<void>): void {
     this.live += 1;

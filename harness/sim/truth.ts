@@ -174,3 +174,19 @@ export async function recordEmergency(world: World, secretId: string): Promise<v
     world.truth.breakGlass(currentKey, "emergency", now, now + (seconds - Math.min(10, seconds / 4)) * 1000);
   for (const k of older) world.truth.breakGlass(k, "emergency", now);
 }
+
+/** The world's record of what the persons did and were told. */
+/** Manual key management (issue 17). */
+export class ManualRecord {
+  /** Keys a person made at the web UI: for which task, and whether it was made wrong on purpose. */
+  readonly made = new Map<string, { taskId: string; wrong?: string }>();
+  /** Answers keyshift accepted (provideKey resolved), per task. */
+  readonly provided = new Map<string, string[]>();
+  readonly outcomes: Record<string, number> = {};
+  /** Per entry: when keyshift asked a person to delete it (the decision its guard read). */
+  readonly asked = new Map<string, { at: number; seq: number }>();
+
+  count(what: string): void {
+    this.outcomes[what] = (this.outcomes[what] ?? 0) + 1;
+  }
+}

@@ -6,6 +6,7 @@
  */
 
 import type { Deps } from "../../src/core/deps";
+import type { ManualDeps } from "../../src/core/manual/tasks";
 import type { ExchangeActivity } from "../../src/core/misuse/model";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
 import type { ExchangeKey, UsageStore } from "../../src/core/ports";
@@ -16,6 +17,7 @@ import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
   InMemoryExchange,
+  InMemoryManualTasks,
   InMemoryRevocationLedger,
   InMemoryRotationStore,
   InMemorySecretPolicyStore,
@@ -34,7 +36,8 @@ import {
 } from "./faults";
 import { Rng } from "./rng";
 import { Scheduler, Trace } from "./scheduler";
-import { Truth } from "./truth";
+import { SimTaskCallbacks, SimTaskTokens } from "./task-tokens";
+import { ManualRecord, Truth } from "./truth";
 
 export interface ConsumerSpec {
   secretId: string;
@@ -99,7 +102,12 @@ export interface Raw {
   policies: InMemorySecretPolicyStore;
   /** The consumers' usage reports (issue 20): the consumers table, wrapped as the `consumers` port. */
   usage: InMemoryUsageStore;
+  /** Manual tasks (issue 17): what a person is asked to do at a manual account's web UI. */
+  tasks: InMemoryManualTasks;
 }
+
+/** The manual exchange account of the seeds that have one (keys made and deleted by a person). */
+export const SIM_MANUAL_ACCOUNT = "acct-manual";
 
 /** CreateNext's role in the simulated account: the read policies keep it a reader. */
 const SIM_KEYSHIFT_READERS = ["arn:aws:iam::123456789012:role/keyshift-sim-createNext"];
@@ -172,6 +180,16 @@ export class World {
   readonly rotationSecret = new Map<string, string>();
   /** The world's own record the oracles judge by (instances, break-glass, exchange effects). */
   readonly truth = new Truth();
+  /**
+   * Manual key management (issue 17), drawn from its own stream so the seeds without a manual account
+   * replay exactly as before: whether the world has one, how long a waiting state waits
+   * (`manualTaskSeconds`), the tokens of `.waitForTaskToken` states.
+   */
+  readonly manualRng: Rng;
+  hasManual = false;
+  manualTaskSeconds = 3600;
+  readonly tokens: SimTaskTokens;
+  readonly manual = new ManualRecord();
   operatorCommands = 0;
   /** Operator commands issued, by kind (refused and failed ones included), and those that succeeded. */
   readonly commandsByKind: Partial<Record<CommandKind, number>> = {};
@@ -229,9 +247,13 @@ export class World {
       // Bound to the secrets, as Secrets Manager is: a policy call on a missing secret is refused.
       policies: new InMemorySecretPolicyStore(secrets),
       usage: new InMemoryUsageStore(),
+      tasks: new InMemoryManualTasks(),
     };
     this.profile = drawProfile(this.rng.fork("profile"));
     this.sched = new Scheduler(this.rng.fork("schedule"), clock, this.trace);
+    // Not a fork of `rng` (a fork draws from its parent): seeds without a manual account stay as they were.
+    this.manualRng = new Rng((seed * 0x9e3779b1) ^ 0x6d616e75);
+    this.tokens = new SimTaskTokens(this.manualRng.fork("tokens"), this.sched, () => clock.now().getTime());
     const faultRng = this.rng.fork("faults");
     const lagRng = this.rng.fork("lag");
     this.lagSecrets = new LaggingSecrets(
@@ -292,7 +314,9 @@ export class World {
   }
 
   /** Ports as one invocation sees them: every call scheduled and exposed to faults. */
-  depsFor(ctx: CallContext): Deps & ReadPolicyDeps & { usage: UsageStore } {
+  depsFor(
+    ctx: CallContext,
+  ): Deps & ReadPolicyDeps & { usage: UsageStore } & Pick<ManualDeps, "tasks" | "callbacks"> {
     const wrap = <T extends object>(port: PortName, target: T) => wrapPort(port, target, this.env, ctx);
     const r = this.raw;
     const jitter = this.rng.fork(`jitter:${ctx.actor}`);
@@ -308,6 +332,8 @@ export class World {
       policies: wrap("secrets", r.policies),
       // Usage items live in the consumers table: the same port, the same faults.
       usage: wrap("consumers", r.usage),
+      tasks: wrap("tasks", r.tasks),
+      callbacks: wrap("callbacks", new SimTaskCallbacks(this.tokens, ctx.actor)),
       keyshiftReaders: SIM_KEYSHIFT_READERS,
       clock: r.clock,
       revocation: { baseSeconds: 60, capSeconds: 1800, maxAttempts: 4, random: () => jitter.next() },
@@ -387,11 +413,10 @@ export class World {
     this.sched.log("CHECK", `VIOLATION ${v.invariant}: ${v.message}`);
   }
 
-  /** Enrolls 1–2 secrets (the second on the same exchange account) and registers consumers. */
+  /** Enrolls 1–2 secrets (the second on the same exchange account), some worlds a manual one, and registers consumers. */
   async populate(): Promise<void> {
     const setup = this.rng.fork("setup");
     const r = this.raw;
-    const deps = { ...r, lock: r.store, clock: r.clock, keyshiftReaders: SIM_KEYSHIFT_READERS };
     const twoSecrets = setup.chance(0.3);
     const account = "acct-1";
     r.exchange.addAccount(account, twoSecrets ? setup.pick([4, 5]) : setup.pick([2, 2, 3]));
@@ -402,71 +427,90 @@ export class World {
       r.exchange.capabilitiesValue = { exchange: "fake-two-stage", disable: true, limitCounts: "all" };
     const removeAfterSeconds = twoStage ? setup.pick([0, 600, 3600]) : undefined;
     const ipAllowlist = this.drawBinding();
-    for (let s = 1; s <= (twoSecrets ? 2 : 1); s++) {
-      const secretId = `keyshift/sim/s${s}`;
-      const permissions = ["read", "trade"];
-      const key = r.exchange.seedKey(account, {
-        label: "initial",
-        permissions,
-        ...(ipAllowlist ? { ipAllowlist } : {}),
-      });
-      this.knownSecrets.push(key.secret);
-      r.secrets.create(
+    for (let s = 1; s <= (twoSecrets ? 2 : 1); s++)
+      await this.enrollOne(s, `keyshift/sim/s${s}`, account, setup, { ipAllowlist, removeAfterSeconds });
+    // Some worlds also hold a secret on a manual account (its own stream: the others draw as before).
+    if (this.manualRng.chance(0.5)) {
+      this.hasManual = true;
+      this.manualTaskSeconds = this.manualRng.pick([900, 1800, 3600, 7200]);
+      r.exchange.addManualAccount(SIM_MANUAL_ACCOUNT, this.manualRng.pick([3, 5]));
+      await this.enrollOne(9, "keyshift/sim/m1", SIM_MANUAL_ACCOUNT, this.manualRng.fork("setup"), {});
+    }
+  }
+
+  /** One enrolled secret on `account` with its consumers (`c<s><n>`), drawn from `setup`. */
+  private async enrollOne(
+    s: number,
+    secretId: string,
+    account: string,
+    setup: Rng,
+    opts: { ipAllowlist?: string[] | undefined; removeAfterSeconds?: number | undefined },
+  ): Promise<void> {
+    const r = this.raw;
+    const deps = { ...r, lock: r.store, clock: r.clock, keyshiftReaders: SIM_KEYSHIFT_READERS };
+    const { ipAllowlist, removeAfterSeconds } = opts;
+    const permissions = ["read", "trade"];
+    const key = r.exchange.seedKey(account, {
+      label: "initial",
+      permissions,
+      ...(ipAllowlist ? { ipAllowlist } : {}),
+    });
+    this.knownSecrets.push(key.secret);
+    r.secrets.create(
+      secretId,
+      JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions }),
+    );
+    // Server-driven heartbeats: the overlap covers the idle interval and the cache TTL (enrollment
+    // refuses less), the grace is what a heartbeat may be late by.
+    const idleHeartbeatSeconds = setup.pick([30, 60, 120, 300]);
+    const cacheTtlSeconds = setup.pick([30, 120, 300]);
+    await enrollSecret(
+      {
         secretId,
-        JSON.stringify({ account, keyId: key.keyId, secret: key.secret, permissions }),
-      );
-      // Server-driven heartbeats: the overlap covers the idle interval and the cache TTL (enrollment
-      // refuses less), the grace is what a heartbeat may be late by.
-      const idleHeartbeatSeconds = setup.pick([30, 60, 120, 300]);
-      const cacheTtlSeconds = setup.pick([30, 120, 300]);
-      await enrollSecret(
+        exchangeAccount: account,
+        minOverlapSeconds: Math.max(idleHeartbeatSeconds, cacheTtlSeconds) + setup.pick([0, 60, 300]),
+        deadlineSeconds: setup.pick([900, 3600, 7200]),
+        pollIntervalSeconds: 30,
+        maxPollIntervalSeconds: setup.pick([120, 300]),
+        livenessMultiplier: 3,
+        ...(removeAfterSeconds !== undefined ? { removeAfterSeconds } : {}),
+        idleHeartbeatSeconds,
+        activeHeartbeatSeconds: setup.pick([5, 10, 30]),
+        livenessGraceSeconds: setup.pick([10, 30]),
+      },
+      "operator:sim",
+      deps,
+    );
+    this.cacheTtlOf.set(secretId, cacheTtlSeconds);
+    this.secretIds.push(secretId);
+    this.accountOf.set(secretId, account);
+    const count = setup.range(2, 3);
+    for (let c = 1; c <= count; c++) {
+      const consumerId = `c${s}${c}`;
+      const spec: ConsumerSpec = {
+        secretId,
+        consumerId,
+        callerArn: sessionArn(roleArn(consumerId)),
+        heartbeatIntervalSeconds: setup.pick([30, 60, 120]),
+        instances: setup.range(1, 3),
+        required: setup.chance(0.85),
+        registered: true,
+        principalArn: roleArn(consumerId),
+        cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
+      };
+      await registerConsumer(
         {
           secretId,
-          exchangeAccount: account,
-          minOverlapSeconds: Math.max(idleHeartbeatSeconds, cacheTtlSeconds) + setup.pick([0, 60, 300]),
-          deadlineSeconds: setup.pick([900, 3600, 7200]),
-          pollIntervalSeconds: 30,
-          maxPollIntervalSeconds: setup.pick([120, 300]),
-          livenessMultiplier: 3,
-          ...(removeAfterSeconds !== undefined ? { removeAfterSeconds } : {}),
-          idleHeartbeatSeconds,
-          activeHeartbeatSeconds: setup.pick([5, 10, 30]),
-          livenessGraceSeconds: setup.pick([10, 30]),
+          consumerId,
+          principalArn: spec.principalArn,
+          cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
+          heartbeatIntervalSeconds: spec.heartbeatIntervalSeconds,
+          required: spec.required,
         },
         "operator:sim",
         deps,
       );
-      this.cacheTtlOf.set(secretId, cacheTtlSeconds);
-      this.secretIds.push(secretId);
-      this.accountOf.set(secretId, account);
-      const count = setup.range(2, 3);
-      for (let c = 1; c <= count; c++) {
-        const consumerId = `c${s}${c}`;
-        const spec: ConsumerSpec = {
-          secretId,
-          consumerId,
-          callerArn: sessionArn(roleArn(consumerId)),
-          heartbeatIntervalSeconds: setup.pick([30, 60, 120]),
-          instances: setup.range(1, 3),
-          required: setup.chance(0.85),
-          registered: true,
-          principalArn: roleArn(consumerId),
-          cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
-        };
-        await registerConsumer(
-          {
-            secretId,
-            consumerId,
-            principalArn: spec.principalArn,
-            cacheTtlSeconds: this.cacheTtlOf.get(secretId) ?? 300,
-            heartbeatIntervalSeconds: spec.heartbeatIntervalSeconds,
-            required: spec.required,
-          },
-          "operator:sim",
-          deps,
-        );
-        this.consumers.push(spec);
-      }
+      this.consumers.push(spec);
     }
   }
 

@@ -63,11 +63,20 @@ async function viaLocalEngine(input: Json, script: Script): Promise<Outcome> {
   const task = stub(script);
   const handlers: Record<string, (i: Json) => Promise<Json>> = {};
   const retry: Record<string, number> = {};
+  const defined = (definition as { States: Record<string, { Resource?: unknown }> }).States;
   for (const state of Object.keys(taskFunctions)) {
-    handlers[state] = async (i) => task(state, i);
+    // A waiting state (the engine has no callback pattern): the function is invoked with the
+    // Payload, then the scripted answer to its token (`<state>.answer`) is the state's result.
+    handlers[state] =
+      defined[state]?.Resource === WAIT_FOR_TASK_TOKEN_ARN
+        ? async (i) => {
+            task(state, (i as { Payload?: Json }).Payload ?? null);
+            return task(`${state}.answer`, null);
+          }
+        : async (i) => task(state, i);
     retry[state] = 0;
   }
-  const machine = new StateMachine(definition as never, {
+  const machine = new StateMachine(asLibraryReadsTimeouts(definition) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const execution = machine.run(input as never, {
@@ -76,7 +85,7 @@ async function viaLocalEngine(input: Json, script: Script): Promise<Outcome> {
       waitTimeOverrides: { WaitForConsumers: 0 },
       retryIntervalOverrides: retry,
     },
-    context: context("exec-1", input) as never,
+    context: { ...context("exec-1", input), Task: { Token: "token-1" } } as never,
   });
   const states: string[] = [];
   let failed: { Error?: string; Cause?: unknown } | undefined;
@@ -103,12 +112,36 @@ async function viaLocalEngine(input: Json, script: Script): Promise<Outcome> {
   }
 }
 
+const WAIT_FOR_TASK_TOKEN_ARN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
+
+/**
+ * aws-local-stepfunctions reads a Task's TimeoutSecondsPath after Parameters (Step Functions reads
+ * the state's input): point it at the Payload field that names the same path, as the local runner does.
+ */
+function asLibraryReadsTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = (definition as { States: Record<string, Record<string, unknown>> }).States;
+  const patched: Record<string, Record<string, unknown>> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
+    const key =
+      payload &&
+      Object.entries(payload).find(([k, v]) => k.endsWith(".$") && v === state.TimeoutSecondsPath)?.[0];
+    patched[name] =
+      state.Resource === WAIT_FOR_TASK_TOKEN_ARN && key
+        ? { ...state, TimeoutSecondsPath: `$.Payload.${key.slice(0, -2)}` }
+        : state;
+  }
+  return { ...definition, States: patched };
+}
+
 async function viaInterpreter(input: Json, script: Script): Promise<Outcome> {
   const definition = JSON.parse(readFileSync(DEFINITION_PATH, "utf8")) as AslDefinition;
   const task = stub(script);
   let ms = Date.parse("2030-01-01T00:00:00.000Z");
   const result = await runExecution(definition, input, context("exec-1", input), {
     invoke: async (call) => task(call.state, call.input),
+    issueToken: () => "token-1",
+    awaitToken: async (_token, _seconds, state) => task(`${state}.answer`, null),
     sleep: async (s) => {
       ms += s * 1000;
     },
@@ -137,7 +170,50 @@ const notReady = {
 const ready = { ...notReady, ready: true, laggingCount: 0 };
 const completed = { outcome: "revoked" };
 
+const manualBegun = { ...begun, manualTaskSeconds: 3600 };
+
 const cases: { name: string; input: Json; script: Script }[] = [
+  {
+    name: "manual account: a person makes the key and deletes the old one (.waitForTaskToken)",
+    input: { secretId: "s1", trigger: "manual" },
+    script: {
+      BeginRotation: [manualBegun],
+      CreateNext: [{ throw: "ManualKeyNeededError" }, created],
+      AwaitManualKey: [{ throw: "Lambda.ServiceException" }, { taskId: "mk-1", state: "waiting" }],
+      "AwaitManualKey.answer": [{ taskId: "mk-1", keyId: "k2" }],
+      PromoteCurrent: [promoted],
+      CheckConsumers: [ready],
+      RevokePrevious: [{ entryId: "a#k1", keyId: "k1", status: "awaiting-operator" }],
+      AwaitManualDeletion: [{ taskId: "rm-1", state: "waiting" }],
+      "AwaitManualDeletion.answer": [{ taskId: "rm-1", entryId: "a#k1" }],
+      CompleteRotation: [completed],
+    },
+  },
+  {
+    name: "manual account: nobody makes the key before the deadline (States.Timeout parks)",
+    input: { secretId: "s1", trigger: "manual" },
+    script: {
+      BeginRotation: [manualBegun],
+      CreateNext: [{ throw: "ManualKeyNeededError" }],
+      AwaitManualKey: [{ taskId: "mk-1", state: "waiting" }],
+      "AwaitManualKey.answer": [{ throw: "States.Timeout" }],
+      MarkStalled: [{ stalled: true, laggingCount: 0 }],
+    },
+  },
+  {
+    name: "manual account: the deletion's token answered with a failure",
+    input: { secretId: "s1", trigger: "manual" },
+    script: {
+      BeginRotation: [manualBegun],
+      CreateNext: [created],
+      PromoteCurrent: [promoted],
+      CheckConsumers: [ready],
+      RevokePrevious: [{ entryId: "a#k1", keyId: "k1", status: "awaiting-operator" }],
+      AwaitManualDeletion: [{ taskId: "rm-1", state: "waiting" }],
+      "AwaitManualDeletion.answer": [{ throw: "ManualTaskRefusedError", message: "not deleted" }],
+      MarkStalled: [{ stalled: true, laggingCount: 0 }],
+    },
+  },
   {
     name: "happy path with one wait",
     input: { secretId: "s1", trigger: "manual" },

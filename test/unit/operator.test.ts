@@ -145,6 +145,20 @@ describe("operator actions on a promoted rotation", () => {
     expect(deps.exchange.activeKeyIds(seeded.account)).toEqual([seeded.keyId]);
   });
 
+  it("rolls back on a manual account (no key listing: the ledger says whether a person was asked to delete it)", async () => {
+    // Found by the simulation (issue 17): rollback listed the account's keys, which a manual
+    // account cannot, so every rollback there failed with ExchangePermanentError and left its intent.
+    deps.exchange.addManualAccount(seeded.account);
+    await stall();
+    const listed = deps.exchange.callsTo("listKeys").length;
+
+    const out = await rollback({ secretId: seeded.secretId, ...OPERATOR }, deps);
+
+    expect(out.currentVersionId).toBe(seeded.versionId);
+    expect(deps.secrets.holder(seeded.secretId, STAGE.current)).toBe(seeded.versionId);
+    expect(deps.exchange.callsTo("listKeys")).toHaveLength(listed);
+  });
+
   it("refuses rollback once the previous key is in the revocation ledger", async () => {
     await report(deps, seeded.secretId, engine, "e1", promoted.created.next.fingerprint);
     deps.clock.advance(600);

@@ -37,10 +37,13 @@ function agrees(claim: Claim, key: ExchangeKey | undefined): boolean {
 
 const shown = (key: ExchangeKey | undefined) => (key ? key.status : "not listed");
 
+/** Calls that only ask (a key verifying, describing itself, or saying whether it still exists). */
+const READS = new Set(["verifyKey", "describeOwnKey", "keyStillExists"]);
+
 function callOnKeySince(ex: ExchangeTruth, account: string, keyId: string, from: number): boolean {
   for (let i = Math.max(0, from); i < ex.calls.length; i++) {
     const c = ex.calls[i];
-    if (c && c.account === account && c.keyId === keyId && c.method !== "verifyKey") return true;
+    if (c && c.account === account && c.keyId === keyId && !READS.has(c.method)) return true;
   }
   return false;
 }
