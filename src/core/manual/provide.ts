@@ -6,7 +6,7 @@ import type { ExchangeKeyCredential } from "../ports";
 import { versionTokenFor } from "../tokens";
 import { ManualTaskRefusedError } from "./errors";
 import { mismatchesOf, parseProvidedKey } from "./provided-key";
-import { ANSWER_CLAIM_SECONDS, type ManualDeps, ownPendingExists } from "./tasks";
+import { ANSWER_CLAIM_SECONDS, type ManualDeps } from "./tasks";
 
 export interface ProvideInput {
   taskId: string;
@@ -67,9 +67,7 @@ export async function provideKey(input: ProvideInput, deps: ManualDeps): Promise
     permissions: task.request?.permissions ?? [],
     ...(task.request && task.request.ipAllowlist.length > 0 ? { ipAllowlist: task.request.ipAllowlist } : {}),
   });
-  if (!(await ownPendingExists(deps, task.secretId, task.rotationId))) {
-    await deps.secrets.putPending(task.secretId, versionTokenFor(task.rotationId), value);
-  }
+  await storeAsPending(task, key, value, by, deps);
   const print = fingerprint(value);
   await deps.audit.append({
     secretId: task.secretId,
@@ -93,6 +91,29 @@ export async function provideKey(input: ProvideInput, deps: ManualDeps): Promise
     workflow: sent === "sent" ? "resumed" : "not-waiting",
     verified,
   };
+}
+
+/**
+ * The rotation's AWSPENDING version, under the rotation's own token: the same key stored again is a
+ * no-op (Secrets Manager: same token, same value). Another key already stored under it — an earlier
+ * answer stored it and died before it finished — is what the workflow will use: this one is refused
+ * (the task re-opened with the reason) and the person told to delete the key they just made.
+ */
+async function storeAsPending(
+  task: ManualTask,
+  key: ExchangeKeyCredential,
+  value: string,
+  by: string,
+  deps: ManualDeps,
+): Promise<void> {
+  try {
+    await deps.secrets.putPending(task.secretId, versionTokenFor(task.rotationId), value);
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== "ResourceExistsException") throw err;
+    const reason = `another key is already stored for this rotation (an earlier answer stored it); the workflow uses that one. Delete key ${key.keyId} on the exchange`;
+    await deps.tasks.refuse(task.taskId, { by, at: deps.clock.now(), reason });
+    throw new ManualTaskRefusedError(`task ${task.taskId}: ${reason}`);
+  }
 }
 
 /** Who answers, as one answer: the principal and a short id of this run. */
