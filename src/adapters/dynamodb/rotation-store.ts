@@ -24,22 +24,16 @@ export class DynamoRotationStore extends DynamoRotationLock implements RotationS
   putSettings(settings: SecretSettings) {
     return this.putItem("SETTINGS", settings);
   }
+  /** Every enrolled secret's settings: `listSettingsPage` to the end. */
   async listSettings(): Promise<SecretSettings[]> {
-    const items: SecretSettings[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    const all: SecretSettings[] = [];
+    let cursor: string | undefined;
     do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: "sk = :s",
-          ExpressionAttributeValues: { ":s": "SETTINGS" },
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []).map((i) => strip<SecretSettings>(i, "sk")));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
+      const page = await this.listSettingsPage({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      all.push(...page.settings);
+      cursor = page.cursor;
+    } while (cursor);
+    return all;
   }
   async listSettingsPage(opts: { limit: number; cursor?: string }): Promise<SettingsPage> {
     const settings: SecretSettings[] = [];
