@@ -65,7 +65,7 @@ async function waitForTaskToken(
  * evaluates it against the state's input. For the waiting states the same value is in the Payload
  * (`timeoutSeconds.$` names the same path): point the library there, so it times out when AWS would.
  */
-function asLibraryReadsTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
+export function asLibraryReadsTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
   const states = (definition as { States: Record<string, Record<string, unknown>> }).States;
   const patched: Record<string, Record<string, unknown>> = {};
   for (const [name, state] of Object.entries(states)) {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { ExecutionError, StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
 import { DEFINITION_PATH, loadLocalDefinition } from "../../harness/local/definition";
+import { asLibraryReadsTimeouts } from "../../harness/local/workflow-runner";
 import { type AslDefinition, runExecution } from "../../harness/sim/asl-interpreter";
 import type { Json } from "../../harness/sim/jsonpath";
 
@@ -113,26 +114,6 @@ async function viaLocalEngine(input: Json, script: Script): Promise<Outcome> {
 }
 
 const WAIT_FOR_TASK_TOKEN_ARN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
-
-/**
- * aws-local-stepfunctions reads a Task's TimeoutSecondsPath after Parameters (Step Functions reads
- * the state's input): point it at the Payload field that names the same path, as the local runner does.
- */
-function asLibraryReadsTimeouts(definition: Record<string, unknown>): Record<string, unknown> {
-  const states = (definition as { States: Record<string, Record<string, unknown>> }).States;
-  const patched: Record<string, Record<string, unknown>> = {};
-  for (const [name, state] of Object.entries(states)) {
-    const payload = (state.Parameters as { Payload?: Record<string, unknown> } | undefined)?.Payload;
-    const key =
-      payload &&
-      Object.entries(payload).find(([k, v]) => k.endsWith(".$") && v === state.TimeoutSecondsPath)?.[0];
-    patched[name] =
-      state.Resource === WAIT_FOR_TASK_TOKEN_ARN && key
-        ? { ...state, TimeoutSecondsPath: `$.Payload.${key.slice(0, -2)}` }
-        : state;
-  }
-  return { ...definition, States: patched };
-}
 
 async function viaInterpreter(input: Json, script: Script): Promise<Outcome> {
   const definition = JSON.parse(readFileSync(DEFINITION_PATH, "utf8")) as AslDefinition;
