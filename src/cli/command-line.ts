@@ -21,6 +21,10 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set([
   "approvals approve",
   "approvals deny",
   "approvals sign-off",
+  // a person confirms a deletion keyshift asked for (issue 17): the ledger moves, the execution resumes
+  "keys confirm-deleted",
+  // acknowledging a misuse finding suppresses its alerts (issue 20): audited as the API's principal
+  "misuse ack",
 ]);
 
 export function resolveCommand(positionals: string[]): { spec: CommandSpec<unknown>; args: string[] } {

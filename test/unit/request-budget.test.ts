@@ -163,3 +163,59 @@ describe("the exchange request budget", () => {
     expect(rateLimitWait(new ExchangeRetryableError("HTTP 418", 418), "binance")).toBeUndefined();
   });
 });
+
+describe("the budgeted exchange forwards everything the port has", () => {
+  it("forwards a manual account's describeOwnKey and keyStillExists (dropping them would downgrade keys provide and confirm-deleted to a person's word)", async () => {
+    const calls: string[] = [];
+    const inner: Exchange = {
+      capabilities: async () => ({
+        exchange: "kraken",
+        disable: false,
+        limitCounts: "active",
+        keyManagement: "manual",
+      }),
+      createKey: async () => Promise.reject(new Error("manual")),
+      listKeys: async () => Promise.reject(new Error("manual")),
+      verifyKey: async () => undefined,
+      disableKey: async () => undefined,
+      enableKey: async () => undefined,
+      removeKey: async () => "removed",
+      describeOwnKey: async (_account, key) => {
+        calls.push(`describe ${key.keyId}`);
+        return {
+          keyId: key.keyId,
+          label: "ks_x",
+          permissions: ["query-funds"],
+          status: "active",
+          createdAt: "",
+        };
+      },
+      keyStillExists: async (_account, key) => {
+        calls.push(`exists ${key.keyId}`);
+        return false;
+      },
+    };
+    const budgeted = new BudgetedExchange(inner, new InMemoryRequestBudget(), { timing: virtualTime() });
+    const key = { keyId: "K1", secret: "s" };
+
+    expect((await budgeted.describeOwnKey("acct", key))?.label).toBe("ks_x");
+    expect(await budgeted.keyStillExists("acct", key)).toBe(false);
+    expect(calls).toEqual(["describe K1", "exists K1"]);
+
+    // Every method of the port, optional ones included, is the wrapper's own.
+    const methods = [
+      "capabilities",
+      "createKey",
+      "listKeys",
+      "verifyKey",
+      "disableKey",
+      "enableKey",
+      "removeKey",
+      "describeOwnKey",
+      "keyStillExists",
+    ];
+    expect(
+      methods.filter((m) => typeof (budgeted as unknown as Record<string, unknown>)[m] !== "function"),
+    ).toEqual([]);
+  });
+});

@@ -71,6 +71,19 @@ export class BudgetedExchange implements Exchange {
   removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     return this.budgeted(account, true, () => this.inner.removeKey(account, keyId));
   }
+  /**
+   * Manual accounts' self-descriptions and deletion checks, forwarded (never dropped: without them
+   * keys provide and confirm-deleted could only record a person's word) and NOT budgeted: Kraken
+   * keeps one nonce per key, shared with the key's consumers, and a wait for a slot between signing
+   * and sending lets a consumer's later nonce arrive first (`EAPI:Invalid nonce`). One call per
+   * rotation each; `keyStillExists` is asked once (repeated invalid-key answers lock an account out).
+   */
+  describeOwnKey(account: string, key: ExchangeKeyCredential): Promise<ExchangeKey | undefined> {
+    return this.inner.describeOwnKey ? this.inner.describeOwnKey(account, key) : Promise.resolve(undefined);
+  }
+  keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined> {
+    return this.inner.keyStillExists ? this.inner.keyStillExists(account, key) : Promise.resolve(undefined);
+  }
 
   private async budgeted<T>(account: string, repeatable: boolean, call: () => Promise<T>): Promise<T> {
     const { exchange } = await this.inner.capabilities(account);
