@@ -52,8 +52,10 @@ export function spawnManualOperator(
       for (const task of open) {
         const key = `${task.taskId}@${task.deadline}`;
         const was = planned.get(key);
-        // In the calm end a task nobody answered is answered right (a person finally looks).
-        if (was && !(calm() && (was === "never" || was === "late"))) continue;
+        // In the calm end a task still open is answered again (a person finally looks, or tries
+        // again after a refused wrong key): otherwise it waits out its deadline and the seed
+        // spends its events on heartbeats.
+        if (was && !(calm() && (was === "never" || was === "late" || was === "wrong"))) continue;
         // The calm end has no faults, but persons still err: only "late" and "never" are off (the seed must settle).
         const late = calm() ? 0 : 1;
         const plan =
