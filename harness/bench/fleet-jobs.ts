@@ -276,7 +276,8 @@ async function timeList(deps: AppDeps, total: number) {
     nextToken = page.nextToken;
     pages += 1;
   } while (nextToken);
-  if (listed !== total) throw new Error(`the pages listed ${listed} secrets, expected ${total}`);
+  // Other sections (fleet-apply) may have enrolled secrets on the same stack first: at least ours.
+  if (listed < total) throw new Error(`the pages listed ${listed} secrets, expected at least ${total}`);
   return {
     firstPageMs: round(median(runs), 1),
     firstPageMsRuns: runs.map((ms) => round(ms, 1)),

@@ -7,8 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCall, asFunction, recordAwsCalls } from "../../harness/local/aws-calls";
+import { BOUND_TO_EGRESS } from "../../harness/local/exchanges";
 import { lambdaContext } from "../../harness/local/lambda-context";
-import { defaultConsumers, provisionLocalSecret, registerConsumers } from "../../harness/local/scenario";
+import {
+  defaultConsumers,
+  enrollLocalSecret,
+  provisionLocalSecret,
+  registerConsumers,
+} from "../../harness/local/scenario";
+import { startScriptedOperator } from "../../harness/local/scripted-operator";
 import {
   LOCAL_AUDIT_ARCHIVE_BUCKET,
   LOCAL_TABLES,
@@ -175,6 +182,29 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
     expect((await approved("force-revoke", FAST, "--reason", "r")).code).toBe(1);
     expect((await approved("rollback", FAST, "--reason", "r")).code).toBe(1);
   }, 240_000);
+
+  it("a rotation a person makes and deletes the key of (Kraken): OpenManualTask's calls", async () => {
+    const enrolled = await enrollLocalSecret(world.stack, {
+      exchange: "kraken",
+      account: "kraken-iam",
+      ipBinding: BOUND_TO_EGRESS,
+      settings: { minOverlapSeconds: 1 },
+    });
+    const person = startScriptedOperator({
+      tasks: enrolled.deps.tasks,
+      ui: world.stack.webUi.kraken,
+      env: { ...process.env, ...world.stack.env },
+      secretId: enrolled.secretId,
+      thinkMs: 100,
+      print: () => undefined,
+    });
+    try {
+      expect((await rotate(world, enrolled)).status).toBe("SUCCEEDED");
+    } finally {
+      await person.stop();
+    }
+    expect(person.steps.map((s) => s.kind)).toEqual(["create-key", "delete-key"]);
+  }, 120_000);
 
   it("the hygiene audit", async () => {
     await invoke("HygieneAudit", "hygiene-audit");
