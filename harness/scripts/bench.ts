@@ -256,6 +256,21 @@ if (stack && wanted("sweeper")) {
   });
   record("sweeper", {}, sweeper);
 }
+if (stack && wanted("fleet-jobs")) {
+  const f = size.fleet;
+  progress(
+    `fleet-wide jobs over ${f.secrets} secrets × ${f.consumers} consumers × ${f.instances} instances, sweeper with ${f.due} due`,
+  );
+  // Other sections (fleet-apply) write into `fleet` too: merge, never overwrite.
+  let saved: Record<string, unknown> = {};
+  const save = (figures: Record<string, number>, detail: Record<string, unknown>) => {
+    saved = { ...saved, ...detail };
+    record("fleetJobs", { fleet: { ...((load().fleet ?? {}) as object), ...figures } }, saved);
+  };
+  const { details, ...figures } = await fleetJobs({ stack, meter, ...f, log: progress, save });
+  save(figures, details);
+}
+
 if (stack && wanted("fleet-apply")) {
   // Issue 19: enrollment at fleet size without a deploy, and a template that does not grow with it.
   const declared = smoke ? 20 : 10_000;
@@ -272,21 +287,6 @@ if (stack && wanted("fleet-apply")) {
     applySeconds10kHow: `${applied.how} (${declared} secrets)`,
   };
   record("fleetApply", { fleet }, { apply: applied, templateResources: template });
-}
-
-if (stack && wanted("fleet-jobs")) {
-  const f = size.fleet;
-  progress(
-    `fleet-wide jobs over ${f.secrets} secrets × ${f.consumers} consumers × ${f.instances} instances, sweeper with ${f.due} due`,
-  );
-  // Other sections (fleet-apply) write into `fleet` too: merge, never overwrite.
-  let saved: Record<string, unknown> = {};
-  const save = (figures: Record<string, number>, detail: Record<string, unknown>) => {
-    saved = { ...saved, ...detail };
-    record("fleetJobs", { fleet: { ...((load().fleet ?? {}) as object), ...figures } }, saved);
-  };
-  const { details, ...figures } = await fleetJobs({ stack, meter, ...f, log: progress, save });
-  save(figures, details);
 }
 meter.uninstall();
 logs.restore();
