@@ -39,11 +39,16 @@ interface CfnResource {
  */
 function deployTimeValue(key: string, value: unknown, resources: Record<string, CfnResource>): string {
   if (typeof value === "string" || typeof value === "number") return String(value);
+  const join = (value as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
+  if (join) return join[1].map((part) => deployTimeValue(key, part, resources)).join(join[0]);
   const v = value as { Ref?: string; "Fn::GetAtt"?: [string, string] };
   const [id, attribute] = v.Ref ? [v.Ref, "Ref"] : (v["Fn::GetAtt"] ?? ["", ""]);
   const type = resources[id]?.Type;
   if (type === "AWS::SNS::Topic" && attribute === "Ref") return `arn:aws:sns:eu-west-1:123456789012:${id}`;
   if (type === "AWS::IAM::Role" && attribute === "Arn") return `arn:aws:iam::123456789012:role/${id}`;
+  if (type === "AWS::StepFunctions::StateMachine" && attribute === "Ref")
+    return `arn:aws:states:eu-west-1:123456789012:stateMachine:${id}`;
+  if (type === "AWS::S3::Bucket" && attribute === "Ref") return id.toLowerCase();
   throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)} (${type ?? "unknown resource"})`);
 }
 
