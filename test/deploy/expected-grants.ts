@@ -175,6 +175,13 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     ],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
     RotationStateMachine: ["states:StartExecution"],
+    // enroll creates the secret's schedule, handing Scheduler the schedules' own role only
+    "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*": [
+      "scheduler:CreateSchedule",
+      "scheduler:GetSchedule",
+      "scheduler:UpdateSchedule",
+    ],
+    RotationSchedulerRole: ["iam:PassRole"],
   },
   // The audit archive: reads the audit table's stream (`AuditTable` here is its StreamArn, pinned in
   // test/deploy/audit-archive.test.ts), writes once to the archive, reads a taken key back.
