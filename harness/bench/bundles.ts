@@ -49,6 +49,8 @@ function deployTimeValue(key: string, value: unknown, resources: Record<string, 
   if (type === "AWS::StepFunctions::StateMachine" && attribute === "Ref")
     return `arn:aws:states:eu-west-1:123456789012:stateMachine:${id}`;
   if (type === "AWS::S3::Bucket" && attribute === "Ref") return id.toLowerCase();
+  if (type === "AWS::Scheduler::ScheduleGroup" && attribute === "Ref") return "keyshift-bench-rotations";
+  if (type === "AWS::SQS::Queue" && attribute === "Arn") return `arn:aws:sqs:eu-west-1:123456789012:${id}`;
   throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)} (${type ?? "unknown resource"})`);
 }
 
