@@ -63,8 +63,8 @@ export async function openManualTask(input: OpenTaskInput, deps: ManualDeps): Pr
     input.kind === "create-key"
       ? await createTaskOf(input, base, deps)
       : await deleteTaskOf(input, settings, base, deps);
-  if (task === "answered") {
-    const taskId = taskIdFor(input.kind, input.rotationId);
+  if ("answered" in task) {
+    const taskId = task.answered;
     await deps.callbacks.succeed(input.taskToken, { taskId, answered: "before-opening" });
     return { taskId, state: "answered" };
   }
@@ -83,11 +83,12 @@ async function createTaskOf(
   input: OpenTaskInput,
   base: TaskBase,
   deps: ManualDeps,
-): Promise<ManualTask | "answered"> {
-  if (await ownPendingExists(deps, input.secretId, input.rotationId)) return "answered";
+): Promise<ManualTask | { answered: string }> {
+  const taskId = taskIdFor("create-key", input.rotationId);
+  if (await ownPendingExists(deps, input.secretId, input.rotationId)) return { answered: taskId };
   return {
     ...base,
-    taskId: taskIdFor("create-key", input.rotationId),
+    taskId,
     kind: "create-key",
     request: await recordedRequest(input, deps),
   };
@@ -98,14 +99,15 @@ async function deleteTaskOf(
   settings: SecretSettings,
   base: TaskBase,
   deps: ManualDeps,
-): Promise<ManualTask | "answered"> {
+): Promise<ManualTask | { answered: string }> {
   const rotation = await deps.store.getRotation(input.secretId, input.rotationId);
   const previous = rotation?.previous;
   if (!previous)
     throw new RotationStateError(`rotation ${input.rotationId} of ${input.secretId} has no previous key`);
   const entryId = ledgerEntryId(settings.exchangeAccount, previous.exchangeKeyId);
   const entry = await deps.ledger.get(entryId);
-  if (entry?.status === "revoked") return "answered";
+  // The id of the deletion task is the entry's, not the rotation's (an abort or the sweeper may ask too).
+  if (entry?.status === "revoked") return { answered: deletionTaskId(entryId) };
   if (entry?.status !== "awaiting-operator") {
     throw new RotationStateError(
       `ledger entry ${entryId} is ${entry?.status ?? "missing"}, not awaiting-operator: nothing for a person to delete`,
