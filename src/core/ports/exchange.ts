@@ -23,6 +23,12 @@ export interface ExchangeKey {
   createdAt: string;
   /** When the exchange itself will expire the key (Bybit keys without an IP binding). */
   expiresAt?: string;
+  /**
+   * When the exchange last saw the key authenticate, where it reports that per key (Gate's
+   * `last_access`); absent where it does not. The misuse detector's per-key evidence that a retired
+   * key is still in use.
+   */
+  lastUsedAt?: string;
 }
 
 /** A key as returned at creation: the only time the exchange reveals its secret. */
