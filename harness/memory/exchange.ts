@@ -213,6 +213,14 @@ export class InMemoryExchange implements Exchange {
     return withoutSecret(this.authenticate(account, key, "describeOwnKey"));
   }
 
+  /**
+   * A trading request signed by the key (a consumer's, or an attacker's holding a copy): it must
+   * authenticate, and the exchange records when (`lastUsedAt`, as Gate's `last_access`).
+   */
+  useKey(account: string, key: ExchangeKeyCredential, at: Date): void {
+    this.authenticate(account, key, "trade").lastUsedAt = at.toISOString();
+  }
+
   /** Whether the exchange still knows the key, asked with the key itself (false: "invalid key"). */
   async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean> {
     await this.enter({ method: "keyStillExists", account, keyId: key.keyId });
@@ -306,5 +314,6 @@ function withoutSecret(key: StoredKey): ExchangeKey {
     status: key.status,
     createdAt: key.createdAt,
     ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),
+    ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
   };
 }

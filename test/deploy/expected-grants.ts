@@ -11,6 +11,7 @@ const CONSUMERS = "ConsumersTable";
 const BY_PRINCIPAL = "ConsumersTable/index/by-principal";
 const LEDGER = "LedgerTable";
 const BY_SWEEP = "LedgerTable/index/by-sweep";
+const BY_SECRET = "LedgerTable/index/by-secret";
 const AUDIT = "AuditTable";
 const TOPIC = "AlertTopic";
 const KEY = "AlertKey";
@@ -124,12 +125,19 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
-  // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts.
+  // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts; a
+  // secret's retired keys, each account's key listing, and the sweeper's attempt on a retired key
+  // seen in use (UpdateItem on rotations: the exchange request budget).
   MisuseHourly: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:Query"],
+    [BY_SECRET]: ["dynamodb:Query"],
+    [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+    [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:ListSecretVersionIds"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],

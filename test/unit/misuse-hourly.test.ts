@@ -55,6 +55,8 @@ describe("misuse hourly", () => {
       acknowledged: 0,
       alerts: 0,
       accountsWithoutExchangeSide: [seeded.account],
+      retiredKeyActions: [],
+      keyListingFailed: [],
     });
     expect(deps.alerts.sent).toEqual([]);
   });

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { InvalidInputError } from "../errors";
 import type { VersionFingerprints } from "../model";
 import type { AuditLog, Clock, MisuseAckStore, RotationStore, UsageStore } from "../ports";
 import { detectSecret } from "./detect";
+import { findingId } from "./finding-id";
 import {
   DEFAULT_PARAMS,
   type EndpointClass,
@@ -14,6 +14,7 @@ import {
   type RotationEvent,
   WEEK_HOURS,
 } from "./model";
+import { type RetiredKeySightingsDeps, sightingsBySecret, uniqueFindings } from "./retired-keys";
 import { consumerReportsOf, USAGE_RETENTION_HOURS } from "./usage";
 
 /** An operator's acknowledgement of one finding: it is not reported as open until `until`. */
@@ -46,7 +47,14 @@ export interface MisuseReportDeps {
     fromHour: number,
     toHour: number,
   ) => Promise<ExchangeActivity[] | undefined>;
+  /**
+   * The ledger and the exchanges, to ask each exchange that reports a key's last use whether a
+   * retired key authenticated after its retirement (`retired-keys.ts`). Absent: not asked.
+   */
+  retiredKeys?: RetiredKeySightingsDeps;
 }
+
+export { findingId };
 
 export interface ReportedFinding extends Finding {
   /** Stable across runs: what `keyshift misuse ack` takes. */
@@ -66,14 +74,10 @@ export interface MisuseReportOutput {
   accounts: Array<{ account: string; secrets: string[]; exchangeSide: "stored" | "none-stored" }>;
   /** Per secret: what its consumers reported since `since`, the open hour included (key-hours, requests, auth failures). */
   consumerSide: Array<{ secretId: string; keyHours: number; requests: number; authFailures: number }>;
-}
-
-/** A finding's id: the same finding (kind, secret, key, hour, subject) gets the same id in every run. */
-export function findingId(f: Pick<Finding, "kind" | "secretId" | "keyId" | "hour" | "subject">): string {
-  const digest = createHash("sha256")
-    .update(`${f.kind}\n${f.secretId}\n${f.keyId}\n${f.hour}\n${f.subject ?? ""}`)
-    .digest("hex");
-  return `mf_${digest.slice(0, 16)}`;
+  /** Retired keys the exchange saw authenticate after retirement: the finding and the ledger entry to act on. */
+  retiredKeysSeen: Array<{ findingId: string; entryId: string; account: string; status: string }>;
+  /** Accounts whose keys could not be listed for last use this run: nothing of theirs was judged for it. */
+  keyListingFailed: Array<{ account: string; error: string }>;
 }
 
 /**
@@ -109,7 +113,10 @@ export async function misuseReport(
     learning: [],
     accounts: [],
     consumerSide: [],
+    retiredKeysSeen: [],
+    keyListingFailed: [],
   };
+  const sighted = await sightingsBySecret(all, fromHour, deps, out);
   for (const settings of all) {
     const { secretId, exchangeAccount } = settings;
     if (!exchangeOf.has(exchangeAccount)) {
@@ -140,7 +147,7 @@ export async function misuseReport(
     );
     out.learning.push(...report.learning);
     const acks = new Map((await deps.acks.listAcks(secretId)).map((a) => [a.findingId, a]));
-    for (const finding of report.findings) {
+    for (const finding of uniqueFindings([...report.findings, ...(sighted.get(secretId) ?? [])])) {
       const id = findingId(finding);
       const ack = acks.get(id);
       if (ack && Date.parse(ack.until) > now.getTime()) {
