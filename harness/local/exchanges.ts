@@ -80,6 +80,13 @@ export interface LocalExchange {
   requestLog(): RequestLogEntry[];
   /** Makes key removal fail at `rate` (the `--revoke-failure-rate` knob). */
   failRemovals(rate: number): void;
+  /**
+   * While `on`, every disable and removal fails (HTTP 5xx) and the key lives on (`--attacker`);
+   * off: they work again. Absent where the simulator cannot (the exchange is then not offered).
+   */
+  refuseRevocations?(on: boolean): void;
+  /** Whether the exchange reports each key's last use in its key listing (the retired-key evidence). */
+  reportsLastUse?: boolean;
 }
 
 const DERIBIT_SCOPE = ["account:read", "trade:read_write", "wallet:none"];
@@ -259,6 +266,11 @@ export function keyshiftSimLocal(sim: ExchangeSimulator): LocalExchange {
     keys: (account) => sim.keys(account),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+    refuseRevocations(on) {
+      for (const endpoint of ["disableKey", "removeKey"] as const)
+        sim.setFault(endpoint, { errorRate: on ? 1 : 0, kind: "5xx" });
+    },
+    reportsLastUse: true,
   };
 }
 

@@ -60,6 +60,8 @@ export interface VerdictInput {
   emergency?: { previousKeyAuthenticates: boolean; switchedConsumersFailedRequests: number };
   /** The replaced key was IP-bound and its successor does not carry the same binding. */
   bindingLost?: boolean;
+  /** `--attacker`: the misuse run found the retired key in use, stopped it, and no order went through after. */
+  attacker?: { detected: boolean; stopped: boolean; acceptedAfterStop: number };
 }
 
 /** The exit code, and the reasons it is not 0 (empty on success). */
@@ -82,6 +84,14 @@ export function mainJobVerdict(v: VerdictInput): { code: 0 | 1 | 2; reasons: str
       reasons.push(`${v.emergency.switchedConsumersFailedRequests} failed request(s) of switched consumers`);
   } else if (v.requestsWithRemovedKey > 0) {
     reasons.push(`${v.requestsWithRemovedKey} request(s) made with a removed key`);
+  }
+  if (v.attacker) {
+    if (!v.attacker.detected) reasons.push("the misuse run did not report the retired key in use");
+    if (!v.attacker.stopped) reasons.push("keyshift did not stop the retired key the attacker used");
+    if (v.attacker.acceptedAfterStop > 0)
+      reasons.push(
+        `${v.attacker.acceptedAfterStop} attacker order(s) accepted after keyshift stopped the key`,
+      );
   }
   return { code: reasons.length === 0 ? 0 : 1, reasons };
 }

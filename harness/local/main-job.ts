@@ -1,8 +1,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LedgerEntry } from "../../src/core/model";
 import { retryRevocations } from "../../src/core/revocation/retry";
+import type { Attacker } from "./attacker";
+import { type AttackerSummary, armAttacker, detectAndStop } from "./attacker-phase";
 import { SimulatedFleet } from "./consumers";
-import { EGRESS_IP } from "./exchange/caller-address";
+import { ATTACKER_HOST_IP, EGRESS_IP } from "./exchange/caller-address";
 import {
   BOUND_TO_EGRESS,
   type LocalExchange,
@@ -31,6 +33,8 @@ export interface MainJobOptions {
   compromised?: boolean;
   /** Rotate an unbound key (default: bound to keyshift's egress and the trading host, as firms run them). */
   unbound?: boolean;
+  /** Someone trades with a copy of the old key; its revocation fails for a while; the misuse run must stop it. */
+  attacker?: boolean;
 }
 
 /** Local runs compress time: the grace before a disabled key is removed, the emergency deadline. */
@@ -78,6 +82,8 @@ export interface MainJobSummary {
     laggingConsumers: string[];
     switchedConsumersFailedRequests: number;
   };
+  /** `--attacker`: the attacker's orders, the misuse finding, what keyshift did, how fast. */
+  misuse?: AttackerSummary;
   alerts: Array<{ kind: string; subject: string }>;
   /** Principals that read (or were refused reading) the secret without being registered consumers. */
   unregisteredReaders: string[];
@@ -111,6 +117,7 @@ export async function runMainJob(
   });
   let fleet: SimulatedFleet | undefined;
   let person: ScriptedOperator | undefined;
+  let attacker: Attacker | undefined;
   try {
     print(
       `local stack up: dynamodb ${stack.endpoints.dynamodb}, secrets manager ${stack.endpoints.secretsManager}, exchange ${stack.endpoints.exchange}, heartbeat API ${stack.endpoints.heartbeatApi}`,
@@ -118,7 +125,10 @@ export async function runMainJob(
     const exchangeName = opts.exchange ?? "deribit";
     const exchange = stack.exchanges[exchangeName];
     // keyshift's own test protocol has no IP allow-lists.
-    const ipBinding = opts.unbound || exchangeName === "keyshift-sim" ? UNBOUND : BOUND_TO_EGRESS;
+    const bound = opts.attacker
+      ? { ...BOUND_TO_EGRESS, trading: [...BOUND_TO_EGRESS.trading, ATTACKER_HOST_IP] }
+      : BOUND_TO_EGRESS;
+    const ipBinding = opts.unbound || exchangeName === "keyshift-sim" ? UNBOUND : bound;
     const enrolled = await enrollLocalSecret(stack, {
       exchange: exchangeName,
       ipBinding,
@@ -172,6 +182,7 @@ export async function runMainJob(
         print,
       });
     }
+    if (opts.attacker) attacker = await armAttacker(stack, enrolled.secretId, exchange, print);
     const rotationStartedAt = Date.now();
     const execution = await startRotation(
       stack,
@@ -188,9 +199,13 @@ export async function runMainJob(
     );
 
     await person?.stop();
+    const misuse = attacker ? await detectAndStop(stack, enrolled, exchange, attacker, print) : undefined;
     let sweeperRuns = 0;
     let sweeperOutcome: MainJobSummary["sweeper"]["outcome"] = "not-needed";
     const open = (entries: LedgerEntry[]) => entries.filter((e) => e.status !== "revoked");
+    // The misuse run stopped the retired key the sweeper was to retry: nothing is left for it.
+    if (misuse?.action && open(await enrolled.deps.ledger.listAll()).length === 0)
+      sweeperOutcome = "ledger-clear";
     if (open(await enrolled.deps.ledger.listAll()).length > 0 && execution.status === "SUCCEEDED") {
       print(
         open(await enrolled.deps.ledger.listAll()).every((e) => e.status === "disabled")
@@ -307,6 +322,15 @@ export async function runMainJob(
       secretLeaks: hits.length,
       requestsWithRemovedKey: removedKeyUse(exchange, exchangeName).trading,
       ...(emergency ? { emergency } : {}),
+      ...(misuse
+        ? {
+            attacker: {
+              detected: misuse.finding?.kind === "retired-key-used",
+              stopped: misuse.action === "disabled" || misuse.action === "revoked",
+              acceptedAfterStop: misuse.attacker.afterStop.accepted,
+            },
+          }
+        : {}),
       bindingLost: ipBinding.trading.length > 0 && rotation === "completed" && !ipBound,
     });
     return {
@@ -338,6 +362,7 @@ export async function runMainJob(
       previousKey,
       previousKeyTimeline,
       ...(emergency ? { emergency } : {}),
+      ...(misuse ? { misuse } : {}),
       alerts: alerts.map((a) => ({ kind: a.kind, subject: a.subject })),
       unregisteredReaders: unregisteredReaders(await stack.secretReads()),
       secretScan: { scanned: haystacks.length, hits: hits.length },
@@ -350,6 +375,7 @@ export async function runMainJob(
   } finally {
     await fleet?.stop().catch(() => undefined);
     await person?.stop().catch(() => undefined);
+    await attacker?.stop().catch(() => undefined);
     logs.restore();
     await stack.close();
   }
@@ -409,7 +435,7 @@ function progress(e: ExecutionEvent, print: (line: string) => void): void {
     print(
       `  previous key ${r?.keyId}: only a person can delete it; asked (ledger ${r?.entryId} awaiting-operator)`,
     );
-  } else if (e.type === "StateExited" && e.state === "RevokePrevious") {
+  } else if (e.type === "StateExited" && e.state === "RevokePrevious" && out?.revocation) {
     const r = out?.revocation as Record<string, unknown>;
     print(
       `  previous key ${r?.keyId} ${r?.status === "disabled" ? "disabled (no longer authenticates; removed after the grace)" : "revoked"} (ledger ${r?.entryId}, ${r?.attempts} attempt(s))`,
@@ -447,7 +473,9 @@ function removedKeyUse(
   const removed = exchange.requestLog().filter((r) => r.keyState === "removed");
   const probe = (r: (typeof removed)[number]) =>
     name === "kraken" && r.callerIp === EGRESS_IP && r.path.endsWith("/GetApiKeyInfo");
-  return { trading: removed.filter((r) => !probe(r)).length, probes: removed.filter(probe).length };
+  // The attacker's orders (`--attacker`) are judged apart: refused is what they must be.
+  const trading = removed.filter((r) => !probe(r) && r.callerIp !== ATTACKER_HOST_IP);
+  return { trading: trading.length, probes: removed.filter(probe).length };
 }
 
 /** Old and new key both carry the same non-empty allow-list, as the simulator holds them. */

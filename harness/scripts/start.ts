@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { isLocalExchange, LOCAL_EXCHANGES } from "../local/exchanges";
 import { runMainJob } from "../local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|kraken|keyshift-sim] [--compromised] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|kraken|keyshift-sim] [--compromised] [--attacker] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -17,8 +17,9 @@ function parse() {
       consumers: { type: "string", default: "3" },
       "revoke-failure-rate": { type: "string", default: "0" },
       "lagging-consumer": { type: "boolean", default: false },
-      exchange: { type: "string", default: "deribit" },
+      exchange: { type: "string" },
       compromised: { type: "boolean", default: false },
+      attacker: { type: "boolean", default: false },
       unbound: { type: "boolean", default: false },
       seed: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
@@ -46,7 +47,13 @@ if (!(rate >= 0 && rate <= 1))
   fail(`--revoke-failure-rate must be a number 0..1, got "${args["revoke-failure-rate"]}"`);
 if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${args.seed}"`);
 
-const exchange = args.exchange;
+/**
+ * `--attacker` needs an exchange that reports each key's last use (the retired-key evidence):
+ * keyshift's test protocol does; of the real protocols, only Gate documents it.
+ */
+const ATTACKER_EXCHANGE = "keyshift-sim";
+const exchange = args.exchange ?? (args.attacker ? ATTACKER_EXCHANGE : "deribit");
+if (args.attacker && args.compromised) fail("--attacker and --compromised are two different runs: pick one");
 if (!isLocalExchange(exchange))
   fail(`--exchange must be one of ${LOCAL_EXCHANGES.join(", ")}, got "${exchange}"`);
 
@@ -63,6 +70,7 @@ const summary = await runMainJob(
     json,
     exchange,
     compromised: args.compromised ?? false,
+    attacker: args.attacker ?? false,
     unbound: args.unbound ?? false,
   },
   print,
@@ -89,6 +97,15 @@ if (summary.emergency) {
   const e = summary.emergency;
   print(
     `emergency:       old key dead ${e.previousKeyDeadAfterSeconds ?? "?"} s after the start (deadline ${e.deadlineSeconds} s), still authenticates: ${e.previousKeyAuthenticates}; left behind: ${e.laggingConsumers.join(", ") || "none"}; failed requests of the switched consumers: ${e.switchedConsumersFailedRequests}`,
+  );
+}
+if (summary.misuse) {
+  const m = summary.misuse;
+  print(
+    `misuse:          ${m.finding ? `${m.finding.severity} ${m.finding.kind} (${m.finding.id}) on key ${m.finding.keyId}` : "NO retired-key-used finding"} in misuse run ${m.misuseRuns}; keyshift ${m.action ?? "did nothing"} the key ${m.stoppedAfterSeconds ?? "?"} s after the abuse was on record`,
+  );
+  print(
+    `attacker:        ${m.attacker.orders} order(s), ${m.attacker.accepted} accepted (${m.attacker.acceptedAfterCutover} after the cut-over); after the stop: ${m.attacker.afterStop.accepted}/${m.attacker.afterStop.orders} accepted`,
   );
 }
 print(

@@ -95,6 +95,30 @@ describe("npm start (the main job on the embedded local stack)", () => {
     ]);
   });
 
+  it("--attacker: every consumer confirms the new key, the old key's revocation fails, an attacker keeps trading with it; the misuse run reports retired-key-used and stops the key at once", async () => {
+    const run = await start("--json", "--attacker");
+
+    expect(run.code).toBe(0);
+    const summary = lastJsonLine(run.stdout);
+    expect(summary).toMatchObject({
+      previousRevoked: true,
+      consumers: { lagging: [] },
+      requestsWithRemovedKey: 0,
+      misuse: {
+        finding: { kind: "retired-key-used", severity: "critical" },
+        misuseRuns: 1,
+        attacker: { afterStop: { accepted: 0 } },
+      },
+    });
+    expect(["disabled", "revoked"]).toContain(summary.misuse.action);
+    // The attacker's orders went through after the cut-over: the key was live for them until the stop.
+    expect(summary.misuse.attacker.acceptedAfterCutover).toBeGreaterThan(0);
+    expect(summary.misuse.attacker.afterStop.orders).toBeGreaterThan(0);
+    expect(summary.misuse.finding.keyId).toBe(summary.oldKey.keyId);
+    expect(summary.alerts.map((a: { kind: string }) => a.kind)).toContain("misuse-finding");
+    expect(summary.secretScan.hits).toBe(0);
+  });
+
   it("--exchange kraken: a person makes and deletes the key (2 manual steps); the old key fails to authenticate before it is recorded revoked", async () => {
     const run = await start("--json", "--exchange", "kraken");
 

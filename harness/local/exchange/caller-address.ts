@@ -9,10 +9,13 @@ import type * as Undici from "undici";
  * - keyshift's Lambdas leave through the fixed egress (`EGRESS_IP`, the stack's
  *   `KEYSHIFT_EGRESS_IPS`);
  * - a trading service runs on a consumer host (`CONSUMER_HOST_IP`);
+ * - `npm start -- --attacker`: a second trading host the attacker controls (`ATTACKER_HOST_IP`),
+ *   inside the trading key's binding in that run, so the exchange takes its orders;
  * - anything else (a test's own client, a laptop) calls from `OUTSIDE_IP`, on no allow-list.
  */
 export const EGRESS_IP = "127.0.0.2";
 export const CONSUMER_HOST_IP = "127.0.0.3";
+export const ATTACKER_HOST_IP = "127.0.0.4";
 export const OUTSIDE_IP = "127.0.0.1";
 
 /** The caller's IPv4 address as the exchange sees it (`::ffff:` prefix stripped). */

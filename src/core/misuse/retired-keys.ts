@@ -47,6 +47,7 @@ export interface RetiredKeyUse {
 export function judgeRetiredKeys(
   entries: readonly LedgerEntry[],
   keys: readonly ExchangeKey[],
+  toleranceMs = RETIRED_USE_TOLERANCE_MS,
 ): RetiredKeyUse[] {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   const uses: RetiredKeyUse[] = [];
@@ -55,7 +56,7 @@ export function judgeRetiredKeys(
     const lastUsed = Date.parse(byId.get(entry.keyId)?.lastUsedAt ?? "");
     if (!Number.isFinite(lastUsed)) continue;
     const after = lastUsed - retiredAtMs(entry);
-    if (after <= RETIRED_USE_TOLERANCE_MS) continue;
+    if (after <= toleranceMs) continue;
     uses.push({
       entry,
       finding: {
@@ -80,6 +81,8 @@ export function judgeRetiredKeys(
 export interface RetiredKeySightingsDeps {
   ledger: Pick<RevocationLedger, "listBySecret">;
   exchange: Pick<Exchange, "listKeys" | "capabilities">;
+  /** Default `RETIRED_USE_TOLERANCE_MS`; the local stack compresses time. */
+  retiredUseToleranceMs?: number;
 }
 
 export interface RetiredKeySightings {
@@ -108,7 +111,7 @@ export async function retiredKeySightings(
     try {
       if ((await deps.exchange.capabilities(account)).keyManagement === "manual") continue;
       const { keys } = await deps.exchange.listKeys(account);
-      out.uses.push(...judgeRetiredKeys(entries, keys));
+      out.uses.push(...judgeRetiredKeys(entries, keys, deps.retiredUseToleranceMs));
     } catch (err) {
       out.unlisted.push({ account, error: sanitizeErrorMessage(err) });
     }

@@ -15,6 +15,8 @@ export interface StoredKey {
   status: KeyStatus;
   createdAt: string;
   removedAt?: string;
+  /** When the key last authenticated (any signed request): the listing reports it. */
+  lastUsedAt?: string;
   /** Admin keys manage the account's keys; they are not listed and do not count toward the limit. */
   admin: boolean;
 }
@@ -26,6 +28,7 @@ export interface PublicKey {
   permissions: string[];
   status: "active" | "disabled";
   createdAt: string;
+  lastUsedAt?: string;
 }
 
 interface Account {
@@ -53,6 +56,7 @@ function toPublic(key: StoredKey): PublicKey {
     permissions: [...key.permissions],
     status: key.status === "disabled" ? "disabled" : "active",
     createdAt: key.createdAt,
+    ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
   };
 }
 

@@ -82,6 +82,7 @@ const keySchema = z.object({
   permissions: z.array(z.string()),
   status: z.enum(["active", "disabled"]),
   createdAt: z.string(),
+  lastUsedAt: z.optional(z.string()),
 });
 const createdKeySchema = z.extend(keySchema, { secret: z.string().check(z.minLength(1)) });
 const listSchema = z.object({

@@ -121,5 +121,7 @@ export function authenticate(
   }
   if (key.status === "removed") throw unauthorized("KEY_REMOVED", `key ${key.keyId} has been removed`);
   if (key.status === "disabled") throw unauthorized("KEY_DISABLED", `key ${key.keyId} is disabled`);
+  // The protocol reports each key's last authentication in its listing, as Gate's `last_access`.
+  key.lastUsedAt = new Date(nowMs).toISOString();
   return key;
 }
