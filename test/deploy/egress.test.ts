@@ -23,6 +23,7 @@ const EXCHANGE_FUNCTIONS = [
   "CreateNextLambdaFunction",
   "HygieneAuditLambdaFunction",
   "OperatorApiLambdaFunction",
+  "ProveDeletedLambdaFunction",
   "RetryRevocationsLambdaFunction",
   "RevokePreviousLambdaFunction",
 ];
