@@ -10,7 +10,7 @@ import { InvalidInputError } from "../src/core/errors";
 
 const appConfig = loadConfig();
 // This role is no reader of key values: `keys confirm-deleted` asks the prove-deleted function.
-const deps: AppDeps = { ...buildDeps(appConfig), ...operatorApiProver(appConfig) };
+const deps: AppDeps = { ...buildDeps(appConfig), prover: operatorApiProver(appConfig) };
 const config = loadOperatorApiConfig();
 
 export const OPERATOR_API_PATH = "/commands";

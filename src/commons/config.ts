@@ -68,8 +68,8 @@ const schema = z.object({
   /** How long a person has to answer a manual task (issue 17); default three days. */
   KEYSHIFT_MANUAL_TASK_SECONDS: z.optional(positiveInt),
   // The prove-deleted function (its name): the operator API asks it to prove a manually deleted key
-  // gone, since the operator API may not read key values. Unset, the proof runs in-process (the CLI,
-  // and the local stack's operator API, which runs as keyshift's reader role).
+  // gone, since the operator API may not read key values. The operator API requires it; the CLI
+  // proves in its own process and does not read it.
   KEYSHIFT_PROVE_DELETED_FUNCTION: z.optional(atLeast(1)),
   // The audit archive's bucket (stack output KeyshiftAuditArchiveBucket): the archive function and
   // `keyshift audit verify` need it; the rest of keyshift does not.
@@ -82,6 +82,7 @@ const schema = z.object({
   KEYSHIFT_ENDPOINT_STEPFUNCTIONS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SCHEDULER: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_S3: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_LAMBDA: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

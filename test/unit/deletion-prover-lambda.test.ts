@@ -102,11 +102,11 @@ describe("LambdaDeletionProver", () => {
   });
 });
 
-describe("the operator API's choice of prover", () => {
+describe("the operator API's prover", () => {
   const config = { AWS_REGION: "eu-west-1" } as Parameters<typeof operatorApiProver>[0];
 
   it("asks the function the stack names, with a client that never retries an invoke", async () => {
-    const { prover } = operatorApiProver({
+    const prover = operatorApiProver({
       ...config,
       KEYSHIFT_PROVE_DELETED_FUNCTION: "keyshift-dev-proveDeleted",
     });
@@ -116,7 +116,7 @@ describe("the operator API's choice of prover", () => {
     expect(await client.config.maxAttempts()).toBe(1);
   });
 
-  it("without one, proves in-process (the local stack's operator API runs as keyshift's reader)", () => {
-    expect(operatorApiProver(config)).toEqual({});
+  it("without one the operator API does not start: in its own process it could only record the person's word", () => {
+    expect(() => operatorApiProver(config)).toThrow(/KEYSHIFT_PROVE_DELETED_FUNCTION is required/);
   });
 });

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsCall, recordAwsCalls } from "../../harness/local/aws-calls";
+import { enrollLocalSecret } from "../../harness/local/scenario";
+import { captureLambdaLogs } from "../../harness/local/secret-scan";
+import { type LocalStack, operatorEnv, startLocalStack } from "../../harness/local/stack";
+import type { AppDeps } from "../../src/commons/deps";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
+import { ledgerEntryId } from "../../src/core/tokens";
+import { keyshiftProcess } from "./support/keyshift-process";
+
+/**
+ * `keys confirm-deleted` through the operator API, as deployed: the operator API (no reader of key
+ * values) invokes ProveDeleted through the local Lambda Invoke API (harness/local/lambda-invoke.ts),
+ * which reads the old key and asks the Kraken simulator once; the operator API then records the
+ * confirmation. Every AWS call is attributed to the function that made it.
+ */
+const ACCOUNT = "kraken-prove";
+
+let stack: LocalStack;
+let logs: ReturnType<typeof captureLambdaLogs>;
+let deps: AppDeps;
+let keyId = "";
+let entryId = "";
+let secretId = "";
+beforeAll(async () => {
+  logs = captureLambdaLogs();
+  stack = await startLocalStack({ seed: 17 });
+  const enrolled = await enrollLocalSecret(stack, { exchange: "kraken", account: ACCOUNT });
+  ({ deps, secretId } = enrolled);
+  // The key keyshift asked a person to delete (as RevokePrevious does for a manual account).
+  const current = (await deps.store.getVersions(secretId))?.current;
+  if (!current) throw new Error("enrolled secret has no current version");
+  keyId = current.exchangeKeyId;
+  entryId = ledgerEntryId(ACCOUNT, keyId);
+  const now = new Date();
+  await deps.ledger.openPending(
+    newLedgerEntry(
+      {
+        secretId,
+        exchangeAccount: ACCOUNT,
+        keyId,
+        versionId: current.versionId,
+        rotationId: "r-1",
+        kind: "previous",
+      },
+      entryId,
+      now,
+    ),
+  );
+  await deps.ledger.markAwaitingOperator(entryId, { at: now });
+}, 60_000);
+afterAll(async () => {
+  logs.restore();
+  await stack.close();
+});
+
+const confirm = () =>
+  keyshiftProcess(stack, ["keys", "confirm-deleted", entryId, "--json"], {
+    ...process.env,
+    ...operatorEnv(stack, stack.operators.a),
+  });
+
+const secretReadsBy = (calls: AwsCall[]) =>
+  calls
+    .filter((c) => c.action === "secretsmanager:GetSecretValue" && c.resource.includes("keyshift/exchange/"))
+    .map((c) => c.functionName);
+
+describe("keys confirm-deleted through the operator API", () => {
+  it("is refused while the old key authenticates: ProveDeleted asked, nothing recorded", async () => {
+    const recorder = recordAwsCalls();
+    const refused = await confirm().finally(recorder.stop);
+
+    expect(refused.code).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toContain(`key ${keyId} on ${ACCOUNT} still authenticates`);
+    expect((await deps.ledger.get(entryId))?.status).toBe("awaiting-operator");
+    const confirmed = (await deps.audit.list(secretId)).filter((e) => e.action === "key-deletion-confirmed");
+    expect(confirmed).toEqual([]);
+    // The old key is read by the reader function only, never by the operator API.
+    expect(secretReadsBy(recorder.calls)).toEqual(["ProveDeleted"]);
+  });
+
+  it("is proved by the exchange once a person deleted the key, and recorded as the signer", async () => {
+    stack.webUi.kraken.deleteKey(ACCOUNT, keyId);
+    const recorder = recordAwsCalls();
+    const done = await confirm().finally(recorder.stop);
+
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ entryId, keyId, verified: "exchange" });
+    expect((await deps.ledger.get(entryId))?.status).toBe("revoked");
+    const confirmed = (await deps.audit.list(secretId)).filter((e) => e.action === "key-deletion-confirmed");
+    expect(confirmed.map((e) => [e.actor, e.details?.verified])).toEqual([
+      [`operator:${stack.operators.a.arn}`, "exchange"],
+    ]);
+    expect(secretReadsBy(recorder.calls)).toEqual(["ProveDeleted"]);
+    expect(
+      new Set(recorder.calls.filter((c) => c.functionName === "ProveDeleted").map((c) => c.action)),
+    ).toEqual(new Set(["dynamodb:GetItem", "secretsmanager:GetSecretValue"]));
+  });
+});
