@@ -1,9 +1,17 @@
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsCall, recordAwsCalls } from "../../harness/local/aws-calls";
 import { enrollLocalSecret } from "../../harness/local/scenario";
 import { captureLambdaLogs } from "../../harness/local/secret-scan";
-import { type LocalStack, operatorEnv, startLocalStack } from "../../harness/local/stack";
+import {
+  LOCAL_PROVE_DELETED_FUNCTION,
+  type LocalStack,
+  operatorEnv,
+  startLocalStack,
+} from "../../harness/local/stack";
+import { LambdaDeletionProver } from "../../src/adapters/deletion-prover";
 import type { AppDeps } from "../../src/commons/deps";
+import { DeletionProofUnavailableError } from "../../src/core/manual/errors";
 import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
 import { keyshiftProcess } from "./support/keyshift-process";
@@ -95,5 +103,45 @@ describe("keys confirm-deleted through the operator API", () => {
     expect(
       new Set(recorder.calls.filter((c) => c.functionName === "ProveDeleted").map((c) => c.action)),
     ).toEqual(new Set(["dynamodb:GetItem", "secretsmanager:GetSecretValue"]));
+  });
+
+  it("the local Invoke API answers as Lambda: a function error is FunctionError, which the prover reports as 'retry'", async () => {
+    const lambda = (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) =>
+      new LambdaClient({
+        region: stack.region,
+        endpoint: stack.env.KEYSHIFT_ENDPOINT_LAMBDA,
+        credentials: c,
+        maxAttempts: 1,
+      });
+    const keyshift = lambda({
+      accessKeyId: stack.env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY ?? "",
+      sessionToken: stack.env.AWS_SESSION_TOKEN ?? "",
+    });
+    const payload = new TextEncoder().encode(JSON.stringify({ entryId: "not-an-entry-id" }));
+
+    const failed = await keyshift.send(
+      new InvokeCommand({ FunctionName: LOCAL_PROVE_DELETED_FUNCTION, Payload: payload }),
+    );
+    expect(failed.FunctionError).toBe("Unhandled");
+    expect(JSON.parse(new TextDecoder().decode(failed.Payload))).toMatchObject({
+      errorType: "InvalidInputError",
+    });
+    const prover = new LambdaDeletionProver(keyshift, LOCAL_PROVE_DELETED_FUNCTION);
+    const entry = (await deps.ledger.get(entryId)) ?? (undefined as never);
+    await expect(prover.prove({ ...entry, entryId: "not-an-entry-id" })).rejects.toThrow(
+      DeletionProofUnavailableError,
+    );
+    // A role not allowed lambda:InvokeFunction (an operator: the function URL only) never runs it.
+    await expect(
+      lambda(stack.operators.a).send(
+        new InvokeCommand({ FunctionName: LOCAL_PROVE_DELETED_FUNCTION, Payload: payload }),
+      ),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(
+      keyshift.send(new InvokeCommand({ FunctionName: "keyshift-local-Nothing" })),
+    ).rejects.toMatchObject({
+      name: "ResourceNotFoundException",
+    });
   });
 });
