@@ -5,9 +5,12 @@ import { loadConfig } from "../src/commons/config";
 import { type AppDeps, buildDeps } from "../src/commons/deps";
 import { parseJsonStrict } from "../src/commons/json";
 import { logger } from "../src/commons/logger";
+import { operatorApiProver } from "../src/commons/wiring-prover";
 import { InvalidInputError } from "../src/core/errors";
 
-const deps = buildDeps(loadConfig());
+const appConfig = loadConfig();
+// This role is no reader of key values: `keys confirm-deleted` asks the prove-deleted function.
+const deps: AppDeps = { ...buildDeps(appConfig), prover: operatorApiProver(appConfig) };
 const config = loadOperatorApiConfig();
 
 export const OPERATOR_API_PATH = "/commands";

@@ -21,8 +21,10 @@
  * The functions whose use cases take the `exchange` port (src/commons/deps.ts's buildDeps; the
  * others compose without it): CreateNext (list, create, verify), RevokePrevious, AbortRotation (its
  * own keys), the sweeper, the hygiene audit (listings) and BeginRotation (an emergency's break-glass
- * revokes earlier keys before anything is created), the operator API (force-revoke, restore) and the
- * hourly misuse run (key listings for last use; stopping a retired key seen in use). Pinned by test/deploy/egress.test.ts.
+ * revokes earlier keys before anything is created), the operator API (force-revoke, restore),
+ * ProveDeleted (asks the exchange with a key a person deleted, which may be bound to the egress) and
+ * the hourly misuse run (key listings for last use; stopping a retired key seen in use).
+ * Pinned by test/deploy/egress.test.ts.
  */
 const EXCHANGE_CALLERS = [
   "beginRotation",
@@ -33,6 +35,7 @@ const EXCHANGE_CALLERS = [
   "hygieneAudit",
   "operatorApi",
   "misuseHourly",
+  "proveDeleted",
 ];
 
 const MODES = ["managed", "existing"];

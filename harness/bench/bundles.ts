@@ -51,6 +51,8 @@ function deployTimeValue(key: string, value: unknown, resources: Record<string, 
   if (type === "AWS::S3::Bucket" && attribute === "Ref") return id.toLowerCase();
   if (type === "AWS::Scheduler::ScheduleGroup" && attribute === "Ref") return "keyshift-bench-rotations";
   if (type === "AWS::SQS::Queue" && attribute === "Arn") return `arn:aws:sqs:eu-west-1:123456789012:${id}`;
+  // The operator API's prover (KEYSHIFT_PROVE_DELETED_FUNCTION): a function's Ref is its name.
+  if (type === "AWS::Lambda::Function" && attribute === "Ref") return `keyshift-bench-${id}`;
   throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)} (${type ?? "unknown resource"})`);
 }
 

@@ -18,6 +18,7 @@ import {
 import { startLocalFunctionUrl } from "./http-api";
 import { krakenLocal, type WebUi } from "./kraken-local";
 import { lambdaContext } from "./lambda-context";
+import { startLocalLambda } from "./lambda-invoke";
 import { type LocalCredentials, LocalIam } from "./local-iam";
 import { type LocalS3, startLocalS3 } from "./s3/server";
 import {
@@ -70,6 +71,9 @@ export const ADMIN_SECRET_PREFIX = "keyshift/admin/";
  * one keyshift reader of every read policy (KEYSHIFT_READER_ROLE_ARNS).
  */
 export const LOCAL_KEYSHIFT_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/keyshift-local-functions`;
+
+/** ProveDeleted's name in the local Lambda (harness/local/lambda-invoke.ts): the operator API invokes it. */
+export const LOCAL_PROVE_DELETED_FUNCTION = "keyshift-local-ProveDeleted";
 
 /** The secrets whose reads are routed to the secret-read handler, as the rule in infra/secret-reads.yml filters them. */
 export const READ_TRAIL_PREFIX = "keyshift/exchange/";
@@ -197,6 +201,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "states:DescribeExecution",
       "states:SendTaskSuccess",
       "states:SendTaskFailure",
+      // the operator API asks ProveDeleted to prove a manual deletion (its one invoke grant on AWS)
+      "lambda:InvokeFunction",
       ...SCHEDULER_ACTIONS,
       // the audit archive: the auditArchive function writes, `audit verify` reads and lists
       "s3:PutObject",
@@ -248,6 +254,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 
+    // The functions keyshift's functions invoke themselves: ProveDeleted, for the operator API.
+    const lambda = await startLocalLambda({
+      iam,
+      region: LOCAL_REGION,
+      functions: {
+        [LOCAL_PROVE_DELETED_FUNCTION]: async (event, context) => {
+          const { handler } = await import("../../functions/prove-deleted");
+          return asFunction("ProveDeleted", () => handler(event, context));
+        },
+      },
+    });
+    closers.push(lambda.close);
+
     const revocation = opts.revocation ?? { maxAttempts: 5, baseSeconds: 1, capSeconds: 4 };
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
@@ -274,6 +293,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       KEYSHIFT_ENDPOINT_SNS: sns.endpoint,
       KEYSHIFT_ENDPOINT_STS: sts.endpoint,
       KEYSHIFT_ENDPOINT_S3: s3.endpoint,
+      KEYSHIFT_ENDPOINT_LAMBDA: lambda.endpoint,
+      KEYSHIFT_PROVE_DELETED_FUNCTION: LOCAL_PROVE_DELETED_FUNCTION,
       KEYSHIFT_AUDIT_ARCHIVE_BUCKET: LOCAL_AUDIT_ARCHIVE_BUCKET,
       // Lambda logs go to stdout as JSON; keep local runs readable unless asked for more.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",

@@ -67,6 +67,10 @@ const schema = z.object({
   KEYSHIFT_EGRESS_IPS: z.optional(egressIps),
   /** How long a person has to answer a manual task (issue 17); default three days. */
   KEYSHIFT_MANUAL_TASK_SECONDS: z.optional(positiveInt),
+  // The prove-deleted function (its name): the operator API asks it to prove a manually deleted key
+  // gone, since the operator API may not read key values. The operator API requires it; the CLI
+  // proves in its own process and does not read it.
+  KEYSHIFT_PROVE_DELETED_FUNCTION: z.optional(atLeast(1)),
   // The audit archive's bucket (stack output KeyshiftAuditArchiveBucket): the archive function and
   // `keyshift audit verify` need it; the rest of keyshift does not.
   KEYSHIFT_AUDIT_ARCHIVE_BUCKET: z.optional(atLeast(3)),
@@ -78,6 +82,7 @@ const schema = z.object({
   KEYSHIFT_ENDPOINT_STEPFUNCTIONS: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_SCHEDULER: z.optional(z.url()),
   KEYSHIFT_ENDPOINT_S3: z.optional(z.url()),
+  KEYSHIFT_ENDPOINT_LAMBDA: z.optional(z.url()),
 });
 
 export type Config = z.infer<typeof schema>;

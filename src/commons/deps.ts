@@ -1,6 +1,7 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
 import type {
+  DeletionProver,
   ManualTasks,
   MisuseAckStore,
   OperatorRequests,
@@ -45,6 +46,8 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   requests: OperatorRequests;
   usage: UsageStore;
   misuseAcks: MisuseAckStore;
+  /** Who proves a manually deleted key gone (`keys confirm-deleted`); unset: proved in-process. */
+  prover?: DeletionProver | undefined;
 }
 
 /**

@@ -57,6 +57,16 @@ export const openManualTaskEventSchema = z.extend(rotationRefSchema, {
   timeoutSeconds: z.int().check(z.minimum(1)),
 });
 
+/**
+ * ProveDeleted's payload (the operator API's Invoke): a ledger entry id `<account>#<keyId>`, as
+ * `keys confirm-deleted` accepts it, and nothing else (never a key or its value).
+ */
+export const proveDeletedEventSchema = z.strictObject({
+  entryId: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}#[\x21-\x7e]{1,256}$/, "entryId is <account>#<keyId>")),
+});
+
 export const checkConsumersEventSchema = z.extend(rotationRefSchema, {
   iteration: z.int().check(z.minimum(0)),
 });

@@ -31,6 +31,8 @@ const LAMBDA_ENV = {
   KEYSHIFT_READER_ROLE_ARNS: "arn:aws:iam::123456789012:role/keyshift-test-createNext",
   // The operator API's approval setting (serverless param approvalCommands): required at cold start.
   KEYSHIFT_APPROVAL_COMMANDS: "default",
+  // The operator API's prover (the prove-deleted function's name): required at cold start.
+  KEYSHIFT_PROVE_DELETED_FUNCTION: "keyshift-test-proveDeleted",
   KEYSHIFT_AUDIT_ARCHIVE_BUCKET: "keyshift-test-audit-archive",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };

@@ -24,6 +24,7 @@ const EXCHANGE_FUNCTIONS = [
   "HygieneAuditLambdaFunction",
   "MisuseHourlyLambdaFunction",
   "OperatorApiLambdaFunction",
+  "ProveDeletedLambdaFunction",
   "RetryRevocationsLambdaFunction",
   "RevokePreviousLambdaFunction",
 ];

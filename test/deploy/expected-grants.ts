@@ -190,6 +190,15 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       "scheduler:UpdateSchedule",
     ],
     RotationSchedulerRole: ["iam:PassRole"],
+    // keys confirm-deleted: the reader function proves the deletion; this role never reads a key
+    ProveDeletedLambdaFunction: ["lambda:InvokeFunction"],
+  },
+  // The proof behind keys confirm-deleted: one of keyshift's readers (the read policy lists its
+  // role), it reads the entry and the old key's version and asks the exchange once. Writes nothing.
+  ProveDeleted: {
+    [LEDGER]: ["dynamodb:GetItem"],
+    [EXCHANGE_SECRETS]: ["secretsmanager:GetSecretValue"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   // The audit archive: reads the audit table's stream (`AuditTable` here is its StreamArn, pinned in
   // test/deploy/audit-archive.test.ts), writes once to the archive, reads a taken key back.

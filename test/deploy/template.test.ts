@@ -108,10 +108,20 @@ describe("IAM: one least-privilege role per function", () => {
     const invokers = allRoles().filter(([, role]) =>
       roleStatements(role).some((s) => actionsOf(s).includes("lambda:InvokeFunction")),
     );
-    expect(invokers.map(([id]) => id)).toEqual(["RotationStateMachineRole"]);
-    const [, sfnRole] = invokers[0] as [string, CfnResource];
-    const invoke = roleStatements(sfnRole).filter((s) => actionsOf(s).includes("lambda:InvokeFunction"));
-    const targets = new Set(invoke.flatMap((s) => asArray(s.Resource).map(label)));
+    const targetsOf = (role: CfnResource) =>
+      new Set(
+        roleStatements(role)
+          .filter((s) => actionsOf(s).includes("lambda:InvokeFunction"))
+          .flatMap((s) => asArray(s.Resource).map(label)),
+      );
+    // The operator API invokes the reader that proves a manual deletion, that one function only.
+    expect(invokers.map(([id]) => id).sort()).toEqual([
+      "OperatorApiIamRoleLambdaExecution",
+      "RotationStateMachineRole",
+    ]);
+    expect(targetsOf(roleOf("OperatorApi"))).toEqual(new Set(["ProveDeletedLambdaFunction"]));
+    expect(STEP_FUNCTIONS).not.toContain("ProveDeleted");
+    const targets = targetsOf(resource(template, "RotationStateMachineRole"));
     expect(targets).toEqual(
       new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
     );
@@ -159,7 +169,9 @@ describe("functions", () => {
     const resolved: Record<string, string> = {
       KEYSHIFT_ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:t",
       KEYSHIFT_READER_ROLE_ARNS:
-        "arn:aws:iam::123456789012:role/keyshift-dev-createNext-eu-west-1-lambdaRole",
+        "arn:aws:iam::123456789012:role/keyshift-dev-createNext-eu-west-1-lambdaRole," +
+        "arn:aws:iam::123456789012:role/keyshift-dev-proveDeleted-eu-west-1-lambdaRole",
+      KEYSHIFT_PROVE_DELETED_FUNCTION: "keyshift-dev-proveDeleted",
       // the operator API's role joined with the (empty) param
       KEYSHIFT_POLICY_WRITER_ROLE_ARNS:
         "arn:aws:iam::123456789012:role/keyshift-dev-operatorApi-eu-west-1-lambdaRole,",
@@ -527,27 +539,37 @@ describe("unregistered-reader alerts: the CloudTrail rule and the secret-read fu
     expect(EXCHANGE_SECRETS.endsWith(`:secret:${READ_TRAIL_PREFIX}*`)).toBe(true);
   });
 
-  it("invokes the secret-read function, which knows keyshift's own reader: CreateNext's role", () => {
+  it("invokes the secret-read function, which knows keyshift's own readers: CreateNext's and ProveDeleted's roles", () => {
     const [target, ...others] = rule().Targets as { Id: string; Arn: unknown }[];
     expect(others).toEqual([]);
     expect(label(target?.Arn)).toBe("SecretReadLambdaFunction");
-    const vars = (fn("SecretRead").Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(vars.KEYSHIFT_READER_ROLE_ARNS).toEqual({
-      "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"],
-    });
-    // The operator's CLI writes read policies with the same value: a stack output.
-    expect(template.Outputs?.KeyshiftReaderRoleArns).toMatchObject({
-      Value: { "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"] },
-    });
-    // CreateNext is the only function that reads an exchange key's value in a rotation; the
-    // operator API reads it once, at a first enrollment, before any read policy exists.
+    const readerRoles = {
+      "Fn::Join": [
+        ",",
+        [
+          { "Fn::GetAtt": ["CreateNextIamRoleLambdaExecution", "Arn"] },
+          { "Fn::GetAtt": ["ProveDeletedIamRoleLambdaExecution", "Arn"] },
+        ],
+      ],
+    };
+    // Everywhere a read policy is built or a read judged, the same list; the CLI gets it as an output.
+    for (const name of ["SecretRead", "HygieneAudit", "OperatorApi"]) {
+      const vars = (fn(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars.KEYSHIFT_READER_ROLE_ARNS, name).toEqual(readerRoles);
+    }
+    expect(template.Outputs?.KeyshiftReaderRoleArns).toMatchObject({ Value: readerRoles });
+    // CreateNext and ProveDeleted are the functions that read an exchange key's value; the operator
+    // API reads it once, at a first enrollment, before any read policy exists (after that the read
+    // policy denies it: keys confirm-deleted asks ProveDeleted, whose name is in its environment).
     const readers = FUNCTIONS.filter((name) =>
       Object.entries(EXPECTED_GRANTS[name] ?? {}).some(
         ([res, actions]) => res === EXCHANGE_SECRETS && actions.includes("secretsmanager:GetSecretValue"),
       ),
     );
-    expect(readers).toEqual(["CreateNext", "OperatorApi"]);
+    expect(readers).toEqual(["CreateNext", "OperatorApi", "ProveDeleted"]);
+    const operatorVars = (fn("OperatorApi").Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(operatorVars.KEYSHIFT_PROVE_DELETED_FUNCTION).toEqual({ Ref: "ProveDeletedLambdaFunction" });
   });
 
   it("alarms when a read cannot be recorded", () => {

@@ -2,7 +2,8 @@
  * The least-privilege table (test/deploy/expected-grants.ts) checked against what the code really
  * calls: every AWS call each function's handler makes while the local stack runs real rotations —
  * a plain one, a stall and its resume, an abort, an emergency that breaks the glass on an earlier
- * key in the ledger, the sweeper, the hygiene audit, the hourly misuse run, heartbeats and secret reads — must be granted
+ * key in the ledger, the sweeper, the hygiene audit, the hourly misuse run, a deletion a person confirms
+ * through the operator API (ProveDeleted), heartbeats and secret reads — must be granted
  * there. The local DynamoDB enforces no IAM, so a missing grant is otherwise only found on AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +23,8 @@ import {
   LOCAL_TOPIC_ARN,
   operatorEnv,
 } from "../../harness/local/stack";
+import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
+import { ledgerEntryId } from "../../src/core/tokens";
 import { ADMIN_SECRETS, EXCHANGE_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
 import { keyshiftProcess } from "../integration/support/keyshift-process";
 import {
@@ -205,6 +208,32 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
     }
     expect(person.steps.map((s) => s.kind)).toEqual(["create-key", "delete-key"]);
   }, 120_000);
+
+  it("keys confirm-deleted through the operator API: ProveDeleted's calls", async () => {
+    const enrolled = await enrollLocalSecret(world.stack, { exchange: "kraken", account: "kraken-prove" });
+    const current = (await enrolled.deps.store.getVersions(enrolled.secretId))?.current;
+    if (!current) throw new Error("fixture");
+    const entryId = ledgerEntryId("kraken-prove", current.exchangeKeyId);
+    const fields = {
+      secretId: enrolled.secretId,
+      exchangeAccount: "kraken-prove",
+      keyId: current.exchangeKeyId,
+      versionId: current.versionId,
+      rotationId: "r-prove",
+      kind: "previous" as const,
+    };
+    await enrolled.deps.ledger.openPending(newLedgerEntry(fields, entryId, new Date()));
+    await enrolled.deps.ledger.markAwaitingOperator(entryId, { at: new Date() });
+    world.stack.webUi.kraken.deleteKey("kraken-prove", current.exchangeKeyId);
+
+    const done = await keyshiftProcess(world.stack, ["keys", "confirm-deleted", entryId, "--json"], {
+      ...process.env,
+      ...operatorEnv(world.stack, world.stack.operators.a),
+    });
+
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ verified: "exchange" });
+  });
 
   it("the hygiene audit", async () => {
     await invoke("HygieneAudit", "hygiene-audit");

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { LedgerEntry } from "../../core/model";
-import { isConditionFailed, strip } from "./client";
+import { strip } from "./client";
+import { updateOrReread } from "./conditional-update";
 
 /** `sweep` is present only while an entry still needs work: the by-sweep index is sparse. */
 export const DUE = "due";
@@ -19,7 +20,7 @@ export const CLAIM_FREE = "(attribute_not_exists(#claim) OR #claim.#until <= :no
 
 /**
  * The ledger table's item access shared by the transitions: a consistent read, and one conditional
- * UpdateItem that sends only the names and values its expressions use (DynamoDB refuses unused ones).
+ * UpdateItem (./conditional-update.ts) that answers the entry as it stands either way.
  */
 export class LedgerTable {
   constructor(
@@ -47,27 +48,17 @@ export class LedgerTable {
     condition: string,
     values: Record<string, unknown>,
   ): Promise<LedgerEntry> {
-    const text = `${expression} ${condition}`;
-    const used = (token: string) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(text);
-    const names = Object.fromEntries(Object.entries(NAMES).filter(([k]) => used(k)));
-    const sent = Object.fromEntries(Object.entries(values).filter(([k]) => used(k)));
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.name,
-          Key: { entryId },
-          UpdateExpression: expression,
-          ConditionExpression: `attribute_exists(entryId) AND (${condition})`,
-          ExpressionAttributeNames: names,
-          ...(Object.keys(sent).length > 0 ? { ExpressionAttributeValues: sent } : {}),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      return this.mustGet(entryId);
-    }
+    return updateOrReread(this.db, {
+      table: this.name,
+      key: { entryId },
+      existing: "entryId",
+      expression,
+      condition,
+      names: NAMES,
+      values,
+      fromItem: (item) => strip<LedgerEntry>(item, "sweep", "sweepAt"),
+      reread: () => this.mustGet(entryId),
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import type { ManualTask } from "../../core/model";
 import type { ManualTasks } from "../../core/ports";
 import { isConditionFailed, queryAll, strip } from "./client";
+import { updateOrReread } from "./conditional-update";
 
 /** All tasks share one partition of the rotations table: few, small, and listed together. */
 export const TASKS_PARTITION = "#manual-tasks";
@@ -149,29 +150,21 @@ export class DynamoManualTasks implements ManualTasks {
     condition: string,
     values: Record<string, unknown>,
   ): Promise<ManualTask> {
-    const text = `${expression} ${condition}`;
-    const names = Object.fromEntries(
-      Object.entries(NAMES).filter(([token]) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(text)),
-    );
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { secretId: TASKS_PARTITION, sk: skOf(taskId) },
-          UpdateExpression: expression,
-          ConditionExpression: `attribute_exists(sk) AND (${condition})`,
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return fromItem(out.Attributes ?? {});
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      const current = await this.get(taskId);
-      if (!current) throw new Error(`manual task ${taskId} does not exist`);
-      return current;
-    }
+    return updateOrReread(this.db, {
+      table: this.table,
+      key: { secretId: TASKS_PARTITION, sk: skOf(taskId) },
+      existing: "sk",
+      expression,
+      condition,
+      names: NAMES,
+      values,
+      fromItem,
+      reread: async () => {
+        const current = await this.get(taskId);
+        if (!current) throw new Error(`manual task ${taskId} does not exist`);
+        return current;
+      },
+    });
   }
 }
 

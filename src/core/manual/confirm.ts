@@ -1,9 +1,16 @@
-import { parseKeySecret } from "../deps";
-import type { LedgerEntry } from "../model";
+import type { DeletionProof, DeletionProver } from "../ports";
 import { ManualTaskRefusedError } from "./errors";
 import { deletionTaskId } from "./ids";
+import { inProcessProver, refuseUnlessAwaiting } from "./prove";
 import { answerOwner } from "./provide";
 import { ANSWER_CLAIM_SECONDS, type ManualDeps } from "./tasks";
+
+/**
+ * `prover`: who proves the key gone. The operator API, which may not read key values, passes the
+ * prove-deleted function's; without one the proof runs here, on these deps' own reads (the CLI
+ * with an operator's credentials: a read it is refused records the person's word, as it says).
+ */
+export type ConfirmDeps = ManualDeps & { prover?: DeletionProver | undefined };
 
 export interface ConfirmInput {
   /** A delete-key task id (`rm-…`) or the ledger entry id (`<account>#<keyId>`) the alert named. */
@@ -15,7 +22,7 @@ export interface ConfirmOutput {
   entryId: string;
   keyId: string;
   /** `exchange`: keyshift saw the key fail to authenticate. `operator`: it cannot ask; the person's word. */
-  verified: "exchange" | "operator";
+  verified: DeletionProof;
   workflow: "resumed" | "not-waiting";
 }
 
@@ -23,13 +30,14 @@ export interface ConfirmOutput {
  * `keyshift keys confirm-deleted`: a person deleted a key keyshift asked them to.
  * 1. The ledger entry must be `awaiting-operator` (revoked: said so; anything else: keyshift deletes
  *    that key itself, nothing to confirm).
- * 2. Where the exchange can tell, the key must no longer exist: asked ONCE with the key itself (its
- *    value is read from the secret's version, never shown), because repeated invalid-key answers
- *    lock the account out. Still there → refused, the entry stays awaiting.
+ * 2. Where the exchange can tell, the key must no longer exist: the prover (./prove.ts) asks ONCE
+ *    with the key itself (its value read from the secret's version, never shown), because repeated
+ *    invalid-key answers lock the account out. Still there → refused, the entry stays awaiting;
+ *    a proof that could not be made throws, nothing recorded.
  * 3. Audit who confirmed and how it was verified, then `revoked` (I8: the audit entry first), then
  *    resume the execution waiting on the deletion task, if one does.
  */
-export async function confirmDeleted(input: ConfirmInput, deps: ManualDeps): Promise<ConfirmOutput> {
+export async function confirmDeleted(input: ConfirmInput, deps: ConfirmDeps): Promise<ConfirmOutput> {
   const task = input.ref.includes("#")
     ? await deps.tasks.get(deletionTaskId(input.ref))
     : await deps.tasks.get(input.ref);
@@ -41,7 +49,8 @@ export async function confirmDeleted(input: ConfirmInput, deps: ManualDeps): Pro
     );
   }
   refuseUnlessAwaiting(entry);
-  const verified = await proveGone(entry, deps);
+  const prover = deps.prover ?? inProcessProver(deps, { unreadable: "operator" });
+  const verified = await prover.prove(entry);
   await deps.audit.append({
     secretId: entry.secretId,
     actor: input.principal,
@@ -64,40 +73,4 @@ export async function confirmDeleted(input: ConfirmInput, deps: ManualDeps): Pro
     }
   }
   return { entryId, keyId: entry.keyId, verified, workflow };
-}
-
-function refuseUnlessAwaiting(entry: LedgerEntry): void {
-  if (entry.status === "revoked") {
-    throw new ManualTaskRefusedError(
-      `key ${entry.keyId} (${entry.entryId}) is already revoked (${entry.revokedAt})`,
-    );
-  }
-  if (entry.status !== "awaiting-operator") {
-    throw new ManualTaskRefusedError(
-      `ledger entry ${entry.entryId} is ${entry.status}: keyshift has not asked a person to delete key ${entry.keyId}; nothing to confirm`,
-    );
-  }
-}
-
-/** Step 2: asked once, with the key itself; `operator` when the exchange cannot tell or the value is gone. */
-async function proveGone(entry: LedgerEntry, deps: ManualDeps): Promise<ConfirmOutput["verified"]> {
-  if (!deps.exchange.keyStillExists) return "operator";
-  let credential: { keyId: string; secret: string } | undefined;
-  try {
-    const raw = await deps.secrets.getValue(entry.secretId, { versionId: entry.versionId });
-    const key = parseKeySecret(entry.secretId, entry.versionId, raw.value);
-    credential = { keyId: key.keyId, secret: key.secret };
-  } catch {
-    // The version is gone (a deprecated version Secrets Manager removed): nothing to sign with.
-    return "operator";
-  }
-  const exists = await deps.exchange.keyStillExists(entry.exchangeAccount, credential);
-  if (exists === undefined) return "operator";
-  if (exists) {
-    throw new ManualTaskRefusedError(
-      `key ${entry.keyId} on ${entry.exchangeAccount} still authenticates: it is not deleted. Delete it in the exchange's ` +
-        `web UI, then run this again (keyshift asks the exchange once per confirmation: repeated checks of a deleted key can lock the account out)`,
-    );
-  }
-  return "exchange";
 }

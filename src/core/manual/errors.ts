@@ -8,3 +8,10 @@ export class ManualKeyNeededError extends KeyshiftError {}
 
 /** An operator's answer to a manual task was refused (wrong key, wrong scope, still authenticates…); the task stays open. */
 export class ManualTaskRefusedError extends KeyshiftError {}
+
+/**
+ * The proof that a manually deleted key is gone could not be made (the prover function failed,
+ * timed out or answered nothing keyshift understands). Nothing was recorded: the entry stays
+ * `awaiting-operator`, and the confirmation can be run again.
+ */
+export class DeletionProofUnavailableError extends KeyshiftError {}

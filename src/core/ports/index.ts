@@ -3,6 +3,7 @@ export type { ArchivePut, AuditArchive } from "./archive";
 export type { Alerts, AuditLog } from "./audit";
 export { type Clock, systemClock } from "./clock";
 export type { ConsumerRegistry, PrincipalClaim, ReaderAlertLog, ReadHistory } from "./consumers";
+export type { DeletionProof, DeletionProver } from "./deletion-prover";
 export type {
   CreatedExchangeKey,
   CreateKeyInput,
