@@ -32,24 +32,29 @@ export async function listSubKeys(
   return keys;
 }
 
+/** Unix seconds as Gate sends them (an integer, or its digits in older versions); NaN otherwise. */
+function seconds(value: number | string | null | undefined): number {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : Number.NaN;
+  return typeof value === "string" && /^\d{1,12}$/.test(value) ? Number(value) : Number.NaN;
+}
+
 /** A listed sub-account key in the port's terms; `last_access` becomes `lastUsedAt`. */
 export function toExchangeKey(ctx: CallContext, key: SubAccountKey): ExchangeKey {
-  if (!Number.isSafeInteger(key.created_at) || key.created_at <= 0) {
+  const createdAt = seconds(key.created_at);
+  if (!(createdAt > 0)) {
     throw new ExchangePermanentError(
       scrub(`${where(ctx)}: key ${key.key} has a creation time that is not Unix seconds`, ctx.secrets),
     );
   }
   const ips = normalizeIps(key.ip_whitelist);
-  const lastAccess = key.last_access ?? 0;
+  const lastAccess = seconds(key.last_access ?? 0);
   return {
     keyId: key.key,
     label: key.name ?? "",
     permissions: normalizeScope(key.perms),
     ...(ips.length > 0 ? { ipAllowlist: ips } : {}),
     status: key.state === undefined || key.state === STATE_NORMAL ? "active" : "disabled",
-    createdAt: new Date(key.created_at * 1000).toISOString(),
-    ...(Number.isSafeInteger(lastAccess) && lastAccess > 0
-      ? { lastUsedAt: new Date(lastAccess * 1000).toISOString() }
-      : {}),
+    createdAt: new Date(createdAt * 1000).toISOString(),
+    ...(lastAccess > 0 ? { lastUsedAt: new Date(lastAccess * 1000).toISOString() } : {}),
   };
 }

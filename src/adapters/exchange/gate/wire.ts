@@ -24,6 +24,8 @@ export const permSchema = z.looseObject({
 
 /** `user_id` was a string in older versions of the reference and is an integer now: either is read. */
 const userIdSchema = z.union([z.number(), z.string()]);
+/** Times were strings in older versions of the reference and are integers (Unix seconds) now. */
+const secondsSchema = z.union([z.number(), z.string()]);
 
 /** `SubAccountKey`, as listed (`GET /sub_accounts/{user_id}/keys`) or fetched alone (`…/keys/{key}`). */
 export const subAccountKeySchema = z.looseObject({
@@ -36,10 +38,10 @@ export const subAccountKeySchema = z.looseObject({
   /** 1 is normal; 2 and 3 are frozen or locked (the reference's versions disagree on which is which). */
   state: z.optional(z.number()),
   /** Unix seconds. */
-  created_at: z.number(),
-  updated_at: z.optional(z.number()),
+  created_at: secondsSchema,
+  updated_at: z.optional(secondsSchema),
   /** Unix seconds of the key's last use; 0 (or absent) when never used. */
-  last_access: z.optional(z.nullable(z.number())),
+  last_access: z.optional(z.nullable(secondsSchema)),
 });
 
 export const keyListSchema = z.array(subAccountKeySchema);
