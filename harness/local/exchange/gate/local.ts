@@ -14,9 +14,14 @@ const TRADING_SCOPE = ["futures:write", "spot:write"];
  * Gate through its simulator, for the local stack: the main account's key bound to `adminIps`
  * (unbound when none: Gate does not require a bound key for sub-account management, in the
  * sources read), the trading key to `ips`; a trading service's call is the spot balance read.
+ * `refuseRemoval` makes Gate refuse one key's deletion the next `attempts` times (a retired key
+ * whose removal keeps failing while someone still trades with it).
  */
-export function gateLocal(sim: GateSimulator): LocalExchange {
+export function gateLocal(
+  sim: GateSimulator,
+): LocalExchange & { refuseRemoval(keyId: string, attempts: number): void } {
   return {
+    refuseRemoval: (keyId, attempts) => sim.refuseRemoval(keyId, attempts),
     name: "gate",
     url: sim.url,
     provisionAccount(account, adminIps = []) {
