@@ -7,13 +7,22 @@ import { tradingCall as bybitTrade, startBybitSimulator } from "./exchange/bybit
 import { CONSUMER_HOST_IP, EGRESS_IP, fetchFrom } from "./exchange/caller-address";
 import type { DeribitSimulator } from "./exchange/deribit";
 import { tradingCall as deribitTrade, startDeribitSimulator } from "./exchange/deribit";
+import { type GateSimulator, startGateSimulator } from "./exchange/gate";
 import { type ExchangeSimulator, KEYSHIFT_SIM, signedFetch } from "./exchange/keyshift-sim";
 import { type KrakenSimulator, startKrakenSimulator } from "./exchange/kraken";
 import { type OkxSimulator, tradingCall as okxTrade, startOkxSimulator } from "./exchange/okx";
 import type { RequestLogEntry } from "./exchange/request-log";
 
-/** The exchanges the local stack simulates: five real protocols (Kraken: manual keys) and keyshift's own test protocol. */
-export const LOCAL_EXCHANGES = ["deribit", "bybit", "okx", "binance", "kraken", "keyshift-sim"] as const;
+/** The exchanges the local stack simulates: six real protocols (Kraken: manual keys) and keyshift's own test protocol. */
+export const LOCAL_EXCHANGES = [
+  "deribit",
+  "bybit",
+  "okx",
+  "binance",
+  "kraken",
+  "gate",
+  "keyshift-sim",
+] as const;
 export type LocalExchangeName = (typeof LOCAL_EXCHANGES)[number];
 
 export function isLocalExchange(value: unknown): value is LocalExchangeName {
@@ -281,6 +290,7 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
   okx: OkxSimulator;
   binance: BinanceSimulator;
   kraken: KrakenSimulator;
+  gate: GateSimulator;
 }> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -292,7 +302,9 @@ export async function startRealExchangeSimulators(seed: number): Promise<{
     started.push(okx);
     const binance = await startBinanceSimulator({ seed });
     started.push(binance);
-    return { deribit, bybit, okx, binance, kraken: await startKrakenSimulator({ seed }) };
+    const gate = await startGateSimulator({ seed });
+    started.push(gate);
+    return { deribit, bybit, okx, binance, gate, kraken: await startKrakenSimulator({ seed }) };
   } catch (err) {
     for (const sim of started) await sim.close();
     throw err;

@@ -4,6 +4,7 @@ import { asFunction } from "./aws-calls";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./definition";
 import { startDynamo } from "./dynamodb";
 import { CONSUMER_HOST_IP, EGRESS_IP, leaveFrom } from "./exchange/caller-address";
+import { gateLocal } from "./exchange/gate";
 import { type ExchangeSimulator, registerKeyshiftSim, startExchangeSimulator } from "./exchange/keyshift-sim";
 import {
   binanceLocal,
@@ -243,7 +244,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     closers.push(exchange.close);
     const real = await startRealExchangeSimulators(opts.seed ?? 1);
-    closers.push(real.deribit.close, real.bybit.close, real.okx.close, real.binance.close, real.kraken.close);
+    closers.push(
+      real.deribit.close,
+      real.bybit.close,
+      real.okx.close,
+      real.binance.close,
+      real.kraken.close,
+      real.gate.close,
+    );
     const kraken = krakenLocal(real.kraken);
     const exchanges: Record<LocalExchangeName, LocalExchange> = {
       deribit: deribitLocal(real.deribit),
@@ -251,6 +259,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       okx: okxLocal(real.okx),
       binance: binanceLocal(real.binance),
       kraken,
+      gate: gateLocal(real.gate),
       "keyshift-sim": keyshiftSimLocal(exchange),
     };
 

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { isLocalExchange, LOCAL_EXCHANGES } from "../local/exchanges";
 import { runMainJob } from "../local/main-job";
 
-const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|kraken|keyshift-sim] [--compromised] [--attacker] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
+const USAGE = `usage: npm start -- [--json] [--exchange deribit|bybit|okx|binance|kraken|gate|keyshift-sim] [--compromised] [--attacker] [--unbound] [--consumers N] [--revoke-failure-rate R] [--lagging-consumer] [--seed S]`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);

@@ -29,7 +29,14 @@ async function failure(work: Promise<unknown>): Promise<Error> {
 
 describe("ExchangeRouter in production: real exchanges only", () => {
   it("knows Deribit, Bybit, OKX, Binance and Kraken (manual), and nothing else", () => {
-    expect([...EXCHANGE_PROTOCOLS.keys()].sort()).toEqual(["binance", "bybit", "deribit", "kraken", "okx"]);
+    expect([...EXCHANGE_PROTOCOLS.keys()].sort()).toEqual([
+      "binance",
+      "bybit",
+      "deribit",
+      "gate",
+      "kraken",
+      "okx",
+    ]);
   });
 
   it("refuses an admin secret with no exchange field, naming the field and the choices, never the value", async () => {
@@ -43,7 +50,7 @@ describe("ExchangeRouter in production: real exchanges only", () => {
 
     expect(err).toBeInstanceOf(ExchangePermanentError);
     expect(err.message).toBe(
-      `admin secret ${PREFIX}acct: field "exchange" is missing; it must be one of deribit, bybit, okx, binance, kraken`,
+      `admin secret ${PREFIX}acct: field "exchange" is missing; it must be one of deribit, bybit, okx, binance, kraken, gate`,
     );
     expect(err.message).not.toContain(ADMIN_SECRET_VALUE);
   });
@@ -53,7 +60,9 @@ describe("ExchangeRouter in production: real exchanges only", () => {
     const err = await failure(productionRouter(value).capabilities("acct"));
 
     expect(err).toBeInstanceOf(ExchangePermanentError);
-    expect(err.message).toMatch(/field "exchange" must be one of deribit, bybit, okx, binance, kraken$/);
+    expect(err.message).toMatch(
+      /field "exchange" must be one of deribit, bybit, okx, binance, kraken, gate$/,
+    );
   });
 
   it("does not echo what the exchange field holds (a key pasted into the wrong field)", async () => {

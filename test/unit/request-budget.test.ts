@@ -158,6 +158,8 @@ describe("the exchange request budget", () => {
     expect(rateLimitWait(Object.assign(withCode("-1003", 429), { retryAfterSeconds: 7 }), "binance")).toBe(
       7000,
     );
+    expect(rateLimitWait(withCode("TOO_FAST", 400), "gate")).toBe(0);
+    expect(rateLimitWait(withCode("TOO_BUSY", 503), "gate")).toBeUndefined();
     expect(rateLimitWait(withCode("10006"), "deribit")).toBeUndefined();
     expect(rateLimitWait(withCode("10040"), "deribit")).toBeUndefined();
     expect(rateLimitWait(new ExchangeRetryableError("HTTP 418", 418), "binance")).toBeUndefined();

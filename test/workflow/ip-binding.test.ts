@@ -8,6 +8,7 @@ import {
   OUTSIDE_IP,
 } from "../../harness/local/exchange/caller-address";
 import { tradingCall as deribitTradingCall } from "../../harness/local/exchange/deribit";
+import { tradingCall as gateTradingCall } from "../../harness/local/exchange/gate";
 import { tradingCall as okxTradingCall } from "../../harness/local/exchange/okx";
 import { BOUND_TO_EGRESS } from "../../harness/local/exchanges";
 import { enrollLocalSecret } from "../../harness/local/scenario";
@@ -35,7 +36,7 @@ let counter = 0;
  * IP-bound keys against simulators that judge the caller's address, as the exchanges do: keyshift's
  * handlers call from the egress (127.0.0.2), trading services from a consumer host (127.0.0.3).
  */
-describe.each(["deribit", "bybit", "okx", "binance"] as const)(
+describe.each(["deribit", "bybit", "okx", "binance", "gate"] as const)(
   "IP-bound keys on %s (the caller's address decides)",
   (name) => {
     it("a rotation whose trading key is bound without keyshift's egress does not complete and leaves no key behind", async () => {
@@ -127,6 +128,11 @@ describe.each(["deribit", "bybit", "okx", "binance"] as const)(
         expect(await okxTradingCall(exchange.url, withPassphrase, outside)).toMatchObject({
           ok: false,
           code: "50110",
+        });
+      } else if (name === "gate") {
+        expect(await gateTradingCall(exchange.url, key, outside)).toMatchObject({
+          ok: false,
+          label: "IP_FORBIDDEN",
         });
       } else {
         expect(await binanceTradingCall(exchange.url, key, outside)).toMatchObject({

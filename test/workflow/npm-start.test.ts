@@ -71,6 +71,23 @@ describe("npm start (the main job on the embedded local stack)", () => {
     });
   });
 
+  it("--exchange gate: the rotation runs on Gate's APIv4 and removes the old key in one stage", async () => {
+    const run = await start("--json", "--exchange", "gate");
+
+    expect(run.code).toBe(0);
+    expect(lastJsonLine(run.stdout)).toMatchObject({
+      rotation: "completed",
+      exchange: "gate",
+      previousRevoked: true,
+      previousKey: "removed",
+      previousKeyTimeline: { disabledAt: null },
+      exchangeActiveKeys: 1,
+      requestsWithRemovedKey: 0,
+      ipBound: true,
+      secretScan: { hits: 0 },
+    });
+  });
+
   it("--compromised: the old key is dead within the emergency deadline; the lagging consumer is named, the others never failed", async () => {
     const run = await start("--json", "--compromised");
 
@@ -148,7 +165,7 @@ describe("npm start (the main job on the embedded local stack)", () => {
     const run = await start("--exchange", "coinbase");
     expect(run.code).toBe(64);
     expect(run.stderr).toContain(
-      '--exchange must be one of deribit, bybit, okx, binance, kraken, keyshift-sim, got "coinbase"',
+      '--exchange must be one of deribit, bybit, okx, binance, kraken, gate, keyshift-sim, got "coinbase"',
     );
   });
 

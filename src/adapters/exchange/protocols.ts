@@ -1,6 +1,7 @@
 import { binanceProtocol } from "./binance";
 import { type BybitConfig, BybitExchange, parseBybitAdminSecret } from "./bybit";
 import { type DeribitAdminConfig, DeribitExchange, parseDeribitAdminSecret } from "./deribit";
+import { type GateConfig, GateExchange, parseGateAdminSecret } from "./gate";
 import { type KrakenAccountConfig, parseKrakenAccountConfig } from "./kraken";
 import { KrakenExchange } from "./kraken/exchange";
 import { type OkxConfig, OkxExchange, parseOkxAdminSecret } from "./okx";
@@ -36,6 +37,16 @@ const okx: ExchangeProtocol<OkxConfig> = {
     }),
 };
 
+const gate: ExchangeProtocol<GateConfig> = {
+  parseAdminSecret: parseGateAdminSecret,
+  create: (credentials, opts) =>
+    new GateExchange({
+      credentials,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+    }),
+};
+
 /** Kraken: manual key management (a person makes and deletes keys; keyshift verifies and asks). */
 const kraken: ExchangeProtocol<KrakenAccountConfig> = {
   parseAdminSecret: parseKrakenAccountConfig,
@@ -54,6 +65,7 @@ export const REAL_EXCHANGES: readonly string[] = Object.freeze([
   "okx",
   "binance",
   "kraken",
+  "gate",
 ]);
 
 const registry = new Map<string, ExchangeProtocol<unknown>>([
@@ -62,6 +74,7 @@ const registry = new Map<string, ExchangeProtocol<unknown>>([
   ["okx", okx],
   ["binance", binanceProtocol],
   ["kraken", kraken],
+  ["gate", gate],
 ]);
 
 /**

@@ -18,6 +18,9 @@ const budgets: Record<string, BudgetRule> = {
   // /sapi UID-limited endpoints: 180,000 weight per minute each; creating a sub-account key weighs
   // 3,000 (60 a minute).
   binance: { limit: 1, windowMs: 1000 },
+  // Sub-account endpoints: ccxt costs them at 8 requests/s per UID; private endpoints 200 per 10 s
+  // each (Gate's rate-limit announcement of 2024-01-14). Half of the strictest.
+  gate: { limit: 4, windowMs: 1000 },
 };
 
 /** By exchange name; a harness may add its own simulator's (`registerRequestBudget`). */
@@ -43,4 +46,5 @@ export const RATE_LIMIT_CODES: Readonly<Record<string, readonly string[]>> = {
   bybit: ["10006"], // Too many visits!
   okx: ["50011"], // Rate limit reached (HTTP 429)
   binance: ["-1003"], // Too many requests (HTTP 429; 418 is an IP ban and is not retried here)
+  gate: ["TOO_MANY_REQUESTS", "TOO_FAST"], // labels (HTTP 429)
 };
