@@ -48,10 +48,10 @@ if (!(rate >= 0 && rate <= 1))
 if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${args.seed}"`);
 
 /**
- * `--attacker` needs an exchange that reports each key's last use (the retired-key evidence):
- * keyshift's test protocol does; of the real protocols, only Gate documents it.
+ * `--attacker` needs an exchange that reports each key's last use (the retired-key evidence): of
+ * the real protocols only Gate documents it (`last_access`); keyshift's test protocol does too.
  */
-const ATTACKER_EXCHANGE = "keyshift-sim";
+const ATTACKER_EXCHANGE = "gate";
 const exchange = args.exchange ?? (args.attacker ? ATTACKER_EXCHANGE : "deribit");
 if (args.attacker && args.compromised) fail("--attacker and --compromised are two different runs: pick one");
 if (!isLocalExchange(exchange))

@@ -118,6 +118,9 @@ describe("npm start (the main job on the embedded local stack)", () => {
     expect(run.code).toBe(0);
     const summary = lastJsonLine(run.stdout);
     expect(summary).toMatchObject({
+      // Gate: the one real protocol whose key listing says when each key was last used.
+      exchange: "gate",
+      ipBound: true,
       previousRevoked: true,
       consumers: { lagging: [] },
       requestsWithRemovedKey: 0,

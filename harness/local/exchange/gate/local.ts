@@ -48,5 +48,8 @@ export function gateLocal(
       sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status, ipAllowlist: k.ips })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
+    // Gate keys cannot be disabled: a revocation is the removal alone.
+    refuseRevocations: (on) => sim.setFault("removeKey", { errorRate: on ? 1 : 0, kind: "5xx" }),
+    reportsLastUse: true,
   };
 }
