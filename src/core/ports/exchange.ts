@@ -3,7 +3,7 @@
  * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError` /
  * `ExchangeKeyLimitError` (from `core/errors`) and never put a key secret in an error message.
  *
- * Adapters: `src/adapters/exchange/{deribit,bybit,okx}/` (real wire protocols), chosen per account by
+ * Adapters: `src/adapters/exchange/{deribit,bybit,okx,binance,gate,kraken}/` (real wire protocols), chosen per account by
  * `src/adapters/exchange/router.ts`; keyshift's own test protocol lives in the harness
  * (`harness/local/exchange/keyshift-sim/`).
  */
