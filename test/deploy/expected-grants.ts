@@ -17,7 +17,7 @@ const KEY = "AlertKey";
 /** By name, not `Ref`: the state machine invokes OpenManualTask, so a `Ref` here would be a cycle. */
 const ROTATION_STATE_MACHINE = "arn:aws:states:<region>:<account>:stateMachine:keyshift-dev-rotation";
 /** Every schedule of the stack's group: what keyshift's rotation schedules are. */
-const ROTATION_SCHEDULES = "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*";
+export const ROTATION_SCHEDULES = "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*";
 export const EXCHANGE_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/exchange/*";
 export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/admin/*";
 
