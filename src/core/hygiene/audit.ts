@@ -87,13 +87,16 @@ const ALERTED = 20;
  * Output: every finding of this run with severity and fix, counted over the whole audit; a cursor
  * when the time budget ended the run early.
  * 1. Read once: the enrolled secrets (in id order), the ledger (grouped by account), every secret's
- *    versions (its own facts, and the other secrets' "not an orphan", grouped by account).
+ *    versions (its own facts, and the other secrets' "not an orphan", grouped by account), and with
+ *    `scheduleCheck` the schedule group (ListSchedules, every page: once per run, so per slice).
  * 2. Per secret after the cursor, up to `concurrency` at once: rotations, consumers and instances,
  *    the account's keys as the exchange lists them (once per account), the read-policy drift; judged
- *    by `judgeSecret` (pure rules, `core/hygiene/findings.ts`).
+ *    by `judgeSecret` (pure rules, `core/hygiene/findings.ts`); its run-time schedule against its
+ *    settings (`core/hygiene/schedule-findings.ts`, a GetSchedule only where a summary cannot tell).
  * 3. When `outOfTime` says so, start no further secret: the report's `cursor` and `carried` let the
  *    next run go on (the audit reads only, so a slice run twice changes nothing but its counts).
- * 4. At the end, with `alert`, one SNS alert listing the high and medium findings (none when clean).
+ * 4. At the end, with `alert`, one SNS alert listing the high and medium findings (none when clean);
+ *    the last run also reports the group's schedules for no enrolled secret.
  * A failure to gather one secret's facts is itself a finding, so one broken secret does not hide
  * the others.
  */
