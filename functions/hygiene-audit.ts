@@ -1,13 +1,30 @@
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { SchedulerScheduleStore } from "../src/adapters/scheduler";
+import { scheduleSettingsOf } from "../src/cli/schedules";
 import { loadConfig } from "../src/commons/config";
 import { type AppDeps, buildDeps } from "../src/commons/deps";
 import { logger } from "../src/commons/logger";
 import { stepLogging } from "../src/commons/middleware";
 import { type HygieneCarry, type HygieneReport, hygieneAudit } from "../src/core/hygiene/audit";
+import type { ScheduleCheck } from "../src/core/hygiene/schedule-findings";
 import { readPolicyDriftOf } from "../src/core/read-policy/sync";
 
-const deps = buildDeps(loadConfig());
+const config = loadConfig();
+// The run-time schedules are part of the audit: without their group the function refuses to start.
+const { group, deployment } = scheduleSettingsOf(process.env, "the hygiene audit");
+const scheduler = new SchedulerClient({
+  region: config.AWS_REGION,
+  endpoint: config.KEYSHIFT_ENDPOINT_SCHEDULER,
+});
+const deps: AuditDeps = {
+  ...buildDeps(config),
+  scheduleCheck: { schedules: new SchedulerScheduleStore(scheduler, group), deployment, group },
+};
+
+/** The stage's dependencies and, on Lambda, the schedule group the audit checks. */
+type AuditDeps = AppDeps & { scheduleCheck?: ScheduleCheck };
 
 /** Secrets gathered at once: a few reads each, one exchange listing per account. */
 const CONCURRENCY = 16;
@@ -37,7 +54,7 @@ export type HygieneStepOutput = Omit<HygieneReport, "findings" | "cursor" | "car
  */
 export async function hygieneAuditStep(
   event: Continuation | unknown,
-  d: AppDeps = deps,
+  d: AuditDeps = deps,
   context?: Pick<Context, "getRemainingTimeInMillis">,
 ): Promise<HygieneStepOutput> {
   const { cursor, carried, inRuns } = continuationOf(event);

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -69,6 +70,12 @@ function callsOf(service: string, command: Command): Array<{ action: string; res
     if (name === "ListObjectsV2") return [{ action: "s3:ListBucket", resource: bucket }];
     return [{ action: `s3:${name}`, resource: `${bucket}/${String(input.Key)}` }];
   }
+  if (service === "scheduler") {
+    // IAM authorizes ListSchedules on no resource ("*"); the schedule calls on schedule/<group>/<name>.
+    if (name === "ListSchedules") return [{ action: "scheduler:ListSchedules", resource: "*" }];
+    const group = String(input.GroupName ?? "default");
+    return [{ action: `scheduler:${name}`, resource: `schedule/${group}/${String(input.Name)}` }];
+  }
   if (service === "secretsmanager")
     return [{ action: `secretsmanager:${name}`, resource: String(input.SecretId ?? input.Name ?? "*") }];
   return [{ action: `sns:${name}`, resource: String(input.TopicArn ?? input.TargetArn ?? "*") }];
@@ -78,7 +85,7 @@ let recording: AwsCall[] | undefined;
 
 /**
  * Records, from now until `stop`, every call a function's code sends through the AWS SDK clients
- * keyshift uses (DynamoDB, Secrets Manager, SNS, S3), attributed by `asFunction`. Calls made outside any
+ * keyshift uses (DynamoDB, Secrets Manager, SNS, S3, Scheduler), attributed by `asFunction`. Calls made outside any
  * function (the test's own setup, the CLI, consumers) are not recorded. One recording at a time.
  */
 export function recordAwsCalls(): { calls: AwsCall[]; stop: () => void } {
@@ -91,6 +98,7 @@ export function recordAwsCalls(): { calls: AwsCall[]; stop: () => void } {
     [SecretsManagerClient as never, "secretsmanager"],
     [SNSClient as never, "sns"],
     [S3Client as never, "s3"],
+    [SchedulerClient as never, "scheduler"],
   ];
   const restores: Array<() => void> = [];
   for (const [client, service] of clients) {

@@ -163,7 +163,14 @@ export async function startLocalScheduler(opts: {
       if (!Number.isInteger(max) || max < 1 || max > 100)
         return fail(400, "ValidationException", "MaxResults must be between 1 and 100.");
       const prefix = query.get("NamePrefix") ?? "";
-      const names = [...schedules.keys()].filter((n) => n.startsWith(prefix)).sort();
+      // State filters as documented (ENABLED | DISABLED); a schedule created without one is ENABLED.
+      const state = query.get("State");
+      if (state !== null && state !== "ENABLED" && state !== "DISABLED")
+        return fail(400, "ValidationException", `State ${state} is not one of ENABLED, DISABLED.`);
+      const stateOf = (n: string) => (schedules.get(n) as Stored).body.State ?? "ENABLED";
+      const names = [...schedules.keys()]
+        .filter((n) => n.startsWith(prefix) && (state === null || stateOf(n) === state))
+        .sort();
       const token = query.get("NextToken");
       const from = token ? Number(Buffer.from(token, "base64url").toString("utf8")) : 0;
       const page = names.slice(from, from + max);

@@ -15,6 +15,7 @@ import {
   ScheduleExistsError,
   ScheduleNotFoundError,
   type ScheduleStore,
+  type ScheduleSummary,
 } from "../core/ports";
 
 /**
@@ -43,16 +44,29 @@ export class SchedulerScheduleStore implements ScheduleStore {
   }
 
   async listNames(): Promise<string[]> {
-    const names: string[] = [];
+    return (await this.listSummaries()).map((s) => s.name);
+  }
+
+  /** ListSchedules of the group, page after page (MaxResults 100, the most a page holds). */
+  async listSummaries(): Promise<ScheduleSummary[]> {
+    const summaries: ScheduleSummary[] = [];
     let NextToken: string | undefined;
     do {
       const page = await this.client.send(
         new ListSchedulesCommand({ GroupName: this.groupName, MaxResults: 100, NextToken }),
       );
-      for (const s of page.Schedules ?? []) if (s.Name) names.push(s.Name);
+      for (const s of page.Schedules ?? []) {
+        if (!s.Name) continue;
+        summaries.push({
+          name: s.Name,
+          enabled: s.State !== "DISABLED",
+          targetArn: s.Target?.Arn ?? "",
+          modifiedAt: (s.LastModificationDate ?? new Date(0)).toISOString(),
+        });
+      }
       NextToken = page.NextToken;
     } while (NextToken);
-    return names;
+    return summaries;
   }
 
   async create(schedule: RotationSchedule): Promise<void> {

@@ -18,8 +18,28 @@ function required(env: NodeJS.ProcessEnv, name: string, output: string, valid: R
 /** Where the rotation schedules live and what they call: the stage's stack outputs. */
 export interface ScheduleContext {
   schedules: ScheduleStore;
+  /** The schedule group's name (KEYSHIFT_SCHEDULE_GROUP). */
+  group: string;
   deployment: ScheduleDeployment;
   close(): void;
+}
+
+/**
+ * The schedule group and the target every schedule gets, from the stage's variables, checked: a
+ * missing or malformed one is a configuration error naming the stack output to copy. Synchronous,
+ * so a Lambda can refuse to start without them (functions/hygiene-audit.ts).
+ */
+export function scheduleSettingsOf(
+  env: NodeJS.ProcessEnv,
+  what: string,
+): { group: string; deployment: ScheduleDeployment } {
+  const group = required(env, "KEYSHIFT_SCHEDULE_GROUP", "RotationScheduleGroupName", SCHEDULE_NAME, what);
+  const deployment = {
+    stateMachineArn: stateMachineArnOf(env, what),
+    roleArn: required(env, "KEYSHIFT_SCHEDULER_ROLE_ARN", "RotationSchedulerRoleArn", ROLE_ARN, what),
+    deadLetterArn: required(env, "KEYSHIFT_SCHEDULE_DLQ_ARN", "ScheduleDeadLetterQueueArn", QUEUE_ARN, what),
+  };
+  return { group, deployment };
 }
 
 /**
@@ -27,14 +47,14 @@ export interface ScheduleContext {
  * emulator) and the target every schedule gets. The SDK is loaded only by a command that needs it.
  */
 export async function scheduleContext(env: NodeJS.ProcessEnv, what: string): Promise<ScheduleContext> {
-  const group = required(env, "KEYSHIFT_SCHEDULE_GROUP", "RotationScheduleGroupName", SCHEDULE_NAME, what);
-  const deployment = {
-    stateMachineArn: stateMachineArnOf(env, what),
-    roleArn: required(env, "KEYSHIFT_SCHEDULER_ROLE_ARN", "RotationSchedulerRoleArn", ROLE_ARN, what),
-    deadLetterArn: required(env, "KEYSHIFT_SCHEDULE_DLQ_ARN", "ScheduleDeadLetterQueueArn", QUEUE_ARN, what),
-  };
+  const { group, deployment } = scheduleSettingsOf(env, what);
   const { SchedulerClient } = await import("@aws-sdk/client-scheduler");
   const { SchedulerScheduleStore } = await import("../adapters/scheduler");
   const client = new SchedulerClient({ region: env.AWS_REGION, endpoint: env.KEYSHIFT_ENDPOINT_SCHEDULER });
-  return { schedules: new SchedulerScheduleStore(client, group), deployment, close: () => client.destroy() };
+  return {
+    schedules: new SchedulerScheduleStore(client, group),
+    group,
+    deployment,
+    close: () => client.destroy(),
+  };
 }

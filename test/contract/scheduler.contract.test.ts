@@ -171,6 +171,33 @@ describe.each(targets)("ScheduleStore port: $name", (target) => {
     await target.store().delete(s.name);
     expect(await target.store().get(s.name)).toBeUndefined();
   });
+
+  it("summarises every schedule of the group: name, state, target ARN, last modification; an update moves the date", async () => {
+    const on = schedule("summary-on");
+    const off = schedule("summary-off", { enabled: false });
+    await target.store().create(on);
+    await target.store().create(off);
+    const mine = async () =>
+      (await target.store().listSummaries()).filter((s) => s.name === on.name || s.name === off.name);
+
+    const before = await mine();
+    expect(before.map(({ modifiedAt: _m, ...s }) => s).sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual([
+      { name: off.name, enabled: false, targetArn: deployment.stateMachineArn },
+      { name: on.name, enabled: true, targetArn: deployment.stateMachineArn },
+    ]);
+    const createdAt = Date.parse(before.find((s) => s.name === on.name)?.modifiedAt ?? "");
+    // The service's clock: the emulator's runs compressed (timeScale), the others real time.
+    const serviceNow = target.name === "EventBridge Scheduler" && emulator ? emulator.now() : new Date();
+    expect(Math.abs(createdAt - serviceNow.getTime())).toBeLessThan(10 * 60_000);
+
+    await new Promise((r) => setTimeout(r, 20));
+    await target.store().update({ ...on, expression: "rate(7 days)" });
+    const after = (await mine()).find((s) => s.name === on.name);
+    expect(Date.parse(after?.modifiedAt ?? "")).toBeGreaterThanOrEqual(createdAt);
+    expect((await target.store().listNames()).sort()).toEqual(
+      expect.arrayContaining([on.name, off.name].sort()),
+    );
+  });
 });
 
 describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
@@ -209,6 +236,37 @@ describe("EventBridge Scheduler contract (the calls keyshift makes)", () => {
     ]);
     expect(pages).toBe(2);
     expect(await store.listNames()).toEqual(expect.arrayContaining(names));
+  });
+
+  it("ListSchedules answers summaries without the expression, filters by State, and another group's filter lists none of ours", async () => {
+    const on = schedule("filter-on");
+    const off = schedule("filter-off", { enabled: false });
+    await store.create(on);
+    await store.create(off);
+    const list = async (extra: { State?: "ENABLED" | "DISABLED"; GroupName?: string } = {}) =>
+      (
+        await client.send(
+          new ListSchedulesCommand({ GroupName: group, NamePrefix: `rotate-${runId}-filter-`, ...extra }),
+        )
+      ).Schedules ?? [];
+
+    const all = await list();
+    expect(all.map((s) => s.Name).sort()).toEqual([off.name, on.name]);
+    for (const s of all) {
+      // A summary: what GetSchedule alone answers is absent, so drift needs GetSchedule.
+      expect(Object.keys(s).sort()).toEqual(
+        expect.arrayContaining(["Arn", "GroupName", "LastModificationDate", "Name", "State", "Target"]),
+      );
+      expect(s).not.toHaveProperty("ScheduleExpression");
+      expect(s).not.toHaveProperty("ScheduleExpressionTimezone");
+      expect(s).not.toHaveProperty("FlexibleTimeWindow");
+      expect(Object.keys(s.Target ?? {})).toEqual(["Arn"]);
+      expect(s.GroupName).toBe(group);
+      expect(s.LastModificationDate).toBeInstanceOf(Date);
+    }
+    expect((await list({ State: "DISABLED" })).map((s) => s.Name)).toEqual([off.name]);
+    expect((await list({ State: "ENABLED" })).map((s) => s.Name)).toEqual([on.name]);
+    expect(await list({ GroupName: `${group}-other` })).toEqual([]);
   });
 
   it.skipIf(external)(

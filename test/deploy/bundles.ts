@@ -34,6 +34,11 @@ const LAMBDA_ENV = {
   // The operator API's prover (the prove-deleted function's name): required at cold start.
   KEYSHIFT_PROVE_DELETED_FUNCTION: "keyshift-test-proveDeleted",
   KEYSHIFT_AUDIT_ARCHIVE_BUCKET: "keyshift-test-audit-archive",
+  // The hygiene audit's schedule group and what the schedules call: its cold start refuses without them.
+  KEYSHIFT_SCHEDULE_GROUP: "keyshift-test-rotations",
+  KEYSHIFT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:keyshift-test-rotation",
+  KEYSHIFT_SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/keyshift-test-scheduler",
+  KEYSHIFT_SCHEDULE_DLQ_ARN: "arn:aws:sqs:eu-west-1:123456789012:keyshift-test-schedule-dlq",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
 

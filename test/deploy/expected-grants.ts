@@ -17,6 +17,8 @@ const TOPIC = "AlertTopic";
 const KEY = "AlertKey";
 /** By name, not `Ref`: the state machine invokes OpenManualTask, so a `Ref` here would be a cycle. */
 const ROTATION_STATE_MACHINE = "arn:aws:states:<region>:<account>:stateMachine:keyshift-dev-rotation";
+/** Every schedule of the stack's group: what keyshift's rotation schedules are. */
+export const ROTATION_SCHEDULES = "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*";
 export const EXCHANGE_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/exchange/*";
 export const ADMIN_SECRETS = "arn:aws:secretsmanager:<region>:<account>:secret:keyshift/admin/*";
 
@@ -124,6 +126,10 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
+    // the run-time schedules: read whole (a sample, src/core/hygiene/schedule-findings.ts), never written
+    [ROTATION_SCHEDULES]: ["scheduler:GetSchedule"],
+    // the group listed once a run; IAM authorizes ListSchedules on no resource (STAR_RESOURCE_ACTIONS)
+    "*": ["scheduler:ListSchedules"],
   },
   // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts; a
   // secret's retired keys, each account's key listing, and the sweeper's attempt on a retired key
@@ -184,11 +190,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
     RotationStateMachine: ["states:StartExecution"],
     // enroll creates the secret's schedule, handing Scheduler the schedules' own role only
-    "arn:aws:scheduler:<region>:<account>:schedule/keyshift-dev-rotations/*": [
-      "scheduler:CreateSchedule",
-      "scheduler:GetSchedule",
-      "scheduler:UpdateSchedule",
-    ],
+    [ROTATION_SCHEDULES]: ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
     RotationSchedulerRole: ["iam:PassRole"],
     // keys confirm-deleted: the reader function proves the deletion; this role never reads a key
     ProveDeletedLambdaFunction: ["lambda:InvokeFunction"],
@@ -230,20 +232,25 @@ export const STEP_FUNCTIONS = [
 
 /**
  * Actions AWS offers no resource-level permission for, and so the only `Resource: "*"` grants in
- * the stack, all on the state machine's role: CloudWatch Logs vended-log delivery (needed for
- * `loggingConfig`) and X-Ray segments/sampling (granted with `tracingConfig`, used with --param tracing=true).
+ * the stack, by role: on the rotation state machine's, CloudWatch Logs vended-log delivery (needed
+ * for `loggingConfig`) and X-Ray segments/sampling (granted with `tracingConfig`, used with --param
+ * tracing=true); on the hygiene audit's, ListSchedules (the Service Authorization Reference lists
+ * no resource type for it; the adapter's GroupName keeps the listing to the group).
  */
-export const STAR_RESOURCE_ACTIONS = [
-  "logs:CreateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:DescribeLogGroups",
-  "logs:DescribeResourcePolicies",
-  "logs:GetLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:UpdateLogDelivery",
-  "xray:GetSamplingRules",
-  "xray:GetSamplingTargets",
-  "xray:PutTelemetryRecords",
-  "xray:PutTraceSegments",
-];
+export const STAR_RESOURCE_GRANTS: Record<string, string[]> = {
+  HygieneAuditIamRoleLambdaExecution: ["scheduler:ListSchedules"],
+  RotationStateMachineRole: [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+  ],
+};

@@ -149,6 +149,8 @@ export function hardeningSuites(compiled: () => Template): void {
       );
 
       expect(serviceRoles.map(([id]) => id).sort()).toEqual([
+        "HygieneAuditRuleRole",
+        "HygieneStateMachineRole",
         "RotationSchedulerRole",
         "RotationStateMachineRole",
       ]);
@@ -171,6 +173,29 @@ export function hardeningSuites(compiled: () => Template): void {
         `arn:aws:states:<region>:<account>:stateMachine:${name}`,
         `arn:aws:states:<region>:<account>:stateMachine:${name}:*`,
       ]);
+    });
+
+    it("the hygiene state machine's role: assumed for that state machine (and its versions) only", () => {
+      const [trust] = trustOf(resource(compiled(), "HygieneStateMachineRole"));
+      const name = resource(compiled(), "HygieneStateMachine").Properties.StateMachineName;
+
+      expect(label((trust?.Principal as { Service?: unknown } | undefined)?.Service)).toBe(
+        "states.<region>.amazonaws.com",
+      );
+      expect(asArray(trust?.Condition?.ArnLike?.["aws:SourceArn"]).map(label)).toEqual([
+        `arn:aws:states:<region>:<account>:stateMachine:${name}`,
+        `arn:aws:states:<region>:<account>:stateMachine:${name}:*`,
+      ]);
+    });
+
+    it("the weekly hygiene rule's role: assumed by EventBridge for that rule only", () => {
+      const [trust] = trustOf(resource(compiled(), "HygieneAuditRuleRole"));
+      const rule = resource(compiled(), "HygieneAuditRule").Properties.Name;
+
+      expect(trust?.Principal).toEqual({ Service: "events.amazonaws.com" });
+      expect(label(trust?.Condition?.ArnLike?.["aws:SourceArn"])).toBe(
+        `arn:aws:events:<region>:<account>:rule/${rule}`,
+      );
     });
 
     it("the schedules' role: assumed by Scheduler for this stack's schedule group only, the group keyshift writes to", () => {

@@ -9,7 +9,7 @@ import { loadConfig } from "../../src/commons/config";
 import { auditArchiveSuites } from "./audit-archive";
 import { loadBundles } from "./bundles";
 import { cfnSpecSuites } from "./cfn-spec";
-import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_ACTIONS, STEP_FUNCTIONS } from "./expected-grants";
+import { EXCHANGE_SECRETS, EXPECTED_GRANTS, STAR_RESOURCE_GRANTS, STEP_FUNCTIONS } from "./expected-grants";
 import { hardeningSuites } from "./hardening";
 import {
   asArray,
@@ -101,34 +101,45 @@ describe("IAM: one least-privilege role per function", () => {
         if (asArray(s.Resource).includes("*")) starred.push(...actionsOf(s).map((a) => `${id} ${a}`));
       }
     }
-    expect(starred.sort()).toEqual(STAR_RESOURCE_ACTIONS.map((a) => `RotationStateMachineRole ${a}`));
+    expect(starred.sort()).toEqual(
+      Object.entries(STAR_RESOURCE_GRANTS)
+        .flatMap(([role, actions]) => actions.map((a) => `${role} ${a}`))
+        .sort(),
+    );
   });
 
-  it("of this stack's roles only the state machine's may invoke the step Lambdas, and no resource policy opens them", () => {
+  it("of this stack's roles only the state machines' may invoke Lambdas — the rotation's its steps, the hygiene's its audit — and no resource policy opens them", () => {
     const invokers = allRoles().filter(([, role]) =>
       roleStatements(role).some((s) => actionsOf(s).includes("lambda:InvokeFunction")),
     );
-    const targetsOf = (role: CfnResource) =>
+    const invoked = (roleId: string) =>
       new Set(
-        roleStatements(role)
+        roleStatements(resource(template, roleId))
           .filter((s) => actionsOf(s).includes("lambda:InvokeFunction"))
           .flatMap((s) => asArray(s.Resource).map(label)),
       );
     // The operator API invokes the reader that proves a manual deletion, that one function only.
     expect(invokers.map(([id]) => id).sort()).toEqual([
+      "HygieneStateMachineRole",
       "OperatorApiIamRoleLambdaExecution",
       "RotationStateMachineRole",
     ]);
-    expect(targetsOf(roleOf("OperatorApi"))).toEqual(new Set(["ProveDeletedLambdaFunction"]));
+    expect(invoked("OperatorApiIamRoleLambdaExecution")).toEqual(new Set(["ProveDeletedLambdaFunction"]));
     expect(STEP_FUNCTIONS).not.toContain("ProveDeleted");
-    const targets = targetsOf(resource(template, "RotationStateMachineRole"));
-    expect(targets).toEqual(
+    expect(invoked("RotationStateMachineRole")).toEqual(
       new Set(STEP_FUNCTIONS.flatMap((n) => [`${n}LambdaFunction`, `${n}LambdaFunction:*`])),
     );
-    // Resource policies: EventBridge for the sweeper, the secret-read rule and the weekly hygiene
-    // audit, nothing else. The heartbeat's function URL is AWS_IAM: callers in this account need only
-    // their own policy, so none is granted here (other accounts only with --param consumerAccounts,
-    // see "heartbeat front door").
+    expect(invoked("HygieneStateMachineRole")).toEqual(
+      new Set(["HygieneAuditLambdaFunction", "HygieneAuditLambdaFunction:*"]),
+    );
+    expect(grants(resource(template, "HygieneStateMachineRole"))).toEqual({
+      HygieneAuditLambdaFunction: ["lambda:InvokeFunction"],
+      "HygieneAuditLambdaFunction:*": ["lambda:InvokeFunction"],
+    });
+    // Resource policies: EventBridge for the sweeper, the secret-read rule and the hourly misuse
+    // run, nothing else (the weekly hygiene rule starts its state machine as its own role). The
+    // heartbeat's function URL is AWS_IAM: callers in this account need only their own policy, so
+    // none is granted here (other accounts only with --param consumerAccounts, see "heartbeat front door").
     const permissions = resourcesOfType(template, "AWS::Lambda::Permission").map(([, p]) => [
       label(p.Properties.FunctionName),
       p.Properties.Principal,
@@ -138,11 +149,10 @@ describe("IAM: one least-privilege role per function", () => {
       expect.arrayContaining([
         ["RetryRevocationsLambdaFunction", "events.amazonaws.com", "RetryRevocationsEventsRuleSchedule1"],
         ["SecretReadLambdaFunction", "events.amazonaws.com", "SecretReadRule"],
-        ["HygieneAuditLambdaFunction", "events.amazonaws.com", "HygieneAuditRule"],
         ["MisuseHourlyLambdaFunction", "events.amazonaws.com", "MisuseHourlyRule"],
       ]),
     );
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(3);
   });
 
   it("never creates the framework's shared Lambda role, and nothing refers to it", () => {
@@ -307,18 +317,68 @@ describe("state machine", () => {
     );
   });
 
-  it("no function but the operator API (which runs enroll) may manage schedules or pass the scheduler role", () => {
+  it("no function but the operator API (which runs enroll) may manage schedules or pass the scheduler role; the hygiene audit only reads them", () => {
+    const READS = ["scheduler:GetSchedule", "scheduler:ListSchedules"];
     for (const [id, r] of resourcesOfType(template, "AWS::IAM::Role")) {
       // The operator API's exact grant (its group's schedules, the scheduler role only) is pinned in
-      // expected-grants.ts; every other role holds none of it.
+      // expected-grants.ts, and so is the hygiene audit's (reads); every other role holds none of it.
       if (id === "RotationSchedulerRole" || id === "OperatorApiIamRoleLambdaExecution") continue;
       for (const st of roleStatements(r)) {
-        expect(
-          actionsOf(st).filter((a) => a.startsWith("scheduler:") || a === "iam:PassRole"),
-          id,
-        ).toEqual([]);
+        const scheduling = actionsOf(st).filter((a) => a.startsWith("scheduler:") || a === "iam:PassRole");
+        if (id === "HygieneAuditIamRoleLambdaExecution")
+          expect(
+            scheduling.filter((a) => !READS.includes(a)),
+            id,
+          ).toEqual([]);
+        else expect(scheduling, id).toEqual([]);
       }
     }
+  });
+
+  it("runs the weekly hygiene audit as its own Standard state machine, deploying statemachines/hygiene.asl.json unchanged", () => {
+    const props = resource(template, "HygieneStateMachine").Properties;
+    expect([props.StateMachineType, props.StateMachineName]).toEqual(["STANDARD", "keyshift-dev-hygiene"]);
+    const { definition, stamps } = deployedDefinition(template, "HygieneStateMachine");
+    expect(new Set(stamps)).toEqual(new Set(["JSONPath"]));
+    const raw = JSON.parse(readFileSync(join(ROOT, "statemachines", "hygiene.asl.json"), "utf8"));
+    expect(definition).toEqual(resolveDefinition(raw, (id) => `<${id}>`).definition);
+    // One slice's Lambda: its 30-s stop margin inside a timeout long enough for a 10,000-secret fleet.
+    expect(fn("HygieneAudit").Properties.Timeout).toBe(900);
+    // The schedule group it checks, and what every schedule must call (as enroll writes them).
+    const vars = (fn("HygieneAudit").Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(
+      Object.fromEntries(
+        [
+          "KEYSHIFT_SCHEDULE_GROUP",
+          "KEYSHIFT_STATE_MACHINE_ARN",
+          "KEYSHIFT_SCHEDULER_ROLE_ARN",
+          "KEYSHIFT_SCHEDULE_DLQ_ARN",
+        ].map((k) => [k, label(vars[k])]),
+      ),
+    ).toEqual({
+      KEYSHIFT_SCHEDULE_GROUP: "RotationScheduleGroup",
+      KEYSHIFT_STATE_MACHINE_ARN: "RotationStateMachine",
+      KEYSHIFT_SCHEDULER_ROLE_ARN: "RotationSchedulerRole",
+      KEYSHIFT_SCHEDULE_DLQ_ARN: "ScheduleDeadLetterQueue",
+    });
+  });
+
+  it("the weekly rule starts the hygiene state machine as a role that may start that machine only, with {} as input", () => {
+    const [target, ...others] = resource(template, "HygieneAuditRule").Properties.Targets as Record<
+      string,
+      unknown
+    >[];
+    expect(others).toEqual([]);
+    expect([label(target?.Arn), label(target?.RoleArn), target?.Input]).toEqual([
+      "HygieneStateMachine",
+      "HygieneAuditRuleRole",
+      "{}",
+    ]);
+    expect(resource(template, "HygieneAuditRule").Properties.ScheduleExpression).toBe("rate(7 days)");
+    expect(grants(resource(template, "HygieneAuditRuleRole"))).toEqual({
+      HygieneStateMachine: ["states:StartExecution"],
+    });
   });
 
   it("runs the revocation sweeper every 5 minutes, never two at once", () => {
@@ -703,9 +763,8 @@ describe("data, alerts and logs", () => {
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
       "AWS/Events FailedInvocations",
-      // the sweeper's, the heartbeat's, the secret-read function's, the hygiene audit's, the audit archive's,
-      // the misuse run's
-      "AWS/Lambda Errors",
+      // the sweeper's, the heartbeat's, the secret-read function's, the audit archive's, the misuse
+      // run's (the hygiene audit's runs are its state machine's: ExecutionsFailed/TimedOut below)
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
       "AWS/Lambda Errors",
@@ -719,7 +778,10 @@ describe("data, alerts and logs", () => {
       // the rotation schedules, all of them, by their group
       "AWS/Scheduler InvocationsFailedToBeSentToDeadLetterCount",
       "AWS/Scheduler TargetErrorCount",
+      // the rotation state machine's and the hygiene state machine's
       "AWS/States ExecutionsFailed",
+      "AWS/States ExecutionsFailed",
+      "AWS/States ExecutionsTimedOut",
       "AWS/States ExecutionsTimedOut",
       "keyshift/dev HeartbeatFailures",
       "keyshift/dev HeartbeatRejections",

@@ -32,8 +32,11 @@ export function grants(role: CfnResource): Record<string, string[]> {
  * serverless-step-functions stamps each state with a `QueryLanguage`; those stamps are removed
  * from the definition and returned apart so the caller can check they are the default.
  */
-export function deployedDefinition(template: Template): { definition: unknown; stamps: unknown[] } {
-  const sub = resource(template, "RotationStateMachine").Properties.DefinitionString as {
+export function deployedDefinition(
+  template: Template,
+  stateMachineId = "RotationStateMachine",
+): { definition: unknown; stamps: unknown[] } {
+  const sub = resource(template, stateMachineId).Properties.DefinitionString as {
     "Fn::Sub": [string, Record<string, unknown>];
   };
   const [text, vars] = sub["Fn::Sub"];

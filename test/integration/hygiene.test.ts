@@ -3,6 +3,8 @@
  * keyshift's own simulators, DynamoDB, Secrets Manager): none on a clean fleet, one finding of each
  * kind on a fleet seeded with each problem, exit 1 when any is high.
  */
+
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import {
   GetResourcePolicyCommand,
   PutResourcePolicyCommand,
@@ -18,6 +20,11 @@ import {
 } from "../../harness/local/scenario";
 import { captureLambdaLogs } from "../../harness/local/secret-scan";
 import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { SchedulerScheduleStore } from "../../src/adapters/scheduler";
+import { scheduleSettingsOf } from "../../src/cli/schedules";
+import { loadConfig } from "../../src/commons/config";
+import { buildDeps } from "../../src/commons/deps";
+import { expectedSchedule } from "../../src/core/hygiene/schedule-findings";
 import { syncReadPolicy } from "../../src/core/read-policy/sync";
 import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
@@ -28,7 +35,24 @@ let stack: LocalStack;
 let logs: ReturnType<typeof captureLambdaLogs>;
 const keyshift = (...args: string[]) => keyshiftProcess(stack, args);
 
+/**
+ * Each enrolled secret's run-time schedule as `keyshift enroll`/`apply` leave it, from its SETTINGS
+ * as this test last wrote them: the schedule findings are test/integration/hygiene-schedules.test.ts's.
+ */
+async function scheduleAsEnrolled() {
+  const client = new SchedulerClient({ region: stack.region, endpoint: stack.endpoints.scheduler });
+  const store = new SchedulerScheduleStore(client, stack.env.KEYSHIFT_SCHEDULE_GROUP ?? "");
+  const { deployment } = scheduleSettingsOf(stack.env, "the test");
+  for (const settings of await buildDeps(loadConfig()).store.listSettings()) {
+    const declared = expectedSchedule(settings, deployment);
+    if (!declared) continue;
+    await ((await store.get(declared.name)) ? store.update(declared) : store.create(declared));
+  }
+  client.destroy();
+}
+
 async function hygiene() {
+  await scheduleAsEnrolled();
   const run = await keyshift("hygiene", "--json");
   const report = JSON.parse(run.stdout) as {
     findings: Array<{ kind: string; secretId: string; severity: string; fix: string }>;

@@ -77,12 +77,26 @@ describe("functions/hygiene-audit.ts: only the state machine's runs stop early",
     KEYSHIFT_REVOCATION_BASE_SECONDS: "60",
     KEYSHIFT_REVOCATION_CAP_SECONDS: "3600",
     KEYSHIFT_EXCHANGE_TIMEOUT_MS: "5000",
+    // The schedule group it checks and what the schedules call: required at cold start.
+    KEYSHIFT_SCHEDULE_GROUP: "keyshift-test-rotations",
+    KEYSHIFT_STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:keyshift-test-rotation",
+    KEYSHIFT_SCHEDULER_ROLE_ARN: "arn:aws:iam::000000000000:role/keyshift-test-scheduler",
+    KEYSHIFT_SCHEDULE_DLQ_ARN: "arn:aws:sqs:us-east-1:000000000000:keyshift-test-schedule-dlq",
   };
   const step = async () => {
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     return (await import("../../functions/hygiene-audit")).hygieneAuditStep;
   };
   const outOfTime = { getRemainingTimeInMillis: () => 1000 };
+
+  it("refuses to start without the schedule group it checks", async () => {
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    vi.stubEnv("KEYSHIFT_SCHEDULE_GROUP", "");
+    vi.resetModules();
+    await expect(import("../../functions/hygiene-audit")).rejects.toThrow(/KEYSHIFT_SCHEDULE_GROUP/);
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
 
   it("a bare schedule's event audits the whole fleet whatever the time left; the state machine's stops early", async () => {
     const hygieneAuditStep = await step();

@@ -16,6 +16,7 @@ import {
   provisionLocalSecret,
   registerConsumers,
 } from "../../harness/local/scenario";
+import { LOCAL_SCHEDULE_GROUP } from "../../harness/local/scheduler";
 import { startScriptedOperator } from "../../harness/local/scripted-operator";
 import {
   LOCAL_AUDIT_ARCHIVE_BUCKET,
@@ -25,7 +26,12 @@ import {
 } from "../../harness/local/stack";
 import { newLedgerEntry } from "../../src/core/revocation/through-ledger";
 import { ledgerEntryId } from "../../src/core/tokens";
-import { ADMIN_SECRETS, EXCHANGE_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
+import {
+  ADMIN_SECRETS,
+  EXCHANGE_SECRETS,
+  EXPECTED_GRANTS,
+  ROTATION_SCHEDULES,
+} from "../deploy/expected-grants";
 import { keyshiftProcess } from "../integration/support/keyshift-process";
 import {
   enroll,
@@ -52,6 +58,9 @@ function label(resource: string): string {
   const tableLabel = TABLE_LABELS[table];
   if (tableLabel) return index ? `${tableLabel}/index/${index}` : tableLabel;
   if (resource === LOCAL_TOPIC_ARN) return "AlertTopic";
+  // ListSchedules: IAM has no resource for it. A schedule of the stack's group: the group's ARN pattern.
+  if (resource === "*") return "*";
+  if (resource.startsWith(`schedule/${LOCAL_SCHEDULE_GROUP}/`)) return ROTATION_SCHEDULES;
   if (resource.startsWith(`${LOCAL_AUDIT_ARCHIVE_BUCKET}/trails/`)) return "AuditArchiveBucket/trails/*";
   const secretName = resource.startsWith("arn:") ? (resource.split(":secret:")[1] ?? "") : resource;
   if (secretName.startsWith("keyshift/exchange/")) return EXCHANGE_SECRETS;
@@ -245,6 +254,13 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
 
   it("every call recorded is granted, and every function was reached", async () => {
     await world.stack.secretReads();
+    // The hygiene audit listed the schedule group and read the schedules whole (a fleet this small).
+    const scheduling = recorder.calls.filter(
+      (c) => c.functionName === "HygieneAudit" && c.action.startsWith("scheduler:"),
+    );
+    expect(new Set(scheduling.map((c) => `${c.action} ${label(c.resource)}`))).toEqual(
+      new Set(["scheduler:ListSchedules *", `scheduler:GetSchedule ${ROTATION_SCHEDULES}`]),
+    );
     const reached = new Set(recorder.calls.map((c) => c.functionName));
     expect([...reached].sort()).toEqual(Object.keys(EXPECTED_GRANTS).sort());
     // The emergency's earlier-key path really ran: the grants it was once missing were exercised.

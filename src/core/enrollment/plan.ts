@@ -32,6 +32,7 @@ const DECLARED_SETTING_KEYS: (keyof DeclaredSettings)[] = [
   "schedule",
   "scheduleEnabled",
   "scheduleTimezone",
+  "scheduleFlexibleWindowMinutes",
   "minOverlapSeconds",
   "deadlineSeconds",
   "pollIntervalSeconds",
@@ -43,14 +44,18 @@ const DECLARED_SETTING_KEYS: (keyof DeclaredSettings)[] = [
   "livenessGraceSeconds",
 ];
 
-/** A declared entry as SETTINGS: the schedule travels with it so the hygiene audit can tell an overdue rotation. */
+/**
+ * A declared entry as SETTINGS: the schedule travels with it, whole, so the hygiene audit can tell
+ * an overdue rotation and check the run-time schedule against it (core/hygiene/schedule-findings.ts).
+ */
 export function declaredSettings(secret: EnrolledSecret): DeclaredSettings {
-  const { consumer: _c, enabled, schedule, timezone, flexibleWindowMinutes: _w, ...settings } = secret;
+  const { consumer: _c, enabled, schedule, timezone, flexibleWindowMinutes, ...settings } = secret;
   return {
     ...settings,
     schedule,
     scheduleEnabled: enabled,
     ...(timezone === undefined ? {} : { scheduleTimezone: timezone }),
+    ...(flexibleWindowMinutes === undefined ? {} : { scheduleFlexibleWindowMinutes: flexibleWindowMinutes }),
   };
 }
 

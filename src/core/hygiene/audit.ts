@@ -1,7 +1,6 @@
 import { runBounded } from "../bounded";
 import type { Deps } from "../deps";
 import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
-import { hourOf } from "../misuse/model";
 import type { ConsumerRegistration, LedgerEntry, SecretSettings } from "../model";
 import type { OperatorRequests, UsageStore } from "../ports";
 import {
@@ -12,6 +11,14 @@ import {
   recordedKeyIds,
   type SecretFacts,
 } from "./findings";
+import {
+  type GroupListing,
+  judgeOrphanSchedules,
+  readGroup,
+  type ScheduleCheck,
+  scheduleFindings,
+} from "./schedule-findings";
+import { usageFacts } from "./usage-findings";
 
 export interface HygieneReport {
   at: string;
@@ -54,10 +61,9 @@ export type HygieneDeps = Pick<
   requests?: OperatorRequests;
   /** What consumers reported (issue 20); absent: usage reporting is not checked. */
   usage?: Pick<UsageStore, "readUsage">;
+  /** The run-time schedules' group (core/hygiene/schedule-findings.ts); absent: not checked. */
+  scheduleCheck?: ScheduleCheck;
 };
-
-/** How far back the audit looks for usage reports: a week, the audit's own period. */
-const USAGE_WINDOW_DAYS = 7;
 
 export interface HygieneInput {
   thresholds?: Partial<HygieneThresholds>;
@@ -81,13 +87,16 @@ const ALERTED = 20;
  * Output: every finding of this run with severity and fix, counted over the whole audit; a cursor
  * when the time budget ended the run early.
  * 1. Read once: the enrolled secrets (in id order), the ledger (grouped by account), every secret's
- *    versions (its own facts, and the other secrets' "not an orphan", grouped by account).
+ *    versions (its own facts, and the other secrets' "not an orphan", grouped by account), and with
+ *    `scheduleCheck` the schedule group (ListSchedules, every page: once per run, so per slice).
  * 2. Per secret after the cursor, up to `concurrency` at once: rotations, consumers and instances,
  *    the account's keys as the exchange lists them (once per account), the read-policy drift; judged
- *    by `judgeSecret` (pure rules, `core/hygiene/findings.ts`).
+ *    by `judgeSecret` (pure rules, `core/hygiene/findings.ts`); its run-time schedule against its
+ *    settings (`core/hygiene/schedule-findings.ts`, a GetSchedule only where a summary cannot tell).
  * 3. When `outOfTime` says so, start no further secret: the report's `cursor` and `carried` let the
  *    next run go on (the audit reads only, so a slice run twice changes nothing but its counts).
- * 4. At the end, with `alert`, one SNS alert listing the high and medium findings (none when clean).
+ * 4. At the end, with `alert`, one SNS alert listing the high and medium findings (none when clean);
+ *    the last run also reports the group's schedules for no enrolled secret.
  * A failure to gather one secret's facts is itself a finding, so one broken secret does not hide
  * the others.
  */
@@ -109,8 +118,13 @@ export async function hygieneAudit(input: HygieneInput, deps: HygieneDeps): Prom
   );
   // In id order whatever finished first, so a report reads the same from run to run.
   const findings = run.started.flatMap((s) => bySecret.get(s.secretId) ?? []);
-  // Once per audit, with its last run: the emergencies nobody else has signed off yet.
-  if (run.left.length === 0) findings.push(...(await unreviewedEmergencies(deps)));
+  // Once per audit, with its last run: the emergencies nobody else has signed off yet, and the
+  // schedules in the group for no enrolled secret.
+  if (run.left.length === 0) {
+    findings.push(...(await unreviewedEmergencies(deps)));
+    if (fleet.group && deps.scheduleCheck)
+      findings.push(...judgeOrphanSchedules(fleet.group, fleet.all, deps.scheduleCheck.group));
+  }
   const carried = carry(input.carried, run.started.length, findings);
   const last = run.started.at(-1)?.secretId ?? input.after;
   if (run.left.length > 0 && last !== undefined) {
@@ -135,6 +149,8 @@ interface Fleet {
   ownKeyIds: Map<string, string[]>;
   versions: Map<string, SecretFacts["versions"]>;
   listingOf: (account: string) => Promise<SecretFacts["exchange"]>;
+  /** The schedule group as this run listed it (once a run, every run: a slice checks its own secrets). */
+  group: GroupListing | undefined;
 }
 
 async function readFleet(deps: HygieneDeps, concurrency: number): Promise<Fleet> {
@@ -156,7 +172,8 @@ async function readFleet(deps: HygieneDeps, concurrency: number): Promise<Fleet>
     keyIdsByAccount.set(s.exchangeAccount, counts);
   }
   const listingOf = accountListings(deps);
-  return { all, ledgerByAccount, keyIdsByAccount, ownKeyIds, versions, listingOf };
+  const group = deps.scheduleCheck ? await readGroup(deps.scheduleCheck) : undefined;
+  return { all, ledgerByAccount, keyIdsByAccount, ownKeyIds, versions, listingOf, group };
 }
 
 async function auditSecret(
@@ -189,7 +206,11 @@ async function auditSecret(
       egressIps: deps.egressIps,
       ...(deps.usage ? { usage: await usageFacts(deps.usage, secretId, now) } : {}),
     };
-    return judgeSecret(facts, now, thresholds);
+    const schedule =
+      fleet.group && deps.scheduleCheck
+        ? await scheduleFindings(settings, fleet.group, deps.scheduleCheck, now, fleet.all.length)
+        : [];
+    return [...judgeSecret(facts, now, thresholds), ...schedule];
   } catch (err) {
     return [
       {
@@ -271,11 +292,4 @@ async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[
       message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
       fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
     }));
-}
-
-/** How many key × hour usage items the secret's consumers reported over the audit's window. */
-async function usageFacts(usage: Pick<UsageStore, "readUsage">, secretId: string, now: Date) {
-  const to = hourOf(now.getTime()) + 1;
-  const items = await usage.readUsage(secretId, to - USAGE_WINDOW_DAYS * 24, to);
-  return { keyHours: items.length, windowDays: USAGE_WINDOW_DAYS };
 }

@@ -18,6 +18,9 @@ export type FindingKind =
   | "rotation-overdue"
   | "never-rotated"
   | "schedule-disabled"
+  | "schedule-missing"
+  | "schedule-drift"
+  | "schedule-orphan"
   | "rotation-stuck"
   | "silent-consumer"
   | "read-policy-drift"
@@ -185,7 +188,7 @@ function judgeSchedule(facts: SecretFacts, cadence: Cadence, now: Date, add: Add
       "schedule-disabled",
       "medium",
       `the rotation schedule ${settings.schedule ?? ""} is disabled`,
-      "set enabled: true in rotation.config.yml and deploy",
+      "set enabled: true in rotation.config.yml, then keyshift apply (no deploy: the schedule is made at run time)",
     );
   }
   if (interval !== undefined) {

@@ -1,4 +1,16 @@
+import { hourOf } from "../misuse/model";
+import type { UsageStore } from "../ports";
 import type { Add, SecretFacts } from "./findings";
+
+/** How far back the audit looks for usage reports: a week, the audit's own period. */
+const USAGE_WINDOW_DAYS = 7;
+
+/** How many key × hour usage items the secret's consumers reported over the audit's window. */
+export async function usageFacts(usage: Pick<UsageStore, "readUsage">, secretId: string, now: Date) {
+  const to = hourOf(now.getTime()) + 1;
+  const items = await usage.readUsage(secretId, to - USAGE_WINDOW_DAYS * 24, to);
+  return { keyHours: items.length, windowDays: USAGE_WINDOW_DAYS };
+}
 
 /**
  * Consumers that report no usage (issue 20): without their counts the misuse detector cannot tell

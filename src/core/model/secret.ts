@@ -39,6 +39,8 @@ export interface SecretSettings {
   scheduleEnabled?: boolean;
   /** The IANA time zone the schedule's cron fields are read in (absent: UTC). */
   scheduleTimezone?: string;
+  /** Scheduler may start up to this many minutes late (absent: on time); the hygiene audit compares. */
+  scheduleFlexibleWindowMinutes?: number;
   /** `nextHeartbeatSeconds` while no rotation of the secret runs (default 300; see consumers/heartbeat-policy.ts). */
   idleHeartbeatSeconds?: number;
   /** `nextHeartbeatSeconds` while a rotation holds the lock (default 5). */

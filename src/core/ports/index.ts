@@ -23,6 +23,7 @@ export {
   ScheduleNotFoundError,
   type ScheduleRetryPolicy,
   type ScheduleStore,
+  type ScheduleSummary,
   type ScheduleTarget,
 } from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";

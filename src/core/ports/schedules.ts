@@ -54,11 +54,26 @@ export class ScheduleNotFoundError extends Error {
   }
 }
 
+/**
+ * One schedule as ListSchedules summarises it: no expression, time zone, window, role or input
+ * (those only GetSchedule answers), so a summary can tell missing, disabled or retargeted, not drift.
+ */
+export interface ScheduleSummary {
+  name: string;
+  enabled: boolean;
+  /** Target.Arn: what the schedule starts (the rotation state machine). */
+  targetArn: string;
+  /** LastModificationDate, ISO 8601: any CreateSchedule or UpdateSchedule moves it. */
+  modifiedAt: string;
+}
+
 export interface ScheduleStore {
   /** The schedule, or undefined when there is none by that name in the group. */
   get(name: string): Promise<RotationSchedule | undefined>;
   /** The names of every schedule in the group (all pages). */
   listNames(): Promise<string[]>;
+  /** Every schedule of the group as ListSchedules summarises it (all pages, 100 a call). */
+  listSummaries(): Promise<ScheduleSummary[]>;
   /** Throws `ScheduleExistsError` when the name is taken. */
   create(schedule: RotationSchedule): Promise<void>;
   /** Replaces every field (UpdateSchedule is a full PUT); throws `ScheduleNotFoundError`. */
