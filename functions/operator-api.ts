@@ -45,7 +45,10 @@ export async function operatorApiRoute(
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return json(413, { error: "PayloadTooLarge" });
   let body: unknown;
   try {
-    body = parseJsonStrict(raw, "body must be a command envelope {command, args, note?, idempotencyKey}");
+    body = parseJsonStrict(
+      raw,
+      "body must be a command envelope {command, args, files?, stdin?, note?, idempotencyKey}",
+    );
   } catch (err) {
     if (err instanceof InvalidInputError) return json(400, { error: "InvalidInput", message: err.message });
     throw err;

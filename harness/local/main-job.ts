@@ -18,7 +18,7 @@ import { defaultConsumers, enrollLocalSecret, registerConsumers } from "./scenar
 import { startRotation } from "./scheduled-start";
 import { type ManualStep, type ScriptedOperator, startScriptedOperator } from "./scripted-operator";
 import { allSecretValues, captureLambdaLogs, scanForSecrets } from "./secret-scan";
-import { type LocalStack, type SecretReadDelivery, startLocalStack } from "./stack";
+import { type LocalStack, operatorEnv, type SecretReadDelivery, startLocalStack } from "./stack";
 import type { ExecutionEvent } from "./workflow-runner";
 
 export interface MainJobOptions {
@@ -172,12 +172,13 @@ export async function runMainJob(
     // Kraken keys are made and deleted by a person: the scripted on-call operator plays them.
     if (exchangeName === "kraken") {
       print(
-        "Kraken: keys are made and deleted by a person in the web UI; a scripted operator answers keyshift's tasks",
+        "Kraken: keys are made and deleted by a person in the web UI; a scripted operator answers keyshift's tasks through the operator API",
       );
+      // As deployed: operator A's own keys, and the commands (the key included) go to the operator API.
       person = startScriptedOperator({
         tasks: enrolled.deps.tasks,
         ui: stack.webUi.kraken,
-        env: { ...process.env, ...stack.env },
+        env: { ...process.env, ...operatorEnv(stack, stack.operators.a) },
         secretId: enrolled.secretId,
         print,
       });

@@ -23,8 +23,11 @@ export interface ScriptedOperator {
 /**
  * `npm start -- --exchange kraken`'s person: watches `keyshift tasks` as an on-call operator would,
  * does what each task asks at the exchange's web UI after a short think time, and answers with the
- * real CLI in this process (`keys provide --stdin`, `keys confirm-deleted`), whose calls leave from
- * keyshift's egress like the operator API's would. The key travels UI → stdin → Secrets Manager only.
+ * real CLI in this process (`keys provide --stdin`, `keys confirm-deleted`). With
+ * KEYSHIFT_OPERATOR_API_URL and an operator's keys in `env` (`operatorEnv`) both go through the
+ * operator API as that operator — the deployed path: the key travels UI → stdin → the envelope's
+ * `stdin` → the operator API → Secrets Manager only. Without it the CLI answers itself, its calls
+ * leaving from keyshift's egress.
  */
 export function startScriptedOperator(opts: {
   tasks: ManualTasks;
@@ -109,6 +112,8 @@ async function act(
     taskId: task.taskId,
     waitedMs: Date.now() - Date.parse(answered),
     verified: out.verified ?? "unknown",
-    by: "operator (local role, via STS GetCallerIdentity)",
+    by: opts.env.KEYSHIFT_OPERATOR_API_URL
+      ? "operator (through the operator API, as the principal its front door authenticated)"
+      : "operator (local role, via STS GetCallerIdentity)",
   };
 }

@@ -326,6 +326,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       handler: (event, context) => asFunction("Heartbeat", () => heartbeat(event, context)),
     });
     closers.push(api.close);
+    // The Step Functions API the CLI's rotate/resume talk to; executions run in this process. Up
+    // before the operator API loads: its deps answer task tokens (keys provide, keys confirm-deleted)
+    // on the endpoint its configuration names at cold start.
+    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50, callers: iam });
+    closers.push(sfn.close);
+    env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
+    process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
+    process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
     // The operator API: the real handler behind the same front door, for the operator roles only.
     // Its approval setting is the stage's default unless the caller set one.
     process.env.KEYSHIFT_APPROVAL_COMMANDS ??= "default";
@@ -342,13 +351,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       a: operatorSession(iam, LOCAL_OPERATOR_ROLE_ARNS.a, "operator-a"),
       b: operatorSession(iam, LOCAL_OPERATOR_ROLE_ARNS.b, "operator-b"),
     };
-    // The Step Functions API the CLI's rotate/resume talk to; executions run in this process.
-    const sfn = await startLocalStepFunctionsApi({ waitMs: 300, retryMs: 50, callers: iam });
-    closers.push(sfn.close);
-    env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
-    env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
-    process.env.KEYSHIFT_ENDPOINT_STEPFUNCTIONS = sfn.endpoint;
-    process.env.KEYSHIFT_STATE_MACHINE_ARN = LOCAL_STATE_MACHINE_ARN;
     const scheduler = await startLocalScheduler({
       callers: iam,
       region: LOCAL_REGION,

@@ -21,6 +21,9 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set([
   "approvals approve",
   "approvals deny",
   "approvals sign-off",
+  // a person hands over the key they made (issue 17): stored as AWSPENDING by a keyshift writer and
+  // checked from keyshift's egress; the key travels as the envelope's stdin, never in its line
+  "keys provide",
   // a person confirms a deletion keyshift asked for (issue 17): the ledger moves, the execution resumes
   "keys confirm-deleted",
   // acknowledging a misuse finding suppresses its alerts (issue 20): audited as the API's principal

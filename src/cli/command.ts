@@ -44,6 +44,14 @@ interface CommandBase<A> {
    * file or stdin only, and a key pasted on the command line must not reach a terminal log too.
    */
   neverEchoArgs?: boolean;
+  /**
+   * The secret the command hands over (`keys provide`: a key file or standard input), read in the
+   * shell that typed the command. It travels to the operator API as the envelope's `stdin` alone —
+   * the line sent says `--stdin`, never a path or a value — and the command reads it back as its
+   * standard input. A command with one is never under the two-person rule: a request stores its
+   * envelope (src/cli/dispatch.ts refuses the setting).
+   */
+  readSecret?(parsed: A, io: { readStdin?: () => Promise<string>; out: Output }): Promise<string>;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
 import { type OptionValues, shown, splitCommandLine, UsageError } from "./args";
 import type { CommandSpec } from "./command";
 import { checkOptions, resolveCommand, WRITING_COMMANDS } from "./command-line";
+import { COMMANDS } from "./commands";
 import { EXIT, type Output } from "./output";
 
 /** The commands that widen or weaken protection: under the two-person rule unless the stage says otherwise. */
@@ -45,6 +46,13 @@ export function approvalPolicy(setting: string, ttlSeconds = DEFAULT_REQUEST_TTL
   if (value === "default") return { commands: new Set(APPROVAL_DEFAULT), singleOperator: false, ttlSeconds };
   if (value === "single-operator") return { commands: new Set(), singleOperator: true, ttlSeconds };
   const names = value.split(",").map((n) => n.trim());
+  const secret = names.filter(carriesSecret);
+  if (secret.length > 0) {
+    throw new Error(
+      `KEYSHIFT_APPROVAL_COMMANDS cannot name ${secret.join(", ")}: it hands over a key, and a request ` +
+        "stores its command until approved; a key is never stored (the manual task's claim is its gate)",
+    );
+  }
   const unknown = names.filter((n) => !WRITING_COMMANDS.has(n) || n.startsWith("approvals "));
   if (unknown.length > 0 || names.length === 0) {
     throw new Error(
@@ -53,6 +61,11 @@ export function approvalPolicy(setting: string, ttlSeconds = DEFAULT_REQUEST_TTL
     );
   }
   return { commands: new Set(names), singleOperator: false, ttlSeconds };
+}
+
+/** A command that hands over a secret on its standard input (`keys provide`): never a stored request. */
+function carriesSecret(name: string): boolean {
+  return COMMANDS.some((c) => c.words.join(" ") === name && c.readSecret !== undefined);
 }
 
 export interface DispatchContext {
@@ -78,6 +91,10 @@ export async function dispatch(
 ): Promise<number> {
   const { spec, parsed, values, name } = parseEnvelope(envelope);
   const reason = stringValue(values.reason) ?? envelope.note;
+  // approvalPolicy refuses such a setting; a policy built otherwise still never stores a key.
+  if (ctx.policy.commands.has(name) && spec.readSecret) {
+    throw new UsageError(`${name} hands over a key: it is never put under the two-person rule`);
+  }
   if (ctx.policy.commands.has(name)) {
     if (!reason?.trim()) {
       throw new UsageError(
@@ -114,7 +131,7 @@ export async function dispatch(
       details: { command: name, secretId: secretOf(spec, envelope), setting: "single-operator" },
     });
   }
-  const code = await run(spec, parsed, actor, ctx, out);
+  const code = await run(spec, parsed, actor, ctx, out, envelope.stdin);
   // An emergency does not wait for a second principal; once it started (exit 0, or --wait's 2 and 4
   // for how it ended) it is reviewed after the fact, and the hygiene audit reports it until then.
   const emergency = name === "exposure rotate" || (name === "rotate" && values.compromised === true);
@@ -143,7 +160,14 @@ export async function executeApproved(
   return run(spec, parsed, actor, ctx, out);
 }
 
-function run(spec: CommandSpec<unknown>, parsed: unknown, actor: string, ctx: DispatchContext, out: Output) {
+function run(
+  spec: CommandSpec<unknown>,
+  parsed: unknown,
+  actor: string,
+  ctx: DispatchContext,
+  out: Output,
+  stdin?: string,
+) {
   if (spec.offline) throw new UsageError(`${spec.words.join(" ")} does not run on the operator API`);
   const operator = {
     execute: (request: { envelope?: CommandEnvelope }, joint: string) => {
@@ -151,7 +175,12 @@ function run(spec: CommandSpec<unknown>, parsed: unknown, actor: string, ctx: Di
       return executeApproved(request.envelope, joint, ctx, out);
     },
   };
-  return spec.run({ deps: ctx.deps, out, actor, env: ctx.env, operator }, parsed);
+  // The key the CLI read where the command was typed is this command's standard input, and only its.
+  const readStdin = stdin === undefined ? undefined : async () => stdin;
+  return spec.run(
+    { deps: ctx.deps, out, actor, env: ctx.env, operator, ...(readStdin ? { readStdin } : {}) },
+    parsed,
+  );
 }
 
 function parseEnvelope(envelope: CommandEnvelope) {
@@ -165,6 +194,11 @@ function parseEnvelope(envelope: CommandEnvelope) {
   const { spec, args } = resolveCommand(line.positionals);
   if (spec.words.join(" ") !== name) throw new UsageError(`the command line does not name ${shown(name)}`);
   checkOptions(spec, line.values);
+  if (envelope.stdin !== undefined && !spec.readSecret) {
+    throw new UsageError(
+      `${name} reads nothing on standard input: the envelope's stdin is refused (not shown)`,
+    );
+  }
   const parsed = spec.parse(args, line.values, envelope.files);
   return { spec, parsed, values: line.values, name };
 }

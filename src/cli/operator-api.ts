@@ -1,7 +1,7 @@
 import type { AppDeps } from "../commons/deps";
 import { parseOrThrow } from "../commons/parse";
 import * as z from "../commons/zod";
-import type { CommandEnvelope } from "../core/operator/approvals";
+import { type CommandEnvelope, MAX_ENVELOPE_STDIN_CHARS } from "../core/operator/approvals";
 import { type ApprovalPolicy, approvalPolicy, dispatch } from "./dispatch";
 import { type OperatorApiAnswer, RecordedOutput } from "./recorded-output";
 
@@ -12,6 +12,8 @@ const envelopeSchema = z.strictObject({
     .check(z.regex(/^[a-z][a-z-]{0,30}( [a-z][a-z-]{0,30})?$/, "command must be a command's words")),
   args: z.array(z.string().check(z.maxLength(4096))).check(z.maxLength(32)),
   files: z.optional(z.record(z.string().check(z.maxLength(512)), z.string().check(z.maxLength(48 * 1024)))),
+  // `keys provide`'s key (the command reads it as its standard input); the error names the field only
+  stdin: z.optional(z.string().check(z.maxLength(MAX_ENVELOPE_STDIN_CHARS))),
   note: z.optional(z.string().check(z.maxLength(500))),
   idempotencyKey: z
     .string()

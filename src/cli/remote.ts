@@ -24,6 +24,8 @@ export async function runRemote(
     parsed: unknown;
     env: NodeJS.ProcessEnv;
     out: Output;
+    /** The secret the command hands over (`readSecret`), read in this shell. */
+    stdin?: string;
   },
   config: () => Promise<Config>,
 ): Promise<number> {
@@ -34,8 +36,9 @@ export async function runRemote(
   const { wait: _w, ...sent } = values;
   const answer = await sendToOperatorApi(
     cmd.apiUrl,
-    envelopeOf(spec, cmd.args, follows ? sent : values),
+    envelopeOf(spec, cmd.args, follows ? sent : values, cmd.stdin),
     region,
+    credentialsIn(env),
   );
   const started = answer.events.find((e) => e.t === "result");
   if (!follows || answer.code !== 0 || started?.t !== "result") {
@@ -58,17 +61,23 @@ export async function runRemote(
  * The envelope of a command line already parsed here (so a usage error never leaves the shell):
  * the line again, as text (the operator API parses it with the same `parse`), the enrollment file
  * the command reads, and a fresh idempotency key. `--json` and `--help` stay here: they are how this
- * shell prints.
+ * shell prints. A secret the command hands over (`stdin`, read here by `readSecret`) travels in the
+ * envelope's `stdin` only: the line says `--stdin` in place of `--from-file <path>` or `--stdin`, so
+ * neither the path nor the value is ever in it.
  */
 export function envelopeOf(
   spec: CommandSpec<unknown>,
   args: string[],
   values: OptionValues,
+  stdin?: string,
 ): CommandEnvelope {
   const line = [...args];
   let note: string | undefined;
+  const secretSources = stdin === undefined ? [] : ["from-file", "stdin"];
+  if (stdin !== undefined) line.push("--stdin");
   for (const [name, value] of Object.entries(values)) {
     if (name === "json" || name === "help" || value === undefined) continue;
+    if (secretSources.includes(name)) continue;
     if (name === "note" && typeof value === "string") note = value;
     else line.push(value === true ? `--${name}` : `--${name}=${String(value)}`);
   }
@@ -85,9 +94,31 @@ export function envelopeOf(
     command: spec.words.join(" "),
     args: line,
     ...(Object.keys(files).length > 0 ? { files } : {}),
+    ...(stdin !== undefined ? { stdin } : {}),
     ...(note !== undefined ? { note } : {}),
     idempotencyKey: randomUUID(),
   };
+}
+
+/**
+ * The keys in the CLI's own environment, when it names them; otherwise the default chain. In a
+ * process of its own that environment is `process.env` and this changes nothing; a CLI run in
+ * another's process (the local stack's scripted operator) signs as the operator it was given.
+ */
+function credentialsIn(env: NodeJS.ProcessEnv): ApiCredentials | undefined {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
+interface ApiCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
 /**
@@ -101,6 +132,7 @@ export async function sendToOperatorApi(
   apiUrl: string,
   envelope: CommandEnvelope,
   region: string,
+  credentials?: ApiCredentials,
 ): Promise<OperatorApiAnswer> {
   const url = new URL("/commands", apiUrl);
   const body = JSON.stringify(envelope);
@@ -112,7 +144,7 @@ export async function sendToOperatorApi(
     const signer = new SignatureV4({
       service: "lambda",
       region,
-      credentials: sts.config.credentials,
+      credentials: credentials ?? sts.config.credentials,
       sha256: NodeSha256,
     });
     const signed = await signer.sign({

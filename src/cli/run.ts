@@ -39,12 +39,18 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
     if (spec.offline) return await spec.run({ out, env: io.env }, parsed);
     const writes = WRITING_COMMANDS.has(spec.words.join(" "));
     const apiUrl = io.env.KEYSHIFT_OPERATOR_API_URL;
+    // A key handed over (`keys provide`) is read here, in the shell that typed the command, and goes
+    // wherever the command runs as its standard input: never as an argument, a path or a line.
+    const stdin = spec.readSecret
+      ? await spec.readSecret(parsed, { readStdin: io.readStdin ?? processStdin, out })
+      : undefined;
     if (writes && apiUrl) {
       // Executed by the operator API as the principal its front door authenticated: this shell needs
       // invoke rights only, and nothing it could type names someone else.
       const { runRemote } = await import("./remote");
-      return await runRemote({ apiUrl, spec, args, values: line.values, parsed, env: io.env, out }, () =>
-        configFrom(io.env),
+      return await runRemote(
+        { apiUrl, spec, args, values: line.values, parsed, env: io.env, out, stdin },
+        () => configFrom(io.env),
       );
     }
     // Loaded only for a command that runs: the SDK clients and zod are most of the start-up time,
@@ -67,7 +73,7 @@ export async function runKeyshift(argv: string[], io: CliIo): Promise<number> {
       // with no gate of its own — the stage's approvals live on the operator API.
       const { DIRECT_POLICY, dispatch } = await import("./dispatch");
       const { envelopeOf } = await import("./remote");
-      const envelope = envelopeOf(spec, args, line.values);
+      const envelope = envelopeOf(spec, args, line.values, stdin);
       return await dispatch(envelope, actor, { deps, env: io.env, policy: DIRECT_POLICY }, out);
     }
     return await spec.run({ deps, out, actor, env: io.env, readStdin: io.readStdin ?? processStdin }, parsed);

@@ -64,7 +64,8 @@ usage: keyshift <command> [args] [--json]
   keys provide <taskId> --from-file FILE | --stdin
                                  hand over the key a person made ({"keyId","secret"}): checked (it
                                  authenticates, exactly the scope and binding asked for), stored as the
-                                 next version, the rotation resumed; never as an argument
+                                 next version, the rotation resumed; never as an argument. Read in
+                                 this shell, run by the operator API (KEYSHIFT_OPERATOR_API_URL)
   keys confirm-deleted <taskId|entryId>
                                  a person deleted the key keyshift asked for: where the exchange can tell,
                                  it must fail to authenticate first; then revoked and the rotation resumed

@@ -185,10 +185,13 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
       "secretsmanager:GetSecretValue",
       "secretsmanager:ListSecretVersionIds",
       "secretsmanager:PutResourcePolicy",
+      // keys provide: the key a person made, stored as AWSPENDING (a writer under the read policy's guard)
+      "secretsmanager:PutSecretValue",
       "secretsmanager:UpdateSecretVersionStage",
     ],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
-    RotationStateMachine: ["states:StartExecution"],
+    // keys provide and keys confirm-deleted resume the execution waiting on the task
+    RotationStateMachine: ["states:SendTaskSuccess", "states:StartExecution"],
     // enroll creates the secret's schedule, handing Scheduler the schedules' own role only
     [ROTATION_SCHEDULES]: ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
     RotationSchedulerRole: ["iam:PassRole"],

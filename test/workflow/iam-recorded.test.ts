@@ -195,7 +195,7 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
     expect((await approved("rollback", FAST, "--reason", "r")).code).toBe(1);
   }, 240_000);
 
-  it("a rotation a person makes and deletes the key of (Kraken): OpenManualTask's calls", async () => {
+  it("a rotation a person makes and deletes the key of (Kraken): OpenManualTask's calls, and the operator API's for keys provide and confirm-deleted", async () => {
     const enrolled = await enrollLocalSecret(world.stack, {
       exchange: "kraken",
       account: "kraken-iam",
@@ -205,7 +205,8 @@ describe("every AWS call a function makes is in its least-privilege grant", () =
     const person = startScriptedOperator({
       tasks: enrolled.deps.tasks,
       ui: world.stack.webUi.kraken,
-      env: { ...process.env, ...world.stack.env },
+      // as deployed: operator A's shell, the key handed to the operator API (PutSecretValue there)
+      env: { ...process.env, ...operatorEnv(world.stack, world.stack.operators.a) },
       secretId: enrolled.secretId,
       thinkMs: 100,
       print: () => undefined,

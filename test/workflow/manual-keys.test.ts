@@ -147,7 +147,7 @@ describe("a rotation a person makes and deletes the key of (Kraken)", () => {
       ipAllowlist: request?.ipAllowlist ?? [],
     });
     const refused = await cli(["keys", "provide", create.taskId, "--from-file", keyFile(broad), "--json"]);
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain("withdraw-funds");
     expect(refused.stderr).not.toContain(broad.secret);
     expect((await enrolled.deps.tasks.get(create.taskId))?.status).toBe("open");

@@ -3,12 +3,13 @@ import { confirmDeleted } from "../../core/manual/confirm";
 import { provideKey } from "../../core/manual/provide";
 import { instructionOf } from "../../core/manual/tasks";
 import type { ManualTask } from "../../core/model";
+import { MAX_ENVELOPE_STDIN_CHARS } from "../../core/operator/approvals";
 import { stringOption, UsageError } from "../args";
 import { command } from "../command";
 
 const TASK_ID = /^(mk|rm)-[0-9a-f]{10}$/;
-/** A key file is small; anything larger is not a key file. */
-const MAX_KEY_FILE_BYTES = 64 * 1024;
+/** A key is small; anything larger is not one (and would not fit the operator API's envelope). */
+const MAX_KEY_CHARS = MAX_ENVELOPE_STDIN_CHARS;
 
 /** `tasks list`: the open manual tasks, oldest first, each with what to do and by when. */
 export const tasksList = command({
@@ -45,6 +46,9 @@ interface ProvideArgs {
 /**
  * `keys provide <taskId> --from-file F | --stdin`: hand over the key a person made for a create-key
  * task. Never as an argument (argv is readable in /proc/<pid>/cmdline and lands in shell history).
+ * A writing command: the CLI reads the key where it is typed (`readSecret`) and it runs where keyshift
+ * may store it and the key's IP binding lets its checks in — the operator API, with
+ * KEYSHIFT_OPERATOR_API_URL — reading the key as its standard input.
  */
 export const keysProvide = command({
   words: ["keys", "provide"],
@@ -67,21 +71,35 @@ export const keysProvide = command({
     }
     return { taskId, source: file === undefined ? "stdin" : { file } };
   },
+  async readSecret(input: ProvideArgs, { readStdin, out }) {
+    if (input.source !== "stdin") {
+      const text = await readKeyFile(input.source.file, out);
+      out.progress(`read the key from ${input.source.file}: delete the file once keyshift has accepted it\n`);
+      return text;
+    }
+    if (!readStdin) throw new UsageError("--stdin: no standard input here; use --from-file");
+    const text = await readStdin();
+    if (text.length > MAX_KEY_CHARS) {
+      throw new UsageError("--stdin: that is not a key (over 16 KiB; contents not shown)");
+    }
+    return text;
+  },
   async run({ deps, out, actor, readStdin }, input: ProvideArgs) {
-    if (input.source === "stdin" && !readStdin)
-      throw new UsageError("--stdin: no standard input here; use --from-file");
-    const keyText =
-      input.source === "stdin"
-        ? await (readStdin as () => Promise<string>)()
-        : await readKeyFile(input.source.file, out);
+    // The key is read where the command was typed and arrives as this run's standard input: a key
+    // file is never opened where it runs (on the operator API that would be the function's disk).
+    if (input.source !== "stdin" || !readStdin) {
+      throw new UsageError(
+        "keys provide takes the key as its standard input here (the CLI reads --from-file)",
+      );
+    }
+    const keyText = await readStdin();
     const result = await provideKey({ taskId: input.taskId, keyText, principal: actor }, deps);
     out.result(
       `key ${result.keyId} stored as the next version of ${result.secretId} (fingerprint ${result.fingerprint}, ` +
         `${result.verified === "exchange" ? "verified and described by the exchange" : "verified; its scope as the operator made it"}); ` +
         (result.workflow === "resumed"
           ? "the rotation goes on: `keyshift status` follows it"
-          : `the rotation no longer waits: \`keyshift resume ${result.secretId}\` uses this key`) +
-        (input.source === "stdin" ? "" : ". Delete the key file now"),
+          : `the rotation no longer waits: \`keyshift resume ${result.secretId}\` uses this key`),
       result,
     );
     return 0;
@@ -95,14 +113,14 @@ async function readKeyFile(file: string, out: { progress(text: string): void }):
   } catch {
     throw new UsageError(`--from-file: cannot read ${JSON.stringify(file)} (missing or not readable)`);
   }
-  if (!info.isFile() || info.size > MAX_KEY_FILE_BYTES) {
+  if (!info.isFile() || info.size > MAX_KEY_CHARS) {
     throw new UsageError(
-      `--from-file: ${JSON.stringify(file)} is not a key file (a regular file under 64 KiB)`,
+      `--from-file: ${JSON.stringify(file)} is not a key file (a regular file under 16 KiB)`,
     );
   }
   if ((Number(info.mode) & 0o077) !== 0) {
     out.progress(
-      `warning: ${file} is readable by other users (mode ${(Number(info.mode) & 0o777).toString(8)}); chmod 600 key files`,
+      `warning: ${file} is readable by other users (mode ${(Number(info.mode) & 0o777).toString(8)}); chmod 600 key files\n`,
     );
   }
   return readFile(file, "utf8");

@@ -109,10 +109,23 @@ async function storeAsPending(
   try {
     await deps.secrets.putPending(task.secretId, versionTokenFor(task.rotationId), value);
   } catch (err) {
-    if (!(err instanceof Error) || err.name !== "ResourceExistsException") throw err;
-    const reason = `another key is already stored for this rotation (an earlier answer stored it); the workflow uses that one. Delete key ${key.keyId} on the exchange`;
+    if (err instanceof Error && err.name === "ResourceExistsException") {
+      const reason = `another key is already stored for this rotation (an earlier answer stored it); the workflow uses that one. Delete key ${key.keyId} on the exchange`;
+      await deps.tasks.refuse(task.taskId, { by, at: deps.clock.now(), reason });
+      throw new ManualTaskRefusedError(`task ${task.taskId}: ${reason}`);
+    }
+    // Nothing stored: the task must not stay claimed by an answer that cannot finish (the next one,
+    // through the operator API, would be turned away for minutes). The same key may be given again.
+    const name = err instanceof Error ? err.name : "Error";
+    const reason = `the key could not be stored (${sanitizeErrorMessage(err).split(key.secret).join("[value not shown]")})`;
     await deps.tasks.refuse(task.taskId, { by, at: deps.clock.now(), reason });
-    throw new ManualTaskRefusedError(`task ${task.taskId}: ${reason}`);
+    throw new ManualTaskRefusedError(
+      `task ${task.taskId}: ${reason}. The task stays open. ` +
+        (name === "AccessDeniedException"
+          ? "Only keyshift's writers may store a key (the read policy's guard): run `keys provide` through the operator API (KEYSHIFT_OPERATOR_API_URL)"
+          : "Give the same key again"),
+      { cause: err },
+    );
   }
 }
 

@@ -1,25 +1,14 @@
 import { createHash } from "node:crypto";
 import { ApprovalRefusedError, InvalidInputError } from "../errors";
 import type { AuditLog, Clock, OperatorRequests } from "../ports";
+import type { CommandEnvelope } from "./envelope";
+
+export { type CommandEnvelope, MAX_ENVELOPE_STDIN_CHARS } from "./envelope";
 
 /** The audit chain of the operator plane's requests and reviews (no secret's chain: enroll has none yet). */
 export const OPERATOR_REQUESTS_STREAM = "_operator-requests";
 /** How long a request waits for its second principal unless the stage says otherwise. */
 export const DEFAULT_REQUEST_TTL_SECONDS = 24 * 3600;
-
-/**
- * One operator command as the CLI sends it to the operator API: the command's words, the command
- * line after them (parsed again, by the same code, where it executes), the files it reads (the
- * enrollment file, by the path the line names) and a key that makes a retried request harmless.
- * Who sends it is never in it: the front door authenticated that.
- */
-export interface CommandEnvelope {
-  command: string;
-  args: string[];
-  files?: Record<string, string>;
-  note?: string;
-  idempotencyKey: string;
-}
 
 export type RequestKind = "approval" | "review";
 /**
@@ -96,6 +85,12 @@ export async function openRequest(
   deps: ApprovalDeps,
 ): Promise<{ request: OperatorRequest; created: boolean }> {
   if (!input.reason.trim()) throw new InvalidInputError(`${input.command} needs a reason for the approver`);
+  // A request is stored, listed and shown to the approver: a key handed over on stdin must never be.
+  if (input.envelope?.stdin !== undefined) {
+    throw new InvalidInputError(
+      `${input.command} carries a key on its standard input: it runs at once or not at all, never as a stored request`,
+    );
+  }
   const now = deps.clock.now();
   const request: OperatorRequest = {
     requestId: requestIdFor(input.requester, input.idempotencyKey),
