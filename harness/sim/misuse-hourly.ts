@@ -1,0 +1,172 @@
+/**
+ * The hourly misuse run (issue 20) as an actor: `misuseHourly` with the production wiring's shape
+ * (`functions/misuse-hourly.ts`: acks, `retiredKeys` and `stop` from the same deps), through the
+ * world's faulty ports and under Lambda crashes (`invokeWithCrashes`), like the sweeper — at random
+ * times during chaos, and in the calm end at each quiescence round and once the ledger has drained.
+ * Around each run the world writes down what it saw (`MisuseRunRecord`): the ledger entries as stored
+ * and the keys on the exchange before and after, what else changed them meanwhile, whether the run's
+ * listings answered, the alerts the in-memory port recorded, and what the run returned or threw. The
+ * retired-use oracle (`oracles/retired-use.ts`) judges each run from that record.
+ */
+import type { MisuseHourlyResult } from "../../src/core/misuse/hourly";
+import { misuseHourly } from "../../src/core/misuse/hourly";
+import type { Alert, LedgerEntry } from "../../src/core/model";
+import type { Exchange } from "../../src/core/ports";
+import { InMemoryMisuseAcks } from "../memory";
+import { invokeWithCrashes } from "./executions";
+import { type CallContext, isRead, type PortName, wrapPort } from "./faults";
+import { checkRetiredUseRun, isRetiredStatus } from "./oracles/retired-use";
+import { Rng } from "./rng";
+import { SIM_MANUAL_ACCOUNT, type World } from "./world";
+
+export interface MisuseRunRecord {
+  actor: string;
+  ctx: CallContext;
+  startedAt: number;
+  startSeq: number;
+  endSeq?: number;
+  /** The ledger as stored when the run began. */
+  entriesAtStart: Array<
+    Pick<LedgerEntry, "entryId" | "keyId" | "secretId" | "exchangeAccount" | "status" | "createdAt">
+  >;
+  /** `account#keyId` → the key's state on the exchange when the run ended. */
+  keysAtEnd: Record<string, "active" | "disabled">;
+  /** Entries another invocation moved out of a retired status, or whose key it removed, while the run ran. */
+  unstable: Set<string>;
+  /** Accounts whose key listing answered this run (seen at the port, not from the run's answer). */
+  listed: Set<string>;
+  manualAccounts: Set<string>;
+  /** `misuse-finding` alerts the in-memory alerts port recorded while the run ran. */
+  alerts: Alert[];
+  /** Another misuse run ran at the same time: the alerts cannot be told apart, nothing is owed. */
+  overlapped: boolean;
+  result?: MisuseHourlyResult;
+  error?: string;
+}
+
+const inFlight = (world: World) => world.misuseRuns.filter((r) => r.endSeq === undefined);
+
+/** The misuse actor of the chaos phase: a run every 10–70 virtual minutes (its own stream). */
+export function spawnMisuseHourly(world: World, calm: () => boolean, scan: Scan): void {
+  const rng = new Rng((world.seed * 0xc2b2ae35) ^ 0x6d697375);
+  world.sched.spawn("misuse", async () => {
+    while (!calm()) {
+      await world.sched.sleep("misuse", rng.range(600, 4200), "until the next hourly run");
+      if (calm()) return;
+      await runMisuseHourly(world, "misuse", scan);
+    }
+  });
+}
+
+type Scan = (where: string, text: string) => void;
+
+/** One run of `misuseHourly`, recorded and judged (R1, R2; I1 is judged at its exchange calls). */
+export async function runMisuseHourly(world: World, actor: string, scan: Scan): Promise<MisuseRunRecord> {
+  const raw = world.raw;
+  const ctx = world.context(actor);
+  const run: MisuseRunRecord = {
+    actor,
+    ctx,
+    startedAt: raw.clock.now().getTime(),
+    startSeq: world.truth.tick(),
+    entriesAtStart: (await raw.ledger.listAll()).map(
+      ({ entryId, keyId, secretId, exchangeAccount, status, createdAt }) => ({
+        entryId,
+        keyId,
+        secretId,
+        exchangeAccount,
+        status,
+        createdAt,
+      }),
+    ),
+    keysAtEnd: {},
+    unstable: new Set(),
+    listed: new Set(),
+    manualAccounts: new Set([...world.accountOf.values()].filter((a) => a === SIM_MANUAL_ACCOUNT)),
+    alerts: [],
+    overlapped: false,
+  };
+  for (const other of inFlight(world)) {
+    other.overlapped = true;
+    run.overlapped = true;
+  }
+  world.misuseRuns.push(run);
+  const alertsFrom = raw.alerts.sent.length;
+  const acks = wrapPort("store", new InMemoryMisuseAcks(), world.env, ctx);
+  try {
+    run.result = (await invokeWithCrashes(world, actor, "MisuseHourly", ctx, (d) =>
+      misuseHourly({
+        store: d.store,
+        usage: d.usage,
+        acks,
+        clock: d.clock,
+        alerts: d.alerts,
+        retiredKeys: { ledger: d.ledger, exchange: observeListings(d.exchange, run.listed) },
+        stop: d,
+      }),
+    )) as MisuseHourlyResult;
+    scan(`misuse run ${actor}`, JSON.stringify(run.result));
+    world.sched.log(actor, `misuse hourly ${JSON.stringify(summaryOf(run.result))}`);
+  } catch (err) {
+    run.error = `${(err as Error).name}: ${(err as Error).message}`;
+    scan(`misuse run ${actor} error`, run.error);
+    world.sched.log(actor, `misuse hourly failed ${(err as Error).name}`);
+  }
+  run.endSeq = world.truth.tick();
+  for (const account of new Set(world.accountOf.values()))
+    for (const k of raw.exchange.snapshot(account).keys)
+      run.keysAtEnd[`${account}#${k.keyId}`] = k.status === "active" ? "active" : "disabled";
+  run.alerts = raw.alerts.sent.slice(alertsFrom).filter((a) => a.kind === "misuse-finding");
+  for (const v of checkRetiredUseRun(run, world.attackerUses).violations) world.violate(v);
+  return run;
+}
+
+function summaryOf(r: MisuseHourlyResult) {
+  return {
+    findings: r.findings,
+    alerts: r.alerts,
+    actions: r.retiredKeyActions.map((a) => `${a.entryId}:${a.outcome}`),
+    unlisted: r.keyListingFailed,
+  };
+}
+
+/** The run's exchange, as the world sees it: which accounts' listings answered (faults may lose them). */
+function observeListings(exchange: Exchange, listed: Set<string>): Exchange {
+  return new Proxy(exchange, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (prop !== "listKeys" || typeof value !== "function") return value;
+      return async (account: string) => {
+        const out = await (value as Exchange["listKeys"])(account);
+        listed.add(account);
+        return out;
+      };
+    },
+  });
+}
+
+/**
+ * Called by the runner after every port call: a running misuse run owes nothing for an entry another
+ * invocation moved out of a retired status meanwhile (a restore, a revocation), or whose key it
+ * removed — what the run itself does to the entry is what R2 judges.
+ */
+export async function noteForMisuseRuns(
+  world: World,
+  port: PortName,
+  method: string,
+  args: unknown[],
+  ctx: CallContext,
+): Promise<void> {
+  const runs = inFlight(world).filter((r) => r.ctx !== ctx);
+  if (runs.length === 0 || isRead(method)) return;
+  if (port === "ledger") {
+    const first = args[0];
+    const entryId = typeof first === "string" ? first : (first as { entryId?: string } | undefined)?.entryId;
+    if (entryId === undefined || isRetiredStatus((await world.raw.ledger.get(entryId))?.status)) return;
+    for (const run of runs) run.unstable.add(entryId);
+  }
+  if (port === "exchange" && method === "removeKey") {
+    for (const run of runs)
+      for (const e of run.entriesAtStart) if (e.keyId === args[1]) run.unstable.add(e.entryId);
+  }
+}
