@@ -123,17 +123,9 @@ function steal(world: World, rng: Rng, refuses: boolean, empty: boolean): Stolen
 /** One trading request signed by the copy; true when the exchange accepted it. */
 async function use(world: World, key: StolenKey): Promise<boolean> {
   const now = world.raw.clock.now();
-  const exchange = world.raw.exchange;
-  // From inside any IP binding (a stolen host): the binding is keyshift's egress question, not this one.
-  const caller = exchange.callerAddress;
-  exchange.callerAddress = undefined;
-  try {
-    exchange.useKey(key.account, { keyId: key.keyId, secret: key.secret }, now);
-  } catch {
+  if (!world.trade(key.account, key, now)) {
     world.sched.log("attacker", `request with ${key.keyId} refused`);
     return false;
-  } finally {
-    exchange.callerAddress = caller;
   }
   const at = now.getTime();
   const entry = (await world.raw.ledger.listAll()).find(

@@ -182,6 +182,25 @@ export class World {
   /** Each hourly misuse run: what the world saw before, during and after it (`misuse-hourly.ts`). */
   readonly misuseRuns: MisuseRunRecord[] = [];
 
+  /**
+   * A trading request signed by `key` (an instance's or the attacker's), from a host inside any IP
+   * binding — bindings are keyshift's egress question, not the traders'. True when the exchange
+   * accepted it (and so recorded the key's last use); false when the key no longer authenticates.
+   */
+  trade(account: string, key: { keyId: string; secret: string }, at: Date): boolean {
+    const exchange = this.raw.exchange;
+    const caller = exchange.callerAddress;
+    exchange.callerAddress = undefined;
+    try {
+      exchange.useKey(account, key, at);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      exchange.callerAddress = caller;
+    }
+  }
+
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */
   readonly knownSecrets: string[] = [];
   /** Keys that ever carried AWSCURRENT: a never-promoted key is exempt from the gate (not the labels). */
