@@ -33,8 +33,11 @@ export interface MisuseRunRecord {
   keysAtEnd: Record<string, "active" | "disabled">;
   /** Entries another invocation moved out of a retired status, or whose key it removed, while the run ran. */
   unstable: Set<string>;
-  /** Accounts whose key listing answered this run (seen at the port, not from the run's answer). */
-  listed: Set<string>;
+  /**
+   * Accounts whose exchange calls (capabilities, key listing) failed in this run, seen at the port:
+   * their retired keys could not be judged. A run that never asked is not excused.
+   */
+  unlisted: Set<string>;
   manualAccounts: Set<string>;
   /** `misuse-finding` alerts the in-memory alerts port recorded while the run ran. */
   alerts: Alert[];
@@ -46,16 +49,36 @@ export interface MisuseRunRecord {
 
 const inFlight = (world: World) => world.misuseRuns.filter((r) => r.endSeq === undefined);
 
-/** The misuse actor of the chaos phase: a run every 10–70 virtual minutes (its own stream). */
+/**
+ * The misuse actor of the chaos phase: a run every 10–70 virtual minutes (its own stream) — and,
+ * "buggified", half the times it finds a running instance holding a retired key (the world's own
+ * record: an instance told stale that cannot or will not reload), a run at once: the moment the
+ * stop must be held by the guard (I1), which a run on the clock alone would seldom meet.
+ */
 export function spawnMisuseHourly(world: World, calm: () => boolean, scan: Scan): void {
   const rng = new Rng((world.seed * 0xc2b2ae35) ^ 0x6d697375);
+  const now = () => world.raw.clock.now().getTime();
+  let due = now() + rng.range(600, 4200) * 1000;
   world.sched.spawn("misuse", async () => {
     while (!calm()) {
-      await world.sched.sleep("misuse", rng.range(600, 4200), "until the next hourly run");
+      await world.sched.sleep("misuse", rng.range(120, 600), "until the hourly run");
       if (calm()) return;
+      const hot = await retiredKeyHeld(world);
+      if (now() < due && !(hot && rng.chance(0.5))) continue;
+      if (hot) world.sched.log("misuse", `a running instance holds retired ${hot}`);
+      due = now() + rng.range(600, 4200) * 1000;
       await runMisuseHourly(world, "misuse", scan);
     }
   });
+}
+
+/** A key a running instance holds (the world's record) whose ledger entry (raw) is retired. */
+async function retiredKeyHeld(world: World): Promise<string | undefined> {
+  const held = new Set<string>();
+  for (const inst of world.truth.instances.values()) if (inst.running && inst.held) held.add(inst.held);
+  if (held.size === 0) return undefined;
+  return (await world.raw.ledger.listAll()).find((e) => held.has(e.keyId) && isRetiredStatus(e.status))
+    ?.keyId;
 }
 
 type Scan = (where: string, text: string) => void;
@@ -81,7 +104,7 @@ export async function runMisuseHourly(world: World, actor: string, scan: Scan): 
     ),
     keysAtEnd: {},
     unstable: new Set(),
-    listed: new Set(),
+    unlisted: new Set(),
     manualAccounts: new Set([...world.accountOf.values()].filter((a) => a === SIM_MANUAL_ACCOUNT)),
     alerts: [],
     overlapped: false,
@@ -101,7 +124,7 @@ export async function runMisuseHourly(world: World, actor: string, scan: Scan): 
         acks,
         clock: d.clock,
         alerts: d.alerts,
-        retiredKeys: { ledger: d.ledger, exchange: observeListings(d.exchange, run.listed) },
+        retiredKeys: { ledger: d.ledger, exchange: observeListings(d.exchange, run.unlisted) },
         stop: d,
       }),
     )) as MisuseHourlyResult;
@@ -130,16 +153,19 @@ function summaryOf(r: MisuseHourlyResult) {
   };
 }
 
-/** The run's exchange, as the world sees it: which accounts' listings answered (faults may lose them). */
-function observeListings(exchange: Exchange, listed: Set<string>): Exchange {
+/** The run's exchange, as the world sees it: for which accounts a capabilities or listing call failed. */
+function observeListings(exchange: Exchange, unlisted: Set<string>): Exchange {
   return new Proxy(exchange, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
-      if (prop !== "listKeys" || typeof value !== "function") return value;
+      if ((prop !== "listKeys" && prop !== "capabilities") || typeof value !== "function") return value;
       return async (account: string) => {
-        const out = await (value as Exchange["listKeys"])(account);
-        listed.add(account);
-        return out;
+        try {
+          return await (value as (a: string) => Promise<unknown>)(account);
+        } catch (err) {
+          unlisted.add(account);
+          throw err;
+        }
       };
     },
   });

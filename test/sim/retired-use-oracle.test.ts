@@ -43,7 +43,7 @@ function run(over: Partial<MisuseRunRecord> = {}): MisuseRunRecord {
     ],
     keysAtEnd: { "acct-1#key-2": "active", "acct-1#key-3": "active" },
     unstable: new Set(),
-    listed: new Set(["acct-1"]),
+    unlisted: new Set(),
     manualAccounts: new Set(),
     alerts: [],
     overlapped: false,
@@ -81,7 +81,7 @@ describe("retired-use oracle", () => {
     expect(checkRetiredUseRun(run({ error: "ThrottlingException: injected" }), [use(10)]).violations).toEqual(
       [],
     );
-    expect(checkRetiredUseRun(run({ listed: new Set() }), [use(10)]).violations).toEqual([]);
+    expect(checkRetiredUseRun(run({ unlisted: new Set(["acct-1"]) }), [use(10)]).violations).toEqual([]);
   });
 
   it("names R2 when the run says it stopped the key and the exchange still lets it trade", () => {

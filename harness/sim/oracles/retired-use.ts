@@ -10,8 +10,8 @@
  *   t > c + tolerance and t in the hours the run judges (the hour that ended before it started, and
  *   the one it started in), made before a run that completed without throwing, with the entry
  *   retired when it began and no other invocation restoring or revoking it (or removing its key)
- *   while it ran, and its account's listing answering that run: the run alerted a
- *   `retired-key-used` for that key.
+ *   while it ran, and no exchange call of the run for its account failing (a run that never asked
+ *   is not excused): the run alerted a `retired-key-used` for that key.
  * - **R2 (stop)**: after such a run, unless what it did for the entry was `held`, `failed` or
  *   `needs-person`, the key no longer authenticates (disabled, or gone from the exchange).
  * - **R3 (I1)** is the existing I1 oracle: every disable/remove the run makes goes through the same
@@ -71,7 +71,7 @@ export function checkRetiredUseRun(
   for (const e of run.entriesAtStart) {
     if (!isRetiredStatus(e.status)) continue;
     if (run.unstable.has(e.entryId) || run.manualAccounts.has(e.exchangeAccount)) continue;
-    if (!run.listed.has(e.exchangeAccount)) continue;
+    if (run.unlisted.has(e.exchangeAccount)) continue;
     const keyAt = (k: string) => run.keysAtEnd[`${e.exchangeAccount}#${k}`] ?? "gone";
     const retiredAt = Date.parse(e.createdAt);
     const seen = uses.some(
