@@ -127,6 +127,10 @@ export function spawnInstance(
         continue;
       }
       if (status === "stale" || status === "unknown") {
+        // A lazy instance gets round to refreshing late, and trades with the key it holds meanwhile:
+        // the exchange sees that key in use, perhaps after its retirement (the misuse run's stop must
+        // then be held by the guard while the instance is live on it — I1).
+        if (!prompt && held) world.trade(account, held, world.raw.clock.now());
         if (!prompt) await world.sched.sleep(actor, rng.range(30, 600), "lazy refresh");
         await fetch();
         await world.sched.sleep(actor, 1, "refreshed");
