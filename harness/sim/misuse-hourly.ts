@@ -59,6 +59,7 @@ export function spawnMisuseHourly(world: World, calm: () => boolean, scan: Scan)
   const rng = new Rng((world.seed * 0xc2b2ae35) ^ 0x6d697375);
   const now = () => world.raw.clock.now().getTime();
   let due = now() + rng.range(600, 4200) * 1000;
+  hotRuns.set(world, { rng: rng.fork("hot"), calm, scan, seen: new Set(), n: 0 });
   world.sched.spawn("misuse", async () => {
     while (!calm()) {
       await world.sched.sleep("misuse", rng.range(120, 600), "until the hourly run");
@@ -69,6 +70,35 @@ export function spawnMisuseHourly(world: World, calm: () => boolean, scan: Scan)
       due = now() + rng.range(600, 4200) * 1000;
       await runMisuseHourly(world, "misuse", scan);
     }
+  });
+}
+
+/** Per world: what an instance's heartbeat on a retired key may set off (see `noteForMisuseRuns`). */
+const hotRuns = new WeakMap<
+  World,
+  { rng: Rng; calm: () => boolean; scan: Scan; seen: Set<string>; n: number }
+>();
+
+/**
+ * An instance just reported a key whose ledger entry is retired (a restart from a stale image, a
+ * lazy one told stale): half the time a misuse run starts within a minute — while the instance is
+ * live on the key and, lazy, still trading with it. The world picks the moment; the code decides.
+ */
+async function maybeRunHot(world: World, actor: string): Promise<void> {
+  const hot = hotRuns.get(world);
+  const keyId = world.truth.instances.get(actor)?.held;
+  if (!hot || hot.calm() || !keyId || hot.seen.has(`${actor}|${keyId}`)) return;
+  const entry = (await world.raw.ledger.listAll()).find((e) => e.keyId === keyId);
+  if (!entry || !isRetiredStatus(entry.status)) return;
+  hot.seen.add(`${actor}|${keyId}`);
+  if (!hot.rng.chance(0.5)) return;
+  hot.n += 1;
+  const name = `misuse:hot${hot.n}`;
+  const delay = hot.rng.range(5, 60);
+  world.sched.spawn(name, async () => {
+    await world.sched.sleep(name, delay, `${actor} reported retired ${keyId}`);
+    if (hot.calm() || inFlight(world).length > 0) return;
+    await runMisuseHourly(world, name, hot.scan);
   });
 }
 
@@ -183,6 +213,8 @@ export async function noteForMisuseRuns(
   args: unknown[],
   ctx: CallContext,
 ): Promise<void> {
+  if (port === "consumers" && (method === "putInstance" || method === "touchInstance"))
+    await maybeRunHot(world, ctx.actor);
   const runs = inFlight(world).filter((r) => r.ctx !== ctx);
   if (runs.length === 0 || isRead(method)) return;
   if (port === "ledger") {
