@@ -58,6 +58,8 @@ async function main(): Promise<number> {
     tokensGone: {} as Record<string, number>,
     outcomes: {} as Record<string, number>,
   };
+  // The attacker and the hourly misuse runs (issue 20), summed over the seeds.
+  const retiredUse: Record<string, number> = {};
   const byKind: Record<string, number> = {};
   const okByKind: Record<string, number> = {};
   const auditVerify = { ok: 0, broken: 0, failed: 0 };
@@ -90,6 +92,7 @@ async function main(): Promise<number> {
       add(manual.tokensGone, r.manual.tokensGone);
       add(manual.outcomes, r.manual.outcomes);
     }
+    add(retiredUse, { ...r.retiredUse });
     add(byKind, r.operatorCommandsByKind);
     add(okByKind, r.operatorCommandsOkByKind);
     add(auditVerify, r.auditVerify);
@@ -134,6 +137,7 @@ async function main(): Promise<number> {
       bindings,
       egressRefusals,
       manual,
+      retiredUse,
       operatorCommands: totals.operatorCommands,
       operatorCommandsByKind: byKind,
       operatorCommandsOkByKind: okByKind,

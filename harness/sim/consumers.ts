@@ -17,6 +17,14 @@ import type { ConsumerSpec, World } from "./world";
 interface Held {
   keyId: string;
   fp: string;
+  /** The value's secret, to sign requests with (never logged). */
+  secret: string;
+}
+
+/** What an instance holds, from the value it fetched. */
+function heldOf(value: string): Held {
+  const parsed = JSON.parse(value) as { keyId?: string; secret?: string };
+  return { keyId: String(parsed.keyId), fp: fingerprint(value), secret: String(parsed.secret) };
 }
 
 export function spawnInstance(
@@ -58,7 +66,7 @@ export function spawnInstance(
       const d = world.depsFor(world.context(actor));
       try {
         const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.current });
-        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        held = heldOf(value);
         truth.held = held.keyId;
       } catch {
         // Secrets Manager hiccup: keep what we hold and try again at the next beat.
@@ -102,7 +110,7 @@ export function spawnInstance(
       const d = world.depsFor(world.context(actor));
       try {
         const { value } = await d.secrets.getValue(spec.secretId, { stage: STAGE.previous });
-        held = { keyId: String((JSON.parse(value) as { keyId?: string }).keyId), fp: fingerprint(value) };
+        held = heldOf(value);
         truth.held = held.keyId;
         world.sched.log(actor, `starts on a stale key ${held.keyId}`);
       } catch {
@@ -112,10 +120,17 @@ export function spawnInstance(
     while (!isStopped()) {
       const status = await beat();
       if ((status === "stale" || status === "unknown") && opts.stuck?.()) {
+        // It cannot reload, so it keeps trading with the key it holds: the exchange sees that key in
+        // use after its retirement, which the hourly misuse run must report and must not stop (I1).
+        if (held) world.trade(account, held, world.raw.clock.now());
         await world.sched.sleep(actor, rng.range(1, 5), "stuck: cannot reload");
         continue;
       }
       if (status === "stale" || status === "unknown") {
+        // A lazy instance gets round to refreshing late, and trades with the key it holds meanwhile:
+        // the exchange sees that key in use, perhaps after its retirement (the misuse run's stop must
+        // then be held by the guard while the instance is live on it — I1).
+        if (!prompt && held) world.trade(account, held, world.raw.clock.now());
         if (!prompt) await world.sched.sleep(actor, rng.range(30, 600), "lazy refresh");
         await fetch();
         await world.sched.sleep(actor, 1, "refreshed");
@@ -147,6 +162,8 @@ export function spawnInstance(
         counted.requests.spot = (counted.requests.spot ?? 0) + 1;
         pending.set(`${hour}#${held.fp}`, counted);
         world.sawRequest(spec.secretId, account, held.keyId, now);
+        // Signed with the key held: the exchange records its last use (a refusal is I6's to judge).
+        world.trade(account, held, new Date(now));
         // I6 for every instance, prompt or lazy, of a consumer the raw registry says is required.
         const key = world.raw.exchange.key(account, held.keyId);
         const registration = (await world.raw.consumers.listConsumers(spec.secretId)).find(

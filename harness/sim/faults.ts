@@ -24,7 +24,9 @@ export type PortFault =
   | "lie-not-found"
   | "outage"
   | "audit-after-effect"
-  | "storm";
+  | "storm"
+  /** The exchange refuses a stolen key's disable/remove for a while (attacker.ts). */
+  | "refuse-revocation";
 export type TaskCrash = "crash-before" | "crash-mid" | "crash-after";
 export type FaultKind = PortFault | TaskCrash;
 

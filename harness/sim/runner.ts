@@ -9,6 +9,7 @@ import { requeueRevocation } from "../../src/core/operator/operator";
 import { exchangeLabelFor } from "../../src/core/tokens";
 import { type OperatorCommand, runOperator, spawnChaosActors, sweepOnce } from "./actors";
 import { approvalCounts } from "./approvals";
+import { spawnAttacker } from "./attacker";
 import { spawnFleet, spawnInstance } from "./consumers";
 import { Executions, loadSteps } from "./executions";
 import { type CallContext, isRead } from "./faults";
@@ -23,9 +24,11 @@ import {
   SecretScanner,
 } from "./invariants";
 import { spawnManualOperator } from "./manual-operator";
+import { noteForMisuseRuns, runMisuseHourly, spawnMisuseHourly } from "./misuse-hourly";
 import { checkRevocationTruth, type DecisionPoint } from "./oracles/liveness";
 import { checkManualAnswers } from "./oracles/manual";
 import { checkMisuseReport } from "./oracles/misuse";
+import { type RetiredUseSummary, retiredUseSummary } from "./oracles/retired-use";
 import { checkAfterEvent, checkAtQuiescence, RecordsSeen, registryFacts } from "./oracles/world-checks";
 import { type Snapshot, takeSnapshot } from "./snapshot";
 import { type CommandKind, SIM_MANUAL_ACCOUNT, sessionArn, type Violation, World } from "./world";
@@ -65,6 +68,8 @@ export interface SeedResult {
   /** The seed's IP-binding world (see `World.binding`) and how many rotations it refused for it. */
   binding: string;
   egressRefusals: number;
+  /** The attacker and the hourly misuse runs (issue 20): what was used after retirement, detected, stopped. */
+  retiredUse: RetiredUseSummary;
   /** Manual key management (issue 17): absent when the world has no manual account. */
   manual?: ManualSummary;
   orphans: number;
@@ -172,6 +177,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     }
   };
   world.hooks.after = async (port, method, args, result, ctx) => {
+    await noteForMisuseRuns(world, port, method, args, ctx);
     if (ctx.rotation && port === "store" && method === "putRotation" && args[1] !== undefined) {
       const lock = await world.raw.store.get(ctx.rotation.secretId);
       for (const v of checkWriteUnderLock(lock, ctx.rotation, `${port}.${method}`)) world.violate(v);
@@ -198,6 +204,12 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const rng = world.rng.fork("actors");
   spawnFleet(world, rng.fork("fleet"), () => stopped);
   spawnChaosActors(world, execs, steps, rng.fork("chaos"), () => calm);
+  spawnAttacker(
+    world,
+    () => calm,
+    () => stopped,
+  );
+  spawnMisuseHourly(world, () => calm, scan);
   if (world.hasManual)
     spawnManualOperator(
       world,
@@ -259,7 +271,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   let quiesced = false;
   if (world.violations.length === 0) {
     world.sched.spawn("quiesce", async () => {
-      await quiesce(world, execs, steps, rng.fork("quiesce"));
+      await quiesce(world, execs, steps, rng.fork("quiesce"), scan);
       quiesced = true;
     });
     await stepUntil(() => quiesced);
@@ -300,6 +312,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     stateRetries: { ...world.stateRetries },
     binding: world.binding,
     egressRefusals: world.egressRefusals,
+    retiredUse: retiredUseSummary(world.misuseRuns, world.attackerUses, world.stolen.length, world.attacker),
     ...(world.hasManual ? { manual: await manualSummary(world) } : {}),
     orphans,
     quiesced,
@@ -321,6 +334,7 @@ async function quiesce(
   execs: Executions,
   steps: Awaited<ReturnType<typeof loadSteps>>,
   rng: ReturnType<World["rng"]["fork"]>,
+  scan: (where: string, text: string) => void,
 ) {
   const sched = world.sched;
   world.quiescing = true;
@@ -346,6 +360,8 @@ async function quiesce(
       await pause(world, 300, "executions and operator commands to finish");
       startInstances();
     }
+    // The hourly misuse run, calm: whatever it owes (R1, R2) it owes without the excuse of a fault.
+    await runMisuseHourly(world, "misuse:quiesce", scan);
     // A registry command that failed is re-run by its operator (it said so); until it succeeds
     // the read policy may differ from the registry.
     for (const secretId of [...world.syncOwed]) {
@@ -388,7 +404,11 @@ async function quiesce(
     for (const e of open.filter((x) => x.needsOperator || x.status === "restored")) {
       sched.log("quiesce", `retry ${e.entryId} -> ${await retryEntry(world, e.entryId)}`);
     }
-    if (!locked && open.length === 0) return;
+    if (!locked && open.length === 0) {
+      // Once more with the ledger drained: nothing retired is left to report or stop.
+      await runMisuseHourly(world, "misuse:settled", scan);
+      return;
+    }
     // Sleep until the ledger's next due attempt (a disabled key's grace end, a backoff), at most 15 min.
     const now = world.raw.clock.now().getTime();
     const due = open
@@ -427,7 +447,13 @@ async function pause(world: World, seconds: number, why: string): Promise<void> 
   let wake = now + seconds * 1000;
   for (const t of world.sched.pendingTimers()) {
     // The person reads the task list whenever it wakes: a jump past its timer only makes it late.
-    if (!t.actor.startsWith("inst:") && t.actor !== "quiesce" && !t.actor.startsWith("person")) {
+    // So does the attacker: it trades whenever it wakes.
+    if (
+      !t.actor.startsWith("inst:") &&
+      t.actor !== "quiesce" &&
+      !t.actor.startsWith("person") &&
+      t.actor !== "attacker"
+    ) {
       wake = Math.min(wake, t.at);
       break;
     }

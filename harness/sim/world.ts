@@ -24,6 +24,7 @@ import {
   InMemorySecretStore,
   InMemoryUsageStore,
 } from "../memory";
+import type { AttackerUse, StolenKey } from "./attacker";
 import { LaggingLedgerIndex, LaggingSecrets } from "./consistency";
 import {
   type CallContext,
@@ -34,6 +35,7 @@ import {
   type PortName,
   wrapPort,
 } from "./faults";
+import type { MisuseRunRecord } from "./misuse-hourly";
 import { Rng } from "./rng";
 import { Scheduler, Trace } from "./scheduler";
 import { SimTaskCallbacks, SimTaskTokens } from "./task-tokens";
@@ -168,6 +170,35 @@ export class World {
     };
     row.count += 1;
     this.exchangeSeen.set(key, row);
+  }
+
+  /**
+   * The attacker (issue 20, `attacker.ts`): the keys it copied, and every trading request it signed
+   * that the exchange accepted — the world's own record, never read from the code under test.
+   */
+  attacker = false;
+  readonly stolen: StolenKey[] = [];
+  readonly attackerUses: AttackerUse[] = [];
+  /** Each hourly misuse run: what the world saw before, during and after it (`misuse-hourly.ts`). */
+  readonly misuseRuns: MisuseRunRecord[] = [];
+
+  /**
+   * A trading request signed by `key` (an instance's or the attacker's), from a host inside any IP
+   * binding — bindings are keyshift's egress question, not the traders'. True when the exchange
+   * accepted it (and so recorded the key's last use); false when the key no longer authenticates.
+   */
+  trade(account: string, key: { keyId: string; secret: string }, at: Date): boolean {
+    const exchange = this.raw.exchange;
+    const caller = exchange.callerAddress;
+    exchange.callerAddress = undefined;
+    try {
+      exchange.useKey(account, key, at);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      exchange.callerAddress = caller;
+    }
   }
 
   /** Every secret the world knows (exchange key secrets, the admin secret): I7 scans for them. */

@@ -11,7 +11,7 @@ import { abortRotation } from "../../src/core/rotation/abort-rotation";
 import { checkConsumers } from "../../src/core/rotation/check-consumers";
 import { createNext } from "../../src/core/rotation/create-next";
 import { promoteCurrent } from "../../src/core/rotation/promote-current";
-import { exchangeLabelFor, ledgerEntryId } from "../../src/core/tokens";
+import { exchangeLabelFor, ledgerEntryId, versionTokenFor } from "../../src/core/tokens";
 import { addConsumer, type FakeDeps, makeDeps, type SeededSecret, seedSecret } from "./fakes";
 import { currentFingerprint, report, resumeRotation, startRotation } from "./support/flow";
 
@@ -195,5 +195,27 @@ describe("abortRotation", () => {
       stalled: false,
     });
     expect(deps.exchange.callsTo("removeKey")).toEqual([]);
+  });
+
+  it("on a manual account, hands a provided key not yet recorded as next to a person (its verification's answer was lost)", async () => {
+    // Found by the simulation (seed 33, issue 20's branch): `keys provide` stored the person's key
+    // under the rotation's token, CreateNext's verification lost its answer, and the abort removed
+    // AWSPENDING without revoking the key or asking anyone to delete it: an orphan on the exchange.
+    deps.exchange.addManualAccount(seeded.account);
+    const made = deps.exchange.webCreateKey(seeded.account, { label: "made by a person", permissions: [] });
+    await deps.secrets.putPending(
+      seeded.secretId,
+      versionTokenFor(rotationId),
+      JSON.stringify({ account: seeded.account, keyId: made.keyId, secret: made.secret, permissions: [] }),
+    );
+
+    const out = await abortRotation({ ...ref(), error: "KeyVerificationFailedError" }, deps);
+
+    expect(out).toMatchObject({ outcome: "aborted", pendingRevocations: [made.keyId] });
+    expect(await deps.ledger.get(ledgerEntryId(seeded.account, made.keyId))).toMatchObject({
+      status: "awaiting-operator",
+      versionId: versionTokenFor(rotationId),
+    });
+    expect(deps.alerts.kinds()).toContain("manual-step");
   });
 });

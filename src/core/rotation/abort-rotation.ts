@@ -1,4 +1,4 @@
-import { type RotationRef, requireSettings, writerOf } from "../deps";
+import { parseKeySecret, type RotationRef, requireSettings, writerOf } from "../deps";
 import { type RotationRecord, STAGE } from "../model";
 import { type LockedRevocationDeps, revokeThroughLedger } from "../revocation/through-ledger";
 import { exchangeLabelFor, versionTokenFor } from "../tokens";
@@ -130,7 +130,13 @@ async function revokeOwnKeys(
   const manual = (await deps.exchange.capabilities(account)).keyManagement === "manual";
   const listing = manual ? { keys: [] } : await deps.exchange.listKeys(account);
   const ours = new Set(listing.keys.filter((k) => k.label === label).map((k) => k.keyId));
-  if (rotation?.next) ours.add(rotation.next.exchangeKeyId);
+  const versionOf = new Map<string, string>();
+  if (rotation?.next) versionOf.set(rotation.next.exchangeKeyId, rotation.next.versionId);
+  // A person's key is stored under this rotation's token before CreateNext records it as next: an
+  // abort in between (its verification's answer lost) must still hand it to a person (sim seed 33).
+  const provided = manual && !rotation?.next ? await providedKey(deps, secretId, rotationId) : undefined;
+  if (provided) versionOf.set(provided, versionTokenFor(rotationId));
+  for (const keyId of versionOf.keys()) ours.add(keyId);
   const current = rotation?.current?.exchangeKeyId;
   if (current) ours.delete(current);
 
@@ -142,7 +148,7 @@ async function revokeOwnKeys(
         secretId,
         exchangeAccount: account,
         keyId,
-        versionId: rotation?.next?.exchangeKeyId === keyId ? rotation.next.versionId : "unstored",
+        versionId: versionOf.get(keyId) ?? "unstored",
         rotationId,
         kind: "unpromoted",
       },
@@ -191,6 +197,23 @@ async function recordAborted(
 }
 
 /** UpdateSecretVersionStage refuses to remove a label from a version that does not carry it (or does not exist). */
+/** The key of the version stored under this rotation's token (a manual account's provided key), if any. */
+async function providedKey(
+  deps: AbortDeps,
+  secretId: string,
+  rotationId: string,
+): Promise<string | undefined> {
+  const versionId = versionTokenFor(rotationId);
+  try {
+    const { value } = await deps.secrets.getValue(secretId, { versionId });
+    return parseKeySecret(secretId, versionId, value).keyId;
+  } catch (err) {
+    const name = err instanceof Error ? err.name : "";
+    if (name === "ResourceNotFoundException") return undefined;
+    throw err;
+  }
+}
+
 function ignoreNotAttached(err: unknown): void {
   const name = err instanceof Error ? err.name : "";
   if (name !== "InvalidParameterException" && name !== "ResourceNotFoundException") throw err;
