@@ -7,6 +7,8 @@ export type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
+  ExchangeActivityRow,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
