@@ -27,4 +27,4 @@ export {
   type ScheduleTarget,
 } from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
-export type { MisuseAckStore, UsageStore } from "./usage";
+export type { ExchangeActivityStore, ExchangeCursor, MisuseAckStore, UsageStore } from "./usage";
