@@ -1,25 +1,46 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
 import { stepLogging } from "../src/commons/middleware";
-import { alerts, clock, compose, misuseAcks, store, usage } from "../src/commons/wiring";
+import { alerts, clock, compose, exchangeSide, misuseAcks, store, usage } from "../src/commons/wiring";
+import { exchange } from "../src/commons/wiring-exchange";
 import { type MisuseHourlyResult, misuseHourly } from "../src/core/misuse/hourly";
+import {
+  type PullDeps,
+  type PullResult,
+  pullExchangeActivity,
+  storedExchangeSide,
+} from "../src/core/misuse/pull";
 
-const deps = compose(loadConfig(), { store, usage, misuseAcks, alerts, clock });
+const deps = compose(loadConfig(), { store, usage, misuseAcks, alerts, clock, exchange, exchangeSide });
 
-type Deps = Parameters<typeof misuseHourly>[0];
+type Deps = Parameters<typeof misuseHourly>[0] & Partial<PullDeps>;
+
+export interface MisuseHourlyStepResult extends MisuseHourlyResult {
+  /** What the exchange pull stored before the detector ran (absent when it was not wired). */
+  pull?: PullResult;
+}
 
 /**
- * The hourly misuse run (EventBridge, infra/misuse.yml): the detector over the hour that just
- * ended, each open finding alerted. No exchange side is stored yet (the pulls are not built), so
- * today it judges what there is and says which accounts had nothing to judge.
+ * The hourly misuse run (EventBridge, infra/misuse.yml): first the pull of what each account's
+ * exchange saw since its cursor (Deribit's access and transaction logs), then the detector over
+ * the hour that just ended, each open finding alerted. Accounts whose exchange reports nothing
+ * are named in `accountsWithoutExchangeSide`.
  */
 export async function misuseHourlyStep(
   _event: unknown,
-  d: Deps = { ...deps, acks: deps.misuseAcks },
-): Promise<MisuseHourlyResult> {
-  return misuseHourly(d);
+  d: Deps = {
+    ...deps,
+    acks: deps.misuseAcks,
+    exchangeActivity: storedExchangeSide(deps.exchangeSide),
+  },
+): Promise<MisuseHourlyStepResult> {
+  // Before the detector: it judges what this pull just stored.
+  const { exchange: x, exchangeSide: side } = d;
+  const pull = x && side ? await pullExchangeActivity({ ...d, exchange: x, exchangeSide: side }) : undefined;
+  const result = await misuseHourly(d);
+  return { ...result, ...(pull ? { pull } : {}) };
 }
 
-export const handler = middy<unknown, MisuseHourlyResult>()
+export const handler = middy<unknown, MisuseHourlyStepResult>()
   .use(stepLogging("misuse-hourly"))
   .handler((event) => misuseHourlyStep(event));

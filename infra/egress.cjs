@@ -21,7 +21,8 @@
  * The functions whose use cases take the `exchange` port (src/commons/deps.ts's buildDeps; the
  * others compose without it): CreateNext (list, create, verify), RevokePrevious, AbortRotation (its
  * own keys), the sweeper, the hygiene audit (listings) and BeginRotation (an emergency's break-glass
- * revokes earlier keys before anything is created) and the operator API (force-revoke, restore). Pinned by test/deploy/egress.test.ts.
+ * revokes earlier keys before anything is created), the operator API (force-revoke, restore) and
+ * the hourly misuse run (each account's logs, read with its admin key). Pinned by test/deploy/egress.test.ts.
  */
 const EXCHANGE_CALLERS = [
   "beginRotation",
@@ -31,6 +32,7 @@ const EXCHANGE_CALLERS = [
   "retryRevocations",
   "hygieneAudit",
   "operatorApi",
+  "misuseHourly",
 ];
 
 const MODES = ["managed", "existing"];

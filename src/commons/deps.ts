@@ -1,6 +1,7 @@
 import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-ledger";
 import type { Deps } from "../core/deps";
 import type {
+  ExchangeActivityStore,
   ManualTasks,
   MisuseAckStore,
   OperatorRequests,
@@ -19,6 +20,7 @@ import {
   compose,
   consumers,
   egressIps,
+  exchangeSide,
   keyshiftReaders,
   keyshiftWriters,
   ledger,
@@ -45,6 +47,7 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   requests: OperatorRequests;
   usage: UsageStore;
   misuseAcks: MisuseAckStore;
+  exchangeSide: ExchangeActivityStore;
 }
 
 /**
@@ -66,6 +69,7 @@ export function buildDeps(config: Config): AppDeps {
     requests,
     usage,
     misuseAcks,
+    exchangeSide,
     ledger,
     audit,
     alerts,

@@ -22,6 +22,7 @@ const EXCHANGE_FUNCTIONS = [
   "BeginRotationLambdaFunction",
   "CreateNextLambdaFunction",
   "HygieneAuditLambdaFunction",
+  "MisuseHourlyLambdaFunction",
   "OperatorApiLambdaFunction",
   "RetryRevocationsLambdaFunction",
   "RevokePreviousLambdaFunction",

@@ -124,12 +124,14 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
     [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
-  // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts.
+  // The hourly misuse run: the exchange pulls (admin credential, request budget, the EXCH# sums and
+  // cursors), settings and versions, the consumers' usage and acks; alerts.
   MisuseHourly: {
-    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan"],
-    [CONSUMERS]: ["dynamodb:Query"],
+    [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
+    [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     [TOPIC]: ["sns:Publish"],
     [KEY]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    [ADMIN_SECRETS]: ["secretsmanager:GetSecretValue"],
   },
   RetryRevocations: {
     [BY_SWEEP]: ["dynamodb:Query"],
