@@ -188,6 +188,7 @@ async function auditSecret(
       policyDrift: deps.policyDrift ? await deps.policyDrift(secretId, consumers) : [],
       egressIps: deps.egressIps,
       ...(deps.usage ? { usage: await usageFacts(deps.usage, secretId, now) } : {}),
+      ...sharing(fleet, settings, exchange),
     };
     return judgeSecret(facts, now, thresholds);
   } catch (err) {
@@ -244,6 +245,7 @@ function accountListings(deps: HygieneDeps): (account: string) => Promise<Secret
           return {
             keys: l.keys,
             ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
+            ...(caps.activityAttribution ? { activityAttribution: caps.activityAttribution } : {}),
           };
         })
         .catch((err: unknown) => ({
@@ -271,6 +273,15 @@ async function unreviewedEmergencies(deps: HygieneDeps): Promise<HygieneFinding[
       message: `${r.command} by ${r.requester} at ${r.createdAt} (${r.reason}) is not signed off by a second principal`,
       fix: `keyshift approvals sign-off ${r.requestId} (by a principal other than ${r.requester})`,
     }));
+}
+
+/** The other enrolled secrets on the account, when its exchange reports use per account only. */
+function sharing(fleet: Fleet, settings: SecretSettings, exchange: SecretFacts["exchange"]) {
+  if (!("keys" in exchange) || exchange.activityAttribution !== "account") return {};
+  const others = fleet.all
+    .filter((s) => s.exchangeAccount === settings.exchangeAccount && s.secretId !== settings.secretId)
+    .map((s) => s.secretId);
+  return others.length > 0 ? { sharingAccount: others } : {};
 }
 
 /** How many key × hour usage items the secret's consumers reported over the audit's window. */

@@ -31,3 +31,21 @@ export function judgeUsageReporting(facts: SecretFacts, now: Date, add: Add): vo
     );
   }
 }
+
+/**
+ * Two or more enrolled secrets on one exchange account whose exchange reports use per account
+ * only (Deribit's logs name the account, never the key): the exchange side cannot say which secret
+ * did what, so the misuse detector judges none of them on it (`unattributed` in its report). The
+ * setup rule is one key per (sub)account.
+ */
+export function judgeSharedAccount(facts: SecretFacts, add: Add): void {
+  const others = facts.sharingAccount ?? [];
+  if (others.length === 0) return;
+  const { secretId, exchangeAccount } = facts.settings;
+  add(
+    "shared-exchange-account",
+    "medium",
+    `${secretId} shares exchange account ${exchangeAccount} with ${others.join(", ")}; its exchange reports use per account, never per key, so misuse detection cannot tell which secret's key did what and judges none of them on the exchange's side`,
+    'give each key its own sub-account (one key per sub-account, each with its own admin secret; docs/exchanges.md, Deribit, "What the exchange reports about use"), then enroll each secret on its own account',
+  );
+}

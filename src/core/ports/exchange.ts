@@ -67,6 +67,12 @@ export interface ExchangeCapabilities {
    * a task a person answers (`core/manual`). Absent: `api`.
    */
   keyManagement?: "api" | "manual";
+  /**
+   * What the exchange's reports of use name (issue 20): `account` when they name the (sub)account
+   * but never the key (Deribit's access and transaction logs), so activity is one secret's only if
+   * no other enrolled secret uses the account. Absent: the exchange reports no use to keyshift.
+   */
+  activityAttribution?: "key" | "account";
 }
 
 export interface CreateKeyInput {

@@ -91,9 +91,12 @@ export class DeribitExchange implements Exchange {
     });
   }
 
-  /** Deribit can disable (and re-enable) a key, and disabled keys still take one of the 8 slots. */
+  /**
+   * Deribit can disable (and re-enable) a key, and disabled keys still take one of the 8 slots;
+   * its access and transaction logs name the account, never the key.
+   */
   async capabilities(): Promise<ExchangeCapabilities> {
-    return { exchange: "deribit", disable: true, limitCounts: "all" };
+    return { exchange: "deribit", disable: true, limitCounts: "all", activityAttribution: "account" };
   }
 
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
