@@ -1,7 +1,16 @@
 import middy from "@middy/core";
 import { loadConfig } from "../src/commons/config";
 import { stepLogging } from "../src/commons/middleware";
-import { alerts, clock, compose, exchangeSide, misuseAcks, store, usage } from "../src/commons/wiring";
+import {
+  alerts,
+  clock,
+  compose,
+  egressIps,
+  exchangeSide,
+  misuseAcks,
+  store,
+  usage,
+} from "../src/commons/wiring";
 import { exchange } from "../src/commons/wiring-exchange";
 import { type MisuseHourlyResult, misuseHourly } from "../src/core/misuse/hourly";
 import {
@@ -11,7 +20,16 @@ import {
   storedExchangeSide,
 } from "../src/core/misuse/pull";
 
-const deps = compose(loadConfig(), { store, usage, misuseAcks, alerts, clock, exchange, exchangeSide });
+const deps = compose(loadConfig(), {
+  store,
+  usage,
+  misuseAcks,
+  alerts,
+  clock,
+  exchange,
+  exchangeSide,
+  egressIps,
+});
 
 type Deps = Parameters<typeof misuseHourly>[0] & Partial<PullDeps>;
 

@@ -77,7 +77,7 @@ describe("pullExchangeActivity", () => {
 
     const result = await pull();
 
-    expect(result.pulled).toEqual([{ account: "deribit-main", rows: 5, sums: 4, dropped: 0 }]);
+    expect(result.pulled).toEqual([{ account: "deribit-main", rows: 5, sums: 4, dropped: 0, own: 0 }]);
     const h = hourOf(at);
     expect(await side.readActivity("deribit-main", h, h + 2)).toEqual(
       expect.arrayContaining([
@@ -168,6 +168,27 @@ describe("pullExchangeActivity", () => {
     expect(result.pulled[0]).toMatchObject({ rows: 2, sums: 1, dropped: 1 });
     expect(await side.readActivity("deribit-main", 0, hourOf(at) + 1)).toEqual([
       { account: "deribit-main", hour: hourOf(at), endpointClass: "account", count: 1 },
+    ]);
+  });
+
+  it("keyshift's own logins (from its egress) are not counted; anything else from there is", async () => {
+    exchange.did("deribit-main", login("192.0.2.10"), login(), {
+      ...fill("192.0.2.10"),
+      endpointClass: "withdrawal",
+    });
+
+    const result = await pullExchangeActivity({
+      ...deps,
+      exchange,
+      exchangeSide: side,
+      egressIps: ["192.0.2.10"],
+    });
+
+    expect(result.pulled[0]).toMatchObject({ rows: 3, own: 1 });
+    const stored = await side.readActivity("deribit-main", 0, hourOf(at) + 1);
+    expect(stored.map((a) => [a.endpointClass, a.ip]).sort()).toEqual([
+      ["account", "203.0.113.9"],
+      ["withdrawal", "192.0.2.10"],
     ]);
   });
 

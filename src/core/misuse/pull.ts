@@ -3,7 +3,7 @@
  */
 import { runBounded } from "../bounded";
 import { sanitizeErrorMessage } from "../errors";
-import type { Clock, Exchange, ExchangeActivityStore, RotationStore } from "../ports";
+import type { Clock, Exchange, ExchangeActivityRow, ExchangeActivityStore, RotationStore } from "../ports";
 import { activityOfSecret, aggregateActivity } from "./exchange-side";
 import type { ExchangeActivity } from "./model";
 
@@ -20,11 +20,25 @@ export interface PullDeps {
   exchange: Pick<Exchange, "activitySince">;
   exchangeSide: ExchangeActivityStore;
   clock: Clock;
+  /**
+   * keyshift's own egress IPs: logins from them are keyshift's (its admin key reading the logs),
+   * not a consumer's, and are not counted. Only logins: keyshift never trades or moves funds, so
+   * any other row from its egress is counted like any other. Absent: nothing excluded.
+   */
+  egressIps?: readonly string[] | undefined;
 }
 
 export interface PullResult {
   /** Accounts pulled and stored: rows read, sums written, what the exchange log could not give. */
-  pulled: Array<{ account: string; rows: number; sums: number; dropped: number; skipped?: string[] }>;
+  pulled: Array<{
+    account: string;
+    rows: number;
+    sums: number;
+    dropped: number;
+    /** keyshift's own logins (from its egress), not counted. */
+    own: number;
+    skipped?: string[];
+  }>;
   /** Stored, but two or more enrolled secrets use the account: the exchange cannot say which did what. */
   unattributed: Array<{ account: string; secrets: string[] }>;
   /** Their exchange reports no activity to keyshift (none-stored in the report). */
@@ -44,7 +58,7 @@ export interface PullResult {
  *    reports nothing (`activitySince` absent or undefined) is left as it is.
  * 3. Claim the account at v (no other run holds it, none advanced it): otherwise store nothing —
  *    the run that moved it stored this batch.
- * 4. Add the batch's sums per hour × class × key × IP, THEN advance the cursor at v: a run that dies
+ * 4. Leave out keyshift's own logins (from its egress IPs). Add the batch's sums per hour × class × key × IP, THEN advance the cursor at v: a run that dies
  *    between the two leaves the cursor behind and its claim lapses, so the next run pulls the batch
  *    again (counted twice, as a lost heartbeat answer is: it can hide activity, never invent it).
  * 5. An account two or more enrolled secrets use is stored and said (`unattributed`): its activity
@@ -81,7 +95,11 @@ async function pullAccount(
     out.busy.push(account);
     return;
   }
-  const { aggregates, dropped } = aggregateActivity(account, page.rows);
+  const own = new Set(deps.egressIps ?? []);
+  const isOwn = (r: ExchangeActivityRow) =>
+    r.endpointClass === "account" && r.ip !== undefined && own.has(r.ip);
+  const counted = page.rows.filter((r) => !isOwn(r));
+  const { aggregates, dropped } = aggregateActivity(account, counted);
   await deps.exchangeSide.addActivity(aggregates);
   if (!(await deps.exchangeSide.advanceCursor(account, page.cursor, version))) {
     out.busy.push(account);
@@ -92,6 +110,7 @@ async function pullAccount(
     rows: page.rows.length,
     sums: aggregates.length,
     dropped,
+    own: page.rows.length - counted.length,
     ...(page.skipped ? { skipped: page.skipped } : {}),
   });
   if (secrets.length > 1) out.unattributed.push({ account, secrets });
