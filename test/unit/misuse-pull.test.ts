@@ -192,6 +192,29 @@ describe("pullExchangeActivity", () => {
     ]);
   });
 
+  it("starts no account past its time budget: those left are pulled by the next run from their cursors", async () => {
+    await seedSecret(deps, { secretId: "keyshift/deribit/other", account: "deribit-other" });
+    exchange.did("deribit-main", login());
+    exchange.did("deribit-other", login());
+    const slow = {
+      ...exchange,
+      activitySince: async (account: string, cursor: string | undefined) => {
+        deps.clock.advance(200); // each account takes 200 s of the run
+        return exchange.activitySince(account, cursor);
+      },
+    };
+
+    const result = await pullExchangeActivity(
+      { ...deps, exchange: slow, exchangeSide: side },
+      { budgetMs: 100_000, concurrency: 1 },
+    );
+
+    expect(result.pulled).toHaveLength(1);
+    expect(result.left).toHaveLength(1);
+    const next = await pull();
+    expect(next.pulled.find((p) => p.account === result.left[0])).toMatchObject({ rows: 1 });
+  });
+
   describe("what the report judges", () => {
     it("a pulled account is judged: its withdrawal is a finding on key * (one of the secret's keys)", async () => {
       exchange.did("deribit-main", { ...fill(), endpointClass: "withdrawal" });

@@ -14,6 +14,11 @@ export const PULL_CLAIM_MS = 10 * 60_000;
  * Deribit account takes about a second a currency (its transaction log's sustained rate).
  */
 export const PULL_CONCURRENCY = 8;
+/**
+ * No account is started after this long: the detector runs after the pull in the same Lambda
+ * (300 s), and an account left is pulled by the next run from its cursor (nothing is lost).
+ */
+export const PULL_BUDGET_MS = 150_000;
 
 export interface PullDeps {
   store: Pick<RotationStore, "listSettings">;
@@ -47,6 +52,8 @@ export interface PullResult {
   busy: string[];
   /** The pull failed (the message as the adapter sanitized it); the cursor stayed where it was. */
   failed: Array<{ account: string; error: string }>;
+  /** Not started within the run's time budget: the next run pulls them from their cursors. */
+  left: string[];
 }
 
 /**
@@ -63,18 +70,30 @@ export interface PullResult {
  *    again (counted twice, as a lost heartbeat answer is: it can hide activity, never invent it).
  * 5. An account two or more enrolled secrets use is stored and said (`unattributed`): its activity
  *    is per account and cannot be split between them (the hygiene finding `shared-exchange-account`).
- * One account's failure is recorded and the others still pulled; `PULL_CONCURRENCY` accounts at once.
+ * One account's failure is recorded and the others still pulled; `PULL_CONCURRENCY` accounts at
+ * once, none started after `PULL_BUDGET_MS` (the detector still needs the Lambda's time).
  */
-export async function pullExchangeActivity(deps: PullDeps): Promise<PullResult> {
-  const out: PullResult = { pulled: [], unattributed: [], notReported: [], busy: [], failed: [] };
+export async function pullExchangeActivity(
+  deps: PullDeps,
+  opts: { budgetMs?: number; concurrency?: number } = {},
+): Promise<PullResult> {
+  const out: PullResult = { pulled: [], unattributed: [], notReported: [], busy: [], failed: [], left: [] };
+  const started = deps.clock.now().getTime();
+  const spent = () => deps.clock.now().getTime() - started >= (opts.budgetMs ?? PULL_BUDGET_MS);
   const accounts = [...secretsByAccount(await deps.store.listSettings())];
-  await runBounded(accounts, PULL_CONCURRENCY, async ([account, secrets]) => {
-    try {
-      await pullAccount(account, secrets, deps, out);
-    } catch (err) {
-      out.failed.push({ account, error: sanitizeErrorMessage(err) });
-    }
-  });
+  const run = await runBounded(
+    accounts,
+    opts.concurrency ?? PULL_CONCURRENCY,
+    async ([account, secrets]) => {
+      try {
+        await pullAccount(account, secrets, deps, out);
+      } catch (err) {
+        out.failed.push({ account, error: sanitizeErrorMessage(err) });
+      }
+    },
+    spent,
+  );
+  out.left = run.left.map(([account]) => account);
   return out;
 }
 
