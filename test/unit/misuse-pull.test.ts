@@ -213,6 +213,14 @@ describe("pullExchangeActivity", () => {
     expect(result.left).toHaveLength(1);
     const next = await pull();
     expect(next.pulled.find((p) => p.account === result.left[0])).toMatchObject({ rows: 1 });
+    // The next hour starts at another account: a fleet too big for one run does not starve one.
+    deps.clock.advance(3600);
+    const later = await pullExchangeActivity(
+      { ...deps, exchange: slow, exchangeSide: side },
+      { budgetMs: 100_000, concurrency: 1 },
+    );
+    expect(later.left).toHaveLength(1);
+    expect(later.left).not.toEqual(result.left);
   });
 
   describe("what the report judges", () => {

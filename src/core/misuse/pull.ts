@@ -80,7 +80,10 @@ export async function pullExchangeActivity(
   const out: PullResult = { pulled: [], unattributed: [], notReported: [], busy: [], failed: [], left: [] };
   const started = deps.clock.now().getTime();
   const spent = () => deps.clock.now().getTime() - started >= (opts.budgetMs ?? PULL_BUDGET_MS);
-  const accounts = [...secretsByAccount(await deps.store.listSettings())];
+  const all = [...secretsByAccount(await deps.store.listSettings())];
+  // Each hour starts at another account, so a fleet too big for one run leaves different ones.
+  const first = all.length > 0 ? Math.floor(started / 3_600_000) % all.length : 0;
+  const accounts = [...all.slice(first), ...all.slice(0, first)];
   const run = await runBounded(
     accounts,
     opts.concurrency ?? PULL_CONCURRENCY,
