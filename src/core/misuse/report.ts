@@ -68,7 +68,8 @@ export interface MisuseReportOutput {
   /**
    * Per exchange account: whether anything the exchange saw is stored to reconcile with;
    * `unattributed`: stored, but two or more enrolled secrets use the account and the exchange
-   * reports per account only, so none of them is judged on it.
+   * reports per account only, so none of them is judged on it (every exchange whose side is stored
+   * today reports per account: one that names keys would be attributed by the keys' secrets).
    */
   accounts: Array<{
     account: string;

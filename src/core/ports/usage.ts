@@ -38,7 +38,7 @@ export interface ExchangeCursor {
  * What the exchanges saw, per account × hour × endpoint class × IP (issue 20), and each account's
  * pull cursor. A pull claims the account (conditional on the version it read and no live claim),
  * adds its sums, then advances the cursor (conditional on the same version): two runs never both
- * pull an account, and the cursor moves only after the sums are stored.
+ * store a batch, and the cursor moves only after the sums are stored.
  */
 export interface ExchangeActivityStore {
   /** Adds the sums into their items (created on first use): counts only grow; one write an item. */
