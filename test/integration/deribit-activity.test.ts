@@ -7,11 +7,12 @@
  * and a new country on key `*` (Deribit names no key), alerted without any key value.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asFunction, recordAwsCalls } from "../../harness/local/aws-calls";
 import { CONSUMER_HOST_IP, fetchFrom, OUTSIDE_IP } from "../../harness/local/exchange/caller-address";
 import { tradingBuy, tradingLogin } from "../../harness/local/exchange/deribit";
 import { type Enrolled, enrollLocalSecret } from "../../harness/local/scenario";
 import { allSecretValues, scanForSecrets } from "../../harness/local/secret-scan";
-import { type LocalStack, startLocalStack } from "../../harness/local/stack";
+import { LOCAL_TABLES, LOCAL_TOPIC_ARN, type LocalStack, startLocalStack } from "../../harness/local/stack";
 import { loadConfig } from "../../src/commons/config";
 import { alerts, compose, exchangeSide, misuseAcks, store, usage } from "../../src/commons/wiring";
 import { exchange } from "../../src/commons/wiring-exchange";
@@ -19,6 +20,7 @@ import { ANY_KEY, HOUR_MS, hourOf } from "../../src/core/misuse/model";
 import { storedExchangeSide } from "../../src/core/misuse/pull";
 import { misuseReport } from "../../src/core/misuse/report";
 import type { VersionFingerprints } from "../../src/core/model";
+import { ADMIN_SECRETS, EXPECTED_GRANTS } from "../deploy/expected-grants";
 
 let stack: LocalStack;
 let enrolled: Enrolled;
@@ -90,15 +92,19 @@ describe("Deribit's logs, pulled hourly and judged", () => {
     // The run an hour later judges this hour: pull first, then the detector.
     const inAnHour = { now: () => new Date(Date.now() + HOUR_MS) };
     const parts = compose(loadConfig(), { store, usage, misuseAcks, alerts, exchange, exchangeSide });
-    const result = await misuseHourlyStep(
-      {},
-      {
-        ...parts,
-        clock: inAnHour,
-        acks: parts.misuseAcks,
-        exchangeActivity: storedExchangeSide(parts.exchangeSide),
-      },
+    const recorder = recordAwsCalls();
+    const result = await asFunction("MisuseHourly", () =>
+      misuseHourlyStep(
+        {},
+        {
+          ...parts,
+          clock: inAnHour,
+          acks: parts.misuseAcks,
+          exchangeActivity: storedExchangeSide(parts.exchangeSide),
+        },
+      ),
     );
+    recorder.stop();
 
     expect(result.pull?.pulled).toEqual([expect.objectContaining({ account: ACCOUNT, rows: 4 })]);
     expect(result.pull?.failed).toEqual([]);
@@ -123,5 +129,25 @@ describe("Deribit's logs, pulled hourly and judged", () => {
     expect(sent.map((m) => JSON.parse(m.message).details.kind).sort()).toEqual(["new-country", "new-ip"]);
     const secrets = await allSecretValues(stack.endpoints.secretsManager, stack.region);
     expect(scanForSecrets([{ where: "alerts", text: JSON.stringify(sent) }], secrets)).toEqual([]);
+
+    // Every AWS call of the pull and the detector is in the function's least-privilege grant
+    // (the local stack enforces no IAM: test/workflow/iam-recorded.test.ts's check, on this path).
+    const grants = EXPECTED_GRANTS.MisuseHourly ?? {};
+    const labels: Record<string, string> = {
+      [LOCAL_TABLES.rotations]: "RotationsTable",
+      [LOCAL_TABLES.consumers]: "ConsumersTable",
+      [LOCAL_TOPIC_ARN]: "AlertTopic",
+    };
+    const label = (resource: string) =>
+      labels[resource] ?? (resource.includes("keyshift/admin/") ? ADMIN_SECRETS : `unmapped ${resource}`);
+    const calls = recorder.calls.filter((c) => c.functionName === "MisuseHourly");
+    expect(calls.filter((c) => !grants[label(c.resource)]?.includes(c.action))).toEqual([]);
+    expect(calls.map((c) => `${c.action} ${label(c.resource)}`)).toEqual(
+      expect.arrayContaining([
+        "dynamodb:UpdateItem ConsumersTable",
+        "dynamodb:UpdateItem RotationsTable",
+        `secretsmanager:GetSecretValue ${ADMIN_SECRETS}`,
+      ]),
+    );
   }, 60_000);
 });
