@@ -23,8 +23,8 @@
  * own keys), the sweeper, the hygiene audit (listings) and BeginRotation (an emergency's break-glass
  * revokes earlier keys before anything is created), the operator API (force-revoke, restore),
  * ProveDeleted (asks the exchange with a key a person deleted, which may be bound to the egress) and
- * the hourly misuse run (key listings for last use; stopping a retired key seen in use).
- * Pinned by test/deploy/egress.test.ts.
+ * the hourly misuse run (each account's logs, read with its admin key; key listings for last use;
+ * stopping a retired key seen in use). Pinned by test/deploy/egress.test.ts.
  */
 const EXCHANGE_CALLERS = [
   "beginRotation",

@@ -10,6 +10,7 @@ export { InMemoryAuditLog } from "./audit-log";
 export { FakeClock, InMemoryAlerts } from "./clock";
 export { InMemoryConsumerRegistry } from "./consumer-registry";
 export { type ExchangeCall, InMemoryExchange } from "./exchange";
+export { InMemoryExchangeActivityStore } from "./exchange-activity-store";
 export { awsError, type ErrorClass, Faults, ThrottlingException } from "./faults";
 export { InMemoryManualTasks } from "./manual-tasks";
 export { InMemoryOperatorRequests } from "./operator-requests";

@@ -2,6 +2,7 @@ import type { DynamoRevocationLedger } from "../adapters/dynamodb/revocation-led
 import type { Deps } from "../core/deps";
 import type {
   DeletionProver,
+  ExchangeActivityStore,
   ManualTasks,
   MisuseAckStore,
   OperatorRequests,
@@ -20,6 +21,7 @@ import {
   compose,
   consumers,
   egressIps,
+  exchangeSide,
   keyshiftReaders,
   keyshiftWriters,
   ledger,
@@ -48,6 +50,7 @@ export interface AppDeps extends Deps, ReadPolicyDeps {
   misuseAcks: MisuseAckStore;
   /** Who proves a manually deleted key gone (`keys confirm-deleted`); unset: proved in-process. */
   prover?: DeletionProver | undefined;
+  exchangeSide: ExchangeActivityStore;
 }
 
 /**
@@ -69,6 +72,7 @@ export function buildDeps(config: Config): AppDeps {
     requests,
     usage,
     misuseAcks,
+    exchangeSide,
     ledger,
     audit,
     alerts,

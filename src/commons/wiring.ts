@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAuditLog } from "../adapters/dynamodb/audit-log";
 import { documentClient } from "../adapters/dynamodb/client";
 import { DynamoConsumerRegistry } from "../adapters/dynamodb/consumer-registry";
+import { DynamoExchangeActivityStore } from "../adapters/dynamodb/exchange-activity-store";
 import { DynamoManualTasks } from "../adapters/dynamodb/manual-tasks";
 import { DynamoOperatorRequests } from "../adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../adapters/dynamodb/read-history";
@@ -131,6 +132,10 @@ export const readHistory: Part<DynamoReadHistory> = (w) =>
 /** What consumers reported per secret × key × hour (issue 20), in the consumers table. */
 export const usage: Part<DynamoUsageStore> = (w) =>
   new DynamoUsageStore(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
+
+/** What the exchanges saw per account × hour (the hourly pull's sums and cursors), beside the usage. */
+export const exchangeSide: Part<DynamoExchangeActivityStore> = (w) =>
+  new DynamoExchangeActivityStore(w.shared(dynamo), w.config.KEYSHIFT_TABLE_CONSUMERS);
 
 /** Operators' acknowledgements of misuse findings, beside the usage they judge. */
 export const misuseAcks: Part<DynamoMisuseAcks> = (w) =>

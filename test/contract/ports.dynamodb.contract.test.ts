@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   InMemoryAuditLog,
   InMemoryConsumerRegistry,
+  InMemoryExchangeActivityStore,
   InMemoryManualTasks,
   InMemoryMisuseAcks,
   InMemoryOperatorRequests,
@@ -22,6 +23,7 @@ import {
 } from "../../harness/memory";
 import { DynamoAuditLog } from "../../src/adapters/dynamodb/audit-log";
 import { DynamoConsumerRegistry } from "../../src/adapters/dynamodb/consumer-registry";
+import { DynamoExchangeActivityStore } from "../../src/adapters/dynamodb/exchange-activity-store";
 import { DynamoManualTasks } from "../../src/adapters/dynamodb/manual-tasks";
 import { DynamoOperatorRequests } from "../../src/adapters/dynamodb/operator-requests";
 import { DynamoReadHistory } from "../../src/adapters/dynamodb/read-history";
@@ -35,6 +37,7 @@ import type { Clock } from "../../src/core/ports";
 import { dynamoTarget } from "./dynamodb-target";
 import { auditLogContract } from "./ports/audit-log.suite";
 import { consumerRegistryContract } from "./ports/consumer-registry.suite";
+import { exchangeActivityStoreContract } from "./ports/exchange-activity-store.suite";
 import { manualTasksContract } from "./ports/manual-tasks.suite";
 import { operatorRequestsContract } from "./ports/operator-requests.suite";
 import { readHistoryContract } from "./ports/read-history.suite";
@@ -130,6 +133,8 @@ readHistoryContract(memory(() => new InMemoryReadHistory()));
 readHistoryContract(dynamo(() => new DynamoReadHistory(db, target.tables.consumers)));
 usageStoreContract(memory(() => new InMemoryUsageStore()));
 usageStoreContract(dynamo(() => new DynamoUsageStore(db, target.tables.consumers)));
+exchangeActivityStoreContract(memory(() => new InMemoryExchangeActivityStore()));
+exchangeActivityStoreContract(dynamo(() => new DynamoExchangeActivityStore(db, target.tables.consumers)));
 misuseAckStoreContract(memory(() => new InMemoryMisuseAcks()));
 misuseAckStoreContract(dynamo(() => new DynamoMisuseAcks(db, target.tables.consumers)));
 

@@ -131,12 +131,12 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     // the group listed once a run; IAM authorizes ListSchedules on no resource (STAR_RESOURCE_ACTIONS)
     "*": ["scheduler:ListSchedules"],
   },
-  // The hourly misuse run: settings and versions, the consumers' usage and acks; alerts; a
-  // secret's retired keys, each account's key listing, and the sweeper's attempt on a retired key
-  // seen in use (UpdateItem on rotations: the exchange request budget).
+  // The hourly misuse run: the exchange pulls (admin credential, request budget, the EXCH# sums and
+  // cursors), settings and versions, the consumers' usage and acks; alerts; a secret's retired
+  // keys, each account's key listing, and the sweeper's attempt on a retired key seen in use.
   MisuseHourly: {
     [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
-    [CONSUMERS]: ["dynamodb:Query"],
+    [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     [BY_SECRET]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],

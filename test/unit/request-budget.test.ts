@@ -215,9 +215,38 @@ describe("the budgeted exchange forwards everything the port has", () => {
       "removeKey",
       "describeOwnKey",
       "keyStillExists",
+      "activitySince",
     ];
     expect(
       methods.filter((m) => typeof (budgeted as unknown as Record<string, unknown>)[m] !== "function"),
     ).toEqual([]);
+  });
+});
+
+describe("the budgeted exchange and the hourly activity pull (issue 20)", () => {
+  it("each request of activitySince takes a slot of the account's budget; an exchange without it answers undefined", async () => {
+    const time = virtualTime();
+    const sent: Array<{ at: number; call: string }> = [];
+    const inner = httpExchange("deribit", () => 200, sent, time.now);
+    const reading: Exchange = {
+      ...inner,
+      activitySince: async (_account, cursor) => {
+        // Five log pages, as a pull of a busy account reads them.
+        for (let page = 0; page < 5; page++)
+          await inner.verifyKey("acct", { keyId: `page${page}`, secret: "" });
+        return { rows: [], cursor: `${cursor ?? ""}+` };
+      },
+    };
+    const budget = new InMemoryRequestBudget();
+    const budgeted = new BudgetedExchange(reading, budget, { budgets: { deribit: RULE }, timing: time });
+
+    expect(await budgeted.activitySince("acct", "c0")).toEqual({ rows: [], cursor: "c0+" });
+    // Five requests at three a window: the last two waited for the next window.
+    expect(sent).toHaveLength(5);
+    expect(Math.max(...sent.map((s) => s.at)) - time.now()).toBeLessThanOrEqual(0);
+    expect(sent.filter((s) => s.at < Date.parse("2031-01-01T00:00:01.000Z"))).toHaveLength(3);
+
+    const silent = new BudgetedExchange(inner, budget, { timing: time });
+    expect(await silent.activitySince("acct", undefined)).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
@@ -83,6 +84,17 @@ export class BudgetedExchange implements Exchange {
   }
   keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined> {
     return this.inner.keyStillExists ? this.inner.keyStillExists(account, key) : Promise.resolve(undefined);
+  }
+
+  /**
+   * The exchange's activity log, each of its requests taking a slot like any other (an hourly
+   * pull of a few pages shares the account's budget with rotations). Only read, so repeatable:
+   * nothing is stored until the pull returns.
+   */
+  activitySince(account: string, cursor: string | undefined): Promise<ExchangeActivityPage | undefined> {
+    const inner = this.inner;
+    if (!inner.activitySince) return Promise.resolve(undefined);
+    return this.budgeted(account, true, async () => inner.activitySince?.(account, cursor));
   }
 
   private async budgeted<T>(account: string, repeatable: boolean, call: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
@@ -74,6 +75,13 @@ export class ExchangeRouter implements Exchange {
   }
   async keyStillExists(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined> {
     return this.route(account, async (x) => (x.keyStillExists ? x.keyStillExists(account, key) : undefined));
+  }
+
+  async activitySince(
+    account: string,
+    cursor: string | undefined,
+  ): Promise<ExchangeActivityPage | undefined> {
+    return this.route(account, async (x) => (x.activitySince ? x.activitySince(account, cursor) : undefined));
   }
 
   private async route<T>(account: string, call: (exchange: Exchange) => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import { hourIso } from "../../core/misuse/model";
+import { storedExchangeSide } from "../../core/misuse/pull";
 import {
   acknowledgeFinding,
   type MisuseReportOutput,
@@ -29,7 +30,10 @@ export const misuseReportCommand = command({
   async run({ deps, out }, input) {
     const now = deps.clock.now();
     const since = timeOption("--since", input.since, now, "back");
-    const report = await misuseReport({ since }, { ...deps, acks: deps.misuseAcks });
+    const report = await misuseReport(
+      { since },
+      { ...deps, acks: deps.misuseAcks, exchangeActivity: storedExchangeSide(deps.exchangeSide) },
+    );
     const machine = {
       ...report,
       findings: report.findings.map(wire),
@@ -63,7 +67,7 @@ export const misuseAckCommand = command({
     const until = timeOption("--until", input.until, deps.clock.now(), "ahead");
     const ack = await acknowledgeFinding(
       { findingId: input.findingId, reason: input.reason, until, actor },
-      { ...deps, acks: deps.misuseAcks },
+      { ...deps, acks: deps.misuseAcks, exchangeActivity: storedExchangeSide(deps.exchangeSide) },
     );
     out.result(
       `acknowledged ${ack.findingId} (${ack.kind} ${ack.secretId} ${ack.keyId} ${ack.hour}) until ${ack.until}; audited`,
@@ -82,7 +86,11 @@ function humanReport(report: MisuseReportOutput): string {
   for (const a of report.accounts) {
     if (a.exchangeSide === "none-stored") {
       lines.push(
-        `${a.account}: no exchange-side activity stored (the hourly exchange pulls are not built yet): reconciliation, novelty, rate and off-hours have nothing to judge for ${a.secrets.join(", ")}`,
+        `${a.account}: no exchange-side activity stored (its exchange reports none to keyshift, or no hourly pull has run yet): reconciliation, novelty, rate and off-hours have nothing to judge for ${a.secrets.join(", ")}`,
+      );
+    } else if (a.exchangeSide === "unattributed") {
+      lines.push(
+        `${a.account}: exchange-side activity stored but not judged: ${a.secrets.join(", ")} share the account and its exchange reports per account only (give each key its own sub-account; see \`keyshift hygiene\`)`,
       );
     }
   }

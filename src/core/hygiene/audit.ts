@@ -18,7 +18,7 @@ import {
   type ScheduleCheck,
   scheduleFindings,
 } from "./schedule-findings";
-import { usageFacts } from "./usage-findings";
+import { sharing, usageFacts } from "./usage-findings";
 
 export interface HygieneReport {
   at: string;
@@ -205,6 +205,7 @@ async function auditSecret(
       policyDrift: deps.policyDrift ? await deps.policyDrift(secretId, consumers) : [],
       egressIps: deps.egressIps,
       ...(deps.usage ? { usage: await usageFacts(deps.usage, secretId, now) } : {}),
+      ...sharing(fleet, settings, exchange),
     };
     const schedule =
       fleet.group && deps.scheduleCheck
@@ -265,6 +266,7 @@ function accountListings(deps: HygieneDeps): (account: string) => Promise<Secret
           return {
             keys: l.keys,
             ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
+            ...(caps.activityAttribution ? { activityAttribution: caps.activityAttribution } : {}),
           };
         })
         .catch((err: unknown) => ({

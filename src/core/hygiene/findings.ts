@@ -10,7 +10,7 @@ import type { ExchangeKey } from "../ports";
 import { scheduleIntervalSeconds } from "../schedule";
 import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
 import { judgeLedger } from "./ledger-findings";
-import { judgeUsageReporting } from "./usage-findings";
+import { judgeSharedAccount, judgeUsageReporting } from "./usage-findings";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -35,7 +35,8 @@ export type FindingKind =
   | "manual-deletion-overdue"
   | "manual-deletion-pending"
   | "emergency-unreviewed"
-  | "no-usage-reporting";
+  | "no-usage-reporting"
+  | "shared-exchange-account";
 
 export interface HygieneFinding {
   secretId: string;
@@ -58,7 +59,7 @@ export interface SecretFacts {
    * or the error that stopped the listing (`ipRefused`: the exchange refused keyshift's address).
    */
   exchange:
-    | { keys: ExchangeKey[]; unboundKeyExpiry?: string }
+    | { keys: ExchangeKey[]; unboundKeyExpiry?: string; activityAttribution?: "key" | "account" }
     | { error: string; ipRefused?: boolean }
     /** A manual account (Kraken): no API lists its keys; only a person sees them. */
     | { manual: true };
@@ -72,6 +73,8 @@ export interface SecretFacts {
   policyDrift: Array<{ kind?: string; message: string; severity: Severity; fix: string }>;
   /** Usage items (key × hour) the consumers reported over the last `windowDays`; absent: not checked. */
   usage?: { keyHours: number; windowDays: number };
+  /** Other enrolled secrets on the account, when its exchange reports use per account only (issue 20). */
+  sharingAccount?: string[];
 }
 
 export interface HygieneThresholds {
@@ -137,6 +140,7 @@ export function judgeSecret(
   judgeSchedule(facts, cadence, now, add);
   judgeConsumers(facts, now, t, add);
   judgeUsageReporting(facts, now, add);
+  judgeSharedAccount(facts, add);
   for (const drift of facts.policyDrift) {
     // A policy that no longer guards itself is its own finding: anyone allowed to remove it can read.
     const unguarded = drift.kind === "guard-missing" || drift.kind === "guard-changed";

@@ -1,4 +1,5 @@
 import { hourOf } from "../misuse/model";
+import type { SecretSettings } from "../model";
 import type { UsageStore } from "../ports";
 import type { Add, SecretFacts } from "./findings";
 
@@ -42,4 +43,35 @@ export function judgeUsageReporting(facts: SecretFacts, now: Date, add: Add): vo
       fix,
     );
   }
+}
+
+/**
+ * Two or more enrolled secrets on one exchange account whose exchange reports use per account
+ * only (Deribit's logs name the account, never the key): the exchange side cannot say which secret
+ * did what, so the misuse detector judges none of them on it (`unattributed` in its report). The
+ * setup rule is one key per (sub)account.
+ */
+export function judgeSharedAccount(facts: SecretFacts, add: Add): void {
+  const others = facts.sharingAccount ?? [];
+  if (others.length === 0) return;
+  const { secretId, exchangeAccount } = facts.settings;
+  add(
+    "shared-exchange-account",
+    "medium",
+    `${secretId} shares exchange account ${exchangeAccount} with ${others.join(", ")}; its exchange reports use per account, never per key, so misuse detection cannot tell which secret's key did what and judges none of them on the exchange's side`,
+    'give each key its own sub-account (one key per sub-account, each with its own admin secret; docs/exchanges.md, Deribit, "What the exchange reports about use"), then enroll each secret on its own account',
+  );
+}
+
+/** The other enrolled secrets on the account, when its exchange reports use per account only. */
+export function sharing(
+  fleet: { all: readonly SecretSettings[] },
+  settings: SecretSettings,
+  exchange: SecretFacts["exchange"],
+) {
+  if (!("keys" in exchange) || exchange.activityAttribution !== "account") return {};
+  const others = fleet.all
+    .filter((s) => s.exchangeAccount === settings.exchangeAccount && s.secretId !== settings.secretId)
+    .map((s) => s.secretId);
+  return others.length > 0 ? { sharingAccount: others } : {};
 }

@@ -1,4 +1,11 @@
-import type { ConsumerReport, EndpointClass, ExchangeActivity, MisuseInput, RotationEvent } from "./model";
+import {
+  ANY_KEY,
+  type ConsumerReport,
+  type EndpointClass,
+  type ExchangeActivity,
+  type MisuseInput,
+  type RotationEvent,
+} from "./model";
 
 /** One secret's rows: the detector's unit of work (its keys share one usage history). */
 export interface SecretSlice {
@@ -26,10 +33,18 @@ export interface SecretHistory {
   /** Hours with exchange-observed activity, ascending. */
   hours: number[];
   exchange: Map<number, Map<string, KeyHour>>;
-  /** hour → keyId → endpoint class → count the consumers reported. */
+  /**
+   * hour → keyId → endpoint class → count the consumers reported; under `ANY_KEY`, the sum over
+   * all the secret's keys (what an `ANY_KEY` row is reconciled with).
+   */
   consumed: Map<number, Map<string, Map<EndpointClass, number>>>;
-  /** Exchange-observed requests per hour over all the secret's keys: the rate and off-hours baseline. */
+  /**
+   * Exchange-observed requests per hour over the secret's named keys: the rate and off-hours
+   * baseline. `ANY_KEY` rows are their own series (`anyKeyTotals`): an exchange that reports
+   * per account counts other things (logins, fills) than one that reports per key.
+   */
   totals: Map<number, number>;
+  anyKeyTotals: Map<number, number>;
   firstHour: number;
   /** keyId → the rotation events naming it, in time order (retired or current again). */
   retirements: Map<string, Array<{ atMs: number; retired: boolean }>>;
@@ -58,6 +73,7 @@ export function slicesOf(input: MisuseInput): SecretSlice[] {
 export function historyOf(slice: SecretSlice): SecretHistory {
   const exchange = new Map<number, Map<string, KeyHour>>();
   const totals = new Map<number, number>();
+  const anyKeyTotals = new Map<number, number>();
   let firstHour = Number.POSITIVE_INFINITY;
   for (const row of slice.exchange) {
     const keys = entry(exchange, row.hour, () => new Map<string, KeyHour>());
@@ -78,7 +94,8 @@ export function historyOf(slice: SecretSlice): SecretHistory {
     if (row.ip !== undefined) kh.ips.set(row.ip, (kh.ips.get(row.ip) ?? 0) + row.count);
     if (row.country !== undefined)
       kh.countries.set(row.country, (kh.countries.get(row.country) ?? 0) + row.count);
-    totals.set(row.hour, (totals.get(row.hour) ?? 0) + row.count);
+    const series = row.keyId === ANY_KEY ? anyKeyTotals : totals;
+    series.set(row.hour, (series.get(row.hour) ?? 0) + row.count);
     if (row.hour < firstHour) firstHour = row.hour;
   }
   return {
@@ -87,6 +104,7 @@ export function historyOf(slice: SecretSlice): SecretHistory {
     exchange,
     consumed: consumedOf(slice.consumers),
     totals,
+    anyKeyTotals,
     firstHour,
     retirements: retiredOf(slice.rotations),
     reconciled: slice.consumers.length > 0,
@@ -100,6 +118,9 @@ function consumedOf(rows: ConsumerReport[]): SecretHistory["consumed"] {
     const keys = entry(consumed, row.hour, () => new Map<string, Map<EndpointClass, number>>());
     const classes = entry(keys, row.keyId, () => new Map<EndpointClass, number>());
     classes.set(row.endpointClass, (classes.get(row.endpointClass) ?? 0) + row.count);
+    if (row.keyId === ANY_KEY) continue;
+    const all = entry(keys, ANY_KEY, () => new Map<EndpointClass, number>());
+    all.set(row.endpointClass, (all.get(row.endpointClass) ?? 0) + row.count);
   }
   return consumed;
 }
@@ -123,6 +144,8 @@ function retiredOf(rotations: RotationEvent[]): SecretHistory["retirements"] {
  * not judged: hourly counts cannot tell use before the cut-over from use after it.
  */
 export function retiredSince(history: SecretHistory, keyId: string, hourStartMs: number): number | undefined {
+  // "One of the secret's keys" is never a retired key: the current one is among them.
+  if (keyId === ANY_KEY) return undefined;
   const list = history.retirements.get(keyId);
   if (!list) return undefined;
   let latest: { atMs: number; retired: boolean } | undefined;

@@ -20,11 +20,19 @@ export type EndpointClass = (typeof ENDPOINT_CLASSES)[number];
 /** Classes that move funds out of the account: never in a trading key's scope unless declared. */
 export const FUND_MOVEMENT: readonly EndpointClass[] = ["withdrawal", "transfer"];
 
+/**
+ * The key id of activity an exchange attributes to the secret's account but to none of its keys
+ * (Deribit's access and transaction logs name no key): "one of this secret's keys". Reconciled
+ * against every consumer report of the secret; never a retired key's use; its own rate series.
+ */
+export const ANY_KEY = "*";
+
 /** What the exchange saw a key do in one hour (one row per endpoint class, and per IP where reported). */
 export interface ExchangeActivity {
   hour: number;
   account: string;
   secretId: string;
+  /** The exchange key id, or `ANY_KEY` where the exchange says only which account was used. */
   keyId: string;
   endpointClass: EndpointClass;
   count: number;

@@ -14,6 +14,7 @@ import {
   type RotationEvent,
   WEEK_HOURS,
 } from "./model";
+import { secretsByAccount } from "./pull";
 import { type RetiredKeySightingsDeps, sightingsBySecret, uniqueFindings } from "./retired-keys";
 import { consumerReportsOf, USAGE_RETENTION_HOURS } from "./usage";
 
@@ -38,14 +39,16 @@ export interface MisuseReportDeps {
   acks: Pick<MisuseAckStore, "listAcks">;
   clock: Clock;
   /**
-   * What the exchange saw an account's keys do in [fromHour, toHour); `undefined`: nothing stored
-   * for that account. Absent: no exchange side is stored anywhere yet (the hourly exchange pulls
-   * are not built), which the report says per account.
+   * What the exchange saw an account's keys do in [fromHour, toHour), given the enrolled secrets
+   * that use the account; `undefined`: nothing stored for that account (an exchange the hourly
+   * pull cannot read, or not pulled yet). Absent: nothing is stored anywhere, which the report
+   * says per account. Wired to the pulled sums by `storedExchangeSide` (pull.ts).
    */
   exchangeActivity?: (
     account: string,
     fromHour: number,
     toHour: number,
+    secretIds: readonly string[],
   ) => Promise<ExchangeActivity[] | undefined>;
   /**
    * The ledger and the exchanges, to ask each exchange that reports a key's last use whether a
@@ -70,8 +73,17 @@ export interface MisuseReportOutput {
   /** Findings an unexpired ack covers. */
   acknowledged: ReportedFinding[];
   learning: Learning[];
-  /** Per exchange account: whether anything the exchange saw is stored to reconcile with. */
-  accounts: Array<{ account: string; secrets: string[]; exchangeSide: "stored" | "none-stored" }>;
+  /**
+   * Per exchange account: whether anything the exchange saw is stored to reconcile with;
+   * `unattributed`: stored, but two or more enrolled secrets use the account and the exchange
+   * reports per account only, so none of them is judged on it (every exchange whose side is stored
+   * today reports per account: one that names keys would be attributed by the keys' secrets).
+   */
+  accounts: Array<{
+    account: string;
+    secrets: string[];
+    exchangeSide: "stored" | "none-stored" | "unattributed";
+  }>;
   /** Per secret: what its consumers reported since `since`, the open hour included (key-hours, requests, auth failures). */
   consumerSide: Array<{ secretId: string; keyHours: number; requests: number; authFailures: number }>;
   /** Retired keys the exchange saw authenticate after retirement: the finding and the ledger entry to act on. */
@@ -104,6 +116,7 @@ export async function misuseReport(
     toHour - 1 - USAGE_RETENTION_HOURS,
   );
   const all = await deps.store.listSettings();
+  const sharing = secretsByAccount(all);
   const exchangeOf = new Map<string, Promise<ExchangeActivity[] | undefined>>();
   const out: MisuseReportOutput = {
     since: input.since.toISOString(),
@@ -122,7 +135,8 @@ export async function misuseReport(
     if (!exchangeOf.has(exchangeAccount)) {
       exchangeOf.set(
         exchangeAccount,
-        deps.exchangeActivity?.(exchangeAccount, historyFrom, toHour) ?? Promise.resolve(undefined),
+        deps.exchangeActivity?.(exchangeAccount, historyFrom, toHour, sharing.get(exchangeAccount) ?? []) ??
+          Promise.resolve(undefined),
       );
     }
     const exchange = await exchangeOf.get(exchangeAccount);
@@ -134,7 +148,13 @@ export async function misuseReport(
         usage.filter((u) => u.hour >= fromHour),
       ),
     );
-    noteAccount(out.accounts, exchangeAccount, secretId, exchange !== undefined);
+    const shared = (sharing.get(exchangeAccount)?.length ?? 0) > 1;
+    noteAccount(
+      out.accounts,
+      exchangeAccount,
+      secretId,
+      exchange === undefined ? "none-stored" : shared ? "unattributed" : "stored",
+    );
     const report = detectSecret(
       {
         secretId,
@@ -261,9 +281,9 @@ function noteAccount(
   accounts: MisuseReportOutput["accounts"],
   account: string,
   secretId: string,
-  stored: boolean,
+  exchangeSide: MisuseReportOutput["accounts"][number]["exchangeSide"],
 ) {
   const found = accounts.find((a) => a.account === account);
   if (found) found.secrets.push(secretId);
-  else accounts.push({ account, secrets: [secretId], exchangeSide: stored ? "stored" : "none-stored" });
+  else accounts.push({ account, secrets: [secretId], exchangeSide });
 }

@@ -64,7 +64,11 @@ export function finding(
   };
 }
 
-/** Reconciliation: a retired key in use, and activity beyond what the consumers report. */
+/**
+ * Reconciliation: a retired key in use, and activity beyond what the consumers report — for a
+ * named key, its own reports; for `ANY_KEY` (an exchange that names the account, not the key),
+ * the sum of every report of the secret in the hour and class (`history.consumed` keeps it).
+ */
 export function reconcile(ctx: KeyHourContext): Finding[] {
   const { history, hour, key, params } = ctx;
   const found: Finding[] = [];

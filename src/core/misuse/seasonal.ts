@@ -1,19 +1,25 @@
 import type { SecretHistory } from "./history";
-import type { Finding } from "./model";
-import { WEEK_HOURS } from "./model";
+import { ANY_KEY, type Finding, WEEK_HOURS } from "./model";
 import { finding, type KeyHourContext } from "./rules";
 
 /**
  * The secret's requests in the same hour-of-week of each past week within its history, newest
- * first. Each week's value is the largest of the slot and its two neighbours, so a daylight-saving
- * shift of market hours by one UTC hour reads as the same session, not as a new one.
+ * first, in the series `keyId` belongs to (the named keys', or `ANY_KEY`'s own). Each week's value
+ * is the largest of the slot and its two neighbours, so a daylight-saving shift of market hours by
+ * one UTC hour reads as the same session, not as a new one.
  */
-export function sameSlotLastWeeks(history: SecretHistory, hour: number, weeks: number): number[] {
+export function sameSlotLastWeeks(
+  history: SecretHistory,
+  hour: number,
+  weeks: number,
+  keyId?: string,
+): number[] {
+  const series = keyId === ANY_KEY ? history.anyKeyTotals : history.totals;
   const values: number[] = [];
   for (let w = 1; w <= weeks; w++) {
     const slot = hour - w * WEEK_HOURS;
     if (slot < history.firstHour) break;
-    const at = (h: number) => history.totals.get(h) ?? 0;
+    const at = (h: number) => series.get(h) ?? 0;
     values.push(Math.max(at(slot - 1), at(slot), at(slot + 1)));
   }
   return values;
@@ -44,7 +50,7 @@ export function learning(history: SecretHistory, hour: number, learningHours: nu
 export function rate(ctx: KeyHourContext): Finding[] {
   const { history, hour, key, params } = ctx;
   if (key.total < params.rateMinCount) return [];
-  const baseline = sameSlotLastWeeks(history, hour, params.rateWeeks);
+  const baseline = sameSlotLastWeeks(history, hour, params.rateWeeks, key.keyId);
   if (baseline.length < 2) return [];
   const center = median(baseline);
   const spread = scaledMad(baseline, center);
@@ -59,7 +65,7 @@ export function rate(ctx: KeyHourContext): Finding[] {
 export function offHours(ctx: KeyHourContext): Finding[] {
   const { history, hour, key, params } = ctx;
   if (key.total < params.offHoursMinCount) return [];
-  const baseline = sameSlotLastWeeks(history, hour, params.offHoursWeeks);
+  const baseline = sameSlotLastWeeks(history, hour, params.offHoursWeeks, key.keyId);
   if (baseline.length < 2 || baseline.some((v) => v > 0)) return [];
   return [finding("off-hours", ctx, { requests: key.total, emptyWeeks: baseline.length })];
 }

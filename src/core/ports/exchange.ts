@@ -1,3 +1,5 @@
+import type { EndpointClass } from "../misuse/model";
+
 /**
  * Port to an exchange's key-management API. Implementations classify failures into
  * `ExchangeRetryableError` / `ExchangePermanentError` / `ExchangeKeyNotFoundError` /
@@ -65,6 +67,12 @@ export interface ExchangeCapabilities {
    * a task a person answers (`core/manual`). Absent: `api`.
    */
   keyManagement?: "api" | "manual";
+  /**
+   * What the exchange's reports of use name (issue 20): `account` when they name the (sub)account
+   * but never the key (Deribit's access and transaction logs), so activity is one secret's only if
+   * no other enrolled secret uses the account. Absent: the exchange reports no use to keyshift.
+   */
+  activityAttribution?: "key" | "account";
 }
 
 export interface CreateKeyInput {
@@ -72,6 +80,34 @@ export interface CreateKeyInput {
   permissions: string[];
   /** Copied from the key being replaced; never broader. */
   ipAllowlist?: string[];
+}
+
+/**
+ * One thing the exchange saw an account do (issue 20, "exchanges report what they saw"): a login,
+ * a fill, a withdrawal — as the exchange reports it, classified.
+ */
+export interface ExchangeActivityRow {
+  atMs: number;
+  endpointClass: EndpointClass;
+  count: number;
+  /** The caller's address, where the exchange reports it. */
+  ip?: string;
+  /** Where the exchange places that address (its own estimate, as it names it). */
+  country?: string;
+  /** The key, where the exchange names it; absent: one of the account's keys (Deribit names none). */
+  keyId?: string;
+}
+
+/** What one pull read, and where the next one starts. */
+export interface ExchangeActivityPage {
+  rows: ExchangeActivityRow[];
+  /** Opaque to the core: handed back on the next pull, stored only once the rows are. */
+  cursor: string;
+  /**
+   * Parts of the log the pull could not read within its bounds and will not read later (the
+   * access log, past its page bound): said, not hidden. Absent: nothing skipped.
+   */
+  skipped?: string[];
 }
 
 export interface Exchange {
@@ -99,4 +135,10 @@ export interface Exchange {
    * tell, and a person's word stands (audited as such).
    */
   keyStillExists?(account: string, key: ExchangeKeyCredential): Promise<boolean | undefined>;
+  /**
+   * What the exchange saw the account do since `cursor` (undefined: a first pull, which reads a
+   * bounded recent window), read with the admin key within the exchange's rate limits; only what
+   * is new. Absent, or resolving undefined: the exchange reports no such thing to keyshift.
+   */
+  activitySince?(account: string, cursor: string | undefined): Promise<ExchangeActivityPage | undefined>;
 }

@@ -8,6 +8,8 @@ export type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
+  ExchangeActivityRow,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
@@ -27,4 +29,4 @@ export {
   type ScheduleTarget,
 } from "./schedules";
 export type { SecretPolicyStore, SecretStore, SecretVersionInfo } from "./secrets";
-export type { MisuseAckStore, UsageStore } from "./usage";
+export type { ExchangeActivityStore, ExchangeCursor, MisuseAckStore, UsageStore } from "./usage";

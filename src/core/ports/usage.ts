@@ -2,6 +2,7 @@
  * Misuse detection's storage (issue 20), both in the consumers table: what consumers reported per
  * secret × key × hour, and the operators' acknowledgements of findings.
  */
+import type { ExchangeAggregate } from "../misuse/exchange-side";
 import type { MisuseAck } from "../misuse/report";
 import type { StoredUsage, UsageRecord } from "../misuse/usage";
 
@@ -21,4 +22,33 @@ export interface MisuseAckStore {
   putAck(ack: MisuseAck): Promise<void>;
   /** Every ack of the secret still stored, expired ones included (the caller judges `until`). */
   listAcks(secretId: string): Promise<MisuseAck[]>;
+}
+
+/** An account's pull cursor: where its next exchange pull starts, and who is pulling now. */
+export interface ExchangeCursor {
+  /** The exchange adapter's own cursor; absent before the first pull stored anything. */
+  cursor?: string;
+  /** Grows by one each advance: the condition of every write. 0 before the first. */
+  version: number;
+  /** A pull claimed the account until then (ms): another waits or skips it. */
+  claimedUntilMs?: number;
+}
+
+/**
+ * What the exchanges saw, per account × hour × endpoint class × IP (issue 20), and each account's
+ * pull cursor. A pull claims the account (conditional on the version it read and no live claim),
+ * adds its sums, then advances the cursor (conditional on the same version): two runs never both
+ * store a batch, and the cursor moves only after the sums are stored.
+ */
+export interface ExchangeActivityStore {
+  /** Adds the sums into their items (created on first use): counts only grow; one write an item. */
+  addActivity(aggregates: readonly ExchangeAggregate[]): Promise<void>;
+  /** Every sum of the account whose hour is in [fromHour, toHour), by hour. */
+  readActivity(account: string, fromHour: number, toHour: number): Promise<ExchangeAggregate[]>;
+  /** The account's cursor, read consistently; version 0 and no cursor before its first pull. */
+  getCursor(account: string): Promise<ExchangeCursor>;
+  /** Claims the account until `untilMs` if it is still at `version` and no claim is live at `nowMs`; false otherwise. */
+  claimCursor(account: string, version: number, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Sets the cursor, version + 1, and drops the claim, if it is still at `version`; false otherwise. */
+  advanceCursor(account: string, cursor: string, version: number): Promise<boolean>;
 }

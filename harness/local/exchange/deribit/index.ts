@@ -1,5 +1,5 @@
 export { startDeribitSimulator } from "./server";
-export { type TradingCallResult, tradingCall } from "./trading-client";
+export { type TradingCallResult, tradingBuy, tradingCall, tradingLogin } from "./trading-client";
 export type {
   DeribitAccountOptions,
   DeribitSimulatedKey,

@@ -1,5 +1,6 @@
 import type { ExchangeEndpoint } from "../faults";
 import { type DeribitAccountStore, levelOf, type SimKey } from "./accounts";
+import type { DeribitActivityBook } from "./activity-log";
 import { CODE, invalidParams, RpcError } from "./rpc-error";
 import type { SecurityKeyBook } from "./security-keys";
 
@@ -7,6 +8,10 @@ export interface MethodContext {
   caller: SimKey;
   params: Record<string, unknown>;
   store: DeribitAccountStore;
+  /** What the account's keys did: logins and transactions (`activity-log.ts`). */
+  activity: DeribitActivityBook;
+  /** The caller's address as the exchange sees it. */
+  callerIp: string;
 }
 
 interface MethodSpec {
@@ -55,6 +60,24 @@ export const METHODS: Record<string, MethodSpec> = {
       requiredString(params, "currency");
       return [];
     },
+  },
+  "private/get_access_log": {
+    endpoint: "account",
+    scope: ["account", 1],
+    securityKey: false,
+    handle: ({ caller, params, activity }) => activity.accessLog(caller.account, params),
+  },
+  "private/get_transaction_log": {
+    endpoint: "account",
+    scope: ["account", 1],
+    securityKey: false,
+    handle: ({ caller, params, activity }) => activity.transactionLog(caller.account, params),
+  },
+  "private/buy": {
+    endpoint: "account",
+    scope: ["trade", 2],
+    securityKey: false,
+    handle: ({ caller, params, activity, callerIp }) => activity.buy(caller, params, callerIp),
   },
   "private/list_api_keys": {
     endpoint: "listKeys",

@@ -5,6 +5,7 @@ import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
 import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
 import { DeribitAccountStore, type SimKey } from "./accounts";
+import { DeribitActivityBook } from "./activity-log";
 import { authenticate, NonceBook } from "./auth";
 import { handleDeribitControlPlane } from "./control-plane";
 import { METHODS, runMethod } from "./methods";
@@ -38,6 +39,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
   const store = new DeribitAccountStore(now);
   const nonces = new NonceBook();
   const securityKeys = new SecurityKeyBook(now, "test.deribit.com");
+  const activity = new DeribitActivityBook(store, now);
 
   function open(req: IncomingMessage, pathname: string): ExchangeCall {
     const usIn = now() * 1000;
@@ -45,6 +47,8 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
     const uri = req.url ?? "/";
     const name = API_PATH.exec(pathname)?.[1];
     const spec = name ? METHODS[name] : undefined;
+    // The one public method served: a login, recorded in the account's access log.
+    const login = name === "public/auth";
     const authorization = header(req, "authorization");
     let request: ReturnType<typeof parseRequest> | undefined;
     // Every answer is a JSON-RPC envelope echoing the request's id, with Deribit's timing fields;
@@ -56,14 +60,16 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
       return { status, body: { ...envelope, usIn, usOut, usDiff: usOut - usIn, testnet: true } };
     };
     return {
-      endpoint: spec?.endpoint,
+      endpoint: spec?.endpoint ?? (login ? "account" : undefined),
       keyId: parseDeribitAuthorization(authorization)?.clientId,
       accept: (body) => {
         request = parseRequest(httpMethod, uri, body, name);
+        if (login) return "account";
         if (!name || !spec) throw new RpcError(CODE.methodNotFound, "Method not found");
         return spec.endpoint;
       },
       run: (body) => {
+        if (login) return reply(200, { result: activity.auth(request?.params ?? {}, callerIp(req)) });
         const caller: SimKey = authenticate(
           { authorization, method: httpMethod, uri, body, callerIp: callerIp(req) },
           store,
@@ -71,7 +77,8 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
           now(),
         );
         const params = request?.params ?? {};
-        return reply(200, { result: runMethod(name ?? "", { caller, params, store }, securityKeys) });
+        const ctx = { caller, params, store, activity, callerIp: callerIp(req) };
+        return reply(200, { result: runMethod(name ?? "", ctx, securityKeys) });
       },
       fault: (kind) => reply(FAULTS[kind].status, FAULTS[kind].payload),
       refusal: (err) => {
@@ -109,6 +116,7 @@ export async function startDeribitSimulator(opts: DeribitSimulatorOptions = {}):
       if (totpSeed) record.totpSeed = totpSeed;
       else delete record.totpSeed;
     },
+    activity,
     keys: (account) =>
       store
         .allKeys(account)

@@ -1,5 +1,6 @@
 import type { ExchangeEndpoint, FaultSpec } from "../faults";
 import type { RequestLogEntry } from "../request-log";
+import type { DeribitActivityBook } from "./activity-log";
 
 /** A trading key as a test sees it on the simulated Deribit (never the admin key). */
 export interface DeribitSimulatedKey {
@@ -50,6 +51,8 @@ export interface DeribitSimulator {
   setFault(endpoint: ExchangeEndpoint, spec: FaultSpec): void;
   clearFaults(): void;
   requestLog(): RequestLogEntry[];
+  /** The accounts' access and transaction logs (logins, fills), and `record` for other rows. */
+  activity: DeribitActivityBook;
   /** Every trading key of the account, removed ones included, in creation order. */
   keys(account: string): DeribitSimulatedKey[];
   close(): Promise<void>;

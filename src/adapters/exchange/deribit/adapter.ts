@@ -3,12 +3,14 @@ import type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { withinBudget } from "../http";
 import { ACCOUNT_SUMMARY, AccountKeys } from "./account-keys";
+import { DeribitActivity } from "./activity";
 import type { DeribitAdminConfig } from "./admin-secret";
 import { adminSecrets, context, parse, toExchangeKey } from "./answers";
 import { createDeribitKey } from "./create-key";
@@ -40,6 +42,8 @@ export interface DeribitExchangeOptions {
    * retries after 30 s: a Lambda does not spend its timeout sleeping.
    */
   tfaWaitBudgetMs?: number;
+  /** Currencies whose transaction logs `activitySince` reads; default `ACTIVITY_CURRENCIES`. */
+  activityCurrencies?: readonly string[];
 }
 
 /** A wait this short costs less than a retry; longer ones belong to the state machine. */
@@ -59,6 +63,7 @@ export class DeribitExchange implements Exchange {
   private readonly rpc: DeribitRpc;
   private readonly keys: SecurityKeys;
   private readonly account: AccountKeys;
+  private readonly activity: DeribitActivity;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly verifyBudgetMs: number;
@@ -79,11 +84,19 @@ export class DeribitExchange implements Exchange {
       waitBudgetMs: opts.tfaWaitBudgetMs ?? TFA_WAIT_BUDGET_MS,
     });
     this.account = new AccountKeys(this.keys);
+    this.activity = new DeribitActivity(this.keys, {
+      now: this.now,
+      sleep: this.sleep,
+      ...(opts.activityCurrencies ? { currencies: opts.activityCurrencies } : {}),
+    });
   }
 
-  /** Deribit can disable (and re-enable) a key, and disabled keys still take one of the 8 slots. */
+  /**
+   * Deribit can disable (and re-enable) a key, and disabled keys still take one of the 8 slots;
+   * its access and transaction logs name the account, never the key.
+   */
   async capabilities(): Promise<ExchangeCapabilities> {
-    return { exchange: "deribit", disable: true, limitCounts: "all" };
+    return { exchange: "deribit", disable: true, limitCounts: "all", activityAttribution: "account" };
   }
 
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
@@ -156,6 +169,12 @@ export class DeribitExchange implements Exchange {
       );
     }
     return "removed";
+  }
+
+  /** The account's logins and transactions since the cursor, with the admin key (`activity.ts`). */
+  async activitySince(account: string, cursor: string | undefined): Promise<ExchangeActivityPage> {
+    const admin = await this.credentials(account);
+    return this.activity.since(context("activitySince", account, admin), admin, cursor);
   }
 
   private async setEnabled(account: string, keyId: string, enabled: boolean): Promise<void> {
