@@ -10,7 +10,10 @@ import type { ExchangeKey } from "../ports";
 import { scheduleIntervalSeconds } from "../schedule";
 import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
 import { judgeLedger } from "./ledger-findings";
+import { DEFAULT_THRESHOLDS, type HygieneThresholds } from "./thresholds";
 import { judgeSharedAccount, judgeUsageReporting } from "./usage-findings";
+
+export { DEFAULT_THRESHOLDS, type HygieneThresholds };
 
 export type Severity = "high" | "medium" | "low";
 
@@ -76,21 +79,6 @@ export interface SecretFacts {
   /** Other enrolled secrets on the account, when its exchange reports use per account only (issue 20). */
   sharingAccount?: string[];
 }
-
-export interface HygieneThresholds {
-  /** A consumer with no heartbeat for this long is reported as possibly decommissioned. */
-  silentConsumerDays: number;
-  /** An exchange-imposed expiry closer than this is reported even without a schedule. */
-  expiryWarningDays: number;
-  /** A deletion a person owes (manual account) older than this is high: the retired key still works. */
-  manualDeletionOverdueHours: number;
-}
-
-export const DEFAULT_THRESHOLDS: HygieneThresholds = {
-  silentConsumerDays: 14,
-  expiryWarningDays: 14,
-  manualDeletionOverdueHours: 24,
-};
 
 const DAY = 86_400_000;
 const days = (ms: number) => Math.floor(ms / DAY);
