@@ -375,6 +375,21 @@ async function timeSweeper(
     due: opts.due,
     revoked,
     leftOpen: await open(),
+    // What an entry still open looks like (one of 5,000 was, at 10,000 secrets, 2026-12-08): enough
+    // to tell an entry never indexed as due from one left claimed.
+    leftOpenEntries: (await deps.ledger.listAll())
+      .filter((e) => e.status !== "revoked")
+      .slice(0, 5)
+      .map(({ entryId, status, attempts, nextAttemptAt, claim, createdAt, heldReason, lastError }) => ({
+        entryId,
+        status,
+        attempts,
+        nextAttemptAt,
+        claimUntil: claim?.until,
+        createdAt,
+        heldReason,
+        lastError,
+      })),
     failedAttempts: runs.reduce((n, r) => n + r.failed, 0),
     runs,
     requestBudget:
