@@ -80,8 +80,12 @@ describe("HttpExchange against the simulated exchange", () => {
         permissions: ["read", "trade"],
         status: "active",
         createdAt: created.createdAt,
+        // The verify call above authenticated with the key: the listing says when (as Gate's last_access).
+        lastUsedAt: expect.any(String),
       },
     ]);
+    const lastUsed = Date.parse(listed.keys[0]?.lastUsedAt ?? "");
+    expect(lastUsed).toBeGreaterThanOrEqual(Date.parse(created.createdAt));
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect(disabledVerify).toBeInstanceOf(ExchangePermanentError);
     expect((disabledVerify as ExchangePermanentError).status).toBe(401);
