@@ -204,12 +204,12 @@ export async function runMainJob(
     let sweeperRuns = 0;
     let sweeperOutcome: MainJobSummary["sweeper"]["outcome"] = "not-needed";
     const open = (entries: LedgerEntry[]) => entries.filter((e) => e.status !== "revoked");
+    const openAfterRun = open(await enrolled.deps.ledger.listAll());
     // The misuse run stopped the retired key the sweeper was to retry: nothing is left for it.
-    if (misuse?.action && open(await enrolled.deps.ledger.listAll()).length === 0)
-      sweeperOutcome = "ledger-clear";
-    if (open(await enrolled.deps.ledger.listAll()).length > 0 && execution.status === "SUCCEEDED") {
+    if (misuse?.action && openAfterRun.length === 0) sweeperOutcome = "ledger-clear";
+    if (openAfterRun.length > 0 && execution.status === "SUCCEEDED") {
       print(
-        open(await enrolled.deps.ledger.listAll()).every((e) => e.status === "disabled")
+        openAfterRun.every((e) => e.status === "disabled")
           ? `sweeper: previous key disabled; removing it after the grace (${LOCAL_REMOVE_AFTER_SECONDS}s here, removeAfterSeconds) on a compressed schedule`
           : "sweeper: revocation handed over; running the scheduled sweeper on a compressed schedule",
       );
