@@ -60,6 +60,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
       item.entry = {
         ...rest,
         status: "revoked",
+        retiredAt: item.entry.retiredAt ?? at.toISOString(),
         revokedAt: at.toISOString(),
         updatedAt: at.toISOString(),
         attempts: item.entry.attempts + 1,
@@ -82,6 +83,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: "awaiting-operator",
+      retiredAt: item.entry.retiredAt ?? at,
       awaitingSince: at,
       updatedAt: at,
       needsOperator: true,
@@ -107,6 +109,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: "disabled",
+      retiredAt: item.entry.retiredAt ?? at,
       disabledAt: at,
       updatedAt: at,
       needsOperator: false,
@@ -140,7 +143,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     const e = item.entry;
     if (e.status !== "restoring" || e.restoring?.owner !== update.owner) return copy(e);
     const at = update.at.toISOString();
-    const { nextAttemptAt: _next, restoring: intent, breakGlass, ...rest } = e;
+    const { nextAttemptAt: _next, restoring: intent, breakGlass, retiredAt: _inService, ...rest } = e;
     item.entry = {
       ...rest,
       status: "restored",
@@ -173,6 +176,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: removing ? "disabled" : "failed",
+      retiredAt: item.entry.retiredAt ?? update.at.toISOString(),
       updatedAt: update.at.toISOString(),
       lastError: update.error,
       attempts: item.entry.attempts + 1,
@@ -247,6 +251,9 @@ export class InMemoryRevocationLedger implements RevocationLedger {
       .filter((i) => i.entry.secretId === secretId)
       .map((i) => copy(i.entry))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+  async listByStatus(status: LedgerStatus): Promise<LedgerEntry[]> {
+    return (await this.listAll()).filter((e) => e.status === status);
   }
   async listAll(): Promise<LedgerEntry[]> {
     return [...this.items.values()]

@@ -11,7 +11,7 @@ const CONSUMERS = "ConsumersTable";
 const BY_PRINCIPAL = "ConsumersTable/index/by-principal";
 const LEDGER = "LedgerTable";
 const BY_SWEEP = "LedgerTable/index/by-sweep";
-const BY_SECRET = "LedgerTable/index/by-secret";
+const BY_STATUS = "LedgerTable/index/by-status";
 const AUDIT = "AuditTable";
 const TOPIC = "AlertTopic";
 const KEY = "AlertKey";
@@ -137,7 +137,7 @@ export const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   MisuseHourly: {
     [ROTATIONS]: ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
     [CONSUMERS]: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-    [BY_SECRET]: ["dynamodb:Query"],
+    [BY_STATUS]: ["dynamodb:Query"],
     [LEDGER]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
     [AUDIT]: ["dynamodb:PutItem", "dynamodb:Query"],
     [TOPIC]: ["sns:Publish"],

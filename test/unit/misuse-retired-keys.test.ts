@@ -11,7 +11,11 @@ import { misuseHourly } from "../../src/core/misuse/hourly";
 import { hourOf } from "../../src/core/misuse/model";
 import { acknowledgeFinding, misuseReport } from "../../src/core/misuse/report";
 import { MISUSE_ACTOR } from "../../src/core/misuse/retired-action";
-import { judgeRetiredKeys, RETIRED_USE_TOLERANCE_MS } from "../../src/core/misuse/retired-keys";
+import {
+  judgeRetiredKeys,
+  RETIRED_USE_TOLERANCE_MS,
+  retiredKeySightings,
+} from "../../src/core/misuse/retired-keys";
 import type { LedgerEntry } from "../../src/core/model";
 import { revokePrevious } from "../../src/core/revocation/revoke-previous";
 import { ledgerEntryId } from "../../src/core/tokens";
@@ -89,6 +93,53 @@ describe("judgeRetiredKeys (pure)", () => {
     ]);
     // An operator put it back in service (audited), or it is gone.
     expect(["restoring", "restored", "revoked"].map((s) => judged(s as never))).toEqual([0, 0, 0]);
+  });
+});
+
+describe("restored keys and the size of the read", () => {
+  it("a key an operator restored and an attempt re-retired is judged from the re-retirement, not the opening", () => {
+    const reRetired = T0 + 6 * 3_600_000;
+    const restored = {
+      ...entry("failed"),
+      retiredAt: new Date(reRetired).toISOString(),
+      restored: { actor: "op", reason: "r", at: new Date(T0 + 3_600_000).toISOString() },
+    };
+    // In service again between the restore and the re-retirement: its use there is no finding.
+    expect(judgeRetiredKeys([restored], [key(reRetired - 60_000)])).toEqual([]);
+    const late = reRetired + RETIRED_USE_TOLERANCE_MS + 1000;
+    expect(
+      judgeRetiredKeys([restored], [key(late)]).map((u) => u.finding.evidence.secondsAfterRetired),
+    ).toEqual([Math.round((RETIRED_USE_TOLERANCE_MS + 1000) / 1000)]);
+  });
+
+  it("reads the ledger once per retired status, whatever the number of secrets; other secrets' entries are not judged", async () => {
+    const statuses: string[] = [];
+    const entries = [
+      { ...entry("failed"), secretId: "s-7" },
+      { ...entry("pending"), secretId: "not-asked" },
+    ];
+    const listed: string[] = [];
+    const sightings = await retiredKeySightings(
+      Array.from({ length: 500 }, (_, i) => ({ secretId: `s-${i}`, exchangeAccount: "acct" })),
+      {
+        ledger: {
+          listByStatus: async (status) => {
+            statuses.push(status);
+            return entries.filter((e) => e.status === status);
+          },
+        },
+        exchange: {
+          capabilities: async () => ({ maxActiveKeys: 2, supportsDisable: true }) as never,
+          listKeys: async (account) => {
+            listed.push(account);
+            return { keys: [key(T0 + 3_600_000)], maxActiveKeys: 2 };
+          },
+        },
+      },
+    );
+    expect(statuses.sort()).toEqual(["awaiting-operator", "disabled", "failed", "pending"]);
+    expect(listed).toEqual(["acct"]);
+    expect(sightings.uses.map((u) => u.finding.secretId)).toEqual(["s-7"]);
   });
 });
 

@@ -46,7 +46,8 @@ export async function markRestored(
     ":true": true,
   };
   let set = "SET #s = :restored, restored = :r, updatedAt = :at, needsOperator = :true";
-  const remove = ["restoring", "nextAttemptAt", "sweep", "sweepAt"];
+  // In service again: the next attempt that passes the gate retires it anew (`retiredAt`).
+  const remove = ["restoring", "nextAttemptAt", "sweep", "sweepAt", "retiredAt"];
   let unchanged = "attribute_not_exists(breakGlass)";
   // The break-glass authorised the disable a restore undid: it moves to history (I1 again).
   // `recordBreakGlass` is refused while restoring, so the one read here is the one moved.

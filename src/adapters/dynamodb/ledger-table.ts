@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { LedgerEntry } from "../../core/model";
-import { strip } from "./client";
+import { queryAll, strip } from "./client";
 import { updateOrReread } from "./conditional-update";
 
 /** `sweep` is present only while an entry still needs work: the by-sweep index is sparse. */
@@ -33,6 +33,28 @@ export class LedgerTable {
       new GetCommand({ TableName: this.name, Key: { entryId }, ConsistentRead: true }),
     );
     return out.Item ? strip<LedgerEntry>(out.Item, "sweep", "sweepAt") : undefined;
+  }
+
+  /** Every entry a Query of one index matches (to the end, or `limit`), in the index's order. */
+  async query(
+    index: string,
+    keyCondition: string,
+    values: Record<string, unknown>,
+    limit?: number,
+  ): Promise<LedgerEntry[]> {
+    const names = keyCondition.includes("#s") ? { ExpressionAttributeNames: { "#s": "status" } } : {};
+    const items = await queryAll<Record<string, unknown>>(
+      this.db,
+      {
+        TableName: this.name,
+        IndexName: index,
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeValues: values,
+        ...names,
+      },
+      limit,
+    );
+    return items.map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"));
   }
 
   async mustGet(entryId: string): Promise<LedgerEntry> {

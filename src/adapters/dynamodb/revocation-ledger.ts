@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } f
 import { InvalidInputError, OperatorActionRejectedError } from "../../core/errors";
 import { type BreakGlass, type LedgerEntry, type LedgerStatus, restoringRefusal } from "../../core/model";
 import type { FailedAttempt, RevocationLedger } from "../../core/ports";
-import { isConditionFailed, queryAll, strip } from "./client";
+import { isConditionFailed, strip } from "./client";
 import { beginRestore, markRestored, withdrawRestore } from "./ledger-restore";
 import { CLAIM_FREE, claimClause, DUE, LedgerTable, withSchedule } from "./ledger-table";
 
@@ -82,7 +82,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     };
     return this.rows.update(
       entryId,
-      "SET #s = :revoked, revokedAt = :at, updatedAt = :at, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
+      "SET #s = :revoked, revokedAt = :at, updatedAt = :at, retiredAt = if_not_exists(retiredAt, :at), attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
       `#s IN (:pending, :failed, :disabled, :restored, :awaiting) AND ${claimClause(owner, at, values)}`,
       values,
@@ -103,6 +103,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     return this.rows.update(
       entryId,
       "SET #s = :awaiting, awaitingSince = :at, updatedAt = :at, needsOperator = :true, " +
+        "retiredAt = if_not_exists(retiredAt, :at), " +
         "attempts = if_not_exists(attempts, :zero) + :one " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
       `#s IN (:pending, :failed, :restored) AND ${claimClause(update.owner, update.at, values)}`,
@@ -126,6 +127,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     };
     const expression = withSchedule(
       "SET #s = :disabled, disabledAt = :at, updatedAt = :at, needsOperator = :false, " +
+        "retiredAt = if_not_exists(retiredAt, :at), " +
         "attempts = if_not_exists(attempts, :zero) + :one, attemptsAtDisable = if_not_exists(attempts, :zero) + :one",
       update.removeAfter,
       values,
@@ -166,7 +168,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     // A real attempt was made: whatever held it back before no longer applies. A failed removal
     // leaves the key disabled, and the status says so.
     const expression = withSchedule(
-      `SET ${removing ? "" : "#s = :failed, "}updatedAt = :at, lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op`,
+      `SET ${removing ? "" : "#s = :failed, "}updatedAt = :at, retiredAt = if_not_exists(retiredAt, :at), lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op`,
       update.nextAttemptAt,
       values,
       ["heldReason", "#claim"],
@@ -258,30 +260,18 @@ export class DynamoRevocationLedger implements RevocationLedger {
     return strip<LedgerEntry>(out.Attributes ?? {}, "sweep", "sweepAt");
   }
 
-  async listDue(now: Date, limit: number): Promise<LedgerEntry[]> {
-    const items = await queryAll<Record<string, unknown>>(
-      this.db,
-      {
-        TableName: this.table,
-        IndexName: "by-sweep",
-        KeyConditionExpression: "sweep = :due AND sweepAt <= :now",
-        ExpressionAttributeValues: { ":due": DUE, ":now": now.toISOString() },
-      },
-      limit,
-    );
-    return items.map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"));
+  listDue(now: Date, limit: number): Promise<LedgerEntry[]> {
+    const values = { ":due": DUE, ":now": now.toISOString() };
+    return this.rows.query("by-sweep", "sweep = :due AND sweepAt <= :now", values, limit);
   }
 
   async listBySecret(secretId: string): Promise<LedgerEntry[]> {
-    const items = await queryAll<Record<string, unknown>>(this.db, {
-      TableName: this.table,
-      IndexName: "by-secret",
-      KeyConditionExpression: "secretId = :s",
-      ExpressionAttributeValues: { ":s": secretId },
-    });
-    return items
-      .map((i) => strip<LedgerEntry>(i, "sweep", "sweepAt"))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const entries = await this.rows.query("by-secret", "secretId = :s", { ":s": secretId });
+    return entries.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  listByStatus(status: LedgerStatus): Promise<LedgerEntry[]> {
+    return this.rows.query("by-status", "#s = :s", { ":s": status });
   }
 
   async listAll(): Promise<LedgerEntry[]> {

@@ -30,8 +30,11 @@ const RETIRED: ReadonlySet<LedgerEntry["status"]> = new Set([
   "awaiting-operator",
 ]);
 
-/** When the key stopped being one any consumer may use: its ledger entry opens after the gate passed. */
-const retiredAtMs = (entry: LedgerEntry): number => Date.parse(entry.createdAt);
+/**
+ * When the key stopped being one any consumer may use: its ledger entry opens after the gate passed;
+ * a key an operator restored was in service again until an attempt passed the gate anew.
+ */
+const retiredAtMs = (entry: LedgerEntry): number => Date.parse(entry.retiredAt ?? entry.createdAt);
 
 export interface RetiredKeyUse {
   finding: Finding;
@@ -79,7 +82,7 @@ export function judgeRetiredKeys(
 }
 
 export interface RetiredKeySightingsDeps {
-  ledger: Pick<RevocationLedger, "listBySecret">;
+  ledger: Pick<RevocationLedger, "listByStatus">;
   exchange: Pick<Exchange, "listKeys" | "capabilities">;
   /** Default `RETIRED_USE_TOLERANCE_MS`; the local stack compresses time. */
   retiredUseToleranceMs?: number;
@@ -92,19 +95,23 @@ export interface RetiredKeySightings {
 }
 
 /**
- * The retired keys of the given secrets seen in use. Reads each secret's ledger entries, and lists
- * the keys of an account only when one of its secrets has a retired key not yet gone (one listing
- * per account per run, whatever the number of its secrets). Accounts a person manages (no key
- * listing) are skipped; an account whose listing fails is named, never silently judged clean.
+ * The retired keys of the given secrets seen in use. Reads the ledger's entries in the retired
+ * statuses (one Query each, whatever the number of secrets), and lists the keys of an account only
+ * when one of its secrets has a retired key not yet gone (one listing per account per run).
+ * Accounts a person manages (no key listing) are skipped; an account whose listing fails is named,
+ * never silently judged clean.
  */
 export async function retiredKeySightings(
   secrets: ReadonlyArray<{ secretId: string; exchangeAccount: string }>,
   deps: RetiredKeySightingsDeps,
 ): Promise<RetiredKeySightings> {
+  const asked = new Set(secrets.map((s) => s.secretId));
   const open = new Map<string, LedgerEntry[]>();
-  for (const { secretId, exchangeAccount } of secrets) {
-    const entries = (await deps.ledger.listBySecret(secretId)).filter((e) => RETIRED.has(e.status));
-    if (entries.length > 0) open.set(exchangeAccount, [...(open.get(exchangeAccount) ?? []), ...entries]);
+  for (const status of RETIRED) {
+    for (const entry of await deps.ledger.listByStatus(status)) {
+      if (!asked.has(entry.secretId)) continue;
+      open.set(entry.exchangeAccount, [...(open.get(entry.exchangeAccount) ?? []), entry]);
+    }
   }
   const out: RetiredKeySightings = { uses: [], unlisted: [] };
   for (const [account, entries] of open) {

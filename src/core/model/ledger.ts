@@ -90,6 +90,12 @@ export interface LedgerEntry {
   disabledAt?: string;
   /** `attempts` when the key was disabled: the removal stage gets its own `maxAttempts`. */
   attemptsAtDisable?: number;
+  /**
+   * Since when no consumer may use the key: the entry's opening (after the gate passed); a restore
+   * removes it, and the next attempt that passes the gate again sets it (misuse detection judges
+   * use after it). Absent on entries written before it existed: `createdAt`.
+   */
+  retiredAt?: string;
   /** The operator's undo within the grace: the key was enabled again (audited, alerted). */
   restored?: { actor: string; reason: string; at: string };
   /** Why the last due attempt did not call the exchange (gate not ready, key is current again…). */

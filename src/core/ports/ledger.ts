@@ -95,4 +95,6 @@ export interface RevocationLedger {
   listAll(): Promise<LedgerEntry[]>;
   /** Every entry of one secret, final ones included (the by-secret index; may lag a moment). */
   listBySecret(secretId: string): Promise<LedgerEntry[]>;
+  /** Every entry in one status, oldest first (the by-status index; may lag a moment). */
+  listByStatus(status: LedgerStatus): Promise<LedgerEntry[]>;
 }

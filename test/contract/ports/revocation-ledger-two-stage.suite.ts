@@ -35,6 +35,25 @@ export function revocationLedgerTwoStageContract(target: PortTarget<RevocationLe
         await expectDue(at(3630), [entry.entryId], [entry.entryId]);
       });
 
+      it("a restored key re-retired by a failed attempt is retired from that attempt on", async () => {
+        const entry = entryAt(T0, "restore-fail");
+        await ledger.openPending(entry);
+        const disabled = await ledger.markDisabled(entry.entryId, { at: at(30), removeAfter: at(600) });
+        await ledger.beginRestore(entry.entryId, { owner: "r-2", actor: "op", reason: "why", at: at(35) });
+        await ledger.markRestored(entry.entryId, { owner: "r-2", at: at(40) });
+        await ledger.requeue(entry.entryId, at(50));
+        const failed = await ledger.markFailed(entry.entryId, {
+          at: at(70),
+          error: "timeout",
+          nextAttemptAt: at(100),
+          needsOperator: false,
+        });
+
+        expect(disabled.retiredAt).toBe(entry.createdAt);
+        expect(failed).toMatchObject({ status: "failed", retiredAt: iso(70) });
+        expect(failed.restored).toMatchObject({ at: iso(40) });
+      });
+
       it("a failed removal keeps the entry disabled (stage remove); a first-stage failure is refused once disabled", async () => {
         const entry = entryAt(T0, "disable-fail");
         await ledger.openPending(entry);
@@ -89,6 +108,12 @@ export function revocationLedgerTwoStageContract(target: PortTarget<RevocationLe
         expect(again).toMatchObject({ status: "disabled", attempts: 2, attemptsAtDisable: 2 });
         expect(again.restored).toBeUndefined();
         expect(revoked).toMatchObject({ status: "revoked", attempts: 3 });
+        // Retired at the opening; in service again once restored; retired anew by the attempt
+        // that passed the gate again (misuse detection judges use after it), and kept from then.
+        expect(entry.retiredAt).toBe(entry.createdAt);
+        expect(restored.retiredAt).toBeUndefined();
+        expect(again.retiredAt).toBe(iso(60));
+        expect(revoked.retiredAt).toBe(iso(60));
       });
 
       it("refuses to disable or restore a revoked entry, and to restore one that is not disabled", async () => {

@@ -4,6 +4,7 @@
  * requeue, and the sparse sweep index (`listDue`, paginated, oldest first).
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import type { LedgerEntry, LedgerStatus } from "../../../src/core/model";
 import type { RevocationLedger } from "../../../src/core/ports";
 import { ledgerHelpers } from "./ledger-support";
 import { at, iso, type PortTarget, refusal, T0 } from "./support";
@@ -72,6 +73,23 @@ export function revocationLedgerContract(target: PortTarget<RevocationLedger>): 
           [mine[1]?.entryId, "pending"],
         ]);
         expect(await ledger.listBySecret(target.id("nobody"))).toEqual([]);
+      });
+    });
+
+    describe("listByStatus", () => {
+      it("lists the entries in one status, whatever their secret, and none in another", async () => {
+        const [a, b, c] = ["st-a", "st-b", "st-c"].map((label) => entryAt(T0, label));
+        for (const e of [a, b, c]) await ledger.openPending(e as LedgerEntry);
+        await ledger.markRevoked(b?.entryId ?? "", at(10));
+        const ids = [a, b, c].map((e) => e?.entryId);
+        const among = async (status: LedgerStatus) =>
+          (await ledger.listByStatus(status)).map((e) => e.entryId).filter((id) => ids.includes(id));
+
+        await target.eventually(async () => {
+          expect((await among("pending")).sort()).toEqual([a?.entryId, c?.entryId].sort());
+          expect(await among("revoked")).toEqual([b?.entryId]);
+        });
+        expect(await among("failed")).toEqual([]);
       });
     });
 
