@@ -29,6 +29,8 @@ export interface MisuseRunRecord {
   entriesAtStart: Array<
     Pick<LedgerEntry, "entryId" | "keyId" | "secretId" | "exchangeAccount" | "status" | "createdAt">
   >;
+  /** Entry id → when the world saw a restored key retired anew, as the run began (`World.reRetiredAt`). */
+  reRetiredAtStart: Map<string, number>;
   /** `account#keyId` → the key's state on the exchange when the run ended. */
   keysAtEnd: Record<string, "active" | "disabled">;
   /** Entries another invocation moved out of a retired status, or whose key it removed, while the run ran. */
@@ -132,6 +134,7 @@ export async function runMisuseHourly(world: World, actor: string, scan: Scan): 
         createdAt,
       }),
     ),
+    reRetiredAtStart: new Map(world.reRetiredAt),
     keysAtEnd: {},
     unstable: new Set(),
     unlisted: new Set(),

@@ -28,7 +28,7 @@ import { noteForMisuseRuns, runMisuseHourly, spawnMisuseHourly } from "./misuse-
 import { checkRevocationTruth, type DecisionPoint } from "./oracles/liveness";
 import { checkManualAnswers } from "./oracles/manual";
 import { checkMisuseReport } from "./oracles/misuse";
-import { type RetiredUseSummary, retiredUseSummary } from "./oracles/retired-use";
+import { isRetiredStatus, type RetiredUseSummary, retiredUseSummary } from "./oracles/retired-use";
 import { checkAfterEvent, checkAtQuiescence, RecordsSeen, registryFacts } from "./oracles/world-checks";
 import { type Snapshot, takeSnapshot } from "./snapshot";
 import { type CommandKind, SIM_MANUAL_ACCOUNT, sessionArn, type Violation, World } from "./world";
@@ -253,6 +253,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       maxActiveKeys = Math.max(maxActiveKeys, acct.keys.filter((k) => k.status === "active").length);
     }
     for (const v of checkWorld(prev, snap)) world.violate(v);
+    noteReRetired(world, prev, snap);
     for (const v of checkAfterEvent(world, snap, recordsSeen)) world.violate(v);
     prev = snap;
   };
@@ -484,4 +485,16 @@ async function manualSummary(world: World): Promise<ManualSummary> {
     tokensGone: { ...world.tokens.gone },
     outcomes: { ...world.manual.outcomes },
   };
+}
+
+/** A key an operator put back in service is retired anew when the world first sees its entry retired again. */
+function noteReRetired(world: World, prev: Snapshot | undefined, snap: Snapshot): void {
+  if (!prev) return;
+  const before = new Map(prev.ledger.map((e) => [e.entryId, e.status]));
+  for (const e of snap.ledger) {
+    const was = before.get(e.entryId);
+    if ((was === "restored" || was === "restoring") && isRetiredStatus(e.status)) {
+      world.reRetiredAt.set(e.entryId, snap.now.getTime());
+    }
+  }
 }

@@ -179,6 +179,11 @@ export class World {
   attacker = false;
   readonly stolen: StolenKey[] = [];
   readonly attackerUses: AttackerUse[] = [];
+  /**
+   * Entry id → when the world saw it move from `restoring`/`restored` into a retired status (the
+   * key back in service until then): the retired-use oracle's own record, from the snapshots.
+   */
+  readonly reRetiredAt = new Map<string, number>();
   /** Each hourly misuse run: what the world saw before, during and after it (`misuse-hourly.ts`). */
   readonly misuseRuns: MisuseRunRecord[] = [];
 

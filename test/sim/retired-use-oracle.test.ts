@@ -41,6 +41,7 @@ function run(over: Partial<MisuseRunRecord> = {}): MisuseRunRecord {
         createdAt: new Date(T0).toISOString(),
       },
     ],
+    reRetiredAtStart: new Map(),
     keysAtEnd: { "acct-1#key-2": "active", "acct-1#key-3": "active" },
     unstable: new Set(),
     unlisted: new Set(),
@@ -73,6 +74,13 @@ describe("retired-use oracle", () => {
 
     expect(out.violations.map((v) => v.invariant)).toEqual(["R1"]);
     expect(out.obligations).toMatchObject([{ entryId: ENTRY, detected: false }]);
+  });
+
+  it("a key an operator restored owes from when the world saw it retired anew, not from the entry's opening", () => {
+    const reRetired = run({ reRetiredAtStart: new Map([[ENTRY, T0 + 20 * 60_000]]) });
+    // Used while back in service (minute 10): nothing owed; used after the re-retirement: R1.
+    expect(checkRetiredUseRun(reRetired, [use(10)]).violations).toEqual([]);
+    expect(checkRetiredUseRun(reRetired, [use(25)]).violations.map((v) => v.invariant)).toEqual(["R1"]);
   });
 
   it("owes nothing for a use within the tolerance, after the run began, or a run that threw", () => {

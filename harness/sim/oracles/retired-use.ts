@@ -73,7 +73,9 @@ export function checkRetiredUseRun(
     if (run.unstable.has(e.entryId) || run.manualAccounts.has(e.exchangeAccount)) continue;
     if (run.unlisted.has(e.exchangeAccount)) continue;
     const keyAt = (k: string) => run.keysAtEnd[`${e.exchangeAccount}#${k}`] ?? "gone";
-    const retiredAt = Date.parse(e.createdAt);
+    // Restated from the ledger's documentation: a key an operator restored was in service until
+    // an attempt retired it anew; the world's own record says when it saw that (never earlier).
+    const retiredAt = run.reRetiredAtStart.get(e.entryId) ?? Date.parse(e.createdAt);
     const seen = uses.some(
       (u) =>
         u.keyId === e.keyId &&
