@@ -375,7 +375,8 @@ async function timeSweeper(
     due: opts.due,
     revoked,
     leftOpen: await open(),
-    // What an entry still open looks like (one of 5,000 was, at 10,000 secrets, 2026-12-08): enough
+    // What an entry still open looks like (one of 5,000 was, at 10,000 secrets, 2026-12-08, before
+    // dynalite's index keys were mended: harness/local/dynalite-loader.ts): enough
     // to tell an entry never indexed as due from one left claimed.
     leftOpenEntries: (await deps.ledger.listAll())
       .filter((e) => e.status !== "revoked")

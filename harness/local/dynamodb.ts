@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import dynalite from "dynalite";
 import { parse } from "yaml";
 import type { TableNames } from "../../src/adapters/dynamodb/client";
+import { loadDynalite } from "./dynalite-loader";
 
 export const TABLES_FILE = join(import.meta.dirname, "..", "..", "infra", "tables.yml");
 
@@ -49,7 +49,7 @@ export async function startDynamo(opts: {
   path?: string;
   port?: number;
 }): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.path });
+  const server = loadDynalite()({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.path });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());

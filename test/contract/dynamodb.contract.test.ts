@@ -5,7 +5,7 @@
  * endpoint (real AWS or another implementation) with region from AWS_REGION and credentials from the
  * SDK's default chain: tables get run-unique names and are deleted afterwards (dynamodb-target.ts).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -336,6 +336,34 @@ describe("sparse global secondary indexes", () => {
     expect(listed).toEqual([{ entryId, status: "failed", sweep, sweepAt: "2030-01-01T00:00:00.000Z" }]);
     await eventually(async () => expect((await dueAt(sweep, "2030-01-02T00:00:00.000Z")).Items).toEqual([]));
     expect(await getLedger(entryId)).toEqual({ entryId, status: "failed" });
+  });
+
+  it("every item of one index key is in the index, whatever its table key (dynalite's 24-bit index-key defect, mended)", async () => {
+    // Two table keys whose md5("Outliers" + key) share their first six hex digits: dynalite 4.0.0
+    // gave both the same index entry, so the second write hid the first (harness/local/dynalite-loader.ts).
+    const seen = new Map<string, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const entryId = `${partition("collide")}#${i}`;
+      const prefix = createHash("md5").update("Outliers").update(entryId).digest("hex").slice(0, 6);
+      const earlier = seen.get(prefix);
+      if (earlier) pair = [earlier, entryId];
+      else seen.set(prefix, entryId);
+    }
+    const sweep = partition("same-key");
+    for (const entryId of pair) {
+      await db.send(
+        new PutCommand({
+          TableName: tables.ledger,
+          Item: { entryId, status: "pending", sweep, sweepAt: "2030-01-01T00:00:00.000Z" },
+        }),
+      );
+    }
+
+    await eventually(async () => {
+      const out = await dueAt(sweep, "2030-01-02T00:00:00.000Z");
+      expect((out.Items ?? []).map((i) => i.entryId).sort()).toEqual([...pair].sort());
+    });
   });
 
   it("a range condition <= on a string sort key returns only the due items, in ascending order", async () => {
