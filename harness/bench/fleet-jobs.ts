@@ -2,9 +2,11 @@ import { performance } from "node:perf_hooks";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { documentClient } from "../../src/adapters/dynamodb/client";
+import { type ScheduleContext, scheduleContext } from "../../src/cli/schedules";
 import { loadConfig } from "../../src/commons/config";
 import { type AppDeps, buildDeps } from "../../src/commons/deps";
 import { runBounded } from "../../src/core/bounded";
+import { rotationScheduleFor } from "../../src/core/enrollment/schedule-spec";
 import { hygieneAudit } from "../../src/core/hygiene/audit";
 import { fleetOverview } from "../../src/core/operator/fleet";
 import { enrollSecret, registerConsumer } from "../../src/core/operator/operator";
@@ -26,7 +28,8 @@ import { type DynamoMeter, median, round } from "./support";
  * concurrency):
  *   listFirstPageMs10k  `keyshift list`'s first page (100 secrets), median of 5
  *   driftCheckSeconds10k  the read-policy drift check of every secret, 16 at once
- *   hygieneSeconds10k  the hygiene audit over every secret, 16 at once (the weekly job's settings)
+ *   hygieneSeconds10k  the hygiene audit over every secret, 16 at once (the weekly job's settings),
+ *     its run-time schedule check included (each secret's schedule made as `keyshift apply` makes it)
  *   sweeperDue5000Seconds  `due` due revocations (keys on the accounts, spread over secrets)
  *     drained by the sweeper handler run after run with a 240-s Lambda's time budget
  *   heartbeatWcu  write units of one steady-state heartbeat (a conditional UpdateItem on an
@@ -51,10 +54,12 @@ export async function fleetJobs(opts: {
   const deps = buildDeps(loadConfig());
   const db = documentClient({ region: stack.region, endpoint: stack.endpoints.dynamodb });
   const sm = new SecretsManagerClient({ region: stack.region, endpoint: stack.endpoints.secretsManager });
+  const schedules = await scheduleContext(stack.env, "the fleet bench");
   const seedStart = performance.now();
   const templates = await enrollTemplates(opts, deps, sm);
+  for (const t of templates) await createSchedule(schedules, t.secretId);
   log(`fleet-jobs: ${templates.length} accounts enrolled; copying to ${opts.secrets} secrets`);
-  const fleet = await copyFleet(opts, templates, deps, db, sm);
+  const fleet = await copyFleet(opts, templates, deps, db, sm, schedules);
   const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
   log(`fleet-jobs: seeded in ${seedSeconds} s; list`);
   const list = await timeList(deps, fleet.length);
@@ -63,13 +68,14 @@ export async function fleetJobs(opts: {
   const drift = await timeDrift(deps, fleet);
   save({ driftCheckSeconds10k: drift.seconds }, { drift });
   log(`fleet-jobs: drift ${drift.seconds} s; hygiene audit`);
-  const hygiene = await timeHygiene(deps, fleet.length);
+  const hygiene = await timeHygiene(deps, fleet.length, schedules);
   save({ hygieneSeconds10k: hygiene.seconds }, { hygiene });
   log(`fleet-jobs: hygiene ${hygiene.seconds} s; sweeper over ${opts.due} due`);
   const sweeper = await timeSweeper(opts, templates, fleet, deps);
   const heartbeat = await heartbeatWcu(opts.meter, deps, fleet.at(-1) ?? "");
   db.destroy();
   sm.destroy();
+  schedules.close();
   return {
     listFirstPageMs10k: list.firstPageMs,
     driftCheckSeconds10k: drift.seconds,
@@ -93,7 +99,7 @@ export async function fleetJobs(opts: {
         driftCheckSeconds10k:
           "readPolicyDrift (registry Query + GetResourcePolicy) for every secret, 16 at once",
         hygieneSeconds10k:
-          "hygieneAudit with the weekly handler's concurrency (16) and the drift check, every secret in one run",
+          "hygieneAudit with the weekly handler's concurrency (16), the drift check and the schedule check (ListSchedules once, GetSchedule for the week's sample), every secret in one run",
         sweeperDue5000Seconds: `retryRevocationsStep run after run (240-s Lambda budget) until none due; ${opts.due} unpromoted keys on ${opts.accounts} accounts`,
         heartbeatWcu:
           "write units DynamoDB reports (dynalite, ReturnConsumedCapacity) for the steady-state heartbeat's conditional UpdateItem",
@@ -180,6 +186,7 @@ async function copyFleet(
   deps: AppDeps,
   db: DynamoDBDocumentClient,
   sm: SecretsManagerClient,
+  schedules: ScheduleContext,
 ): Promise<string[]> {
   const { tables } = opts.stack;
   const rowsOf = async (table: string, secretId: string) =>
@@ -236,6 +243,7 @@ async function copyFleet(
     await batchPut(db, tables.consumers, [...t.consumers.map((r) => ({ ...r, secretId })), ...instances]);
     await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: t.value }));
     await deps.policies.putResourcePolicy(secretId, (await planReadPolicy(deps, secretId)).document);
+    await createSchedule(schedules, secretId);
   });
   return ids.map((i) => {
     const t = source[i % source.length] as Template;
@@ -298,11 +306,26 @@ async function timeDrift(deps: AppDeps, fleet: string[]) {
   return { seconds, secrets: fleet.length, drifting, concurrency: 16 };
 }
 
-async function timeHygiene(deps: AppDeps, total: number) {
+/** The schedule `keyshift apply` makes for a template's settings (rate(30 days), enabled, default time zone). */
+async function createSchedule(ctx: ScheduleContext, secretId: string): Promise<void> {
+  await ctx.schedules.create(
+    rotationScheduleFor({ secretId, schedule: "rate(30 days)", enabled: true }, ctx.deployment),
+  );
+}
+
+async function timeHygiene(deps: AppDeps, total: number, schedules: ScheduleContext) {
   const start = performance.now();
   const report = await hygieneAudit(
     { concurrency: 16 },
-    { ...deps, policyDrift: (secretId, consumers) => readPolicyDriftOf(deps, secretId, consumers) },
+    {
+      ...deps,
+      policyDrift: (secretId, consumers) => readPolicyDriftOf(deps, secretId, consumers),
+      scheduleCheck: {
+        schedules: schedules.schedules,
+        deployment: schedules.deployment,
+        group: schedules.group,
+      },
+    },
   );
   const seconds = round((performance.now() - start) / 1000, 2);
   // Every secret of the stack, ours included (other sections may have enrolled some first: the
@@ -310,6 +333,11 @@ async function timeHygiene(deps: AppDeps, total: number) {
   if (report.secrets < total) throw new Error(`the audit covered ${report.secrets} of ${total} secrets`);
   const unreadable = report.findings.filter((f) => f.message.includes("could not read")).length;
   if (unreadable > 0) throw new Error(`the audit could not read ${unreadable} secrets`);
+  // Other sections' secrets (enrolled without a schedule) may be reported; the fleet's never.
+  const scheduleFindings = report.findings.filter(
+    (f) => f.kind.startsWith("schedule-") && f.secretId?.startsWith("keyshift/exchange/fleet-acct-"),
+  ).length;
+  if (scheduleFindings > 0) throw new Error(`${scheduleFindings} schedule findings: the seed is wrong`);
   return {
     seconds,
     secrets: report.secrets,
