@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BybitSimulator, startBybitSimulator, tradingOrder } from "../../harness/local/exchange/bybit";
 import { InMemoryRequestBudget } from "../../harness/memory";
 import { BudgetedExchange } from "../../src/adapters/exchange/budgeted";
-import { BybitExchange } from "../../src/adapters/exchange/bybit";
+import { BybitExchange, parseBybitAdminSecret } from "../../src/adapters/exchange/bybit";
 import { WINDOW_MAX_MS } from "../../src/adapters/exchange/bybit/activity";
-import { ExchangePermanentError } from "../../src/core/errors";
+import { ExchangePermanentError, RotationStateError } from "../../src/core/errors";
 import type { BudgetRule } from "../../src/core/ports";
 import { adapterFor, adminConfig, failure, rawCall, TRADING_SCOPE } from "./bybit-helpers";
 
@@ -231,5 +231,41 @@ describe("BybitExchange.activitySince", () => {
     // query-api (observer), four categories, the transfer list.
     expect(a.urls).toHaveLength(6);
     expect(slots).toBe(a.urls.length);
+  });
+});
+
+describe("the admin secret's observer", () => {
+  const base = {
+    exchange: "bybit",
+    endpoint: "https://api.bybit.com",
+    apiKey: "MASTERKEY",
+    apiSecret: "MASTERSECRET",
+    subuid: "123",
+  };
+  const bad = (observer: unknown) => {
+    try {
+      parseBybitAdminSecret({ ...base, observer }, "keyshift/admin/x");
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error("accepted");
+  };
+
+  it("names the bad field, never its value; refuses the master key as the observer", () => {
+    const missing = bad({ apiKey: "OBSERVERKEY" });
+    expect(missing).toBeInstanceOf(RotationStateError);
+    expect(missing.message).toContain('"observer.apiSecret"');
+    const spaced = bad({ apiKey: "OBSERVERKEY", apiSecret: "has a space-secret-value" });
+    expect(spaced.message).toContain('"observer.apiSecret"');
+    expect(spaced.message).not.toContain("space-secret-value");
+    expect(bad({ apiKey: "MASTERKEY", apiSecret: "S" }).message).toContain('"observer.apiKey"');
+    expect(bad(["OBSERVERKEY"]).message).toContain('"observer"');
+    expect(
+      parseBybitAdminSecret({ ...base, observer: { apiKey: "K", apiSecret: "S" } }, "x").observer,
+    ).toEqual({
+      apiKey: "K",
+      apiSecret: "S",
+    });
+    expect(parseBybitAdminSecret(base, "x").observer).toBeUndefined();
   });
 });
