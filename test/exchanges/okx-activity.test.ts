@@ -138,14 +138,44 @@ describe("OkxExchange.activitySince", () => {
     expect(a.urls.some((u) => u.pathname === "/api/v5/trade/fills")).toBe(false);
   });
 
-  it("a cursor older than OKX's 3 days reads what is left and says what it cannot", async () => {
+  it("a cursor days behind catches up with fills-history per instrument type, then reads fills", async () => {
     const a = account();
     const now = clock();
-    sim.activity.recordFill(a.name, { atMs: now - 2 * DAY });
+    sim.activity.recordFill(a.name, { instType: "SPOT", atMs: now - 4 * DAY });
+    sim.activity.recordFill(a.name, { instType: "SWAP", atMs: now - 2 * DAY });
     const behind = JSON.stringify({ v: 1, streams: { fills: { fromMs: 0, toMs: now - 5 * DAY } } });
+
     const page = await a.exchange().activitySince(a.name, behind);
-    expect(page.rows.filter((r) => r.endpointClass === "derivatives")).toHaveLength(1);
-    expect(page.skipped?.join()).toMatch(/fills: .* older than the exchange serves/);
+
+    expect(page.skipped).toBeUndefined();
+    expect(page.rows.map((r) => r.endpointClass).sort()).toEqual(["derivatives", "spot"]);
+    const history = a.urls.filter((u) => u.pathname === "/api/v5/trade/fills-history");
+    expect(history.map((u) => u.searchParams.get("instType")).sort()).toEqual([
+      "EVENTS",
+      "FUTURES",
+      "MARGIN",
+      "OPTION",
+      "SPOT",
+      "SWAP",
+    ]);
+    // Each history window ends the millisecond before the 3-day endpoint's begins (both are asked
+    // a millisecond wider: \`end\` = window end + 1, \`begin\` = window start - 1): contiguous.
+    const fillsBegin = Number(
+      a.urls.find((u) => u.pathname === "/api/v5/trade/fills")?.searchParams.get("begin"),
+    );
+    for (const u of history) expect(Number(u.searchParams.get("end")) - 1 + 1).toBe(fillsBegin + 1);
+    const again = await a.exchange().activitySince(a.name, page.cursor);
+    expect(again.rows).toEqual([]);
+  });
+
+  it("a cursor older than 3 months says what it cannot read; the simulator requires instType on fills-history", async () => {
+    const a = account();
+    const now = clock();
+    const behind = JSON.stringify({ v: 1, streams: { fills: { fromMs: 0, toMs: now - 100 * DAY } } });
+    const page = await a.exchange().activitySince(a.name, behind);
+    expect(page.skipped?.join()).toMatch(/fills history \(SPOT\): .* older than the exchange serves/);
+    const raw = await rawCall(sim, asRaw(a.observer as Key), "GET", "/api/v5/trade/fills-history");
+    expect(raw.body.code).toBe("50014");
   });
 
   it("pages fills by billId and sub-account bills by time; a window cut by the page bound finishes next pull", async () => {

@@ -33,6 +33,8 @@ export interface Stream<R> {
   maxWindowMs: number;
   /** How far back the endpoint serves at all; absent: further than any cursor. */
   retentionMs?: number;
+  /** Where this stream stops (another endpoint serves what is newer); absent: a few seconds ago. */
+  untilMs?: number;
   /** Pages a window a pull: past them the window's page is kept for the next pull. */
   maxPages: number;
   /** Windows a pull: a cursor far behind catches up over several pulls. */
@@ -58,7 +60,7 @@ export async function readStream<R>(
   now: number,
   skipped: string[],
 ): Promise<{ rows: R[]; state: WindowState }> {
-  const end = now - SETTLE_MS;
+  const end = Math.min(now - SETTLE_MS, stream.untilMs ?? Infinity);
   let state: WindowState;
   if (last?.page !== undefined) {
     state = last;

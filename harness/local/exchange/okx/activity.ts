@@ -12,6 +12,8 @@ import type { OkxStore, SimKey } from "./store";
 
 /** `trade/fills`: "the last 3 day[s]". */
 export const FILLS_RETENTION_MS = 3 * 24 * 3_600_000;
+/** `trade/fills-history`: "the last 3 months" (90 days here). */
+export const HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
 const INST_TYPES = ["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"];
 
 interface Fill {
@@ -99,15 +101,19 @@ export class OkxActivityBook {
     });
   }
 
-  /** `GET /api/v5/trade/fills`: the caller's own account's fills of the last 3 days. */
-  fillsOf(caller: SimKey, query: URLSearchParams): unknown[] {
+  /**
+   * `GET /api/v5/trade/fills`: the caller's own account's fills of the last 3 days; with
+   * `history`, `GET /api/v5/trade/fills-history`: 3 months, `instType` required.
+   */
+  fillsOf(caller: SimKey, query: URLSearchParams, history = false): unknown[] {
     const instType = query.get("instType");
+    if (history && !instType) throw paramEmpty("instType");
     if (instType && !INST_TYPES.includes(instType)) throw paramError("instType");
     const begin = optionalNumber(query, "begin");
     const end = optionalNumber(query, "end");
     const after = optionalNumber(query, "after");
     const before = optionalNumber(query, "before");
-    const floor = this.store.now() - FILLS_RETENTION_MS;
+    const floor = this.store.now() - (history ? HISTORY_RETENTION_MS : FILLS_RETENTION_MS);
     return this.fills
       .filter(
         (f) =>

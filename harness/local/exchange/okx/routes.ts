@@ -12,6 +12,7 @@ export type OkxOperation =
   | "deleteKey"
   | "placeOrder"
   | "fills"
+  | "fillsHistory"
   | "subAccountBills";
 
 /** The v5 endpoints keyshift and a trading service call, each with the fault endpoint it shares. */
@@ -28,6 +29,7 @@ const ROUTES: Record<
   // What a trading service does and what reports it (`activity.ts`).
   "/api/v5/trade/order": { method: "POST", operation: "placeOrder", endpoint: "account" },
   "/api/v5/trade/fills": { method: "GET", operation: "fills", endpoint: "account" },
+  "/api/v5/trade/fills-history": { method: "GET", operation: "fillsHistory", endpoint: "account" },
   "/api/v5/asset/subaccount/bills": { method: "GET", operation: "subAccountBills", endpoint: "account" },
 };
 
@@ -78,6 +80,8 @@ export function runOperation(
       return book.placeOrder(caller, input.body);
     case "fills":
       return book.fillsOf(caller, input.query);
+    case "fillsHistory":
+      return book.fillsOf(caller, input.query, true);
     case "subAccountBills":
       return book.subAccountBills(caller, input.query);
     case "config":

@@ -20,6 +20,12 @@ import { normalizeScope, PERM_READ } from "./scope";
 
 /** `trade/fills`: "recently-filled transaction details in the last 3 day[s]". */
 export const FILLS_RETENTION_MS = 3 * 24 * 3_600_000;
+/** `trade/fills-history`: "data from the last 3 months" (read as 90 days). */
+export const HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
+/** `trade/fills-history` requires `instType`: every type a key can trade. */
+export const INST_TYPES = ["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] as const;
+/** A stream stops this far inside an endpoint's retention, so its oldest rows are still served. */
+const RETENTION_MARGIN_MS = 60_000;
 /** `trade/fills` and `subaccount/bills` `limit`: "The maximum is 100". */
 export const PAGE = 100;
 /** The bills endpoint sets no window; this one bounds a catch-up pull's pages per request run. */
@@ -81,9 +87,7 @@ export async function okxActivity(
       secretKey: cfg.observer.secretKey,
       passphrase: cfg.observer.passphrase,
     };
-    const read = await readStream(fills(deps.client, ctx, observer), cursor.streams.fills, now, skipped);
-    rows.push(...fillRows(read.rows));
-    next.streams.fills = read.state;
+    rows.push(...fillRows(await readFills(deps.client, ctx, observer, cursor, next, now, skipped)));
   } else {
     skipped.push('fills: no observer key in the admin secret ("observer"); fills are not read');
   }
@@ -108,17 +112,65 @@ async function proveObserver(client: OkxClient, ctx: CallContext, master: OkxSig
   }
 }
 
-function fills(client: OkxClient, ctx: CallContext, observer: OkxSigner): Stream<Fill> {
+/**
+ * The observer's fills since the cursor: `trade/fills` for the last 3 days; a cursor further
+ * behind (the pull did not run for days) first catches up with `trade/fills-history` per
+ * instrument type up to where `trade/fills` begins, over as many pulls as its page bounds need,
+ * and only then moves on (what is older than 3 months is said in `skipped`).
+ */
+async function readFills(
+  client: OkxClient,
+  ctx: CallContext,
+  observer: OkxSigner,
+  cursor: StreamsCursor,
+  next: StreamsCursor,
+  now: number,
+  skipped: string[],
+): Promise<Fill[]> {
+  const last = cursor.streams.fills;
+  const floor = now - FILLS_RETENTION_MS + RETENTION_MARGIN_MS;
+  const rows: Fill[] = [];
+  if (last && last.page === undefined && last.toMs + 1 < floor) {
+    let done = true;
+    for (const instType of INST_TYPES) {
+      const name = `history:${instType}`;
+      const state = cursor.streams[name] ?? last;
+      const stream = { ...fills(client, ctx, observer, instType), untilMs: floor - 1 };
+      const read = await readStream(stream, state, now, skipped);
+      rows.push(...read.rows);
+      next.streams[name] = read.state;
+      done &&= read.state.page === undefined && read.state.toMs >= floor - 1;
+    }
+    if (!done) {
+      next.streams.fills = last;
+      return rows;
+    }
+    for (const instType of INST_TYPES) delete next.streams[`history:${instType}`];
+    const caughtUp = { fromMs: last.fromMs, toMs: floor - 1 };
+    const read = await readStream(fills(client, ctx, observer), caughtUp, now, skipped);
+    next.streams.fills = read.state;
+    return [...rows, ...read.rows];
+  }
+  const read = await readStream(fills(client, ctx, observer), last, now, skipped);
+  next.streams.fills = read.state;
+  return read.rows;
+}
+
+/** `trade/fills` (the last 3 days), or with `instType` `trade/fills-history` (3 months). */
+function fills(client: OkxClient, ctx: CallContext, observer: OkxSigner, instType?: string): Stream<Fill> {
+  const retentionMs = instType ? HISTORY_RETENTION_MS : FILLS_RETENTION_MS;
   return {
-    label: "fills",
-    maxWindowMs: FILLS_RETENTION_MS,
-    retentionMs: FILLS_RETENTION_MS,
+    label: instType ? `fills history (${instType})` : "fills",
+    maxWindowMs: retentionMs,
+    retentionMs,
     maxPages: MAX_PAGES,
     maxWindows: 1,
     read: async (window, page) => {
       // Whether `begin`/`end` include their bound is not published: ask a millisecond wider and
       // keep the window's rows by their own `ts`. Newest first; `after` pages to older bills.
-      const answer = await client.call(ctx, observer, "GET", "/api/v5/trade/fills", {
+      const path = instType ? "/api/v5/trade/fills-history" : "/api/v5/trade/fills";
+      const answer = await client.call(ctx, observer, "GET", path, {
+        instType,
         begin: String(window.fromMs - 1),
         end: String(window.toMs + 1),
         limit: String(PAGE),
