@@ -66,7 +66,7 @@ export interface BybitActivityDeps {
  * Reads what is new since the cursor.
  * 1. Without an observer key: executions are not read, and `skipped` says so. With one: prove it
  *    is a read-only key of this sub-account (`GET /v5/user/query-api` signed by it), then read
- *    each category's executions in 7-day windows; `Trade` executions count once per order
+ *    each category's executions in 7-day windows; executions of an order count once per order
  *    (`spot` for the spot category, `derivatives` otherwise); funding, settlement, delivery,
  *    liquidation and ADL executions are Bybit's doing, not a request.
  * 2. With the master key: the universal-transfer list in 7-day windows; a transfer FROM the
@@ -184,8 +184,12 @@ function transfers(client: BybitClient, ctx: CallContext, master: BybitSigner): 
   };
 }
 
-/** Execution types that are a request of the account's (an order it placed). */
-const PLACED = new Set(["Trade"]);
+/**
+ * Execution types that are a request of the account's: an order it placed, a spread order's leg,
+ * a block trade it took. `AdlTrade`, `Funding`, `BustTrade`, `Delivery`, `Settle`, `MovePosition`
+ * and `CorporateAction` are Bybit's (or the master's) doing (docs `v5/enum.mdx` `execType`).
+ */
+const PLACED = new Set(["Trade", "FutureSpread", "BlockTrade"]);
 
 /** One row per order (one request placed it, however many fills it made), oldest first. */
 export function executionRows(list: readonly Execution[]): ExchangeActivityRow[] {
