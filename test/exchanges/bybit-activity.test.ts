@@ -146,6 +146,16 @@ describe("BybitExchange.activitySince", () => {
     expect(second.rows.map((r) => r.endpointClass)).toEqual(["spot"]);
   });
 
+  it("leaves out the transfers of the master's other sub-accounts", async () => {
+    const a = account();
+    const sibling = `${a.name}-sibling`;
+    sim.createAccount(sibling, { master: a.name });
+    sim.activity.recordTransfer(sibling, { direction: "out" });
+    settle();
+    const page = await a.exchange().activitySince(a.name, undefined);
+    expect(page.rows).toEqual([]);
+  });
+
   it("without an observer key reads transfers and says executions are not read", async () => {
     const a = account({ observer: false });
     await trade(a.trader, { category: "linear", symbol: "BTCUSDT" });
