@@ -232,7 +232,10 @@ describe("BybitExchange.activitySince", () => {
     let slots = 0;
     const inner = new InMemoryRequestBudget();
     const budget = {
-      take: (bucket: string, rule: BudgetRule, now: Date) => (slots++, inner.take(bucket, rule, now)),
+      take: (bucket: string, rule: BudgetRule, now: Date) => {
+        slots++;
+        return inner.take(bucket, rule, now);
+      },
     };
     const budgeted = new BudgetedExchange(a.exchange(), budget, {
       budgets: { bybit: { limit: 100, windowMs: 1000 } },
