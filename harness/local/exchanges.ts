@@ -131,18 +131,31 @@ export function deribitLocal(sim: DeribitSimulator): LocalExchange {
   };
 }
 
+/** The firm's read-only key of a sub-account for the hourly pull (issue 20): never a trading key. */
+const OBSERVER_LABEL = "firm_observer";
+
 export function bybitLocal(sim: BybitSimulator): LocalExchange {
+  const observers = new Set<string>();
   return {
     name: "bybit",
     url: sim.url,
     provisionAccount(account, adminIps = []) {
       const admin = sim.createAccount(account, { masterIps: adminIps });
+      // Bound like the master: only keyshift's hourly pull uses it.
+      const observer = sim.seedKey(account, {
+        label: OBSERVER_LABEL,
+        permissions: { Spot: ["SpotTrade"] },
+        readOnly: true,
+        ips: adminIps,
+      });
+      observers.add(observer.keyId);
       return {
         exchange: "bybit",
         endpoint: sim.url,
         apiKey: admin.apiKey,
         apiSecret: admin.apiSecret,
         subuid: admin.subuid,
+        observer: { apiKey: observer.keyId, apiSecret: observer.secret },
       };
     },
     seedTradingKey(account, ips = []) {
@@ -156,13 +169,16 @@ export function bybitLocal(sim: BybitSimulator): LocalExchange {
     },
     trade: async (key, from = CONSUMER_HOST_IP) =>
       (await bybitTrade(sim.url, key, { timeoutMs: 2000, fetchImpl: fetchFrom(from) })).ok,
-    // Bybit has no disable: an expired key is as dead as a disabled one.
+    // Bybit has no disable: an expired key is as dead as a disabled one. The observer is the firm's.
     keys: (account) =>
-      sim.keys(account).map((k) => ({
-        keyId: k.keyId,
-        status: k.status === "expired" ? "disabled" : k.status,
-        ipAllowlist: k.ips,
-      })),
+      sim
+        .keys(account)
+        .filter((k) => !observers.has(k.keyId))
+        .map((k) => ({
+          keyId: k.keyId,
+          status: k.status === "expired" ? "disabled" : k.status,
+          ipAllowlist: k.ips,
+        })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };
@@ -208,12 +224,15 @@ export function binanceLocal(sim: BinanceSimulator): LocalExchange {
  * OKX unbound. The trading key is bound to `ips`.
  */
 export function okxLocal(sim: OkxSimulator): LocalExchange {
+  const observers = new Set<string>();
   return {
     name: "okx",
     url: sim.url,
     provisionAccount(account, adminIps = []) {
       const masterIps = adminIps.length > 0 ? adminIps : [EGRESS_IP];
       const admin = sim.createAccount(account, { masterIps });
+      const observer = sim.seedKey(account, { label: OBSERVER_LABEL, perm: ["read_only"], ips: masterIps });
+      observers.add(observer.keyId);
       return {
         exchange: "okx",
         endpoint: sim.url,
@@ -221,6 +240,7 @@ export function okxLocal(sim: OkxSimulator): LocalExchange {
         secretKey: admin.secretKey,
         passphrase: admin.passphrase,
         subAcct: admin.subAcct,
+        observer: { apiKey: observer.keyId, secretKey: observer.secret, passphrase: observer.passphrase },
       };
     },
     seedTradingKey(account, ips = []) {
@@ -241,7 +261,10 @@ export function okxLocal(sim: OkxSimulator): LocalExchange {
         )
       ).ok,
     keys: (account) =>
-      sim.keys(account).map((k) => ({ keyId: k.keyId, status: k.status, ipAllowlist: k.ips })),
+      sim
+        .keys(account)
+        .filter((k) => !observers.has(k.keyId))
+        .map((k) => ({ keyId: k.keyId, status: k.status, ipAllowlist: k.ips })),
     requestLog: () => sim.requestLog(),
     failRemovals: (rate) => sim.setFault("removeKey", { errorRate: rate, kind: "5xx" }),
   };

@@ -380,6 +380,7 @@ describe("BybitExchange error paths", () => {
       disable: false,
       limitCounts: "active",
       unboundKeyExpiry: expect.stringContaining("90 days"),
+      activityAttribution: "account",
     });
     expect(await failed(exchange().disableKey(A, "KEY"))).toBeInstanceOf(ExchangePermanentError);
     expect(await failed(exchange().enableKey(A, "KEY"))).toBeInstanceOf(ExchangePermanentError);

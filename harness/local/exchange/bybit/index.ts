@@ -1,3 +1,3 @@
 export { type BybitSimulatorOptions, startBybitSimulator } from "./server";
-export { type TradingCallResult, tradingCall } from "./trading-client";
+export { type TradingCallResult, tradingCall, tradingOrder } from "./trading-client";
 export type { BybitAccountCredential, BybitSimKeyView, BybitSimulator, SeedKeyInput } from "./types";

@@ -1,4 +1,5 @@
 import type { ExchangeEndpoint } from "../faults";
+import type { BybitActivityBook } from "./activity";
 import { BybitSimError, paramError, permissionDenied, RET } from "./errors";
 import {
   bybitTime,
@@ -9,7 +10,15 @@ import {
 } from "./key-rules";
 import type { BybitStore, SimKey } from "./store";
 
-export type BybitOperation = "queryApi" | "subApiKeys" | "subMembers" | "createSubApi" | "deleteSubApi";
+export type BybitOperation =
+  | "queryApi"
+  | "subApiKeys"
+  | "subMembers"
+  | "createSubApi"
+  | "deleteSubApi"
+  | "orderCreate"
+  | "executionList"
+  | "transferList";
 
 /**
  * The v5 user endpoints keyshift uses. The sub-account listing shares the `listKeys` fault
@@ -24,6 +33,14 @@ const ROUTES: Record<
   "/v5/user/submembers": { method: "GET", operation: "subMembers", endpoint: "listKeys" },
   "/v5/user/create-sub-api": { method: "POST", operation: "createSubApi", endpoint: "createKey" },
   "/v5/user/delete-sub-api": { method: "POST", operation: "deleteSubApi", endpoint: "removeKey" },
+  // What a trading service does and what reports it (`activity.ts`): reads of the account.
+  "/v5/order/create": { method: "POST", operation: "orderCreate", endpoint: "account" },
+  "/v5/execution/list": { method: "GET", operation: "executionList", endpoint: "account" },
+  "/v5/asset/transfer/query-universal-transfer-list": {
+    method: "GET",
+    operation: "transferList",
+    endpoint: "account",
+  },
 };
 
 export function matchRoute(method: string, pathname: string) {
@@ -129,8 +146,15 @@ export function runOperation(
   caller: SimKey,
   input: OperationInput,
   store: BybitStore,
+  book: BybitActivityBook,
 ) {
   switch (operation) {
+    case "orderCreate":
+      return book.placeOrder(caller, input.body);
+    case "executionList":
+      return book.executionList(caller, input.query);
+    case "transferList":
+      return book.transferList(caller, input.query);
     case "queryApi":
       return keyInfo(caller, store);
     case "subMembers": {

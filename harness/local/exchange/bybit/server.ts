@@ -4,6 +4,7 @@ import { callerIp } from "../caller-address";
 import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
 import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
+import { BybitActivityBook } from "./activity";
 import { authenticate } from "./auth";
 import { handleBybitControlPlane } from "./control-plane";
 import { BybitSimError, envelope, paramError, RET } from "./errors";
@@ -38,6 +39,7 @@ const GATEWAY_503 = "<html><body>503 Service Temporarily Unavailable</body></htm
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
   const now = opts.now ?? Date.now;
   const store = new BybitStore(opts.maxKeys ?? 20, now);
+  const book = new BybitActivityBook(store);
 
   const faultAnswer = (kind: AnsweredFault): Answer => {
     switch (kind) {
@@ -80,6 +82,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
           caller,
           { query: new URLSearchParams(rawQuery), body: method === "POST" ? parseBody(body) : {} },
           store,
+          book,
         );
         return { status: 200, body: envelope(RET.ok, "OK", result, now()) };
       },
@@ -146,6 +149,18 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
           ...(key.removedAt !== undefined ? { removedAt: bybitTime(key.removedAt) } : {}),
         };
       }),
+    activity: {
+      recordExecution: (account, input) => book.recordExecution(store.account(account).uid, input),
+      recordTransfer: (account, input) => {
+        const sub = store.account(account);
+        const other = input.to ?? input.from ?? sub.masterUid;
+        book.recordTransfer({
+          fromUid: input.direction === "out" ? sub.uid : other,
+          toUid: input.direction === "out" ? other : sub.uid,
+          ...(input.atMs !== undefined ? { atMs: input.atMs } : {}),
+        });
+      },
+    },
     now,
   };
   return sim;

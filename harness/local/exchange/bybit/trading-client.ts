@@ -38,3 +38,49 @@ export async function tradingCall(
     ...(retCode !== undefined ? { retCode } : {}),
   };
 }
+
+/**
+ * An order a trading service places with its key (`POST /v5/order/create`, a market order the
+ * simulator fills at once), so the sub-account's execution list has something to report.
+ */
+export async function tradingOrder(
+  endpoint: string,
+  key: { keyId: string; secret: string },
+  order: {
+    category: "linear" | "inverse" | "spot" | "option";
+    symbol: string;
+    side?: "Buy" | "Sell";
+    qty?: string;
+  },
+  opts: { timeoutMs?: number; now?: () => number; fetchImpl?: typeof fetch } = {},
+): Promise<TradingCallResult & { orderId?: string }> {
+  const body = JSON.stringify({
+    category: order.category,
+    symbol: order.symbol,
+    side: order.side ?? "Buy",
+    orderType: "Market",
+    qty: order.qty ?? "1",
+  });
+  const headers = bybitSignedHeaders({ apiKey: key.keyId, secret: key.secret }, body, {
+    nowMs: (opts.now ?? Date.now)(),
+    recvWindowMs: DEFAULT_RECV_WINDOW_MS,
+  });
+  headers["content-type"] = "application/json";
+  const res = await (opts.fetchImpl ?? fetch)(resolveUrl(endpoint, "/v5/order/create"), {
+    method: "POST",
+    headers,
+    body,
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 5_000),
+  });
+  const answer = (await res.json().catch(() => undefined)) as
+    | { retCode?: unknown; result?: { orderId?: unknown } }
+    | undefined;
+  const retCode = typeof answer?.retCode === "number" ? answer.retCode : undefined;
+  const orderId = typeof answer?.result?.orderId === "string" ? answer.result.orderId : undefined;
+  return {
+    ok: res.status === 200 && retCode === 0,
+    status: res.status,
+    ...(retCode !== undefined ? { retCode } : {}),
+    ...(orderId ? { orderId } : {}),
+  };
+}

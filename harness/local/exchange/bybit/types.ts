@@ -62,6 +62,19 @@ export interface BybitSimulator {
   requestLog(): RequestLogEntry[];
   /** Every key of the account's sub-account, removed ones included. */
   keys(account: string): BybitSimKeyView[];
+  /** Rows the simulator cannot make by itself (issue 20): other execution types, transfers. */
+  activity: {
+    /** An execution of the account's sub-account (`execType` default `Trade`, `atMs` default now). */
+    recordExecution(
+      account: string,
+      input: { category: string; execType?: string; atMs?: number; orderId?: string },
+    ): void;
+    /** A universal transfer out of (or into) the sub-account; the other side defaults to its master. */
+    recordTransfer(
+      account: string,
+      input: { direction: "out" | "in"; to?: string; from?: string; atMs?: number },
+    ): void;
+  };
   /** The simulator's clock, in ms. */
   now(): number;
   close(): Promise<void>;

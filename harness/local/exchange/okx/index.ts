@@ -1,3 +1,3 @@
 export { type OkxSimulatorOptions, startOkxSimulator } from "./server";
-export { type OkxTradingCallResult, tradingCall } from "./trading-client";
+export { type OkxTradingCallResult, tradingCall, tradingOrder } from "./trading-client";
 export type { OkxAccountCredential, OkxSeedKeyInput, OkxSimKeyView, OkxSimulator } from "./types";

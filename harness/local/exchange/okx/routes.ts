@@ -1,8 +1,19 @@
 import type { ExchangeEndpoint } from "../faults";
+import type { OkxActivityBook } from "./activity";
 import { CODE, OkxSimError } from "./errors";
 import type { OkxStore, SimKey } from "./store";
 
-export type OkxOperation = "config" | "balance" | "listKeys" | "createKey" | "modifyKey" | "deleteKey";
+export type OkxOperation =
+  | "config"
+  | "balance"
+  | "listKeys"
+  | "createKey"
+  | "modifyKey"
+  | "deleteKey"
+  | "placeOrder"
+  | "fills"
+  | "fillsHistory"
+  | "subAccountBills";
 
 /** The v5 endpoints keyshift and a trading service call, each with the fault endpoint it shares. */
 const ROUTES: Record<
@@ -15,6 +26,11 @@ const ROUTES: Record<
   "/api/v5/users/subaccount/apikey#POST": { method: "POST", operation: "createKey", endpoint: "createKey" },
   "/api/v5/users/subaccount/modify-apikey": { method: "POST", operation: "modifyKey", endpoint: "editKey" },
   "/api/v5/users/subaccount/delete-apikey": { method: "POST", operation: "deleteKey", endpoint: "removeKey" },
+  // What a trading service does and what reports it (`activity.ts`).
+  "/api/v5/trade/order": { method: "POST", operation: "placeOrder", endpoint: "account" },
+  "/api/v5/trade/fills": { method: "GET", operation: "fills", endpoint: "account" },
+  "/api/v5/trade/fills-history": { method: "GET", operation: "fillsHistory", endpoint: "account" },
+  "/api/v5/asset/subaccount/bills": { method: "GET", operation: "subAccountBills", endpoint: "account" },
 };
 
 export function matchRoute(method: string, pathname: string) {
@@ -57,8 +73,17 @@ export function runOperation(
   caller: SimKey,
   input: OperationInput,
   store: OkxStore,
+  book: OkxActivityBook,
 ): unknown[] {
   switch (operation) {
+    case "placeOrder":
+      return book.placeOrder(caller, input.body);
+    case "fills":
+      return book.fillsOf(caller, input.query);
+    case "fillsHistory":
+      return book.fillsOf(caller, input.query, true);
+    case "subAccountBills":
+      return book.subAccountBills(caller, input.query);
     case "config":
       return [
         {

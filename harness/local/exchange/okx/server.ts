@@ -5,6 +5,7 @@ import { callerIp } from "../caller-address";
 import { SimulatorError } from "../http-util";
 import { RequestLog } from "../request-log";
 import { type Answer, type AnsweredFault, type ExchangeCall, serveExchange } from "../sim-server";
+import { OkxActivityBook } from "./activity";
 import { authenticate } from "./auth";
 import { handleOkxControlPlane } from "./control-plane";
 import { CODE, envelope, OkxSimError } from "./errors";
@@ -42,6 +43,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   const now = opts.now ?? Date.now;
   const demo = opts.demo ?? false;
   const store = new OkxStore(opts.maxKeys ?? 50, now);
+  const book = new OkxActivityBook(store);
 
   const faultAnswer = (kind: AnsweredFault): Answer => {
     switch (kind) {
@@ -85,7 +87,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
         );
         const query = new URLSearchParams(raw.includes("?") ? raw.slice(raw.indexOf("?") + 1) : "");
         const input = { query, body: method === "POST" ? parseBody(body) : {} };
-        const data = runOperation((route as NonNullable<typeof route>).operation, caller, input, store);
+        const data = runOperation((route as NonNullable<typeof route>).operation, caller, input, store, book);
         return { status: 200, body: envelope(CODE.ok, "", data) };
       },
       fault: faultAnswer,
@@ -140,6 +142,11 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
         createdAt: new Date(key.createdAt).toISOString(),
         ...(key.removedAt !== undefined ? { removedAt: new Date(key.removedAt).toISOString() } : {}),
       })),
+    activity: {
+      recordFill: (account, input) => book.recordFill(store.account(account).uid, input),
+      recordTransfer: (account, input) =>
+        book.recordTransfer(store.account(account), input.direction, input.atMs),
+    },
     now,
   };
   return sim;

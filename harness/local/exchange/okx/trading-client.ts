@@ -38,3 +38,46 @@ export async function tradingCall(
     ...(code !== undefined ? { code } : {}),
   };
 }
+
+/**
+ * An order a trading service places with its key (`POST /api/v5/trade/order`, a market order the
+ * simulator fills at once), so the sub-account's fills have something to report.
+ */
+export async function tradingOrder(
+  endpoint: string,
+  key: { keyId: string; secret: string; passphrase: string },
+  order: { instId: string; tdMode?: "cash" | "cross" | "isolated"; side?: "buy" | "sell"; sz?: string },
+  opts: { timeoutMs?: number; now?: () => number; fetchImpl?: typeof fetch; demo?: boolean } = {},
+): Promise<OkxTradingCallResult & { ordId?: string }> {
+  const url = resolveUrl(endpoint, "/api/v5/trade/order");
+  const body = JSON.stringify({
+    instId: order.instId,
+    tdMode: order.tdMode ?? "cash",
+    side: order.side ?? "buy",
+    ordType: "market",
+    sz: order.sz ?? "1",
+  });
+  const headers = okxSignedHeaders(
+    { apiKey: key.keyId, secretKey: key.secret, passphrase: key.passphrase },
+    { method: "POST", requestPath: url.pathname, body },
+    { nowMs: (opts.now ?? Date.now)(), demo: opts.demo ?? false },
+  );
+  headers["content-type"] = "application/json";
+  const res = await (opts.fetchImpl ?? fetch)(url, {
+    method: "POST",
+    headers,
+    body,
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 5_000),
+  });
+  const answer = (await res.json().catch(() => undefined)) as
+    | { code?: unknown; data?: Array<{ ordId?: unknown }> }
+    | undefined;
+  const code = typeof answer?.code === "string" ? answer.code : undefined;
+  const ordId = answer?.data?.[0]?.ordId;
+  return {
+    ok: res.status === 200 && code === "0",
+    status: res.status,
+    ...(code !== undefined ? { code } : {}),
+    ...(typeof ordId === "string" ? { ordId } : {}),
+  };
+}

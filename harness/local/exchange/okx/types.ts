@@ -53,6 +53,16 @@ export interface OkxSimulator {
   requestLog(): RequestLogEntry[];
   /** Every key of the account's sub-account, removed ones included. */
   keys(account: string): OkxSimKeyView[];
+  /** Rows the simulator cannot make by itself (issue 20): other fill kinds, transfers. */
+  activity: {
+    /** A fill of the account's sub-account (`subType` default 1, `atMs` default now). */
+    recordFill(
+      account: string,
+      input: { instType?: string; subType?: string; atMs?: number; ordId?: string },
+    ): void;
+    /** A transfer between the sub-account and its master. */
+    recordTransfer(account: string, input: { direction: "out" | "in"; atMs?: number }): void;
+  };
   /** The simulator's clock, in ms. */
   now(): number;
   close(): Promise<void>;

@@ -8,11 +8,13 @@ import type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinBudget, withinVerifyBudget } from "../http";
+import { bybitActivity } from "./activity";
 import type { BybitConfig } from "./admin-secret";
 import { BybitClient, type BybitSigner, type CallContext, parseResult, type Refusal, where } from "./client";
 import { listSubKeys, toExchangeKey } from "./listing";
@@ -61,13 +63,29 @@ export class BybitExchange implements Exchange {
       limitCounts: "active",
       // "If the API key is not bound to an IP, it will expire after 90 days" (docs/exchanges.md, Bybit).
       unboundKeyExpiry: "Bybit expires a key without an IP binding 90 days after it was created",
+      // Executions and transfers name the sub-account (UID), never the key.
+      activityAttribution: "account",
     };
   }
 
+  /**
+   * The sub-account's keys but the firm's observer key (`observer` in the admin secret): it is
+   * not keyshift's to judge, rotate or count as an orphan, and it takes one of the slots.
+   */
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
     const { cfg, ctx, signer } = await this.context(account, "listKeys");
     const listed = await listSubKeys(this.client, ctx, signer);
-    return { keys: listed.map((key) => toExchangeKey(ctx, key)), maxActiveKeys: cfg.maxKeys };
+    const keys = listed.filter((key) => key.apiKey !== cfg.observer?.apiKey);
+    return {
+      keys: keys.map((key) => toExchangeKey(ctx, key)),
+      maxActiveKeys: cfg.observer ? cfg.maxKeys - 1 : cfg.maxKeys,
+    };
+  }
+
+  /** Executions (observer key) and transfers out (master key) since the cursor (`activity.ts`). */
+  async activitySince(account: string, cursor: string | undefined): Promise<ExchangeActivityPage> {
+    const { cfg, ctx, signer } = await this.context(account, "activitySince");
+    return bybitActivity({ client: this.client, now: this.now }, cfg, ctx, signer, cursor);
   }
 
   /**
@@ -191,8 +209,13 @@ export class BybitExchange implements Exchange {
    * sub-account does not show it — never a proxy's 404, an auth failure or another account.
    */
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
-    const { ctx, signer } = await this.context(account, `removeKey ${keyId}`);
+    const { cfg, ctx, signer } = await this.context(account, `removeKey ${keyId}`);
     if (!KEY_ID.test(keyId)) throw new ExchangePermanentError(`${where(ctx)}: not a Bybit API key id`);
+    if (keyId === cfg.observer?.apiKey) {
+      throw new ExchangePermanentError(
+        `${where(ctx)}: key ${keyId} is the firm's observer key (admin secret "observer"); keyshift never removes it`,
+      );
+    }
     const listed = async () => (await listSubKeys(this.client, ctx, signer)).some((k) => k.apiKey === keyId);
     if (!(await listed())) return "not-found";
     const answer = await this.client.call(ctx, signer, "POST", "/v5/user/delete-sub-api", { apikey: keyId });
@@ -237,7 +260,7 @@ export class BybitExchange implements Exchange {
       operation,
       account,
       subuid: cfg.subuid,
-      secrets: [cfg.apiSecret, ...extraSecrets],
+      secrets: [cfg.apiSecret, ...(cfg.observer ? [cfg.observer.apiSecret] : []), ...extraSecrets],
     };
     const signer: BybitSigner = {
       endpoint: cfg.endpoint,

@@ -14,6 +14,12 @@ export interface BybitConfig {
   recvWindowMs: number;
   /** Keys the sub-account may hold; Bybit's own limit is not published (see docs/exchanges.md, Bybit). */
   maxKeys: number;
+  /**
+   * A read-only key OF THE SUB-ACCOUNT, made by the firm, for the hourly pull only: Bybit's
+   * executions are read by the account's own key, never by its master (docs/exchanges.md, Bybit,
+   * "What the exchange reports about use"). keyshift never lists, rotates or removes it.
+   */
+  observer?: { apiKey: string; apiSecret: string };
 }
 
 /** Assumed until Bybit publishes the per-sub-account limit; an operator who knows better sets `maxKeys`. */
@@ -21,7 +27,8 @@ export const DEFAULT_MAX_KEYS = 20;
 
 const EXPECTED =
   'expected {"exchange":"bybit","endpoint":"https://api-testnet.bybit.com","apiKey":"<master key>",' +
-  '"apiSecret":"<master secret>","subuid":"<sub-account UID>","recvWindow"?:5000,"maxKeys"?:20}';
+  '"apiSecret":"<master secret>","subuid":"<sub-account UID>","recvWindow"?:5000,"maxKeys"?:20,' +
+  '"observer"?:{"apiKey":"<read-only key of the sub-account>","apiSecret":"<its secret>"}}';
 const TOKEN = /^[\x21-\x7e]{1,256}$/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -52,7 +59,40 @@ export function parseBybitAdminSecret(json: unknown, secretId: string): BybitCon
   if (recvWindowMs === undefined) throw bad('"recvWindow"', "must be an integer from 1 to 60000 (ms)");
   const maxKeys = optionalInt(o.maxKeys, DEFAULT_MAX_KEYS, 1, 1_000);
   if (maxKeys === undefined) throw bad('"maxKeys"', "must be an integer from 1 to 1000");
-  return { endpoint, apiKey: o.apiKey, apiSecret: o.apiSecret, subuid, recvWindowMs, maxKeys };
+  const observer = parseObserver(o.observer, o.apiKey, bad);
+  return {
+    endpoint,
+    apiKey: o.apiKey,
+    apiSecret: o.apiSecret,
+    subuid,
+    recvWindowMs,
+    maxKeys,
+    ...(observer ? { observer } : {}),
+  };
+}
+
+function parseObserver(
+  value: unknown,
+  masterKey: string,
+  bad: (field: string, why: string) => RotationStateError,
+): BybitConfig["observer"] {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw bad('"observer"', 'must be an object {"apiKey","apiSecret"} (a read-only key of the sub-account)');
+  }
+  const o = value as Record<string, unknown>;
+  if (typeof o.apiKey !== "string" || !TOKEN.test(o.apiKey)) {
+    throw bad(
+      '"observer.apiKey"',
+      "must be the sub-account's read-only API key (1 to 256 printable characters)",
+    );
+  }
+  if (o.apiKey === masterKey)
+    throw bad('"observer.apiKey"', "must be a key of the sub-account, not the master key");
+  if (typeof o.apiSecret !== "string" || !TOKEN.test(o.apiSecret)) {
+    throw bad('"observer.apiSecret"', "must be the observer key's secret (1 to 256 printable characters)");
+  }
+  return { apiKey: o.apiKey, apiSecret: o.apiSecret };
 }
 
 function parseEndpoint(value: unknown, bad: (field: string, why: string) => RotationStateError): string {

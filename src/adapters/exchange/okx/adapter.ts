@@ -3,11 +3,13 @@ import type {
   CreatedExchangeKey,
   CreateKeyInput,
   Exchange,
+  ExchangeActivityPage,
   ExchangeCapabilities,
   ExchangeKey,
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinVerifyBudget } from "../http";
+import { okxActivity } from "./activity";
 import type { OkxConfig } from "./admin-secret";
 import { type CallContext, OkxClient, type OkxSigner, parseOne, where } from "./client";
 import { confirmCreated, explainCreateRefusal } from "./create-key";
@@ -61,13 +63,29 @@ export class OkxExchange implements Exchange {
       limitCounts: "active",
       // docs/exchanges.md, OKX: unbound keys are deleted after 14 days without use.
       unboundKeyExpiry: "OKX deletes a key without an IP binding after 14 days unused",
+      // Fills and transfer bills name the sub-account, never the key.
+      activityAttribution: "account",
     };
   }
 
+  /**
+   * The sub-account's keys but the firm's observer key (`observer` in the admin secret): it is
+   * not keyshift's to judge, rotate or count as an orphan, and it takes one of the slots.
+   */
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
     const { cfg, ctx, signer } = await this.context(account, "listKeys");
     const listed = await listSubKeys(this.client, ctx, signer);
-    return { keys: listed.map((key) => toExchangeKey(ctx, key)), maxActiveKeys: cfg.maxKeys };
+    const keys = listed.filter((key) => key.apiKey !== cfg.observer?.apiKey);
+    return {
+      keys: keys.map((key) => toExchangeKey(ctx, key)),
+      maxActiveKeys: cfg.observer ? cfg.maxKeys - 1 : cfg.maxKeys,
+    };
+  }
+
+  /** Fills (observer key) and transfers to the master (master key) since the cursor (`activity.ts`). */
+  async activitySince(account: string, cursor: string | undefined): Promise<ExchangeActivityPage> {
+    const { cfg, ctx, signer } = await this.context(account, "activitySince");
+    return okxActivity({ client: this.client, now: this.now }, cfg, ctx, signer, cursor);
   }
 
   /**
@@ -173,8 +191,13 @@ export class OkxExchange implements Exchange {
    * too) — never on a proxy's 404, an auth failure or another account, which all throw first.
    */
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
-    const { ctx, signer } = await this.context(account, `removeKey ${keyId}`);
+    const { cfg, ctx, signer } = await this.context(account, `removeKey ${keyId}`);
     if (!KEY_ID.test(keyId)) throw new ExchangePermanentError(`${where(ctx)}: not an OKX API key id`);
+    if (keyId === cfg.observer?.apiKey) {
+      throw new ExchangePermanentError(
+        `${where(ctx)}: key ${keyId} is the firm's observer key (admin secret "observer"); keyshift never removes it`,
+      );
+    }
     const listed = async () => (await listSubKeys(this.client, ctx, signer, keyId)).length > 0;
     if (!(await listed())) return "not-found";
     const answer = await this.client.call(ctx, signer, "POST", "/api/v5/users/subaccount/delete-apikey", {
@@ -200,7 +223,12 @@ export class OkxExchange implements Exchange {
       operation,
       account,
       subAcct: cfg.subAcct,
-      secrets: [cfg.secretKey, cfg.passphrase, ...extraSecrets],
+      secrets: [
+        cfg.secretKey,
+        cfg.passphrase,
+        ...(cfg.observer ? [cfg.observer.secretKey, cfg.observer.passphrase] : []),
+        ...extraSecrets,
+      ],
     };
     const signer: OkxSigner = {
       endpoint: cfg.endpoint,

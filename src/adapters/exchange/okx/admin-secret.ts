@@ -15,6 +15,12 @@ export interface OkxConfig {
   demo: boolean;
   /** Keys the sub-account may hold: OKX's 59501 "Only 50 APIKeys can be created per account". */
   maxKeys: number;
+  /**
+   * A read-only key OF THE SUB-ACCOUNT, with its passphrase, made by the firm for the hourly pull
+   * only: OKX's fills are read by the account's own key, never by its master (docs/exchanges.md,
+   * OKX, "What the exchange reports about use"). keyshift never lists, rotates or removes it.
+   */
+  observer?: { apiKey: string; secretKey: string; passphrase: string };
 }
 
 export const DEFAULT_OKX_ENDPOINT = "https://www.okx.com";
@@ -24,7 +30,8 @@ export const DEFAULT_MAX_KEYS = 50;
 const EXPECTED =
   'expected {"exchange":"okx","endpoint"?:"https://www.okx.com","apiKey":"<master key>",' +
   '"secretKey":"<master secret key>","passphrase":"<master passphrase>","subAcct":"<sub-account name>",' +
-  '"demo"?:true,"maxKeys"?:50}';
+  '"demo"?:true,"maxKeys"?:50,' +
+  '"observer"?:{"apiKey":"<read-only key of the sub-account>","secretKey":"<its secret key>","passphrase":"<its passphrase>"}}';
 const TOKEN = /^[\x21-\x7e]{1,256}$/;
 /** "Sub-account name, supports 6 to 20 characters that include numbers and letters" (create sub-account). */
 const SUB_ACCOUNT = /^[A-Za-z0-9]{6,20}$/;
@@ -61,7 +68,9 @@ export function parseOkxAdminSecret(json: unknown, secretId: string): OkxConfig 
   if (typeof maxKeys !== "number" || !Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1_000) {
     throw bad('"maxKeys"', "must be an integer from 1 to 1000");
   }
+  const observer = parseObserver(o.observer, o.apiKey as string, bad);
   return {
+    ...(observer ? { observer } : {}),
     endpoint,
     apiKey: o.apiKey as string,
     secretKey: o.secretKey as string,
@@ -86,4 +95,32 @@ function parseEndpoint(value: unknown, bad: (field: string, why: string) => Rota
   const ok = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
   if (!ok || url.username || url.password || url.search || url.hash) throw bad('"endpoint"', why);
   return value;
+}
+
+function parseObserver(
+  value: unknown,
+  masterKey: string,
+  bad: (field: string, why: string) => RotationStateError,
+): OkxConfig["observer"] {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw bad(
+      '"observer"',
+      'must be an object {"apiKey","secretKey","passphrase"} (a read-only key of the sub-account)',
+    );
+  }
+  const o = value as Record<string, unknown>;
+  for (const [field, what] of [
+    ["apiKey", "the sub-account's read-only API key"],
+    ["secretKey", "the observer key's secret key"],
+    ["passphrase", "the observer key's passphrase"],
+  ] as const) {
+    const v = o[field];
+    if (typeof v !== "string" || !TOKEN.test(v)) {
+      throw bad(`"observer.${field}"`, `must be ${what} (1 to 256 printable characters, no spaces)`);
+    }
+  }
+  if (o.apiKey === masterKey)
+    throw bad('"observer.apiKey"', "must be a key of the sub-account, not the master key");
+  return { apiKey: o.apiKey as string, secretKey: o.secretKey as string, passphrase: o.passphrase as string };
 }
