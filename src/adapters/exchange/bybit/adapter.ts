@@ -14,6 +14,7 @@ import type {
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinBudget, withinVerifyBudget } from "../http";
+import { refuseObserverRemoval, withoutObserver } from "../observer-key";
 import { bybitActivity } from "./activity";
 import type { BybitConfig } from "./admin-secret";
 import { BybitClient, type BybitSigner, type CallContext, parseResult, type Refusal, where } from "./client";
@@ -75,11 +76,8 @@ export class BybitExchange implements Exchange {
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
     const { cfg, ctx, signer } = await this.context(account, "listKeys");
     const listed = await listSubKeys(this.client, ctx, signer);
-    const keys = listed.filter((key) => key.apiKey !== cfg.observer?.apiKey);
-    return {
-      keys: keys.map((key) => toExchangeKey(ctx, key)),
-      maxActiveKeys: cfg.observer ? cfg.maxKeys - 1 : cfg.maxKeys,
-    };
+    const { keys, maxActiveKeys } = withoutObserver(listed, cfg.observer?.apiKey, cfg.maxKeys);
+    return { keys: keys.map((key) => toExchangeKey(ctx, key)), maxActiveKeys };
   }
 
   /** Executions (observer key) and transfers out (master key) since the cursor (`activity.ts`). */
@@ -211,11 +209,7 @@ export class BybitExchange implements Exchange {
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     const { cfg, ctx, signer } = await this.context(account, `removeKey ${keyId}`);
     if (!KEY_ID.test(keyId)) throw new ExchangePermanentError(`${where(ctx)}: not a Bybit API key id`);
-    if (keyId === cfg.observer?.apiKey) {
-      throw new ExchangePermanentError(
-        `${where(ctx)}: key ${keyId} is the firm's observer key (admin secret "observer"); keyshift never removes it`,
-      );
-    }
+    refuseObserverRemoval(keyId, cfg.observer?.apiKey, where(ctx));
     const listed = async () => (await listSubKeys(this.client, ctx, signer)).some((k) => k.apiKey === keyId);
     if (!(await listed())) return "not-found";
     const answer = await this.client.call(ctx, signer, "POST", "/v5/user/delete-sub-api", { apikey: keyId });

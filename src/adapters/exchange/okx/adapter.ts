@@ -9,6 +9,7 @@ import type {
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinVerifyBudget } from "../http";
+import { refuseObserverRemoval, withoutObserver } from "../observer-key";
 import { okxActivity } from "./activity";
 import type { OkxConfig } from "./admin-secret";
 import { type CallContext, OkxClient, type OkxSigner, parseOne, where } from "./client";
@@ -75,11 +76,8 @@ export class OkxExchange implements Exchange {
   async listKeys(account: string): Promise<{ keys: ExchangeKey[]; maxActiveKeys: number }> {
     const { cfg, ctx, signer } = await this.context(account, "listKeys");
     const listed = await listSubKeys(this.client, ctx, signer);
-    const keys = listed.filter((key) => key.apiKey !== cfg.observer?.apiKey);
-    return {
-      keys: keys.map((key) => toExchangeKey(ctx, key)),
-      maxActiveKeys: cfg.observer ? cfg.maxKeys - 1 : cfg.maxKeys,
-    };
+    const { keys, maxActiveKeys } = withoutObserver(listed, cfg.observer?.apiKey, cfg.maxKeys);
+    return { keys: keys.map((key) => toExchangeKey(ctx, key)), maxActiveKeys };
   }
 
   /** Fills (observer key) and transfers to the master (master key) since the cursor (`activity.ts`). */
@@ -193,11 +191,7 @@ export class OkxExchange implements Exchange {
   async removeKey(account: string, keyId: string): Promise<"removed" | "not-found"> {
     const { cfg, ctx, signer } = await this.context(account, `removeKey ${keyId}`);
     if (!KEY_ID.test(keyId)) throw new ExchangePermanentError(`${where(ctx)}: not an OKX API key id`);
-    if (keyId === cfg.observer?.apiKey) {
-      throw new ExchangePermanentError(
-        `${where(ctx)}: key ${keyId} is the firm's observer key (admin secret "observer"); keyshift never removes it`,
-      );
-    }
+    refuseObserverRemoval(keyId, cfg.observer?.apiKey, where(ctx));
     const listed = async () => (await listSubKeys(this.client, ctx, signer, keyId)).length > 0;
     if (!(await listed())) return "not-found";
     const answer = await this.client.call(ctx, signer, "POST", "/api/v5/users/subaccount/delete-apikey", {
