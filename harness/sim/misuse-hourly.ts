@@ -15,7 +15,7 @@ import type { Exchange } from "../../src/core/ports";
 import { InMemoryMisuseAcks } from "../memory";
 import { invokeWithCrashes } from "./executions";
 import { type CallContext, isRead, type PortName, wrapPort } from "./faults";
-import { checkRetiredUseRun, isRetiredStatus } from "./oracles/retired-use";
+import { checkNoFalseRetiredAlarm, checkRetiredUseRun, isRetiredStatus } from "./oracles/retired-use";
 import { Rng } from "./rng";
 import { SIM_MANUAL_ACCOUNT, type World } from "./world";
 
@@ -31,6 +31,8 @@ export interface MisuseRunRecord {
   >;
   /** Entry id → when the world saw a restored key retired anew, as the run began (`World.reRetiredAt`). */
   reRetiredAtStart: Map<string, number>;
+  /** Its lower bound (`World.reRetiredAfter`): the R0 oracle excuses any use after it. */
+  reRetiredAfterStart: Map<string, number>;
   /** `account#keyId` → the key's state on the exchange when the run ended. */
   keysAtEnd: Record<string, "active" | "disabled">;
   /** Entries another invocation moved out of a retired status, or whose key it removed, while the run ran. */
@@ -135,6 +137,7 @@ export async function runMisuseHourly(world: World, actor: string, scan: Scan): 
       }),
     ),
     reRetiredAtStart: new Map(world.reRetiredAt),
+    reRetiredAfterStart: new Map(world.reRetiredAfter),
     keysAtEnd: {},
     unstable: new Set(),
     unlisted: new Set(),
@@ -174,6 +177,7 @@ export async function runMisuseHourly(world: World, actor: string, scan: Scan): 
       run.keysAtEnd[`${account}#${k.keyId}`] = k.status === "active" ? "active" : "disabled";
   run.alerts = raw.alerts.sent.slice(alertsFrom).filter((a) => a.kind === "misuse-finding");
   for (const v of checkRetiredUseRun(run, world.attackerUses).violations) world.violate(v);
+  for (const v of checkNoFalseRetiredAlarm(run, world.acceptedTrades)) world.violate(v);
   return run;
 }
 

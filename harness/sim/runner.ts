@@ -495,6 +495,7 @@ function noteReRetired(world: World, prev: Snapshot | undefined, snap: Snapshot)
     const was = before.get(e.entryId);
     if ((was === "restored" || was === "restoring") && isRetiredStatus(e.status)) {
       world.reRetiredAt.set(e.entryId, snap.now.getTime());
+      world.reRetiredAfter.set(e.entryId, prev.now.getTime());
     }
   }
 }

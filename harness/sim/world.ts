@@ -122,6 +122,14 @@ export const SIM_BINDING_WITHOUT_EGRESS = ["10.0.0.8/29", "192.168.7.0/24"] as c
 /** Where a Lambda without a fixed egress happens to call from. */
 const SIM_LAMBDA_ADDRESS = "34.201.9.9";
 
+/** A trading request the exchange accepted: which key, when, and the world's sequence number then. */
+export interface AcceptedTrade {
+  account: string;
+  keyId: string;
+  at: number;
+  seq: number;
+}
+
 export class World {
   readonly rng: Rng;
   readonly raw: Raw;
@@ -184,6 +192,10 @@ export class World {
    * key back in service until then): the retired-use oracle's own record, from the snapshots.
    */
   readonly reRetiredAt = new Map<string, number>();
+  /** The same move's lower bound: the last snapshot that still showed the key back in service. */
+  readonly reRetiredAfter = new Map<string, number>();
+  /** Every trading request the exchange accepted (instances' and the attacker's), in order. */
+  readonly acceptedTrades: AcceptedTrade[] = [];
   /** Each hourly misuse run: what the world saw before, during and after it (`misuse-hourly.ts`). */
   readonly misuseRuns: MisuseRunRecord[] = [];
 
@@ -198,6 +210,7 @@ export class World {
     exchange.callerAddress = undefined;
     try {
       exchange.useKey(account, key, at);
+      this.acceptedTrades.push({ account, keyId: key.keyId, at: at.getTime(), seq: this.truth.tick() });
       return true;
     } catch {
       return false;

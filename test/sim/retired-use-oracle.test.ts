@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import type { AttackerUse } from "../../harness/sim/attacker";
 import type { MisuseRunRecord } from "../../harness/sim/misuse-hourly";
-import { checkRetiredUseRun } from "../../harness/sim/oracles/retired-use";
+import { checkNoFalseRetiredAlarm, checkRetiredUseRun } from "../../harness/sim/oracles/retired-use";
+import type { AcceptedTrade } from "../../harness/sim/world";
 
 const T0 = Date.parse("2030-01-01T10:00:00.000Z");
 const ENTRY = "acct-1#key-2";
@@ -42,6 +43,7 @@ function run(over: Partial<MisuseRunRecord> = {}): MisuseRunRecord {
       },
     ],
     reRetiredAtStart: new Map(),
+    reRetiredAfterStart: new Map(),
     keysAtEnd: { "acct-1#key-2": "active", "acct-1#key-3": "active" },
     unstable: new Set(),
     unlisted: new Set(),
@@ -106,5 +108,27 @@ describe("retired-use oracle", () => {
     const result = { ...(run().result as NonNullable<MisuseRunRecord["result"]>) };
     result.retiredKeyActions = [{ findingId: "f", entryId: ENTRY, outcome: "held", reason: "gate" }];
     expect(checkRetiredUseRun(run({ alerts: [finding], result }), [use(10)]).violations).toEqual([]);
+  });
+
+  describe("R0: no false alarm", () => {
+    const trade = (minutesAfterOpening: number, seq = 5): AcceptedTrade => ({
+      account: "acct-1",
+      keyId: "key-2",
+      at: T0 + minutesAfterOpening * 60_000,
+      seq,
+    });
+
+    it("names R0 for an alert about a key the exchange saw no trade from after its retirement", () => {
+      const alerted = run({ alerts: [finding] });
+      expect(checkNoFalseRetiredAlarm(alerted, [trade(1)]).map((v) => v.invariant)).toEqual(["R0"]);
+      expect(checkNoFalseRetiredAlarm(alerted, [trade(10, 25)]).map((v) => v.invariant)).toEqual(["R0"]);
+      expect(checkNoFalseRetiredAlarm(alerted, [trade(10)])).toEqual([]);
+    });
+
+    it("a restored key's use while back in service excuses no alert; a use after it was retired anew does", () => {
+      const restored = run({ alerts: [finding], reRetiredAfterStart: new Map([[ENTRY, T0 + 20 * 60_000]]) });
+      expect(checkNoFalseRetiredAlarm(restored, [trade(10)]).map((v) => v.invariant)).toEqual(["R0"]);
+      expect(checkNoFalseRetiredAlarm(restored, [trade(25)])).toEqual([]);
+    });
   });
 });

@@ -14,13 +14,18 @@
  *   is not excused): the run alerted a `retired-key-used` for that key.
  * - **R2 (stop)**: after such a run, unless what it did for the entry was `held`, `failed` or
  *   `needs-person`, the key no longer authenticates (disabled, or gone from the exchange).
+ * - **R0 (no false alarm)**: every `retired-key-used` the run alerted names a key the exchange
+ *   accepted a trade from (the world's own record, `World.acceptedTrades`) more than the tolerance
+ *   after the earliest moment it can have been retired — its entry's opening or, for a key an
+ *   operator restored, the last snapshot that showed it back in service — and before the run ended.
+ *   A use while the key was in service is no retired key in use.
  * - **R3 (I1)** is the existing I1 oracle: every disable/remove the run makes goes through the same
  *   wrapped exchange as the sweeper's, so `checkRevocationCall` and `checkRevocationTruth` judge it
  *   against the instances' record at the run's own `listInstances` read.
  */
 import type { AttackerUse } from "../attacker";
 import type { MisuseRunRecord } from "../misuse-hourly";
-import type { Violation } from "../world";
+import type { AcceptedTrade, Violation } from "../world";
 
 /** "Use this long after the retirement is not judged" (retired-keys.ts: 2 minutes). */
 export const RETIRED_USE_TOLERANCE_MS_DOCUMENTED = 120_000;
@@ -162,4 +167,51 @@ export function retiredUseSummary(
     }
   }
   return out;
+}
+
+/** Every `secretId keyId` pair a run alerted a `retired-key-used` for (one by one, or in a summary). */
+function alertedRetiredKeys(run: MisuseRunRecord): Set<string> {
+  const out = new Set<string>();
+  for (const a of run.alerts) {
+    if (a.kind !== "misuse-finding") continue;
+    if (a.details.kind === "retired-key-used" && typeof a.details.keyId === "string")
+      out.add(`${a.secretId} ${a.details.keyId}`);
+    const listed = Array.isArray(a.details.findings) ? (a.details.findings as unknown[]) : [];
+    for (const f of listed) {
+      const m = typeof f === "string" ? / retired-key-used (\S+) (\S+)$/.exec(f) : null;
+      if (m) out.add(`${m[1]} ${m[2]}`);
+    }
+  }
+  return out;
+}
+
+/** R0 for one finished run: no `retired-key-used` without a trade after the key's earliest retirement. */
+export function checkNoFalseRetiredAlarm(
+  run: MisuseRunRecord,
+  trades: readonly AcceptedTrade[],
+): Violation[] {
+  const violations: Violation[] = [];
+  if (run.endSeq === undefined || run.overlapped) return violations;
+  const endSeq = run.endSeq;
+  for (const pair of alertedRetiredKeys(run)) {
+    const [secretId, keyId] = pair.split(" ");
+    const e = run.entriesAtStart.find((x) => x.secretId === secretId && x.keyId === keyId);
+    // Judged from an entry the run could not have read at its start, or one moved while it ran.
+    if (!e || run.unstable.has(e.entryId)) continue;
+    const earliest = run.reRetiredAfterStart.get(e.entryId) ?? Date.parse(e.createdAt);
+    const used = trades.some(
+      (t) =>
+        t.keyId === e.keyId &&
+        t.account === e.exchangeAccount &&
+        t.seq < endSeq &&
+        t.at - earliest > RETIRED_USE_TOLERANCE_MS_DOCUMENTED,
+    );
+    if (used) continue;
+    violations.push({
+      invariant: "R0",
+      signature: "retired-key-used reported for a key not used after its retirement",
+      message: `${run.actor} at ${new Date(run.startedAt).toISOString()}: alerted retired-key-used for ${keyId} of ${secretId} (ledger ${e.status}, retired no earlier than ${new Date(earliest).toISOString()}), but the exchange accepted no trade with it more than the tolerance after that`,
+    });
+  }
+  return violations;
 }
