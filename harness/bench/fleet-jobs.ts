@@ -342,6 +342,13 @@ async function timeHygiene(deps: AppDeps, total: number, schedules: ScheduleCont
     seconds,
     secrets: report.secrets,
     counts: report.counts,
+    // What the seeded copies are reported for (they are copies: never rotated by keyshift).
+    kinds: Object.fromEntries(
+      [...new Set(report.findings.map((f) => f.kind))].map((k) => [
+        k,
+        report.findings.filter((f) => f.kind === k).length,
+      ]),
+    ),
     concurrency: 16,
     lambdaLimitSeconds: 900,
   };
