@@ -165,6 +165,13 @@ describe("BybitExchange.activitySince", () => {
     expect(page.rows.map((r) => r.endpointClass)).toEqual(["transfer"]);
     expect(page.skipped?.join()).toContain("no observer key");
     expect(a.urls.some((u) => u.pathname === "/v5/execution/list")).toBe(false);
+    // The hygiene audit's source for `exchange-activity-partial`: from the settings, no request.
+    const before = a.urls.length;
+    expect((await a.exchange().activityGaps(a.name)).join()).toMatch(
+      /^executions are not read: .*"observer"/,
+    );
+    expect(await account().exchange().activityGaps(a.name)).toEqual([]);
+    expect(a.urls.length).toBe(before);
   });
 
   it("splits a cursor weeks behind into windows of at most 7 days, contiguous, and finds an old trade", async () => {

@@ -136,6 +136,10 @@ describe("OkxExchange.activitySince", () => {
     expect(page.rows.map((r) => r.endpointClass)).toEqual(["transfer"]);
     expect(page.skipped?.join()).toContain("no observer key");
     expect(a.urls.some((u) => u.pathname === "/api/v5/trade/fills")).toBe(false);
+    const before = a.urls.length;
+    expect((await a.exchange().activityGaps(a.name)).join()).toMatch(/^fills are not read: .*"observer"/);
+    expect(await account().exchange().activityGaps(a.name)).toEqual([]);
+    expect(a.urls.length).toBe(before);
   });
 
   it("a cursor days behind catches up with fills-history per instrument type, then reads fills", async () => {

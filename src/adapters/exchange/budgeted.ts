@@ -97,6 +97,11 @@ export class BudgetedExchange implements Exchange {
     return this.budgeted(account, true, async () => inner.activitySince?.(account, cursor));
   }
 
+  /** Read from the account's settings, no exchange request: no slot taken. */
+  activityGaps(account: string): Promise<string[] | undefined> {
+    return this.inner.activityGaps ? this.inner.activityGaps(account) : Promise.resolve(undefined);
+  }
+
   private async budgeted<T>(account: string, repeatable: boolean, call: () => Promise<T>): Promise<T> {
     const { exchange } = await this.inner.capabilities(account);
     const rule = (this.opts.budgets ?? REQUEST_BUDGETS)[exchange] ?? DEFAULT_REQUEST_BUDGET;

@@ -25,3 +25,11 @@ export function refuseObserverRemoval(keyId: string, observerKeyId: string | und
     `${where}: key ${keyId} is the firm's observer key (admin secret "observer"); keyshift never removes it`,
   );
 }
+
+/** What the hourly pull cannot read for want of an observer key (`Exchange.activityGaps`). */
+export function observerGaps(cfg: { observer?: unknown }, what: "executions" | "fills"): string[] {
+  if (cfg.observer) return [];
+  return [
+    `${what} are not read: the admin secret has no "observer" (a read-only key of the sub-account, bound to keyshift's egress); only transfers are`,
+  ];
+}

@@ -84,6 +84,10 @@ export class ExchangeRouter implements Exchange {
     return this.route(account, async (x) => (x.activitySince ? x.activitySince(account, cursor) : undefined));
   }
 
+  async activityGaps(account: string): Promise<string[] | undefined> {
+    return this.route(account, async (x) => (x.activityGaps ? x.activityGaps(account) : undefined));
+  }
+
   private async route<T>(account: string, call: (exchange: Exchange) => Promise<T>): Promise<T> {
     const { protocol } = await this.load(account);
     let adapter = this.adapters.get(protocol);

@@ -1,6 +1,6 @@
 import { runBounded } from "../bounded";
 import type { Deps } from "../deps";
-import { ExchangeIpRefusedError, sanitizeErrorMessage } from "../errors";
+import { sanitizeErrorMessage } from "../errors";
 import type { ConsumerRegistration, LedgerEntry, SecretSettings } from "../model";
 import type { OperatorRequests, UsageStore } from "../ports";
 import {
@@ -11,6 +11,7 @@ import {
   recordedKeyIds,
   type SecretFacts,
 } from "./findings";
+import { accountListings } from "./listings";
 import {
   type GroupListing,
   judgeOrphanSchedules,
@@ -247,36 +248,6 @@ async function alertFindings(carried: HygieneCarry, deps: Pick<HygieneDeps, "ale
       action: "`keyshift hygiene` lists every finding with the command that fixes it",
     },
   });
-}
-
-/**
- * Each exchange account's keys as the exchange lists them, asked once per account per audit; a
- * manual account has no listing (only a person sees its keys); a failure is the fact, not a throw.
- */
-function accountListings(deps: HygieneDeps): (account: string) => Promise<SecretFacts["exchange"]> {
-  const listings = new Map<string, Promise<SecretFacts["exchange"]>>();
-  return (account) => {
-    let found = listings.get(account);
-    if (!found) {
-      found = deps.exchange
-        .capabilities(account)
-        .then(async (caps): Promise<SecretFacts["exchange"]> => {
-          if (caps.keyManagement === "manual") return { manual: true };
-          const l = await deps.exchange.listKeys(account);
-          return {
-            keys: l.keys,
-            ...(caps.unboundKeyExpiry ? { unboundKeyExpiry: caps.unboundKeyExpiry } : {}),
-            ...(caps.activityAttribution ? { activityAttribution: caps.activityAttribution } : {}),
-          };
-        })
-        .catch((err: unknown) => ({
-          error: sanitizeErrorMessage(err, 200),
-          ...(err instanceof ExchangeIpRefusedError ? { ipRefused: true } : {}),
-        }));
-      listings.set(account, found);
-    }
-    return found;
-  };
 }
 
 /**

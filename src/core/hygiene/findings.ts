@@ -11,7 +11,7 @@ import { scheduleIntervalSeconds } from "../schedule";
 import { type BindingFacts, judgeAdminRefusal, judgeBindings } from "./binding-findings";
 import { judgeLedger } from "./ledger-findings";
 import { DEFAULT_THRESHOLDS, type HygieneThresholds } from "./thresholds";
-import { judgeSharedAccount, judgeUsageReporting } from "./usage-findings";
+import { judgeActivityGaps, judgeSharedAccount, judgeUsageReporting } from "./usage-findings";
 
 export { DEFAULT_THRESHOLDS, type HygieneThresholds };
 
@@ -39,7 +39,8 @@ export type FindingKind =
   | "manual-deletion-pending"
   | "emergency-unreviewed"
   | "no-usage-reporting"
-  | "shared-exchange-account";
+  | "shared-exchange-account"
+  | "exchange-activity-partial";
 
 export interface HygieneFinding {
   secretId: string;
@@ -62,7 +63,13 @@ export interface SecretFacts {
    * or the error that stopped the listing (`ipRefused`: the exchange refused keyshift's address).
    */
   exchange:
-    | { keys: ExchangeKey[]; unboundKeyExpiry?: string; activityAttribution?: "key" | "account" }
+    | {
+        keys: ExchangeKey[];
+        unboundKeyExpiry?: string;
+        activityAttribution?: "key" | "account";
+        /** What the hourly pull cannot read on the account as set up (`Exchange.activityGaps`). */
+        activityGaps?: string[];
+      }
     | { error: string; ipRefused?: boolean }
     /** A manual account (Kraken): no API lists its keys; only a person sees them. */
     | { manual: true };
@@ -129,6 +136,7 @@ export function judgeSecret(
   judgeConsumers(facts, now, t, add);
   judgeUsageReporting(facts, now, add);
   judgeSharedAccount(facts, add);
+  judgeActivityGaps(facts, add);
   for (const drift of facts.policyDrift) {
     // A policy that no longer guards itself is its own finding: anyone allowed to remove it can read.
     const unguarded = drift.kind === "guard-missing" || drift.kind === "guard-changed";

@@ -63,6 +63,23 @@ export function judgeSharedAccount(facts: SecretFacts, add: Add): void {
   );
 }
 
+/**
+ * The hourly pull reads only part of what the account's exchange reports (Bybit/OKX without the
+ * firm's read-only observer key: transfers, not executions): misuse detection's exchange side —
+ * reconciliation, new endpoint classes, rates — is blind to trading on this account, and nothing
+ * else would say so. The adapter names each gap and why (`Exchange.activityGaps`).
+ */
+export function judgeActivityGaps(facts: SecretFacts, add: Add): void {
+  const { exchange, settings } = facts;
+  if (!("keys" in exchange) || !exchange.activityGaps?.length) return;
+  add(
+    "exchange-activity-partial",
+    "medium",
+    `misuse detection reads only part of what exchange account ${settings.exchangeAccount} reports: ${exchange.activityGaps.join("; ")}`,
+    `give keyshift a read-only key of the sub-account, bound to keyshift's egress, as "observer" in the admin secret keyshift/admin/${settings.exchangeAccount} (docs/misuse.md, "Exchanges report what they saw")`,
+  );
+}
+
 /** The other enrolled secrets on the account, when its exchange reports use per account only. */
 export function sharing(
   fleet: { all: readonly SecretSettings[] },

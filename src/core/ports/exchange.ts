@@ -141,4 +141,10 @@ export interface Exchange {
    * is new. Absent, or resolving undefined: the exchange reports no such thing to keyshift.
    */
   activitySince?(account: string, cursor: string | undefined): Promise<ExchangeActivityPage | undefined>;
+  /**
+   * What `activitySince` cannot read on this account as it is set up, and why, from the account's
+   * own settings (no exchange request): e.g. Bybit/OKX executions without an observer key. Empty:
+   * nothing missing. Absent, or resolving undefined: the adapter knows of no such gap.
+   */
+  activityGaps?(account: string): Promise<string[] | undefined>;
 }

@@ -14,7 +14,7 @@ import type {
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinBudget, withinVerifyBudget } from "../http";
-import { refuseObserverRemoval, withoutObserver } from "../observer-key";
+import { observerGaps, refuseObserverRemoval, withoutObserver } from "../observer-key";
 import { bybitActivity } from "./activity";
 import type { BybitConfig } from "./admin-secret";
 import { BybitClient, type BybitSigner, type CallContext, parseResult, type Refusal, where } from "./client";
@@ -67,6 +67,11 @@ export class BybitExchange implements Exchange {
       // Executions and transfers name the sub-account (UID), never the key.
       activityAttribution: "account",
     };
+  }
+
+  /** Without an observer key in the admin secret the hourly pull reads transfers only. */
+  async activityGaps(account: string): Promise<string[]> {
+    return observerGaps(await this.opts.credentials(account), "executions");
   }
 
   /**

@@ -9,7 +9,7 @@ import type {
   ExchangeKeyCredential,
 } from "../../../core/ports/exchange";
 import { KeyNotYetValidError, scrub, withinVerifyBudget } from "../http";
-import { refuseObserverRemoval, withoutObserver } from "../observer-key";
+import { observerGaps, refuseObserverRemoval, withoutObserver } from "../observer-key";
 import { okxActivity } from "./activity";
 import type { OkxConfig } from "./admin-secret";
 import { type CallContext, OkxClient, type OkxSigner, parseOne, where } from "./client";
@@ -67,6 +67,11 @@ export class OkxExchange implements Exchange {
       // Fills and transfer bills name the sub-account, never the key.
       activityAttribution: "account",
     };
+  }
+
+  /** Without an observer key in the admin secret the hourly pull reads transfers only. */
+  async activityGaps(account: string): Promise<string[]> {
+    return observerGaps(await this.opts.credentials(account), "fills");
   }
 
   /**
