@@ -44,6 +44,16 @@ export class InMemoryExchangeActivityStore implements ExchangeActivityStore {
     return true;
   }
 
+  private pullStart: string | undefined;
+
+  async getPullStart(): Promise<string | undefined> {
+    return this.pullStart;
+  }
+
+  async setPullStart(account: string): Promise<void> {
+    this.pullStart = account;
+  }
+
   async advanceCursor(account: string, cursor: string, version: number): Promise<boolean> {
     this.faults.check("advanceCursor");
     const at = this.cursors.get(account) ?? { version: 0 };

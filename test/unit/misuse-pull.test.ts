@@ -213,7 +213,7 @@ describe("pullExchangeActivity", () => {
     expect(result.left).toHaveLength(1);
     const next = await pull();
     expect(next.pulled.find((p) => p.account === result.left[0])).toMatchObject({ rows: 1 });
-    // The next hour starts at another account: a fleet too big for one run does not starve one.
+    // The next run starts at the account this one left: a fleet too big for one run starves none.
     deps.clock.advance(3600);
     const later = await pullExchangeActivity(
       { ...deps, exchange: slow, exchangeSide: side },
@@ -221,6 +221,33 @@ describe("pullExchangeActivity", () => {
     );
     expect(later.left).toHaveLength(1);
     expect(later.left).not.toEqual(result.left);
+  });
+
+  it("round-robin: five accounts, two a run — three runs pull every one, each run going on where the last stopped", async () => {
+    for (const n of [2, 3, 4, 5])
+      await seedSecret(deps, { secretId: `keyshift/deribit/s${n}`, account: `deribit-${n}` });
+    const pulledBy: string[][] = [];
+    const slow = {
+      ...exchange,
+      activitySince: async (account: string, cursor: string | undefined) => {
+        deps.clock.advance(60);
+        return exchange.activitySince(account, cursor);
+      },
+    };
+    for (let run = 0; run < 3; run++) {
+      const r = await pullExchangeActivity(
+        { ...deps, exchange: slow, exchangeSide: side },
+        { budgetMs: 100_000, concurrency: 1 },
+      );
+      pulledBy.push(r.pulled.map((p) => p.account));
+      deps.clock.advance(3600);
+    }
+    expect(pulledBy).toEqual([
+      ["deribit-2", "deribit-3"],
+      ["deribit-4", "deribit-5"],
+      ["deribit-main", "deribit-2"],
+    ]);
+    expect(new Set(pulledBy.flat()).size).toBe(5);
   });
 
   describe("what the report judges", () => {

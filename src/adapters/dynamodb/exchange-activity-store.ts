@@ -115,6 +115,25 @@ export class DynamoExchangeActivityStore implements ExchangeActivityStore {
     });
   }
 
+  async getPullStart(): Promise<string | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: PULL_START, ConsistentRead: true }),
+    );
+    return typeof Item?.account === "string" ? Item.account : undefined;
+  }
+
+  async setPullStart(account: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: PULL_START,
+        UpdateExpression: "SET #a = :a",
+        ExpressionAttributeNames: { "#a": "account" },
+        ExpressionAttributeValues: { ":a": account },
+      }),
+    );
+  }
+
   private async conditional(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
     try {
       await this.db.send(new UpdateCommand(input));
@@ -128,6 +147,8 @@ export class DynamoExchangeActivityStore implements ExchangeActivityStore {
 
 const partition = (account: string) => `EXCH#${account}`;
 const cursorKey = (account: string) => ({ secretId: partition(account), sk: "CURSOR" });
+/** The fleet's pull pointer: partition `EXCH#` (no account is empty), beside no account's items. */
+const PULL_START = { secretId: "EXCH#", sk: "PULL-START" };
 /** Version 0 is "no cursor advanced yet": the item may exist (a claim) without a version. */
 const atVersion = (version: number) => (version > 0 ? "#v = :v" : "attribute_not_exists(#v)");
 

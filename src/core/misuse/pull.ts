@@ -60,7 +60,8 @@ export interface PullResult {
  * Pulls what each enrolled account's exchange saw since the account's cursor.
  *
  * Input: none (the enrolled secrets name the accounts). Output: per account, what was stored.
- * 1. Group the enrolled secrets by exchange account; each account once.
+ * 1. Group the enrolled secrets by exchange account; each account once, in account order from the
+ *    one the last run left unstarted (`getPullStart`), which is recorded again at the end.
  * 2. Read its cursor (version v) and ask the exchange for what is new since it; an exchange that
  *    reports nothing (`activitySince` absent or undefined) is left as it is.
  * 3. Claim the account at v (no other run holds it, none advanced it): otherwise store nothing —
@@ -80,9 +81,13 @@ export async function pullExchangeActivity(
   const out: PullResult = { pulled: [], unattributed: [], notReported: [], busy: [], failed: [], left: [] };
   const started = deps.clock.now().getTime();
   const spent = () => deps.clock.now().getTime() - started >= (opts.budgetMs ?? PULL_BUDGET_MS);
-  const all = [...secretsByAccount(await deps.store.listSettings())];
-  // Each hour starts at another account, so a fleet too big for one run leaves different ones.
-  const first = all.length > 0 ? Math.floor(started / 3_600_000) % all.length : 0;
+  // In account order, from where the last run stopped: a fleet too big for one run is pulled
+  // round-robin, each account once every ⌈accounts / accounts a run⌉ hours, none starved.
+  const all = [...secretsByAccount(await deps.store.listSettings())].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const start = await deps.exchangeSide.getPullStart();
+  const first = Math.max(0, start === undefined ? 0 : all.findIndex(([account]) => account >= start));
   const accounts = [...all.slice(first), ...all.slice(0, first)];
   const run = await runBounded(
     accounts,
@@ -97,6 +102,8 @@ export async function pullExchangeActivity(
     spent,
   );
   out.left = run.left.map(([account]) => account);
+  const next = out.left[0];
+  if (next !== undefined) await deps.exchangeSide.setPullStart(next);
   return out;
 }
 

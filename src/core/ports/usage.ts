@@ -51,4 +51,8 @@ export interface ExchangeActivityStore {
   claimCursor(account: string, version: number, untilMs: number, nowMs: number): Promise<boolean>;
   /** Sets the cursor, version + 1, and drops the claim, if it is still at `version`; false otherwise. */
   advanceCursor(account: string, cursor: string, version: number): Promise<boolean>;
+  /** The account the next hourly pull starts at (the first one a run left unstarted); undefined: none recorded. */
+  getPullStart(): Promise<string | undefined>;
+  /** Records the account the next hourly pull starts at. */
+  setPullStart(account: string): Promise<void>;
 }

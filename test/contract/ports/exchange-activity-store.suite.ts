@@ -66,6 +66,17 @@ export function exchangeActivityStoreContract(target: PortTarget<ExchangeActivit
       expect(await store.readActivity(account, H + 2, H + 2)).toEqual([]);
     });
 
+    it("keeps the fleet's pull pointer apart from every account's items, the last write winning", async () => {
+      const account = target.id("ptr");
+      const before = await store.getPullStart();
+      await store.setPullStart(account);
+      expect(await store.getPullStart()).toBe(account);
+      await store.setPullStart(`${account}-b`);
+      expect(await store.getPullStart()).toBe(`${account}-b`);
+      expect(await store.getCursor(account)).toEqual({ version: 0 });
+      expect(before === undefined || typeof before === "string").toBe(true);
+    });
+
     it("a cursor advances only from the version read: the second of two runs is refused", async () => {
       const account = target.id("acct");
       expect(await store.getCursor(account)).toEqual({ version: 0 });
