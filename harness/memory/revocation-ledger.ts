@@ -60,7 +60,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
       item.entry = {
         ...rest,
         status: "revoked",
-        retiredAt: item.entry.retiredAt ?? at.toISOString(),
+        reRetiredAt: item.entry.reRetiredAt ?? at.toISOString(),
         revokedAt: at.toISOString(),
         updatedAt: at.toISOString(),
         attempts: item.entry.attempts + 1,
@@ -83,7 +83,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: "awaiting-operator",
-      retiredAt: item.entry.retiredAt ?? at,
+      reRetiredAt: item.entry.reRetiredAt ?? at,
       awaitingSince: at,
       updatedAt: at,
       needsOperator: true,
@@ -109,7 +109,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: "disabled",
-      retiredAt: item.entry.retiredAt ?? at,
+      reRetiredAt: item.entry.reRetiredAt ?? at,
       disabledAt: at,
       updatedAt: at,
       needsOperator: false,
@@ -143,11 +143,12 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     const e = item.entry;
     if (e.status !== "restoring" || e.restoring?.owner !== update.owner) return copy(e);
     const at = update.at.toISOString();
-    const { nextAttemptAt: _next, restoring: intent, breakGlass, retiredAt: _inService, ...rest } = e;
+    const { nextAttemptAt: _next, restoring: intent, breakGlass, reRetiredAt: _inService, ...rest } = e;
     item.entry = {
       ...rest,
       status: "restored",
       restored: { actor: intent.actor, reason: intent.reason, at },
+      lastRestoredAt: at,
       ...(breakGlass ? { breakGlassHistory: [...(e.breakGlassHistory ?? []), breakGlass] } : {}),
       updatedAt: at,
       needsOperator: true,
@@ -176,7 +177,7 @@ export class InMemoryRevocationLedger implements RevocationLedger {
     item.entry = {
       ...rest,
       status: removing ? "disabled" : "failed",
-      retiredAt: item.entry.retiredAt ?? update.at.toISOString(),
+      reRetiredAt: item.entry.reRetiredAt ?? update.at.toISOString(),
       updatedAt: update.at.toISOString(),
       lastError: update.error,
       attempts: item.entry.attempts + 1,

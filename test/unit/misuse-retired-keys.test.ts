@@ -101,8 +101,8 @@ describe("restored keys and the size of the read", () => {
     const reRetired = T0 + 6 * 3_600_000;
     const restored = {
       ...entry("failed"),
-      retiredAt: new Date(reRetired).toISOString(),
-      restored: { actor: "op", reason: "r", at: new Date(T0 + 3_600_000).toISOString() },
+      reRetiredAt: new Date(reRetired).toISOString(),
+      lastRestoredAt: new Date(T0 + 3_600_000).toISOString(),
     };
     // In service again between the restore and the re-retirement: its use there is no finding.
     expect(judgeRetiredKeys([restored], [key(reRetired - 60_000)])).toEqual([]);
@@ -110,6 +110,11 @@ describe("restored keys and the size of the read", () => {
     expect(
       judgeRetiredKeys([restored], [key(late)]).map((u) => u.finding.evidence.secondsAfterRetired),
     ).toEqual([Math.round((RETIRED_USE_TOLERANCE_MS + 1000) / 1000)]);
+  });
+
+  it("a key never restored is judged from the opening, whatever its first attempt's time", () => {
+    const late = { ...entry("failed"), reRetiredAt: new Date(T0 + 6 * 3_600_000).toISOString() };
+    expect(judgeRetiredKeys([late], [key(T0 + 3_600_000)])).toHaveLength(1);
   });
 
   it("reads the ledger once per retired status, whatever the number of secrets; other secrets' entries are not judged", async () => {

@@ -45,9 +45,9 @@ export async function markRestored(
     ":at": at,
     ":true": true,
   };
-  let set = "SET #s = :restored, restored = :r, updatedAt = :at, needsOperator = :true";
-  // In service again: the next attempt that passes the gate retires it anew (`retiredAt`).
-  const remove = ["restoring", "nextAttemptAt", "sweep", "sweepAt", "retiredAt"];
+  let set = "SET #s = :restored, restored = :r, lastRestoredAt = :at, updatedAt = :at, needsOperator = :true";
+  // In service again: the next attempt that passes the gate retires it anew (`reRetiredAt`).
+  const remove = ["restoring", "nextAttemptAt", "sweep", "sweepAt", "reRetiredAt"];
   let unchanged = "attribute_not_exists(breakGlass)";
   // The break-glass authorised the disable a restore undid: it moves to history (I1 again).
   // `recordBreakGlass` is refused while restoring, so the one read here is the one moved.

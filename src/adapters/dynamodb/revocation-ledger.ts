@@ -82,7 +82,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     };
     return this.rows.update(
       entryId,
-      "SET #s = :revoked, revokedAt = :at, updatedAt = :at, retiredAt = if_not_exists(retiredAt, :at), attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
+      "SET #s = :revoked, revokedAt = :at, updatedAt = :at, reRetiredAt = if_not_exists(reRetiredAt, :at), attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :false " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
       `#s IN (:pending, :failed, :disabled, :restored, :awaiting) AND ${claimClause(owner, at, values)}`,
       values,
@@ -103,7 +103,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     return this.rows.update(
       entryId,
       "SET #s = :awaiting, awaitingSince = :at, updatedAt = :at, needsOperator = :true, " +
-        "retiredAt = if_not_exists(retiredAt, :at), " +
+        "reRetiredAt = if_not_exists(reRetiredAt, :at), " +
         "attempts = if_not_exists(attempts, :zero) + :one " +
         "REMOVE sweep, sweepAt, nextAttemptAt, heldReason, #claim",
       `#s IN (:pending, :failed, :restored) AND ${claimClause(update.owner, update.at, values)}`,
@@ -127,7 +127,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     };
     const expression = withSchedule(
       "SET #s = :disabled, disabledAt = :at, updatedAt = :at, needsOperator = :false, " +
-        "retiredAt = if_not_exists(retiredAt, :at), " +
+        "reRetiredAt = if_not_exists(reRetiredAt, :at), " +
         "attempts = if_not_exists(attempts, :zero) + :one, attemptsAtDisable = if_not_exists(attempts, :zero) + :one",
       update.removeAfter,
       values,
@@ -168,7 +168,7 @@ export class DynamoRevocationLedger implements RevocationLedger {
     // A real attempt was made: whatever held it back before no longer applies. A failed removal
     // leaves the key disabled, and the status says so.
     const expression = withSchedule(
-      `SET ${removing ? "" : "#s = :failed, "}updatedAt = :at, retiredAt = if_not_exists(retiredAt, :at), lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op`,
+      `SET ${removing ? "" : "#s = :failed, "}updatedAt = :at, reRetiredAt = if_not_exists(reRetiredAt, :at), lastError = :err, attempts = if_not_exists(attempts, :zero) + :one, needsOperator = :op`,
       update.nextAttemptAt,
       values,
       ["heldReason", "#claim"],

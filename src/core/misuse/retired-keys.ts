@@ -32,9 +32,11 @@ const RETIRED: ReadonlySet<LedgerEntry["status"]> = new Set([
 
 /**
  * When the key stopped being one any consumer may use: its ledger entry opens after the gate passed;
- * a key an operator restored was in service again until an attempt passed the gate anew.
+ * a key an operator restored was in service again until an attempt passed the gate anew (NaN while
+ * no such attempt is recorded: nothing to judge).
  */
-const retiredAtMs = (entry: LedgerEntry): number => Date.parse(entry.retiredAt ?? entry.createdAt);
+const retiredAtMs = (entry: LedgerEntry): number =>
+  entry.lastRestoredAt ? Date.parse(entry.reRetiredAt ?? "") : Date.parse(entry.createdAt);
 
 export interface RetiredKeyUse {
   finding: Finding;
@@ -59,7 +61,7 @@ export function judgeRetiredKeys(
     const lastUsed = Date.parse(byId.get(entry.keyId)?.lastUsedAt ?? "");
     if (!Number.isFinite(lastUsed)) continue;
     const after = lastUsed - retiredAtMs(entry);
-    if (after <= toleranceMs) continue;
+    if (!Number.isFinite(after) || after <= toleranceMs) continue;
     uses.push({
       entry,
       finding: {

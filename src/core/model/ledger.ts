@@ -90,12 +90,15 @@ export interface LedgerEntry {
   disabledAt?: string;
   /** `attempts` when the key was disabled: the removal stage gets its own `maxAttempts`. */
   attemptsAtDisable?: number;
+  /** When an operator last put the key back in service (a restore); kept, unlike `restored`. */
+  lastRestoredAt?: string;
   /**
-   * Since when no consumer may use the key: the entry's opening (after the gate passed); a restore
-   * removes it, and the next attempt that passes the gate again sets it (misuse detection judges
-   * use after it). Absent on entries written before it existed: `createdAt`.
+   * The first attempt since the entry opened or was last restored: every attempt's transition sets
+   * it if absent, a restore removes it. After a restore it is when the key was retired anew (the
+   * attempt passed the gate again); misuse detection reads it only then — a key never restored was
+   * retired when its entry opened (`createdAt`).
    */
-  retiredAt?: string;
+  reRetiredAt?: string;
   /** The operator's undo within the grace: the key was enabled again (audited, alerted). */
   restored?: { actor: string; reason: string; at: string };
   /** Why the last due attempt did not call the exchange (gate not ready, key is current again…). */

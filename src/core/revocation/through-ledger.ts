@@ -208,7 +208,6 @@ export function newLedgerEntry(
     needsOperator: false,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
-    retiredAt: now.toISOString(),
     // A pending entry whose writer died is picked up by the sweeper once this passes.
     nextAttemptAt: new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
   };

@@ -49,8 +49,9 @@ export function revocationLedgerTwoStageContract(target: PortTarget<RevocationLe
           needsOperator: false,
         });
 
-        expect(disabled.retiredAt).toBe(entry.createdAt);
-        expect(failed).toMatchObject({ status: "failed", retiredAt: iso(70) });
+        expect(disabled).toMatchObject({ reRetiredAt: iso(30) });
+        expect(disabled.lastRestoredAt).toBeUndefined();
+        expect(failed).toMatchObject({ status: "failed", reRetiredAt: iso(70), lastRestoredAt: iso(40) });
         expect(failed.restored).toMatchObject({ at: iso(40) });
       });
 
@@ -108,12 +109,12 @@ export function revocationLedgerTwoStageContract(target: PortTarget<RevocationLe
         expect(again).toMatchObject({ status: "disabled", attempts: 2, attemptsAtDisable: 2 });
         expect(again.restored).toBeUndefined();
         expect(revoked).toMatchObject({ status: "revoked", attempts: 3 });
-        // Retired at the opening; in service again once restored; retired anew by the attempt
-        // that passed the gate again (misuse detection judges use after it), and kept from then.
-        expect(entry.retiredAt).toBe(entry.createdAt);
-        expect(restored.retiredAt).toBeUndefined();
-        expect(again.retiredAt).toBe(iso(60));
-        expect(revoked.retiredAt).toBe(iso(60));
+        // In service again once restored (`lastRestoredAt`, kept); retired anew by the attempt that
+        // passed the gate again (misuse detection judges use after it), and kept from then.
+        expect(restored.reRetiredAt).toBeUndefined();
+        expect(restored.lastRestoredAt).toBe(iso(40));
+        expect(again).toMatchObject({ reRetiredAt: iso(60), lastRestoredAt: iso(40) });
+        expect(revoked).toMatchObject({ reRetiredAt: iso(60), lastRestoredAt: iso(40) });
       });
 
       it("refuses to disable or restore a revoked entry, and to restore one that is not disabled", async () => {

@@ -108,6 +108,7 @@ export function revocationLedgerContract(target: PortTarget<RevocationLedger>): 
           revokedAt: iso(30),
           updatedAt: iso(30),
           needsOperator: false,
+          reRetiredAt: iso(30),
         });
         expect(await ledger.get(entry.entryId)).toEqual(revoked);
         await expectDue(at(10_000), [entry.entryId], []);
@@ -193,6 +194,8 @@ export function revocationLedgerContract(target: PortTarget<RevocationLedger>): 
           nextAttemptAt: iso(480),
           needsOperator: false,
           updatedAt: iso(360),
+          // The first attempt's time, kept: read only after a restore (the ledger model).
+          reRetiredAt: iso(300),
         });
         expect(await ledger.get(entry.entryId)).toEqual(twice);
         await expectDue(at(479), [entry.entryId], []);
