@@ -263,6 +263,10 @@ describe("a rotation a person makes and deletes the key of (Kraken)", () => {
     const lock = await enrolled.deps.lock.get(enrolled.secretId);
     expect(lock).toMatchObject({ stalled: true });
     const task = (await enrolled.deps.tasks.listOpen()).find((t) => t.secretId === enrolled.secretId);
+    // The state's timer starts when Step Functions enters it, the task's deadline when the Lambda
+    // in it runs: a moment later (seconds on a loaded machine). A late answer comes after both.
+    const untilDeadline = Date.parse(task?.deadline ?? "") - Date.now();
+    if (untilDeadline > 0) await new Promise((resolve) => setTimeout(resolve, untilDeadline + 100));
     const late = await cli(
       ["keys", "provide", task?.taskId as string, "--stdin"],
       '{"keyId":"x","secret":"y"}',
