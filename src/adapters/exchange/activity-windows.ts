@@ -112,15 +112,28 @@ export type StreamsCursor = z.infer<typeof streamsCursorSchema>;
 
 /** The stored cursor, or a fresh one (said in `skipped`) when it cannot be read. */
 export function readStreamsCursor(text: string | undefined, skipped: string[]): StreamsCursor {
-  if (text === undefined) return { v: 1, streams: {} };
+  return parseStoredCursor(text, streamsCursorSchema, () => ({ v: 1, streams: {} }), skipped);
+}
+
+/**
+ * An adapter's stored cursor as `schema` reads it; absent: `fresh()`. One that is no longer
+ * readable (not JSON, another shape) is `fresh()` too, and said in `skipped`: a first pull again.
+ */
+export function parseStoredCursor<T>(
+  text: string | undefined,
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+  fresh: () => T,
+  skipped: string[],
+): T {
+  if (text === undefined) return fresh();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  const parsed = streamsCursorSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   skipped.push("the stored cursor was unreadable: read again as a first pull (the last day)");
-  return { v: 1, streams: {} };
+  return fresh();
 }

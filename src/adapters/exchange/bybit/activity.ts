@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { ExchangePermanentError } from "../../../core/errors";
-import type { EndpointClass } from "../../../core/misuse/model";
 import type { ExchangeActivityPage, ExchangeActivityRow } from "../../../core/ports/exchange";
+import { oncePerOrder } from "../activity-rows";
 import { readStream, readStreamsCursor, type Stream, type StreamsCursor } from "../activity-windows";
 import { scrub } from "../http";
 import type { BybitConfig } from "./admin-secret";
@@ -193,17 +193,11 @@ const PLACED = new Set(["Trade", "FutureSpread", "BlockTrade"]);
 
 /** One row per order (one request placed it, however many fills it made), oldest first. */
 export function executionRows(list: readonly Execution[]): ExchangeActivityRow[] {
-  const rows: ExchangeActivityRow[] = [];
-  const orders = new Set<string>();
-  for (const e of [...list].sort((a, b) => Number(a.execTime) - Number(b.execTime))) {
-    if (!PLACED.has(e.execType)) continue;
-    const order = `${e.category}:${e.orderId}`;
-    if (e.orderId && orders.has(order)) continue;
-    orders.add(order);
-    const endpointClass: EndpointClass = e.category === "spot" ? "spot" : "derivatives";
-    rows.push({ atMs: Number(e.execTime), endpointClass, count: 1 });
-  }
-  return rows;
+  return oncePerOrder(list, (e) => ({
+    atMs: Number(e.execTime),
+    endpointClass: !PLACED.has(e.execType) ? undefined : e.category === "spot" ? "spot" : "derivatives",
+    order: e.orderId ? `${e.category}:${e.orderId}` : undefined,
+  }));
 }
 
 /** Transfers out of the sub-account, one each; the master's list also holds its other sub-accounts'. */

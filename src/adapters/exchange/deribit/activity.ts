@@ -2,6 +2,8 @@ import * as z from "zod/mini";
 import { ExchangePermanentError } from "../../../core/errors";
 import type { EndpointClass } from "../../../core/misuse/model";
 import type { ExchangeActivityPage, ExchangeActivityRow } from "../../../core/ports/exchange";
+import { oncePerOrder } from "../activity-rows";
+import { parseStoredCursor } from "../activity-windows";
 import { ACCOUNT_SUMMARY } from "./account-keys";
 import type { DeribitAdminConfig } from "./admin-secret";
 import { parse } from "./answers";
@@ -222,17 +224,7 @@ export class DeribitActivity {
 }
 
 function readCursor(text: string | undefined, skipped: string[]): Cursor {
-  if (text === undefined) return { v: 1, tx: {} };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = cursorSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  skipped.push("the stored cursor was unreadable: read again as a first pull (the last day)");
-  return { v: 1, tx: {} };
+  return parseStoredCursor(text, cursorSchema, () => ({ v: 1, tx: {} }), skipped);
 }
 
 function loginRow(entry: z.infer<typeof accessLogSchema>["data"][number]): ExchangeActivityRow | undefined {
@@ -257,18 +249,12 @@ const SPOT_INSTRUMENT = /^[A-Z0-9]+_[A-Z0-9]+$/;
  * and corrections are the exchange's or another account's doing, not a request by a key.
  */
 export function transactionRows(logs: readonly TxLog[]): ExchangeActivityRow[] {
-  const rows: ExchangeActivityRow[] = [];
-  const orders = new Set<string>();
-  for (const log of [...logs].sort((a, b) => a.timestamp - b.timestamp)) {
-    const cls = classOf(log);
-    if (!cls) continue;
-    if (log.order_id) {
-      if (orders.has(log.order_id)) continue;
-      orders.add(log.order_id);
-    }
-    rows.push({ atMs: log.timestamp, endpointClass: cls, count: 1, ...(log.ip ? { ip: log.ip } : {}) });
-  }
-  return rows;
+  return oncePerOrder(logs, (log) => ({
+    atMs: log.timestamp,
+    endpointClass: classOf(log),
+    order: log.order_id || undefined,
+    ip: log.ip ?? undefined,
+  }));
 }
 
 function classOf(log: TxLog): EndpointClass | undefined {

@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { ExchangePermanentError } from "../../../core/errors";
 import type { EndpointClass } from "../../../core/misuse/model";
 import type { ExchangeActivityPage, ExchangeActivityRow } from "../../../core/ports/exchange";
+import { oncePerOrder } from "../activity-rows";
 import { readStream, readStreamsCursor, type Stream, type StreamsCursor } from "../activity-windows";
 import { scrub } from "../http";
 import type { OkxConfig } from "./admin-secret";
@@ -228,16 +229,11 @@ function classOf(instType: string): EndpointClass {
 
 /** One row per order (block trades have no `ordId`: one per trade), oldest first. */
 export function fillRows(list: readonly Fill[]): ExchangeActivityRow[] {
-  const rows: ExchangeActivityRow[] = [];
-  const orders = new Set<string>();
-  for (const f of [...list].sort((a, b) => Number(a.ts) - Number(b.ts))) {
-    if (SYSTEM_SUBTYPES.has(f.subType)) continue;
-    const order = f.ordId ? `o:${f.ordId}` : `t:${f.tradeId}`;
-    if (orders.has(order)) continue;
-    orders.add(order);
-    rows.push({ atMs: Number(f.ts), endpointClass: classOf(f.instType), count: 1 });
-  }
-  return rows;
+  return oncePerOrder(list, (f) => ({
+    atMs: Number(f.ts),
+    endpointClass: SYSTEM_SUBTYPES.has(f.subType) ? undefined : classOf(f.instType),
+    order: f.ordId ? `o:${f.ordId}` : `t:${f.tradeId}`,
+  }));
 }
 
 /** Transfers from the sub-account to the master, one each (type 0, into it, is the master's doing). */
