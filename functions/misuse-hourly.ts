@@ -50,7 +50,7 @@ export interface MisuseHourlyStepResult extends MisuseHourlyResult {
 
 /**
  * The hourly misuse run (EventBridge, infra/misuse.yml): first the pull of what each account's
- * exchange saw since its cursor (Deribit's access and transaction logs), then the detector over
+ * exchange saw since its cursor (Deribit's logs, Bybit's and OKX's executions and transfers), then the detector over
  * the hour that just ended, each open finding alerted; a retired key an exchange saw authenticate
  * after its retirement is stopped at once through the ledger (core/misuse/retired-action.ts).
  * Accounts whose exchange reports nothing are named in `accountsWithoutExchangeSide`.

@@ -1,4 +1,4 @@
-import { ExchangePermanentError } from "../../core/errors";
+import { ExchangePermanentError, type RotationStateError } from "../../core/errors";
 
 /**
  * The firm's read-only observer key of a Bybit or OKX sub-account (`observer` in the admin secret,
@@ -32,4 +32,33 @@ export function observerGaps(cfg: { observer?: unknown }, what: "executions" | "
   return [
     `${what} are not read: the admin secret has no "observer" (a read-only key of the sub-account, bound to keyshift's egress); only transfers are`,
   ];
+}
+
+/** An admin secret's token: 1 to 256 printable characters, no spaces (the adapters' own rule). */
+const TOKEN = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * The admin secret's optional `observer`: an object of the named string fields, each a token, its
+ * `apiKey` not the master's. `bad` names the field and why, never a value; `shape` is what the
+ * object must look like.
+ */
+export function parseObserverKey<F extends string>(
+  value: unknown,
+  spec: { shape: string; fields: ReadonlyArray<readonly [F, string]>; masterKey: unknown },
+  bad: (field: string, why: string) => RotationStateError,
+): Record<F, string> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw bad('"observer"', `must be an object ${spec.shape} (a read-only key of the sub-account)`);
+  }
+  const o = value as Record<string, unknown>;
+  const out = {} as Record<F, string>;
+  for (const [field, why] of spec.fields) {
+    const v = o[field];
+    if (typeof v !== "string" || !TOKEN.test(v)) throw bad(`"observer.${field}"`, why);
+    out[field] = v;
+  }
+  if (o.apiKey === spec.masterKey)
+    throw bad('"observer.apiKey"', "must be a key of the sub-account, not the master key");
+  return out;
 }

@@ -1,4 +1,5 @@
 import { RotationStateError } from "../../../core/errors";
+import { parseObserverKey } from "../observer-key";
 import { DEFAULT_RECV_WINDOW_MS } from "./signing";
 
 /** How keyshift manages one Bybit sub-account's keys: with its master account's key. */
@@ -59,7 +60,18 @@ export function parseBybitAdminSecret(json: unknown, secretId: string): BybitCon
   if (recvWindowMs === undefined) throw bad('"recvWindow"', "must be an integer from 1 to 60000 (ms)");
   const maxKeys = optionalInt(o.maxKeys, DEFAULT_MAX_KEYS, 1, 1_000);
   if (maxKeys === undefined) throw bad('"maxKeys"', "must be an integer from 1 to 1000");
-  const observer = parseObserver(o.observer, o.apiKey, bad);
+  const observer = parseObserverKey(
+    o.observer,
+    {
+      shape: '{"apiKey","apiSecret"}',
+      fields: [
+        ["apiKey", "must be the sub-account's read-only API key (1 to 256 printable characters)"],
+        ["apiSecret", "must be the observer key's secret (1 to 256 printable characters)"],
+      ],
+      masterKey: o.apiKey,
+    },
+    bad,
+  );
   return {
     endpoint,
     apiKey: o.apiKey,
@@ -69,30 +81,6 @@ export function parseBybitAdminSecret(json: unknown, secretId: string): BybitCon
     maxKeys,
     ...(observer ? { observer } : {}),
   };
-}
-
-function parseObserver(
-  value: unknown,
-  masterKey: string,
-  bad: (field: string, why: string) => RotationStateError,
-): BybitConfig["observer"] {
-  if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw bad('"observer"', 'must be an object {"apiKey","apiSecret"} (a read-only key of the sub-account)');
-  }
-  const o = value as Record<string, unknown>;
-  if (typeof o.apiKey !== "string" || !TOKEN.test(o.apiKey)) {
-    throw bad(
-      '"observer.apiKey"',
-      "must be the sub-account's read-only API key (1 to 256 printable characters)",
-    );
-  }
-  if (o.apiKey === masterKey)
-    throw bad('"observer.apiKey"', "must be a key of the sub-account, not the master key");
-  if (typeof o.apiSecret !== "string" || !TOKEN.test(o.apiSecret)) {
-    throw bad('"observer.apiSecret"', "must be the observer key's secret (1 to 256 printable characters)");
-  }
-  return { apiKey: o.apiKey, apiSecret: o.apiSecret };
 }
 
 function parseEndpoint(value: unknown, bad: (field: string, why: string) => RotationStateError): string {

@@ -1,4 +1,5 @@
 import { RotationStateError } from "../../../core/errors";
+import { parseObserverKey } from "../observer-key";
 
 /** How keyshift manages one OKX sub-account's keys: with its master account's IP-bound key. */
 export interface OkxConfig {
@@ -68,7 +69,19 @@ export function parseOkxAdminSecret(json: unknown, secretId: string): OkxConfig 
   if (typeof maxKeys !== "number" || !Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1_000) {
     throw bad('"maxKeys"', "must be an integer from 1 to 1000");
   }
-  const observer = parseObserver(o.observer, o.apiKey as string, bad);
+  const observer = parseObserverKey(
+    o.observer,
+    {
+      shape: '{"apiKey","secretKey","passphrase"}',
+      fields: [
+        ["apiKey", "must be the sub-account's read-only API key (1 to 256 printable characters, no spaces)"],
+        ["secretKey", "must be the observer key's secret key (1 to 256 printable characters, no spaces)"],
+        ["passphrase", "must be the observer key's passphrase (1 to 256 printable characters, no spaces)"],
+      ],
+      masterKey: o.apiKey,
+    },
+    bad,
+  );
   return {
     ...(observer ? { observer } : {}),
     endpoint,
@@ -95,32 +108,4 @@ function parseEndpoint(value: unknown, bad: (field: string, why: string) => Rota
   const ok = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
   if (!ok || url.username || url.password || url.search || url.hash) throw bad('"endpoint"', why);
   return value;
-}
-
-function parseObserver(
-  value: unknown,
-  masterKey: string,
-  bad: (field: string, why: string) => RotationStateError,
-): OkxConfig["observer"] {
-  if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw bad(
-      '"observer"',
-      'must be an object {"apiKey","secretKey","passphrase"} (a read-only key of the sub-account)',
-    );
-  }
-  const o = value as Record<string, unknown>;
-  for (const [field, what] of [
-    ["apiKey", "the sub-account's read-only API key"],
-    ["secretKey", "the observer key's secret key"],
-    ["passphrase", "the observer key's passphrase"],
-  ] as const) {
-    const v = o[field];
-    if (typeof v !== "string" || !TOKEN.test(v)) {
-      throw bad(`"observer.${field}"`, `must be ${what} (1 to 256 printable characters, no spaces)`);
-    }
-  }
-  if (o.apiKey === masterKey)
-    throw bad('"observer.apiKey"', "must be a key of the sub-account, not the master key");
-  return { apiKey: o.apiKey as string, secretKey: o.secretKey as string, passphrase: o.passphrase as string };
 }
