@@ -108,6 +108,9 @@ export async function fleetJobs(opts: {
   };
 }
 
+/** Every fleet secret's schedule: its SETTINGS (the templates' enrollment) and its run-time schedule agree. */
+const FLEET_SCHEDULE = "rate(30 days)";
+
 interface Template {
   account: string;
   secretId: string;
@@ -154,7 +157,7 @@ async function enrollTemplates(
         pollIntervalSeconds: 30,
         maxPollIntervalSeconds: 600,
         livenessMultiplier: 3,
-        schedule: "rate(30 days)",
+        schedule: FLEET_SCHEDULE,
         scheduleEnabled: true,
       },
       "operator:bench",
@@ -309,7 +312,7 @@ async function timeDrift(deps: AppDeps, fleet: string[]) {
 /** The schedule `keyshift apply` makes for a template's settings (rate(30 days), enabled, default time zone). */
 async function createSchedule(ctx: ScheduleContext, secretId: string): Promise<void> {
   await ctx.schedules.create(
-    rotationScheduleFor({ secretId, schedule: "rate(30 days)", enabled: true }, ctx.deployment),
+    rotationScheduleFor({ secretId, schedule: FLEET_SCHEDULE, enabled: true }, ctx.deployment),
   );
 }
 
@@ -338,17 +341,14 @@ async function timeHygiene(deps: AppDeps, total: number, schedules: ScheduleCont
     (f) => f.kind.startsWith("schedule-") && f.secretId?.startsWith("keyshift/exchange/fleet-acct-"),
   ).length;
   if (scheduleFindings > 0) throw new Error(`${scheduleFindings} schedule findings: the seed is wrong`);
+  const kinds: Record<string, number> = {};
+  for (const f of report.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
   return {
     seconds,
     secrets: report.secrets,
     counts: report.counts,
     // What the seeded copies are reported for (they are copies: never rotated by keyshift).
-    kinds: Object.fromEntries(
-      [...new Set(report.findings.map((f) => f.kind))].map((k) => [
-        k,
-        report.findings.filter((f) => f.kind === k).length,
-      ]),
-    ),
+    kinds,
     concurrency: 16,
     lambdaLimitSeconds: 900,
   };
