@@ -25,9 +25,8 @@ export interface ConditionalUpdate<T> {
  */
 export async function updateOrReread<T>(db: DynamoDBDocumentClient, u: ConditionalUpdate<T>): Promise<T> {
   const text = `${u.expression} ${u.condition}`;
-  const used = (token: string) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(text);
-  const names = Object.fromEntries(Object.entries(u.names).filter(([k]) => used(k)));
-  const values = Object.fromEntries(Object.entries(u.values).filter(([k]) => used(k)));
+  const names = mentioned(text, u.names);
+  const values = mentioned(text, u.values);
   try {
     const out = await db.send(
       new UpdateCommand({
@@ -45,4 +44,10 @@ export async function updateOrReread<T>(db: DynamoDBDocumentClient, u: Condition
     if (!isConditionFailed(err)) throw err;
     return u.reread();
   }
+}
+
+/** The entries of `record` whose `#name` / `:value` token `text` mentions: DynamoDB refuses unused ones. */
+export function mentioned<V>(text: string, record: Readonly<Record<string, V>>): Record<string, V> {
+  const used = (token: string) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(text);
+  return Object.fromEntries(Object.entries(record).filter(([k]) => used(k)));
 }

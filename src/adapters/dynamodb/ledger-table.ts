@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { LedgerEntry } from "../../core/model";
 import { queryAll, strip } from "./client";
-import { updateOrReread } from "./conditional-update";
+import { mentioned, updateOrReread } from "./conditional-update";
 
 /** `sweep` is present only while an entry still needs work: the by-sweep index is sparse. */
 export const DUE = "due";
@@ -42,7 +42,7 @@ export class LedgerTable {
     values: Record<string, unknown>,
     limit?: number,
   ): Promise<LedgerEntry[]> {
-    const names = keyCondition.includes("#s") ? { ExpressionAttributeNames: { "#s": "status" } } : {};
+    const names = mentioned(keyCondition, NAMES);
     const items = await queryAll<Record<string, unknown>>(
       this.db,
       {
@@ -50,7 +50,7 @@ export class LedgerTable {
         IndexName: index,
         KeyConditionExpression: keyCondition,
         ExpressionAttributeValues: values,
-        ...names,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
       },
       limit,
     );
