@@ -112,7 +112,9 @@ export async function retiredKeySightings(
   for (const status of RETIRED) {
     for (const entry of await deps.ledger.listByStatus(status)) {
       if (!asked.has(entry.secretId)) continue;
-      open.set(entry.exchangeAccount, [...(open.get(entry.exchangeAccount) ?? []), entry]);
+      const onAccount = open.get(entry.exchangeAccount) ?? [];
+      onAccount.push(entry);
+      open.set(entry.exchangeAccount, onAccount);
     }
   }
   const out: RetiredKeySightings = { uses: [], unlisted: [] };
